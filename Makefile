@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Both are idempotent.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LIBRARY ?= library
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test system-deps install benchmarks clean
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+demo: install
+	$(BIN)/wenshi --library $(LIBRARY) ingest samples/power --collection 电力工业史 ; test $$? -le 1
+	$(BIN)/wenshi --library $(LIBRARY) ingest samples/railway --collection 铁路建设史 ; test $$? -le 1
+	$(BIN)/wenshi --library $(LIBRARY) collections
+	$(BIN)/wenshi --library $(LIBRARY) search 发电机组 --limit 5
+	$(BIN)/wenshi --library $(LIBRARY) search '"铁路建设"' --limit 5
+	$(BIN)/wenshi --library $(LIBRARY) stats
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(LIBRARY) $(VENV) *.egg-info

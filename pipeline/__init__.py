@@ -1,0 +1,1 @@
+"""Wenshi processing stages: files -> pages -> OCR -> clean-up -> tags. Never imports index/."""

@@ -1,0 +1,91 @@
+"""One frozen Config, resolved once: defaults < environment < explicit arguments (CLI flags)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import UsageError
+
+DEFAULT_LIBRARY = "library"
+DEFAULT_LANG = "chi_sim"
+LANG_CHOICES = ("auto", "chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert")
+DEFAULT_PDF_DPI = 300
+DEFAULT_OCR_TIMEOUT = 180.0  # seconds for one page; a stuck page must not stall a batch
+# A PDF page whose text layer has fewer real characters than this is treated as a scan.
+DEFAULT_MIN_TEXT_LAYER_CHARS = 8
+# Pillow's own bomb limit is ~89 Mpx; an A0 page at 600 dpi is ~ 600 Mpx, so allow that much
+# and refuse anything larger with a clear message instead of exhausting memory.
+DEFAULT_MAX_IMAGE_PIXELS = 600_000_000
+DEFAULT_PROOFREAD_THRESHOLD = 70.0  # mean word confidence below this: 需校对
+
+_ENV = {
+    "library": "WENSHI_LIBRARY",
+    "lang": "WENSHI_LANG",
+    "jobs": "WENSHI_JOBS",
+    "ocr_timeout": "WENSHI_OCR_TIMEOUT",
+    "pdf_dpi": "WENSHI_PDF_DPI",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the pipeline and the library read. Validated on construction."""
+
+    library: Path = Path(DEFAULT_LIBRARY)
+    lang: str = DEFAULT_LANG
+    jobs: int = 0  # 0: one worker per core
+    ocr_timeout: float = DEFAULT_OCR_TIMEOUT
+    pdf_dpi: int = DEFAULT_PDF_DPI
+    min_text_layer_chars: int = DEFAULT_MIN_TEXT_LAYER_CHARS
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    proofread_threshold: float = DEFAULT_PROOFREAD_THRESHOLD
+    preprocess: bool = True
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANG_CHOICES and not all(
+            part and part.replace("_", "").isalnum() for part in self.lang.split("+")
+        ):
+            raise UsageError(f"invalid --lang {self.lang!r}: use one of {', '.join(LANG_CHOICES)}")
+        if self.jobs < 0:
+            raise UsageError("--jobs must be 0 (all cores) or a positive number")
+        if self.ocr_timeout <= 0:
+            raise UsageError("the OCR timeout must be positive")
+        if not 72 <= self.pdf_dpi <= 1200:
+            raise UsageError("the PDF rasterisation dpi must be between 72 and 1200")
+
+    @property
+    def workers(self) -> int:
+        """Number of OCR worker processes to run."""
+        return self.jobs or (os.cpu_count() or 1)
+
+    @classmethod
+    def resolve(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+        """Build the Config from defaults, then the environment, then non-None overrides."""
+        env = os.environ if env is None else env
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, var in _ENV.items():
+            if env.get(var):
+                values[name] = _convert(types[name], env[var], var)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "library" in values:
+            values["library"] = Path(values["library"])
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "Config":
+        """A copy with some settings changed (validated again)."""
+        return replace(self, **changes)
+
+
+def _convert(type_name: object, raw: str, var: str) -> Any:
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise UsageError(f"environment variable {var}={raw!r} is not a number") from exc
+    return raw

@@ -1,0 +1,45 @@
+"""The WenshiError tree: each error names the fix and carries the CLI exit code."""
+
+from __future__ import annotations
+
+
+class WenshiError(Exception):
+    """Base of every error Wenshi raises on purpose."""
+
+    exit_code = 4
+
+
+class UsageError(WenshiError):
+    """The command line or a value the user gave is wrong."""
+
+    exit_code = 2
+
+
+class EnvironmentProblemError(WenshiError):
+    """A required program or language model is missing."""
+
+    exit_code = 3
+
+
+class LibraryError(WenshiError):
+    """The library folder is unusable (other schema version, locked, damaged)."""
+
+    exit_code = 4
+
+
+class InputFileError(WenshiError):
+    """One input file cannot be read; the batch goes on without it."""
+
+    exit_code = 1
+
+
+class OcrError(WenshiError):
+    """Tesseract failed or timed out on one page."""
+
+    exit_code = 1
+
+
+class NotFoundError(WenshiError):
+    """A document, collection or page asked for does not exist."""
+
+    exit_code = 5

@@ -1,0 +1,122 @@
+"""Plain typed records passed between the stages. All frozen and picklable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Kinds of source file Wenshi reads.
+KIND_IMAGE = "image"
+KIND_PDF = "pdf"
+KIND_DOCX = "docx"
+KIND_TEXT = "text"
+
+# How a page's text was obtained.
+METHOD_TEXT = "text"  # text layer, Word draft or plain text: no OCR
+METHOD_OCR = "ocr"
+
+
+@dataclass(frozen=True)
+class Word:
+    """One OCR word (for Chinese usually one or a few characters) with its box in pixels."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float  # 0-100, as Tesseract reports it
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file recognised as one of the supported kinds."""
+
+    path: str
+    kind: str
+    doc_id: str  # content hash: the same bytes always get the same id
+    size: int
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """What a worker needs to produce one page: the file and the page index in it.
+
+    Page images travel as PNG bytes (`image_png`) where the page was already rendered, so a
+    worker on another machine needs no shared file system.
+    """
+
+    doc_id: str
+    path: str
+    kind: str
+    number: int  # 1-based page number within the document
+    image_png: bytes = b""
+    dpi: int = 300
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a document after processing."""
+
+    number: int
+    text: str
+    method: str
+    confidence: float | None = None  # mean word confidence 0-100, OCR pages only
+    words: tuple[Word, ...] = ()
+    alto: str = ""  # Tesseract's ALTO XML for OCR pages
+    lang: str = ""
+    width: int = 0
+    height: int = 0
+    error: str = ""  # non-empty: the page failed and this is why
+
+    @property
+    def failed(self) -> bool:
+        """True when the page could not be processed."""
+        return bool(self.error)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source file split into pages, with catalog metadata and automatic tags."""
+
+    doc_id: str
+    path: str
+    kind: str
+    title: str
+    collection: str
+    pages: tuple[Page, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one input path during an ingest."""
+
+    path: str
+    status: str  # "ingested" | "skipped" | "failed" | "unsupported"
+    doc_id: str = ""
+    pages: int = 0
+    characters: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """The result of one ingest run, in input order."""
+
+    outcomes: tuple[FileOutcome, ...]
+    elapsed: float = 0.0
+
+    def count(self, status: str) -> int:
+        """How many inputs ended with `status`."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def pages(self) -> int:
+        """Pages stored by this run."""
+        return sum(o.pages for o in self.outcomes if o.status == "ingested")
+
+    @property
+    def characters(self) -> int:
+        """字数 stored by this run."""
+        return sum(o.characters for o in self.outcomes if o.status == "ingested")
