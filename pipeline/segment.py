@@ -36,12 +36,24 @@ def _tokenizer(user_dicts: tuple[str, ...]) -> Any:
     return tok
 
 
-def tokenizer(user_dicts: tuple[str, ...] = ()) -> Any:
-    """The shared jieba Tokenizer with the bundled and the given user dictionaries loaded."""
-    return _tokenizer(tuple(user_dicts))
+# User dictionaries of the open library. Whoosh rebuilds our analyzer from the pickled schema,
+# where no paths can live (a library may move), so the library registers its dictionaries here
+# once when it is opened, before anything is segmented.
+_library_dicts: tuple[str, ...] = ()
 
 
-def iter_words(text: str, user_dicts: tuple[str, ...] = ()) -> Iterator[tuple[str, int, int]]:
+def use_user_dicts(paths: tuple[str, ...]) -> None:
+    """Register the open library's user dictionaries for every later segmentation."""
+    global _library_dicts
+    _library_dicts = tuple(str(p) for p in paths)
+
+
+def tokenizer(user_dicts: tuple[str, ...] | None = None) -> Any:
+    """The shared jieba Tokenizer with the bundled and the library's user dictionaries loaded."""
+    return _tokenizer(_library_dicts if user_dicts is None else tuple(user_dicts))
+
+
+def iter_words(text: str, user_dicts: tuple[str, ...] | None = None) -> Iterator[tuple[str, int, int]]:
     """Yield (word, start, end) for each word of `text`, skipping punctuation and spaces.
 
     Offsets are character offsets into `text`.
@@ -54,16 +66,14 @@ def iter_words(text: str, user_dicts: tuple[str, ...] = ()) -> Iterator[tuple[st
             yield word.strip(), start, pos
 
 
-def segment_text(text: str, user_dicts: tuple[str, ...] = ()) -> list[str]:
+def segment_text(text: str, user_dicts: tuple[str, ...] | None = None) -> list[str]:
     """The words of `text` in order (punctuation and spaces dropped)."""
     return [w for w, _, _ in iter_words(text, user_dicts)]
 
 
-def pos_tag(text: str, user_dicts: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def pos_tag(text: str, user_dicts: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     """(word, part-of-speech flag) pairs from jieba.posseg, sharing the same dictionaries."""
-    import jieba.posseg
-
-    pos_tokenizer = _pos_tokenizer(tuple(user_dicts))
+    pos_tokenizer = _pos_tokenizer(_library_dicts if user_dicts is None else tuple(user_dicts))
     return [(p.word, p.flag) for p in pos_tokenizer.cut(text)]
 
 

@@ -2,7 +2,7 @@
 # Installs the Debian packages Wenshi needs (Tesseract, its Chinese models, a CJK font).
 # Idempotent: does nothing when everything is present. Not root: says what to run instead.
 set -euo pipefail
-PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-chi-sim-vert tesseract-ocr-chi-tra-vert fonts-noto-cjk"
+PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-chi-sim-vert tesseract-ocr-chi-tra-vert fonts-noto-cjk fonts-wqy-zenhei"
 
 have_all() {
   command -v tesseract >/dev/null 2>&1 || return 1

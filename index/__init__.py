@@ -1,0 +1,1 @@
+"""The library: catalog (SQLite, source of truth), Whoosh index (derived), exports."""
