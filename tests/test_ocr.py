@@ -1,0 +1,54 @@
+"""The Tesseract wrapper: one run per page, text plus word boxes, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline import ocr
+from pipeline.errors import EnvironmentProblemError
+
+from .conftest import tesseract_or_skip
+
+FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+
+
+def _page(text: str) -> Image.Image:
+    font = ImageFont.truetype(FONT, 48, index=2)
+    image = Image.new("L", (1400, 200), 255)
+    ImageDraw.Draw(image).text((40, 60), text, font=font, fill=0)
+    return image
+
+
+@pytest.mark.tesseract
+def test_one_tesseract_run_gives_text_words_and_alto(monkeypatch):
+    tesseract_or_skip()
+    calls = []
+    real = ocr.pytesseract.pytesseract.run_tesseract
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ocr.pytesseract.pytesseract, "run_tesseract", counting)
+    result = ocr.ocr_image(_page("县电厂开始建设发电机组"), lang="chi_sim", psm=6)
+    assert len(calls) == 1
+    assert "发电机组" in result.text.replace(" ", "")
+    assert result.words and all(w.width > 0 and w.height > 0 for w in result.words)
+    assert result.confidence is not None and 50 < result.confidence <= 100
+    assert "<alto" in result.alto
+
+
+@pytest.mark.tesseract
+def test_missing_language_model_names_the_package():
+    tesseract_or_skip()
+    with pytest.raises(EnvironmentProblemError, match="apt-get install tesseract-ocr-chi-xx"):
+        ocr.check_languages("chi_xx")
+
+
+def test_alto_parsing_reads_boxes_and_confidence():
+    alto = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Layout><Page><PrintSpace>'
+            '<String HPOS="10" VPOS="20" WIDTH="30" HEIGHT="40" WC="0.91" CONTENT="电厂"/>'
+            '</PrintSpace></Page></Layout></alto>')
+    (word,) = ocr.parse_alto_words(alto)
+    assert (word.text, word.left, word.top, word.width, word.height, word.confidence) == ("电厂", 10, 20, 30, 40, 91.0)
