@@ -26,6 +26,7 @@ demo: install
 	$(BIN)/wenshi --library $(LIBRARY) collections
 	$(BIN)/wenshi --library $(LIBRARY) search 发电机组 --limit 5
 	$(BIN)/wenshi --library $(LIBRARY) search '"铁路建设"' --limit 5
+	$(BIN)/wenshi --library $(LIBRARY) search '"岚江县" 1958' --limit 6
 	$(BIN)/wenshi --library $(LIBRARY) stats
 
 test: install

@@ -29,7 +29,7 @@ def _config(ctx: click.Context, **overrides: Any) -> Config:
 
 def json_option(func: F) -> F:
     """The shared --json flag."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON (UTF-8, unescaped).")(func)  # type: ignore[return-value]
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (UTF-8, unescaped).")(func)
 
 
 def handle_errors(func: F) -> F:

@@ -225,7 +225,7 @@ class Catalog:
     def documents(self, collection: str | None = None, status: str | None = "complete",
                   indexed: bool | None = None) -> Iterator[DocumentRow]:
         """Documents in ingest order, optionally filtered."""
-        sql, args = "SELECT * FROM documents WHERE 1=1", []
+        sql, args = "SELECT * FROM documents WHERE 1=1", []  # type: tuple[str, list[Any]]
         if collection is not None:
             sql += " AND collection = ?"
             args.append(collection)

@@ -139,12 +139,12 @@ def _image_dpi(image: Image.Image) -> int | None:
 def load_page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | None]:
     """Decode or rasterise the page a task names. Runs in a worker. Returns (image, dpi)."""
     if task.image_png:
-        image = Image.open(io.BytesIO(task.image_png))
-        image.load()
-        return image, task.dpi or None
+        sent = Image.open(io.BytesIO(task.image_png))
+        sent.load()
+        return sent, task.dpi or None
     if task.kind == KIND_PDF:
         return _render_pdf_page(task.path, task.number, cfg.pdf_dpi), cfg.pdf_dpi
-    image = _open_image(task.path, cfg)
+    image: Image.Image = _open_image(task.path, cfg)
     try:
         image.seek(task.number - 1)
         image.load()
@@ -216,7 +216,8 @@ def _render_pdf_page(path: str, number: int, dpi: int) -> Image.Image:
         pdf = pypdfium2.PdfDocument(path)
         try:
             bitmap = pdf[number - 1].render(scale=dpi / 72.0, grayscale=True)
-            return bitmap.to_pil().convert("L")
+            rendered: Image.Image = bitmap.to_pil().convert("L")
+            return rendered
         finally:
             pdf.close()
     except pypdfium2.PdfiumError as exc:
