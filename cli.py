@@ -66,17 +66,19 @@ def main(ctx: click.Context, library: str, verbose: bool) -> None:
               help="Tesseract model (default chi_sim).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="OCR worker processes (default: all cores).")
+@click.option("--metadata", "metadata_csv", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Catalog sheet (CSV, UTF-8 or GBK): file,title,collection,contributor,region,volume,date,doctype,notes.")
 @json_option
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: str | None,
-           jobs: int | None, as_json: bool) -> None:
+           jobs: int | None, metadata_csv: str | None, as_json: bool) -> None:
     """Ingest files and folders (images, PDFs, .docx, .txt/.md) into a collection.
 
     Example: wenshi ingest scans/ drafts/县电厂.docx --collection 电力工业史
     """
     cfg = _config(ctx, lang=lang, jobs=jobs)
-    summary = api.ingest(cfg, paths, collection)
+    summary = api.ingest(cfg, paths, collection, metadata_csv=metadata_csv)
     failed = [o for o in summary.outcomes if o.status == "failed"]
     for o in failed:
         click.echo(f"{o.path}: {o.error}", err=True)
@@ -220,15 +222,39 @@ def stats(ctx: click.Context, collection: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--retag", is_flag=True, help="Recompute automatic tags from the catalog text first.")
 @click.pass_context
 @handle_errors
-def reindex(ctx: click.Context) -> None:
+def reindex(ctx: click.Context, retag: bool) -> None:
     """Rebuild the search index from the catalog (no OCR).
 
-    Example: wenshi reindex
+    Example: wenshi reindex --retag
     """
-    pages = api.reindex(_config(ctx))
-    click.echo(f"reindexed {pages} pages")
+    pages = api.reindex(_config(ctx), retag=retag)
+    click.echo(f"reindexed {pages} pages" + (" with fresh tags" if retag else ""))
+
+
+@main.command("tag")
+@click.argument("doc_id")
+@click.option("--set", "assignments", multiple=True, required=True, metavar="FIELD=VALUE",
+              help="Catalog field (title, contributor, region, volume, date, doctype, notes, ...) "
+                   "or tag (period, subjects, persons, places, organizations, keywords, years; "
+                   "lists comma-separated).")
+@json_option
+@click.pass_context
+@handle_errors
+def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...], as_json: bool) -> None:
+    """Correct a document's catalog fields or tags without re-OCR.
+
+    Example: wenshi tag b5ba023a --set contributor=王德明 --set period=建国前
+    """
+    doc = api.tag(_config(ctx), doc_id, assignments)
+    if as_json:
+        _echo_json({k: doc[k] for k in ("doc_id", "title", "metadata", "tags")})
+        return
+    click.echo(f"updated {doc['doc_id']} {doc['title']}")
+    for key, value in doc["metadata"].items():
+        click.echo(f"  {key:12} {value}")
 
 
 @main.command("ocr")

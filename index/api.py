@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -9,26 +10,67 @@ from pipeline import ocr
 from pipeline.config import Config
 from pipeline.errors import UsageError
 from pipeline.ingest import ingest_paths, make_executor, process_page
-from pipeline.records import IngestSummary, Page
+from pipeline.metadata import TAG_OVERRIDES, read_metadata_csv, validate_field
+from pipeline.records import FileOutcome, IngestSummary, Page
 from pipeline.sources import identify, plan_document
 
 from .library import Library
 from .search import SearchRequest, SearchResults
 from .search import search as run_search
+from .tags import OVERRIDE_PREFIX
 
 
 def ingest(cfg: Config, paths: Sequence[str], collection: str,
-           progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-    """Ingest files and folders into a collection of the library (created if needed)."""
+           progress: Callable[[int, int], None] | None = None,
+           metadata_csv: str | None = None) -> IngestSummary:
+    """Ingest files and folders into a collection of the library (created if needed).
+
+    With a metadata sheet, each file's row supplies catalog fields (and may name another
+    collection); each bad row becomes a failed outcome naming the row and column.
+    """
     if not collection.strip():
         raise UsageError("--collection must not be empty")
+    sheet = read_metadata_csv(Path(metadata_csv)) if metadata_csv else None
     if cfg.lang != "auto":
         ocr.check_languages(cfg.lang)
     else:
         ocr.check_languages("chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
     with Library(cfg, create=True, writable=True) as library:
         library.index_unindexed()
-        return ingest_paths(paths, collection.strip(), cfg, library, progress=progress)
+        summary = ingest_paths(paths, collection.strip(), cfg, library, progress=progress,
+                               metadata_for=sheet.for_path if sheet else None)
+        if sheet and sheet.errors:
+            for error in sheet.errors:
+                library.record_failure(str(sheet.source), error.split(": ", 1)[1], "")
+            bad_rows = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1]) for e in sheet.errors)
+            summary = replace(summary, outcomes=summary.outcomes + bad_rows)
+        return summary
+
+
+def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
+    """Correct catalog fields or tags of a document (field=value), then retag and reindex it."""
+    changes: dict[str, str] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        name = name.strip().lower()
+        if not sep or not name:
+            raise UsageError(f"--set needs field=value, not {item!r}")
+        if name in TAG_OVERRIDES:
+            name = OVERRIDE_PREFIX + name
+        elif name == "file":
+            raise UsageError("the file of a document cannot be changed")
+        reason = validate_field(name, value.strip())
+        if reason:
+            raise UsageError(f"field {name}: {reason}")
+        changes[name] = value.strip()
+    with Library(cfg, writable=True) as library:
+        doc = library.document(doc_id)
+        metadata = {**doc.metadata, **changes}
+        metadata = {k: v for k, v in metadata.items() if v != ""}
+        library.catalog.update_document_fields(doc.doc_id, title=changes.get("title") or None, metadata=metadata)
+        library.retag(doc.doc_id)
+        doc_id = doc.doc_id
+    return show(cfg, doc_id)
 
 
 def search(cfg: Config, request: SearchRequest) -> SearchResults:
@@ -84,9 +126,15 @@ def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
         }
 
 
-def reindex(cfg: Config) -> int:
-    """Rebuild the index from the catalog without OCR. Returns pages indexed."""
+def reindex(cfg: Config, retag: bool = False) -> int:
+    """Rebuild the index from the catalog without OCR (recomputing tags first with `retag`).
+    Returns pages indexed."""
     with Library(cfg, writable=True) as library:
+        if retag:
+            for doc in list(library.documents()):
+                pages = library.catalog.pages(doc.doc_id)
+                tags = library.compute_tags("\n".join(p.text for p in pages), doc.title, doc.metadata)
+                library.catalog.update_document_fields(doc.doc_id, tags=tags)
         return library.reindex()
 
 

@@ -150,7 +150,7 @@ class Library:
         pages = self.catalog.pages(doc_id)
         text = "\n".join(p.text for p in pages)
         doc = self.catalog.document(doc_id)
-        tags = self.compute_tags(text, doc.title if doc else "")
+        tags = self.compute_tags(text, doc.title if doc else "", doc.metadata if doc else {})
         chars = self.catalog.finish_document(doc_id, tags)
         self._queue_for_index(doc_id, len(pages))
         return len(pages), chars
@@ -164,11 +164,20 @@ class Library:
         """Keep an input failure in the catalog."""
         self.catalog.record_error(path, error, doc_id)
 
-    def compute_tags(self, text: str, title: str) -> dict[str, Any]:
-        """Automatic tags of a document's text."""
+    def compute_tags(self, text: str, title: str, metadata: dict[str, str]) -> dict[str, Any]:
+        """Automatic tags of a document's text, with the archivist's corrections applied."""
         from .tags import tags_for_text
 
-        return tags_for_text(text, title, self.root)
+        return tags_for_text(text, title, self.root, metadata)
+
+    def retag(self, doc_id: str) -> dict[str, Any]:
+        """Recompute one document's tags from its catalog text (no OCR); queue it for the index."""
+        doc = self.document(doc_id)
+        pages = self.catalog.pages(doc.doc_id)
+        tags = self.compute_tags("\n".join(p.text for p in pages), doc.title, doc.metadata)
+        self.catalog.update_document_fields(doc.doc_id, tags=tags)
+        self._queue_for_index(doc.doc_id, len(pages))
+        return tags
 
     # -- index writing -----------------------------------------------------------------------
 

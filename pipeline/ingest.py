@@ -203,7 +203,7 @@ def ingest_paths(paths: Sequence[str | Path], collection: str, cfg: Config, sink
             metadata = metadata_for(path) if metadata_for else {}
             stored: set[int] = set()
             if state is None:
-                sink.begin_document(plan, collection, metadata)
+                sink.begin_document(plan, metadata.get("collection") or collection, metadata)
             else:
                 stored = state[1]
             doc = _Open(index, str(path), source.doc_id)

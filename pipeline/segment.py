@@ -82,3 +82,8 @@ def _pos_tokenizer(user_dicts: tuple[str, ...]) -> Any:
     import jieba.posseg
 
     return jieba.posseg.POSTokenizer(tokenizer(user_dicts))
+
+
+def is_known_word(word: str, user_dicts: tuple[str, ...] | None = None) -> bool:
+    """True when `word` is in jieba's or a user dictionary (not found by its HMM)."""
+    return bool(tokenizer(user_dicts).FREQ.get(word, 0) > 0)

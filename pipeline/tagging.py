@@ -417,13 +417,12 @@ class _Token:
 
 
 def _tokens(norm: str, user_dicts: tuple[str, ...]) -> list[_Token]:
-    freq = segment.tokenizer(user_dicts).FREQ
     out, pos = [], 0
     for word, flag in segment.pos_tag(norm, user_dicts):
         start = norm.find(word, pos) if not norm.startswith(word, pos) else pos
         start = pos if start < 0 else start
         pos = start + len(word)
-        out.append(_Token(word, flag, start, pos, freq.get(word, 0) > 0))
+        out.append(_Token(word, flag, start, pos, segment.is_known_word(word, user_dicts)))
     return out
 
 

@@ -1,0 +1,102 @@
+"""Catalog metadata and automatic tags in a library: CSV on ingest, tag --set, retag, filters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli import main
+
+DRAFTS = {
+    "民国电灯公司.txt": "民国二十六年，周汉卿在岚江县创办电灯公司，装柴油发电机一台，供县城商铺照明。"
+                    "抗日战争时期，电灯公司几度停办。",
+    "新厂扩建.txt": "1958年，县电厂在东郊扩建，新装汽轮发电机组两台，王德明任厂长。工厂产值和发电量大幅增长。",
+    "铁路勘测.txt": "一九五六年春，勘测队从株洲市出发，沿岚江河谷踏勘铁路线路，李秀英担任测量员。",
+}
+EXPECTED_TAG_KEYS = {"years", "period", "subjects", "persons", "places", "organizations", "keywords",
+                     "doctype", "char_count"}
+
+
+def _library(tmp_path: Path) -> tuple[CliRunner, Path, dict[str, str]]:
+    folder = tmp_path / "稿件"
+    folder.mkdir()
+    for name, text in DRAFTS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    sheet = tmp_path / "目录.csv"
+    sheet.write_bytes((
+        "file,title,contributor,region,volume,date,doctype,notes,来源\n"
+        "民国电灯公司.txt,岚江电灯公司始末,赵春生,岚江县,第一辑,1987-05,回忆录,,政协征集\n"
+        "新厂扩建.txt,县电厂扩建,钱玉芬,岚江县,第二辑,1988,史料,,\n"
+        "铁路勘测.txt,勘测日记,孙永福,株洲市,13th,1990,,,\n"
+    ).encode("gbk"))
+    runner = CliRunner()
+    library = tmp_path / "library"
+    result = runner.invoke(main, ["--library", str(library), "ingest", str(folder), "--collection", "电力工业史",
+                                  "--metadata", str(sheet), "--json"])
+    assert result.exit_code == 1, result.output  # the bad volume row
+    summary = json.loads(result.stdout)
+    assert summary["ingested"] == 3
+    assert summary["failed"] == [{"path": str(sheet),
+                                  "error": "row 4, column volume: '13th' is not a volume number (e.g. 3 or 第三辑)"}]
+    ids = {Path(d["path"]).name: d["doc_id"] for d in summary["documents"]}
+    return runner, library, ids
+
+
+def _run(runner: CliRunner, library: Path, *args: str) -> dict:
+    result = runner.invoke(main, ["--library", str(library), *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_metadata_and_tags_are_stored_and_shown(tmp_path):
+    runner, library, ids = _library(tmp_path)
+    doc = _run(runner, library, "show", ids["民国电灯公司.txt"], "--json")
+    assert doc["title"] == "岚江电灯公司始末"
+    assert doc["metadata"]["contributor"] == "赵春生" and doc["metadata"]["来源"] == "政协征集"
+    assert set(doc["tags"]) == EXPECTED_TAG_KEYS
+    assert doc["tags"]["years"] == [1937] and doc["tags"]["period"] == "建国前"
+    assert ["周汉卿", 1] in doc["tags"]["persons"]
+    assert any(name == "岚江县" for name, _ in doc["tags"]["places"])
+    unlisted = _run(runner, library, "show", ids["铁路勘测.txt"], "--json")
+    assert "contributor" not in unlisted["metadata"]  # its row was refused, the file still went in
+    assert unlisted["tags"]["years"] == [1956]
+
+
+def test_tag_filters_in_search(tmp_path):
+    runner, library, ids = _library(tmp_path)
+
+    def docs(query: str) -> set[str]:
+        return {h["doc_id"] for h in _run(runner, library, "search", query, "--json", "--limit", "0")["hits"]}
+
+    assert docs("period:建国前") == {ids["民国电灯公司.txt"]}
+    assert docs("year:1937") == {ids["民国电灯公司.txt"]}
+    assert docs("year:1950-1960") == {ids["新厂扩建.txt"], ids["铁路勘测.txt"]}
+    assert docs("person:王德明") == {ids["新厂扩建.txt"]}
+    assert docs("person:李秀英 place:株洲市") == {ids["铁路勘测.txt"]}
+    assert docs("contributor:钱玉芬") == {ids["新厂扩建.txt"]}
+    assert docs("subject:经济") >= {ids["新厂扩建.txt"]}
+    assert docs("doctype:回忆录") == {ids["民国电灯公司.txt"]}
+
+
+def test_tag_set_corrects_fields_and_retag_uses_new_dictionaries_without_ocr(tmp_path):
+    runner, library, ids = _library(tmp_path)
+    doc_id = ids["铁路勘测.txt"]
+    fixed = _run(runner, library, "tag", doc_id, "--set", "contributor=孙永福", "--set", "period=建国前", "--json")
+    assert fixed["metadata"]["contributor"] == "孙永福" and fixed["tags"]["period"] == "建国前"
+    hits = _run(runner, library, "search", "period:建国前", "--json", "--limit", "0")["hits"]
+    assert doc_id in {h["doc_id"] for h in hits}
+
+    # A name jieba does not know is found once the library's user dictionary lists it.
+    before = _run(runner, library, "show", ids["新厂扩建.txt"], "--json")
+    assert "东郊扩建" not in {n for n, _ in before["tags"]["places"]}
+    (library / "userdict.txt").write_text("东郊扩建 50 ns\n", encoding="utf-8")
+    pages_before = before["pages"]
+    result = runner.invoke(main, ["--library", str(library), "reindex", "--retag"])
+    assert result.exit_code == 0 and "with fresh tags" in result.stdout
+    after = _run(runner, library, "show", ids["新厂扩建.txt"], "--json")
+    assert "东郊扩建" in {n for n, _ in after["tags"]["places"]}
+    assert after["pages"] == pages_before  # the text was not touched, no OCR
+    bad = runner.invoke(main, ["--library", str(library), "tag", doc_id, "--set", "date=1958-13"])
+    assert bad.exit_code == 2 and bad.stderr.strip() == "Error: field date: '1958-13' is not a date (month 1-12, day 1-31)"
