@@ -1,4 +1,4 @@
-"""Tests of pipeline.tagging: year notations, period rules, subjects, doctype, names."""
+"""Tests of pipeline.tagging: year notations, period rules, subjects, doctype, the record."""
 
 from __future__ import annotations
 
@@ -182,56 +182,12 @@ def test_char_count_ignores_whitespace() -> None:
     assert tag_text(" 一二 三 ", title="标题").char_count == 3
 
 
-# --- names -------------------------------------------------------------------------------
+# --- names (found by pipeline.names, tested in test_names.py) ----------------------------
 
 
-def test_persons_and_places_from_a_sentence() -> None:
-    tags = tag_text(
-        "光绪三十一年，清政府任命詹天佑为京张铁路总工程师。铁路自丰台起，经南口至张家口。"
-        "厂长李长海作报告，出席：刘振华、陈志远、赵桂兰等。詹天佑的铜像立在青龙桥车站。"
-    )
-    persons = dict(tags.persons)
-    assert persons["詹天佑"] == 2
-    assert {"李长海", "刘振华", "陈志远", "赵桂兰"} <= set(persons)
-    assert tags.persons[0] == ("詹天佑", 2)  # most frequent first
-    places = {name for name, _ in tags.places}
-    assert {"丰台", "南口", "张家口", "青龙桥"} <= places
-    assert not places & set(persons)
-    assert "京张" not in places
-
-
-def test_place_forms_are_merged_and_traditional_text_simplified() -> None:
-    tags = tag_text("北京市石景山区的电厂，北京人称之为石景山电厂，北京很早就通电。")
-    places = dict(tags.places)
-    assert places.get("北京") == 3
-    tags = tag_text("民國十三年，北平電車公司通車，線路由前門至西直門。")
-    assert {"北平", "前门", "西直门"} <= {n for n, _ in tags.places}
-
-
-def test_common_words_are_not_places_or_persons() -> None:
-    tags = tag_text("决定年内新建宿舍两栋，由于仓促上马，1949年北平和平解放。")
-    places = {n for n, _ in tags.places}
-    assert not places & {"新建", "上马", "和平", "解放"}
-    assert tags.persons == ()
-    tags = tag_text("厂长王文华率职工南迁至重庆，部分工人南下参加抗日，口述史料。")
-    assert tags.persons == (("王文华", 1),)
-
-
-def test_user_dictionary_names(tmp_path: Path) -> None:
-    userdict = tmp_path / "userdict.txt"
-    userdict.write_text("钱阿毛 5 nr\n三道沟 5 ns\n东风机械厂 5 nt\n", encoding="utf-8")
-    text = "钱阿毛在三道沟的东风机械厂工作，钱阿毛后来调走。"
-    tags = tag_text(text, options=TagOptions(user_dicts=(str(userdict),)))
-    assert ("钱阿毛", 2) in tags.persons
-    assert "三道沟" in {n for n, _ in tags.places}
-    assert "东风机械厂" in {n for n, _ in tags.organizations}
-
-
-def test_organizations() -> None:
-    tags = tag_text("郑州铁路局和资源委员会联合发文，八路军晋察冀军区组织民兵。")
-    orgs = {n for n, _ in tags.organizations}
-    assert {"郑州铁路局", "八路军", "晋察冀军区"} <= orgs
-    assert "铁路局" not in orgs
+def test_names_skip_era_years_and_state_terms() -> None:
+    tags = tag_text("咸丰十年，英法联军攻入北京。中华人民共和国成立，天津解放。")
+    assert tags.places == (("北京", 1), ("天津", 1))
 
 
 # --- the record --------------------------------------------------------------------------
