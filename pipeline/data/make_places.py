@@ -16,7 +16,7 @@ import zipfile
 
 _TOWN_SUFFIX = re.compile(r"(民族乡|街道办事处|街道|镇|乡|苏木)$")
 _HEADER = """\
-# Gazetteer for pipeline/tagging.py: name<TAB>key<TAB>kind. Names sharing a key are one place.
+# Gazetteer for pipeline/names.py: name<TAB>key<TAB>kind. Names sharing a key are one place.
 # kind: province, prefecture, county, town, former (renamed), country, city (abroad).
 # Extracted by pipeline/data/make_places.py from jionlp {version} (Apache License 2.0,
 # (c) dongrixinyu): dictionary/china_location.zip, china_location_change.txt,
