@@ -44,7 +44,8 @@ MEMOIR, DRAFT, CHRONICLE, RURAL, BRIDGE = (
 FIELDS: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
     MEMOIR: ({"title": "县电厂创办回忆", "contributor": "王德明", "volume": "第三辑", "date": "1985-06"},
              {"persons": [["王德明", 1], ["李秀英", 1]], "places": [["汉口", 1]], "years": [1937]}),
-    DRAFT: ({"title": "岚江县电厂简介", "contributor": "李秀英", "date": "1990"},
+    DRAFT: ({"title": "岚江县电厂简介", "contributor": "李秀英", "date": "1990", "来源": "政协征集",
+             "tag.places": "东郊"},
             {"persons": [], "places": [["东郊", 1]], "years": [1937, 1993]}),
     CHRONICLE: ({}, {"persons": [["周汉卿", 1]], "places": [["上海", 1], ["东郊", 1]],
                      "years": [1882, 1998]}),
@@ -260,6 +261,9 @@ def test_catalog_csv_and_json_list_every_document_with_metadata_and_tags(lib):
         ("县电厂创办回忆", "王德明", "第三辑", "1985-06")
     assert memoir["人名"] == "王德明|李秀英" and memoir["源文件"] == "县电厂 回忆录.png"
     assert int(memoir["字数"]) == lib["docs"][MEMOIR].char_count
+    # An extra column of the metadata sheet is kept; a tag correction (tag.*) shows as the tag.
+    assert next(r for r in rows if r["编号"] == lib["ids"][DRAFT])["来源"] == "政协征集"
+    assert not any(column.startswith("tag.") for column in rows[0])
 
     data = json.loads(_export(lib, "json", "目录.json").files[0].read_text(encoding="utf-8"))
     assert data["collection"] == COLLECTION

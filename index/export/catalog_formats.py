@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Sequence
 
 from ..catalog import DocumentRow
+from ..tags import OVERRIDE_PREFIX
 from .common import (UNSIGNED, ExportJob, WriterOutcome, contributor_of, display_title,
                      file_target, pinyin_key, source_name, tag_names, write_atomic)
 
@@ -139,7 +140,9 @@ def catalog_csv(documents: Sequence[DocumentRow]) -> str:
     """One row per document: catalog fields, metadata, tags (lists joined by '|')."""
     known_meta = {"title", *(k for k, _ in METADATA_COLUMNS)}
     known_tags = {k for k, _ in TAG_COLUMNS} | _TAGS_NOT_COLUMNS
-    extra_meta = sorted({k for d in documents for k in d.metadata} - known_meta)
+    # `tag.*` fields are an archivist's corrections of tags: the tag columns already show them.
+    extra_meta = sorted({k for d in documents for k in d.metadata
+                         if not k.startswith(OVERRIDE_PREFIX)} - known_meta)
     extra_tags = sorted({k for d in documents for k in d.tags} - known_tags)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
