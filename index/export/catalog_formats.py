@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Sequence
 
 from ..catalog import DocumentRow
-from ..tags import OVERRIDE_PREFIX
 from .common import (UNSIGNED, ExportJob, WriterOutcome, contributor_of, display_title,
                      file_target, pinyin_key, source_name, tag_names, write_atomic)
 
@@ -138,6 +137,8 @@ def catalog_json(job: ExportJob) -> str:
 
 def catalog_csv(documents: Sequence[DocumentRow]) -> str:
     """One row per document: catalog fields, metadata, tags (lists joined by '|')."""
+    from ..tags import OVERRIDE_PREFIX
+
     known_meta = {"title", *(k for k, _ in METADATA_COLUMNS)}
     known_tags = {k for k, _ in TAG_COLUMNS} | _TAGS_NOT_COLUMNS
     # `tag.*` fields are an archivist's corrections of tags: the tag columns already show them.

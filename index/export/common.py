@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,6 +295,8 @@ def _umask() -> int:
 
 def write_atomic(target: Path, data: bytes) -> Path:
     """Write a whole file or nothing: a temporary file in the same folder, then a rename."""
+    import tempfile
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".wenshi-", suffix=".tmp", dir=target.parent)
