@@ -6,14 +6,17 @@ import functools
 import json
 import logging
 import sys
+import time
+import unicodedata
 from typing import Any, Callable, TypeVar
 
 import click
 
 from index import api
-from index.search import MARK_END, MARK_START, SearchRequest
+from index.export import FOLDER_FORMATS, FORMATS, ORDERS, WordCounts
+from index.search import MARK_END, MARK_START, SORTS, SearchHit, SearchRequest, SearchResults
 from pipeline.config import LANG_CHOICES, Config
-from pipeline.errors import WenshiError
+from pipeline.errors import UsageError, WenshiError
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SOME_FAILED = 1
@@ -68,78 +71,232 @@ def main(ctx: click.Context, library: str, verbose: bool) -> None:
               help="OCR worker processes (default: all cores).")
 @click.option("--metadata", "metadata_csv", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Catalog sheet (CSV, UTF-8 or GBK): file,title,collection,contributor,region,volume,date,doctype,notes.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Send page OCR to this Dask scheduler's workers (or WENSHI_SCHEDULER).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress line on stderr (default: when stderr is a terminal).")
 @json_option
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: str | None,
-           jobs: int | None, metadata_csv: str | None, as_json: bool) -> None:
+           jobs: int | None, metadata_csv: str | None, scheduler: str | None, progress: bool | None,
+           as_json: bool) -> None:
     """Ingest files and folders (images, PDFs, .docx, .txt/.md) into a collection.
 
-    Example: wenshi ingest scans/ drafts/县电厂.docx --collection 电力工业史
+    Resumable: run the same command again after an interruption; stored pages are kept and
+    failed pages are retried.
+
+    Example: wenshi ingest scans/ drafts/县电厂.docx --collection 电力工业史 --jobs 4
     """
-    cfg = _config(ctx, lang=lang, jobs=jobs)
-    summary = api.ingest(cfg, paths, collection, metadata_csv=metadata_csv)
+    cfg = _config(ctx, lang=lang, jobs=jobs, scheduler=scheduler)
+    line = _ProgressLine() if (sys.stderr.isatty() if progress is None else progress) else None
+    try:
+        summary = api.ingest(cfg, paths, collection, progress=line, metadata_csv=metadata_csv)
+    finally:
+        if line:
+            line.close()
     failed = [o for o in summary.outcomes if o.status == "failed"]
+    failed_pages = [(o, n, e) for o in summary.outcomes if o.status == "ingested" for n, e in o.failed_pages]
     for o in failed:
         click.echo(f"{o.path}: {o.error}", err=True)
+    for o, number, error in failed_pages:
+        click.echo(f"{o.path}: page {number}: {error}", err=True)
+    processed = sum(o.pages - o.reused_pages for o in summary.outcomes if o.status == "ingested")
+    per_minute = processed / summary.elapsed * 60 if summary.elapsed > 0 else 0.0
     if as_json:
         _echo_json({
             "ingested": summary.count("ingested"), "skipped": summary.count("skipped"),
             "pages": summary.pages, "characters": summary.characters,
             "failed": [{"path": o.path, "error": o.error} for o in failed],
+            "failed_pages": [{"path": o.path, "doc_id": o.doc_id, "page": n, "error": e}
+                             for o, n, e in failed_pages],
             "unsupported": [o.path for o in summary.outcomes if o.status == "unsupported"],
-            "documents": [{"path": o.path, "doc_id": o.doc_id, "status": o.status, "pages": o.pages}
+            "documents": [{"path": o.path, "doc_id": o.doc_id, "status": o.status, "pages": o.pages,
+                           "failed_pages": len(o.failed_pages), "reused_pages": o.reused_pages}
                           for o in summary.outcomes if o.status != "unsupported"],
-            "elapsed": round(summary.elapsed, 2),
+            "elapsed": round(summary.elapsed, 2), "pages_per_minute": round(per_minute, 1),
         })
     else:
         for o in summary.outcomes:
             if o.status == "ingested":
-                click.echo(f"ingested     {o.path}  ({o.pages} pages, {o.characters} 字, id {o.doc_id})")
+                extra = f", {len(o.failed_pages)} failed" if o.failed_pages else ""
+                extra += f", {o.reused_pages} already stored" if o.reused_pages else ""
+                click.echo(f"ingested     {o.path}  ({o.pages} pages{extra}, {o.characters} 字, id {o.doc_id})")
             elif o.status == "skipped":
                 click.echo(f"skipped      {o.path}  (already in the library, id {o.doc_id})")
             elif o.status == "unsupported":
                 click.echo(f"unsupported  {o.path}")
         click.echo(f"{summary.count('ingested')} ingested, {summary.count('skipped')} skipped, "
                    f"{len(failed)} failed, {summary.count('unsupported')} unsupported; "
-                   f"{summary.pages} pages, {summary.characters} characters in {summary.elapsed:.1f} s")
-    if failed:
+                   f"{summary.pages} pages ({len(failed_pages)} failed), {summary.characters} characters "
+                   f"in {summary.elapsed:.1f} s ({per_minute:.1f} pages/min)")
+    if failed or failed_pages:
         sys.exit(EXIT_SOME_FAILED)
 
 
+class _ProgressLine:
+    """`pages 120/480 · 41.3 pages/min · ETA 8 min 43 s` on stderr, redrawn in place."""
+
+    REDRAW_SECONDS = 0.5
+    RATE_WINDOW = 120.0  # the rate (and so the ETA) follows the last two minutes
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, int]] = [(time.monotonic(), 0)]
+        self.drawn_at = 0.0
+        self.width = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= self.RATE_WINDOW:
+            self.samples.pop(0)
+        if now - self.drawn_at < self.REDRAW_SECONDS and done < total:
+            return
+        self.drawn_at = now
+        (then, before) = self.samples[0]
+        rate = (done - before) / (now - then) * 60 if now > then else 0.0
+        eta = _duration((total - done) / rate * 60) if rate > 0 else "?"
+        text = f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta}"
+        click.echo("\r" + text.ljust(self.width), err=True, nl=False)
+        self.width = len(text)
+
+    def close(self) -> None:
+        """Clear the line so the summary starts on a clean one."""
+        if self.width:
+            click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
 @main.command()
-@click.argument("query")
-@click.option("--collection", "-c", default=None, help="Only this collection.")
-@click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Hits to show (0: all).")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
-@click.option("--sort", type=click.Choice(["relevance", "year", "title", "document"]), default="relevance",
-              show_default=True)
+@click.option("--repair", is_flag=True, help="Re-index from the catalog what the index lacks or holds wrongly.")
 @json_option
 @click.pass_context
 @handle_errors
-def search(ctx: click.Context, query: str, collection: str | None, limit: int, offset: int,
-           sort: str, as_json: bool) -> None:
-    """Full-text search; "quoted strings" match exactly, across word boundaries.
+def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Verify that the catalog and the search index agree: every page of every complete
+    document indexed exactly once, nothing else. Exit 1 when they disagree.
 
-    Example: wenshi search '"发电机组" year:1950-1960' --collection 电力工业史
+    Example: wenshi check --repair
     """
-    results = api.search(_config(ctx), SearchRequest(query, collection, limit, offset, sort))
+    report = api.check(_config(ctx), repair=repair)
     if as_json:
-        _echo_json({"total": results.total, "hits": [
-            {"doc_id": h.doc_id, "title": h.title, "collection": h.collection, "page": h.page,
-             "snippet": h.snippet, "score": h.score, "matches": [list(m) for m in h.matches]}
-            for h in results.hits]})
-        return
+        _echo_json(report)
+    else:
+        for line in _check_lines(report):
+            click.echo(line)
+    if not report["ok"]:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _check_lines(report: dict[str, Any]) -> list[str]:
+    lines = [f"catalog: {report['catalog']['documents']} complete documents, {report['catalog']['pages']} pages",
+             f"index:   {report['index']['pages']} pages"]
+    if report["ingest_running"]:
+        lines.append(f"an ingest (pid {report['ingest_running']}) is running: its newest pages may not be indexed yet")
+    if report["repaired"]:
+        r = report["repaired"]
+        lines.append(f"repaired: {r['documents_reindexed']} documents re-indexed, {r['documents_dropped']} dropped")
+    for key, label in (("missing", "pages missing from the index"), ("extra", "index entries with no complete document"),
+                       ("duplicates", "pages indexed more than once"),
+                       ("unindexed_documents", "complete documents not marked indexed")):
+        if report[key]:
+            shown = ", ".join(report[key][:5]) + (", ..." if len(report[key]) > 5 else "")
+            lines.append(f"{len(report[key])} {label}: {shown}")
+    for path in report["catalog"]["partial_documents"]:
+        lines.append(f"interrupted: {path} (run its ingest again to finish it)")
+    if report["catalog"]["failed_pages"]:
+        lines.append(f"{report['catalog']['failed_pages']} failed pages (see `wenshi stats`; the next ingest retries them)")
+    lines.append("OK: catalog and index agree" if report["ok"] else "run `wenshi check --repair` to re-index them")
+    return lines
+
+
+def _hit_json(h: SearchHit) -> dict[str, Any]:
+    return {"doc_id": h.doc_id, "title": h.title, "collection": h.collection, "page": h.page,
+            "snippet": h.snippet, "score": h.score, "matches": [list(m) for m in h.matches]}
+
+
+def _results_json(results: SearchResults) -> dict[str, Any]:
+    out: dict[str, Any] = {"total": results.total, "documents": results.documents,
+                           "hits": [_hit_json(h) for h in results.hits]}
+    if results.groups:
+        out["groups"] = [{"doc_id": g.doc_id, "title": g.title, "collection": g.collection,
+                          "score": g.score, "pages": list(g.pages), "best": _hit_json(g.best)}
+                         for g in results.groups]
+    if results.facets is not None:
+        out["facets"] = results.facets
+    return out
+
+
+def _print_results(results: SearchResults, offset: int) -> None:
     color = sys.stdout.isatty()
-    for n, h in enumerate(results.hits, start=offset + 1):
-        snippet = h.snippet
-        if color:
-            snippet = snippet.replace(MARK_START, "\x1b[1;33m").replace(MARK_END, "\x1b[0m")
+
+    def mark(snippet: str) -> str:
+        return snippet.replace(MARK_START, "\x1b[1;33m").replace(MARK_END, "\x1b[0m") if color else snippet
+
+    for n, g in enumerate(results.groups, start=offset + 1):
+        pages = ", ".join(map(str, g.pages))
+        click.echo(f"{n}. {g.title} | {g.collection} | {len(g.pages)} pages: {pages} | score {g.score:.2f} | {g.doc_id}")
+        click.echo(f"   page {g.best.page}: {mark(g.best.snippet)}")
+    for n, h in enumerate(() if results.groups else results.hits, start=offset + 1):
         click.echo(f"{n}. {h.title} | {h.collection} | page {h.page} | score {h.score:.2f} | {h.doc_id}")
-        click.echo(f"   {snippet}")
-    shown = len(results.hits)
-    click.echo(f"{results.total} matching pages" + (f", showing {offset + 1}-{offset + shown}" if shown else ""))
+        click.echo(f"   {mark(h.snippet)}")
+    for name, counts in (results.facets or {}).items():
+        click.echo(f"{name}: " + (", ".join(f"{value} {n}" for value, n in counts.items()) or "-"))
+    shown = len(results.groups or results.hits)
+    what = "documents" if results.groups else "hits"
+    click.echo(f"{results.total} matching pages in {results.documents} documents"
+               + (f", showing {what} {offset + 1}-{offset + shown}" if shown else ""))
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--collection", "-c", default=None, help="Only this collection.")
+@click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Hits (or documents with --group) to show; 0: all.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (or documents).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="relevance, earliest year named, title (pinyin), or document (archive order).")
+@click.option("--group", is_flag=True, help="One result per document, listing its matching pages.")
+@click.option("--facets", is_flag=True, help="Also count matching pages by collection, period and subject.")
+@click.option("--queries", "queries_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Run each line of FILE as a query in one process; prints JSON lines.")
+@json_option
+@click.pass_context
+@handle_errors
+def search(ctx: click.Context, query: str | None, collection: str | None, limit: int, offset: int,
+           sort: str, group: bool, facets: bool, queries_file: Any, as_json: bool) -> None:
+    """Full-text search; "quoted strings" match exactly, across word boundaries, in either script.
+
+    Example: wenshi search '"发电机组" year:1950-1960 -公路' --collection 电力工业史 --group
+    """
+    def request(q: str) -> SearchRequest:
+        return SearchRequest(q, collection, limit, offset, sort, group=group, facets=facets)
+
+    if queries_file is not None:
+        lines = [line.strip() for line in queries_file if line.strip()]
+        failed = None
+        for q, result in zip(lines, api.search_many(_config(ctx), (request(q) for q in lines))):
+            if isinstance(result, WenshiError):
+                failed = result
+                click.echo(json.dumps({"query": q, "error": str(result)}, ensure_ascii=False))
+            else:
+                click.echo(json.dumps({"query": q, **_results_json(result)}, ensure_ascii=False))
+        if failed is not None:
+            sys.exit(failed.exit_code)
+        return
+    if not query:
+        raise UsageError("give a QUERY, or --queries FILE")
+    results = api.search(_config(ctx), request(query))
+    if as_json:
+        _echo_json(_results_json(results))
+    else:
+        _print_results(results, offset)
 
 
 @main.command()
@@ -191,14 +348,27 @@ def collections(ctx: click.Context, as_json: bool) -> None:
 
 @main.command()
 @click.option("--collection", "-c", default=None, help="Only this collection.")
+@click.option("--by", type=click.Choice(["collection", "contributor"]), default="collection",
+              show_default=True,
+              help="contributor: 字数 per document and per contributor, for fees "
+                   "(the table of export --format wordcount).")
 @json_option
 @click.pass_context
 @handle_errors
-def stats(ctx: click.Context, collection: str | None, as_json: bool) -> None:
-    """Documents, pages and 字数 per collection; failures; pages needing proofreading (需校对).
+def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) -> None:
+    """Documents, pages and 字数 per collection (or per contributor); failures; pages needing
+    proofreading (需校对).
 
-    Example: wenshi stats --collection 铁路建设史
+    Example: wenshi stats --collection 铁路建设史 --by contributor
     """
+    if by == "contributor":
+        counts = api.word_counts(_config(ctx), collection)
+        if as_json:
+            _echo_json(counts.to_dict())
+            return
+        for line in _word_count_lines(counts):
+            click.echo(line)
+        return
     data = api.stats(_config(ctx), collection)
     if as_json:
         _echo_json(data)
@@ -273,6 +443,83 @@ def ocr_command(ctx: click.Context, file: str, lang: str | None) -> None:
     for p in failed:
         click.echo(f"{file}: page {p.number}: {p.error}", err=True)
     if failed:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(value: object, width: int) -> str:
+    """Left-aligned in `width` terminal columns (a Chinese character takes two)."""
+    text = str(value)
+    return text + " " * max(0, width - _width(text))
+
+
+def _word_count_lines(counts: WordCounts) -> list[str]:
+    """The 字数 table of `stats --by contributor`: documents, then contributors, with totals."""
+    title_w = max([_width("document")] + [_width(d.title) for d in counts.documents])
+    name_w = max([_width("contributor")] + [_width(c.contributor) for c in counts.contributors])
+    # '字数' and '千字' are two columns wide each, so they pad to 8 and 6 characters.
+    lines = [f"{_pad('document', title_w)}  {_pad('contributor', name_w)} {'pages':>5} "
+             f"{'字数':>8} {'千字':>6}"]
+    for d in counts.documents:
+        lines.append(f"{_pad(d.title, title_w)}  {_pad(d.contributor, name_w)} {d.pages:>5} "
+                     f"{d.characters:>10} {d.fee_thousands:>8g}")
+    lines += ["", f"{_pad('contributor', name_w)} {'documents':>9} {'字数':>8} {'千字':>6}"]
+    for c in counts.contributors:
+        lines.append(f"{_pad(c.contributor, name_w)} {c.documents:>9} {c.characters:>10} "
+                     f"{c.fee_thousands:>8g}")
+    lines.append(f"{_pad('total', name_w)} {len(counts.documents):>9} {counts.characters:>10} "
+                 f"{counts.fee_thousands:>8g}")
+    return lines
+
+
+@main.command("export")
+@click.argument("collection")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), required=True,
+              help="docx/md/txt: manuscript with 出处 lines and name indexes; wordcount: 字数 CSV; "
+                   "csv/json: the catalog; dc: Dublin Core records; alto: ALTO per OCR page; "
+                   "pdf: searchable PDF per scanned document.")
+@click.option("--output", "-o", required=True, type=click.Path(),
+              help=f"File to write, or folder for {', '.join(FOLDER_FORMATS)}; "
+                   "nothing is written outside it.")
+@click.option("--query", "-q", default=None,
+              help="Only the documents with a page matching this search.")
+@click.option("--order", type=click.Choice(ORDERS), default="ingest", show_default=True,
+              help="Order of the documents (year: metadata date, else the earliest year in "
+                   "the text; contributor: pinyin order).")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@json_option
+@click.pass_context
+@handle_errors
+def export_command(ctx: click.Context, collection: str, fmt: str, output: str, query: str | None,
+                   order: str, force: bool, as_json: bool) -> None:
+    """Export a collection as a manuscript (docx, md, txt), 字数 table, catalog (csv, json),
+    Dublin Core (dc), ALTO (alto) or searchable PDFs (pdf).
+
+    Example: wenshi export 电力工业史 --format docx --output 电力工业史.docx --order year
+    """
+    result = api.export(_config(ctx), collection, fmt, output, query, order, force)
+    for issue in result.failed:
+        click.echo(f"{issue.doc_id} {issue.title}: {issue.message}", err=True)
+    if as_json:
+        _echo_json({
+            "format": result.format, "output": str(result.output), "documents": result.documents,
+            "characters": result.characters, "files": [str(f) for f in result.files],
+            "skipped": [vars(i) for i in result.skipped],
+            "failed": [vars(i) for i in result.failed]})
+    else:
+        for issue in result.skipped:
+            click.echo(f"skipped {issue.doc_id} {issue.title}: {issue.message}")
+        if fmt in FOLDER_FORMATS:
+            click.echo(f"wrote {len(result.files)} files to {result.output} ({result.documents} "
+                       f"documents selected, {len(result.skipped)} skipped, "
+                       f"{len(result.failed)} failed)")
+        else:
+            click.echo(f"wrote {result.files[0]} ({result.documents} documents, "
+                       f"{result.characters} 字)")
+    if result.failed:
         sys.exit(EXIT_SOME_FAILED)
 
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
-from pipeline import ocr
 from pipeline.config import Config
-from pipeline.errors import UsageError
-from pipeline.ingest import ingest_paths, make_executor, process_page
-from pipeline.metadata import TAG_OVERRIDES, read_metadata_csv, validate_field
+from pipeline.errors import NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
-from pipeline.sources import identify, plan_document
 
 from .library import Library
 from .search import SearchRequest, SearchResults
 from .search import search as run_search
-from .tags import OVERRIDE_PREFIX
+
+if TYPE_CHECKING:
+    from .export import ExportResult, WordCounts
+
+# OCR, ingest, metadata, export and tagging modules are imported inside the functions that
+# use them: a researcher's `wenshi search` process must not pay for pytesseract, Pillow,
+# pdfplumber or python-docx (about 0.5 s of imports).
 
 
 def ingest(cfg: Config, paths: Sequence[str], collection: str,
@@ -28,6 +30,10 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
     With a metadata sheet, each file's row supplies catalog fields (and may name another
     collection); each bad row becomes a failed outcome naming the row and column.
     """
+    from pipeline import ocr
+    from pipeline.ingest import ingest_paths
+    from pipeline.metadata import read_metadata_csv
+
     if not collection.strip():
         raise UsageError("--collection must not be empty")
     sheet = read_metadata_csv(Path(metadata_csv)) if metadata_csv else None
@@ -49,6 +55,10 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
 
 def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
     """Correct catalog fields or tags of a document (field=value), then retag and reindex it."""
+    from pipeline.metadata import TAG_OVERRIDES, validate_field
+
+    from .tags import OVERRIDE_PREFIX
+
     changes: dict[str, str] = {}
     for item in assignments:
         name, sep, value = item.partition("=")
@@ -78,6 +88,23 @@ def search(cfg: Config, request: SearchRequest) -> SearchResults:
     with Library(cfg) as library:
         with library.open_index().searcher() as searcher:
             return run_search(searcher, library.catalog, request)
+
+
+def search_many(cfg: Config, requests: Iterable[SearchRequest]) -> Iterator[SearchResults | WenshiError]:
+    """Run many searches on one open index (`search --queries`); a bad query yields its error."""
+    from .search import SearchContext, run
+
+    with Library(cfg) as library:
+        with library.open_index().searcher() as searcher:
+            context = SearchContext(searcher, library.catalog)
+            try:
+                for request in requests:
+                    try:
+                        yield run(context, request)
+                    except UsageError as exc:
+                        yield exc
+            finally:
+                context.close()
 
 
 def show(cfg: Config, doc_id: str) -> dict[str, Any]:
@@ -140,6 +167,10 @@ def reindex(cfg: Config, retag: bool = False) -> int:
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
     """OCR one file without a library: its pages, cleaned (text pages pass through)."""
+    from pipeline import ocr
+    from pipeline.ingest import make_executor, process_page
+    from pipeline.sources import identify, plan_document
+
     if cfg.lang != "auto":
         ocr.check_languages(cfg.lang)
     source = identify(Path(path))
@@ -150,3 +181,46 @@ def ocr_file(cfg: Config, path: str) -> list[Page]:
         return [f if isinstance(f, Page) else f.result() for f in futures]
     finally:
         executor.shutdown(wait=True)
+
+
+def export(cfg: Config, collection: str, fmt: str, output: str | Path, query: str | None = None,
+           order: str = "ingest", force: bool = False) -> ExportResult:
+    """Export a collection (or its documents matching `query`) as a manuscript, catalog or
+    archival format under `output`."""
+    from .export import ExportRequest, export_collection
+
+    with Library(cfg) as library:
+        return export_collection(library, cfg, ExportRequest(collection, fmt, Path(output), query,
+                                                             order, force))
+
+
+def word_counts(cfg: Config, collection: str | None = None) -> WordCounts:
+    """字数 per document and per contributor (all collections, or one), with totals."""
+    from .export.catalog_formats import word_counts as count_words
+
+    with Library(cfg) as library:
+        if collection is not None and collection not in {c["name"] for c in library.catalog.collections()}:
+            raise NotFoundError(f"no collection {collection!r}; see `wenshi collections`")
+        return count_words(library.documents(collection))
+
+
+def check(cfg: Config, repair: bool = False) -> dict[str, Any]:
+    """Compare catalog and index page by page; with `repair`, re-index from the catalog what
+    the index lacks or holds wrongly (takes the ingest lock: not while an ingest runs)."""
+    with Library(cfg, writable=repair) as library:
+        found = library.check()
+        repaired: dict[str, int] | None = None
+        if repair:
+            reindexed, dropped = library.repair(found) if not found.ok else (0, 0)
+            repaired = {"documents_reindexed": reindexed, "documents_dropped": dropped}
+            found = library.check()
+    return {
+        "ok": found.ok,
+        "catalog": {"documents": found.catalog_documents, "pages": found.catalog_pages,
+                    "partial_documents": list(found.partial), "failed_pages": found.failed_pages},
+        "index": {"pages": found.index_pages},
+        "missing": list(found.missing), "extra": list(found.extra), "duplicates": list(found.duplicates),
+        "unindexed_documents": list(found.unindexed),
+        "ingest_running": found.ingest_running,
+        "repaired": repaired,
+    }
