@@ -7,8 +7,9 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh.index import Index
@@ -30,6 +31,7 @@ PAGES_DIR = "pages"
 USER_DICT_FILE = "userdict.txt"
 LOCK_FILE = "ingest.lock"
 SCHEMA_FILE = "schema_version"
+T = TypeVar("T")
 # Commit the index at least this often during an ingest so searches see new pages.
 COMMIT_SECONDS = 10.0
 COMMIT_PAGES = 2000
@@ -62,14 +64,40 @@ class Library:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _take_lock(self) -> None:
+        # flock dies with its process, so a `kill -9`ed ingest never leaves the library locked.
+        # The holder's pid is written into the file for messages and `check`, never trusted.
         self._lock_fh = open(self.root / LOCK_FILE, "a+")
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             self._lock_fh.close()
+            self._lock_fh = None
+            holder = self.lock_holder()
+            who = f"another ingest (pid {holder})" if holder else "another ingest"
             raise LibraryError(
-                f"{self.root}: another ingest is writing to this library; wait for it to finish"
+                f"{self.root}: {who} is writing to this library; wait for it to finish, then run "
+                "the command again"
             ) from exc
+        self._lock_fh.seek(0)
+        self._lock_fh.truncate()
+        self._lock_fh.write(f"{os.getpid()}\n")
+        self._lock_fh.flush()
+
+    def lock_holder(self) -> int | None:
+        """The pid of a live process holding the ingest lock as it last recorded, else None."""
+        try:
+            pid = int((self.root / LOCK_FILE).read_text().strip() or 0)
+        except (OSError, ValueError):
+            return None
+        if pid <= 0 or (self._lock_fh is not None and pid == os.getpid()):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
 
     def __enter__(self) -> "Library":
         return self
@@ -96,13 +124,13 @@ class Library:
         if self._ix is not None:
             return self._ix
         version_file = self.index_dir / SCHEMA_FILE
-        if whoosh_index.exists_in(str(self.index_dir)):
+        if _index_exists(self.index_dir):
             found = version_file.read_text().strip() if version_file.exists() else "?"
             if found != str(SCHEMA_VERSION):
                 raise LibraryError(
                     f"{self.index_dir}: index schema version {found}, this Wenshi writes version "
                     f"{SCHEMA_VERSION}: run `wenshi reindex` to rebuild it from the catalog")
-            self._ix = whoosh_index.open_dir(str(self.index_dir))
+            self._ix = _open_index_dir(self.index_dir)
         elif create:
             self._ix = self._create_index()
         else:
@@ -122,17 +150,25 @@ class Library:
     # -- the ingest sink ---------------------------------------------------------------------
 
     def document_state(self, doc_id: str) -> tuple[str, set[int]] | None:
-        """None for an unknown document, else (status, pages stored without error)."""
+        """None for an unknown document, else (status, pages stored without error).
+
+        A complete document with failed pages reports "partial": the ingest retries those pages."""
         row = self.catalog.document(doc_id)
         if row is None or row.doc_id != doc_id:
             return None
-        return row.status, self.catalog.stored_page_numbers(doc_id)
+        stored = self.catalog.stored_page_numbers(doc_id)
+        if row.status == "complete" and len(stored) < len(self.catalog.stored_page_numbers(doc_id, include_failed=True)):
+            return "partial", stored
+        return row.status, stored
 
     def begin_document(self, plan: DocumentPlan, collection: str, metadata: dict[str, str]) -> None:
         """Record a new document before its pages arrive."""
         title = metadata.get("title") or plan.title
-        self.catalog.begin_document(plan.source.doc_id, collection, plan.source.path, plan.source.kind,
-                                    title, plan.source.size, len(plan.pages), metadata)
+        with self.catalog.transaction():
+            # A new attempt supersedes the failures of earlier ones (they stay if it fails too).
+            self.catalog.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?", (plan.source.doc_id,))
+            self.catalog.begin_document(plan.source.doc_id, collection, plan.source.path, plan.source.kind,
+                                        title, plan.source.size, len(plan.pages), metadata)
 
     def store_page(self, doc_id: str, page: Page) -> None:
         """Store a page and its ALTO file; a checkpoint that survives a crash."""
@@ -156,7 +192,10 @@ class Library:
         return len(pages), chars
 
     def discard_document(self, doc_id: str) -> None:
-        """Forget an unreadable document, its pages and their files."""
+        """Forget an unreadable document, its pages and their files (and its index entries)."""
+        row = self.catalog.document(doc_id)
+        if row is not None and row.doc_id == doc_id and row.indexed:
+            self._delete_from_index([doc_id])
         self.catalog.delete_document(doc_id)
         shutil.rmtree(self.root / PAGES_DIR / doc_id, ignore_errors=True)
 
@@ -246,6 +285,108 @@ class Library:
     def alto_path(self, doc_id: str, number: int) -> Path:
         """Where a page's ALTO file is (it exists for OCR pages only)."""
         return self.root / PAGES_DIR / doc_id / f"{number:04d}.alto.xml"
+
+    # -- consistency -------------------------------------------------------------------------
+
+    def check(self) -> "Consistency":
+        """Compare the catalog's complete documents with the index, page id by page id."""
+        db = self.catalog.db
+        expected = {f"{r[0]}#{r[1]}" for r in db.execute(
+            "SELECT p.doc_id, p.number FROM pages p JOIN documents d USING (doc_id)"
+            " WHERE d.status = 'complete'")}
+        complete = db.execute("SELECT COUNT(*) FROM documents WHERE status = 'complete'").fetchone()[0]
+        partial = tuple(r[0] for r in db.execute("SELECT path FROM documents WHERE status = 'partial' ORDER BY seq"))
+        unindexed = tuple(r[0] for r in db.execute(
+            "SELECT doc_id FROM documents WHERE status = 'complete' AND indexed = 0 ORDER BY seq"))
+        failed = db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0]
+        seen: dict[str, int] = {}
+        if _index_exists(self.index_dir):
+            with self._index().searcher() as searcher:
+                for stored in searcher.reader().all_stored_fields():
+                    page_id = str(stored.get("id", ""))
+                    seen[page_id] = seen.get(page_id, 0) + 1
+        return Consistency(
+            catalog_documents=int(complete), catalog_pages=len(expected), index_pages=sum(seen.values()),
+            missing=tuple(sorted(expected - set(seen), key=_page_key)),
+            extra=tuple(sorted(set(seen) - expected, key=_page_key)),
+            duplicates=tuple(sorted((i for i, n in seen.items() if n > 1), key=_page_key)),
+            unindexed=unindexed, partial=partial, failed_pages=int(failed),
+            ingest_running=self.lock_holder(),
+        )
+
+    def repair(self, found: "Consistency") -> tuple[int, int]:
+        """Re-index every document `check` found a problem with, from the catalog (no OCR), and
+        drop index entries of documents that are not complete. Needs the ingest lock.
+        Returns (documents re-indexed, documents dropped)."""
+        if self._lock_fh is None:
+            raise LibraryError("repair needs the library opened for writing")
+        complete = {r[0] for r in self.catalog.db.execute("SELECT doc_id FROM documents WHERE status = 'complete'")}
+        affected = {page_id.split("#", 1)[0] for page_id in found.missing + found.extra + found.duplicates}
+        affected |= set(found.unindexed)
+        drop = sorted(d for d in affected if d not in complete)
+        redo = sorted(d for d in affected if d in complete)
+        if drop:
+            self._delete_from_index(drop)
+        # commit() writes with update=True: every indexed copy of a document goes, its pages return.
+        self._pending.extend(redo)
+        self.commit()
+        return len(redo), len(drop)
+
+    def _delete_from_index(self, doc_ids: list[str]) -> None:
+        with self._index(create=True).writer() as writer:
+            for doc_id in doc_ids:
+                writer.delete_by_term("doc_id", doc_id)
+        self.catalog.set_indexed(doc_ids, indexed=False)
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """What `Library.check` found, comparing catalog and index page id by page id."""
+
+    catalog_documents: int  # complete documents
+    catalog_pages: int  # their pages (failed ones included: they are indexed with empty text)
+    index_pages: int  # documents in the Whoosh index, duplicates included
+    missing: tuple[str, ...]  # page ids (doc_id#page) of complete documents the index lacks
+    extra: tuple[str, ...]  # page ids in the index that no complete document has
+    duplicates: tuple[str, ...]  # page ids indexed more than once
+    unindexed: tuple[str, ...]  # complete documents the catalog has not marked indexed
+    partial: tuple[str, ...]  # paths of documents an interrupted ingest left (ingest them again)
+    failed_pages: int  # pages stored with an error (see `stats`; a later ingest retries them)
+    ingest_running: int | None  # pid of an ingest holding the lock: its last pages may be pending
+
+    @property
+    def ok(self) -> bool:
+        """True when the index holds exactly the catalog's complete pages, each once."""
+        return not (self.missing or self.extra or self.duplicates or self.unindexed)
+
+
+def _page_key(page_id: str) -> tuple[str, int]:
+    doc_id, _, number = page_id.partition("#")
+    return doc_id, int(number) if number.isdigit() else 0
+
+
+# When a writer commits, Whoosh deletes the previous generation's TOC file. A reader that listed
+# the folder just before then fails to open it: Index.reader() retries for that reason, but
+# open_dir and exists_in do not, so a search during an ingest could fail now and then.
+_VANISHED_RETRIES = 40
+_VANISHED_WAIT = 0.05
+
+
+def _retry_vanished(open_index: Callable[[], T]) -> T:
+    for _ in range(_VANISHED_RETRIES - 1):
+        try:
+            return open_index()
+        except FileNotFoundError:
+            time.sleep(_VANISHED_WAIT)
+    return open_index()
+
+
+def _index_exists(folder: Path) -> bool:
+    return bool(_retry_vanished(lambda: whoosh_index.exists_in(str(folder))))
+
+
+def _open_index_dir(folder: Path) -> Index:
+    return _retry_vanished(lambda: whoosh_index.open_dir(str(folder)))
 
 
 def dumps(obj: Any) -> str:

@@ -27,6 +27,7 @@ _ENV = {
     "jobs": "WENSHI_JOBS",
     "ocr_timeout": "WENSHI_OCR_TIMEOUT",
     "pdf_dpi": "WENSHI_PDF_DPI",
+    "scheduler": "WENSHI_SCHEDULER",
 }
 
 
@@ -43,6 +44,7 @@ class Config:
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     proofread_threshold: float = DEFAULT_PROOFREAD_THRESHOLD
     preprocess: bool = True
+    scheduler: str = ""  # Dask scheduler address (tcp://host:8786): OCR on a cluster, not locally
 
     def __post_init__(self) -> None:
         if self.lang not in LANG_CHOICES and not all(
@@ -55,6 +57,8 @@ class Config:
             raise UsageError("the OCR timeout must be positive")
         if not 72 <= self.pdf_dpi <= 1200:
             raise UsageError("the PDF rasterisation dpi must be between 72 and 1200")
+        if self.scheduler and ":" not in self.scheduler:
+            raise UsageError(f"invalid --scheduler {self.scheduler!r}: use tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
 
     @property
     def workers(self) -> int:

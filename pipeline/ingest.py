@@ -2,41 +2,69 @@
 
 The ingest never imports index/: it hands finished pages to a `Sink` (the library implements
 it) and asks the sink what is already stored, so a re-run skips finished documents and pages.
+
+Shape of a run: the main process discovers and plans files lazily (hashing, headers, PDF text
+layers), hands page tasks to an executor through a window of at most two tasks per worker (so a
+500-page volume never sits in memory at once), and stores each page as it returns: a page is a
+checkpoint, so `kill -9` loses at most the pages in flight. Decoding, rasterising, preprocessing
+and Tesseract all happen in the workers; the main process only writes.
+
+Executors: inline (one job), a local process pool (one single-threaded Tesseract per worker), or
+a Dask cluster (`Config.scheduler`, see `cluster.py`).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
 import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
+
+from PIL import Image
 
 from . import ocr
 from .clean import clean_ocr_text
 from .config import Config
-from .errors import InputFileError, OcrError
-from .records import METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
+from .errors import EnvironmentProblemError, InputFileError, OcrError
+from .pdfpages import pdf_page_image
+from .records import KIND_PDF, METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
 from .sources import DocumentPlan, discover_files, identify, load_page_image, plan_document
 
 log = logging.getLogger(__name__)
 
 STATUS_INGESTED, STATUS_SKIPPED, STATUS_FAILED, STATUS_UNSUPPORTED = "ingested", "skipped", "failed", "unsupported"
+# What `Sink.document_state` reports for a document with every page stored without error.
+STATE_COMPLETE = "complete"
+# Tasks handed to the executor per worker: one running, one queued, so no worker waits for the
+# writer and memory stays bounded however large the volume.
+TASKS_PER_WORKER = 2
+# How often a pool worker checks that the ingest which started it is still alive.
+_ORPHAN_CHECK_SECONDS = 1.0
 
 
 class Sink(Protocol):
     """Where finished pages go. The library implements it; tests may use a small fake."""
 
     def document_state(self, doc_id: str) -> tuple[str, set[int]] | None:
-        """None for an unknown document, else (status, numbers of pages stored without error)."""
+        """None for an unknown document, else (status, numbers of pages stored without error).
+
+        Status "complete" means every page is stored without error: the ingest skips the
+        document. Any other status is resumed: pages stored without error are kept, the rest
+        (never stored, or stored with an error) are processed again."""
 
     def begin_document(self, plan: DocumentPlan, collection: str, metadata: dict[str, str]) -> None:
         """Record a new document before its pages arrive."""
 
     def store_page(self, doc_id: str, page: Page) -> None:
-        """Store one finished page (a checkpoint: it survives a crash)."""
+        """Store one finished page (a checkpoint: it survives a crash). A page with an error is
+        stored too, so `stats` can list it; a later ingest retries it."""
 
     def finish_document(self, doc_id: str) -> tuple[int, int]:
         """All pages are in: tag and index the document. Returns (pages, characters)."""
@@ -48,26 +76,40 @@ class Sink(Protocol):
         """Keep an input failure in the catalog."""
 
 
-ProgressFn = Callable[[int, int], None]
+ProgressFn = Callable[[int, int], None]  # (pages done, pages expected: an estimate until all files are planned)
 MetadataFn = Callable[[Path], dict[str, str]]
 
 
 def process_page(task: PageTask, cfg: Config) -> Page:
     """Load, preprocess, OCR and clean one page. Runs in a worker process.
 
-    An unreadable page image raises InputFileError (the document is unusable); a Tesseract
-    failure or timeout returns the page with its error so the rest of the document goes on.
+    A page that cannot be read or recognised (damaged image data, Tesseract crash or timeout)
+    comes back with its error, so the rest of the document goes on. Only a missing Tesseract or
+    language model raises: then no page anywhere can be recognised.
     """
-    image, dpi = load_page_image(task, cfg)
     try:
+        image, dpi = _page_image(task, cfg)
         recognised = recognise(image, dpi, cfg)
-    except OcrError as exc:
-        return Page(number=task.number, text="", method=METHOD_OCR, error=str(exc))
+    except (InputFileError, OcrError) as exc:
+        return Page(number=task.number, text="", method=METHOD_OCR, error=_page_error(task.number, exc))
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
         lang=recognised.lang, width=image.width, height=image.height,
     )
+
+
+def _page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | None]:
+    if task.kind == KIND_PDF and not task.image_png:
+        return pdf_page_image(task.path, task.number, cfg)
+    return load_page_image(task, cfg)
+
+
+def _page_error(number: int, exc: Exception) -> str:
+    # The page number is stored beside the error; don't repeat it inside the message.
+    message = str(exc)
+    prefix = f"page {number}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 @dataclass(frozen=True)
@@ -91,14 +133,35 @@ def recognise(image: "ocr.Image.Image", dpi: int | None, cfg: Config) -> Recogni
     return Recognised(result.text, result.confidence, result.words, result.alto, lang)
 
 
-def _init_worker() -> None:
+def _init_worker(ingest_pid: int) -> None:
     ocr.single_threaded_env()
+    threading.Thread(target=_exit_with_ingest, args=(ingest_pid, os.getppid()), daemon=True,
+                     name="wenshi-orphan-watch").start()
+
+
+def _exit_with_ingest(ingest_pid: int, parent_pid: int) -> None:
+    # After `kill -9` of the ingest, pool workers would block forever on a task queue nobody
+    # feeds any more (they hold both ends of its pipe, so they never see EOF). Leave instead.
+    while True:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+        if os.getppid() != parent_pid or not _alive(ingest_pid):
+            os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _InlineExecutor(Executor):
     """Runs tasks in the calling process: --jobs 1, and tests that want no subprocesses."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         future: Future[object] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
@@ -108,123 +171,247 @@ class _InlineExecutor(Executor):
 
 
 def make_executor(cfg: Config) -> Executor:
-    """A process pool with one single-threaded Tesseract per worker (or inline for one job)."""
+    """Where pages are processed: a Dask cluster when `cfg.scheduler` names one, else a local
+    process pool with one single-threaded Tesseract per worker (inline for one job)."""
     ocr.single_threaded_env()
+    if cfg.scheduler:
+        from .cluster import DaskExecutor
+
+        return DaskExecutor(cfg.scheduler, cfg)
     if cfg.workers <= 1:
         return _InlineExecutor()
-    return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,
+    return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker, initargs=(os.getpid(),),
                                mp_context=multiprocessing.get_context("forkserver"))
 
 
+def executor_slots(executor: Executor, cfg: Config) -> int:
+    """How many pages the executor processes at once (a Dask cluster reports its threads)."""
+    slots = getattr(executor, "slots", None)
+    return int(slots) if isinstance(slots, int) and slots > 0 else max(1, cfg.workers)
+
+
 @dataclass
-class _Open:
-    index: int
+class _Doc:
+    index: int  # position of the input among all outcomes
     path: str
     doc_id: str
-    outstanding: set[int] = field(default_factory=set)
-    error: str = ""
+    outstanding: set[int] = field(default_factory=set)  # pages handed out, not back yet
+    planned: bool = False  # every task of the document has been handed out
+    ok_pages: int = 0  # pages stored without error, by this run or an earlier one
+    reused: int = 0  # pages an earlier run stored, not processed again
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Job:
+    doc: _Doc
+    task: PageTask
+    isolated: bool = False  # running alone after a worker crash, to find the page that crashed it
+
+
+class _Ingest:
+    """One ingest run: plans lazily, keeps the executor's window full, stores what returns."""
+
+    def __init__(self, cfg: Config, sink: Sink, collection: str, metadata_for: MetadataFn | None,
+                 progress: ProgressFn | None, executor: Executor | None) -> None:
+        self.cfg, self.sink, self.collection = cfg, sink, collection
+        self.metadata_for, self.progress = metadata_for, progress
+        self.own_pool = executor is None
+        self.pool = executor or make_executor(cfg)
+        self.outcomes: dict[int, FileOutcome] = {}
+        self.open_docs: dict[str, _Doc] = {}
+        self.in_flight: dict[Future[Page], _Job] = {}
+        self.suspects: deque[_Job] = deque()
+        self.files_total = self.files_planned = 0
+        self.pages_total = self.pages_done = 0
+
+    def run(self, paths: Sequence[str | Path]) -> None:
+        """Ingest the paths; outcomes collect in `self.outcomes`."""
+        found = discover_files(paths)
+        order = 0
+        for missing in found.missing:
+            self.outcomes[order] = FileOutcome(str(missing), STATUS_FAILED, error="no such file or folder")
+            order += 1
+        for other in found.unsupported:
+            self.outcomes[order] = FileOutcome(str(other), STATUS_UNSUPPORTED,
+                                               error=f"unsupported file type {other.suffix or '(none)'}")
+            order += 1
+        self.files_total = len(found.files)
+        try:
+            self._drive(self._jobs(found.files, order))
+        finally:
+            if self.own_pool:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _drive(self, jobs: Iterator[_Job]) -> None:
+        exhausted = False
+        while True:
+            if self.suspects:
+                if not self.in_flight:
+                    job = self.suspects.popleft()
+                    job.isolated = True
+                    self._submit(job)
+            else:
+                window = TASKS_PER_WORKER * executor_slots(self.pool, self.cfg)
+                while not exhausted and len(self.in_flight) < window:
+                    job_or_none = next(jobs, None)
+                    if job_or_none is None:
+                        exhausted = True
+                    else:
+                        self._submit(job_or_none)
+            if not self.in_flight:
+                if exhausted and not self.suspects:
+                    return
+                continue
+            self._collect()
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def _jobs(self, files: Sequence[Path], first_index: int) -> Iterator[_Job]:
+        """Plan each file in turn and yield its page tasks; finish documents needing none."""
+        for index, path in enumerate(files, start=first_index):
+            self.files_planned += 1
+            try:
+                source = identify(path)
+                state = None if source.doc_id in self.open_docs else self.sink.document_state(source.doc_id)
+                if source.doc_id in self.open_docs or (state is not None and state[0] == STATE_COMPLETE):
+                    self.outcomes[index] = FileOutcome(str(path), STATUS_SKIPPED, source.doc_id,
+                                                       error="already in the library")
+                    continue
+                plan = plan_document(source, self.cfg)
+            except InputFileError as exc:
+                self.outcomes[index] = FileOutcome(str(path), STATUS_FAILED, error=str(exc))
+                self.sink.record_failure(str(path), str(exc), "")
+                continue
+            stored: set[int] = set()
+            if state is None:
+                metadata = self.metadata_for(path) if self.metadata_for else {}
+                self.sink.begin_document(plan, metadata.get("collection") or self.collection, metadata)
+            else:
+                stored = state[1]
+            doc = _Doc(index, str(path), source.doc_id)
+            self.open_docs[doc.doc_id] = doc
+            tasks: list[PageTask] = []
+            for page in plan.pages:
+                if page.number in stored:
+                    doc.ok_pages += 1
+                    doc.reused += 1
+                elif isinstance(page, Page):
+                    self.sink.store_page(doc.doc_id, page)
+                    doc.ok_pages += 1
+                else:
+                    tasks.append(page)
+            self.pages_total += len(tasks)
+            for task in tasks:
+                doc.outstanding.add(task.number)
+                yield _Job(doc, task)
+            doc.planned = True
+            self._finish_if_done(doc)
+
+    # -- executing ---------------------------------------------------------------------------
+
+    def _submit(self, job: _Job) -> None:
+        try:
+            future = self.pool.submit(process_page, job.task, self.cfg)
+        except InputFileError as exc:  # a cluster executor reads the page to ship it
+            self._page_done(job, Page(number=job.task.number, text="", method=METHOD_OCR,
+                                      error=_page_error(job.task.number, exc)))
+            return
+        self.in_flight[future] = job
+
+    def _collect(self) -> None:
+        done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+        crashed = [job for future in done if (job := self._receive(future)) is not None]
+        if crashed:
+            self._recover(crashed)
+
+    def _receive(self, future: Future[Page]) -> _Job | None:
+        """Store the page a finished future holds; returns its job if the pool died under it."""
+        job = self.in_flight.pop(future)
+        try:
+            page = future.result()
+        except BrokenProcessPool:
+            return job
+        except EnvironmentProblemError:
+            raise  # a worker without Tesseract or a model: no page can succeed, stop now
+        except Exception as exc:  # noqa: BLE001 - one page's bug must not end the batch
+            log.debug("page %d of %s failed", job.task.number, job.doc.path, exc_info=True)
+            page = Page(number=job.task.number, text="", method=METHOD_OCR,
+                        error=f"{type(exc).__name__}: {exc}")
+        self._page_done(job, page)
+        return None
+
+    def _recover(self, crashed: list[_Job]) -> None:
+        """A worker process died (crash, out of memory, killed): restart the pool and run the
+        pages that were in flight again, one at a time, so only the page at fault fails."""
+        rest = list(self.in_flight)
+        wait(rest)
+        crashed += [job for future in rest if (job := self._receive(future)) is not None]
+        log.warning("an OCR worker process died; retrying %d pages one at a time", len(crashed))
+        for job in crashed:
+            if job.isolated or not self.own_pool:
+                self._page_done(job, Page(number=job.task.number, text="", method=METHOD_OCR, error=(
+                    "the OCR worker process died while reading this page (crash or out of memory)")))
+            else:
+                self.suspects.append(job)
+        if self.own_pool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = make_executor(self.cfg)
+
+    # -- storing -----------------------------------------------------------------------------
+
+    def _page_done(self, job: _Job, page: Page) -> None:
+        doc = job.doc
+        self.pages_done += 1
+        if page.error:
+            doc.failed[page.number] = page.error
+        else:
+            doc.ok_pages += 1
+        self.sink.store_page(doc.doc_id, page)
+        doc.outstanding.discard(page.number)
+        self._finish_if_done(doc)
+        if self.progress:
+            self.progress(self.pages_done, self._expected_pages())
+
+    def _finish_if_done(self, doc: _Doc) -> None:
+        if not doc.planned or doc.outstanding or doc.doc_id not in self.open_docs:
+            return
+        del self.open_docs[doc.doc_id]
+        failed = tuple(sorted(doc.failed.items()))
+        if doc.ok_pages == 0 and failed:
+            # Nothing of the document could be read: it is a failed input, as a file that
+            # cannot be opened is. Forget it, so a later run starts it afresh.
+            number, error = failed[0]
+            reason = error if len(failed) == 1 else f"page {number}: {error} ({len(failed)} pages failed)"
+            self.sink.discard_document(doc.doc_id)
+            self.sink.record_failure(doc.path, reason, doc.doc_id)
+            self.outcomes[doc.index] = FileOutcome(doc.path, STATUS_FAILED, doc.doc_id, error=reason,
+                                                   failed_pages=failed)
+            return
+        pages, chars = self.sink.finish_document(doc.doc_id)
+        self.outcomes[doc.index] = FileOutcome(doc.path, STATUS_INGESTED, doc.doc_id, pages, chars,
+                                               failed_pages=failed, reused_pages=doc.reused)
+
+    def _expected_pages(self) -> int:
+        # Files are planned lazily, so until the last one is, extrapolate from those planned.
+        if self.files_planned == 0 or self.files_planned >= self.files_total:
+            return self.pages_total
+        per_file = self.pages_total / self.files_planned
+        return self.pages_total + round(per_file * (self.files_total - self.files_planned))
+
+    def summary(self, elapsed: float) -> IngestSummary:
+        """The outcomes in input order."""
+        return IngestSummary(tuple(self.outcomes[i] for i in sorted(self.outcomes)), elapsed)
 
 
 def ingest_paths(paths: Sequence[str | Path], collection: str, cfg: Config, sink: Sink,
                  metadata_for: MetadataFn | None = None, progress: ProgressFn | None = None,
                  executor: Executor | None = None) -> IngestSummary:
-    """Ingest files and folders into `sink`; one outcome per input file, in input order."""
+    """Ingest files and folders into `sink`; one outcome per input file, in input order.
+
+    Resumable: documents the sink holds complete are skipped, pages it holds without error are
+    not processed again, and pages that failed before are retried."""
     started = time.monotonic()
-    found = discover_files(paths)
-    outcomes: dict[int, FileOutcome] = {}
-    order = 0
-    for missing in found.missing:
-        outcomes[order] = FileOutcome(str(missing), STATUS_FAILED, error="no such file or folder")
-        order += 1
-    for other in found.unsupported:
-        outcomes[order] = FileOutcome(str(other), STATUS_UNSUPPORTED, error=f"unsupported file type {other.suffix or '(none)'}")
-        order += 1
-
-    own_executor = executor is None
-    pool = executor or make_executor(cfg)
-    window = max(2, 2 * cfg.workers)
-    in_flight: dict[Future[Page], tuple[_Open, int]] = {}
-    open_docs: dict[str, _Open] = {}
-    done_pages = total_pages = 0
-
-    def fail(doc: _Open, error: str) -> None:
-        outcomes[doc.index] = FileOutcome(doc.path, STATUS_FAILED, doc.doc_id, error=error)
-        sink.discard_document(doc.doc_id)
-        sink.record_failure(doc.path, error, doc.doc_id)
-
-    def finish(doc: _Open) -> None:
-        pages, chars = sink.finish_document(doc.doc_id)
-        outcomes[doc.index] = FileOutcome(doc.path, STATUS_INGESTED, doc.doc_id, pages, chars)
-        del open_docs[doc.doc_id]
-
-    def collect(block: bool) -> None:
-        nonlocal done_pages
-        if not in_flight:
-            return
-        done, _ = wait(list(in_flight), timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        for future in done:
-            doc, number = in_flight.pop(future)
-            done_pages += 1
-            try:
-                page = future.result()
-            except InputFileError as exc:
-                doc.error = doc.error or str(exc)
-            except Exception as exc:  # a crashed worker must not take the batch down
-                doc.error = doc.error or f"page {number}: {type(exc).__name__}: {exc}"
-            else:
-                if not doc.error:
-                    sink.store_page(doc.doc_id, page)
-            doc.outstanding.discard(number)
-            if not doc.outstanding:
-                if doc.error:
-                    fail(doc, doc.error)
-                    del open_docs[doc.doc_id]
-                else:
-                    finish(doc)
-            if progress:
-                progress(done_pages, total_pages)
-
-    try:
-        for path in found.files:
-            index = order
-            order += 1
-            try:
-                source = identify(path)
-                state = sink.document_state(source.doc_id)
-                if (state is not None and state[0] == "complete") or source.doc_id in open_docs:
-                    outcomes[index] = FileOutcome(str(path), STATUS_SKIPPED, source.doc_id,
-                                                  error="already in the library")
-                    continue
-                plan = plan_document(source, cfg)
-            except InputFileError as exc:
-                outcomes[index] = FileOutcome(str(path), STATUS_FAILED, error=str(exc))
-                sink.record_failure(str(path), str(exc), "")
-                continue
-            metadata = metadata_for(path) if metadata_for else {}
-            stored: set[int] = set()
-            if state is None:
-                sink.begin_document(plan, metadata.get("collection") or collection, metadata)
-            else:
-                stored = state[1]
-            doc = _Open(index, str(path), source.doc_id)
-            open_docs[source.doc_id] = doc
-            for page in plan.pages:
-                if page.number in stored:
-                    continue
-                if isinstance(page, Page):
-                    sink.store_page(source.doc_id, page)
-                    continue
-                doc.outstanding.add(page.number)
-                total_pages += 1
-                while len(in_flight) >= window:
-                    collect(block=True)
-                in_flight[pool.submit(process_page, page, cfg)] = (doc, page.number)
-            if not doc.outstanding and not doc.error:
-                finish(doc)
-            collect(block=False)
-        while in_flight:
-            collect(block=True)
-    finally:
-        if own_executor:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return IngestSummary(tuple(outcomes[i] for i in sorted(outcomes)), time.monotonic() - started)
+    run = _Ingest(cfg, sink, collection, metadata_for, progress, executor)
+    run.run(paths)
+    return run.summary(time.monotonic() - started)

@@ -98,6 +98,8 @@ class FileOutcome:
     pages: int = 0
     characters: int = 0
     error: str = ""
+    failed_pages: tuple[tuple[int, str], ...] = ()  # (page number, error): stored, retried later
+    reused_pages: int = 0  # pages an earlier, interrupted run had stored: not processed again
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,11 @@ class IngestSummary:
     def pages(self) -> int:
         """Pages stored by this run."""
         return sum(o.pages for o in self.outcomes if o.status == "ingested")
+
+    @property
+    def failed_pages(self) -> int:
+        """Pages that failed in this run (stored with their error; a later ingest retries them)."""
+        return sum(len(o.failed_pages) for o in self.outcomes if o.status == "ingested")
 
     @property
     def characters(self) -> int:

@@ -1,0 +1,87 @@
+"""Page OCR on a Dask cluster: pages travel as bytes, results return to the one writer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from index import api
+from index.search import SearchRequest
+from pipeline import ingest
+from pipeline.cluster import run_shipped, ship_page
+from pipeline.config import Config
+from pipeline.errors import EnvironmentProblemError
+from pipeline.ingest import Recognised
+from pipeline.records import KIND_IMAGE, KIND_PDF, PageTask
+from pipeline.sources import identify, plan_document
+
+from .conftest import tesseract_or_skip
+from .scanned_pages import PHRASES, SEARCHABLE, write_pdf, write_png, write_tiff
+
+
+def _dask_or_skip() -> None:
+    """Like Tesseract: outside CI a missing Dask skips, under CI it fails."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("dask[distributed] is not installed but CI=true: the install step is broken")
+        pytest.skip("dask[distributed] is not installed")
+
+
+def _fake_recognise(image: Image.Image, dpi: int | None, cfg: Config) -> Recognised:
+    return Recognised(f"{image.width}x{image.height}@{dpi}", 90.0, (), "", "chi_sim")
+
+
+@pytest.mark.parametrize("kind", ["pdf", "tiff", "png"])
+def test_shipped_page_is_processed_without_the_source_file(tmp_path, monkeypatch, kind):
+    writers: dict[str, Any] = {
+        "pdf": lambda: write_pdf(tmp_path / "卷.pdf", list(PHRASES[:3])),
+        "tiff": lambda: write_tiff(tmp_path / "卷.tif", list(PHRASES[:3])),
+        "png": lambda: write_png(tmp_path / "页.png", PHRASES[0]),
+    }
+    source = writers[kind]()
+    plan = plan_document(identify(source), Config())
+    task = plan.pages[-1]
+    assert isinstance(task, PageTask) and task.kind == (KIND_PDF if kind == "pdf" else KIND_IMAGE)
+    shipped = ship_page(task, Config())
+    source.unlink()  # a cluster worker shares no file system with the writer
+    monkeypatch.setattr(ingest, "recognise", _fake_recognise)
+    page = run_shipped(shipped, Config())
+    assert (page.number, page.error, page.text) == (task.number, "", "1000x300@300")
+    assert len(shipped.data) < 200_000  # one page, not the volume
+
+
+def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    _dask_or_skip()
+    from pipeline import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
+    with pytest.raises(EnvironmentProblemError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        ingest.make_executor(Config(scheduler="tcp://127.0.0.1:9"))
+
+
+@pytest.mark.tesseract
+def test_ingest_through_a_local_cluster_of_two_workers(tmp_path: Path):
+    tesseract_or_skip()
+    _dask_or_skip()
+    from distributed import LocalCluster
+
+    files = [write_pdf(tmp_path / "卷一.pdf", list(PHRASES[:3])), write_tiff(tmp_path / "卷二.tif", list(PHRASES[3:5])),
+             write_png(tmp_path / "单页.png", PHRASES[5])]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as local:
+        cfg = Config(library=tmp_path / "library", scheduler=local.scheduler_address)
+        summary = api.ingest(cfg, [str(f) for f in files], "集群")
+        done = local.scheduler.task_prefixes["wenshi-page"].state_counts["released"] + \
+            local.scheduler.task_prefixes["wenshi-page"].state_counts["forgotten"]
+    assert done == 6  # every page went through the scheduler
+    assert [(o.status, o.pages, o.failed_pages) for o in summary.outcomes] == [
+        ("ingested", 3, ()), ("ingested", 2, ()), ("ingested", 1, ())]
+    local_cfg = Config(library=tmp_path / "library")
+    assert api.search(local_cfg, SearchRequest(f'"{SEARCHABLE}"')).total == 1
+    assert api.check(local_cfg)["ok"]

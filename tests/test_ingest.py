@@ -1,0 +1,211 @@
+"""Ingest orchestration: resume, page failures and retries, worker crashes, progress, timeouts.
+
+Most tests replace `recognise` with a small fake and run inline (no Tesseract, no processes),
+so the exact sequence of pages is known; the timeout test runs the real CLI and Tesseract.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from cli import main
+from index.library import Library
+from pipeline import ingest
+from pipeline.config import Config
+from pipeline.errors import InputFileError, OcrError
+from pipeline.ingest import Recognised, ingest_paths
+
+from .conftest import tesseract_or_skip
+from .scanned_pages import PHRASES, install_slow_tesseract, write_pdf, write_png, write_tiff
+
+
+class _Abort(BaseException):
+    """Ends a run the way a crash would: nothing in the ingest catches it."""
+
+
+class FakeOcr:
+    """Stands in for `recognise`: counts calls; fails chosen calls, or aborts the run."""
+
+    def __init__(self, fail_calls: tuple[int, ...] = (), abort_at: int | None = None) -> None:
+        self.calls = 0
+        self.fail_calls = fail_calls
+        self.abort_at = abort_at
+
+    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config) -> Recognised:
+        self.calls += 1
+        if self.calls == self.abort_at:
+            raise _Abort()
+        if self.calls in self.fail_calls:
+            raise OcrError("Tesseract timed out after 1 s")
+        return Recognised(f"第{self.calls}次识别的文字", 91.0, (), "", "chi_sim")
+
+
+def _ingest(cfg: Config, paths: list[Path], fake: FakeOcr, monkeypatch: pytest.MonkeyPatch,
+            progress: Any = None) -> Any:
+    monkeypatch.setattr(ingest, "recognise", fake)
+    with Library(cfg, create=True, writable=True) as library:
+        library.index_unindexed()
+        return ingest_paths(paths, "测试", cfg, library, progress=progress)
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Config:
+    return Config(library=tmp_path / "library", jobs=1)
+
+
+def test_interrupted_ingest_resumes_without_redoing_stored_pages(tmp_path, cfg, monkeypatch):
+    volume = write_pdf(tmp_path / "卷一.pdf", list(PHRASES[:4]))
+    singles = [write_png(tmp_path / f"图{i}.png", PHRASES[i]) for i in (4, 5)]
+    with pytest.raises(_Abort):  # dies while recognising page 4 of the volume
+        _ingest(cfg, [volume, *singles], FakeOcr(abort_at=4), monkeypatch)
+    with Library(cfg) as library:
+        partial = next(iter(library.catalog.documents(status="partial")))
+        state = library.document_state(partial.doc_id)
+        # Pages 1 and 2 were stored; page 3 was in flight with page 4 and may be lost with it.
+        assert state is not None and state[0] == "partial" and {1, 2} <= state[1] <= {1, 2, 3}
+        stored = len(state[1])
+
+    again = FakeOcr()
+    summary = _ingest(cfg, [volume, *singles], again, monkeypatch)
+    assert again.calls == 6 - stored  # the rest of the volume and the two single pages, nothing twice
+    assert [(o.status, o.pages, o.reused_pages) for o in summary.outcomes] == [
+        ("ingested", 4, stored), ("ingested", 1, 0), ("ingested", 1, 0)]
+
+    third = FakeOcr()
+    summary = _ingest(cfg, [volume, *singles], third, monkeypatch)
+    assert third.calls == 0 and summary.count("skipped") == 3
+    with Library(cfg) as library:
+        found = library.check()
+        assert found.ok, found
+        assert (found.catalog_documents, found.catalog_pages, found.index_pages) == (3, 6, 6)
+
+
+def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, cfg, monkeypatch):
+    tiff = write_tiff(tmp_path / "档案.tif", list(PHRASES[:3]))
+    summary = _ingest(cfg, [tiff], FakeOcr(fail_calls=(2,)), monkeypatch)
+    outcome = summary.outcomes[0]
+    assert outcome.status == "ingested" and outcome.pages == 3
+    assert outcome.failed_pages == ((2, "Tesseract timed out after 1 s"),)
+    assert summary.failed_pages == 1
+    with Library(cfg) as library:
+        assert [(p["number"], p["error"]) for p in library.catalog.failed_pages()] == [
+            (2, "Tesseract timed out after 1 s")]
+        assert library.document_state(outcome.doc_id) == ("partial", {1, 3})
+
+    retry = FakeOcr()
+    summary = _ingest(cfg, [tiff], retry, monkeypatch)
+    assert retry.calls == 1
+    outcome = summary.outcomes[0]
+    assert (outcome.status, outcome.failed_pages, outcome.reused_pages) == ("ingested", (), 2)
+    with Library(cfg) as library:
+        assert library.catalog.failed_pages() == []
+        assert library.document_state(outcome.doc_id) == ("complete", {1, 2, 3})
+        assert library.catalog.pages(outcome.doc_id)[1].text == "第1次识别的文字"
+        assert library.check().ok
+
+
+def test_unreadable_pdf_page_fails_alone(tmp_path, cfg, monkeypatch):
+    volume = write_pdf(tmp_path / "卷二.pdf", list(PHRASES[:3]))
+    real = ingest.pdf_page_image
+
+    def damaged_page_two(path: str, number: int, config: Config) -> Any:
+        if number == 2:
+            raise InputFileError("page 2: cannot rasterise PDF page (damaged content stream)")
+        return real(path, number, config)
+
+    monkeypatch.setattr(ingest, "pdf_page_image", damaged_page_two)
+    summary = _ingest(cfg, [volume], FakeOcr(), monkeypatch)
+    assert summary.outcomes[0].status == "ingested"
+    assert summary.outcomes[0].failed_pages == ((2, "cannot rasterise PDF page (damaged content stream)"),)
+
+
+def test_document_with_no_readable_page_is_a_failed_input_until_a_retry_succeeds(tmp_path, cfg, monkeypatch):
+    scan = write_png(tmp_path / "单页.png", PHRASES[0])
+    summary = _ingest(cfg, [scan], FakeOcr(fail_calls=(1,)), monkeypatch)
+    outcome = summary.outcomes[0]
+    assert (outcome.status, outcome.error) == ("failed", "Tesseract timed out after 1 s")
+    with Library(cfg) as library:
+        assert library.catalog.document(outcome.doc_id) is None
+        assert [e["error"] for e in library.catalog.errors()] == ["Tesseract timed out after 1 s"]
+
+    summary = _ingest(cfg, [scan], FakeOcr(), monkeypatch)
+    assert summary.outcomes[0].status == "ingested"
+    with Library(cfg) as library:
+        assert library.catalog.errors() == []  # the successful retry supersedes the old failure
+
+
+def test_worker_crash_fails_only_the_page_that_caused_it(tmp_path, monkeypatch):
+    from . import scanned_pages
+
+    cfg = Config(library=tmp_path / "library", jobs=2)
+    tiff = write_tiff(tmp_path / "四页.tif", list(PHRASES[:4]))
+    # Runs in the pool's worker processes, which import it by name: page 2 kills its worker.
+    monkeypatch.setattr(ingest, "process_page", scanned_pages.crash_on_page_two)
+    with Library(cfg, create=True, writable=True) as library:
+        summary = ingest_paths([tiff], "测试", cfg, library)
+    outcome = summary.outcomes[0]
+    assert outcome.status == "ingested" and outcome.pages == 4
+    assert [n for n, _ in outcome.failed_pages] == [2]
+    assert "worker process died" in outcome.failed_pages[0][1]
+
+
+def test_progress_counts_pages_and_estimates_the_total(tmp_path, cfg, monkeypatch):
+    files = [write_tiff(tmp_path / "a.tif", list(PHRASES[:2]))] + [
+        write_png(tmp_path / f"b{i}.png", PHRASES[i]) for i in (2, 3)]
+    seen: list[tuple[int, int]] = []
+    _ingest(cfg, files, FakeOcr(), monkeypatch, progress=lambda done, total: seen.append((done, total)))
+    assert [d for d, _ in seen] == [1, 2, 3, 4]
+    assert seen[0] == (1, 6)  # after the first file (2 pages of 1 file): 2 x 3 files expected
+    assert seen[-1] == (4, 4)
+
+
+def test_same_content_twice_in_one_batch_is_ingested_once(tmp_path, cfg, monkeypatch):
+    first = write_png(tmp_path / "原件.png", PHRASES[0])
+    copy = tmp_path / "副本.png"
+    shutil.copy(first, copy)
+    summary = _ingest(cfg, [first, copy], FakeOcr(), monkeypatch)
+    assert [o.status for o in summary.outcomes] == ["ingested", "skipped"]
+
+
+@pytest.mark.tesseract
+def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path, monkeypatch):
+    tesseract_or_skip()
+    real = shutil.which("tesseract")
+    assert real is not None
+    inputs = tmp_path / "scans"
+    inputs.mkdir()
+    write_tiff(inputs / "三页.tif", list(PHRASES[:3]))
+    library = tmp_path / "library"
+    runner = CliRunner()
+    wenshi = ["--library", str(library)]
+    slow = install_slow_tesseract(tmp_path / "bin", real)
+    with monkeypatch.context() as patched:  # one job: Tesseract runs from this process, with this PATH
+        patched.setenv("PATH", f"{slow}:{os.environ['PATH']}")
+        patched.setenv("WENSHI_OCR_TIMEOUT", "3")
+        first = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--jobs", "1", "--json"])
+    assert first.exit_code == 1, first.output
+    report = json.loads(first.stdout)
+    assert report["ingested"] == 1 and report["failed"] == []
+    [failure] = report["failed_pages"]
+    assert failure["error"] == "Tesseract timed out after 3 s"
+    assert f"page {failure['page']}: Tesseract timed out after 3 s" in first.stderr
+
+    stats = json.loads(runner.invoke(main, [*wenshi, "stats", "--json"]).stdout)
+    assert [(p["number"], p["error"]) for p in stats["failed_pages"]] == [
+        (failure["page"], "Tesseract timed out after 3 s")]
+
+    second = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--json"])
+    assert second.exit_code == 0, second.output
+    retried = json.loads(second.stdout)
+    assert retried["failed_pages"] == []
+    assert retried["documents"][0]["reused_pages"] == 2 and retried["documents"][0]["pages"] == 3
+    stats = json.loads(runner.invoke(main, [*wenshi, "stats", "--json"]).stdout)
+    assert stats["failed_pages"] == [] and stats["pages"] == 3
