@@ -4,7 +4,7 @@ The ingest never imports index/: it hands finished pages to a `Sink` (the librar
 it) and asks the sink what is already stored, so a re-run skips finished documents and pages.
 
 Shape of a run: the main process discovers and plans files lazily (hashing, headers, PDF text
-layers), hands page tasks to an executor through a window of at most two tasks per worker (so a
+layers), hands page tasks to an executor through a window of a few tasks per worker (so a
 500-page volume never sits in memory at once), and stores each page as it returns: a page is a
 checkpoint, so `kill -9` loses at most the pages in flight. Decoding, rasterising, preprocessing
 and Tesseract all happen in the workers; the main process only writes.
@@ -42,9 +42,11 @@ log = logging.getLogger(__name__)
 STATUS_INGESTED, STATUS_SKIPPED, STATUS_FAILED, STATUS_UNSUPPORTED = "ingested", "skipped", "failed", "unsupported"
 # What `Sink.document_state` reports for a document with every page stored without error.
 STATE_COMPLETE = "complete"
-# Tasks handed to the executor per worker: one running, one queued, so no worker waits for the
-# writer and memory stays bounded however large the volume.
-TASKS_PER_WORKER = 2
+# Tasks handed to the executor per worker: one running, three queued. The writer sometimes stops
+# collecting for seconds (tagging or indexing a finished volume, planning a large PDF, loading
+# jieba's tagger once: 14 s on a loaded machine); the queue keeps the workers busy meanwhile.
+# A queued task is a file name and a page number, so memory stays bounded however large the volume.
+TASKS_PER_WORKER = 4
 # How often a pool worker checks that the ingest which started it is still alive.
 _ORPHAN_CHECK_SECONDS = 1.0
 
