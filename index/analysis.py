@@ -2,22 +2,25 @@
 
 Nothing here holds a jieba object or imports jieba at import time: opening an index unpickles
 the schema, and a researcher's `wenshi search` must not pay for loading jieba to do that.
+Index-time analysis (`analyze_page`) runs in worker processes during big ingests, so it is a
+plain module-level function over plain values.
 """
 
 from __future__ import annotations
 
-import operator
 import re
-from typing import Any, Iterator
+from collections import Counter
+from typing import Any, Iterable, Iterator, Mapping
 
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import FieldType
-from whoosh.formats import Existence
+from whoosh.fields import TEXT
+from whoosh.system import pack_uint
 
 from pipeline import segment
 from pipeline.normalize import to_search_form
 
 _SPACE = re.compile(r"\s+")
+_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 class JiebaTokenizer(Tokenizer):  # type: ignore[misc]
@@ -34,7 +37,7 @@ class JiebaTokenizer(Tokenizer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(JiebaTokenizer)
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self, value: str, positions: bool = False, chars: bool = False,
         keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
         start_char: int = 0, tokenize: bool = True, mode: str = "", **kwargs: Any,
@@ -69,36 +72,40 @@ def chinese_analyzer() -> JiebaTokenizer:
     return JiebaTokenizer()
 
 
+class WordsField(TEXT):  # type: ignore[misc]
+    """A jieba-words field (term frequencies, no positions) that also takes pre-counted words.
+
+    `index()` accepts the page text, or a {word: count} mapping from `word_counts` computed
+    earlier (in a worker process): then the main process only hands the counts to Whoosh.
+    """
+
+    def __init__(self, stored: bool = False, field_boost: float = 1.0) -> None:
+        super().__init__(analyzer=chinese_analyzer(), phrase=False, stored=stored, field_boost=field_boost)
+
+    def index(self, value: Any, **kwargs: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+        """(term bytes, frequency, weight, value bytes) for each distinct word."""
+        counts = value if isinstance(value, Mapping) else word_counts(str(value))
+        boost = self.format.field_boost
+        return [(w.encode("utf-8"), n, n * boost, pack_uint(n)) for w, n in counts.items()]
+
+
+def query_words(text: str) -> list[str]:
+    """The jieba words of some text in the normal form, punctuation dropped."""
+    return [w for w, _, _ in segment.iter_words(to_search_form(text)) if w]
+
+
+def word_counts(text: str) -> dict[str, int]:
+    """How often each jieba word occurs in `text` (normal form, punctuation and spaces dropped)."""
+    cut = segment.tokenizer().cut(to_search_form(text), HMM=True)
+    return dict(Counter(w.strip() for w in cut if w.isalnum() or _WORD_CHAR.search(w)))
+
+
+def analyze_texts(texts: list[str], user_dicts: tuple[str, ...]) -> list[dict[str, int]]:
+    """Word counts of several texts with the given user dictionaries (a worker-process task)."""
+    segment.use_user_dicts(user_dicts)
+    return [word_counts(t) for t in texts]
+
+
 def compact_search_form(text: str) -> str:
     """The normal form with all white space removed: what exact-occurrence search matches."""
     return _SPACE.sub("", to_search_form(text))
-
-
-def char_grams(compact: str) -> set[str]:
-    """Distinct characters and character bigrams of an already compacted text."""
-    grams = set(compact)
-    grams.update(map(operator.add, compact, compact[1:]))
-    return grams
-
-
-class CharGramField(FieldType):  # type: ignore[misc]
-    """Which 1- and 2-character strings occur on a page (no positions, no frequencies).
-
-    Any string of length <= 2 is answered exactly from its postings; a longer one by
-    intersecting its bigrams' postings and checking the candidate pages' text. Positions would
-    make phrases exact without the check but cost twice the disk and, in pure-Python Whoosh,
-    hundreds of milliseconds a query (measured on 5,000 pages of the benchmark corpus).
-    """
-
-    def __init__(self) -> None:
-        self.format = Existence()
-        self.analyzer = None
-        self.scorable = False
-        self.stored = False
-        self.unique = False
-        self.vector = None
-        self.multitoken_query = "and"
-
-    def index(self, value: str, **kwargs: Any) -> list[tuple[bytes, int, float, bytes]]:
-        """Index terms for `value`, which is raw page text."""
-        return [(g.encode("utf-8"), 1, 1.0, b"") for g in char_grams(compact_search_form(value))]

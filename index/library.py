@@ -23,7 +23,7 @@ from pipeline.sources import DocumentPlan
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
 from .schema import SCHEMA_VERSION, build_schema
-from .writer import add_documents
+from .writer import IndexQueue, write_documents
 
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"
@@ -35,6 +35,7 @@ T = TypeVar("T")
 # Commit the index at least this often during an ingest so searches see new pages.
 COMMIT_SECONDS = 10.0
 COMMIT_PAGES = 2000
+REINDEX_BATCH_PAGES = 5000  # pages per Whoosh commit and gram segment during `reindex`
 
 
 class Library:
@@ -223,18 +224,27 @@ class Library:
     def _queue_for_index(self, doc_id: str, pages: int) -> None:
         self._pending.append(doc_id)
         self._pending_pages += pages
+        self._index_queue().add(doc_id)
         if (self._pending_pages >= COMMIT_PAGES
                 or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
             self.commit()
+
+    def _index_queue(self) -> IndexQueue:
+        queue: IndexQueue | None = getattr(self, "_queue", None)
+        if queue is None:
+            user_dict = self.root / USER_DICT_FILE
+            queue = self._queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (),
+                                             self.cfg.workers)
+        return queue
 
     def commit(self) -> None:
         """Write queued documents to the index and commit; mark them indexed in the catalog."""
         if not self._pending:
             return
         ix = self._index(create=True)
-        docs = [d for d in (self.catalog.document(i) for i in self._pending) if d is not None]
-        with ix.writer(limitmb=256) as writer:
-            written = add_documents(writer, self.catalog, docs, update=True)
+        docs = [d for d in (self.catalog.document(i) for i in dict.fromkeys(self._pending)) if d is not None]
+        queue = self._index_queue()
+        written = write_documents(ix, self.catalog, docs, queue, update=True)
         self.catalog.set_indexed(written)
         self._pending.clear()
         self._pending_pages = 0
@@ -249,15 +259,33 @@ class Library:
         return count
 
     def reindex(self) -> int:
-        """Rebuild the index from the catalog, without any OCR. Returns pages indexed."""
+        """Rebuild the index from the catalog, without any OCR. Returns pages indexed.
+
+        The new index is built beside the old one and swapped in, so searches keep working.
+        """
         tmp_dir = self.root / (INDEX_DIR + ".new")
         shutil.rmtree(tmp_dir, ignore_errors=True)
         tmp_dir.mkdir(parents=True)
         ix = whoosh_index.create_in(str(tmp_dir), build_schema())
         (tmp_dir / SCHEMA_FILE).write_text(f"{SCHEMA_VERSION}\n")
         docs = list(self.catalog.documents())
-        with ix.writer(limitmb=256) as writer:
-            add_documents(writer, self.catalog, docs, update=False)
+        batches: list[list[DocumentRow]] = [[]]
+        for doc in docs:
+            if sum(d.page_count for d in batches[-1]) >= REINDEX_BATCH_PAGES:
+                batches.append([])
+            batches[-1].append(doc)
+        user_dict = self.root / USER_DICT_FILE
+        queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (), self.cfg.workers)
+        try:
+            for batch in batches[:2]:  # workers segment one batch ahead of the writer
+                for doc in batch:
+                    queue.add(doc.doc_id)
+            for i, batch in enumerate(batches):
+                write_documents(ix, self.catalog, batch, queue, update=False)
+                for doc in batches[i + 2] if i + 2 < len(batches) else ():
+                    queue.add(doc.doc_id)
+        finally:
+            queue.close()
         ix.close()
         self._ix = None
         old = self.root / (INDEX_DIR + ".old")

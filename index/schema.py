@@ -1,15 +1,24 @@
-"""The one Whoosh schema. Bump SCHEMA_VERSION on any change to fields or analysis."""
+"""The one Whoosh schema. Bump SCHEMA_VERSION on any change to fields or analysis.
+
+Exact occurrences are not in Whoosh: `index/grams.py` keeps them beside it, under the same
+version. Whoosh holds the jieba words (ranking), the metadata and tags (filters, facets) and a
+few per-page columns that sorting and grouping read in bulk.
+"""
 
 from __future__ import annotations
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, Schema
 
-from .analysis import CharGramField, chinese_analyzer
+from .analysis import WordsField
 
-SCHEMA_VERSION = 1
+# 2: character grams moved out of Whoosh into the positional gram index; pre-counted words;
+#    page key, sort year and sort title columns; collection indexed in the search normal form.
+SCHEMA_VERSION = 2
 
 # Tag fields filled from the catalog (metadata + automatic tags); comma-separated keywords.
 TAG_FIELDS = ("person", "place", "organization", "subject", "keyword")
+NO_YEAR = 0  # sort_year of a page whose document names no year
 
 
 def build_schema() -> Schema:
@@ -17,21 +26,25 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         doc_id=ID(stored=True),
-        page=NUMERIC(int, stored=True, signed=False),
+        page=STORED(),
+        # Indexed in the search normal form (either script finds it), stored as written.
         collection=ID(stored=True),
-        title=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=2.0),
-        # Words for ranking; phrase=False: exact strings are answered by `grams`, so word
-        # positions would only cost disk.
-        text=TEXT(analyzer=chinese_analyzer(), phrase=False),
-        grams=CharGramField(),
+        title=WordsField(stored=True, field_boost=2.0),
+        # Words for ranking only: exact strings are answered by the gram index.
+        text=WordsField(),
         contributor=ID(stored=True),
         doctype=ID(stored=True),
         period=ID(stored=True),
-        year=NUMERIC(int, signed=False),
+        year=NUMERIC(int, bits=16, signed=False, shift_step=0),  # one term a year
         person=KEYWORD(commas=True, lowercase=True),
         place=KEYWORD(commas=True, lowercase=True),
         organization=KEYWORD(commas=True, lowercase=True),
         subject=KEYWORD(commas=True),
         keyword=KEYWORD(commas=True, lowercase=True),
-        ingest_seq=NUMERIC(int, stored=True, signed=False),
+        ingest_seq=STORED(),
+        # Per-page columns read in bulk: the gram index's page key (ingest order, page order),
+        # the earliest year named, and a pinyin sort key of the title.
+        pk=COLUMN(NumericColumn("q", default=0)),
+        sort_year=COLUMN(NumericColumn("i", default=NO_YEAR)),
+        sort_title=COLUMN(VarBytesColumn()),
     )

@@ -1,14 +1,37 @@
-"""Writing the Whoosh index from catalog rows: one Whoosh document per page."""
+"""Writing the index from catalog rows: one Whoosh document per page, plus a gram segment.
+
+jieba is the slow part of indexing (about 100,000 characters a second on one core), so big
+batches segment their pages in worker processes (`AnalysisPool`) while the main process stores
+pages, tags documents and writes Whoosh; the main process then hands Whoosh pre-counted words.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import logging
+import weakref
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from whoosh.writing import IndexWriter
+import numpy as np
+from whoosh.index import Index
 
 from pipeline.normalize import to_search_form
 
+from .analysis import analyze_texts, compact_search_form, word_counts
 from .catalog import Catalog, DocumentRow, PageRow
+from .grams import GramWriter, page_key
+from .schema import NO_YEAR
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+log = logging.getLogger(__name__)
+
+GRAMS_DIR = "grams"  # inside the Whoosh index folder
+WRITER_LIMIT_MB = 256
+
+Analysis = tuple[list[dict[str, int]], dict[str, int]]  # word counts per page, of the title
 
 
 def _tag_values(values: Any) -> str:
@@ -19,41 +42,242 @@ def _tag_values(values: Any) -> str:
     return ",".join(to_search_form(str(n)).replace(",", " ") for n in names if str(n).strip())
 
 
-def page_fields(doc: DocumentRow, page: PageRow) -> dict[str, Any]:
-    """The Whoosh fields of one page, carrying its document's metadata and tags."""
+def title_sort_key(title: str) -> bytes:
+    """Titles sort by pinyin (tone numbers break ties), then by the characters themselves."""
+    try:
+        from pypinyin import Style, lazy_pinyin
+    except ImportError:  # sorting by code point is still deterministic
+        return title.encode("utf-8")
+    syllables = [s.strip().lower() for s in lazy_pinyin(title.strip(), style=Style.TONE3,
+                                                        neutral_tone_with_five=True)]
+    return (" ".join(s for s in syllables if s) + "\x00" + title).encode("utf-8")
+
+
+def document_fields(doc: DocumentRow) -> dict[str, Any]:
+    """The Whoosh fields every page of a document shares: metadata, tags, sort keys."""
     tags = doc.tags
     meta = doc.metadata
+    years = sorted({int(y) for y in tags.get("years", ()) if str(y).isdigit() and 0 < int(y) < 10000})
     fields: dict[str, Any] = {
-        "id": f"{doc.doc_id}#{page.number}",
         "doc_id": doc.doc_id,
-        "page": page.number,
-        "collection": doc.collection,
-        "title": doc.title,
-        "text": page.text,
-        "grams": page.text,
+        "collection": to_search_form(doc.collection),
+        "_stored_collection": doc.collection,
+        "_stored_title": doc.title,
         "ingest_seq": doc.seq,
-        "contributor": to_search_form(meta.get("contributor", "")),
+        "contributor": to_search_form(str(meta.get("contributor", ""))),
         "doctype": to_search_form(str(meta.get("doctype") or tags.get("doctype") or "")),
-        "period": str(tags.get("period") or ""),
+        "period": to_search_form(str(tags.get("period") or "")),
         "person": _tag_values(tags.get("persons")),
         "place": _tag_values(tags.get("places")),
         "organization": _tag_values(tags.get("organizations")),
         "subject": _tag_values(tags.get("subjects")),
         "keyword": _tag_values(tags.get("keywords")),
+        "sort_year": years[0] if years else NO_YEAR,
+        "sort_title": title_sort_key(doc.title),
     }
-    years = [int(y) for y in tags.get("years", ()) if 0 < int(y) < 10000]
     if years:
         fields["year"] = years
     return {k: v for k, v in fields.items() if v != ""}
 
 
-def add_documents(writer: IndexWriter, catalog: Catalog, docs: Iterable[DocumentRow], update: bool) -> list[str]:
-    """Write every page of `docs`; `update` replaces pages already indexed. Returns doc ids."""
-    written = []
-    for doc in docs:
-        if update:
-            writer.delete_by_term("doc_id", doc.doc_id)
-        for page in catalog.pages(doc.doc_id):
-            writer.add_document(**page_fields(doc, page))
-        written.append(doc.doc_id)
-    return written
+def page_fields(doc: DocumentRow, page: PageRow, words: dict[str, int] | None = None,
+                title_words: dict[str, int] | None = None,
+                shared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Whoosh fields of one page, carrying its document's metadata and tags.
+
+    `shared` is `document_fields(doc)`, when the caller has it already.
+    """
+    fields = dict(shared if shared is not None else document_fields(doc))
+    fields.update({
+        "id": f"{doc.doc_id}#{page.number}",
+        "page": page.number,
+        "pk": page_key(doc.seq, page.number),
+        "title": title_words if title_words is not None else word_counts(doc.title),
+        "text": words if words is not None else word_counts(page.text),
+    })
+    return fields
+
+
+class AnalysisPool:
+    """jieba in worker processes: submit a document's texts early, collect at commit time."""
+
+    def __init__(self, workers: int, user_dicts: tuple[str, ...]) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.user_dicts = user_dicts
+        self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+        self._futures: dict[str, Future[list[dict[str, int]]]] = {}
+
+    def submit(self, doc_id: str, title: str, texts: list[str]) -> None:
+        """Start segmenting a document's title and pages."""
+        if self._executor is None:
+            return
+        try:
+            self._futures[doc_id] = self._executor.submit(analyze_texts, [title, *texts], self.user_dicts)
+        except RuntimeError:  # BrokenProcessPool is one: the pool is gone
+            self._executor = None
+
+    def take(self, doc_id: str, wait: bool = True) -> Analysis | None:
+        """The analysis of a submitted document; None if it was not submitted, the worker died,
+        or (with `wait` False) no worker has started it yet: then it is withdrawn, for the
+        caller to do itself."""
+        future = self._futures.get(doc_id)
+        if future is None:
+            return None
+        if not wait and not future.done():
+            if future.cancel():
+                del self._futures[doc_id]
+                return None
+            raise _Running
+        del self._futures[doc_id]
+        try:
+            title, *pages = future.result()
+        except _broken_pool():
+            log.warning("index analysis worker died; segmenting in the main process")
+            self._executor = None
+            return None
+        return pages, title
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        self._futures.clear()
+
+
+def _broken_pool() -> type[Exception]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    return BrokenProcessPool
+
+
+class _Running(Exception):
+    """A worker is segmenting this document right now."""
+
+
+class IndexQueue:
+    """Documents waiting for the index: their pages, and their jieba analysis under way.
+
+    Small batches (tests, a few files) are segmented in this process at commit time; once a
+    session has queued `POOL_MIN_CHARS`, documents go to worker processes as they are queued.
+    """
+
+    POOL_MIN_CHARS = 400_000
+
+    def __init__(self, catalog: Catalog, user_dicts: tuple[str, ...], workers: int) -> None:
+        self.catalog = catalog
+        self.user_dicts = user_dicts
+        self.workers = max(1, workers)
+        self._pages: dict[str, list[PageRow]] = {}
+        self._chars = 0
+        self._pool: AnalysisPool | None = None
+
+    def add(self, doc_id: str) -> None:
+        """Read a queued document's pages and, in a big session, start segmenting them."""
+        doc = self.catalog.document(doc_id)
+        if doc is None:
+            return
+        pages = self.catalog.pages(doc_id)
+        self._pages[doc_id] = pages
+        self._chars += sum(len(p.text) for p in pages)
+        if self._pool is None and self._chars >= self.POOL_MIN_CHARS and self.workers > 1:
+            self._pool = AnalysisPool(self.workers - 1, self.user_dicts)
+            weakref.finalize(self, self._pool.close)
+        if self._pool is not None:
+            self._pool.submit(doc_id, doc.title, [p.text for p in pages])
+
+    def pages_of(self, doc: DocumentRow) -> list[PageRow]:
+        """The pages read when the document was queued (or now)."""
+        return self._pages.pop(doc.doc_id, None) or self.catalog.pages(doc.doc_id)
+
+    def analyze(self, batch: Sequence[tuple[DocumentRow, list[PageRow]]]) -> list[Analysis]:
+        """Word counts of each document of a batch.
+
+        The workers take documents from the front of the batch; this process takes the ones no
+        worker has started from the back, so both stay busy until they meet.
+        """
+        results: list[Analysis | None] = [None] * len(batch)
+        pool = self._pool
+        for i in reversed(range(len(batch))):
+            doc, pages = batch[i]
+            try:
+                done = pool.take(doc.doc_id, wait=False) if pool is not None else None
+            except _Running:
+                continue
+            results[i] = self._checked(done, doc, pages)
+        for i, (doc, pages) in enumerate(batch):
+            if results[i] is None:
+                results[i] = self._checked(pool.take(doc.doc_id) if pool is not None else None, doc, pages)
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _checked(done: Analysis | None, doc: DocumentRow, pages: list[PageRow]) -> Analysis:
+        if done is not None and len(done[0]) == len(pages):
+            return done
+        return analyze_inline(doc.title, [p.text for p in pages])
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+def analyze_inline(title: str, texts: Sequence[str]) -> Analysis:
+    """Word counts of a document's pages and title in this process."""
+    return [word_counts(t) for t in texts], word_counts(title)
+
+
+def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], queue: IndexQueue,
+                    update: bool) -> list[str]:
+    """Index every page of `docs` (gram segment first, then Whoosh); returns the doc ids written.
+
+    With `update`, pages a document had in the index before are replaced. The gram segment is
+    published before the Whoosh commit, so a searcher never finds a page in Whoosh whose grams
+    it cannot see; gram pages Whoosh does not know yet are ignored until it does.
+    """
+    batch = [(doc, queue.pages_of(doc)) for doc in docs]
+    keys: list[int] = []
+    compacts: list[str] = []
+    for doc, pages in batch:
+        stored = catalog.page_compacts([(doc.doc_id, p.number) for p in pages])
+        for p in pages:
+            keys.append(page_key(doc.seq, p.number))
+            compact = stored.get((doc.doc_id, p.number))
+            compacts.append(compact if compact is not None else compact_search_form(p.text))
+    analyses = queue.analyze(batch)
+    grams = GramWriter(grams_dir(ix))
+    grams.add(keys, compacts)
+    # Separate files, not one compound file: Whoosh copies a compound segment into memory
+    # (BytesIO) when a reader opens it, 40 ms of a cold search process at 20 million characters.
+    with ix.writer(limitmb=WRITER_LIMIT_MB, compound=False) as writer:
+        for (doc, pages), (words, title_words) in zip(batch, analyses):
+            if update:
+                writer.delete_by_term("doc_id", doc.doc_id)
+            shared = document_fields(doc)
+            for page, counts in zip(pages, words):
+                writer.add_document(**page_fields(doc, page, counts, title_words, shared))
+    grams.maintain(lambda: live_page_keys(ix))
+    return [doc.doc_id for doc, _ in batch]
+
+
+def grams_dir(ix: Index) -> Path:
+    """The gram index folder of a Whoosh file index."""
+    return Path(ix.storage.folder) / GRAMS_DIR
+
+
+def live_page_keys(ix: Index) -> np.ndarray:
+    """Sorted page keys of every page the Whoosh index holds (for dropping dead gram pages)."""
+    from .search import page_key_array
+
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        keys = page_key_array(reader)
+        live = np.ones(len(keys), dtype=bool)
+        for sub, base in reader.leaf_readers():
+            if sub.has_deletions():
+                live[base + np.array(sorted(sub.deleted_docs_set), dtype=np.int64)] = False
+        return np.unique(keys[live & (keys > 0)])

@@ -1,0 +1,498 @@
+"""The exact-occurrence index: where every character and character bigram occurs, in numpy.
+
+It lives beside the Whoosh index (`index/grams/`) and answers one question exactly: on which
+pages, and how often, does a string occur in the compact search form (simplified, width-folded,
+lower-case, white space removed)? Whoosh keeps the jieba words for ranking and the metadata for
+filters; this index replaces a Whoosh n-gram field, which in pure Python cost 3x the text on disk
+and most of the build time, and could not say *where* a gram occurs without positions that made
+phrase queries take hundreds of milliseconds.
+
+Layout: each commit adds one immutable segment file; `manifest.json` lists the live ones and is
+replaced atomically, so a reader sees either the old or the new list. A segment holds its pages'
+compact texts laid end to end, with one empty position between pages, and for each
+
+- bigram (code ``(c1 + 1) << 21 | c2``): every position where it starts, and
+- character (code ``c`` < 2**21): every page it is on, with its count,
+
+as varint-coded deltas, plus a sorted table of codes so a lookup is one binary search in a
+memory-mapped array. A string of two or more characters occurs at position p exactly when each
+of a set of its bigrams that covers all its characters occurs at p + offset; the one-position gap
+between pages means such a chain never crosses a page boundary. No text is read to verify.
+
+Pages are named by a 64-bit key (`page_key`). A key in a newer segment supersedes the same key in
+older ones (a re-indexed page); which keys are live at all is for the Whoosh index to say.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+MANIFEST = "manifest.json"
+SEGMENT_SUFFIX = ".grams"
+_MAGIC = b"WSGRAM01"
+_BIGRAM_BASE = 1 << 21  # codes below this are single characters (Unicode ends at 0x10FFFF)
+_PAGE_BITS = 20  # page_key = document sequence number << 20 | page number
+_MANIFEST_RETRIES = 5
+
+U8 = npt.NDArray[np.uint8]
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+
+
+def page_key(seq: int, page: int) -> int:
+    """The 64-bit key of a page: its document's ingest sequence number and its page number."""
+    return (seq << _PAGE_BITS) | page
+
+
+def code_points(compact: str) -> npt.NDArray[np.uint32]:
+    """The code points of a string as a uint32 array (lone surrogates kept as they are)."""
+    return np.frombuffer(compact.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def bigram_codes(cps: npt.NDArray[np.uint32]) -> U64:
+    """Codes of the bigrams starting at each position but the last."""
+    c = cps.astype(np.uint64)
+    return ((c[:-1] + np.uint64(1)) << np.uint64(21)) | c[1:]
+
+
+# -- varint coding (LEB128, vectorised) ----------------------------------------------------------
+
+
+def _varint_lengths(values: U64) -> I64:
+    n = np.ones(len(values), dtype=np.int64)
+    for k in range(1, 10):
+        n += values >= np.uint64(1 << (7 * k))
+    return n
+
+
+def encode_varints(values: U64) -> tuple[U8, I64]:
+    """LEB128 bytes of `values` and the byte length of each value."""
+    values = values.astype(np.uint64, copy=False)
+    lengths = _varint_lengths(values)
+    out = np.empty(int(lengths.sum()), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    for k in range(int(lengths.max()) if len(lengths) else 0):
+        sel = np.flatnonzero(lengths > k)
+        byte = (values[sel] >> np.uint64(7 * k)) & np.uint64(0x7F)
+        more = (lengths[sel] > k + 1).astype(np.uint64) << np.uint64(7)
+        out[starts[sel] + k] = (byte | more).astype(np.uint8)
+    return out, lengths
+
+
+def decode_varints(buf: U8) -> U64:
+    """The values of a LEB128 byte string."""
+    b = np.asarray(buf, dtype=np.uint8)
+    last = b < 0x80
+    if last.all():
+        return b.astype(np.uint64)
+    ends = np.flatnonzero(last)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    within = np.arange(len(b), dtype=np.int64) - np.repeat(starts, ends - starts + 1)
+    parts = (b & 0x7F).astype(np.uint64) << (within.astype(np.uint64) * np.uint64(7))
+    result: U64 = np.add.reduceat(parts, starts)
+    return result
+
+
+def _segmented_cumsum(values: U64, starts: I64) -> U64:
+    """Cumulative sums restarting at each index in `starts` (sorted, starting with 0)."""
+    total = np.cumsum(values, dtype=np.uint64)
+    before = np.zeros(len(starts), dtype=np.uint64)
+    before[1:] = total[starts[1:] - 1]
+    lengths = np.diff(np.append(starts, len(values)))
+    result: U64 = total - np.repeat(before, lengths)
+    return result
+
+
+def runs(sorted_values: I64) -> tuple[I64, I64]:
+    """(distinct values, how often each occurs) of a sorted array; np.unique without numpy.ma."""
+    v = np.asarray(sorted_values, dtype=np.int64)
+    if not len(v):
+        return v, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], v[1:] != v[:-1])))
+    counts = np.diff(np.append(starts, len(v)))
+    return v[starts], counts.astype(np.int64)
+
+
+# -- segments ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Postings:
+    """The entries of one segment before coding: what a build or a merge produces."""
+
+    uni_codes: U64  # sorted by (code, page)
+    uni_pages: I64
+    uni_counts: I64
+    bi_codes: U64  # sorted by (code, position)
+    bi_positions: I64
+    page_starts: I64  # n_pages + 1 offsets; page i is [starts[i], starts[i + 1] - 1)
+    page_keys: I64
+
+
+def postings_for_pages(keys: Sequence[int], compacts: Sequence[str]) -> Postings:
+    """Every character and bigram occurrence of some pages' compact texts."""
+    arrays = [code_points(c) for c in compacts]
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+    page_starts = np.zeros(len(arrays) + 1, dtype=np.int64)
+    page_starts[1:] = np.cumsum(lengths + 1)
+    # Each page followed by one gap position (code 0, never indexed).
+    laid = np.zeros(int(page_starts[-1]), dtype=np.uint32)
+    for start, arr in zip(page_starts[:-1], arrays):
+        laid[start:start + len(arr)] = arr
+    in_page = np.ones(len(laid), dtype=bool)
+    in_page[page_starts[1:] - 1] = False
+    # Bigrams: both characters inside the same page.
+    starts_ok = in_page[:-1] & in_page[1:]
+    bi_pos = np.flatnonzero(starts_ok).astype(np.int64)
+    bi_all = bigram_codes(laid)
+    bi_codes = bi_all[bi_pos]
+    order = np.argsort(bi_codes, kind="stable")
+    # Characters: (code, page) pairs with counts.
+    page_of = np.repeat(np.arange(len(arrays), dtype=np.int64), lengths + 1)
+    chars = laid[in_page].astype(np.uint64)
+    pages = page_of[in_page].astype(np.uint64)
+    pair, counts = np.unique((chars << np.uint64(32)) | pages, return_counts=True)
+    return Postings(
+        uni_codes=pair >> np.uint64(32), uni_pages=(pair & np.uint64(0xFFFFFFFF)).astype(np.int64),
+        uni_counts=counts.astype(np.int64), bi_codes=bi_codes[order], bi_positions=bi_pos[order],
+        page_starts=page_starts, page_keys=np.asarray(keys, dtype=np.int64),
+    )
+
+
+def _encode(p: Postings) -> dict[str, np.ndarray]:
+    """The arrays of a segment file: code table, byte offsets, entry counts, postings, pages."""
+    uni_terms, uni_first, uni_n = np.unique(p.uni_codes, return_index=True, return_counts=True)
+    bi_terms, bi_first, bi_n = np.unique(p.bi_codes, return_index=True, return_counts=True)
+    page_delta = np.diff(p.uni_pages, prepend=0).astype(np.uint64)
+    page_delta[uni_first] = p.uni_pages[uni_first].astype(np.uint64)
+    uni_values = np.empty(2 * len(p.uni_pages), dtype=np.uint64)
+    uni_values[0::2] = page_delta
+    uni_values[1::2] = p.uni_counts.astype(np.uint64)
+    pos_delta = np.diff(p.bi_positions, prepend=0).astype(np.uint64)
+    pos_delta[bi_first] = p.bi_positions[bi_first].astype(np.uint64)
+    values = np.concatenate([uni_values, pos_delta])
+    value_starts = np.concatenate([2 * uni_first, len(uni_values) + bi_first]).astype(np.int64)
+    postings, lengths = encode_varints(values)
+    byte_ends = np.zeros(len(values) + 1, dtype=np.uint64)
+    byte_ends[1:] = np.cumsum(lengths)
+    offsets = np.append(byte_ends[value_starts], byte_ends[-1]).astype(np.uint64)
+    return {
+        "codes": np.concatenate([uni_terms, bi_terms]).astype(np.uint64),
+        "offsets": offsets,
+        "counts": np.concatenate([uni_n, bi_n]).astype(np.uint32),
+        "postings": postings,
+        "page_starts": p.page_starts.astype(np.int64),
+        "page_keys": p.page_keys.astype(np.int64),
+    }
+
+
+def write_segment(path: Path, postings: Postings) -> None:
+    """Write a segment file (atomically: a reader never sees half of it)."""
+    arrays = _encode(postings)
+    header: dict[str, object] = {}
+    offset = 0
+    for name, arr in arrays.items():
+        offset = (offset + 7) // 8 * 8
+        header[name] = [arr.dtype.str, len(arr), offset]
+        offset += arr.nbytes
+    head = json.dumps(header).encode()
+    base = (len(_MAGIC) + 4 + len(head) + 7) // 8 * 8
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(_MAGIC + len(head).to_bytes(4, "little") + head)
+        for name, arr in arrays.items():
+            fh.seek(base + int(header[name][2]))  # type: ignore[index]
+            fh.write(np.ascontiguousarray(arr).tobytes())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class Segment:
+    """One segment file, memory-mapped: lookups read only the pages of the file they touch."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self._map = mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ) if size else None
+        if self._map is None or self._map[:len(_MAGIC)] != _MAGIC:
+            raise ValueError(f"{path}: not a gram segment")
+        head_len = int.from_bytes(self._map[8:12], "little")
+        header = json.loads(self._map[12:12 + head_len])
+        base = (12 + head_len + 7) // 8 * 8
+        arrays = {name: np.frombuffer(self._map, dtype=np.dtype(dt), count=n, offset=base + off)
+                  for name, (dt, n, off) in header.items()}
+        self.codes: U64 = arrays["codes"]
+        self.offsets: U64 = arrays["offsets"]
+        self.counts: npt.NDArray[np.uint32] = arrays["counts"]
+        self.postings: U8 = arrays["postings"]
+        self.page_starts: I64 = arrays["page_starts"]
+        self.page_keys: I64 = arrays["page_keys"]
+
+    @property
+    def page_count(self) -> int:
+        """Pages in this segment (superseded ones included)."""
+        return len(self.page_keys)
+
+    @property
+    def size(self) -> int:
+        """Bytes of postings: what a merge has to rewrite."""
+        return len(self.postings)
+
+    def page_lengths(self) -> I64:
+        """Length of each page's compact text."""
+        lengths: I64 = np.diff(self.page_starts) - 1
+        return lengths
+
+    def _term(self, code: int) -> int:
+        i = int(np.searchsorted(self.codes, np.uint64(code)))
+        return i if i < len(self.codes) and int(self.codes[i]) == code else -1
+
+    def _values(self, term: int) -> U64:
+        return decode_varints(self.postings[int(self.offsets[term]):int(self.offsets[term + 1])])
+
+    def char_pages(self, code: int) -> tuple[I64, I64]:
+        """(pages, counts) of one character."""
+        term = self._term(code)
+        if term < 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pairs = self._values(term).reshape(-1, 2)
+        return np.cumsum(pairs[:, 0]).astype(np.int64), pairs[:, 1].astype(np.int64)
+
+    def bigram_positions(self, code: int) -> I64:
+        """Sorted start positions of one bigram."""
+        term = self._term(code)
+        if term < 0:
+            return np.zeros(0, np.int64)
+        return np.cumsum(self._values(term)).astype(np.int64)
+
+    def occurrences(self, cps: npt.NDArray[np.uint32]) -> tuple[I64, I64]:
+        """(pages, counts): every page holding the string, and how often (overlaps counted)."""
+        if len(cps) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if len(cps) == 1:
+            return self.char_pages(int(cps[0]))
+        codes = bigram_codes(cps)
+        terms = [self._term(int(c)) for c in codes]
+        if min(terms) < 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        # Rarest bigrams first; skip one whose two characters are already covered.
+        order = sorted(range(len(codes)), key=lambda i: int(self.counts[terms[i]]))
+        covered = np.zeros(len(cps), dtype=bool)
+        starts: I64 | None = None
+        for i in order:
+            if covered[i] and covered[i + 1]:
+                continue
+            covered[i] = covered[i + 1] = True
+            pos = np.cumsum(self._values(terms[i])).astype(np.int64) - i
+            if starts is None:
+                starts = pos
+            else:
+                idx = np.searchsorted(pos, starts)
+                idx[idx == len(pos)] = 0
+                starts = starts[pos[idx] == starts] if len(pos) else pos
+            if len(starts) == 0:
+                break
+        assert starts is not None
+        return runs(np.searchsorted(self.page_starts, starts, side="right") - 1)
+
+    def all_postings(self) -> Postings:
+        """Every entry of the segment, decoded (for a merge)."""
+        values = decode_varints(self.postings)
+        is_uni = self.codes < np.uint64(_BIGRAM_BASE)
+        n_uni = int(is_uni.sum())
+        counts = self.counts.astype(np.int64)
+        uni_n, bi_n = counts[:n_uni], counts[n_uni:]
+        uni_values = values[:2 * int(uni_n.sum())].reshape(-1, 2)
+        bi_values = values[2 * int(uni_n.sum()):]
+        uni_starts = (np.cumsum(uni_n) - uni_n).astype(np.int64)
+        bi_starts = (np.cumsum(bi_n) - bi_n).astype(np.int64)
+        uni_pages = _segmented_cumsum(uni_values[:, 0].copy(), uni_starts) if len(uni_n) else uni_values[:, 0]
+        bi_pos = _segmented_cumsum(bi_values, bi_starts) if len(bi_n) else bi_values
+        return Postings(
+            uni_codes=np.repeat(self.codes[:n_uni], uni_n), uni_pages=uni_pages.astype(np.int64),
+            uni_counts=uni_values[:, 1].astype(np.int64),
+            bi_codes=np.repeat(self.codes[n_uni:], bi_n), bi_positions=bi_pos.astype(np.int64),
+            page_starts=np.asarray(self.page_starts, dtype=np.int64),
+            page_keys=np.asarray(self.page_keys, dtype=np.int64),
+        )
+
+    def close(self) -> None:
+        """Release the memory map (arrays taken from it must not be used afterwards)."""
+        if self._map is not None:
+            try:
+                self._map.close()
+            except BufferError:  # numpy views still alive: the map goes with them
+                pass
+
+
+def merge_postings(parts: Sequence[tuple[Postings, npt.NDArray[np.bool_]]]) -> Postings:
+    """One segment's entries from several, keeping only the pages each `keep` mask selects."""
+    uni_codes, uni_pages, uni_counts, bi_codes, bi_pos, keys, lengths = [], [], [], [], [], [], []
+    page_base = 0
+    pos_base = 0
+    for p, keep in parts:
+        old_lengths = np.diff(p.page_starts)  # including the gap
+        new_index = np.cumsum(keep) - 1 + page_base
+        new_starts = pos_base + np.concatenate([[0], np.cumsum(old_lengths[keep])])[:-1]
+        shift = np.full(len(keep), -1, dtype=np.int64)
+        shift[keep] = new_starts - p.page_starts[:-1][keep]
+        ok = keep[p.uni_pages]
+        uni_codes.append(p.uni_codes[ok])
+        uni_pages.append(new_index[p.uni_pages[ok]])
+        uni_counts.append(p.uni_counts[ok])
+        page = np.searchsorted(p.page_starts, p.bi_positions, side="right") - 1
+        ok = keep[page]
+        bi_codes.append(p.bi_codes[ok])
+        bi_pos.append(p.bi_positions[ok] + shift[page[ok]])
+        keys.append(p.page_keys[keep])
+        lengths.append(old_lengths[keep])
+        page_base += int(keep.sum())
+        pos_base += int(old_lengths[keep].sum())
+    all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    page_starts = np.zeros(len(all_lengths) + 1, dtype=np.int64)
+    page_starts[1:] = np.cumsum(all_lengths)
+    u_codes = np.concatenate(uni_codes)
+    u_order = np.argsort(u_codes, kind="stable")
+    b_codes = np.concatenate(bi_codes)
+    b_order = np.argsort(b_codes, kind="stable")
+    return Postings(
+        uni_codes=u_codes[u_order], uni_pages=np.concatenate(uni_pages)[u_order],
+        uni_counts=np.concatenate(uni_counts)[u_order], bi_codes=b_codes[b_order],
+        bi_positions=np.concatenate(bi_pos)[b_order], page_starts=page_starts,
+        page_keys=np.concatenate(keys).astype(np.int64),
+    )
+
+
+# -- the index: manifest + segments --------------------------------------------------------------
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads((folder / MANIFEST).read_text())
+        return data
+    except FileNotFoundError:
+        return {"segments": [], "next": 1}
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest))
+    os.replace(tmp, folder / MANIFEST)
+
+
+class GramReader:
+    """The live segments of a gram index, newest last."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        for attempt in range(_MANIFEST_RETRIES):
+            manifest = _read_manifest(folder)
+            try:
+                self.segments = [Segment(folder / str(name)) for name in manifest["segments"]]
+                break
+            except FileNotFoundError:  # a merge replaced a segment between the two reads
+                if attempt == _MANIFEST_RETRIES - 1:
+                    raise
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        """Release the segment files."""
+        for seg in self.segments:
+            seg.close()
+
+    def __enter__(self) -> "GramReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class GramWriter:
+    """Adds segments and merges them. Only the library's single writer (ingest lock) uses it."""
+
+    merge_ratio = 1.0  # merge the newest two while the older is no bigger than this x the newer
+    max_segments = 12
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.manifest = _read_manifest(folder)
+
+    @property
+    def names(self) -> list[str]:
+        """Segment file names, oldest first."""
+        return [str(name) for name in self.manifest["segments"]]
+
+    def _new_name(self) -> str:
+        n = int(self.manifest.get("next", 1))
+        self.manifest["next"] = n + 1
+        return f"seg-{n:06d}{SEGMENT_SUFFIX}"
+
+    def add(self, keys: Sequence[int], compacts: Sequence[str]) -> None:
+        """Index some pages as a new segment and publish it."""
+        if not keys:
+            return
+        name = self._new_name()
+        write_segment(self.folder / name, postings_for_pages(keys, compacts))
+        self.manifest["segments"] = self.names + [name]
+        _write_manifest(self.folder, self.manifest)
+
+    def maintain(self, live_keys: Callable[[], I64] | None = None) -> None:
+        """Merge segments so there stay few of them (logarithmically many in the page count).
+
+        `live_keys` returns the page keys the Whoosh index holds; a merge drops the others.
+        """
+        live: I64 | None = None
+        while True:
+            segs = [Segment(self.folder / n) for n in self.names]
+            try:
+                take = self._to_merge(segs)
+                if take < 2:
+                    return
+                if live is None and live_keys is not None:
+                    live = live_keys()
+                self._merge(segs, take, live)
+            finally:
+                for s in segs:
+                    s.close()
+
+    def _to_merge(self, segs: list[Segment]) -> int:
+        take = 1
+        while take < len(segs) and segs[-take - 1].size <= self.merge_ratio * sum(s.size for s in segs[-take:]):
+            take += 1
+        if take < 2 and len(segs) > self.max_segments:
+            take = len(segs) - self.max_segments + 1
+        return take
+
+    def _merge(self, segs: list[Segment], take: int, live_keys: I64 | None) -> None:
+        merged, kept = segs[-take:], segs[:-take]
+        newer: I64 = np.zeros(0, np.int64)
+        parts: list[tuple[Postings, npt.NDArray[np.bool_]]] = []
+        for seg in reversed(merged):  # newest first: a key seen in a newer segment supersedes
+            keys = np.asarray(seg.page_keys)
+            keep = ~np.isin(keys, newer)
+            if live_keys is not None:
+                keep &= np.isin(keys, live_keys)
+            parts.append((seg.all_postings(), keep))
+            newer = np.union1d(newer, keys)
+        parts.reverse()
+        name = self._new_name()
+        write_segment(self.folder / name, merge_postings(parts))
+        self.manifest["segments"] = [s.name for s in kept] + [name]
+        _write_manifest(self.folder, self.manifest)
+        for seg in merged:
+            (self.folder / seg.name).unlink(missing_ok=True)

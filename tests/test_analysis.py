@@ -1,0 +1,59 @@
+"""Analysis (index/analysis.py): the compact normal form, jieba word counts, the words field."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+from index.analysis import JiebaTokenizer, WordsField, compact_search_form, query_words, word_counts
+from index.schema import build_schema
+
+
+def test_compact_form_folds_script_width_case_and_drops_white_space():
+    assert compact_search_form("發電機 組\n") == "发电机组"
+    assert compact_search_form("ＡＢＣ　１２３") == "abc123"
+    assert compact_search_form("民國 二十六 年") == "民国二十六年"
+    assert compact_search_form(" \t\n") == ""
+
+
+def test_word_counts_are_over_the_normal_form_without_punctuation():
+    counts = word_counts("發電機組投產，發電機組運轉。")
+    assert counts["发电机组"] == 2
+    assert "，" not in counts and "。" not in counts
+    assert all(w == w.strip() and w for w in counts)
+    assert word_counts("") == {}
+
+
+def test_query_words_match_index_words():
+    text = "县电厂扩建后，发电机组投产"
+    assert set(query_words(text)) <= set(word_counts(text))
+    assert query_words("縣電廠") == query_words("县电厂")
+
+
+def test_words_field_takes_text_or_precounted_words():
+    field = WordsField(field_boost=2.0)
+    from_text = {t: (n, w) for t, n, w, _ in field.index("电厂 电厂 铁路")}
+    assert from_text["电厂".encode()] == (2, 4.0)
+    pre = {t: (n, w) for t, n, w, _ in field.index({"电厂": 3})}
+    assert pre == {"电厂".encode(): (3, 6.0)}
+
+
+def test_tokenizer_offsets_point_into_the_original_text():
+    text = "民國二十六年，電燈公司開辦"
+    tokens = [(t.text, t.startchar, t.endchar) for t in JiebaTokenizer()(text, chars=True)]
+    assert tokens, "no tokens"
+    for word, start, end in tokens:
+        assert compact_search_form(text[start:end]) == word
+
+
+def test_the_schema_pickles_without_loading_jieba():
+    # Opening an index unpickles the schema: that must not import jieba (a quoted search never
+    # segments anything), which only a fresh interpreter can show.
+    code = ("import pickle, sys; from index.schema import build_schema; "
+            "s = pickle.loads(pickle.dumps(build_schema())); print('jieba' in sys.modules, sorted(s.names())[:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("False")
+    restored = pickle.loads(pickle.dumps(build_schema()))
+    assert restored.names() == build_schema().names()
+    assert isinstance(restored["text"], WordsField) and restored["text"].analyzer == JiebaTokenizer()

@@ -1,0 +1,120 @@
+"""The positional gram index (index/grams.py): codec, exact occurrences, segments and merges."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.grams import (GramReader, GramWriter, Segment, code_points, decode_varints, encode_varints,
+                         page_key, postings_for_pages, write_segment)
+
+ALPHABET = "的是一人民国中华共和法律师事务所ab1，。"
+
+
+def _count(text: str, needle: str) -> int:
+    return sum(1 for i in range(len(text) - len(needle) + 1) if text.startswith(needle, i))
+
+
+def _find(reader: GramReader, needle: str) -> dict[int, int]:
+    """{page key: count} with newer segments superseding older copies of a page."""
+    out: dict[int, int] = {}
+    seen: set[int] = set()
+    for seg in reversed(reader.segments):
+        pages, counts = seg.occurrences(code_points(needle))
+        for p, c in zip(pages.tolist(), counts.tolist()):
+            key = int(seg.page_keys[p])
+            if key not in seen:
+                out[key] = c
+        seen |= set(seg.page_keys.tolist())
+    return out
+
+
+def test_varints_round_trip_small_and_huge_values():
+    rng = np.random.default_rng(3)
+    values = np.concatenate([rng.integers(0, 128, 50), rng.integers(0, 1 << 40, 50),
+                             np.array([0, 127, 128, 16383, 16384, (1 << 63) - 1])]).astype(np.uint64)
+    data, lengths = encode_varints(values)
+    assert lengths.sum() == len(data)
+    assert (decode_varints(data) == values).all()
+    assert encode_varints(np.array([300], dtype=np.uint64))[0].tolist() == [0xAC, 0x02]
+
+
+def test_occurrences_match_a_substring_scan(tmp_path: Path):
+    rng = random.Random(7)
+    pages = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 80))) for _ in range(120)]
+    keys = [page_key(1, n) for n in range(1, 121)]
+    write_segment(tmp_path / "s.grams", postings_for_pages(keys, pages))
+    seg = Segment(tmp_path / "s.grams")
+    for _ in range(800):
+        source = rng.choice(pages)
+        n = rng.randint(1, 7)
+        if rng.random() < 0.7 and len(source) >= n:
+            start = rng.randrange(len(source) - n + 1)
+            needle = source[start:start + n]
+        else:
+            needle = "".join(rng.choice(ALPHABET) for _ in range(n))
+        found, counts = seg.occurrences(code_points(needle))
+        got = {keys[p]: c for p, c in zip(found.tolist(), counts.tolist())}
+        truth = {k: _count(t, needle) for k, t in zip(keys, pages) if needle in t}
+        assert got == truth, needle
+    seg.close()
+
+
+def test_a_string_never_matches_across_two_pages(tmp_path: Path):
+    write_segment(tmp_path / "s.grams", postings_for_pages([1, 2], ["甲乙丙丁", "戊己庚辛"]))
+    seg = Segment(tmp_path / "s.grams")
+    # "丙丁戊己" would match if the pages were laid end to end without a gap.
+    assert len(seg.occurrences(code_points("丙丁戊己"))[0]) == 0
+    assert len(seg.occurrences(code_points("丁戊"))[0]) == 0
+    assert seg.occurrences(code_points("乙丙丁"))[0].tolist() == [0]
+    assert seg.occurrences(code_points("庚"))[0].tolist() == [1]
+    seg.close()
+
+
+def test_newer_segments_supersede_pages_and_merges_keep_every_live_page(tmp_path: Path):
+    rng = random.Random(11)
+    texts = {page_key(1, n): "".join(rng.choice(ALPHABET) for _ in range(30)) for n in range(1, 201)}
+    writer = GramWriter(tmp_path)
+    items = list(texts.items())
+    for start in range(0, 200, 25):
+        chunk = items[start:start + 25]
+        writer.add([k for k, _ in chunk], [t for _, t in chunk])
+        writer.maintain()
+    assert 1 <= len(writer.names) <= 4  # merged as it grew
+    changed = {k: "".join(rng.choice(ALPHABET) for _ in range(30)) for k in list(texts)[:40:3]}
+    writer.add(list(changed), list(changed.values()))
+    texts.update(changed)
+    dropped = list(texts)[-5:]
+    live = np.array(sorted(k for k in texts if k not in dropped), dtype=np.int64)
+    writer.merge_ratio = 100.0  # force everything into one segment
+    writer.maintain(lambda: live)
+    assert len(writer.names) == 1
+    for k in dropped:
+        del texts[k]
+    with GramReader(tmp_path) as reader:
+        assert reader.segments[0].page_count == len(texts)
+        for needle in ["的", "人民", "师事务", "ab1", "，。", "中华人民共和国"]:
+            truth = {k: _count(t, needle) for k, t in texts.items() if needle in t}
+            assert _find(reader, needle) == truth, needle
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", writer.names[0]]
+
+
+def test_empty_pages_and_an_empty_index(tmp_path: Path):
+    with GramReader(tmp_path) as reader:
+        assert reader.segments == []
+    writer = GramWriter(tmp_path)
+    writer.add([5, 6, 7], ["", "ab", ""])
+    with GramReader(tmp_path) as reader:
+        assert _find(reader, "ab") == {6: 1}
+        assert _find(reader, "b") == {6: 1}
+        assert reader.segments[0].page_lengths().tolist() == [0, 2, 0]
+
+
+def test_a_segment_file_is_checked(tmp_path: Path):
+    bad = tmp_path / "bad.grams"
+    bad.write_bytes(b"not a segment at all")
+    with pytest.raises(ValueError, match="not a gram segment"):
+        Segment(bad)
