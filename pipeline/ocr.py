@@ -80,8 +80,12 @@ def _tesseract_args(psm: int, dpi: int) -> str:
 def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeout: float = 180.0) -> OcrResult:
     """Recognise one page image: text, word boxes, confidences and ALTO from one run."""
     with tempfile.TemporaryDirectory(prefix="wenshi-ocr-") as tmp:
-        src = Path(tmp) / "page.png"
-        image.save(src, format="PNG")
+        # PNM, not PNG: Tesseract reads both the same (identical text and ALTO), but compressing
+        # a 300-dpi page to PNG took 0.2-0.3 s, ~8 % of the page's Tesseract time; PNM takes ms.
+        src = Path(tmp) / "page.pnm"
+        if image.mode not in ("1", "L", "RGB"):
+            image = image.convert("L")
+        image.save(src, format="PPM")
         base = str(Path(tmp) / "out")
         try:
             pytesseract.pytesseract.run_tesseract(
