@@ -15,7 +15,7 @@ import click
 from index import api
 from index.export import FOLDER_FORMATS, FORMATS, ORDERS, WordCounts
 from index.search import MARK_END, MARK_START, SORTS, SearchHit, SearchRequest, SearchResults
-from pipeline.config import LANG_CHOICES, Config
+from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,11 +62,27 @@ def main(ctx: click.Context, library: str, verbose: bool) -> None:
     ctx.obj.update(library=library, verbose=verbose)
 
 
+def ocr_options(func: F) -> F:
+    """The shared OCR options of `ingest` and `ocr`: model and preprocessing switches."""
+    func = click.option("--skip-step", "skip_steps", multiple=True, type=click.Choice(PREPROCESS_STEPS),
+                        help="Leave out one preprocessing step (repeatable), for diagnosis.")(func)
+    func = click.option("--no-preprocess", is_flag=True,
+                        help="Hand the page image to Tesseract as it is (for diagnosis).")(func)
+    return click.option("--lang", type=click.Choice(LANG_CHOICES), default=None,
+                        help="Tesseract model; auto (default) picks simplified/traditional, "
+                             "horizontal/vertical per page.")(func)
+
+
+def _ocr_config(ctx: click.Context, lang: str | None, no_preprocess: bool, skip_steps: tuple[str, ...],
+                **overrides: Any) -> Config:
+    return _config(ctx, lang=lang, preprocess=False if no_preprocess else None,
+                   skip_steps=tuple(skip_steps) or None, **overrides)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--collection", "-c", required=True, help="Collection to add the documents to.")
-@click.option("--lang", type=click.Choice(LANG_CHOICES), default=None,
-              help="Tesseract model (default chi_sim).")
+@ocr_options
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="OCR worker processes (default: all cores).")
 @click.option("--metadata", "metadata_csv", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -79,7 +95,7 @@ def main(ctx: click.Context, library: str, verbose: bool) -> None:
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: str | None,
-           jobs: int | None, metadata_csv: str | None, scheduler: str | None, progress: bool | None,
+           no_preprocess: bool, skip_steps: tuple[str, ...], jobs: int | None, metadata_csv: str | None, scheduler: str | None, progress: bool | None,
            as_json: bool) -> None:
     """Ingest files and folders (images, PDFs, .docx, .txt/.md) into a collection.
 
@@ -88,7 +104,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
 
     Example: wenshi ingest scans/ drafts/县电厂.docx --collection 电力工业史 --jobs 4
     """
-    cfg = _config(ctx, lang=lang, jobs=jobs, scheduler=scheduler)
+    cfg = _ocr_config(ctx, lang, no_preprocess, skip_steps, jobs=jobs, scheduler=scheduler)
     line = _ProgressLine() if (sys.stderr.isatty() if progress is None else progress) else None
     try:
         summary = api.ingest(cfg, paths, collection, progress=line, metadata_csv=metadata_csv)
@@ -429,15 +445,16 @@ def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...], a
 
 @main.command("ocr")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--lang", type=click.Choice(LANG_CHOICES), default=None, help="Tesseract model.")
+@ocr_options
 @click.pass_context
 @handle_errors
-def ocr_command(ctx: click.Context, file: str, lang: str | None) -> None:
+def ocr_command(ctx: click.Context, file: str, lang: str | None, no_preprocess: bool,
+                skip_steps: tuple[str, ...]) -> None:
     """OCR one file without a library; pages are separated by a form feed.
 
     Example: wenshi ocr 'samples/power/县电厂 回忆录.png'
     """
-    pages = api.ocr_file(_config(ctx, lang=lang), file)
+    pages = api.ocr_file(_ocr_config(ctx, lang, no_preprocess, skip_steps), file)
     failed = [p for p in pages if p.error]
     click.echo("\f".join(p.text for p in pages))
     for p in failed:

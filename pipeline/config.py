@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from .errors import UsageError
 
 DEFAULT_LIBRARY = "library"
-DEFAULT_LANG = "chi_sim"
+DEFAULT_LANG = "auto"
 LANG_CHOICES = ("auto", "chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert")
 DEFAULT_PDF_DPI = 300
 DEFAULT_OCR_TIMEOUT = 180.0  # seconds for one page; a stuck page must not stall a batch
@@ -20,6 +20,9 @@ DEFAULT_MIN_TEXT_LAYER_CHARS = 8
 # and refuse anything larger with a clear message instead of exhausting memory.
 DEFAULT_MAX_IMAGE_PIXELS = 600_000_000
 DEFAULT_PROOFREAD_THRESHOLD = 70.0  # mean word confidence below this: 需校对
+# The image clean-up steps before OCR (pipeline/preprocess.py), each of which can be skipped.
+PREPROCESS_STEPS = ("grayscale", "upscale", "border", "normalize", "denoise", "deskew", "binarize",
+                    "despeckle", "orientation", "smooth")
 
 _ENV = {
     "library": "WENSHI_LIBRARY",
@@ -44,6 +47,7 @@ class Config:
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     proofread_threshold: float = DEFAULT_PROOFREAD_THRESHOLD
     preprocess: bool = True
+    skip_steps: tuple[str, ...] = ()
     scheduler: str = ""  # Dask scheduler address (tcp://host:8786): OCR on a cluster, not locally
 
     def __post_init__(self) -> None:
@@ -55,6 +59,9 @@ class Config:
             raise UsageError("--jobs must be 0 (all cores) or a positive number")
         if self.ocr_timeout <= 0:
             raise UsageError("the OCR timeout must be positive")
+        unknown = [s for s in self.skip_steps if s not in PREPROCESS_STEPS]
+        if unknown:
+            raise UsageError(f"unknown preprocessing step {unknown[0]!r}: steps are {', '.join(PREPROCESS_STEPS)}")
         if not 72 <= self.pdf_dpi <= 1200:
             raise UsageError("the PDF rasterisation dpi must be between 72 and 1200")
         if self.scheduler and ":" not in self.scheduler:

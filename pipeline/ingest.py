@@ -31,10 +31,12 @@ from PIL import Image
 
 from . import ocr
 from .clean import clean_ocr_text
-from .config import Config
+from .config import PREPROCESS_STEPS, Config
 from .errors import EnvironmentProblemError, InputFileError, OcrError
+from .layout import recognise_page
 from .pdfpages import pdf_page_image
-from .records import KIND_PDF, METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
+from .preprocess import PreprocessOptions
+from .records import KIND_PDF, METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask, Word
 from .sources import DocumentPlan, discover_files, identify, load_page_image, plan_document
 
 log = logging.getLogger(__name__)
@@ -120,19 +122,23 @@ class Recognised:
 
     text: str
     confidence: float | None
-    words: tuple[ocr.Word, ...]
+    words: tuple[Word, ...]
     alto: str
     lang: str
 
 
-def recognise(image: "ocr.Image.Image", dpi: int | None, cfg: Config) -> Recognised:
-    """Image -> text with the configured OCR path (preprocessing and model choice)."""
-    lang = "chi_sim" if cfg.lang == "auto" else cfg.lang
-    psm = 5 if lang.endswith("_vert") else 3
-    if image.mode not in ("L", "RGB"):
-        image = image.convert("L")
-    result = ocr.ocr_image(image, lang=lang, psm=psm, dpi=dpi or 300, timeout=cfg.ocr_timeout)
-    return Recognised(result.text, result.confidence, result.words, result.alto, lang)
+def recognise(image: Image.Image, dpi: int | None, cfg: Config) -> Recognised:
+    """Image -> text: preprocessing, model choice (`--lang auto`) and one Tesseract run."""
+    result, _pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
+                                          timeout=cfg.ocr_timeout)
+    return Recognised(result.text, result.confidence, result.words, result.alto, choice.lang)
+
+
+def preprocess_options(cfg: Config) -> PreprocessOptions:
+    """The preprocessing steps the configuration leaves on."""
+    if not cfg.preprocess:
+        return PreprocessOptions(**{step: False for step in PREPROCESS_STEPS})
+    return PreprocessOptions(**{step: False for step in cfg.skip_steps})
 
 
 def _init_worker(ingest_pid: int) -> None:
@@ -182,8 +188,12 @@ def make_executor(cfg: Config) -> Executor:
         return DaskExecutor(cfg.scheduler, cfg)
     if cfg.workers <= 1:
         return _InlineExecutor()
+    context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has imported only what pages need, not the whole command
+    # (click, Whoosh, jieba...): the default preloads __main__.
+    context.set_forkserver_preload(["pipeline.ingest"])
     return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker, initargs=(os.getpid(),),
-                               mp_context=multiprocessing.get_context("forkserver"))
+                               mp_context=context)
 
 
 def executor_slots(executor: Executor, cfg: Config) -> int:
