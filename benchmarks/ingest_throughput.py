@@ -346,6 +346,11 @@ class TreeCpu:
         """CPU seconds of the ingest's main process (the writer)."""
         return self.own.get(self.pid, 0.0)
 
+    @property
+    def tesseract(self) -> float:
+        """CPU seconds of the Tesseract runs the workers waited for."""
+        return sum(t for pid, t in self.reaped.items() if pid not in self.parents)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             for pid, ppid, name, own, reaped in _process_tree(self.pid, self._tick):
@@ -489,7 +494,7 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
     wall, report, tree = wenshi_ingest([page_set.folder], base / "lib-c", jobs, watch=TreeCpu)
     assert report["pages"] == pages, report
     c = Run(wall, tree.seconds)
-    writer_cpu = tree.writer
+    writer_cpu, tesseract_cpu = tree.writer, tree.tesseract
     rows.append((f"(c) wenshi ingest --jobs {jobs}", pages, c, load()))
     inner = per_minute(pages, report["elapsed"])
 
@@ -519,8 +524,9 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
         cpu = f"{run.cpu / count:>10.2f}" if run and run.cpu else f"{'-':>10}"
         print(f"{name:58} {per_minute(count, run.wall if run else 0):>9.1f} {cpu}   ({when})")
     print(f"{'    (c) inside the ingest, without process start-up':58} {inner:>9.1f}")
-    print(f"    (c) the writer process used {writer_cpu:.1f} s of CPU in {c.wall:.1f} s "
-          "(planning, catalog, tags, index)")
+    print(f"    (c) CPU: {c.cpu:.1f} s in all = Tesseract {tesseract_cpu:.1f} s + worker Python "
+          f"{c.cpu - tesseract_cpu - writer_cpu:.1f} s (decode, clean-up, ALTO) + writer {writer_cpu:.1f} s "
+          "(start-up, planning, catalog, tags, index)")
     print()
     print("ratios, by wall clock (swings with the machine's load) and by CPU seconds per page:")
     _ratio("c/b", "pipeline overhead", b, c, 0.9)

@@ -191,7 +191,7 @@ def make_executor(cfg: Config) -> Executor:
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has imported only what pages need, not the whole command
     # (click, Whoosh, jieba...): the default preloads __main__.
-    context.set_forkserver_preload(["pipeline.ingest"])
+    context.set_forkserver_preload(["pipeline.ingest", "pypdfium2"])
     return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker, initargs=(os.getpid(),),
                                mp_context=context)
 
