@@ -27,7 +27,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable
 
@@ -362,14 +362,15 @@ def _timed(run: Callable[[], tuple[str, str, str]], reference: str, repeat: int)
     return Measure(errors, length, best, _distance(reference, before)[0], note)
 
 
-def measure(sample: Sample, timeout: float, repeat: int = 1) -> tuple[Measure, Measure]:
+def measure(sample: Sample, timeout: float, repeat: int = 1,
+            options: PreprocessOptions = PreprocessOptions()) -> tuple[Measure, Measure]:
     """Raw Tesseract and Wenshi (preprocess, model choice, OCR, text clean-up) on one page."""
     def raw() -> tuple[str, str, str]:
         result = ocr_image(sample.image, sample.raw_lang, psm=3, dpi=sample.dpi, timeout=timeout)
         return result.text, result.text, ""
 
     def wenshi() -> tuple[str, str, str]:
-        result, pre, choice = recognise_page(sample.image, sample.dpi, "auto", PreprocessOptions(),
+        result, pre, choice = recognise_page(sample.image, sample.dpi, "auto", options,
                                              timeout)
         note = f"{choice.lang}/psm{choice.psm} skew {pre.skew_degrees:+.2f}"
         return clean_ocr_text(result.text), result.text, note
@@ -388,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="time each run this many times and keep the best (default 2)")
     parser.add_argument("--texts", choices=("builtin", "samples"), default="builtin",
                         help="page texts: built in (default) or from samples/manifest.json")
+    parser.add_argument("--off", default="",
+                        help="preprocessing steps to switch off, comma-separated: deskew,denoise")
     parser.add_argument("--keep", type=Path, help="also save the generated pages in this folder")
     args = parser.parse_args(argv)
     conditions = [c for c in args.conditions.split(",") if c]
@@ -396,6 +399,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown condition {c!r}")
 
     texts = sample_texts(args.texts)
+    steps = [name for name in args.off.split(",") if name]
+    try:
+        options = PreprocessOptions(**{name: False for name in steps})
+    except TypeError:
+        names = ", ".join(f.name for f in fields(PreprocessOptions) if f.type == "bool")
+        parser.error(f"--off takes step names: {names}")
     with tempfile.TemporaryDirectory(prefix="wenshi-bench-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -404,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
             results[condition] = []
             for sample in make_samples(condition, args.pages, *texts):
                 sample.image.save(folder / f"{condition}-{sample.index}.png")
-                raw, ours = measure(sample, args.timeout, args.repeat)
+                raw, ours = measure(sample, args.timeout, args.repeat, options)
                 results[condition].append((raw, ours))
                 line = {"condition": condition, "page": sample.index,
                         "raw_cer": round(raw.errors / raw.length, 4),
