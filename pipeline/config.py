@@ -30,6 +30,7 @@ _ENV = {
     "jobs": "WENSHI_JOBS",
     "ocr_timeout": "WENSHI_OCR_TIMEOUT",
     "pdf_dpi": "WENSHI_PDF_DPI",
+    "proofread_threshold": "WENSHI_PROOFREAD_THRESHOLD",
     "scheduler": "WENSHI_SCHEDULER",
 }
 

@@ -108,3 +108,16 @@ def test_show_collections_stats_and_reindex(built_library, manifest):
     assert reindexed.exit_code == 0 and "reindexed" in reindexed.stdout
     after = _json(_run(built_library, "search", "水电站", "--json", "--limit", "0"))
     assert before["total"] == after["total"] > 0
+
+
+def test_pages_below_the_confidence_threshold_are_listed_for_proofreading(built_library):
+    runner, library = built_library["runner"], str(built_library["library"])
+    env = {"WENSHI_PROOFREAD_THRESHOLD": "101"}  # every OCR page is below it
+    stats = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"], env=env).stdout)
+    assert stats["proofreading"] and all(p["confidence"] < 101 for p in stats["proofreading"])
+    doc_id = stats["proofreading"][0]["doc_id"]
+    shown = runner.invoke(main, ["--library", library, "show", doc_id], env=env)
+    assert "需校对" in shown.stdout
+    relaxed = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"],
+                                       env={"WENSHI_PROOFREAD_THRESHOLD": "0"}).stdout)
+    assert relaxed["proofreading"] == []
