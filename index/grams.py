@@ -472,7 +472,10 @@ class GramWriter:
 
     def _to_merge(self, segs: list[Segment]) -> int:
         take = 1
-        while take < len(segs) and segs[-take - 1].size <= self.merge_ratio * sum(s.size for s in segs[-take:]):
+        while take < len(segs):
+            newer = sum(s.size for s in segs[-take:])
+            if segs[-take - 1].size > self.merge_ratio * newer:
+                break
             take += 1
         if take < 2 and len(segs) > self.max_segments:
             take = len(segs) - self.max_segments + 1

@@ -158,7 +158,8 @@ def _field_lengths(reader: IndexReader, fieldname: str) -> Floats:
         if creader is not None:
             parts.append(_LENGTH_OF_BYTE[_raw_column(creader, n, "u1", 0)])
         else:
-            parts.append(np.array([sub.doc_field_length(d, fieldname, 0) for d in range(n)], dtype=np.float64))
+            lengths = [sub.doc_field_length(d, fieldname, 0) for d in range(n)]
+            parts.append(np.array(lengths, dtype=np.float64))
     return np.concatenate(parts) if parts else np.zeros(0, np.float64)
 
 
@@ -359,7 +360,8 @@ class _Evaluator:
             words = [compact]
         result = self.ctx.searchable.copy()
         for word in words:
-            result &= (self.ctx.occurrences(compact_search_form(word)) > 0) | self.ctx.term_docs(wq.Term("title", word))
+            in_text = self.ctx.occurrences(compact_search_form(word)) > 0
+            result &= in_text | self.ctx.term_docs(wq.Term("title", word))
             if not result.any():
                 break
         return result
@@ -546,6 +548,7 @@ def check_request(request: SearchRequest) -> None:
 def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
     """Run one query in an open context: exact set, ranked, windowed, with snippets."""
     check_request(request)
+    ctx.clear_cache()  # counts are kept for one query: its evaluation and its ranking
     node = parse_query(request.query)
     if request.collection:
         node = And((node, FieldFilter("collection", request.collection)))

@@ -103,10 +103,10 @@ class AnalysisPool:
 
     def __init__(self, workers: int, user_dicts: tuple[str, ...]) -> None:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor as Pool
 
         self.user_dicts = user_dicts
-        self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+        self._executor: ProcessPoolExecutor | None = Pool(
             max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
         self._futures: dict[str, Future[list[dict[str, int]]]] = {}
 
