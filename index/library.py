@@ -168,7 +168,9 @@ class Library:
         with self.catalog.transaction():
             # A new attempt supersedes the failures of earlier ones (they stay if it fails too).
             self.catalog.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?", (plan.source.doc_id,))
-            self.catalog.begin_document(plan.source.doc_id, collection, plan.source.path, plan.source.kind,
+            # The absolute path, so exports can re-read the source from any working directory.
+            source_path = str(Path(plan.source.path).resolve())
+            self.catalog.begin_document(plan.source.doc_id, collection, source_path, plan.source.kind,
                                         title, plan.source.size, len(plan.pages), metadata)
 
     def store_page(self, doc_id: str, page: Page) -> None:
