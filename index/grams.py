@@ -36,11 +36,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+GRAMS_DIR = "grams"  # inside the Whoosh index folder
 MANIFEST = "manifest.json"
 SEGMENT_SUFFIX = ".grams"
 _MAGIC = b"WSGRAM01"
 _BIGRAM_BASE = 1 << 21  # codes below this are single characters (Unicode ends at 0x10FFFF)
-_PAGE_BITS = 20  # page_key = document sequence number << 20 | page number
+PAGE_BITS = 20  # page_key = document sequence number << 20 | page number
 _MANIFEST_RETRIES = 5
 
 U8 = npt.NDArray[np.uint8]
@@ -50,7 +51,9 @@ I64 = npt.NDArray[np.int64]
 
 def page_key(seq: int, page: int) -> int:
     """The 64-bit key of a page: its document's ingest sequence number and its page number."""
-    return (seq << _PAGE_BITS) | page
+    if not 0 <= page < 1 << PAGE_BITS:
+        raise ValueError(f"page number {page} out of range for a page key")
+    return (seq << PAGE_BITS) | page
 
 
 def code_points(compact: str) -> npt.NDArray[np.uint32]:

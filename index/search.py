@@ -30,7 +30,7 @@ from pipeline.normalize import to_search_form
 
 from .analysis import compact_search_form
 from .catalog import Catalog
-from .grams import GramReader, code_points, runs
+from .grams import GRAMS_DIR, PAGE_BITS, GramReader, code_points, runs
 from .query import And, FieldFilter, Node, Not, Or, Phrase, Words, parse_query, positive_terms
 from .schema import NO_YEAR
 
@@ -39,9 +39,7 @@ MAX_FRAGMENTS = 3
 MARK_START, MARK_END = "«", "»"
 SORTS = ("relevance", "year", "title", "document")
 FACET_FIELDS = ("collection", "period", "subject")
-GRAMS_DIR = "grams"
 _K1, _B = 1.2, 0.75  # BM25 parameters, as Whoosh's BM25F
-_PAGE_BITS = 20
 _SPACES = re.compile(r"\s+")
 _NON_SPACE = re.compile(r"\S+")
 _LENGTH_OF_BYTE = np.array(_length_byte_cache, dtype=np.float64)
@@ -102,6 +100,10 @@ class SearchRequest:
 
 
 # -- reading Whoosh in bulk ----------------------------------------------------------------------
+# Ranking a common word touches thousands of postings; Whoosh's matcher hands them out one call
+# at a time (microseconds each in pure Python). These helpers read whole posting blocks and
+# whole columns through whoosh-reloaded 2.7.5's W3 codec (pinned in setup.cfg) and fall back to
+# the public one-at-a-time API for anything else.
 
 
 def _raw_column(creader: Any, count: int, dtype: str, default: int) -> npt.NDArray[Any]:
@@ -426,7 +428,7 @@ def _order(ctx: SearchContext, docs: Ints, scores: Floats, sort: str) -> Ints:
         return docs[np.lexsort((keys, years))]
     if sort == "title":
         reader = ctx.reader.column_reader("sort_title")
-        seqs = keys >> _PAGE_BITS
+        seqs = keys >> PAGE_BITS
         titles: dict[int, bytes] = {}
         title_keys = []
         for d, seq in zip(docs.tolist(), seqs.tolist()):
@@ -555,7 +557,7 @@ def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
     matched = _Evaluator(ctx).eval(node) & ctx.searchable
     docs = np.flatnonzero(matched).astype(np.int64)
     total = len(docs)
-    seqs = ctx.keys[docs] >> _PAGE_BITS
+    seqs = ctx.keys[docs] >> PAGE_BITS
     n_documents = len(runs(np.sort(seqs))[0])
     facets = _facets(ctx, matched) if request.facets else None
     if not total:
@@ -571,7 +573,7 @@ def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
         window = ordered[request.offset:end]
         return SearchResults(total, tuple(_hits(ctx, window, scores, needles, request.snippets)),
                              n_documents, (), facets)
-    ordered_seqs = ctx.keys[ordered] >> _PAGE_BITS
+    ordered_seqs = ctx.keys[ordered] >> PAGE_BITS
     by_seq = np.argsort(ordered_seqs, kind="stable")
     sorted_seqs = ordered_seqs[by_seq]
     first = by_seq[np.flatnonzero(np.concatenate(([True], sorted_seqs[1:] != sorted_seqs[:-1])))]
@@ -579,8 +581,8 @@ def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
     best_hits = _hits(ctx, best_pages, scores, needles, request.snippets)
     groups = []
     for best, hit in zip(best_pages.tolist(), best_hits):
-        seq = int(ctx.keys[best]) >> _PAGE_BITS
-        pages = sorted(int(k) & ((1 << _PAGE_BITS) - 1) for k in ctx.keys[docs[seqs == seq]])
+        seq = int(ctx.keys[best]) >> PAGE_BITS
+        pages = sorted(int(k) & ((1 << PAGE_BITS) - 1) for k in ctx.keys[docs[seqs == seq]])
         groups.append(DocumentHit(hit.doc_id, hit.title, hit.collection, hit.score, tuple(pages), hit))
     return SearchResults(total, tuple(best_hits), n_documents, tuple(groups), facets)
 

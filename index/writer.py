@@ -20,7 +20,7 @@ from pipeline.normalize import to_search_form
 
 from .analysis import analyze_texts, compact_search_form, word_counts
 from .catalog import Catalog, DocumentRow, PageRow
-from .grams import GramWriter, page_key
+from .grams import GRAMS_DIR, GramWriter, page_key
 from .schema import NO_YEAR
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GRAMS_DIR = "grams"  # inside the Whoosh index folder
 WRITER_LIMIT_MB = 256
 
 Analysis = tuple[list[dict[str, int]], dict[str, int]]  # word counts per page, of the title
