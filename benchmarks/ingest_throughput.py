@@ -561,7 +561,7 @@ def _cluster_run(page_set: PageSet, base: Path, jobs: int) -> float | None:
         seconds, report, _ = wenshi_ingest([page_set.folder], base / "lib-dask", jobs,
                                            "--scheduler", cluster.scheduler_address)
     assert report["pages"] == len(page_set.originals), report
-    return per_minute(len(page_set.originals), seconds)
+    return seconds
 
 
 def _memory_run(base: Path, jobs: int, count: int) -> None:

@@ -20,7 +20,7 @@ from pipeline.records import KIND_IMAGE, KIND_PDF, PageTask
 from pipeline.sources import identify, plan_document
 
 from .conftest import tesseract_or_skip
-from .scanned_pages import PHRASES, SEARCHABLE, write_pdf, write_png, write_tiff
+from .scanned_pages import LANG, PHRASES, SEARCHABLE, write_pdf, write_png, write_tiff
 
 
 def _dask_or_skip() -> None:
@@ -75,7 +75,7 @@ def test_ingest_through_a_local_cluster_of_two_workers(tmp_path: Path):
              write_png(tmp_path / "单页.png", PHRASES[5])]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as local:
-        cfg = Config(library=tmp_path / "library", scheduler=local.scheduler_address)
+        cfg = Config(library=tmp_path / "library", lang=LANG, scheduler=local.scheduler_address)
         summary = api.ingest(cfg, [str(f) for f in files], "集群")
         done = local.scheduler.task_prefixes["wenshi-page"].state_counts["released"] + \
             local.scheduler.task_prefixes["wenshi-page"].state_counts["forgotten"]

@@ -24,7 +24,7 @@ from pipeline.errors import InputFileError, OcrError
 from pipeline.ingest import Recognised, ingest_paths
 
 from .conftest import tesseract_or_skip
-from .scanned_pages import PHRASES, install_slow_tesseract, write_pdf, write_png, write_tiff
+from .scanned_pages import LANG, PHRASES, install_slow_tesseract, write_pdf, write_png, write_tiff
 
 
 class _Abort(BaseException):
@@ -58,7 +58,7 @@ def _ingest(cfg: Config, paths: list[Path], fake: FakeOcr, monkeypatch: pytest.M
 
 @pytest.fixture
 def cfg(tmp_path: Path) -> Config:
-    return Config(library=tmp_path / "library", jobs=1)
+    return Config(library=tmp_path / "library", jobs=1, lang=LANG)
 
 
 def test_interrupted_ingest_resumes_without_redoing_stored_pages(tmp_path, cfg, monkeypatch):
@@ -201,7 +201,8 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
     with monkeypatch.context() as patched:  # one job: Tesseract runs from this process, with this PATH
         patched.setenv("PATH", f"{slow}:{os.environ['PATH']}")
         patched.setenv("WENSHI_OCR_TIMEOUT", "3")
-        first = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--jobs", "1", "--json"])
+        first = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--jobs", "1", "--lang", LANG,
+                                     "--json"])
     assert first.exit_code == 1, first.output
     report = json.loads(first.stdout)
     assert report["ingested"] == 1 and report["failed"] == []
@@ -213,7 +214,7 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
     assert [(p["number"], p["error"]) for p in stats["failed_pages"]] == [
         (failure["page"], "Tesseract timed out after 3 s")]
 
-    second = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--json"])
+    second = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--lang", LANG, "--json"])
     assert second.exit_code == 0, second.output
     retried = json.loads(second.stdout)
     assert retried["failed_pages"] == []

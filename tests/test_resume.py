@@ -22,7 +22,7 @@ from index.search import SearchRequest
 from pipeline.config import Config
 
 from .conftest import ROOT, tesseract_or_skip
-from .scanned_pages import PHRASES, SEARCHABLE, cli_env, write_pdf, write_png
+from .scanned_pages import LANG, PHRASES, SEARCHABLE, cli_env, write_pdf, write_png
 
 pytestmark = pytest.mark.tesseract
 
@@ -70,7 +70,7 @@ def test_kill_9_halfway_then_the_same_command_finishes_with_exact_counts(tmp_pat
     tesseract_or_skip()
     scans = _scans(tmp_path / "scans", pages_in_volume=5, singles=3)
     library = tmp_path / "library"
-    command = _wenshi(library, "ingest", str(scans), "-c", "断点续传", "--jobs", "2", "--json")
+    command = _wenshi(library, "ingest", str(scans), "-c", "断点续传", "--jobs", "2", "--lang", LANG, "--json")
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(),
                              start_new_session=True)
     try:
@@ -118,7 +118,8 @@ def busy_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sub
     base = tmp_path_factory.mktemp("busy")
     scans = _scans(base / "scans", pages_in_volume=4, singles=3)
     library = base / "library"
-    proc = subprocess.Popen(_wenshi(library, "ingest", str(scans), "-c", "并发", "--jobs", "1", "--json"),
+    proc = subprocess.Popen(_wenshi(library, "ingest", str(scans), "-c", "并发", "--jobs", "1", "--lang", LANG,
+                                    "--json"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
     try:
         _wait_for(lambda: len(_stored_pages(library)) >= 1, "the first stored page")
@@ -132,7 +133,8 @@ def busy_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sub
 def test_second_ingest_into_a_busy_library_fails_with_a_clear_message(busy_library, tmp_path):
     proc, library = busy_library
     other = write_png(tmp_path / "other.png", PHRASES[12])
-    second = CliRunner().invoke(main, ["--library", str(library), "ingest", str(other), "-c", "并发"])
+    second = CliRunner().invoke(main, ["--library", str(library), "ingest", str(other), "-c", "并发",
+                                       "--lang", LANG])
     assert proc.poll() is None, "the first ingest ended too early for this test"
     assert second.exit_code == 4
     assert second.stderr == (f"Error: {library}: another ingest (pid {proc.pid}) is writing to this "
