@@ -9,7 +9,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh.index import Index
@@ -18,12 +18,14 @@ from pipeline import segment
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
 from pipeline.records import Page
-from pipeline.sources import DocumentPlan
 
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
 from .schema import SCHEMA_VERSION, build_schema
 from .writer import IndexQueue, write_documents
+
+if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
+    from pipeline.sources import DocumentPlan
 
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"
@@ -57,6 +59,7 @@ class Library:
         self._ix: Index | None = None
         self._writer: Any = None
         self._pending: list[str] = []
+        self._queue: IndexQueue | None = None
         self._pending_pages = 0
         self._last_commit = time.monotonic()
         if writable:
@@ -111,6 +114,9 @@ class Library:
         try:
             self.commit()
         finally:
+            if self._queue is not None:
+                self._queue.close()  # stop the jieba workers now, not when the object is collected
+                self._queue = None
             self.catalog.close()
             if self._lock_fh is not None:
                 self._lock_fh.close()
@@ -232,7 +238,7 @@ class Library:
             self.commit()
 
     def _index_queue(self) -> IndexQueue:
-        queue: IndexQueue | None = getattr(self, "_queue", None)
+        queue = self._queue
         if queue is None:
             user_dict = self.root / USER_DICT_FILE
             queue = self._queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (),

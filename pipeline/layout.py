@@ -46,6 +46,7 @@ _MIN_TRIAL_WORDS = 4  # fewer words than this: no evidence, keep the default scr
 _TRIAL_TIMEOUT = 30.0
 # Direction: the blank-band share across must beat the one down the page by this margin.
 _DIRECTION_MARGIN = 0.05
+_STRIP_RATIO = 4  # inked extent this elongated: a single line or column
 _TRIAL_LINES = 2  # text lines (columns) in the script trial strip
 
 
@@ -104,6 +105,14 @@ def detect_vertical(image: Image.Image) -> tuple[bool, str]:
     ink = _small_ink(image)
     if ink.sum() < 50:
         return False, "blank page: horizontal"
+    # A single line or column (a photo caption, a title strip) has no gaps between lines to
+    # compare, only the gaps between its characters: its inked extent decides instead.
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    if width >= _STRIP_RATIO * height:
+        return False, f"one horizontal line ({width}x{height} inked)"
+    if height >= _STRIP_RATIO * width:
+        return True, f"one vertical column ({width}x{height} inked)"
     across = _blank_share(ink.sum(axis=1))  # blank rows: gaps between horizontal lines
     down = _blank_share(ink.sum(axis=0))  # blank columns: gaps between vertical columns
     vertical = down > across + _DIRECTION_MARGIN
