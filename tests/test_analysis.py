@@ -57,3 +57,28 @@ def test_the_schema_pickles_without_loading_jieba():
     restored = pickle.loads(pickle.dumps(build_schema()))
     assert restored.names() == build_schema().names()
     assert isinstance(restored["text"], WordsField) and restored["text"].analyzer == JiebaTokenizer()
+
+
+def test_tokenizer_positions_are_sequential_so_whoosh_phrases_and_highlights_work(tmp_path):
+    """Issue 2: jieba's bundled ChineseAnalyzer stores character offsets as positions."""
+    from whoosh import fields, highlight, index, query
+
+    positions = [t.pos for t in JiebaTokenizer()("县电厂开始建设发电机组", positions=True)]
+    assert positions == list(range(len(positions))) and len(positions) >= 4
+    schema = fields.Schema(id=fields.ID(stored=True), body=fields.TEXT(analyzer=JiebaTokenizer(), stored=True))
+    ix = index.create_in(str(tmp_path), schema)
+    with ix.writer() as writer:
+        writer.add_document(id="a", body="一九五八年，县电厂开始建设发电机组。")
+        writer.add_document(id="b", body="发电机组建设以后，县电厂开始供电。")
+    with ix.searcher() as searcher:
+        phrase = query.Phrase("body", ["开始", "建设", "发电机组"])
+        hits = searcher.search(phrase)
+        assert [h["id"] for h in hits] == ["a"]
+        hits.formatter = highlight.HtmlFormatter(tagname="b", classname="m", termclass="t")
+        hits.fragmenter = highlight.WholeFragmenter()
+        marked = hits[0].highlights("body")
+        # The query words are marked on exactly their own characters (Whoosh joins adjacent ones).
+        import re
+
+        assert "".join(re.findall(r"<b[^>]*>([^<]*)</b>", marked)) == "开始建设发电机组"
+        assert re.sub(r"<[^>]+>", "", marked) == "一九五八年，县电厂开始建设发电机组。"
