@@ -26,8 +26,11 @@ demo: install
 	$(BIN)/wenshi --library $(LIBRARY) collections
 	$(BIN)/wenshi --library $(LIBRARY) search 发电机组 --limit 5
 	$(BIN)/wenshi --library $(LIBRARY) search '"铁路建设"' --limit 5
-	$(BIN)/wenshi --library $(LIBRARY) search '"岚江县" 1958' --limit 6
+	$(BIN)/wenshi --library $(LIBRARY) search '"株洲市"' --limit 6
 	$(BIN)/wenshi --library $(LIBRARY) stats
+	mkdir -p manuscripts
+	$(BIN)/wenshi --library $(LIBRARY) export 电力工业史 --format docx --output manuscripts/电力工业史.docx --order year --force
+	$(BIN)/wenshi --library $(LIBRARY) export 电力工业史 --format wordcount --output manuscripts/电力工业史-字数.csv --force
 
 test: install
 	$(BIN)/python -m pytest -q
