@@ -143,7 +143,10 @@ def load_page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | Non
         sent.load()
         return sent, task.dpi or None
     if task.kind == KIND_PDF:
-        return _render_pdf_page(task.path, task.number, cfg.pdf_dpi), cfg.pdf_dpi
+        from .pdfpages import pdf_page_image
+
+        page_image, pdf_dpi = pdf_page_image(task.path, task.number, cfg)
+        return page_image, pdf_dpi
     image: Image.Image = _open_image(task.path, cfg)
     try:
         image.seek(task.number - 1)
@@ -207,21 +210,6 @@ def _text_layer(page: object) -> str:
 
 def _real_chars(text: str) -> int:
     return sum(1 for ch in text if ch.isalnum())
-
-
-def _render_pdf_page(path: str, number: int, dpi: int) -> Image.Image:
-    import pypdfium2
-
-    try:
-        pdf = pypdfium2.PdfDocument(path)
-        try:
-            bitmap = pdf[number - 1].render(scale=dpi / 72.0, grayscale=True)
-            rendered: Image.Image = bitmap.to_pil().convert("L")
-            return rendered
-        finally:
-            pdf.close()
-    except pypdfium2.PdfiumError as exc:
-        raise InputFileError(f"page {number}: cannot rasterise PDF page ({exc})") from exc
 
 
 # -- Word drafts -------------------------------------------------------------------------------
