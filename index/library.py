@@ -418,7 +418,10 @@ def _retry_vanished(open_index: Callable[[], T]) -> T:
 
 
 def _index_exists(folder: Path) -> bool:
-    return bool(_retry_vanished(lambda: whoosh_index.exists_in(str(folder))))
+    # Look for Whoosh's table of contents instead of calling `exists_in`: that unpickles the
+    # schema, which fails with an AttributeError on an index written by another Wenshi version
+    # (its pickle names classes this version no longer has) before the version check can speak.
+    return any(folder.glob(f"_{whoosh_index._DEF_INDEX_NAME}_*.toc"))
 
 
 def _open_index_dir(folder: Path) -> Index:

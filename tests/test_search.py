@@ -344,3 +344,35 @@ def test_an_empty_library_finds_nothing(tmp_path: Path):
     results = _search(cfg, '"电厂" OR 铁路', facets=True, group=True)
     assert (results.total, results.documents, results.hits, results.groups) == (0, 0, (), ())
     assert results.facets == {"collection": {}, "period": {}, "subject": {}}
+
+
+def test_an_index_from_another_wenshi_version_gets_one_clear_line(tmp_path: Path):
+    # An older Wenshi pickled analysis classes into its index that this version no longer has:
+    # the version check must speak before Whoosh tries to unpickle them.
+    import shutil
+    import types
+
+    from whoosh import fields, index as whoosh_index
+
+    gone = types.ModuleType("wenshi_gone_module")
+
+    class OldField(fields.TEXT):
+        pass
+
+    OldField.__module__, OldField.__qualname__ = gone.__name__, "OldField"
+    gone.OldField = OldField  # type: ignore[attr-defined]
+    sys.modules[gone.__name__] = gone
+    cfg = _build(tmp_path / "library", DOCS[:1])
+    folder = tmp_path / "library" / "index"
+    shutil.rmtree(folder)
+    folder.mkdir()
+    try:
+        whoosh_index.create_in(str(folder), fields.Schema(text=OldField()))
+    finally:
+        del sys.modules[gone.__name__]
+    (folder / "schema_version").write_text("1\n")
+    runner = CliRunner()
+    out = runner.invoke(main, ["--library", str(cfg.library), "search", '"电"'])
+    assert out.exit_code != 0 and isinstance(out.exception, SystemExit)
+    assert "schema version 1" in out.output and "wenshi reindex" in out.output
+    assert "Traceback" not in out.output
