@@ -7,14 +7,14 @@ import json
 import logging
 import sys
 import time
-import unicodedata
 from typing import Any, Callable, TypeVar
 
 import click
 
 from index import api
-from index.export import FOLDER_FORMATS, FORMATS, ORDERS, WordCounts
-from index.search import MARK_END, MARK_START, SORTS, SearchHit, SearchRequest, SearchResults
+from index.export import FOLDER_FORMATS, FORMATS, ORDERS
+from index.results import SORTS, SearchRequest, SearchResults
+from index.snippets import MARK_END, MARK_START
 from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
 
@@ -232,23 +232,6 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _hit_json(h: SearchHit) -> dict[str, Any]:
-    return {"doc_id": h.doc_id, "title": h.title, "collection": h.collection, "page": h.page,
-            "snippet": h.snippet, "score": h.score, "matches": [list(m) for m in h.matches]}
-
-
-def _results_json(results: SearchResults) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": results.total, "documents": results.documents,
-                           "hits": [_hit_json(h) for h in results.hits]}
-    if results.groups:
-        out["groups"] = [{"doc_id": g.doc_id, "title": g.title, "collection": g.collection,
-                          "score": g.score, "pages": list(g.pages), "best": _hit_json(g.best)}
-                         for g in results.groups]
-    if results.facets is not None:
-        out["facets"] = results.facets
-    return out
-
-
 def _print_results(results: SearchResults, offset: int) -> None:
     color = sys.stdout.isatty()
 
@@ -302,7 +285,7 @@ def search(ctx: click.Context, query: str | None, collection: str | None, limit:
                 failed = result
                 click.echo(json.dumps({"query": q, "error": str(result)}, ensure_ascii=False))
             else:
-                click.echo(json.dumps({"query": q, **_results_json(result)}, ensure_ascii=False))
+                click.echo(json.dumps({"query": q, **result.to_dict()}, ensure_ascii=False))
         if failed is not None:
             sys.exit(failed.exit_code)
         return
@@ -310,7 +293,7 @@ def search(ctx: click.Context, query: str | None, collection: str | None, limit:
         raise UsageError("give a QUERY, or --queries FILE")
     results = api.search(_config(ctx), request(query))
     if as_json:
-        _echo_json(_results_json(results))
+        _echo_json(results.to_dict())
     else:
         _print_results(results, offset)
 
@@ -382,7 +365,9 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
         if as_json:
             _echo_json(counts.to_dict())
             return
-        for line in _word_count_lines(counts):
+        from index.export.catalog_formats import wordcount_table
+
+        for line in wordcount_table(counts):
             click.echo(line)
         return
     data = api.stats(_config(ctx), collection)
@@ -461,35 +446,6 @@ def ocr_command(ctx: click.Context, file: str, lang: str | None, no_preprocess: 
         click.echo(f"{file}: page {p.number}: {p.error}", err=True)
     if failed:
         sys.exit(EXIT_SOME_FAILED)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(value: object, width: int) -> str:
-    """Left-aligned in `width` terminal columns (a Chinese character takes two)."""
-    text = str(value)
-    return text + " " * max(0, width - _width(text))
-
-
-def _word_count_lines(counts: WordCounts) -> list[str]:
-    """The 字数 table of `stats --by contributor`: documents, then contributors, with totals."""
-    title_w = max([_width("document")] + [_width(d.title) for d in counts.documents])
-    name_w = max([_width("contributor")] + [_width(c.contributor) for c in counts.contributors])
-    # '字数' and '千字' are two columns wide each, so they pad to 8 and 6 characters.
-    lines = [f"{_pad('document', title_w)}  {_pad('contributor', name_w)} {'pages':>5} "
-             f"{'字数':>8} {'千字':>6}"]
-    for d in counts.documents:
-        lines.append(f"{_pad(d.title, title_w)}  {_pad(d.contributor, name_w)} {d.pages:>5} "
-                     f"{d.characters:>10} {d.fee_thousands:>8g}")
-    lines += ["", f"{_pad('contributor', name_w)} {'documents':>9} {'字数':>8} {'千字':>6}"]
-    for c in counts.contributors:
-        lines.append(f"{_pad(c.contributor, name_w)} {c.documents:>9} {c.characters:>10} "
-                     f"{c.fee_thousands:>8g}")
-    lines.append(f"{_pad('total', name_w)} {len(counts.documents):>9} {counts.characters:>10} "
-                 f"{counts.fee_thousands:>8g}")
-    return lines
 
 
 @main.command("export")

@@ -12,11 +12,12 @@ from pipeline.errors import LibraryError, NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
 from .library import Library
-from .search import SearchRequest, SearchResults
+from .results import SearchRequest, SearchResults
 from .search import search as run_search
 
 if TYPE_CHECKING:
-    from .export import ExportResult, WordCounts
+    from .export import ExportResult
+    from .export.catalog_formats import WordCounts
 
 # OCR, ingest, metadata, export and tagging modules are imported inside the functions that
 # use them: a researcher's `wenshi search` process must not pay for pytesseract, Pillow,

@@ -13,189 +13,34 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
-from whoosh.util.numeric import _length_byte_cache
 
 from pipeline.errors import LibraryError, UsageError
 from pipeline.normalize import to_search_form
 
 from .analysis import compact_search_form
+from .bulk_read import field_lengths, int_column, page_key_array, postings
 from .catalog import Catalog
 from .grams import GRAMS_DIR, PAGE_BITS, GramReader, code_points, runs
 from .query import And, FieldFilter, Node, Not, Or, Phrase, Words, parse_query, positive_terms
+from .results import SORTS, DocumentHit, SearchHit, SearchRequest, SearchResults, check_request
 from .schema import NO_YEAR
 from .snippets import MARK_END, MARK_START, find_matches, make_snippet
 
 __all__ = ["MARK_END", "MARK_START", "SORTS", "DocumentHit", "SearchContext", "SearchHit", "SearchRequest",
            "SearchResults", "find_matches", "make_snippet", "run", "search"]
 
-SORTS = ("relevance", "year", "title", "document")
 FACET_FIELDS = ("collection", "period", "subject")
 _K1, _B = 1.2, 0.75  # BM25 parameters, as Whoosh's BM25F
-_LENGTH_OF_BYTE = np.array(_length_byte_cache, dtype=np.float64)
 
 Mask = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One matching page."""
-
-    doc_id: str
-    title: str
-    collection: str
-    page: int
-    score: float
-    snippet: str
-    matches: tuple[tuple[int, int], ...] = ()  # character offsets into the page's original text
-
-
-@dataclass(frozen=True)
-class DocumentHit:
-    """One matching document (`--group`): its matching pages and its best page's hit."""
-
-    doc_id: str
-    title: str
-    collection: str
-    score: float
-    pages: tuple[int, ...]
-    best: SearchHit
-
-
-@dataclass(frozen=True)
-class SearchResults:
-    """A window of results; `total` counts every matching page, `documents` their documents."""
-
-    total: int
-    hits: tuple[SearchHit, ...] = field(default_factory=tuple)
-    documents: int = 0
-    groups: tuple[DocumentHit, ...] = ()  # with `group`: the window is of documents
-    facets: dict[str, dict[str, int]] | None = None  # with `facets`: page counts per value
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """What to search for and which slice of the results to return."""
-
-    query: str
-    collection: str | None = None
-    limit: int = 10  # 0: all
-    offset: int = 0
-    sort: str = "relevance"  # relevance | year | title | document (archive order)
-    group: bool = False  # one result per document, its matching pages listed
-    facets: bool = False  # page counts by collection, period and subject
-    snippets: bool = True  # False: no page text is read (hits carry empty snippets)
-
-
-# -- reading Whoosh in bulk ----------------------------------------------------------------------
-# Ranking a common word touches thousands of postings; Whoosh's matcher hands them out one call
-# at a time (microseconds each in pure Python). These helpers read whole posting blocks and
-# whole columns through whoosh-reloaded 2.7.5's W3 codec (pinned in setup.cfg) and fall back to
-# the public one-at-a-time API for anything else.
-
-
-def _raw_column(creader: Any, count: int, dtype: str, default: int) -> npt.NDArray[Any]:
-    """All values of a fixed-width Whoosh column as one array (falls back to item access)."""
-    out = np.full(count, default, dtype=np.dtype(dtype).newbyteorder("="))
-    dbfile = getattr(creader, "_dbfile", None)
-    fixed = getattr(creader, "_fixedlen", None)
-    stored = getattr(creader, "_count", None)
-    base = getattr(creader, "_basepos", None)
-    if dbfile is not None and fixed == np.dtype(dtype).itemsize and stored is not None and base is not None:
-        n = min(int(stored), count)
-        if n:
-            out[:n] = np.frombuffer(dbfile.get(base, n * fixed), dtype=dtype)
-        return out
-    for i in range(count):
-        out[i] = creader[i]
-    return out
-
-
-def page_key_array(reader: IndexReader) -> Ints:
-    """The gram page key of every Whoosh document number (0 where there is none)."""
-    parts = []
-    for sub, _ in reader.leaf_readers():
-        n = sub.doc_count_all()
-        if sub.has_column("pk"):
-            parts.append(_raw_column(sub.column_reader("pk", translate=False), n, ">i8", 0))
-        else:
-            parts.append(np.zeros(n, dtype=np.int64))
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-
-
-def _int_column(reader: IndexReader, name: str, typecode: str, default: int) -> Ints:
-    parts = []
-    for sub, _ in reader.leaf_readers():
-        n = sub.doc_count_all()
-        if sub.has_column(name):
-            parts.append(_raw_column(sub.column_reader(name, translate=False), n, typecode, default))
-        else:
-            parts.append(np.full(n, default, dtype=np.int64))
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-
-
-def _field_lengths(reader: IndexReader, fieldname: str) -> Floats:
-    """Each document's length in a scorable field (Whoosh keeps it as one lossy byte)."""
-    parts = []
-    for sub, _ in reader.leaf_readers():
-        n = sub.doc_count_all()
-        perdoc = getattr(sub, "_perdoc", None)
-        creader = None
-        if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-            creader = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if creader is not None:
-            parts.append(_LENGTH_OF_BYTE[_raw_column(creader, n, "u1", 0)])
-        else:
-            lengths = [sub.doc_field_length(d, fieldname, 0) for d in range(n)]
-            parts.append(np.array(lengths, dtype=np.float64))
-    return np.concatenate(parts) if parts else np.zeros(0, np.float64)
-
-
-def _postings(reader: IndexReader, fieldname: str, text: str) -> tuple[Ints, Floats]:
-    """(document numbers, weights) of a term, block by block rather than posting by posting."""
-    ids: list[Ints] = []
-    weights: list[Floats] = []
-    for sub, base in reader.leaf_readers():
-        try:
-            m = sub.postings(fieldname, text)
-        except TermNotFound:
-            continue
-        if isinstance(m, W3LeafMatcher):
-            while True:
-                m._read_data()
-                block_ids = np.cumsum(np.asarray(m._data[0], dtype=np.int64))
-                w = m._data[1]
-                ids.append(block_ids + base)
-                weights.append(np.ones(len(block_ids)) if w is None else
-                               np.full(len(block_ids), float(w)) if isinstance(w, float) else
-                               np.asarray(w, dtype=np.float64))
-                if m._lastblock:
-                    break
-                m._goto(m._nextoffset)
-        else:
-            found = []
-            while m.is_active():
-                found.append((m.id(), m.weight()))
-                m.next()
-            if found:
-                ids.append(np.array([d for d, _ in found], dtype=np.int64) + base)
-                weights.append(np.array([w for _, w in found], dtype=np.float64))
-    if not ids:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64)
-    return np.concatenate(ids), np.concatenate(weights)
 
 
 def _bm25(idf: float, tf: Floats, length: Floats, avg: float) -> Floats:
@@ -285,13 +130,13 @@ class SearchContext:
     def field_lengths(self, fieldname: str) -> Floats:
         """Per-document lengths of a word field (cached)."""
         if fieldname not in self._lengths:
-            self._lengths[fieldname] = _field_lengths(self.reader, fieldname)
+            self._lengths[fieldname] = field_lengths(self.reader, fieldname)
         return self._lengths[fieldname]
 
     def column(self, name: str, typecode: str, default: int) -> Ints:
         """A fixed-width integer column over all document numbers (cached)."""
         if name not in self._columns:
-            self._columns[name] = _int_column(self.reader, name, typecode, default)
+            self._columns[name] = int_column(self.reader, name, typecode, default)
         return self._columns[name]
 
 
@@ -398,7 +243,7 @@ def _scores(ctx: SearchContext, matched: Mask, phrases: list[str], words: list[s
         lengths = ctx.field_lengths(fieldname)
         avg = ctx.reader.field_length(fieldname) / max(1, ctx.n)
         for word in dict.fromkeys(words):
-            ids, weights = _postings(ctx.reader, fieldname, word)
+            ids, weights = postings(ctx.reader, fieldname, word)
             if not len(ids):
                 continue
             idf = math.log(ctx.n / (len(ids) + 1)) + 1
@@ -461,7 +306,7 @@ def _facets(ctx: SearchContext, matched: Mask) -> dict[str, dict[str, int]]:
     for fieldname in FACET_FIELDS:
         counts: dict[str, int] = {}
         for value in ctx.reader.field_terms(fieldname):
-            ids, _ = _postings(ctx.reader, fieldname, value)
+            ids, _ = postings(ctx.reader, fieldname, value)
             n = int(matched[ids].sum()) if len(ids) else 0
             if n:
                 label = names.get(value, value) if fieldname == "collection" else value
@@ -471,14 +316,6 @@ def _facets(ctx: SearchContext, matched: Mask) -> dict[str, dict[str, int]]:
 
 
 # -- the entry points ----------------------------------------------------------------------------
-
-
-def check_request(request: SearchRequest) -> None:
-    """UsageError for a request that cannot be run."""
-    if request.limit < 0 or request.offset < 0:
-        raise UsageError("--limit and --offset must not be negative")
-    if request.sort not in SORTS:
-        raise UsageError(f"--sort must be one of {', '.join(SORTS)}")
 
 
 def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:

@@ -270,7 +270,7 @@ def grams_dir(ix: Index) -> Path:
 
 def live_page_keys(ix: Index) -> np.ndarray:
     """Sorted page keys of every page the Whoosh index holds (for dropping dead gram pages)."""
-    from .search import page_key_array
+    from .bulk_read import page_key_array
 
     with ix.searcher() as searcher:
         reader = searcher.reader()

@@ -1,19 +1,23 @@
 """Exports of a collection: manuscripts for editors, catalogs and archival formats for archivists.
 
-Writers are imported only when their format is asked for, so `wenshi --help` stays fast."""
+Writers (and the selection code) are imported only when an export runs, so that the commands
+that merely name the formats (`wenshi --help`, a cold `wenshi search`) do not pay for them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError
 
-from ..library import Library
-from .catalog_formats import WordCounts
-from .common import ORDERS, DocumentIssue, ExportJob, select_documents
+if TYPE_CHECKING:
+    from ..library import Library
+    from .common import DocumentIssue
+
+ORDERS = ("ingest", "year", "title", "contributor")
 
 # format -> (module, writer function, writes a folder)
 _WRITERS = {
@@ -29,8 +33,7 @@ _WRITERS = {
 }
 FORMATS = tuple(_WRITERS)
 FOLDER_FORMATS = tuple(f for f, (_, _, folder) in _WRITERS.items() if folder)
-__all__ = ["FORMATS", "FOLDER_FORMATS", "ORDERS", "ExportRequest", "ExportResult", "DocumentIssue",
-           "WordCounts", "export_collection"]
+__all__ = ["FORMATS", "FOLDER_FORMATS", "ORDERS", "ExportRequest", "ExportResult", "export_collection"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class ExportResult:
 
 def export_collection(library: Library, cfg: Config, request: ExportRequest) -> ExportResult:
     """Select, order and write the documents of a collection in one format."""
+    from .common import ExportJob, select_documents
+
     if request.format not in _WRITERS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {request.format!r}")
     if not str(request.output).strip():

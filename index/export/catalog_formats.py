@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import time
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Sequence
 
@@ -101,6 +102,35 @@ def wordcount_csv(counts: WordCounts) -> str:
         writer.writerow([c.contributor, c.documents, c.characters, _number(c.fee_thousands)])
     writer.writerow(["合计", len(counts.documents), counts.characters, _number(counts.fee_thousands)])
     return out.getvalue()
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(value: object, width: int) -> str:
+    """Left-aligned in `width` terminal columns (a Chinese character takes two)."""
+    text = str(value)
+    return text + " " * max(0, width - _width(text))
+
+
+def wordcount_table(counts: WordCounts) -> list[str]:
+    """The same two tables for a terminal (`wenshi stats --by contributor`), columns aligned."""
+    title_w = max([_width("document")] + [_width(d.title) for d in counts.documents])
+    name_w = max([_width("contributor")] + [_width(c.contributor) for c in counts.contributors])
+    # '字数' and '千字' are two columns wide each, so they pad to 8 and 6 characters.
+    lines = [f"{_pad('document', title_w)}  {_pad('contributor', name_w)} {'pages':>5} "
+             f"{'字数':>8} {'千字':>6}"]
+    for d in counts.documents:
+        lines.append(f"{_pad(d.title, title_w)}  {_pad(d.contributor, name_w)} {d.pages:>5} "
+                     f"{d.characters:>10} {d.fee_thousands:>8g}")
+    lines += ["", f"{_pad('contributor', name_w)} {'documents':>9} {'字数':>8} {'千字':>6}"]
+    for c in counts.contributors:
+        lines.append(f"{_pad(c.contributor, name_w)} {c.documents:>9} {c.characters:>10} "
+                     f"{c.fee_thousands:>8g}")
+    lines.append(f"{_pad('total', name_w)} {len(counts.documents):>9} {counts.characters:>10} "
+                 f"{counts.fee_thousands:>8g}")
+    return lines
 
 
 def _number(value: float) -> str:

@@ -17,8 +17,8 @@ from pipeline.records import METHOD_OCR
 
 from ..catalog import DocumentRow, PageRow
 from ..library import Library
+from . import ORDERS
 
-ORDERS = ("ingest", "year", "title", "contributor")
 UNSIGNED = "未署名"  # contributor of a document whose metadata names none
 MAX_NAME_BYTES = 120  # file-name stems stay well below the 255-byte limit of common file systems
 _UNSAFE_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
