@@ -194,8 +194,9 @@ def _alto_words(job: ExportJob, doc: DocumentRow, page: PageRow, width: float,
 
 
 def alto_words(alto: bytes, width: float, height: float) -> list[PlacedWord]:
-    """The words of an ALTO page, scaled from its pixel space (Page WIDTH/HEIGHT: the image
-    Tesseract read, perhaps preprocessed) onto a page box of `width` x `height` points.
+    """The words of an ALTO page, scaled from its pixel space (Page WIDTH/HEIGHT: the page image
+    as scanned; in libraries from before pipeline/geometry.py, the preprocessed image, which
+    differs by more than a scale on skewed pages) onto a page box of `width` x `height` points.
 
     Words of a line share its baseline and size, so readers keep the line together; each word
     is stretched to where the next one starts, so no gap between two Chinese characters turns
@@ -210,10 +211,17 @@ def alto_words(alto: bytes, width: float, height: float) -> list[PlacedWord]:
         strings = [s for s in line.iter(f"{{{_NS}}}String") if s.get("CONTENT", "").strip()]
         if not strings:
             continue
-        size = max(1.0, _num(line, "HEIGHT") * sy)
-        baseline = height - (_num(line, "VPOS") + _num(line, "HEIGHT")) * sy + FONT_DESCENT * size
+        # A line of a skewed scan is slanted, so its upright box (ALTO boxes are upright) is
+        # taller than its characters: then each word sits on its own baseline, at the size of
+        # the line's typical character.
+        glyph = sorted(_num(s, "HEIGHT") for s in strings)[len(strings) // 2]
+        slanted = _num(line, "HEIGHT") > 1.5 * glyph
+        size = max(1.0, (glyph if slanted else _num(line, "HEIGHT")) * sy)
+        line_bottom = (_num(line, "VPOS") + _num(line, "HEIGHT")) * sy
         for i, s in enumerate(strings):
             text = s.get("CONTENT", "").strip()
+            bottom = (_num(s, "VPOS") + _num(s, "HEIGHT") / 2) * sy + size / 2 if slanted else line_bottom
+            baseline = height - bottom + FONT_DESCENT * size
             x = _num(s, "HPOS") * sx
             box = _num(s, "WIDTH") * sx
             if i + 1 < len(strings):
