@@ -173,7 +173,7 @@ def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
 def reindex(cfg: Config, retag: bool = False) -> int:
     """Rebuild the index from the catalog without OCR (recomputing tags first with `retag`).
     Returns pages indexed."""
-    with Library(cfg, writable=True) as library:
+    with Library(cfg, writable=True, rebuilding=True) as library:
         if retag:
             for doc in list(library.documents()):
                 pages = library.catalog.pages(doc.doc_id)

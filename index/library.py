@@ -41,9 +41,11 @@ REINDEX_BATCH_PAGES = 5000  # pages per Whoosh commit and gram segment during `r
 
 
 class Library:
-    """An open library. Use as a context manager; `writable=True` takes the ingest lock."""
+    """An open library. Use as a context manager; `writable=True` takes the ingest lock;
+    `rebuilding=True` (with it) leaves the index unopened, for `reindex` to replace."""
 
-    def __init__(self, cfg: Config, create: bool = False, writable: bool = False) -> None:
+    def __init__(self, cfg: Config, create: bool = False, writable: bool = False,
+                 rebuilding: bool = False) -> None:
         self.cfg = cfg
         self.root = Path(cfg.library)
         if not (self.root / CATALOG_FILE).exists():
@@ -62,7 +64,7 @@ class Library:
         self._queue: IndexQueue | None = None
         self._pending_pages = 0
         self._last_commit = time.monotonic()
-        if writable:
+        if writable and not rebuilding:  # `reindex` replaces an index of any version
             self._index(create=True)
 
     # -- lifecycle ---------------------------------------------------------------------------

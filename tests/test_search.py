@@ -376,3 +376,7 @@ def test_an_index_from_another_wenshi_version_gets_one_clear_line(tmp_path: Path
     assert out.exit_code != 0 and isinstance(out.exception, SystemExit)
     assert "schema version 1" in out.output and "wenshi reindex" in out.output
     assert "Traceback" not in out.output
+    # ... and the command it names rebuilds the index from the catalog.
+    rebuilt = runner.invoke(main, ["--library", str(cfg.library), "reindex"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert _pages(cfg, '"电厂"') == {("d1-county-plant", 1), ("d1-county-plant", 2), ("d1-county-plant", 3)}
