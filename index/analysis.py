@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol, Sequence
 
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import TEXT
@@ -96,14 +96,61 @@ def query_words(text: str) -> list[str]:
 
 def word_counts(text: str) -> dict[str, int]:
     """How often each jieba word occurs in `text` (normal form, punctuation and spaces dropped)."""
-    cut = segment.tokenizer().cut(to_search_form(text), HMM=True)
-    return dict(Counter(w.strip() for w in cut if w.isalnum() or _WORD_CHAR.search(w)))
+    return _counted(segment.tokenizer().cut(to_search_form(text), HMM=True))
+
+
+def _counted(words: Iterable[str]) -> dict[str, int]:
+    return dict(Counter(w.strip() for w in words if w.isalnum() or _WORD_CHAR.search(w)))
 
 
 def analyze_texts(texts: list[str], user_dicts: tuple[str, ...]) -> list[dict[str, int]]:
     """Word counts of several texts with the given user dictionaries (a worker-process task)."""
     segment.use_user_dicts(user_dicts)
     return [word_counts(t) for t in texts]
+
+
+class Tagger(Protocol):
+    """Computes a document's tags (index.tags.TagJob), given its part-of-speech cut."""
+
+    user_dicts: tuple[str, ...]
+
+    def run(self, text: str, title: str, pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
+        ...
+
+
+# Word counts of each page, of the title, and the tags when the document was tagged here.
+DocumentAnalysis = tuple[list[dict[str, int]], dict[str, int], Optional[dict[str, Any]]]
+
+
+def analyze_document(title: str, texts: list[str], user_dicts: tuple[str, ...],
+                     tagger: Tagger | None = None) -> DocumentAnalysis:
+    """Word counts of a document's pages and title and, with a `tagger`, its tags: one jieba pass
+    serves both (a worker-process task; also run in the writer for small batches).
+
+    The tagger reads the search form of title + newline + pages joined by newlines; jieba cuts at
+    a newline whatever surrounds it, so the cuts of the parts, joined with newline tokens, are
+    the cut of the whole, and each page is segmented once, not twice.
+    """
+    segment.use_user_dicts(user_dicts)
+    share = tagger is not None and tuple(tagger.user_dicts) == tuple(user_dicts)
+    parts = [title, *texts]
+    counts, pairs = [], []  # type: tuple[list[dict[str, int]], list[tuple[str, str]]]
+    for i, part in enumerate(parts):
+        if share:
+            words, part_pairs = segment.cut_words_and_flags(to_search_form(part))
+            counts.append(_counted(words))
+            if i > 0 or title:  # tag_text leaves out an empty title and its newline
+                if i > (0 if title else 1):
+                    pairs.append(("\n", "x"))
+                pairs.extend(part_pairs)
+        else:
+            counts.append(word_counts(part))
+    tags = None
+    if tagger is not None:
+        # "\r" before the joining newline would make one "\r\n" token of the whole: cut it again.
+        exact = share and not any(p.endswith("\r") for p in parts[:-1])
+        tags = tagger.run("\n".join(texts), title, pairs if exact else None)
+    return counts[1:], counts[0], tags
 
 
 def compact_search_form(text: str) -> str:

@@ -22,6 +22,7 @@ from pipeline.records import Page
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
 from .schema import SCHEMA_VERSION, build_schema
+from .tags import PENDING_TAGS, tags_pending
 from .writer import IndexQueue, write_documents
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
@@ -64,6 +65,8 @@ class Library:
         self._queue: IndexQueue | None = None
         self._pending_pages = 0
         self._last_commit = time.monotonic()
+        # Automatic tags on new documents (a bulk import may switch them off).
+        self.auto_tags = True
         if writable and not rebuilding:  # `reindex` replaces an index of any version
             self._index(create=True)
 
@@ -193,14 +196,26 @@ class Library:
         self.catalog.store_page(doc_id, page, compact_search_form(page.text))
 
     def finish_document(self, doc_id: str) -> tuple[int, int]:
-        """Tag the document, mark it complete and queue it for the index."""
-        pages = self.catalog.pages(doc_id)
-        text = "\n".join(p.text for p in pages)
-        doc = self.catalog.document(doc_id)
-        tags = self.compute_tags(text, doc.title if doc else "", doc.metadata if doc else {})
+        """Tag the document, mark it complete and queue it for the index.
+
+        In a big session the index workers tag it with its index analysis (one jieba pass for
+        both): it is marked complete with pending tags, which are stored just before it is
+        indexed. A complete document the index lacks is tagged whenever it is indexed, so one
+        left pending by a crash is tagged by the next ingest or `check --repair`."""
+        queue = self._index_queue()
+        if not self.auto_tags:
+            tags: dict[str, Any] = {}
+        elif queue.pooled:
+            tags = dict(PENDING_TAGS)
+        else:
+            pages = self.catalog.pages(doc_id)
+            doc = self.catalog.document(doc_id)
+            tags = self.compute_tags("\n".join(p.text for p in pages), doc.title if doc else "",
+                                     doc.metadata if doc else {})
         chars = self.catalog.finish_document(doc_id, tags)
-        self._queue_for_index(doc_id, len(pages))
-        return len(pages), chars
+        pages_stored = len(self.catalog.stored_page_numbers(doc_id, include_failed=True))
+        self._queue_for_index(doc_id, pages_stored)
+        return pages_stored, chars
 
     def discard_document(self, doc_id: str) -> None:
         """Forget an unreadable document, its pages and their files (and its index entries)."""
@@ -220,6 +235,12 @@ class Library:
 
         return tags_for_text(text, title, self.root, metadata)
 
+    def _tagger_for(self, doc: DocumentRow) -> Any:
+        """How the index queue tags a document whose tags are pending (None: they are not)."""
+        from .tags import tag_job
+
+        return tag_job(self.root, doc.metadata) if tags_pending(doc.tags) else None
+
     def retag(self, doc_id: str) -> dict[str, Any]:
         """Recompute one document's tags from its catalog text (no OCR); queue it for the index."""
         doc = self.document(doc_id)
@@ -234,30 +255,36 @@ class Library:
     def _queue_for_index(self, doc_id: str, pages: int) -> None:
         self._pending.append(doc_id)
         self._pending_pages += pages
-        self._index_queue().add(doc_id)
+        queue = self._index_queue()
+        queue.add(doc_id)
         if (self._pending_pages >= COMMIT_PAGES
                 or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
-            self.commit()
+            # Write what the index workers have finished; they go on with the rest meanwhile.
+            ready = queue.ready(self._pending)
+            if ready:
+                self.commit(ready)
 
     def _index_queue(self) -> IndexQueue:
         queue = self._queue
         if queue is None:
             user_dict = self.root / USER_DICT_FILE
             queue = self._queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (),
-                                             self.cfg.workers)
+                                             self.cfg.workers, self._tagger_for)
         return queue
 
-    def commit(self) -> None:
-        """Write queued documents to the index and commit; mark them indexed in the catalog."""
+    def commit(self, count: int | None = None) -> None:
+        """Write queued documents (the first `count` of them) to the index and commit; mark them
+        indexed in the catalog."""
         if not self._pending:
             return
         ix = self._index(create=True)
-        docs = [d for d in (self.catalog.document(i) for i in dict.fromkeys(self._pending)) if d is not None]
-        queue = self._index_queue()
-        written = write_documents(ix, self.catalog, docs, queue, update=True)
+        n = len(self._pending) if count is None else count
+        docs = [d for d in (self.catalog.document(i) for i in dict.fromkeys(self._pending[:n])) if d is not None]
+        written = write_documents(ix, self.catalog, docs, self._index_queue(), update=True)
         self.catalog.set_indexed(written)
-        self._pending.clear()
-        self._pending_pages = 0
+        done = set(written)
+        self._pending = [d for d in self._pending[n:] if d not in done]
+        self._pending_pages = sum(d.page_count for d in map(self.catalog.document, self._pending) if d)
         self._last_commit = time.monotonic()
 
     def index_unindexed(self) -> int:
@@ -285,7 +312,8 @@ class Library:
                 batches.append([])
             batches[-1].append(doc)
         user_dict = self.root / USER_DICT_FILE
-        queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (), self.cfg.workers)
+        queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (), self.cfg.workers,
+                           self._tagger_for)
         try:
             for batch in batches[:2]:  # workers segment one batch ahead of the writer
                 for doc in batch:

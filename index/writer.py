@@ -1,24 +1,28 @@
 """Writing the index from catalog rows: one Whoosh document per page, plus a gram segment.
 
-jieba is the slow part of indexing (about 100,000 characters a second on one core), so big
-batches segment their pages in worker processes (`AnalysisPool`) while the main process stores
-pages, tags documents and writes Whoosh; the main process then hands Whoosh pre-counted words.
+jieba and the tagger are the slow part of indexing, so big batches segment and tag their
+documents in worker processes (`AnalysisPool`) while the main process stores pages and writes
+Whoosh; the main process then hands Whoosh pre-counted words. A document is marked complete in
+the catalog with no tags; its tags are stored just before it is written to the index, so a
+document the index lacks after a crash is tagged when it is indexed (`index_unindexed`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import weakref
+from dataclasses import replace
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 from whoosh.index import Index
 
 from pipeline.normalize import to_search_form
 
-from .analysis import analyze_texts, compact_search_form, word_counts
+from .analysis import DocumentAnalysis, Tagger, analyze_document, compact_search_form, word_counts
 from .catalog import Catalog, DocumentRow, PageRow
 from .grams import GRAMS_DIR, GramWriter, page_key
 from .schema import NO_YEAR
@@ -30,7 +34,7 @@ log = logging.getLogger(__name__)
 
 WRITER_LIMIT_MB = 256
 
-Analysis = tuple[list[dict[str, int]], dict[str, int]]  # word counts per page, of the title
+Analysis = DocumentAnalysis  # word counts per page, of the title; tags if computed
 
 
 def _tag_values(values: Any) -> str:
@@ -98,7 +102,7 @@ def page_fields(doc: DocumentRow, page: PageRow, words: dict[str, int] | None = 
 
 
 class AnalysisPool:
-    """jieba in worker processes: submit a document's texts early, collect at commit time."""
+    """jieba and the tagger in worker processes: submit a document early, collect at commit time."""
 
     def __init__(self, workers: int, user_dicts: tuple[str, ...]) -> None:
         import multiprocessing
@@ -107,16 +111,22 @@ class AnalysisPool:
         self.user_dicts = user_dicts
         self._executor: ProcessPoolExecutor | None = Pool(
             max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
-        self._futures: dict[str, Future[list[dict[str, int]]]] = {}
+        self._futures: dict[str, Future[Analysis]] = {}
 
-    def submit(self, doc_id: str, title: str, texts: list[str]) -> None:
-        """Start segmenting a document's title and pages."""
+    def submit(self, doc_id: str, title: str, texts: list[str], tagger: Tagger | None) -> None:
+        """Start segmenting (and, with a tagger, tagging) a document."""
         if self._executor is None:
             return
         try:
-            self._futures[doc_id] = self._executor.submit(analyze_texts, [title, *texts], self.user_dicts)
+            self._futures[doc_id] = self._executor.submit(
+                analyze_document, title, texts, self.user_dicts, tagger)
         except RuntimeError:  # BrokenProcessPool is one: the pool is gone
             self._executor = None
+
+    def done(self, doc_id: str) -> bool:
+        """True when a worker has finished this document (or it was never submitted)."""
+        future = self._futures.get(doc_id)
+        return future is None or future.done()
 
     def take(self, doc_id: str, wait: bool = True) -> Analysis | None:
         """The analysis of a submitted document; None if it was not submitted, the worker died,
@@ -132,12 +142,11 @@ class AnalysisPool:
             raise _Running
         del self._futures[doc_id]
         try:
-            title, *pages = future.result()
+            return future.result()
         except _broken_pool():
             log.warning("index analysis worker died; segmenting in the main process")
             self._executor = None
             return None
-        return pages, title
 
     def close(self) -> None:
         """Stop the workers."""
@@ -158,42 +167,75 @@ class _Running(Exception):
 
 
 class IndexQueue:
-    """Documents waiting for the index: their pages, and their jieba analysis under way.
+    """Documents waiting for the index: their pages, and their analysis (and tagging) under way.
 
-    Small batches (tests, a few files) are segmented in this process at commit time; once a
-    session has queued `POOL_MIN_CHARS`, documents go to worker processes as they are queued.
+    Small batches (tests, a few files) are segmented and tagged in this process at commit time;
+    once a session has queued `POOL_MIN_CHARS`, documents go to worker processes as they are
+    queued. `tagger_for` says how to tag a document whose tags are still to be computed (None:
+    leave them as they are).
     """
 
     POOL_MIN_CHARS = 400_000
+    # Characters the workers may have waiting before the writer stops writing only what they
+    # have finished and helps them instead (see `ready`).
+    BACKLOG_CHARS = 2_000_000
 
-    def __init__(self, catalog: Catalog, user_dicts: tuple[str, ...], workers: int) -> None:
+    def __init__(self, catalog: Catalog, user_dicts: tuple[str, ...], workers: int,
+                 tagger_for: Callable[[DocumentRow], Tagger | None] = lambda doc: None) -> None:
         self.catalog = catalog
         self.user_dicts = user_dicts
         self.workers = max(1, workers)
+        self.tagger_for = tagger_for
         self._pages: dict[str, list[PageRow]] = {}
+        self._taggers: dict[str, Tagger | None] = {}
+        self._waiting: dict[str, int] = {}  # characters of each document submitted to the pool
         self._chars = 0
         self._pool: AnalysisPool | None = None
 
     def add(self, doc_id: str) -> None:
-        """Read a queued document's pages and, in a big session, start segmenting them."""
+        """Read a queued document's pages and, in a big session, start analysing them."""
         doc = self.catalog.document(doc_id)
         if doc is None:
             return
         pages = self.catalog.pages(doc_id)
         self._pages[doc_id] = pages
-        self._chars += sum(len(p.text) for p in pages)
+        self._taggers[doc_id] = tagger = self.tagger_for(doc)
+        chars = sum(len(p.text) for p in pages)
+        self._chars += chars
         if self._pool is None and self._chars >= self.POOL_MIN_CHARS and self.workers > 1:
             self._pool = AnalysisPool(self.workers - 1, self.user_dicts)
             weakref.finalize(self, self._pool.close)
         if self._pool is not None:
-            self._pool.submit(doc_id, doc.title, [p.text for p in pages])
+            self._pool.submit(doc_id, doc.title, [p.text for p in pages], tagger)
+            self._waiting[doc_id] = chars
+
+    @property
+    def pooled(self) -> bool:
+        """True once documents go to worker processes as they are queued."""
+        return self._pool is not None
+
+    def ready(self, doc_ids: Sequence[str]) -> int:
+        """How many of `doc_ids`, from the front, can be written without waiting for a worker.
+
+        The whole list when no pool runs, or when the workers are so far behind that the
+        writer had better take documents off them; otherwise the ones the workers have done,
+        so that they keep working on the rest while this process writes."""
+        pool = self._pool
+        if pool is None or sum(self._waiting.values()) > self.BACKLOG_CHARS:
+            return len(doc_ids)
+        n = 0
+        for doc_id in doc_ids:
+            if not pool.done(doc_id):
+                break
+            n += 1
+        return n
 
     def pages_of(self, doc: DocumentRow) -> list[PageRow]:
         """The pages read when the document was queued (or now)."""
         return self._pages.pop(doc.doc_id, None) or self.catalog.pages(doc.doc_id)
 
     def analyze(self, batch: Sequence[tuple[DocumentRow, list[PageRow]]]) -> list[Analysis]:
-        """Word counts of each document of a batch.
+        """Word counts (and tags, when due) of each document of a batch.
 
         The workers take documents from the front of the batch; this process takes the ones no
         worker has started from the back, so both stay busy until they meet.
@@ -212,22 +254,18 @@ class IndexQueue:
                 results[i] = self._checked(pool.take(doc.doc_id) if pool is not None else None, doc, pages)
         return [r for r in results if r is not None]
 
-    @staticmethod
-    def _checked(done: Analysis | None, doc: DocumentRow, pages: list[PageRow]) -> Analysis:
-        if done is not None and len(done[0]) == len(pages):
+    def _checked(self, done: Analysis | None, doc: DocumentRow, pages: list[PageRow]) -> Analysis:
+        self._waiting.pop(doc.doc_id, None)
+        tagger = self._taggers.pop(doc.doc_id, None) if doc.doc_id in self._taggers else self.tagger_for(doc)
+        if done is not None and len(done[0]) == len(pages) and (tagger is None or done[2] is not None):
             return done
-        return analyze_inline(doc.title, [p.text for p in pages])
+        return analyze_document(doc.title, [p.text for p in pages], self.user_dicts, tagger)
 
     def close(self) -> None:
         """Stop the workers."""
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-
-
-def analyze_inline(title: str, texts: Sequence[str]) -> Analysis:
-    """Word counts of a document's pages and title in this process."""
-    return [word_counts(t) for t in texts], word_counts(title)
 
 
 def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], queue: IndexQueue,
@@ -248,12 +286,20 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
             compact = stored.get((doc.doc_id, p.number))
             compacts.append(compact if compact is not None else compact_search_form(p.text))
     analyses = queue.analyze(batch)
+    tagged = {doc.doc_id: tags for (doc, _), (_, _, tags) in zip(batch, analyses) if tags is not None}
+    if tagged:
+        # Tags reach the catalog before the index: a crash between the two leaves a tagged,
+        # unindexed document, which the next ingest or `check --repair` indexes.
+        with catalog.transaction():
+            catalog.db.executemany("UPDATE documents SET tags = ? WHERE doc_id = ?",
+                                   [(json.dumps(t, ensure_ascii=False), d) for d, t in tagged.items()])
+        batch = [(replace(doc, tags=tagged.get(doc.doc_id, doc.tags)), pages) for doc, pages in batch]
     grams = GramWriter(grams_dir(ix))
     grams.add(keys, compacts)
     # Separate files, not one compound file: Whoosh copies a compound segment into memory
     # (BytesIO) when a reader opens it, 40 ms of a cold search process at 20 million characters.
     with ix.writer(limitmb=WRITER_LIMIT_MB, compound=False) as writer:
-        for (doc, pages), (words, title_words) in zip(batch, analyses):
+        for (doc, pages), (words, title_words, _) in zip(batch, analyses):
             if update:
                 writer.delete_by_term("doc_id", doc.doc_id)
             shared = document_fields(doc)

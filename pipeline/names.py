@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from . import segment
 from .errors import UsageError
@@ -30,10 +30,11 @@ _Counts = tuple[tuple[str, int], ...]
 _Gazetteer = Mapping[str, tuple[str, str]]  # name -> (key shared by its other names, kind)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One jieba word with its part-of-speech flag and offsets into the text."""
 
+    # A named tuple, not a dataclass: a long document has hundreds of thousands of tokens, and
+    # building frozen dataclasses took a tenth of the tagger's time.
     word: str
     flag: str
     start: int
@@ -52,12 +53,17 @@ class Names:
 
 def tokenize(norm: str, user_dicts: tuple[str, ...] = ()) -> list[Token]:
     """jieba part-of-speech tokens of search-form text, with offsets into it."""
+    return tokens_from_pairs(segment.pos_tag(norm, user_dicts), user_dicts)
+
+
+def tokens_from_pairs(pairs: Iterable[tuple[str, str]], user_dicts: tuple[str, ...] = ()) -> list[Token]:
+    """Tokens from `segment.pos_tag` pairs (which cover their text exactly, so offsets add up)."""
+    known = segment.known_words(user_dicts)
     out, pos = [], 0
-    for word, flag in segment.pos_tag(norm, user_dicts):
-        start = norm.find(word, pos) if not norm.startswith(word, pos) else pos
-        start = pos if start < 0 else start
-        pos = start + len(word)
-        out.append(Token(word, flag, start, pos, segment.is_known_word(word, user_dicts)))
+    for word, flag in pairs:
+        end = pos + len(word)
+        out.append(Token(word, flag, pos, end, known.get(word, 0) > 0))
+        pos = end
     return out
 
 
@@ -207,13 +213,12 @@ def _persons(norm: str, tokens: Sequence[Token], places: _Gazetteer,
     first_word = {t.start: t for t in tokens}
     jieba_names = {k: t for k, t in words.items() if t.flag in ("nr", "nrfg", "nrt")}
     found: dict[tuple[int, int], str] = {}
+    inside: set[int] = set()  # offsets strictly inside a found name
     for _ in range(2):  # the second pass adds names listed next to found ones (甲、乙)
         found_ends = {e for _, e in found}
         found_starts = {s for s, _ in found}
         for i in sorted(starts):
-            if i >= len(norm) or any(s < i < e for s, e in found):
-                continue
-            if not (surname := _surname_at(norm, i)):
+            if i >= len(norm) or not (surname := _surname_at(norm, i)) or i in inside:
                 continue
             titled = norm[max(0, i - 4):i].rstrip(":：").endswith(_TITLES)
             for size in (2, 1):
@@ -240,6 +245,7 @@ def _persons(norm: str, tokens: Sequence[Token], places: _Gazetteer,
                     continue  # 柳村, 唐胥铁路
                 if by_jieba or cued or listed:
                     found[(i, end)] = name
+                    inside.update(range(i + 1, end))
                     break
     for t in tokens:  # transliterated foreign names (伊万诺夫)
         if t.flag == "nrt" and len(t.word) >= 3 and t.word not in places:

@@ -72,9 +72,108 @@ def segment_text(text: str, user_dicts: tuple[str, ...] | None = None) -> list[s
 
 
 def pos_tag(text: str, user_dicts: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """(word, part-of-speech flag) pairs from jieba.posseg, sharing the same dictionaries."""
-    pos_tokenizer = _pos_tokenizer(_library_dicts if user_dicts is None else tuple(user_dicts))
-    return [(p.word, p.flag) for p in pos_tokenizer.cut(text)]
+    """(word, part-of-speech flag) pairs, as jieba.posseg cuts them, sharing the same dictionaries.
+
+    The pairs cover `text` exactly: their words joined give `text` back.
+    """
+    return cut_words_and_flags(text, user_dicts, words=False)[1]
+
+
+def cut_words_and_flags(
+    text: str, user_dicts: tuple[str, ...] | None = None, words: bool = True
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """jieba's words of `text` (as `Tokenizer.cut` with HMM gives them, for the index) and its
+    part-of-speech pairs (as `jieba.posseg` gives them, for the tagger), from one dictionary pass.
+
+    Both cutters build the same word graph and best route over a run of Chinese characters and
+    differ only on runs of single characters the dictionary does not know: the plain cutter
+    splits those with its small HMM, posseg with its part-of-speech HMM. So the route is built
+    once and only those runs are cut twice; the part-of-speech HMM (a Viterbi over ~250 states,
+    most of posseg's time) is cached by run, since the same runs recur (由市, 并向, 是指).
+    Blocks holding % or - are split differently by the two cutters: those go through each whole.
+    """
+    import jieba
+
+    dicts = _library_dicts if user_dicts is None else tuple(user_dicts)
+    tok = _tokenizer(dicts)
+    pos = _pos_tokenizer(dicts)
+    pos.makesure_userdict_loaded()
+    tags = pos.word_tag_tab
+    out_words: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for blk in jieba.re_han_default.split(text):
+        if not blk:
+            continue
+        if not jieba.re_han_default.match(blk):
+            # Spaces and punctuation: both cutters give each white-space piece and every other
+            # character alone, posseg with the flag x.
+            for piece in jieba.re_skip_default.split(blk):
+                for item in ((piece,) if jieba.re_skip_default.match(piece) else piece):
+                    if words:
+                        out_words.append(item)
+                    pairs.append((item, "x"))
+            continue
+        if "%" in blk or "-" in blk:
+            if words:
+                out_words.extend(tok.cut(blk, HMM=True))
+            pairs.extend((p.word, p.flag) for p in pos.cut(blk))
+            continue
+        _cut_block(tok, tags, blk, out_words if words else None, pairs)
+    return out_words, pairs
+
+
+def _cut_block(tok: Any, tags: dict[str, str], blk: str, words: list[str] | None,
+               pairs: list[tuple[str, str]]) -> None:
+    """Both cutters' `__cut_DAG` (jieba 0.42) over one block of Chinese, digits and Latin."""
+    freq = tok.FREQ
+    dag = tok.get_DAG(blk)
+    route: dict[int, tuple[float, int]] = {}
+    tok.calc(blk, dag, route)
+    x, n, buf = 0, len(blk), ""
+    while x < n:
+        y = route[x][1] + 1
+        if y - x == 1:
+            buf += blk[x]
+        else:
+            if buf:
+                _flush(buf, freq, tags, words, pairs)
+                buf = ""
+            word = blk[x:y]
+            if words is not None:
+                words.append(word)
+            pairs.append((word, tags.get(word, "x")))
+        x = y
+    if buf:
+        _flush(buf, freq, tags, words, pairs)
+
+
+def _flush(buf: str, freq: dict[str, int], tags: dict[str, str], words: list[str] | None,
+           pairs: list[tuple[str, str]]) -> None:
+    if len(buf) == 1:
+        if words is not None:
+            words.append(buf)
+        pairs.append((buf, tags.get(buf, "x")))
+    elif not freq.get(buf):
+        if words is not None:
+            from jieba import finalseg
+
+            words.extend(finalseg.cut(buf))
+        pairs.extend(_unknown_run_flags(buf))
+    else:
+        for ch in buf:
+            if words is not None:
+                words.append(ch)
+            pairs.append((ch, tags.get(ch, "x")))
+
+
+@lru_cache(maxsize=200_000)
+def _unknown_run_flags(run: str) -> tuple[tuple[str, str], ...]:
+    """posseg's cut of a run of characters no dictionary word covers (its HMM, no dictionary)."""
+    import jieba.posseg
+
+    # posseg's own (private) routine for such runs: its HMM reads no dictionary, so the shared
+    # default instance serves every library.
+    return tuple((p.word, p.flag) for p in jieba.posseg.dt._POSTokenizer__cut_detail(run))
 
 
 @lru_cache(maxsize=4)
@@ -82,6 +181,11 @@ def _pos_tokenizer(user_dicts: tuple[str, ...]) -> Any:
     import jieba.posseg
 
     return jieba.posseg.POSTokenizer(tokenizer(user_dicts))
+
+
+def known_words(user_dicts: tuple[str, ...] | None = None) -> dict[str, int]:
+    """word -> frequency of jieba's and the user dictionaries (0 or absent: not a word there)."""
+    return tokenizer(user_dicts).FREQ  # type: ignore[no-any-return]
 
 
 def is_known_word(word: str, user_dicts: tuple[str, ...] | None = None) -> bool:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import UsageError
-from .names import Matcher, Token, find_names, read_table, tokenize
+from .names import Matcher, Token, find_names, read_table, tokenize, tokens_from_pairs
 from .normalize import to_search_form
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -97,12 +97,21 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def tag_text(text: str, title: str = "", options: TagOptions = TagOptions()) -> Tags:
-    """All automatic tags of a document's text (its pages joined) and title."""
+def tag_text(text: str, title: str = "", options: TagOptions = TagOptions(),
+             pos_pairs: Sequence[tuple[str, str]] | None = None) -> Tags:
+    """All automatic tags of a document's text (its pages joined) and title.
+
+    `pos_pairs` are `segment.pos_tag` pairs of the search form of f"{title}\n{text}" (of `text`
+    alone without a title), when the caller has cut the text already; pairs that do not spell
+    that text are ignored and the text is cut again.
+    """
     full = f"{title}\n{text}" if title else text
     norm = to_search_form(full)
     mentions = _year_mentions(norm)
-    tokens = tokenize(norm, options.user_dicts)
+    if pos_pairs is not None and "".join(w for w, _ in pos_pairs) == norm:
+        tokens = tokens_from_pairs(pos_pairs, options.user_dicts)
+    else:
+        tokens = tokenize(norm, options.user_dicts)
     names = find_names(norm, tokens, options.user_dicts, _not_place_spans(norm))
     return Tags(
         years=tuple(sorted({y for y, _ in mentions})),
@@ -357,21 +366,25 @@ def _textrank(tokens: Sequence[Token], count: int, window: int = 5) -> tuple[str
              and t.word not in _STOPWORDS and not t.word.isdigit()]
     if count <= 0 or not words:
         return ()
-    edges: dict[str, Counter[str]] = {}
+    # Plain dicts filled in the same order as before, and each word's neighbours with their
+    # weights listed once: the 20 rounds then only multiply and add (they were 2/5 of the
+    # tagger's time). The sums run in the same order, so the ranks are the same floats.
+    edges: dict[str, dict[str, int]] = {}
     for i, w in enumerate(words):
         for v in words[i + 1:i + window]:
             if v != w:
-                edges.setdefault(w, Counter())[v] += 1
-                edges.setdefault(v, Counter())[w] += 1
+                ew = edges.setdefault(w, {})
+                ew[v] = ew.get(v, 0) + 1
+                ev = edges.setdefault(v, {})
+                ev[w] = ev.get(w, 0) + 1
     first: dict[str, int] = {}
     for i, w in enumerate(words):
         first.setdefault(w, i)
-    rank = {w: 1.0 for w in first}
-    out_weight = {w: sum(edges.get(w, Counter()).values()) for w in first}
+    index = {w: k for k, w in enumerate(first)}
+    out_weight = {w: sum(edges.get(w, {}).values()) for w in first}
+    neighbours = [[(index[v], c / out_weight[v]) for v, c in edges.get(w, {}).items()] for w in first]
+    rank = [1.0] * len(first)
     for _ in range(20):
-        rank = {
-            w: 0.15 + 0.85 * sum(c / out_weight[v] * rank[v] for v, c in edges.get(w, {}).items())
-            for w in first
-        }
-    ranked = sorted(first, key=lambda w: (-rank[w], first[w]))
+        rank = [0.15 + 0.85 * sum([share * rank[j] for j, share in near]) for near in neighbours]
+    ranked = sorted(first, key=lambda w: (-rank[index[w]], first[w]))
     return tuple(ranked[:count])
