@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from operator import mul
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -382,9 +383,11 @@ def _textrank(tokens: Sequence[Token], count: int, window: int = 5) -> tuple[str
         first.setdefault(w, i)
     index = {w: k for k, w in enumerate(first)}
     out_weight = {w: sum(edges.get(w, {}).values()) for w in first}
-    neighbours = [[(index[v], c / out_weight[v]) for v, c in edges.get(w, {}).items()] for w in first]
+    columns = [[index[v] for v in edges.get(w, {})] for w in first]
+    shares = [[c / out_weight[v] for v, c in edges.get(w, {}).items()] for w in first]
     rank = [1.0] * len(first)
     for _ in range(20):
-        rank = [0.15 + 0.85 * sum([share * rank[j] for j, share in near]) for near in neighbours]
+        get = rank.__getitem__
+        rank = [0.15 + 0.85 * sum(map(mul, share, map(get, cols))) for share, cols in zip(shares, columns)]
     ranked = sorted(first, key=lambda w: (-rank[index[w]], first[w]))
     return tuple(ranked[:count])
