@@ -38,6 +38,7 @@ T = TypeVar("T")
 # Commit the index at least this often during an ingest so searches see new pages.
 COMMIT_SECONDS = 10.0
 COMMIT_PAGES = 2000
+COMMIT_MIN_DOCS = 100  # a commit made to relieve the index workers writes at least this many
 REINDEX_BATCH_PAGES = 5000  # pages per Whoosh commit and gram segment during `reindex`
 
 
@@ -257,9 +258,17 @@ class Library:
         self._pending_pages += pages
         queue = self._index_queue()
         queue.add(doc_id)
+        # Write what the index workers have finished while they go on with the rest; when they
+        # have too much waiting, write or help them rather than queue more. So the workers
+        # segment and tag while this process writes Whoosh, and neither waits long.
+        while queue.behind():
+            ready = queue.ready(self._pending)
+            if ready >= min(len(self._pending), COMMIT_MIN_DOCS):
+                self.commit(ready)
+            else:
+                queue.help()
         if (self._pending_pages >= COMMIT_PAGES
                 or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
-            # Write what the index workers have finished; they go on with the rest meanwhile.
             ready = queue.ready(self._pending)
             if ready:
                 self.commit(ready)

@@ -128,6 +128,14 @@ class AnalysisPool:
         future = self._futures.get(doc_id)
         return future is None or future.done()
 
+    def wait_first(self, doc_ids: Sequence[str]) -> None:
+        """Block until a worker finishes one of these documents."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        futures = [f for f in (self._futures.get(d) for d in doc_ids) if f is not None]
+        if futures:
+            wait(futures, return_when=FIRST_COMPLETED)
+
     def take(self, doc_id: str, wait: bool = True) -> Analysis | None:
         """The analysis of a submitted document; None if it was not submitted, the worker died,
         or (with `wait` False) no worker has started it yet: then it is withdrawn, for the
@@ -176,8 +184,7 @@ class IndexQueue:
     """
 
     POOL_MIN_CHARS = 400_000
-    # Characters the workers may have waiting before the writer stops writing only what they
-    # have finished and helps them instead (see `ready`).
+    # Characters the workers may have waiting; beyond, the writer works instead of queueing.
     BACKLOG_CHARS = 2_000_000
 
     def __init__(self, catalog: Catalog, user_dicts: tuple[str, ...], workers: int,
@@ -189,6 +196,8 @@ class IndexQueue:
         self._pages: dict[str, list[PageRow]] = {}
         self._taggers: dict[str, Tagger | None] = {}
         self._waiting: dict[str, int] = {}  # characters of each document submitted to the pool
+        self._waiting_chars = 0
+        self._done: dict[str, Analysis] = {}  # analysed here by `help`, not yet written
         self._chars = 0
         self._pool: AnalysisPool | None = None
 
@@ -207,7 +216,10 @@ class IndexQueue:
             weakref.finalize(self, self._pool.close)
         if self._pool is not None:
             self._pool.submit(doc_id, doc.title, [p.text for p in pages], tagger)
+            self._finished(doc_id)  # queued again: counted once
             self._waiting[doc_id] = chars
+            self._waiting_chars += chars
+            self._done.pop(doc_id, None)
 
     @property
     def pooled(self) -> bool:
@@ -215,20 +227,58 @@ class IndexQueue:
         return self._pool is not None
 
     def ready(self, doc_ids: Sequence[str]) -> int:
-        """How many of `doc_ids`, from the front, can be written without waiting for a worker.
-
-        The whole list when no pool runs, or when the workers are so far behind that the
-        writer had better take documents off them; otherwise the ones the workers have done,
-        so that they keep working on the rest while this process writes."""
-        pool = self._pool
-        if pool is None or sum(self._waiting.values()) > self.BACKLOG_CHARS:
+        """How many of `doc_ids`, from the front, can be written without waiting for a worker:
+        all of them when no pool runs, else the ones analysed already."""
+        if self._pool is None:
             return len(doc_ids)
         n = 0
         for doc_id in doc_ids:
-            if not pool.done(doc_id):
+            if doc_id not in self._done and not self._pool.done(doc_id):
                 break
             n += 1
         return n
+
+    def behind(self) -> bool:
+        """True when the workers have more waiting than they should: the writer then writes
+        what they have done or helps them, instead of queueing more (see Library)."""
+        if self._waiting_chars <= self.BACKLOG_CHARS:
+            return False
+        pool = self._pool
+        for doc_id in [d for d in self._waiting if pool is None or pool.done(d)]:
+            self._finished(doc_id)
+        return self._waiting_chars > self.BACKLOG_CHARS
+
+    def help(self) -> None:
+        """Analyse here the last queued document no worker has started (or, if they all have
+        started, wait for the first one)."""
+        pool = self._pool
+        waiting = [d for d in self._waiting if d not in self._done]
+        if pool is None or not waiting:
+            self._waiting.clear()
+            self._waiting_chars = 0
+            return
+        for doc_id in reversed(waiting):
+            try:
+                result = pool.take(doc_id, wait=False)
+            except _Running:
+                continue
+            if result is None:  # withdrawn from the pool: do it here
+                pages = self._pages.get(doc_id) or self.catalog.pages(doc_id)
+                doc = self.catalog.document(doc_id)
+                if doc is not None:
+                    result = analyze_document(doc.title, [p.text for p in pages], self.user_dicts,
+                                              self._taggers.get(doc_id))
+            if result is not None:
+                self._done[doc_id] = result
+            self._finished(doc_id)
+            return
+        pool.wait_first(waiting)
+        for doc_id in waiting:
+            if pool.done(doc_id):
+                self._finished(doc_id)
+
+    def _finished(self, doc_id: str) -> None:
+        self._waiting_chars -= self._waiting.pop(doc_id, 0)
 
     def pages_of(self, doc: DocumentRow) -> list[PageRow]:
         """The pages read when the document was queued (or now)."""
@@ -255,7 +305,8 @@ class IndexQueue:
         return [r for r in results if r is not None]
 
     def _checked(self, done: Analysis | None, doc: DocumentRow, pages: list[PageRow]) -> Analysis:
-        self._waiting.pop(doc.doc_id, None)
+        self._finished(doc.doc_id)
+        done = self._done.pop(doc.doc_id, done)
         tagger = self._taggers.pop(doc.doc_id, None) if doc.doc_id in self._taggers else self.tagger_for(doc)
         if done is not None and len(done[0]) == len(pages) and (tagger is None or done[2] is not None):
             return done

@@ -8,6 +8,7 @@ import sys
 
 from index.analysis import JiebaTokenizer, WordsField, compact_search_form, query_words, word_counts
 from index.schema import build_schema
+from pipeline.normalize import to_search_form
 
 
 def test_compact_form_folds_script_width_case_and_drops_white_space():
@@ -82,3 +83,39 @@ def test_tokenizer_positions_are_sequential_so_whoosh_phrases_and_highlights_wor
 
         assert "".join(re.findall(r"<b[^>]*>([^<]*)</b>", marked)) == "开始建设发电机组"
         assert re.sub(r"<[^>]+>", "", marked) == "一九五八年，县电厂开始建设发电机组。"
+
+
+_MIXED = ("1958年，石景山发电厂扩建，新装2.5万千瓦机组；产值增长10%-20%。\r\n"
+          "王德明任厂长（见图3-1）。由市和区人民政府并向省里报告，Email: a-b_c@x.org  第五师\n\n"
+          "發電機組投產，電力工業〇一二。")
+
+
+def test_one_jieba_pass_gives_the_index_words_and_the_part_of_speech_pairs():
+    import jieba
+    import jieba.posseg
+
+    from pipeline import segment
+
+    # jieba's own cutters over their own copy of the dictionaries
+    plain = jieba.Tokenizer()
+    plain.initialize()
+    plain.load_userdict(str(segment.BUNDLED_USER_DICT))
+    pos = jieba.posseg.POSTokenizer(plain)
+    for text in (_MIXED, to_search_form(_MIXED), "", " ", "-", "%%", "张三李四王五"):
+        words, pairs = segment.cut_words_and_flags(text, ())
+        assert words == list(plain.cut(text, HMM=True))
+        assert pairs == [(p.word, p.flag) for p in pos.cut(text)]
+        assert "".join(w for w, _ in pairs) == text
+
+
+def test_analyze_document_counts_words_per_page_and_tags_as_the_tagger_alone(tmp_path):
+    from index.analysis import analyze_document
+    from index.tags import tag_job, tags_for_text
+
+    pages = ["一九五六年春，勘测队从株洲市出发，李秀英担任测量员。", "", _MIXED]
+    for title in ("勘测日记", ""):
+        words, title_words, tags = analyze_document(title, pages, (), tag_job(tmp_path, {"tag.doctype": "史料"}))
+        assert words == [word_counts(p) for p in pages] and title_words == word_counts(title)
+        assert tags == tags_for_text("\n".join(pages), title, tmp_path, {"tag.doctype": "史料"})
+        assert tags["doctype"] == "史料" and ["李秀英", 1] in tags["persons"]
+    assert analyze_document("勘测日记", pages, ())[2] is None

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from cli import main
+
+from .conftest import ROOT
 
 DRAFTS = {
     "民国电灯公司.txt": "民国二十六年，周汉卿在岚江县创办电灯公司，装柴油发电机一台，供县城商铺照明。"
@@ -100,3 +106,112 @@ def test_tag_set_corrects_fields_and_retag_uses_new_dictionaries_without_ocr(tmp
     assert after["pages"] == pages_before  # the text was not touched, no OCR
     bad = runner.invoke(main, ["--library", str(library), "tag", doc_id, "--set", "date=1958-13"])
     assert bad.exit_code == 2 and bad.stderr.strip() == "Error: field date: '1958-13' is not a date (month 1-12, day 1-31)"
+
+
+# Documents fed to the library sink the way an ingest of .txt files feeds them.
+_FEED = '''
+import sys
+from pathlib import Path
+from index.library import Library
+from index.writer import IndexQueue
+from pipeline.config import Config
+from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
+from pipeline.sources import DocumentPlan
+
+def feed(lib, drafts):
+    for i, (name, text) in enumerate(drafts):
+        doc_id = f"doc{i:03d}"
+        pages = tuple(Page(number=n + 1, text=t, method=METHOD_TEXT) for n, t in enumerate(text.split("|")))
+        plan = DocumentPlan(SourceFile(f"{name}.txt", KIND_TEXT, doc_id, len(text.encode())), name, pages)
+        lib.begin_document(plan, "电力工业史", {"tag.period": "建国前"} if i == 1 else {})
+        for page in pages:
+            lib.store_page(doc_id, page)
+        lib.finish_document(doc_id)
+'''
+
+
+def _drafts(copies: int) -> list[tuple[str, str]]:
+    # Pages joined by "|"; the copies differ in their year so no two documents are alike.
+    return [(f"{Path(name).stem}{k}", text.replace("。", f"。|{1950 + k}年，", 1))
+            for k in range(copies) for name, text in DRAFTS.items()]
+
+
+def _catalog_tags(library: Path) -> dict[str, tuple[str, dict, str]]:
+    import sqlite3
+
+    with sqlite3.connect(library / "catalog.sqlite") as db:
+        rows = db.execute("SELECT doc_id, title, metadata, tags, indexed FROM documents").fetchall()
+        texts = {d: "\n".join(r[0] for r in db.execute(
+            "SELECT text FROM pages WHERE doc_id = ? ORDER BY number", (d,))) for d, *_ in rows}
+    return {d: (title, {**json.loads(meta), "indexed": indexed}, json.loads(tags), texts[d])
+            for d, title, meta, tags, indexed in rows}
+
+
+def _expected_tags(library: Path, title: str, metadata: dict, text: str) -> dict:
+    from index.tags import tags_for_text
+
+    metadata = {k: v for k, v in metadata.items() if k != "indexed"}
+    return json.loads(json.dumps(tags_for_text(text, title, library, metadata), ensure_ascii=False))
+
+
+def test_index_workers_tag_documents_as_the_writer_would(tmp_path, monkeypatch):
+    from index.library import Library
+    from index.writer import IndexQueue
+    from pipeline.config import Config
+
+    # Workers from the first document on, and a backlog so small that the writer commits what
+    # they have done and tags documents itself as it goes: every path of the pooled writer.
+    monkeypatch.setattr(IndexQueue, "POOL_MIN_CHARS", 0)
+    monkeypatch.setattr(IndexQueue, "BACKLOG_CHARS", 150)
+    namespace: dict = {}
+    exec(_FEED, namespace)
+    library = tmp_path / "library"
+    (tmp_path / "library").mkdir()
+    (library / "userdict.txt").write_text("东郊扩建 50 ns\n", encoding="utf-8")
+    with Library(Config.resolve(library=library, jobs=2), create=True, writable=True) as lib:
+        namespace["feed"](lib, _drafts(4))
+    docs = _catalog_tags(library)
+    assert len(docs) == 12
+    for title, metadata, tags, text in docs.values():
+        assert metadata["indexed"] == 1
+        assert tags == _expected_tags(library, title, metadata, text)
+    assert "东郊扩建" in {n for n, _ in docs["doc001"][2]["places"]}  # the library's user dictionary
+    assert docs["doc001"][2]["period"] == "建国前"  # the tag.period override, though 1950 is after
+    runner = CliRunner()
+    hits = _run(runner, library, "search", "person:王德明", "--json", "--limit", "0")["hits"]
+    assert {h["doc_id"] for h in hits} == {"doc001", "doc004", "doc007", "doc010"}
+
+
+def test_documents_left_untagged_by_a_killed_writer_are_tagged_by_check_repair(tmp_path):
+    from index.tags import tags_pending
+
+    library = tmp_path / "library"
+    # The writer dies (os._exit: no commit, no clean-up) after its last document is complete:
+    # what the workers computed is lost with it.
+    script = _FEED + f'''
+IndexQueue.POOL_MIN_CHARS = 0
+lib = Library(Config.resolve(library={str(library)!r}, jobs=2), create=True, writable=True)
+feed(lib, {_drafts(2)!r})
+import os
+os._exit(0)
+'''
+    writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, start_new_session=True)
+    try:
+        assert writer.wait(timeout=120) == 0
+    finally:
+        try:  # its worker processes outlive it (as they would a `kill -9`): end them
+            os.killpg(writer.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    left = _catalog_tags(library)
+    assert any(tags_pending(tags) and not meta["indexed"] for _, meta, tags, _ in left.values())
+    runner = CliRunner()
+    found = runner.invoke(main, ["--library", str(library), "check"])
+    assert found.exit_code == 1 and "missing from the index" in found.stdout
+    repaired = runner.invoke(main, ["--library", str(library), "check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    for title, metadata, tags, text in _catalog_tags(library).values():
+        assert metadata["indexed"] == 1 and not tags_pending(tags)
+        assert tags == _expected_tags(library, title, metadata, text)
+    hits = _run(runner, library, "search", "person:李秀英", "--json", "--limit", "0")["hits"]
+    assert {h["doc_id"] for h in hits} == {"doc002", "doc005"}
