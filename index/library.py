@@ -263,7 +263,7 @@ class Library:
         # segment and tag while this process writes Whoosh, and neither waits long.
         while queue.behind():
             ready = queue.ready(self._pending)
-            if ready >= min(len(self._pending), COMMIT_MIN_DOCS):
+            if ready and ready >= min(len(self._pending), COMMIT_MIN_DOCS):
                 self.commit(ready)
             else:
                 queue.help()
