@@ -113,7 +113,8 @@ def build(library: Path, docs: list[tuple[str, dict[str, Any], list[str]]], tags
     first documents, before the index workers start), index commits and the rest.
 
     Once the workers run, they tag documents with their index analysis: that time is in the
-    workers' CPU, and in the commits where the writer takes documents off them."""
+    workers' CPU, in the commits where the writer takes documents off them, and in "catalog and
+    sink", where the writer analyses documents itself while the workers are far behind."""
     shutil.rmtree(library, ignore_errors=True)
     timing = {"tagging": 0.0, "index": 0.0, "tagging_cpu": 0.0, "index_cpu": 0.0}
     _count_worker_cpu()
