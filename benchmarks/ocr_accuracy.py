@@ -6,7 +6,8 @@ are degraded, and prints, per condition, the character error rate (CER) and seco
 - raw Tesseract: the page as it is, `-l chi_sim` (`chi_tra` for the traditional pages), default
   page segmentation (psm 3), the true dpi;
 - Wenshi: `pipeline.layout.recognise_page(page, dpi, "auto")`: preprocessing, automatic choice
-  of script and writing direction, then the same Tesseract.
+  of script and writing direction, then the same Tesseract, then the correction of misread
+  characters (pipeline.correct, part of `ocr_image`) and the text clean-up (pipeline.clean).
 
 CER = Levenshtein distance / reference length, whitespace removed from both sides. Timing is
 wall-clock per page with OMP_THREAD_LIMIT=1, as the ingest workers run Tesseract, best of
@@ -42,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.clean import clean_ocr_text  # noqa: E402
 from pipeline.layout import recognise_page  # noqa: E402
+from pipeline.correct import Correction  # noqa: E402
 from pipeline.ocr import ocr_image  # noqa: E402
 from pipeline.preprocess import PreprocessOptions  # noqa: E402
 
@@ -336,6 +338,7 @@ class Measure:
     length: int  # reference characters, whitespace removed
     seconds: float
     errors_before_clean: int  # Wenshi: before pipeline.clean; raw: the same as errors
+    errors_before_correction: int  # Wenshi: without pipeline.correct (clean-up applied)
     note: str = ""
 
 
@@ -344,38 +347,52 @@ def _distance(reference: str, hypothesis: str) -> tuple[int, int]:
     return levenshtein(ref, "".join(hypothesis.split())), len(ref)
 
 
-def _timed(run: Callable[[], tuple[str, str, str]], reference: str, repeat: int) -> Measure:
+def _timed(run: Callable[[], tuple[str, str, str, str]], reference: str, repeat: int) -> Measure:
     # Best of `repeat` wall-clock times: other processes on a shared machine only ever add time.
     # A run over 20 s is not repeated; its time is not close to any target anyway.
     best = float("inf")
-    text, before, note = "", "", ""
+    text, before, uncorrected, note = "", "", "", ""
     for _ in range(max(1, repeat)):
         start = time.perf_counter()
         try:
-            text, before, note = run()
+            text, before, uncorrected, note = run()
         except Exception as exc:  # a timeout counts as an empty page, as ingest records it
-            text, before, note = "", "", f"failed: {exc}"
+            text, before, uncorrected, note = "", "", "", f"failed: {exc}"
         best = min(best, time.perf_counter() - start)
         if best > 20:
             break
     errors, length = _distance(reference, text)
-    return Measure(errors, length, best, _distance(reference, before)[0], note)
+    return Measure(errors, length, best, _distance(reference, before)[0],
+                   _distance(reference, uncorrected)[0], note)
 
 
 def measure(sample: Sample, timeout: float, repeat: int = 1,
             options: PreprocessOptions = PreprocessOptions()) -> tuple[Measure, Measure]:
     """Raw Tesseract and Wenshi (preprocess, model choice, OCR, text clean-up) on one page."""
-    def raw() -> tuple[str, str, str]:
-        result = ocr_image(sample.image, sample.raw_lang, psm=3, dpi=sample.dpi, timeout=timeout)
-        return result.text, result.text, ""
+    def raw() -> tuple[str, str, str, str]:
+        result = ocr_image(sample.image, sample.raw_lang, psm=3, dpi=sample.dpi, timeout=timeout,
+                           correct=False)
+        return result.text, result.text, result.text, ""
 
-    def wenshi() -> tuple[str, str, str]:
+    def wenshi() -> tuple[str, str, str, str]:
         result, pre, choice = recognise_page(sample.image, sample.dpi, "auto", options,
                                              timeout)
         note = f"{choice.lang}/psm{choice.psm} skew {pre.skew_degrees:+.2f}"
-        return clean_ocr_text(result.text), result.text, note
+        if result.corrections:
+            note += " corrected " + " ".join(f"{c.original}>{c.replacement}({c.word})"
+                                             for c in result.corrections)
+        return (clean_ocr_text(result.text), result.text,
+                clean_ocr_text(_uncorrected(result.text, result.corrections)), note)
 
     return _timed(raw, sample.reference, repeat), _timed(wenshi, sample.reference, repeat)
+
+
+def _uncorrected(text: str, corrections: tuple[Correction, ...]) -> str:
+    """Tesseract's own text: the corrections undone (each is one character at its offset)."""
+    chars = list(text)
+    for c in corrections:
+        chars[c.index] = c.original
+    return "".join(chars)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -420,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                         "raw_s": round(raw.seconds, 2),
                         "wenshi_cer": round(ours.errors / ours.length, 4),
                         "wenshi_cer_before_clean": round(ours.errors_before_clean / ours.length, 4),
+                        "wenshi_cer_before_correction":
+                            round(ours.errors_before_correction / ours.length, 4),
                         "wenshi_s": round(ours.seconds, 2), "wenshi_note": ours.note,
                         "raw_note": raw.note}
                 print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
@@ -429,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_table(results: dict[str, list[tuple[Measure, Measure]]]) -> None:
     clean = results.get("a")
-    header = (f"{'condition':<38} {'raw CER':>8} {'Wenshi CER':>10} {'(no clean-up)':>13} "
+    header = (f"{'condition':<38} {'raw CER':>8} {'Wenshi CER':>10} {'(no correction)':>15} "
+              f"{'(no clean-up)':>13} "
               f"{'raw s/p':>8} {'Wenshi s/p':>10} {'Wenshi/raw':>10} {'vs clean':>9}")
     print(header)
     print("-" * len(header))
@@ -438,6 +458,7 @@ def _print_table(results: dict[str, list[tuple[Measure, Measure]]]) -> None:
         raw_cer = sum(r.errors for r, _ in rows) / length
         our_cer = sum(o.errors for _, o in rows) / length
         before_cer = sum(o.errors_before_clean for _, o in rows) / length
+        uncorrected_cer = sum(o.errors_before_correction for _, o in rows) / length
         raw_s = float(np.mean([r.seconds for r, _ in rows]))
         our_s = float(np.mean([o.seconds for _, o in rows]))
         # Seconds on each degraded page over seconds on the clean page of the same text (worst).
@@ -446,11 +467,13 @@ def _print_table(results: dict[str, list[tuple[Measure, Measure]]]) -> None:
         else:
             vs_clean = "-"
         label = f"{condition} {CONDITIONS[condition]}"
-        print(f"{label:<38} {raw_cer:>8.2%} {our_cer:>10.2%} {before_cer:>13.2%} {raw_s:>8.2f} "
+        print(f"{label:<38} {raw_cer:>8.2%} {our_cer:>10.2%} {uncorrected_cer:>15.2%} "
+              f"{before_cer:>13.2%} {raw_s:>8.2f} "
               f"{our_s:>10.2f} {our_s / raw_s:>9.2f}x {vs_clean:>9}")
     print("CER: edit distance / reference characters, whitespace removed, pooled over the pages. "
-          "Wenshi CER includes pipeline.clean (full-width punctuation); '(no clean-up)' is "
-          "before it. Seconds: best of --repeat runs. 'vs clean': worst ratio of Wenshi's "
+          "Wenshi CER includes pipeline.correct (misread characters) and pipeline.clean "
+          "(full-width punctuation); '(no correction)' is without the first, '(no clean-up)' "
+          "without the second. Seconds: best of --repeat runs. 'vs clean': worst ratio of Wenshi's "
           "seconds on a degraded page to its seconds on the clean page of the same text.")
 
 

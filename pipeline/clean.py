@@ -1,4 +1,4 @@
-"""OCR text clean-up: CJK spacing, full-width punctuation, line joins. Pure functions."""
+"""OCR text clean-up: CJK spacing, full-width punctuation, misread brackets, line joins. Pure functions."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ _PUNCT_AFTER_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]*([,:;!?)])")
 _PAREN_BEFORE_CJK = re.compile(rf"\((?=[{_CJK}])")
 _PERIOD_AFTER_CJK = re.compile(rf"(?<=[{_CJK}])\.(?![0-9A-Za-z])")
 
+# An opening bracket closed by a parenthesis was a parenthesis: Tesseract reads the thin curve
+# of a full-width （ as 〈 or 《, whose own closers are 〉 and 》. Brackets do not nest here.
+_MISREAD_PAREN = re.compile(r"[〈《]([^〈《〉》()（）]{0,40})[)）]")
+
 # Where a line ends a sentence (or a heading), the break is kept.
 _SENTENCE_END = tuple("。！？；：」』”）》…!?")
 
@@ -36,6 +40,11 @@ def fullwidth_punctuation(text: str) -> str:
     text = _PUNCT_AFTER_CJK.sub(lambda m: _HALF_TO_FULL[m.group(1)], text)
     text = _PAREN_BEFORE_CJK.sub("（", text)
     return _PERIOD_AFTER_CJK.sub("。", text)
+
+
+def paired_parentheses(text: str) -> str:
+    """An opening 〈 or 《 that a parenthesis closes becomes a full-width parenthesis pair."""
+    return _MISREAD_PAREN.sub(lambda m: f"（{m.group(1)}）", text)
 
 
 def join_lines(text: str) -> str:
@@ -65,4 +74,5 @@ def clean_ocr_text(text: str) -> str:
     # Spaces go before and after the punctuation pass: "落 (草稿)" only touches CJK once the
     # parenthesis has become full width.
     text = remove_cjk_spaces(fullwidth_punctuation(remove_cjk_spaces(text)))
+    text = paired_parentheses(text)
     return join_lines(text).strip()

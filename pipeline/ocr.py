@@ -18,6 +18,7 @@ import pytesseract
 from lxml import etree
 from PIL import Image
 
+from .correct import Correction, correct_page
 from .errors import EnvironmentProblemError, OcrError
 from .records import Word
 
@@ -42,6 +43,7 @@ class OcrResult:
     words: tuple[Word, ...]
     alto: str
     confidence: float | None  # mean word confidence 0-100; None when no word was found
+    corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.correct)
 
 
 @lru_cache(maxsize=1)
@@ -77,8 +79,15 @@ def _tesseract_args(psm: int, dpi: int) -> str:
     return f"--psm {psm} --dpi {dpi} -c tessedit_create_alto=1 -c tessedit_create_txt=1"
 
 
-def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeout: float = 180.0) -> OcrResult:
-    """Recognise one page image: text, word boxes, confidences and ALTO from one run."""
+def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeout: float = 180.0,
+              correct: bool = True) -> OcrResult:
+    """Recognise one page image: text, word boxes, confidences and ALTO from one run.
+
+    With `correct` (the default), characters the model misread for a look-alike are replaced
+    where the dictionary gives evidence for it, in the text and the ALTO alike
+    (pipeline.correct); simplified-Chinese models only. `correct=False` is Tesseract's output
+    as it is.
+    """
     with tempfile.TemporaryDirectory(prefix="wenshi-ocr-") as tmp:
         # PNM, not PNG: Tesseract reads both the same (identical text and ALTO), but compressing
         # a 300-dpi page to PNG took 0.2-0.3 s, ~8 % of the page's Tesseract time; PNM takes ms.
@@ -102,10 +111,19 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
             raise OcrError(f"Tesseract timed out after {timeout:.0f} s") from exc
         text = Path(base + ".txt").read_text(encoding="utf-8", errors="replace")
         alto = Path(base + ".xml").read_text(encoding="utf-8", errors="replace")
+    corrections: tuple[Correction, ...] = ()
+    if correct and _simplified(lang):
+        text, alto, corrections = correct_page(text, alto, image, lang.endswith("_vert"))
     words = parse_alto_words(alto)
     log.debug("[tesseract] %s psm %d: %d words", lang, psm, len(words))
     confidence = sum(w.confidence for w in words) / len(words) if words else None
-    return OcrResult(text=text, words=words, alto=alto, confidence=confidence)
+    return OcrResult(text=text, words=words, alto=alto, confidence=confidence, corrections=corrections)
+
+
+def _simplified(lang: str) -> bool:
+    # The correction's dictionary is simplified Chinese: a traditional page is left alone.
+    parts = lang.split("+")
+    return any(p.startswith("chi_sim") for p in parts) and not any(p.startswith("chi_tra") for p in parts)
 
 
 def parse_alto_words(alto: str) -> tuple[Word, ...]:

@@ -191,3 +191,12 @@ def known_words(user_dicts: tuple[str, ...] | None = None) -> dict[str, int]:
 def is_known_word(word: str, user_dicts: tuple[str, ...] | None = None) -> bool:
     """True when `word` is in jieba's or a user dictionary (not found by its HMM)."""
     return bool(tokenizer(user_dicts).FREQ.get(word, 0) > 0)
+
+
+def word_frequencies(user_dicts: tuple[str, ...] | None = None) -> tuple[dict[str, int], int]:
+    """jieba's word counts (prefixes of words count 0) and their total, user dictionaries included.
+
+    For scoring text against the dictionary (pipeline/correct.py) without importing jieba there.
+    """
+    tok = tokenizer(user_dicts)
+    return tok.FREQ, int(tok.total)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.clean import clean_ocr_text, fullwidth_punctuation, join_lines, remove_cjk_spaces
+from pipeline.clean import (clean_ocr_text, fullwidth_punctuation, join_lines, paired_parentheses,
+                            remove_cjk_spaces)
 
 
 def test_spaces_between_chinese_characters_are_removed_latin_spaces_stay():
@@ -13,6 +14,12 @@ def test_spaces_between_chinese_characters_are_removed_latin_spaces_stay():
 def test_half_width_punctuation_inside_chinese_becomes_full_width():
     assert fullwidth_punctuation("发电,供电;(草稿)结束.") == "发电，供电；（草稿）结束。"
     assert fullwidth_punctuation("version 3.5, see p.12") == "version 3.5, see p.12"
+
+
+def test_an_opening_bracket_closed_by_a_parenthesis_was_a_parenthesis():
+    assert paired_parentheses("明洪武三年〈1370年）设县") == "明洪武三年（1370年）设县"
+    assert paired_parentheses("依照《中华人民共和国电力法》(2018)办理") == "依照《中华人民共和国电力法》(2018)办理"
+    assert clean_ocr_text("第八条;《一) 供电") == "第八条；（一）供电"
 
 
 def test_line_breaks_inside_a_sentence_are_joined_paragraph_breaks_kept():

@@ -1,0 +1,271 @@
+"""Post-OCR correction of misread characters, with the dictionary as evidence.
+
+Debian's chi_sim model misreads some glyphs whatever the image quality: 末 as 未, 千 as 干, 骡 as
+骤, 宜 as 宣 (benchmarks/README.md). Each such misreading leaves a character that forms no word
+with its neighbours where a look-alike would: 清光绪未年 has no word around 未, 清光绪末年 has 末年.
+A character is replaced only on that evidence:
+
+- the replacement is one of the character's look-alikes, from a table derived from the glyphs
+  of three typefaces (scripts/make_confusables.py; no text and no OCR output went into it);
+- the original character is not part of any dictionary word of 2-4 characters with its
+  neighbours, and the replacement is;
+- the jieba dictionary's best segmentation of the few characters around it is markedly more
+  probable with the replacement (`MIN_GAIN`).
+
+Tesseract's own per-character alternatives (`lstm_choice_mode=2`) would have been the natural
+source of candidates, but with this model they held the right character for 3 of 25 misreadings
+measured (benchmarks/README.md). Only simplified text is corrected: the dictionary is simplified
+Chinese, and a traditional page must not gain simplified look-alikes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Mapping
+from xml.sax.saxutils import escape, unescape
+
+from PIL import Image
+
+from . import segment
+from .glyphs import Box, glyph_similarity
+
+CONFUSABLES = Path(__file__).with_name("data") / "confusables.tsv"
+MAX_WORD = 4  # longest dictionary word looked for around a character
+CONTEXT = 3  # characters each side that the segmentation score looks at
+# Natural-log probability gain the replacement must bring to the best segmentation of its
+# context. Chosen on false corrections of correct text (benchmarks/README.md, "OCR accuracy").
+MIN_GAIN = 1.5
+GAIN_PER_DISTANCE = 5.0
+# The proposed character must match the glyph on the page better than the recognised one by
+# this much correlation (pipeline.glyphs).
+MIN_SIMILARITY_GAIN = 0.0
+EM_PER_INK = 1.05
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One character replaced, and the evidence for it."""
+
+    index: int  # offset in the text
+    original: str
+    replacement: str
+    word: str  # the dictionary word the replacement forms with its neighbours
+    gain: float  # log-probability gain of the context's best segmentation
+
+
+Lookalikes = Mapping[str, tuple[tuple[str, float], ...]]
+
+
+@lru_cache(maxsize=1)
+def confusables() -> Lookalikes:
+    """Character -> its look-alikes with their glyph distances (0-1), nearest first."""
+    table: dict[str, tuple[tuple[str, float], ...]] = {}
+    for line in CONFUSABLES.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            char, _, similar = line.partition("\t")
+            table[char] = tuple((item[0], float(item[1:])) for item in similar.split())
+    return table
+
+
+Check = Callable[[int, str, str], bool]  # (offset in the text, original, replacement) -> agree?
+
+
+def correct_text(text: str, lookalikes: Lookalikes | None = None,
+                 user_dicts: tuple[str, ...] | None = None,
+                 check: Check | None = None) -> tuple[str, tuple[Correction, ...]]:
+    """`text` with misread characters replaced, and the replacements made.
+
+    Whitespace and line breaks are looked through (Tesseract breaks lines inside words), anything
+    else that is not a Chinese character ends the context. `check`, when given, has the last word
+    on each replacement the dictionary proposes (the page image: `correct_page`).
+    """
+    table = confusables() if lookalikes is None else lookalikes
+    freq, total = segment.word_frequencies(user_dicts)
+    scorer = _Scorer(freq, math.log(total))
+    chars = list(text)
+    made: list[Correction] = []
+    for run in _han_runs(text):
+        han = [chars[k] for k in run]
+        for i, ch in enumerate(han):
+            similar = table.get(ch)
+            if not similar or scorer.covering_word(han, i):
+                continue
+            for replacement, word, gain in scorer.replacements(han, i, similar):
+                if check is None or check(run[i], ch, replacement):
+                    han[i] = replacement
+                    chars[run[i]] = replacement
+                    made.append(Correction(run[i], ch, replacement, word, round(gain, 2)))
+                    break
+    return "".join(chars), tuple(made)
+
+
+def _han_runs(text: str) -> list[list[int]]:
+    """Offsets of the Chinese characters of `text`, in runs broken by anything but whitespace."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for k, ch in enumerate(text):
+        if _HAN.match(ch):
+            current.append(k)
+        elif not ch.isspace() and current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+class _Scorer:
+    """Dictionary look-ups on a run of characters: covering words and segmentation scores."""
+
+    def __init__(self, freq: Mapping[str, int], log_total: float) -> None:
+        self.freq = freq
+        self.log_total = log_total
+
+    def covering_word(self, han: list[str], i: int) -> str:
+        """The most frequent dictionary word of 2-MAX_WORD characters that includes han[i]."""
+        best, best_freq = "", 0
+        for length in range(2, MAX_WORD + 1):
+            for start in range(max(0, i - length + 1), min(i, len(han) - length) + 1):
+                word = "".join(han[start:start + length])
+                count = self.freq.get(word, 0)
+                if count > best_freq:
+                    best, best_freq = word, count
+        return best
+
+    def replacements(self, han: list[str], i: int, similar: tuple[tuple[str, float], ...]
+                     ) -> list[tuple[str, str, float]]:
+        """(replacement, the word it forms, gain) of each look-alike with enough gain, best first."""
+        lo, hi = max(0, i - CONTEXT), min(len(han), i + CONTEXT + 1)
+        before = self.route("".join(han[lo:hi]))
+        found = []
+        for candidate, distance in similar:
+            trial = han[:i] + [candidate] + han[i + 1:]
+            word = self.covering_word(trial, i)
+            if not word:
+                continue
+            # The less alike the glyphs, the less likely the misreading: more evidence needed.
+            gain = self.route("".join(trial[lo:hi])) - before - GAIN_PER_DISTANCE * distance
+            if gain >= MIN_GAIN:
+                found.append((candidate, word, gain))
+        return sorted(found, key=lambda item: -item[2])
+
+    def route(self, text: str) -> float:
+        """Log probability of the best segmentation of `text` into dictionary words (jieba's)."""
+        n = len(text)
+        score = [0.0] * (n + 1)
+        for start in range(n - 1, -1, -1):
+            # A character no word explains still counts, as jieba counts it: frequency 1.
+            best = math.log(self.freq.get(text[start]) or 1) - self.log_total + score[start + 1]
+            for end in range(start + 2, min(n, start + MAX_WORD) + 1):
+                count = self.freq.get(text[start:end], 0)
+                if count > 0:
+                    best = max(best, math.log(count) - self.log_total + score[end])
+            score[start] = best
+        return score[0]
+
+
+_ALTO_CONTENT = re.compile(r'(<String\b[^>]*?\bCONTENT=")([^"]*)(")')
+
+
+def correct_page(text: str, alto: str, image: Image.Image | None = None, vertical: bool = False,
+                 user_dicts: tuple[str, ...] | None = None
+                 ) -> tuple[str, str, tuple[Correction, ...]]:
+    """Tesseract's text and ALTO of one page, both corrected alike, and the corrections.
+
+    Tesseract writes the same characters to both, in the same order, apart from whitespace; a
+    correction at the n-th non-space character of the text goes to the n-th one of the ALTO
+    String contents. Should the two ever disagree, the page is left as it is rather than letting
+    the text and the word boxes drift apart.
+    """
+    strings = list(_ALTO_CONTENT.finditer(alto))
+    contents = [unescape(m.group(2), _ATTR_ENTITIES) for m in strings]
+    if "".join("".join(contents).split()) != "".join(text.split()):
+        return text, alto, ()
+    # Position of each character of the text among the non-space characters.
+    nonspace = {}
+    count = 0
+    for k, ch in enumerate(text):
+        if not ch.isspace():
+            nonspace[k] = count
+            count += 1
+    check = None
+    if image is not None:
+        check = _image_check(image, _glyph_boxes(strings, contents), nonspace, vertical)
+    corrected, corrections = correct_text(text, user_dicts=user_dicts, check=check)
+    if not corrections:
+        return text, alto, ()
+    replace = {nonspace[c.index]: c.replacement for c in corrections}
+    seen = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal seen
+        content = list(unescape(match.group(2), _ATTR_ENTITIES))
+        changed = False
+        for k, ch in enumerate(content):
+            if ch.isspace():
+                continue
+            if seen in replace:
+                content[k] = replace[seen]
+                changed = True
+            seen += 1
+        if not changed:
+            return match.group(0)
+        return match.group(1) + escape("".join(content), _ATTR_ENTITIES_OUT) + match.group(3)
+
+    return corrected, _ALTO_CONTENT.sub(fix, alto), corrections
+
+
+_ATTR_ENTITIES = {"&quot;": '"', "&apos;": "'", "&#39;": "'", "&#34;": '"'}
+_ATTR_ENTITIES_OUT = {'"': "&quot;"}
+
+
+def _image_check(image: Image.Image, boxes: list[Box | None], nonspace: dict[int, int],
+                 vertical: bool) -> Check:
+    """A check that the glyph on the page looks more like the replacement than the original."""
+    # Body text is set in one size: the characters' typical extent across the reading direction.
+    # Boxes hold the ink, a little less than the em square a character is set on.
+    extents = sorted(b.width if vertical else b.height for b in boxes if b is not None)
+    size = round(EM_PER_INK * extents[len(extents) // 2]) if extents else 0
+
+    def check(index: int, original: str, replacement: str) -> bool:
+        box = boxes[nonspace[index]]
+        if box is None or size < 8:
+            return False
+        ours, theirs = glyph_similarity(image, box, size, (replacement, original), vertical)
+        return ours is not None and theirs is not None and ours > theirs + MIN_SIMILARITY_GAIN
+    return check
+
+
+def _glyph_boxes(strings: list[re.Match[str]], contents: list[str]) -> list[Box | None]:
+    """The box of each non-space character of the ALTO Strings, in order.
+
+    A String of several characters (光绪) is cut into equal cells along its longer side: Chinese
+    characters are set one to a square cell, across for horizontal lines, down for vertical ones.
+    """
+    boxes: list[Box | None] = []
+    for match, content in zip(strings, contents):
+        chars = [ch for ch in content if not ch.isspace()]
+        attrs = dict(_ATTR.findall(match.group(0)))
+        try:
+            left, top = float(attrs["HPOS"]), float(attrs["VPOS"])
+            width, height = float(attrs["WIDTH"]), float(attrs["HEIGHT"])
+        except (KeyError, ValueError):
+            boxes += [None] * len(chars)
+            continue
+        n = max(1, len(chars))
+        for k in range(len(chars)):
+            if width >= height:
+                cell = Box(round(left + k * width / n), round(top), round(width / n), round(height))
+            else:
+                cell = Box(round(left), round(top + k * height / n), round(width), round(height / n))
+            boxes.append(cell)
+    return boxes
+
+
+_ATTR = re.compile(r'(\w+)="([^"]*)"')

@@ -1,0 +1,108 @@
+"""Post-OCR correction: a misread look-alike is fixed on dictionary and image evidence, correct
+text is left alone, and the ALTO word boxes say what the text says."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline import correct, ocr
+from pipeline.glyphs import glyph_similarity
+
+from .conftest import tesseract_or_skip
+
+FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+CELL = 44  # 10.5 pt at 300 dpi, as the benchmark pages are set
+
+# Real correct Chinese: local-history prose and a statute (laws-zh corpus style), with the
+# single-character function words (由, 对, 省, 未) that a dictionary alone would "correct".
+CORRECT = (
+    "一九五八年春，县人民委员会决定在城东白沙河畔兴建第一座火力发电厂，由省电业管理局派技术人员协助勘测设计。",
+    "前款规定的资料，由区住房和城乡建设主管部门报省人民政府批准，对产品质量未作规定的，适用本条例。",
+    "清光绪末年，地方士绅曾集股筹建商办铁路，终因资金不足而中辍。",
+)
+
+
+def _line(text: str) -> tuple[Image.Image, str]:
+    """`text` set one character per cell on a 300-dpi line, and an ALTO with a String per character."""
+    font = ImageFont.truetype(FONT, CELL, index=2)
+    image = Image.new("L", (CELL * (len(text) + 2), CELL * 3), 255)
+    draw = ImageDraw.Draw(image)
+    strings = []
+    for k, ch in enumerate(text):
+        x, y = CELL * (k + 1), CELL
+        draw.text((x + CELL / 2, y + CELL / 2), ch, font=font, fill=0, anchor="mm")
+        # Tesseract's boxes are the ink's own extent: take it from the character drawn alone.
+        alone = Image.new("L", image.size, 0)
+        ImageDraw.Draw(alone).text((x + CELL / 2, y + CELL / 2), ch, font=font, fill=255,
+                                   anchor="mm")
+        left, top, right, bottom = alone.getbbox()
+        strings.append(f'<String ID="string_{k}" HPOS="{left}" VPOS="{top}" WIDTH="{right - left}" '
+                       f'HEIGHT="{bottom - top}" WC="0.95" CONTENT="{ch}"/>')
+    alto = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Layout><Page><PrintSpace>'
+            '<TextBlock><TextLine>' + "".join(strings) + '</TextLine></TextBlock>'
+            '</PrintSpace></Page></Layout></alto>')
+    return image, alto
+
+
+def _misread(text: str, index: int, wrong: str) -> tuple[Image.Image, str, str]:
+    """The page shows `text`; Tesseract's text and ALTO say `wrong` at `index`."""
+    image, alto = _line(text)
+    misread = text[:index] + wrong + text[index + 1:]
+    return image, alto.replace(f'CONTENT="{text[index]}"', f'CONTENT="{wrong}"', 1), misread
+
+
+@pytest.mark.parametrize("text,index,wrong", [
+    ("清光绪末年，地方士绅曾集股筹建商办铁路", 3, "未"),
+    ("两台1500千瓦汽轮发电机组先后并网发电", 6, "干"),
+    ("年平均降水量一千二百毫米，适宜种植水稻", 14, "宣"),
+])
+def test_known_confusion_is_fixed_in_text_and_alto(text, index, wrong):
+    image, alto, misread = _misread(text, index, wrong)
+    fixed, new_alto, corrections = correct.correct_page(misread + "\n", alto, image)
+    assert fixed == text + "\n"
+    assert [(c.index, c.original, c.replacement) for c in corrections] == [(index, wrong, text[index])]
+    assert "".join(w.text for w in ocr.parse_alto_words(new_alto)) == text
+
+
+@pytest.mark.parametrize("text", CORRECT)
+def test_correct_text_is_untouched(text):
+    image, alto = _line(text)
+    assert correct.correct_page(text, alto, image) == (text, alto, ())
+
+
+def test_dictionary_alone_proposes_but_the_glyph_decides():
+    # 由区住房 reads better to the dictionary as 山区住房; the glyph on the page is 由.
+    text = "前款规定的资料，由区住房和城乡建设主管部门报送"
+    assert correct.correct_text(text)[0] != text
+    image, alto = _line(text)
+    assert correct.correct_page(text, alto, image)[2] == ()
+
+
+def test_glyph_similarity_prefers_the_drawn_character():
+    image, alto = _line("末千")
+    (box, _), size = correct._glyph_boxes(list(correct._ALTO_CONTENT.finditer(alto)), ["末", "千"]), CELL
+    mo, wei, none = glyph_similarity(image, box, size, ("末", "未", "\ue000"))
+    assert mo is not None and wei is not None and mo > wei + 0.02
+    assert none is None  # a private-use code point: no face draws it
+
+
+def test_text_and_alto_that_disagree_are_left_alone():
+    image, alto, misread = _misread("清光绪末年，地方士绅曾集股筹建商办铁路", 3, "未")
+    assert correct.correct_page(misread + "多", alto, image) == (misread + "多", alto, ())
+
+
+def test_only_simplified_models_are_corrected():
+    assert ocr._simplified("chi_sim") and ocr._simplified("chi_sim_vert")
+    assert not ocr._simplified("chi_tra") and not ocr._simplified("chi_tra_vert")
+    assert not ocr._simplified("chi_sim+chi_tra")
+
+
+@pytest.mark.tesseract
+def test_ocr_image_keeps_words_and_text_alike():
+    tesseract_or_skip()
+    image, _ = _line("清光绪末年，地方士绅曾集股筹建商办铁路")
+    for flag in (True, False):
+        result = ocr.ocr_image(image, "chi_sim", psm=7, correct=flag)
+        assert "".join(w.text for w in result.words) == "".join(result.text.split())
+        assert flag or result.corrections == ()
