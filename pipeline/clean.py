@@ -1,4 +1,4 @@
-"""OCR text clean-up: CJK spacing, full-width punctuation, misread brackets, line joins. Pure functions."""
+"""OCR text clean-up: CJK spacing, full-width punctuation and brackets, line joins."""
 
 from __future__ import annotations
 

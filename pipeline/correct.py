@@ -140,7 +140,7 @@ class _Scorer:
 
     def replacements(self, han: list[str], i: int, similar: tuple[tuple[str, float], ...]
                      ) -> list[tuple[str, str, float]]:
-        """(replacement, the word it forms, gain) of each look-alike with enough gain, best first."""
+        """(replacement, word it forms, gain) of each look-alike with enough gain, best first."""
         lo, hi = max(0, i - CONTEXT), min(len(han), i + CONTEXT + 1)
         before = self.route("".join(han[lo:hi]))
         found = []
@@ -231,7 +231,9 @@ def _image_check(image: Image.Image, boxes: list[Box | None], nonspace: dict[int
     # Body text is set in one size: the characters' typical extent across the reading direction.
     # Boxes hold the ink, a little less than the em square a character is set on.
     extents = sorted(b.width if vertical else b.height for b in boxes if b is not None)
-    size = round(EM_PER_INK * extents[len(extents) // 2]) if extents else 0
+    ink = extents[len(extents) // 2] if extents else 0
+    size = round(EM_PER_INK * ink)
+    boxes = _line_centred(boxes, ink, vertical)
 
     def check(index: int, original: str, replacement: str) -> bool:
         box = boxes[nonspace[index]]
@@ -240,6 +242,36 @@ def _image_check(image: Image.Image, boxes: list[Box | None], nonspace: dict[int
         ours, theirs = glyph_similarity(image, box, size, (replacement, original), vertical)
         return ours is not None and theirs is not None and ours > theirs + MIN_SIMILARITY_GAIN
     return check
+
+
+def _line_centred(boxes: list[Box | None], ink: int, vertical: bool) -> list[Box | None]:
+    """Each box moved across the line onto the line's middle, as its neighbours place it.
+
+    A single box can reach well above or below its glyph (measured: 66 px tall for a 42 px
+    character, its middle 14 px low); the boxes of the characters around it that have the body
+    text's size agree on where the line runs.
+    """
+    def middle(b: Box) -> float:
+        return b.left + b.width / 2 if vertical else b.top + b.height / 2
+
+    def extent(b: Box) -> int:
+        return b.width if vertical else b.height
+
+    out: list[Box | None] = []
+    for i, box in enumerate(boxes):
+        if box is None:
+            out.append(None)
+            continue
+        near = sorted(middle(b) for b in boxes[max(0, i - 6):i + 7]
+                      if b is not None and abs(extent(b) - ink) <= 0.2 * ink
+                      and abs(middle(b) - middle(box)) < 0.6 * ink)
+        if not near:
+            out.append(box)
+            continue
+        shift = round(near[len(near) // 2] - middle(box))
+        out.append(Box(box.left + shift, box.top, box.width, box.height) if vertical
+                   else Box(box.left, box.top + shift, box.width, box.height))
+    return out
 
 
 def _glyph_boxes(strings: list[re.Match[str]], contents: list[str]) -> list[Box | None]:
@@ -263,7 +295,8 @@ def _glyph_boxes(strings: list[re.Match[str]], contents: list[str]) -> list[Box 
             if width >= height:
                 cell = Box(round(left + k * width / n), round(top), round(width / n), round(height))
             else:
-                cell = Box(round(left), round(top + k * height / n), round(width), round(height / n))
+                cell = Box(round(left), round(top + k * height / n), round(width),
+                           round(height / n))
             boxes.append(cell)
     return boxes
 

@@ -115,7 +115,8 @@ def _vector(square: Image.Image) -> npt.NDArray[np.float32] | None:
 
     The small blur forgives a stroke that lies a pixel off between a scan and a font.
     """
-    small = square.resize((_SIZE, _SIZE), Image.Resampling.BOX).filter(ImageFilter.GaussianBlur(1.0))
+    small = square.resize((_SIZE, _SIZE), Image.Resampling.BOX)
+    small = small.filter(ImageFilter.GaussianBlur(1.0))
     vec = 255.0 - np.asarray(small, dtype=np.float32).ravel()
     vec = vec - vec.mean()
     norm = float(np.linalg.norm(vec))

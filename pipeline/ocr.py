@@ -117,13 +117,15 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
     words = parse_alto_words(alto)
     log.debug("[tesseract] %s psm %d: %d words", lang, psm, len(words))
     confidence = sum(w.confidence for w in words) / len(words) if words else None
-    return OcrResult(text=text, words=words, alto=alto, confidence=confidence, corrections=corrections)
+    return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
+                     corrections=corrections)
 
 
 def _simplified(lang: str) -> bool:
     # The correction's dictionary is simplified Chinese: a traditional page is left alone.
     parts = lang.split("+")
-    return any(p.startswith("chi_sim") for p in parts) and not any(p.startswith("chi_tra") for p in parts)
+    return (any(p.startswith("chi_sim") for p in parts)
+            and not any(p.startswith("chi_tra") for p in parts))
 
 
 def parse_alto_words(alto: str) -> tuple[Word, ...]:

@@ -52,7 +52,8 @@ def glyph_images(chars: list[str], path: str, index: int) -> np.ndarray:
         image = Image.new("L", (EM, EM), 0)
         # Anchored at the em box's middle, not the ink's: where the ink sits matters (一 vs 丨).
         ImageDraw.Draw(image).text((EM / 2, EM / 2), ch, font=font, fill=255, anchor="mm")
-        out[i] = np.asarray(image.resize((GRID, GRID), Image.Resampling.BOX), np.float32).ravel() / 255
+        small = image.resize((GRID, GRID), Image.Resampling.BOX)
+        out[i] = np.asarray(small, np.float32).ravel() / 255
     return out
 
 

@@ -24,7 +24,7 @@ CORRECT = (
 
 
 def _line(text: str) -> tuple[Image.Image, str]:
-    """`text` set one character per cell on a 300-dpi line, and an ALTO with a String per character."""
+    """`text` set one character per cell on a 300-dpi line, and an ALTO String per character."""
     font = ImageFont.truetype(FONT, CELL, index=2)
     image = Image.new("L", (CELL * (len(text) + 2), CELL * 3), 255)
     draw = ImageDraw.Draw(image)
@@ -61,7 +61,8 @@ def test_known_confusion_is_fixed_in_text_and_alto(text, index, wrong):
     image, alto, misread = _misread(text, index, wrong)
     fixed, new_alto, corrections = correct.correct_page(misread + "\n", alto, image)
     assert fixed == text + "\n"
-    assert [(c.index, c.original, c.replacement) for c in corrections] == [(index, wrong, text[index])]
+    made = [(c.index, c.original, c.replacement) for c in corrections]
+    assert made == [(index, wrong, text[index])]
     assert "".join(w.text for w in ocr.parse_alto_words(new_alto)) == text
 
 
@@ -81,8 +82,9 @@ def test_dictionary_alone_proposes_but_the_glyph_decides():
 
 def test_glyph_similarity_prefers_the_drawn_character():
     image, alto = _line("末千")
-    (box, _), size = correct._glyph_boxes(list(correct._ALTO_CONTENT.finditer(alto)), ["末", "千"]), CELL
-    mo, wei, none = glyph_similarity(image, box, size, ("末", "未", "\ue000"))
+    box, _ = correct._glyph_boxes(list(correct._ALTO_CONTENT.finditer(alto)), ["末", "千"])
+    assert box is not None
+    mo, wei, none = glyph_similarity(image, box, CELL, ("末", "未", "\ue000"))
     assert mo is not None and wei is not None and mo > wei + 0.02
     assert none is None  # a private-use code point: no face draws it
 
