@@ -12,8 +12,13 @@ it costs.
    q40, read by Tesseract (chi_sim, no correction); then corrected: edit distance before and
    after, and the correction's CPU seconds per page.
 
+3. With --sample-scans: the scanned pages of samples/ (manifest page_sources "ocr"), read raw
+   (chi_sim, psm 3, no correction) and by Wenshi's page path: CER of raw Tesseract, of Wenshi
+   without the correction and with it (pooled; the clean-up applied to Wenshi's text).
+
     .venv/bin/python benchmarks/correction_check.py                  # ~1 min
     .venv/bin/python benchmarks/correction_check.py --ocr-pages 8    # + ~16 Tesseract runs
+    .venv/bin/python benchmarks/correction_check.py --sample-scans   # + the bundled scans
 """
 
 from __future__ import annotations
@@ -131,10 +136,50 @@ def check_ocr_pages(pages: int) -> None:
           f"max {seconds[-1]:.3f} (dictionary already loaded)")
 
 
+def check_sample_scans() -> None:
+    from pipeline.clean import clean_ocr_text
+    from pipeline.config import Config
+    from pipeline.layout import recognise_page
+    from pipeline.records import PageTask
+    from pipeline.sources import identify, load_page_image, plan_document
+
+    root = Path(__file__).resolve().parent.parent / "samples"
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    cfg = Config()
+    raw_errors = plain_errors = errors = length = 0
+    made_all = []
+    for entry in manifest["files"]:
+        ocr_pages = [n for n, how in enumerate(entry["page_sources"], start=1) if how == "ocr"]
+        if not ocr_pages:
+            continue
+        plan = plan_document(identify(root / entry["path"]), cfg)
+        for task in plan.pages:
+            if not isinstance(task, PageTask) or task.number not in ocr_pages:
+                continue  # a page with a text layer: nothing was read
+            reference = entry["texts"][task.number - 1]
+            image, dpi = load_page_image(task, cfg)
+            raw = ocr_image(image, "chi_sim", psm=3, dpi=dpi or 300, correct=False)
+            result, _, _ = recognise_page(image, dpi, "auto")
+            chars = list(result.text)
+            for c in result.corrections:
+                chars[c.index] = c.original
+            raw_errors += bench._distance(reference, raw.text)[0]
+            plain_errors += bench._distance(reference, clean_ocr_text("".join(chars)))[0]
+            errors += bench._distance(reference, clean_ocr_text(result.text))[0]
+            length += bench._distance(reference, "")[1]
+            made_all += [f"{c.original}>{c.replacement}({c.word})" for c in result.corrections]
+    print(f"sample scans: {length:,} reference characters; CER raw Tesseract "
+          f"{raw_errors / length:.2%}, Wenshi without correction {plain_errors / length:.2%}, "
+          f"Wenshi {errors / length:.2%}")
+    print(f"  corrections: {' '.join(made_all) or 'none'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ocr-pages", type=int, default=0,
                         help="also read this many corpus pages with Tesseract (x2 conditions)")
+    parser.add_argument("--sample-scans", action="store_true",
+                        help="also measure the scanned pages of samples/")
     args = parser.parse_args(argv)
     start = time.process_time()
     correct.correct_text("预热")  # load the dictionary and the table once, outside the timings
@@ -142,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     check_correct_text(corpus_pages(50, 0) + list(bench.sample_texts("samples")[0]))
     if args.ocr_pages:
         check_ocr_pages(args.ocr_pages)
+    if args.sample_scans:
+        check_sample_scans()
     return 0
 
 
