@@ -1,16 +1,19 @@
-"""Post-OCR correction of misread characters, with the dictionary as evidence.
+"""Post-OCR correction of misread characters, with the dictionary and the page as evidence.
 
 Debian's chi_sim model misreads some glyphs whatever the image quality: 末 as 未, 千 as 干, 骡 as
 骤, 宜 as 宣 (benchmarks/README.md). Each such misreading leaves a character that forms no word
 with its neighbours where a look-alike would: 清光绪未年 has no word around 未, 清光绪末年 has 末年.
-A character is replaced only on that evidence:
+A character is replaced only on that evidence, and the page's:
 
 - the replacement is one of the character's look-alikes, from a table derived from the glyphs
   of three typefaces (scripts/make_confusables.py; no text and no OCR output went into it);
 - the original character is not part of any dictionary word of 2-4 characters with its
   neighbours, and the replacement is;
 - the jieba dictionary's best segmentation of the few characters around it is markedly more
-  probable with the replacement (`MIN_GAIN`).
+  probable with the replacement (`MIN_GAIN`, less so for less alike glyphs);
+- the glyph on the page looks more like the replacement than like the recognised character
+  (pipeline/glyphs.py, `SIMILARITY_PER_DISTANCE`). The dictionary alone would "correct" correct
+  text: 由区住房 reads better to it as 山区住房.
 
 Tesseract's own per-character alternatives (`lstm_choice_mode=2`) would have been the natural
 source of candidates, but with this model they held the right character for 3 of 25 misreadings
@@ -37,7 +40,8 @@ CONFUSABLES = Path(__file__).with_name("data") / "confusables.tsv"
 MAX_WORD = 4  # longest dictionary word looked for around a character
 CONTEXT = 3  # characters each side that the segmentation score looks at
 # Natural-log probability gain the replacement must bring to the best segmentation of its
-# context. Chosen on false corrections of correct text (benchmarks/README.md, "OCR accuracy").
+# context, after GAIN_PER_DISTANCE x the glyph distance: the less alike, the less likely the
+# misreading. Chosen with benchmarks/correction_check.py (benchmarks/README.md, "OCR accuracy").
 MIN_GAIN = 1.5
 GAIN_PER_DISTANCE = 5.0
 # The proposed character must match the glyph on the page better than the recognised one, by a
@@ -46,7 +50,7 @@ GAIN_PER_DISTANCE = 5.0
 # benchmarks/correction_check.py: its fixes of OCR'd pages won by 0.28-0.54 x distance, its
 # false corrections of correct text by 0.03-0.13 x distance.
 SIMILARITY_PER_DISTANCE = 0.2
-EM_PER_INK = 1.05
+EM_PER_INK = 1.05  # a character's em square over its ink extent, in the faces compared
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
