@@ -20,10 +20,10 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
@@ -33,7 +33,7 @@ from . import ocr
 from .clean import clean_ocr_text
 from .config import PREPROCESS_STEPS, Config
 from .errors import EnvironmentProblemError, InputFileError, OcrError
-from .layout import recognise_page
+from .layout import AUTO, SCRIPT_RECHECK_CONFIDENCE, recognise_page
 from .pdfpages import pdf_page_image
 from .preprocess import PreprocessOptions
 from .records import KIND_PDF, METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask, Word
@@ -93,7 +93,7 @@ def process_page(task: PageTask, cfg: Config) -> Page:
     """
     try:
         image, dpi = _page_image(task, cfg)
-        recognised = recognise(image, dpi, cfg)
+        recognised = recognise(image, dpi, cfg, task.lang_hint)
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR, error=_page_error(task.number, exc))
     return Page(
@@ -127,10 +127,11 @@ class Recognised:
     lang: str
 
 
-def recognise(image: Image.Image, dpi: int | None, cfg: Config) -> Recognised:
-    """Image -> text: preprocessing, model choice (`--lang auto`) and one Tesseract run."""
+def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
+    """Image -> text: preprocessing, model choice (`--lang auto`, with the document's `hint`)
+    and, for a page that reads well, one Tesseract run."""
     result, _pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
-                                          timeout=cfg.ocr_timeout)
+                                          timeout=cfg.ocr_timeout, hint=hint)
     return Recognised(result.text, result.confidence, result.words, result.alto, choice.lang)
 
 
@@ -202,11 +203,39 @@ def executor_slots(executor: Executor, cfg: Config) -> int:
     return int(slots) if isinstance(slots, int) and slots > 0 else max(1, cfg.workers)
 
 
+class LangVotes:
+    """`--lang auto` once per document, not once per page.
+
+    The first pages of a document (or of a folder of single page files) are handed out with no
+    hint and run their own script trial; every page that comes back read confidently votes for
+    the model it was read with, and later pages get the winner as their hint (`PageTask.lang_hint`,
+    so it reaches pool and Dask workers alike). Pages are in flight a window at a time, so a
+    volume pays for a trial on its first window only; a re-run after a crash starts the vote
+    afresh. Each page's model stays visible as its stored `lang`."""
+
+    MIN_WORDS = 20  # a cover, a blank or a plate page says nothing about the script
+
+    def __init__(self) -> None:
+        self._votes: dict[str, Counter[str]] = {}
+
+    def hint(self, group: str) -> str:
+        """The model most confident pages of `group` were read with ('' before any)."""
+        votes = self._votes.get(group)
+        return votes.most_common(1)[0][0] if votes else ""
+
+    def record(self, group: str, page: Page) -> None:
+        """Count a finished page's model, if it read well enough to speak for its group."""
+        if (not page.error and page.lang and len(page.words) >= self.MIN_WORDS
+                and page.confidence is not None and page.confidence >= SCRIPT_RECHECK_CONFIDENCE):
+            self._votes.setdefault(group, Counter())[page.lang] += 1
+
+
 @dataclass
 class _Doc:
     index: int  # position of the input among all outcomes
     path: str
     doc_id: str
+    lang_group: str  # whose `--lang auto` decision its pages share (LangVotes)
     outstanding: set[int] = field(default_factory=set)  # pages handed out, not back yet
     planned: bool = False  # every task of the document has been handed out
     ok_pages: int = 0  # pages stored without error, by this run or an earlier one
@@ -236,6 +265,7 @@ class _Ingest:
         self.suspects: deque[_Job] = deque()
         self.files_total = self.files_planned = 0
         self.pages_total = self.pages_done = 0
+        self.lang_votes = LangVotes()
 
     def run(self, paths: Sequence[str | Path]) -> None:
         """Ingest the paths; outcomes collect in `self.outcomes`."""
@@ -301,7 +331,9 @@ class _Ingest:
                 self.sink.begin_document(plan, metadata.get("collection") or self.collection, metadata)
             else:
                 stored = state[1]
-            doc = _Doc(index, str(path), source.doc_id)
+            # A volume decides its script from its own pages; single page files share their folder's.
+            group = source.doc_id if len(plan.pages) > 1 else f"folder:{Path(path).parent}"
+            doc = _Doc(index, str(path), source.doc_id, group)
             self.open_docs[doc.doc_id] = doc
             tasks: list[PageTask] = []
             for page in plan.pages:
@@ -323,6 +355,9 @@ class _Ingest:
     # -- executing ---------------------------------------------------------------------------
 
     def _submit(self, job: _Job) -> None:
+        hint = self.lang_votes.hint(job.doc.lang_group) if self.cfg.lang == AUTO else ""
+        if hint:
+            job.task = replace(job.task, lang_hint=hint)
         try:
             future = self.pool.submit(process_page, job.task, self.cfg)
         except InputFileError as exc:  # a cluster executor reads the page to ship it
@@ -380,6 +415,7 @@ class _Ingest:
         else:
             doc.ok_pages += 1
         self.sink.store_page(doc.doc_id, page)
+        self.lang_votes.record(doc.lang_group, page)
         doc.outstanding.discard(page.number)
         self._finish_if_done(doc)
         if self.progress:

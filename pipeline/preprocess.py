@@ -93,6 +93,9 @@ class PreprocessResult:
     skew_degrees: float  # counter-clockwise skew found on the page, and undone (0.0 when off)
     rotation: int  # 0, 90, 180 or 270: clockwise turn applied to make the page upright
     steps: tuple[str, ...]
+    # The black-and-white page before the smoothing blur, when there was one: what OSD needs (on
+    # the smoothed page its confidence fell from ~4 to ~1, below the threshold).
+    sharp: Image.Image | None = None
 
 
 def preprocess_image(image: Image.Image, source_dpi: int | None,
@@ -154,8 +157,9 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
     if options.smooth:
         # The LSTM was trained on anti-aliased renderings, not on hard 0/255 edges: a light blur
         # brought our clean-page CER down by a third (measured, benchmarks/README.md).
-        out = out.filter(ImageFilter.GaussianBlur(_SMOOTH_SIGMA * scale))
+        sharp, out = out, out.filter(ImageFilter.GaussianBlur(_SMOOTH_SIGMA * scale))
         steps.append(STEP_SMOOTH)
+        return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps), sharp)
     return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps))
 
 

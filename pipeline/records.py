@@ -51,6 +51,9 @@ class PageTask:
     number: int  # 1-based page number within the document
     image_png: bytes = b""
     dpi: int = 300
+    # `--lang auto`: the model most pages read so far of this document (or, for single-page files,
+    # of its folder) were read with; the worker takes its script and runs no trial ('' = decide).
+    lang_hint: str = ""
 
 
 @dataclass(frozen=True)

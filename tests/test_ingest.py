@@ -22,6 +22,7 @@ from pipeline import ingest
 from pipeline.config import Config
 from pipeline.errors import InputFileError, OcrError
 from pipeline.ingest import Recognised, ingest_paths
+from pipeline.records import Word
 
 from .conftest import tesseract_or_skip
 from .scanned_pages import LANG, PHRASES, install_slow_tesseract, write_pdf, write_png, write_tiff
@@ -39,7 +40,7 @@ class FakeOcr:
         self.fail_calls = fail_calls
         self.abort_at = abort_at
 
-    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config) -> Recognised:
+    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
         self.calls += 1
         if self.calls == self.abort_at:
             raise _Abort()
@@ -221,3 +222,51 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
     assert retried["documents"][0]["reused_pages"] == 2 and retried["documents"][0]["pages"] == 3
     stats = json.loads(runner.invoke(main, [*wenshi, "stats", "--json"]).stdout)
     assert stats["failed_pages"] == [] and stats["pages"] == 3
+
+
+class HintRecorder:
+    """Stands in for `recognise`: notes the `--lang auto` hint each page arrives with and reads
+    every page confidently with one model, so finished pages vote for it."""
+
+    def __init__(self, lang: str = "chi_tra_vert", confidence: float = 91.0) -> None:
+        self.hints: list[str] = []
+        self.lang, self.confidence = lang, confidence
+
+    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
+        self.hints.append(hint)
+        words = tuple(Word("字", 10 * i, 0, 10, 10, self.confidence) for i in range(25))
+        return Recognised("文字" * 20, self.confidence, words, "", self.lang)
+
+
+def test_auto_lang_is_decided_by_the_first_pages_and_handed_to_the_rest(tmp_path, monkeypatch):
+    cfg = Config(library=tmp_path / "library", jobs=1, lang="auto")
+    volume = write_pdf(tmp_path / "卷三.pdf", list(PHRASES[:6]))
+    fake = HintRecorder()
+    summary = _ingest(cfg, [volume], fake, monkeypatch)
+    assert summary.outcomes[0].pages == 6
+    # Four pages are in flight before the first comes back (TASKS_PER_WORKER): those decide
+    # for themselves; the rest get the model they were read with, and no trial of their own.
+    assert fake.hints == ["", "", "", "", "chi_tra_vert", "chi_tra_vert"]
+    with Library(cfg) as library:
+        assert {p.lang for p in library.catalog.pages(summary.outcomes[0].doc_id)} == {"chi_tra_vert"}
+
+
+def test_single_page_files_share_their_folder_decision_but_a_volume_decides_alone(tmp_path, monkeypatch):
+    cfg = Config(library=tmp_path / "library", jobs=1, lang="auto")
+    folder = tmp_path / "散页"
+    folder.mkdir()
+    singles = [write_png(folder / f"第{i}页.png", PHRASES[i]) for i in range(6)]
+    volume = write_pdf(folder / "卷四.pdf", list(PHRASES[6:8]))
+    fake = HintRecorder()
+    _ingest(cfg, [*singles, volume], fake, monkeypatch)
+    assert fake.hints == ["", "", "", "", "chi_tra_vert", "chi_tra_vert", "", ""]
+
+
+def test_pages_read_with_low_confidence_or_explicit_lang_give_no_hint(tmp_path, monkeypatch):
+    volume = write_pdf(tmp_path / "卷五.pdf", list(PHRASES[:6]))
+    unsure = HintRecorder(confidence=55.0)
+    _ingest(Config(library=tmp_path / "lib1", jobs=1, lang="auto"), [volume], unsure, monkeypatch)
+    assert unsure.hints == [""] * 6
+    explicit = HintRecorder()
+    _ingest(Config(library=tmp_path / "lib2", jobs=1, lang="chi_sim"), [volume], explicit, monkeypatch)
+    assert explicit.hints == [""] * 6

@@ -143,3 +143,42 @@ def test_recognise_page_reads_a_skewed_low_resolution_page() -> None:
     text = compact(result.text)
     matched = sum(1 for ch in SIMPLIFIED if ch in text)
     assert matched >= 0.9 * len(SIMPLIFIED)
+
+
+@needs_font
+@needs_tesseract
+@pytest.mark.tesseract
+@pytest.mark.parametrize(("turned", "hint"), [(180, ""), (90, ""), (90, "chi_sim"), (270, "chi_sim")],
+                         ids=["upside-down", "sideways", "sideways-hinted", "sideways-other-way-hinted"])
+def test_page_turned_by_the_scanner_is_read_upright(turned: int, hint: str) -> None:
+    # Orientation is no longer checked on every page: a turned page reads with low confidence
+    # (or, under a horizontal hint, looks vertical), and that is what sends it to OSD.
+    page = horizontal_page(SIMPLIFIED).rotate(turned, expand=True)
+    result, pre, choice = recognise_page(page, 300, "auto", PreprocessOptions(), timeout=60, hint=hint)
+    assert pre.rotation == turned and "orientation" in pre.steps
+    assert choice.lang == "chi_sim", choice.reason
+    assert sum(1 for ch in SIMPLIFIED if ch in compact(result.text)) >= 0.9 * len(SIMPLIFIED)
+
+
+@needs_font
+@needs_tesseract
+@pytest.mark.tesseract
+def test_upright_page_under_a_hint_runs_no_trial_and_no_orientation_check() -> None:
+    result, pre, choice = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto", PreprocessOptions(),
+                                         timeout=60, hint="chi_sim")
+    assert choice.lang == "chi_sim" and "script of the document" in choice.reason
+    assert pre.rotation == 0 and "orientation" not in pre.steps
+    assert result.confidence is not None and result.confidence >= 80
+
+
+@needs_font
+@needs_tesseract
+@pytest.mark.tesseract
+def test_page_in_another_script_than_its_document_gets_its_own_trial() -> None:
+    # chi_sim reads a traditional page with less confidence (74 against 88 for chi_tra on the
+    # benchmark pages): below SCRIPT_RECHECK_CONFIDENCE the page runs the trial after all.
+    page = horizontal_page(TRADITIONAL, FONT_TC)
+    result, _pre, choice = recognise_page(page, 300, "auto", PreprocessOptions(), timeout=60,
+                                          hint="chi_sim")
+    assert choice.lang == "chi_tra", choice.reason
+    assert sum(1 for ch in TRADITIONAL if ch in compact(result.text)) >= 0.9 * len(TRADITIONAL)
