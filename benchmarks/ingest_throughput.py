@@ -225,27 +225,39 @@ def _install_capture(folder: str) -> None:
     pytesseract.pytesseract.run_tesseract = capturing
 
 
-def _process(task: Any) -> Any:
-    from pipeline.config import Config
-    from pipeline.ingest import process_page
+class _NullSink:
+    """Takes the pages of a capture run and keeps nothing: the ingest's scheduling without a library."""
 
-    return process_page(task, Config())
+    def document_state(self, doc_id: str) -> None:
+        return None
+
+    def begin_document(self, plan: Any, collection: str, metadata: dict[str, str]) -> None:
+        pass
+
+    def store_page(self, doc_id: str, page: Any) -> None:
+        if page.error:
+            print(f"  warning: page {page.number} failed while capturing: {page.error}")
+
+    def finish_document(self, doc_id: str) -> tuple[int, int]:
+        return 0, 0
+
+    def discard_document(self, doc_id: str) -> None:
+        pass
+
+    def record_failure(self, path: str, error: str, doc_id: str) -> None:
+        print(f"  warning: {path} failed while capturing: {error}")
 
 
 def capture_tesseract_calls(page_set: PageSet, jobs: int, folder: Path) -> list[TesseractCall]:
-    """Run Wenshi's page processing on every page and record each Tesseract run it makes."""
-    from pipeline.records import PageTask
-    from pipeline.sources import discover_files, identify, plan_document
+    """Run Wenshi's ingest scheduling and page processing on every page (`ingest_paths`, so the
+    per-document `--lang auto` decision works as in (c)) and record each Tesseract run."""
     from pipeline.config import Config
+    from pipeline.ingest import ingest_paths
 
     folder.mkdir()
-    tasks = [p for f in discover_files([page_set.folder]).files
-             for p in plan_document(identify(f), Config()).pages if isinstance(p, PageTask)]
+    cfg = Config(jobs=jobs)
     with ProcessPoolExecutor(jobs, initializer=_install_capture, initargs=(str(folder),)) as pool:
-        pages = list(pool.map(_process, tasks))
-    failed = [p for p in pages if p.error]
-    if failed:
-        print(f"  warning: {len(failed)} pages failed while capturing: {failed[0].error}")
+        ingest_paths([page_set.folder], "基准", cfg, _NullSink(), executor=pool)
     lines = (folder / "calls.jsonl").read_text(encoding="utf-8").splitlines()
     return [TesseractCall(**json.loads(line)) for line in lines]
 

@@ -33,7 +33,7 @@ from . import ocr
 from .clean import clean_ocr_text
 from .config import PREPROCESS_STEPS, Config
 from .errors import EnvironmentProblemError, InputFileError, OcrError
-from .layout import AUTO, SCRIPT_RECHECK_CONFIDENCE, recognise_page
+from .layout import AUTO, PROVISIONAL, SCRIPT_RECHECK_CONFIDENCE, recognise_page
 from .pdfpages import pdf_page_image
 from .preprocess import PreprocessOptions
 from .records import KIND_PDF, METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask, Word
@@ -206,22 +206,29 @@ def executor_slots(executor: Executor, cfg: Config) -> int:
 class LangVotes:
     """`--lang auto` once per document, not once per page.
 
-    The first pages of a document (or of a folder of single page files) are handed out with no
-    hint and run their own script trial; every page that comes back read confidently votes for
-    the model it was read with, and later pages get the winner as their hint (`PageTask.lang_hint`,
-    so it reaches pool and Dask workers alike). Pages are in flight a window at a time, so a
-    volume pays for a trial on its first window only; a re-run after a crash starts the vote
-    afresh. Each page's model stays visible as its stored `lang`."""
+    The first page of a document (or of a folder of single page files) is handed out with no
+    hint and runs its own script trial; the pages handed out while it is away read with chi_sim
+    and try only if that reads badly (PROVISIONAL). Every page that comes back read confidently
+    votes for the model it was read with, and later pages get the winner as their hint
+    (`PageTask.lang_hint`, so it reaches pool and Dask workers alike). A re-run after a crash
+    starts the vote afresh. Each page's model stays visible as its stored `lang`."""
 
     MIN_WORDS = 20  # a cover, a blank or a plate page says nothing about the script
 
     def __init__(self) -> None:
         self._votes: dict[str, Counter[str]] = {}
+        self._started: set[str] = set()
 
     def hint(self, group: str) -> str:
-        """The model most confident pages of `group` were read with ('' before any)."""
+        """The model most confident pages of `group` were read with; before any, '' (decide)
+        for the group's first page and PROVISIONAL for the pages handed out while it decides."""
         votes = self._votes.get(group)
-        return votes.most_common(1)[0][0] if votes else ""
+        if votes:
+            return votes.most_common(1)[0][0]
+        if group in self._started:
+            return PROVISIONAL
+        self._started.add(group)
+        return ""
 
     def record(self, group: str, page: Page) -> None:
         """Count a finished page's model, if it read well enough to speak for its group."""

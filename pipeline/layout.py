@@ -44,6 +44,9 @@ from .preprocess import (
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
+# A hint for pages whose document is still deciding (its first page is out for its trial):
+# read with chi_sim, and run the trial only if that reads badly, as a hinted page would.
+PROVISIONAL = "provisional"
 # Page segmentation modes: 3 (automatic layout) for horizontal pages: as accurate as 6 (one
 # block) on our pages, and it also copes with headings, page numbers and two-column layouts;
 # 5 (one uniform block of vertical text) for vertical pages, which the *_vert models then read
@@ -91,7 +94,9 @@ def choose_lang(image: Image.Image, requested: str, hint: str = "") -> LangChoic
     if requested != AUTO:
         return _explicit(requested)
     vertical, direction_reason = detect_vertical(image)
-    if hint:
+    if hint == PROVISIONAL:
+        traditional, script_reason = False, "provisionally simplified (the document is deciding)"
+    elif hint:
         traditional, script_reason = hint.startswith("chi_tra"), f"script of the document ({hint})"
     else:
         traditional, script_reason = _trial_script(image, vertical)
@@ -112,7 +117,7 @@ def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: s
     hint = hint if requested_lang == AUTO else ""
     choice = choose_lang(pre.image, requested_lang, hint)
     checked = False
-    if options.orientation and hint and choice.vertical != hint.endswith("_vert"):
+    if options.orientation and hint not in ("", PROVISIONAL) and choice.vertical != hint.endswith("_vert"):
         # A horizontal volume's page that looks vertical is most likely scanned sideways.
         pre, checked = _turn_upright(pre, options), True
         if pre.rotation:

@@ -22,6 +22,7 @@ from pipeline import ingest
 from pipeline.config import Config
 from pipeline.errors import InputFileError, OcrError
 from pipeline.ingest import Recognised, ingest_paths
+from pipeline.layout import PROVISIONAL as P
 from pipeline.records import Word
 
 from .conftest import tesseract_or_skip
@@ -244,9 +245,9 @@ def test_auto_lang_is_decided_by_the_first_pages_and_handed_to_the_rest(tmp_path
     fake = HintRecorder()
     summary = _ingest(cfg, [volume], fake, monkeypatch)
     assert summary.outcomes[0].pages == 6
-    # Four pages are in flight before the first comes back (TASKS_PER_WORKER): those decide
-    # for themselves; the rest get the model they were read with, and no trial of their own.
-    assert fake.hints == ["", "", "", "", "chi_tra_vert", "chi_tra_vert"]
+    # Four pages are in flight before the first comes back (TASKS_PER_WORKER): the first runs
+    # the trial, the next three read provisionally; the rest get the model they were read with.
+    assert fake.hints == ["", P, P, P, "chi_tra_vert", "chi_tra_vert"]
     with Library(cfg) as library:
         assert {p.lang for p in library.catalog.pages(summary.outcomes[0].doc_id)} == {"chi_tra_vert"}
 
@@ -259,14 +260,14 @@ def test_single_page_files_share_their_folder_decision_but_a_volume_decides_alon
     volume = write_pdf(folder / "卷四.pdf", list(PHRASES[6:8]))
     fake = HintRecorder()
     _ingest(cfg, [*singles, volume], fake, monkeypatch)
-    assert fake.hints == ["", "", "", "", "chi_tra_vert", "chi_tra_vert", "", ""]
+    assert fake.hints == ["", P, P, P, "chi_tra_vert", "chi_tra_vert", "", P]
 
 
 def test_pages_read_with_low_confidence_or_explicit_lang_give_no_hint(tmp_path, monkeypatch):
     volume = write_pdf(tmp_path / "卷五.pdf", list(PHRASES[:6]))
     unsure = HintRecorder(confidence=55.0)
     _ingest(Config(library=tmp_path / "lib1", jobs=1, lang="auto"), [volume], unsure, monkeypatch)
-    assert unsure.hints == [""] * 6
+    assert unsure.hints == ["", P, P, P, P, P]
     explicit = HintRecorder()
     _ingest(Config(library=tmp_path / "lib2", jobs=1, lang="chi_sim"), [volume], explicit, monkeypatch)
     assert explicit.hints == [""] * 6

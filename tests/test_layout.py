@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.layout import (
     PSM_HORIZONTAL,
     PSM_VERTICAL,
+    PROVISIONAL,
     _trial_strip,
     choose_lang,
     detect_vertical,
@@ -182,3 +183,13 @@ def test_page_in_another_script_than_its_document_gets_its_own_trial() -> None:
                                           hint="chi_sim")
     assert choice.lang == "chi_tra", choice.reason
     assert sum(1 for ch in TRADITIONAL if ch in compact(result.text)) >= 0.9 * len(TRADITIONAL)
+
+
+@needs_font
+@needs_tesseract
+@pytest.mark.tesseract
+def test_provisional_page_reads_as_simplified_unless_it_reads_badly() -> None:
+    simplified = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto", timeout=60, hint=PROVISIONAL)
+    assert simplified[2].lang == "chi_sim" and "provisionally" in simplified[2].reason
+    traditional = recognise_page(vertical_page(TRADITIONAL), 300, "auto", timeout=60, hint=PROVISIONAL)
+    assert traditional[2].lang == "chi_tra_vert", traditional[2].reason
