@@ -117,7 +117,8 @@ def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: s
     hint = hint if requested_lang == AUTO else ""
     choice = choose_lang(pre.image, requested_lang, hint)
     checked = False
-    if options.orientation and hint not in ("", PROVISIONAL) and choice.vertical != hint.endswith("_vert"):
+    decided = hint not in ("", PROVISIONAL)
+    if options.orientation and decided and choice.vertical != hint.endswith("_vert"):
         # A horizontal volume's page that looks vertical is most likely scanned sideways.
         pre, checked = _turn_upright(pre, options), True
         if pre.rotation:
@@ -133,7 +134,8 @@ def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: s
         # The document's script may not be this page's: give the page its own trial.
         own = choose_lang(pre.image, requested_lang)
         if own.lang != choice.lang:
-            result, pre, choice = _better((result, pre, choice), (_read(pre, own, timeout), pre, own))
+            result, pre, choice = _better((result, pre, choice),
+                                          (_read(pre, own, timeout), pre, own))
     log.debug("page: %s psm %d (%s); steps %s", choice.lang, choice.psm, choice.reason,
               ",".join(pre.steps))
     return result, pre, choice

@@ -233,7 +233,8 @@ class HintRecorder:
         self.hints: list[str] = []
         self.lang, self.confidence = lang, confidence
 
-    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
+    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config,
+                 hint: str = "") -> Recognised:
         self.hints.append(hint)
         words = tuple(Word("字", 10 * i, 0, 10, 10, self.confidence) for i in range(25))
         return Recognised("文字" * 20, self.confidence, words, "", self.lang)
@@ -249,10 +250,12 @@ def test_auto_lang_is_decided_by_the_first_pages_and_handed_to_the_rest(tmp_path
     # the trial, the next three read provisionally; the rest get the model they were read with.
     assert fake.hints == ["", P, P, P, "chi_tra_vert", "chi_tra_vert"]
     with Library(cfg) as library:
-        assert {p.lang for p in library.catalog.pages(summary.outcomes[0].doc_id)} == {"chi_tra_vert"}
+        pages = library.catalog.pages(summary.outcomes[0].doc_id)
+        assert {p.lang for p in pages} == {"chi_tra_vert"}
 
 
-def test_single_page_files_share_their_folder_decision_but_a_volume_decides_alone(tmp_path, monkeypatch):
+def test_single_page_files_share_their_folder_decision_but_a_volume_decides_alone(
+        tmp_path, monkeypatch):
     cfg = Config(library=tmp_path / "library", jobs=1, lang="auto")
     folder = tmp_path / "散页"
     folder.mkdir()
@@ -269,5 +272,6 @@ def test_pages_read_with_low_confidence_or_explicit_lang_give_no_hint(tmp_path, 
     _ingest(Config(library=tmp_path / "lib1", jobs=1, lang="auto"), [volume], unsure, monkeypatch)
     assert unsure.hints == ["", P, P, P, P, P]
     explicit = HintRecorder()
-    _ingest(Config(library=tmp_path / "lib2", jobs=1, lang="chi_sim"), [volume], explicit, monkeypatch)
+    _ingest(Config(library=tmp_path / "lib2", jobs=1, lang="chi_sim"), [volume], explicit,
+            monkeypatch)
     assert explicit.hints == [""] * 6

@@ -149,13 +149,15 @@ def test_recognise_page_reads_a_skewed_low_resolution_page() -> None:
 @needs_font
 @needs_tesseract
 @pytest.mark.tesseract
-@pytest.mark.parametrize(("turned", "hint"), [(180, ""), (90, ""), (90, "chi_sim"), (270, "chi_sim")],
-                         ids=["upside-down", "sideways", "sideways-hinted", "sideways-other-way-hinted"])
+@pytest.mark.parametrize(("turned", "hint"),
+                         [(180, ""), (90, ""), (90, "chi_sim"), (270, "chi_sim")],
+                         ids=["upside-down", "sideways", "sideways-hinted", "other-way-hinted"])
 def test_page_turned_by_the_scanner_is_read_upright(turned: int, hint: str) -> None:
     # Orientation is no longer checked on every page: a turned page reads with low confidence
     # (or, under a horizontal hint, looks vertical), and that is what sends it to OSD.
     page = horizontal_page(SIMPLIFIED).rotate(turned, expand=True)
-    result, pre, choice = recognise_page(page, 300, "auto", PreprocessOptions(), timeout=60, hint=hint)
+    result, pre, choice = recognise_page(page, 300, "auto", PreprocessOptions(), timeout=60,
+                                         hint=hint)
     assert pre.rotation == turned and "orientation" in pre.steps
     assert choice.lang == "chi_sim", choice.reason
     assert sum(1 for ch in SIMPLIFIED if ch in compact(result.text)) >= 0.9 * len(SIMPLIFIED)
@@ -165,8 +167,8 @@ def test_page_turned_by_the_scanner_is_read_upright(turned: int, hint: str) -> N
 @needs_tesseract
 @pytest.mark.tesseract
 def test_upright_page_under_a_hint_runs_no_trial_and_no_orientation_check() -> None:
-    result, pre, choice = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto", PreprocessOptions(),
-                                         timeout=60, hint="chi_sim")
+    result, pre, choice = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto",
+                                         PreprocessOptions(), timeout=60, hint="chi_sim")
     assert choice.lang == "chi_sim" and "script of the document" in choice.reason
     assert pre.rotation == 0 and "orientation" not in pre.steps
     assert result.confidence is not None and result.confidence >= 80
@@ -189,7 +191,9 @@ def test_page_in_another_script_than_its_document_gets_its_own_trial() -> None:
 @needs_tesseract
 @pytest.mark.tesseract
 def test_provisional_page_reads_as_simplified_unless_it_reads_badly() -> None:
-    simplified = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto", timeout=60, hint=PROVISIONAL)
+    simplified = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto", timeout=60,
+                                hint=PROVISIONAL)
     assert simplified[2].lang == "chi_sim" and "provisionally" in simplified[2].reason
-    traditional = recognise_page(vertical_page(TRADITIONAL), 300, "auto", timeout=60, hint=PROVISIONAL)
+    traditional = recognise_page(vertical_page(TRADITIONAL), 300, "auto", timeout=60,
+                                 hint=PROVISIONAL)
     assert traditional[2].lang == "chi_tra_vert", traditional[2].reason
