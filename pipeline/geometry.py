@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
+from .preprocess import STEP_DESKEW, PreprocessResult
 from .records import Word
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v3#"
@@ -31,10 +32,10 @@ class PageGeometry:
     rotation: int = 0  # clockwise quarter turn (0/90/180/270) applied after the deskew
 
     @classmethod
-    def of(cls, source_size: tuple[int, int], read_size: tuple[int, int], skew_degrees: float,
-           rotation: int, deskewed: bool) -> "PageGeometry":
-        """From what preprocessing reports; `deskewed` False: the skew was measured, not undone."""
-        return cls(source_size, read_size, skew_degrees if deskewed else 0.0, rotation)
+    def of(cls, source_size: tuple[int, int], pre: PreprocessResult) -> "PageGeometry":
+        """From what preprocessing reports (it measures the skew even when it leaves it)."""
+        skew = pre.skew_degrees if STEP_DESKEW in pre.steps else 0.0
+        return cls(source_size, pre.image.size, skew, pre.rotation)
 
     @property
     def identity(self) -> bool:

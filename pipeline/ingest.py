@@ -33,6 +33,7 @@ from . import ocr
 from .clean import clean_ocr_text
 from .config import PREPROCESS_STEPS, Config
 from .errors import EnvironmentProblemError, InputFileError, OcrError
+from .geometry import PageGeometry, alto_to_source, words_to_source
 from .layout import AUTO, PROVISIONAL, SCRIPT_RECHECK_CONFIDENCE, recognise_page
 from .pdfpages import pdf_page_image
 from .preprocess import PreprocessOptions
@@ -130,9 +131,12 @@ class Recognised:
 def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
     """Image -> text: preprocessing, model choice (`--lang auto`, with the document's `hint`)
     and, for a page that reads well, one Tesseract run."""
-    result, _pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
-                                          timeout=cfg.ocr_timeout, hint=hint)
-    return Recognised(result.text, result.confidence, result.words, result.alto, choice.lang)
+    result, pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
+                                         timeout=cfg.ocr_timeout, hint=hint)
+    # Word boxes and ALTO are kept in the scan's pixels: exports draw them over the scan.
+    geometry = PageGeometry.of(image.size, pre)
+    return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
+                      alto_to_source(result.alto, geometry), choice.lang)
 
 
 def preprocess_options(cfg: Config) -> PreprocessOptions:

@@ -497,3 +497,42 @@ def test_text_layer_words_do_not_overlap_and_chinese_gets_no_spaces():
     assert words[0].x == 50 and words[0].width == 50  # cut back to where 滩 starts
     assert words[1].width == 50  # stretched to the next word: no gap, no space when copied
     assert all(w.size == 25 and w.baseline == pytest.approx(1000 - 75 + 0.12 * 25) for w in words)
+
+
+@pytest.mark.tesseract
+def test_searchable_pdf_text_of_a_skewed_scan_lies_on_its_glyphs(tmp_path):
+    """Preprocessing deskews the page before Tesseract reads it; the invisible text must still
+    land on the characters of the scan as it is, not of the straightened copy."""
+    tesseract_or_skip()
+    import numpy as np
+    import pdfplumber
+    from PIL import Image, ImageDraw, ImageFont
+
+    from tests.scanned_pages import FONT, FONT_SC
+
+    font = ImageFont.truetype(FONT, 40, index=FONT_SC)
+    page = Image.new("L", (1240, 900), 255)
+    draw = ImageDraw.Draw(page)
+    lines = ("一九五八年县电厂在东郊扩建，", "新装汽轮发电机组两台，", "全县工农业用电大增。",
+             "铁路勘测队沿岚江河谷踏勘，", "在河谷东岸设站。")
+    for i, line in enumerate(lines):
+        draw.text((100, 120 + i * 130), line, font=font, fill=0)
+    scan = page.rotate(-4.0, resample=Image.Resampling.BICUBIC, fillcolor=255)  # skewed 4° clockwise
+    path = tmp_path / "斜扫.png"
+    scan.save(path, dpi=(300, 300))
+    cfg = Config(library=tmp_path / "library", jobs=1, lang="chi_sim")
+    assert api.ingest(cfg, [str(path)], "c").count("ingested") == 1
+    result = api.export(cfg, "c", "pdf", tmp_path / "pdf")
+    ink = np.asarray(scan) < 128
+    with pdfplumber.open(str(result.files[0])) as pdf:
+        chars = [c for c in pdf.pages[0].chars if c["text"].strip()]
+    assert len(chars) >= 40
+    scale = 300 / 72  # PDF points -> scan pixels
+
+    def on_ink(c: dict[str, Any]) -> bool:
+        x0, x1 = int(c["x0"] * scale), int(c["x1"] * scale)
+        top, bottom = int(c["top"] * scale), int(c["bottom"] * scale)
+        return bool(ink[max(0, top):bottom, max(0, x0):x1].mean() > 0.05) if x1 > x0 and bottom > top else False
+
+    share = sum(map(on_ink, chars)) / len(chars)
+    assert share >= 0.9, share

@@ -65,8 +65,7 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
     pre = preprocess_image(scan, 150, PreprocessOptions(orientation=False))
     assert pre.dpi == 300 and abs(pre.skew_degrees - 4.0) < 0.3
     result = ocr.ocr_image(pre.image, "chi_sim", psm=3, dpi=pre.dpi)
-    geometry = PageGeometry.of(scan.size, pre.image.size, pre.skew_degrees, pre.rotation,
-                               deskewed="deskew" in pre.steps)
+    geometry = PageGeometry.of(scan.size, pre)
     words = [w for w in words_to_source(result.words, geometry) if w.text.strip()]
     assert len(words) >= 20
     ink = np.asarray(scan.convert("L")) < 128
