@@ -185,19 +185,29 @@ def reindex(cfg: Config, retag: bool = False) -> int:
 def ocr_file(cfg: Config, path: str) -> list[Page]:
     """OCR one file without a library: its pages, cleaned (text pages pass through)."""
     from pipeline import ocr
-    from pipeline.ingest import make_executor, process_page
+    from pipeline.ingest import LangVotes, make_executor, process_page
     from pipeline.sources import identify, plan_document
 
     if cfg.lang != "auto":
         ocr.check_languages(cfg.lang)
     source = identify(Path(path))
     plan = plan_document(source, cfg)
+    tasks = [p for p in plan.pages if not isinstance(p, Page)]
+    read: dict[int, Page] = {}
+    votes = LangVotes()  # `--lang auto` decided on the first page, as `ingest` does
     executor = make_executor(cfg)
     try:
-        futures = [executor.submit(process_page, p, cfg) if not isinstance(p, Page) else p for p in plan.pages]
-        return [f if isinstance(f, Page) else f.result() for f in futures]
+        if tasks and cfg.lang == "auto":
+            first = tasks.pop(0)
+            page = executor.submit(process_page, replace(first, lang_hint=votes.hint(path)), cfg).result()
+            votes.record(path, page)
+            read[first.number] = page
+        futures = {t.number: executor.submit(process_page, replace(t, lang_hint=votes.hint(path)), cfg)
+                   for t in tasks}
+        read.update((number, future.result()) for number, future in futures.items())
     finally:
         executor.shutdown(wait=True)
+    return [p if isinstance(p, Page) else read[p.number] for p in plan.pages]
 
 
 def export(cfg: Config, collection: str, fmt: str, output: str | Path, query: str | None = None,

@@ -52,3 +52,30 @@ def test_alto_parsing_reads_boxes_and_confidence():
             '</PrintSpace></Page></Layout></alto>')
     (word,) = ocr.parse_alto_words(alto)
     assert (word.text, word.left, word.top, word.width, word.height, word.confidence) == ("电厂", 10, 20, 30, 40, 91.0)
+
+
+@pytest.mark.tesseract
+def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_path):
+    """`wenshi ocr` of a volume: the first page runs the script trial (two short Tesseract runs
+    besides its reading), the pages after it are read once each with its decision."""
+    tesseract_or_skip()
+    from index import api
+    from pipeline.config import Config
+
+    from .test_layout import SIMPLIFIED, horizontal_page
+
+    pages = [horizontal_page(SIMPLIFIED[i:] + SIMPLIFIED[:i]) for i in (0, 7, 14)]
+    volume = tmp_path / "卷.tif"
+    pages[0].save(volume, save_all=True, append_images=pages[1:], dpi=(300, 300))
+    langs = []
+    real = ocr.pytesseract.pytesseract.run_tesseract
+
+    def counting(*args, **kwargs):
+        langs.append(kwargs.get("lang"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ocr.pytesseract.pytesseract, "run_tesseract", counting)
+    read = api.ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
+    assert [p.lang for p in read] == ["chi_sim"] * 3 and not any(p.error for p in read)
+    assert "第一座火力发电厂" in read[0].text
+    assert sorted(langs) == ["chi_sim"] * 4 + ["chi_tra"]  # page 1: trial pair + reading; 2, 3: one each
