@@ -231,7 +231,8 @@ def _trial_script(image: Image.Image, vertical: bool) -> tuple[bool, str]:
     scores: dict[str, float] = {}
     for model in ("chi_sim" + suffix, "chi_tra" + suffix):
         try:
-            result = ocr.ocr_image(strip, model, psm=psm, timeout=_TRIAL_TIMEOUT)
+            # Only the confidence counts here: no look-alike correction of the strip's text.
+            result = ocr.ocr_image(strip, model, psm=psm, timeout=_TRIAL_TIMEOUT, correct=False)
         except OcrError as exc:  # the trial is advice; the page itself is still read
             log.debug("script trial with %s failed: %s", model, exc)
             return False, "script trial failed: simplified"
