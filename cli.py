@@ -320,7 +320,8 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     for key, value in doc["tags"].items():
         click.echo(f"tag {key:8} {value}")
     for page in doc["pages"]:
-        conf = f", confidence {page['confidence']:.0f}" if page["confidence"] is not None else ""
+        conf = f", {page['lang']}" if page["lang"] else ""
+        conf += f", confidence {page['confidence']:.0f}" if page["confidence"] is not None else ""
         flag = "  需校对" if page["needs_proofreading"] else ""
         error = f"  FAILED: {page['error']}" if page["error"] else ""
         click.echo(f"\n--- page {page['number']} ({page['method']}{conf}){flag}{error}")

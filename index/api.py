@@ -135,7 +135,7 @@ def show(cfg: Config, doc_id: str) -> dict[str, Any]:
             "status": doc.status, "char_count": doc.char_count, "ingested_at": doc.ingested_at,
             "metadata": doc.metadata, "tags": doc.tags,
             "pages": [{
-                "number": p.number, "method": p.method, "confidence": p.confidence,
+                "number": p.number, "method": p.method, "lang": p.lang, "confidence": p.confidence,
                 "needs_proofreading": _needs_proofreading(p.method, p.confidence, cfg),
                 "error": p.error, "char_count": p.char_count, "text": p.text,
             } for p in pages],
