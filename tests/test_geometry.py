@@ -84,14 +84,13 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
     scaled = [(round(w.left * sx), round(w.top * sx), round(w.width * sx), round(w.height * sx))
               for w in result.words if w.text.strip()]
     mapped = covered([(w.left, w.top, w.width, w.height) for w in words])
-    print(f"ink covered: mapped {mapped:.2f}, scaled only {covered(scaled):.2f}")
     # On the image Tesseract read, its own boxes cover this much of the ink: the ceiling.
     read_ink = np.asarray(pre.image.convert("L")) < 128
     inside = np.zeros_like(read_ink)
     for w in result.words:
         inside[w.top:w.top + w.height, w.left:w.left + w.width] = True
     ceiling = float((read_ink & inside).sum() / read_ink.sum())
-    print(f"ceiling {ceiling:.2f}")
+    # Measured: mapped 0.85, ceiling 0.84, scaled only 0.52.
     assert mapped >= ceiling - 0.05 and mapped > covered(scaled) + 0.2
     root = etree.fromstring(alto_to_source(result.alto, geometry).encode("utf-8"))
     page_el = root.find(f".//{{{ALTO_NS}}}Page")
