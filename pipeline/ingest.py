@@ -195,8 +195,9 @@ def make_executor(cfg: Config) -> Executor:
         return _InlineExecutor()
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has imported only what pages need, not the whole command
-    # (click, Whoosh, jieba...): the default preloads __main__.
-    context.set_forkserver_preload(["pipeline.ingest", "pypdfium2"])
+    # (click, Whoosh...): the default preloads __main__. It loads jieba's dictionary once for
+    # all of them (pipeline/forkserver_preload.py).
+    context.set_forkserver_preload(["pipeline.ingest", "pypdfium2", "pipeline.forkserver_preload"])
     return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker, initargs=(os.getpid(),),
                                mp_context=context)
 
