@@ -15,6 +15,7 @@ from index import api
 from index.export import FOLDER_FORMATS, FORMATS, ORDERS
 from index.results import SORTS, SearchRequest, SearchResults
 from index.snippets import MARK_END, MARK_START
+from index.tags import tags_pending
 from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
 
@@ -317,8 +318,13 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
         click.echo(f"{key:12} {doc[key]}")
     for key, value in doc["metadata"].items():
         click.echo(f"{key:12} {value}")
-    for key, value in doc["tags"].items():
-        click.echo(f"tag {key:8} {value}")
+    if tags_pending(doc["tags"]):
+        # Tagging runs just before a document is indexed: seconds after its pages are stored.
+        click.echo("tags         pending: made when the document is indexed "
+                   "(after a crash, `wenshi check --repair`)")
+    else:
+        for key, value in doc["tags"].items():
+            click.echo(f"tag {key:8} {value}")
     for page in doc["pages"]:
         conf = f", {page['lang']}" if page["lang"] else ""
         conf += f", confidence {page['confidence']:.0f}" if page["confidence"] is not None else ""

@@ -206,6 +206,9 @@ os._exit(0)
     left = _catalog_tags(library)
     assert any(tags_pending(tags) and not meta["indexed"] for _, meta, tags, _ in left.values())
     runner = CliRunner()
+    waiting = next(d for d, (_, meta, tags, _) in left.items() if tags_pending(tags))
+    shown = runner.invoke(main, ["--library", str(library), "show", waiting])
+    assert "tags         pending" in shown.stdout and "tag pending" not in shown.stdout
     found = runner.invoke(main, ["--library", str(library), "check"])
     assert found.exit_code == 1 and "missing from the index" in found.stdout
     repaired = runner.invoke(main, ["--library", str(library), "check", "--repair"])
