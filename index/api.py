@@ -14,6 +14,7 @@ from pipeline.records import FileOutcome, IngestSummary, Page
 from .library import Library
 from .results import SearchRequest, SearchResults
 from .search import search as run_search
+from .tags import PENDING_TAGS
 
 if TYPE_CHECKING:
     from .export import ExportResult
@@ -175,10 +176,10 @@ def reindex(cfg: Config, retag: bool = False) -> int:
     Returns pages indexed."""
     with Library(cfg, writable=True, rebuilding=True) as library:
         if retag:
-            for doc in list(library.documents()):
-                pages = library.catalog.pages(doc.doc_id)
-                tags = library.compute_tags("\n".join(p.text for p in pages), doc.title, doc.metadata)
-                library.catalog.update_document_fields(doc.doc_id, tags=tags)
+            # The tags are made by the index analysis as each document is indexed (one jieba pass
+            # for both, in the index workers): here they are only marked pending. Documents a
+            # crash leaves pending are also marked unindexed, so `check --repair` tags them.
+            library.catalog.replace_all_tags(dict(PENDING_TAGS))
         return library.reindex()
 
 

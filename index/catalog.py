@@ -188,6 +188,12 @@ class Catalog:
             self.db.executemany("UPDATE documents SET indexed = ? WHERE doc_id = ?",
                                 [(int(indexed), d) for d in doc_ids])
 
+    def replace_all_tags(self, tags: dict[str, Any]) -> None:
+        """Set every complete document's tags to `tags`, and mark it missing from the index."""
+        with self.transaction():
+            self.db.execute("UPDATE documents SET tags = ?, indexed = 0 WHERE status = 'complete'",
+                            (json.dumps(tags, ensure_ascii=False),))
+
     def record_error(self, path: str, error: str, doc_id: str = "", collection: str = "") -> None:
         """Keep an ingest failure for `stats` and later review."""
         with self.transaction():

@@ -104,6 +104,9 @@ def test_tag_set_corrects_fields_and_retag_uses_new_dictionaries_without_ocr(tmp
     after = _run(runner, library, "show", ids["新厂扩建.txt"], "--json")
     assert "东郊扩建" in {n for n, _ in after["tags"]["places"]}
     assert after["pages"] == pages_before  # the text was not touched, no OCR
+    # The archivist's correction outlives the retag, and the retagged documents are all indexed.
+    assert _run(runner, library, "show", doc_id, "--json")["tags"]["period"] == "建国前"
+    assert runner.invoke(main, ["--library", str(library), "check"]).exit_code == 0
     bad = runner.invoke(main, ["--library", str(library), "tag", doc_id, "--set", "date=1958-13"])
     assert bad.exit_code == 2 and bad.stderr.strip() == "Error: field date: '1958-13' is not a date (month 1-12, day 1-31)"
 
