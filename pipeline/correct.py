@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import Callable, Mapping
 from xml.sax.saxutils import escape, unescape
 
+from lxml import etree
 from PIL import Image
 
 from . import segment
+from .alto import parse_alto
+from .alto import strings as alto_strings
 from .glyphs import Box, glyph_similarity
 
 CONFUSABLES = Path(__file__).with_name("data") / "confusables.tsv"
@@ -100,15 +103,18 @@ def correct_text(text: str, lookalikes: Lookalikes | None = None,
     made: list[Correction] = []
     for run in _han_runs(text):
         han = [chars[k] for k in run]
+        covered = scorer.covered("".join(han))
         for i, ch in enumerate(han):
             similar = table.get(ch)
-            if not similar or scorer.covering_word(han, i):
+            if not similar or covered[i]:
                 continue
             for replacement, word, gain, distance in scorer.replacements(han, i, similar):
                 if check is None or check(run[i], ch, replacement, distance):
                     han[i] = replacement
                     chars[run[i]] = replacement
                     made.append(Correction(run[i], ch, replacement, word, round(gain, 2)))
+                    # The characters after it are judged with it, as they were before.
+                    covered = scorer.covered("".join(han))
                     break
     return "".join(chars), tuple(made)
 
@@ -117,12 +123,13 @@ def _han_runs(text: str) -> list[list[int]]:
     """Offsets of the Chinese characters of `text`, in runs broken by anything but whitespace."""
     runs: list[list[int]] = []
     current: list[int] = []
-    for k, ch in enumerate(text):
-        if _HAN.match(ch):
-            current.append(k)
-        elif not ch.isspace() and current:
+    last = 0  # end of the previous Chinese character
+    for match in _HAN.finditer(text):
+        if current and not text[last:match.start()].isspace() and match.start() > last:
             runs.append(current)
             current = []
+        current.append(match.start())
+        last = match.end()
     if current:
         runs.append(current)
     return runs
@@ -134,6 +141,20 @@ class _Scorer:
     def __init__(self, freq: Mapping[str, int], log_total: float) -> None:
         self.freq = freq
         self.log_total = log_total
+
+    def covered(self, run: str) -> list[bool]:
+        """For each character of `run`, whether a dictionary word of 2-MAX_WORD characters
+        includes it (what `covering_word` finds, for the whole run at once)."""
+        freq = self.freq
+        out = [False] * len(run)
+        for start in range(len(run) - 1):
+            for end in range(start + 2, min(len(run), start + MAX_WORD) + 1):
+                count = freq.get(run[start:end])
+                if count is None:
+                    break  # jieba's table holds every prefix of its words: no longer word here
+                if count > 0:
+                    out[start:end] = [True] * (end - start)
+        return out
 
     def covering_word(self, han: list[str], i: int) -> str:
         """The most frequent dictionary word of 2-MAX_WORD characters that includes han[i]."""
@@ -150,11 +171,15 @@ class _Scorer:
                      ) -> list[tuple[str, str, float, float]]:
         """(replacement, word it forms, gain, glyph distance) of each look-alike with enough gain,
         best first."""
-        lo, hi = max(0, i - CONTEXT), min(len(han), i + CONTEXT + 1)
-        before = self.route("".join(han[lo:hi]))
+        # Only the characters a word or the score around han[i] reaches: copies stay short.
+        reach = max(CONTEXT, MAX_WORD - 1)
+        start = max(0, i - reach)
+        near, i = han[start:i + reach + 1], i - start
+        lo, hi = max(0, i - CONTEXT), min(len(near), i + CONTEXT + 1)
+        before = self.route("".join(near[lo:hi]))
         found = []
         for candidate, distance in similar:
-            trial = han[:i] + [candidate] + han[i + 1:]
+            trial = near[:i] + [candidate] + near[i + 1:]
             word = self.covering_word(trial, i)
             if not word:
                 continue
@@ -183,17 +208,21 @@ _ALTO_CONTENT = re.compile(r'(<String\b[^>]*?\bCONTENT=")([^"]*)(")')
 
 
 def correct_page(text: str, alto: str, image: Image.Image | None = None, vertical: bool = False,
-                 user_dicts: tuple[str, ...] | None = None
+                 user_dicts: tuple[str, ...] | None = None, tree: etree._Element | None = None
                  ) -> tuple[str, str, tuple[Correction, ...]]:
     """Tesseract's text and ALTO of one page, both corrected alike, and the corrections.
 
     Tesseract writes the same characters to both, in the same order, apart from whitespace; a
     correction at the n-th non-space character of the text goes to the n-th one of the ALTO
     String contents. Should the two ever disagree, the page is left as it is rather than letting
-    the text and the word boxes drift apart.
+    the text and the word boxes drift apart. `tree`, the same ALTO already parsed
+    (pipeline.alto), spares parsing it again and is corrected too, in place.
     """
-    strings = list(_ALTO_CONTENT.finditer(alto))
-    contents = [unescape(m.group(2), _ATTR_ENTITIES) for m in strings]
+    try:
+        elements = alto_strings(tree if tree is not None else parse_alto(alto))
+    except etree.XMLSyntaxError:
+        return text, alto, ()
+    contents = [e.get("CONTENT", "") for e in elements]
     if "".join("".join(contents).split()) != "".join(text.split()):
         return text, alto, ()
     # Position of each character of the text among the non-space characters.
@@ -205,57 +234,80 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
             count += 1
     check = None
     if image is not None:
-        check = _image_check(image, _glyph_boxes(strings, contents), nonspace, vertical)
+        check = _image_check(image, elements, contents, nonspace, vertical)
     corrected, corrections = correct_text(text, user_dicts=user_dicts, check=check)
     if not corrections:
         return text, alto, ()
     replace = {nonspace[c.index]: c.replacement for c in corrections}
-    seen = 0
+    # The text of the ALTO is edited where it stands, so that nothing else in it changes.
+    matches = list(_ALTO_CONTENT.finditer(alto))
+    before = [unescape(m.group(2), _ATTR_ENTITIES) for m in matches]
+    if "".join("".join(before).split()) != "".join("".join(contents).split()):
+        return text, alto, ()  # an ALTO the expression does not read as lxml does: leave it
+    for element, old, new in zip(elements, contents, _replaced(contents, replace)):
+        if new != old:
+            element.set("CONTENT", new)
+    edits = iter(zip(before, _replaced(before, replace)))
 
     def fix(match: re.Match[str]) -> str:
-        nonlocal seen
-        content = list(unescape(match.group(2), _ATTR_ENTITIES))
-        changed = False
-        for k, ch in enumerate(content):
+        old, new = next(edits)
+        if new == old:
+            return match.group(0)
+        return match.group(1) + escape(new, _ATTR_ENTITIES_OUT) + match.group(3)
+
+    return corrected, _ALTO_CONTENT.sub(fix, alto), corrections
+
+
+def _replaced(contents: list[str], replace: dict[int, str]) -> list[str]:
+    """`contents` with the n-th non-space character of them all replaced by replace[n]."""
+    out = []
+    seen = 0
+    for content in contents:
+        chars = list(content)
+        for k, ch in enumerate(chars):
             if ch.isspace():
                 continue
             if seen in replace:
-                content[k] = replace[seen]
-                changed = True
+                chars[k] = replace[seen]
             seen += 1
-        if not changed:
-            return match.group(0)
-        return match.group(1) + escape("".join(content), _ATTR_ENTITIES_OUT) + match.group(3)
-
-    return corrected, _ALTO_CONTENT.sub(fix, alto), corrections
+        out.append("".join(chars))
+    return out
 
 
 _ATTR_ENTITIES = {"&quot;": '"', "&apos;": "'", "&#39;": "'", "&#34;": '"'}
 _ATTR_ENTITIES_OUT = {'"': "&quot;"}
 
 
-def _image_check(image: Image.Image, boxes: list[Box | None], nonspace: dict[int, int],
-                 vertical: bool) -> Check:
-    """A check that the glyph on the page looks more like the replacement than the original."""
-    # Body text is set in one size: the characters' typical extent across the reading direction.
-    # Boxes hold the ink, a little less than the em square a character is set on.
-    extents = sorted(b.width if vertical else b.height for b in boxes if b is not None)
-    ink = extents[len(extents) // 2] if extents else 0
-    size = round(EM_PER_INK * ink)
-    boxes = _line_centred(boxes, ink, vertical)
+def _image_check(image: Image.Image, elements: list[etree._Element], contents: list[str],
+                 nonspace: dict[int, int], vertical: bool) -> Check:
+    """A check that the glyph on the page looks more like the replacement than the original.
+
+    The boxes and the body text's size are worked out at the first check: most pages have no
+    character the dictionary doubts."""
+    boxes: list[Box | None] = []
+    ink = size = 0
 
     def check(index: int, original: str, replacement: str, distance: float) -> bool:
-        box = boxes[nonspace[index]]
-        if box is None or size < 8:
+        nonlocal boxes, ink, size
+        if not boxes:
+            boxes = _glyph_boxes(elements, contents)
+            # Body text is set in one size: the characters' typical extent across the reading
+            # direction. Boxes hold the ink, a little less than the em square it is set on.
+            extents = sorted(b.width if vertical else b.height for b in boxes if b is not None)
+            ink = extents[len(extents) // 2] if extents else 0
+            size = round(EM_PER_INK * ink)
+        k = nonspace[index]
+        if boxes[k] is None or size < 8:
             return False
+        box = _line_centred(boxes, k, ink, vertical)
         ours, theirs = glyph_similarity(image, box, size, (replacement, original), vertical)
         return (ours is not None and theirs is not None
                 and ours > theirs + SIMILARITY_PER_DISTANCE * distance)
     return check
 
 
-def _line_centred(boxes: list[Box | None], ink: int, vertical: bool) -> list[Box | None]:
-    """Each box moved across the line onto the line's middle, as its neighbours place it.
+def _line_centred(boxes: list[Box | None], i: int, ink: int, vertical: bool) -> Box:
+    """boxes[i] moved across the line onto the line's middle, as its neighbours place it.
 
     A single box can reach well above or below its glyph (measured: 66 px tall for a 42 px
     character, its middle 14 px low); the boxes of the characters around it that have the body
@@ -267,37 +319,31 @@ def _line_centred(boxes: list[Box | None], ink: int, vertical: bool) -> list[Box
     def extent(b: Box) -> int:
         return b.width if vertical else b.height
 
-    out: list[Box | None] = []
-    for i, box in enumerate(boxes):
-        if box is None:
-            out.append(None)
-            continue
-        near = sorted(middle(b) for b in boxes[max(0, i - 6):i + 7]
-                      if b is not None and abs(extent(b) - ink) <= 0.2 * ink
-                      and abs(middle(b) - middle(box)) < 0.6 * ink)
-        if not near:
-            out.append(box)
-            continue
-        shift = round(near[len(near) // 2] - middle(box))
-        out.append(Box(box.left + shift, box.top, box.width, box.height) if vertical
-                   else Box(box.left, box.top + shift, box.width, box.height))
-    return out
+    box = boxes[i]
+    assert box is not None
+    near = sorted(middle(b) for b in boxes[max(0, i - 6):i + 7]
+                  if b is not None and abs(extent(b) - ink) <= 0.2 * ink
+                  and abs(middle(b) - middle(box)) < 0.6 * ink)
+    if not near:
+        return box
+    shift = round(near[len(near) // 2] - middle(box))
+    return (Box(box.left + shift, box.top, box.width, box.height) if vertical
+            else Box(box.left, box.top + shift, box.width, box.height))
 
 
-def _glyph_boxes(strings: list[re.Match[str]], contents: list[str]) -> list[Box | None]:
+def _glyph_boxes(elements: list[etree._Element], contents: list[str]) -> list[Box | None]:
     """The box of each non-space character of the ALTO Strings, in order.
 
     A String of several characters (光绪) is cut into equal cells along its longer side: Chinese
     characters are set one to a square cell, across for horizontal lines, down for vertical ones.
     """
     boxes: list[Box | None] = []
-    for match, content in zip(strings, contents):
+    for element, content in zip(elements, contents):
         chars = [ch for ch in content if not ch.isspace()]
-        attrs = dict(_ATTR.findall(match.group(0)))
         try:
-            left, top = float(attrs["HPOS"]), float(attrs["VPOS"])
-            width, height = float(attrs["WIDTH"]), float(attrs["HEIGHT"])
-        except (KeyError, ValueError):
+            left, top = float(element.get("HPOS")), float(element.get("VPOS"))  # type: ignore[arg-type]
+            width, height = float(element.get("WIDTH")), float(element.get("HEIGHT"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
             boxes += [None] * len(chars)
             continue
         n = max(1, len(chars))
@@ -309,6 +355,3 @@ def _glyph_boxes(strings: list[re.Match[str]], contents: list[str]) -> list[Box 
                            round(height / n))
             boxes.append(cell)
     return boxes
-
-
-_ATTR = re.compile(r'(\w+)="([^"]*)"')

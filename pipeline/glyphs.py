@@ -97,20 +97,38 @@ def _window_vectors(page: Image.Image, windows: list[tuple[int, int, int, int]]
     top = min(w[1] for w in windows)
     region = page.crop((left, top, max(w[2] for w in windows), max(w[3] for w in windows)))
     pixels = np.asarray(region if region.mode == "L" else region.convert("L"))
-    # Rounding makes the windows of an odd size one pixel wider or narrower: group by shape.
-    shapes: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for x0, y0, x1, y1 in windows:
-        shapes.setdefault((y1 - y0, x1 - x0), []).append((y0 - top, x0 - left))
-    rows = []
-    for (h, w), corners in shapes.items():
-        view = np.lib.stride_tricks.sliding_window_view(pixels, (h, w))
-        ys, xs = zip(*corners)
-        rows.append(_box_blur(_box_reduce(view[list(ys), list(xs)])).reshape(len(corners), -1))
-    vecs = 255.0 - np.concatenate(rows).astype(np.float32)
+    # Pillow's BOX resize runs across first, then down (for windows this close to square). The
+    # windows that start in the same column (rounding makes those of an odd size a pixel
+    # narrower or wider: same width too) share their first pass, over the whole region.
+    columns: dict[tuple[int, int], int] = {}
+    for x0, _, x1, _ in windows:
+        columns.setdefault((x0 - left, x1 - x0), len(columns))
+    across = _box_sums(pixels.T, list(columns))  # (columns, _SIZE, region height)
+    rows = [(columns[x0 - left, x1 - x0], y0 - top, y1 - y0) for x0, y0, x1, y1 in windows]
+    first, last, weight = (np.stack([_box_weights(h)[k] for _, _, h in rows]) for k in range(3))
+    which = np.array([r[0] for r in rows])[:, None]
+    start = np.array([r[1] for r in rows])[:, None]
+    running = np.concatenate([np.zeros_like(across[:, :, :1]), np.cumsum(across, axis=2)], axis=2)
+    # (window, output row, output column): sums over each output row's run of source rows.
+    sums = (running[which, :, start + last] - running[which, :, start + first]) * weight[:, :, None]
+    reduced = np.clip((sums + (1 << (_PRECISION - 1))) >> _PRECISION, 0, 255)
+    vecs = 255.0 - _box_blur(reduced).reshape(len(windows), -1).astype(np.float32)
     vecs -= vecs.mean(axis=1, keepdims=True)
     norms = np.linalg.norm(vecs, axis=1)
     keep = norms > 1e-3
     return vecs[keep] / norms[keep, None]
+
+
+def _box_sums(lines: npt.NDArray[np.uint8], spans: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
+    """Pillow's BOX resampling of each (start, length) span of `lines` to `_SIZE` pixels:
+    (spans, _SIZE, lines), 8-bit values."""
+    running = np.zeros((lines.shape[0] + 1, lines.shape[1]), dtype=np.int64)
+    np.cumsum(lines, axis=0, out=running[1:])
+    out = np.empty((len(spans), _SIZE, lines.shape[1]), dtype=np.int64)
+    for k, (start, length) in enumerate(spans):
+        first, last, weight = _box_weights(length)
+        out[k] = (running[start + last] - running[start + first]) * weight[:, None]
+    return np.clip((out + (1 << (_PRECISION - 1))) >> _PRECISION, 0, 255)
 
 
 @lru_cache(maxsize=512)
@@ -186,40 +204,37 @@ def _box_weights(in_size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int
     return np.array(first), np.array(last), np.array(weight, dtype=np.int64)
 
 
-def _box_reduce(windows: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
-    """(n, h, w) windows -> (n, _SIZE, _SIZE), as Pillow's BOX resize of each.
-
-    Exact for windows that are nearly square (|h - w| <= 2, as `_windows` cuts them): for
-    much taller ones Pillow resamples vertically first.
-    """
-    out = windows.astype(np.int64)
+def _box_blur(images: npt.NDArray[np.int64]) -> npt.NDArray[np.uint32]:
+    """(n, s, s) 8-bit images blurred as Pillow's GaussianBlur(_BLUR) blurs each."""
+    radius, inner, outer = _blur_weights()
+    out = images.astype(np.uint32)  # the sums stay under 255 x 2^24 + 2^23 < 2^32
     for axis in (2, 1):  # across, then down
-        size = out.shape[axis]
-        if size == _SIZE:
-            continue
-        first, last, weight = _box_weights(size)
-        # Sums over runs of pixels as differences of running sums: integer, no BLAS threads.
-        running = np.cumsum(np.moveaxis(out, axis, 0), axis=0)
-        running = np.concatenate([np.zeros_like(running[:1]), running])
-        sums = (running[last] - running[first]) * weight.reshape(-1, 1, 1)
-        out = np.moveaxis(np.clip((sums + (1 << (_PRECISION - 1))) >> _PRECISION, 0, 255), 0, axis)
+        for _ in range(_BLUR_PASSES):
+            # Each pixel: `inner` x the 2r+1 pixels around it, `outer` x the next one each side.
+            near = out.copy()
+            for k in range(1, radius + 1):
+                near += _neighbours(out, k, axis)
+            near *= np.uint32(inner)
+            near += _neighbours(out, radius + 1, axis) * np.uint32(outer)
+            near += np.uint32(1 << 23)
+            out = near >> np.uint32(24)
     return out
 
 
-def _box_blur(images: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """(n, s, s) images blurred as Pillow's GaussianBlur(_BLUR) blurs each."""
-    radius, inner, outer = _blur_weights()
-    out = images
-    for axis in (2, 1):
-        out = np.swapaxes(out, axis, 2)
-        for _ in range(_BLUR_PASSES):
-            # Each pixel: `inner` x the 2r+1 pixels around it, `outer` x the next one each side.
-            pad = np.pad(out, ((0, 0), (0, 0), (radius + 1, radius + 1)), mode="edge")
-            s = out.shape[2]
-            near = sum(pad[:, :, radius + 1 + k:radius + 1 + k + s] for k in range(-radius, radius + 1))
-            far = pad[:, :, :s] + pad[:, :, 2 * radius + 2:2 * radius + 2 + s]
-            out = (near * inner + far * outer + (1 << 23)) >> 24
-        out = np.swapaxes(out, axis, 2)
+def _neighbours(images: npt.NDArray[np.uint32], k: int, axis: int) -> npt.NDArray[np.uint32]:
+    """Each pixel's neighbours k before and k after it along `axis`, added; the edge pixels
+    repeated beyond the edges."""
+    n = images.shape[axis]
+    k = min(k, n)
+
+    def part(start: int | None, stop: int | None) -> tuple[slice, ...]:
+        return (slice(None),) * axis + (slice(start, stop),)
+
+    out = np.empty_like(images)
+    out[part(k, None)] = images[part(None, n - k)]
+    out[part(None, k)] = images[part(0, 1)]
+    out[part(None, n - k)] += images[part(k, None)]
+    out[part(n - k, None)] += images[part(n - 1, n)]
     return out
 
 

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import correct, ocr
+from pipeline.alto import parse_alto, strings
 from pipeline.glyphs import glyph_similarity
 
 from .conftest import tesseract_or_skip
@@ -66,6 +67,17 @@ def test_known_confusion_is_fixed_in_text_and_alto(text, index, wrong):
     assert "".join(w.text for w in ocr.parse_alto_words(new_alto)) == text
 
 
+def test_a_parsed_alto_is_corrected_in_place_as_its_text_is():
+    image, alto, misread = _misread("清光绪末年，地方士绅曾集股筹建商办铁路", 3, "未")
+    tree = parse_alto(alto)
+    fixed, new_alto, corrections = correct.correct_page(misread, alto, image, tree=tree)
+    assert fixed == "清光绪末年，地方士绅曾集股筹建商办铁路" and len(corrections) == 1
+    assert [s.get("CONTENT") for s in strings(tree)] == [
+        s.get("CONTENT") for s in strings(parse_alto(new_alto))]
+    # Nothing but the corrected CONTENT changes in the ALTO text.
+    assert new_alto == alto.replace('CONTENT="未"', 'CONTENT="末"', 1)
+
+
 @pytest.mark.parametrize("text", CORRECT)
 def test_correct_text_is_untouched(text):
     image, alto = _line(text)
@@ -82,7 +94,7 @@ def test_dictionary_alone_proposes_but_the_glyph_decides():
 
 def test_glyph_similarity_prefers_the_drawn_character():
     image, alto = _line("末千")
-    box, _ = correct._glyph_boxes(list(correct._ALTO_CONTENT.finditer(alto)), ["末", "千"])
+    box, _ = correct._glyph_boxes(strings(parse_alto(alto)), ["末", "千"])
     assert box is not None
     mo, wei, none = glyph_similarity(image, box, CELL, ("末", "未", "\ue000"))
     assert mo is not None and wei is not None and mo > wei + 0.02
