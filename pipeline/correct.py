@@ -341,8 +341,8 @@ def _glyph_boxes(elements: list[etree._Element], contents: list[str]) -> list[Bo
     for element, content in zip(elements, contents):
         chars = [ch for ch in content if not ch.isspace()]
         try:
-            left, top = float(element.get("HPOS")), float(element.get("VPOS"))  # type: ignore[arg-type]
-            width, height = float(element.get("WIDTH")), float(element.get("HEIGHT"))  # type: ignore[arg-type]
+            left, top = float(element.get("HPOS")), float(element.get("VPOS"))
+            width, height = float(element.get("WIDTH")), float(element.get("HEIGHT"))
         except (TypeError, ValueError):
             boxes += [None] * len(chars)
             continue

@@ -116,7 +116,8 @@ def _window_vectors(page: Image.Image, windows: list[tuple[int, int, int, int]]
     vecs -= vecs.mean(axis=1, keepdims=True)
     norms = np.linalg.norm(vecs, axis=1)
     keep = norms > 1e-3
-    return vecs[keep] / norms[keep, None]
+    unit: npt.NDArray[np.float32] = vecs[keep] / norms[keep, None]
+    return unit
 
 
 def _box_sums(lines: npt.NDArray[np.uint8], spans: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
@@ -128,7 +129,8 @@ def _box_sums(lines: npt.NDArray[np.uint8], spans: list[tuple[int, int]]) -> npt
     for k, (start, length) in enumerate(spans):
         first, last, weight = _box_weights(length)
         out[k] = (running[start + last] - running[start + first]) * weight[:, None]
-    return np.clip((out + (1 << (_PRECISION - 1))) >> _PRECISION, 0, 255)
+    rounded: npt.NDArray[np.int64] = np.clip((out + (1 << (_PRECISION - 1))) >> _PRECISION, 0, 255)
+    return rounded
 
 
 @lru_cache(maxsize=512)

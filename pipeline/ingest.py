@@ -136,7 +136,7 @@ def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") 
     # Word boxes and ALTO are kept in the scan's pixels: exports draw them over the scan.
     geometry = PageGeometry.of(image.size, pre)
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
-                      alto_to_source(result.alto, geometry), choice.lang)
+                      alto_to_source(result.alto, geometry, result.tree), choice.lang)
 
 
 def preprocess_options(cfg: Config) -> PreprocessOptions:

@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytesseract
 from lxml import etree
 from PIL import Image
 
+from .alto import parse_alto, strings
 from .correct import Correction, correct_page
 from .errors import EnvironmentProblemError, OcrError
 from .records import Word
@@ -44,6 +45,9 @@ class OcrResult:
     alto: str
     confidence: float | None  # mean word confidence 0-100; None when no word was found
     corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.correct)
+    # `alto` parsed (pipeline.alto), so that pipeline.geometry need not parse it again; None
+    # for an empty one. Not a record field: mapping the boxes changes it in place.
+    tree: etree._Element | None = field(default=None, compare=False, repr=False)
 
 
 @lru_cache(maxsize=1)
@@ -111,14 +115,17 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
             raise OcrError(f"Tesseract timed out after {timeout:.0f} s") from exc
         text = Path(base + ".txt").read_text(encoding="utf-8", errors="replace")
         alto = Path(base + ".xml").read_text(encoding="utf-8", errors="replace")
+    # Parsed once: the correction, the words and (pipeline.geometry) the box mapping read it.
+    tree = parse_alto(alto)
     corrections: tuple[Correction, ...] = ()
     if correct and _simplified(lang):
-        text, alto, corrections = correct_page(text, alto, image, lang.endswith("_vert"))
-    words = parse_alto_words(alto)
+        text, alto, corrections = correct_page(text, alto, image, lang.endswith("_vert"),
+                                               tree=tree)
+    words = _words(tree)
     log.debug("[tesseract] %s psm %d: %d words", lang, psm, len(words))
     confidence = sum(w.confidence for w in words) / len(words) if words else None
     return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
-                     corrections=corrections)
+                     corrections=corrections, tree=tree)
 
 
 def _simplified(lang: str) -> bool:
@@ -130,11 +137,12 @@ def _simplified(lang: str) -> bool:
 
 def parse_alto_words(alto: str) -> tuple[Word, ...]:
     """The String elements of a Tesseract ALTO document as Words (confidence 0-100)."""
-    if not alto.strip():
-        return ()
-    root = etree.fromstring(alto.encode("utf-8"))
+    return _words(parse_alto(alto))
+
+
+def _words(root: etree._Element | None) -> tuple[Word, ...]:
     words = []
-    for s in root.iterfind(".//alto:String", ALTO_NS):
+    for s in strings(root):
         content = s.get("CONTENT", "")
         if not content.strip():
             continue

@@ -42,6 +42,19 @@ def test_a_box_maps_back_through_pillows_own_scale_rotate_and_turn(scale: float,
     assert mapped[2] >= width - 2 and mapped[3] >= height - 2
 
 
+@pytest.mark.parametrize("scale,skew,rotation", [
+    (1.0, 0.0, 90), (1.5, 0.0, 0), (1.0, 5.0, 0), (1.0, -3.0, 180), (2.0, 2.5, 270), (1.5, -4.0, 90),
+])
+def test_boxes_map_together_as_one_by_one(scale: float, skew: float, rotation: int) -> None:
+    read = (round(SOURCE[0] * scale), round(SOURCE[1] * scale))
+    geometry = PageGeometry(SOURCE, read[::-1] if rotation in (90, 270) else read, skew, rotation)
+    rng = np.random.default_rng(rotation)
+    # Half-pixel positions too: `round` rounds halves to even, and so must the array version.
+    boxes = np.round(rng.uniform(-20, 1300, (500, 4)) * 2) / 2
+    one_by_one = [tuple(round(v) for v in geometry.box_to_source(*box)) for box in boxes.tolist()]
+    assert [tuple(b) for b in geometry.boxes_to_source(boxes).tolist()] == one_by_one
+
+
 def test_identity_leaves_alto_and_words_alone() -> None:
     geometry = PageGeometry((100, 50), (100, 50))
     words = (Word("电", 1, 2, 3, 4, 90.0),)
@@ -98,3 +111,5 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
     strings = root.findall(f".//{{{ALTO_NS}}}String")
     assert [(int(s.get("HPOS")), int(s.get("VPOS"))) for s in strings if s.get("CONTENT").strip()] == \
         [(w.left, w.top) for w in words_to_source(result.words, geometry) if w.text.strip()]
+    # The tree the OCR parsed, mapped in place, gives the same ALTO as parsing it again.
+    assert alto_to_source(result.alto, geometry, result.tree) == alto_to_source(result.alto, geometry)
