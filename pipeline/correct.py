@@ -55,7 +55,7 @@ GAIN_PER_DISTANCE = 5.0
 SIMILARITY_PER_DISTANCE = 0.2
 EM_PER_INK = 1.05  # a character's em square over its ink extent, in the faces compared
 
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff](?:\s*[\u4e00-\u9fff])*")
 
 
 @dataclass(frozen=True)
@@ -121,18 +121,8 @@ def correct_text(text: str, lookalikes: Lookalikes | None = None,
 
 def _han_runs(text: str) -> list[list[int]]:
     """Offsets of the Chinese characters of `text`, in runs broken by anything but whitespace."""
-    runs: list[list[int]] = []
-    current: list[int] = []
-    last = 0  # end of the previous Chinese character
-    for match in _HAN.finditer(text):
-        if current and not text[last:match.start()].isspace() and match.start() > last:
-            runs.append(current)
-            current = []
-        current.append(match.start())
-        last = match.end()
-    if current:
-        runs.append(current)
-    return runs
+    return [[m.start() + k for k, ch in enumerate(m.group()) if not ch.isspace()]
+            for m in _HAN_RUN.finditer(text)]
 
 
 class _Scorer:
@@ -156,12 +146,12 @@ class _Scorer:
                     out[start:end] = [True] * (end - start)
         return out
 
-    def covering_word(self, han: list[str], i: int) -> str:
-        """The most frequent dictionary word of 2-MAX_WORD characters that includes han[i]."""
+    def covering_word(self, text: str, i: int) -> str:
+        """The most frequent dictionary word of 2-MAX_WORD characters that includes text[i]."""
         best, best_freq = "", 0
         for length in range(2, MAX_WORD + 1):
-            for start in range(max(0, i - length + 1), min(i, len(han) - length) + 1):
-                word = "".join(han[start:start + length])
+            for start in range(max(0, i - length + 1), min(i, len(text) - length) + 1):
+                word = text[start:start + length]
                 count = self.freq.get(word, 0)
                 if count > best_freq:
                     best, best_freq = word, count
@@ -174,17 +164,17 @@ class _Scorer:
         # Only the characters a word or the score around han[i] reaches: copies stay short.
         reach = max(CONTEXT, MAX_WORD - 1)
         start = max(0, i - reach)
-        near, i = han[start:i + reach + 1], i - start
+        near, i = "".join(han[start:i + reach + 1]), i - start
         lo, hi = max(0, i - CONTEXT), min(len(near), i + CONTEXT + 1)
-        before = self.route("".join(near[lo:hi]))
+        before = self.route(near[lo:hi])
         found = []
         for candidate, distance in similar:
-            trial = near[:i] + [candidate] + near[i + 1:]
+            trial = near[:i] + candidate + near[i + 1:]
             word = self.covering_word(trial, i)
             if not word:
                 continue
             # The less alike the glyphs, the less likely the misreading: more evidence needed.
-            gain = self.route("".join(trial[lo:hi])) - before - GAIN_PER_DISTANCE * distance
+            gain = self.route(trial[lo:hi]) - before - GAIN_PER_DISTANCE * distance
             if gain >= MIN_GAIN:
                 found.append((candidate, word, gain, distance))
         return sorted(found, key=lambda item: -item[2])
@@ -241,21 +231,23 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
     replace = {nonspace[c.index]: c.replacement for c in corrections}
     # The text of the ALTO is edited where it stands, so that nothing else in it changes.
     matches = list(_ALTO_CONTENT.finditer(alto))
-    before = [unescape(m.group(2), _ATTR_ENTITIES) for m in matches]
+    before = [_unescape(m.group(2)) for m in matches]
     if "".join("".join(before).split()) != "".join("".join(contents).split()):
         return text, alto, ()  # an ALTO the expression does not read as lxml does: leave it
     for element, old, new in zip(elements, contents, _replaced(contents, replace)):
         if new != old:
             element.set("CONTENT", new)
-    edits = iter(zip(before, _replaced(before, replace)))
+    pieces = []
+    end = 0
+    for match, old, new in zip(matches, before, _replaced(before, replace)):
+        if new != old:
+            pieces += [alto[end:match.start(2)], escape(new, _ATTR_ENTITIES_OUT)]
+            end = match.end(2)
+    return corrected, "".join(pieces) + alto[end:], corrections
 
-    def fix(match: re.Match[str]) -> str:
-        old, new = next(edits)
-        if new == old:
-            return match.group(0)
-        return match.group(1) + escape(new, _ATTR_ENTITIES_OUT) + match.group(3)
 
-    return corrected, _ALTO_CONTENT.sub(fix, alto), corrections
+def _unescape(value: str) -> str:
+    return unescape(value, _ATTR_ENTITIES) if "&" in value else value
 
 
 def _replaced(contents: list[str], replace: dict[int, str]) -> list[str]:
