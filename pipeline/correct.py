@@ -252,17 +252,23 @@ def _unescape(value: str) -> str:
 
 def _replaced(contents: list[str], replace: dict[int, str]) -> list[str]:
     """`contents` with the n-th non-space character of them all replaced by replace[n]."""
-    out = []
+    out = list(contents)
+    targets = sorted(replace)
     seen = 0
-    for content in contents:
-        chars = list(content)
-        for k, ch in enumerate(chars):
-            if ch.isspace():
-                continue
-            if seen in replace:
-                chars[k] = replace[seen]
-            seen += 1
-        out.append("".join(chars))
+    for n, content in enumerate(contents):
+        if not targets:
+            break
+        count = len("".join(content.split()))
+        if targets[0] < seen + count:  # only the few Strings with a correction are rebuilt
+            chars = list(content)
+            k = seen
+            for i, ch in enumerate(chars):
+                if not ch.isspace():
+                    chars[i] = replace.get(k, ch)
+                    k += 1
+            out[n] = "".join(chars)
+            targets = [t for t in targets if t >= seen + count]
+        seen += count
     return out
 
 

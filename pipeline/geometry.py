@@ -11,7 +11,7 @@ image centre, canvas size kept), the scale.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -103,7 +103,7 @@ def words_to_source(words: tuple[Word, ...], geometry: PageGeometry) -> tuple[Wo
         return words
     boxes = geometry.boxes_to_source(
         np.array([(w.left, w.top, w.width, w.height) for w in words], dtype=np.float64))
-    return tuple(replace(w, left=left, top=top, width=width, height=height)
+    return tuple(Word(w.text, left, top, width, height, w.confidence)
                  for w, (left, top, width, height) in zip(words, boxes.tolist()))
 
 

@@ -143,15 +143,13 @@ def parse_alto_words(alto: str) -> tuple[Word, ...]:
 def _words(root: etree._Element | None) -> tuple[Word, ...]:
     words = []
     for s in strings(root):
-        content = s.get("CONTENT", "")
+        get = s.get
+        content = get("CONTENT", "")
         if not content.strip():
             continue
-        words.append(Word(
-            text=content,
-            left=int(float(s.get("HPOS", 0))), top=int(float(s.get("VPOS", 0))),
-            width=int(float(s.get("WIDTH", 0))), height=int(float(s.get("HEIGHT", 0))),
-            confidence=round(float(s.get("WC", 0)) * 100, 1),
-        ))
+        words.append(Word(content, int(float(get("HPOS", 0))), int(float(get("VPOS", 0))),
+                          int(float(get("WIDTH", 0))), int(float(get("HEIGHT", 0))),
+                          round(float(get("WC", 0)) * 100, 1)))
     return tuple(words)
 
 
