@@ -103,15 +103,16 @@ def _window_vectors(page: Image.Image, windows: list[tuple[int, int, int, int]]
     columns: dict[tuple[int, int], int] = {}
     for x0, _, x1, _ in windows:
         columns.setdefault((x0 - left, x1 - x0), len(columns))
-    across = _box_sums(pixels.T, list(columns))  # (columns, _SIZE, region height)
+    across = _box_sums(pixels, list(columns))  # (columns, region height, _SIZE)
     rows = [(columns[x0 - left, x1 - x0], y0 - top, y1 - y0) for x0, y0, x1, y1 in windows]
     first, last, weight = (np.stack([_box_weights(h)[k] for _, _, h in rows]) for k in range(3))
     which = np.array([r[0] for r in rows])[:, None]
     start = np.array([r[1] for r in rows])[:, None]
-    running = np.concatenate([np.zeros_like(across[:, :, :1]), np.cumsum(across, axis=2)], axis=2)
+    running = np.zeros((across.shape[0], across.shape[1] + 1, _SIZE), dtype=np.int32)
+    np.cumsum(across, axis=1, out=running[:, 1:])
     # (window, output row, output column): sums over each output row's run of source rows.
-    sums = (running[which, :, start + last] - running[which, :, start + first]) * weight[:, :, None]
-    reduced = np.clip((sums + (1 << (_PRECISION - 1))) >> _PRECISION, 0, 255)
+    sums = (running[which, start + last] - running[which, start + first]) * weight[:, :, None]
+    reduced = (sums + (1 << (_PRECISION - 1))) >> _PRECISION
     vecs = 255.0 - _box_blur(reduced).reshape(len(windows), -1).astype(np.float32)
     vecs -= vecs.mean(axis=1, keepdims=True)
     norms = np.linalg.norm(vecs, axis=1)
@@ -120,17 +121,21 @@ def _window_vectors(page: Image.Image, windows: list[tuple[int, int, int, int]]
     return unit
 
 
-def _box_sums(lines: npt.NDArray[np.uint8], spans: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
-    """Pillow's BOX resampling of each (start, length) span of `lines` to `_SIZE` pixels:
-    (spans, _SIZE, lines), 8-bit values."""
-    running = np.zeros((lines.shape[0] + 1, lines.shape[1]), dtype=np.int64)
-    np.cumsum(lines, axis=0, out=running[1:])
-    out = np.empty((len(spans), _SIZE, lines.shape[1]), dtype=np.int64)
-    for k, (start, length) in enumerate(spans):
-        first, last, weight = _box_weights(length)
-        out[k] = (running[start + last] - running[start + first]) * weight[:, None]
-    rounded: npt.NDArray[np.int64] = np.clip((out + (1 << (_PRECISION - 1))) >> _PRECISION, 0, 255)
-    return rounded
+def _box_sums(pixels: npt.NDArray[np.uint8], spans: list[tuple[int, int]]) -> npt.NDArray[np.int32]:
+    """Pillow's BOX resampling across of each (start, width) span of the rows of `pixels` to
+    `_SIZE` pixels: (spans, rows, _SIZE), 8-bit values.
+
+    No clipping to 255 is needed, unlike Pillow's general code: the weights of an output pixel
+    sum to at most 2^22 + n/2 for a run of n pixels, so 255s average to 255."""
+    running = np.zeros((pixels.shape[0], pixels.shape[1] + 1), dtype=np.int32)
+    np.cumsum(pixels, axis=1, out=running[:, 1:])
+    out = np.empty((len(spans), pixels.shape[0], _SIZE), dtype=np.int32)
+    for k, (start, width) in enumerate(spans):
+        first, last, weight = _box_weights(width)
+        out[k] = (running[:, start + last] - running[:, start + first]) * weight
+    out += 1 << (_PRECISION - 1)
+    out >>= _PRECISION
+    return out
 
 
 @lru_cache(maxsize=512)
@@ -186,7 +191,7 @@ _PRECISION = 22
 
 @lru_cache(maxsize=64)
 def _box_weights(in_size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp],
-                                        npt.NDArray[np.int64]]:
+                                        npt.NDArray[np.int32]]:
     """Pillow's BOX resampling of `in_size` pixels to `_SIZE`: each output pixel's first and
     last-plus-one input pixel, and the fixed-point weight they all share."""
     scale = in_size / _SIZE
@@ -203,10 +208,10 @@ def _box_weights(in_size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int
         first.append(inside[0])
         last.append(inside[-1] + 1)
         weight.append(int(0.5 + (1.0 / len(inside)) * (1 << _PRECISION)))
-    return np.array(first), np.array(last), np.array(weight, dtype=np.int64)
+    return np.array(first), np.array(last), np.array(weight, dtype=np.int32)
 
 
-def _box_blur(images: npt.NDArray[np.int64]) -> npt.NDArray[np.uint32]:
+def _box_blur(images: npt.NDArray[np.int32]) -> npt.NDArray[np.uint32]:
     """(n, s, s) 8-bit images blurred as Pillow's GaussianBlur(_BLUR) blurs each."""
     radius, inner, outer = _blur_weights()
     out = images.astype(np.uint32)  # the sums stay under 255 x 2^24 + 2^23 < 2^32

@@ -45,7 +45,7 @@ def test_box_blur_is_pillows_gaussian_blur():
 
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, (20, glyphs._SIZE, glyphs._SIZE), dtype=np.uint8)
-    blurred = glyphs._box_blur(images.astype(np.int64))
+    blurred = glyphs._box_blur(images.astype(np.int32))
     for image, ours in zip(images, blurred):
         theirs = Image.fromarray(image).filter(ImageFilter.GaussianBlur(glyphs._BLUR))
         assert np.array_equal(np.asarray(theirs), ours)
