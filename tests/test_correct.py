@@ -67,6 +67,25 @@ def test_known_confusion_is_fixed_in_text_and_alto(text, index, wrong):
     assert "".join(w.text for w in ocr.parse_alto_words(new_alto)) == text
 
 
+def test_run_coverage_agrees_with_the_word_search_at_each_character():
+    # `covered` stops at a string jieba's table lacks (its prefixes are all there); it must
+    # find exactly what looking for a word around each character finds.
+    import math
+
+    from pipeline import segment
+
+    freq, total = segment.word_frequencies()
+    scorer = correct._Scorer(freq, math.log(total))
+    for text in CORRECT + ("清光绪未年地方士绅曾集股筹建", "两台1500干瓦汽轮发电机组"):
+        for run in correct._han_runs(text):
+            han = "".join(text[k] for k in run)
+            assert scorer.covered(han) == [bool(scorer.covering_word(han, i)) for i in range(len(han))]
+
+
+def test_runs_look_through_whitespace_only():
+    assert correct._han_runs("光绪 \n末年，地方a士绅") == [[0, 1, 4, 5], [7, 8], [10, 11]]
+
+
 def test_a_parsed_alto_is_corrected_in_place_as_its_text_is():
     image, alto, misread = _misread("清光绪末年，地方士绅曾集股筹建商办铁路", 3, "未")
     tree = parse_alto(alto)
