@@ -23,6 +23,7 @@ Chinese, and a traditional page must not gain simplified look-alikes.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -280,28 +281,29 @@ def _image_check(image: Image.Image, elements: list[etree._Element], contents: l
                  nonspace: dict[int, int], vertical: bool) -> Check:
     """A check that the glyph on the page looks more like the replacement than the original.
 
-    The boxes and the body text's size are worked out at the first check: most pages have no
-    character the dictionary doubts."""
-    boxes: list[Box | None] = []
-    ink = size = 0
+    The boxes are read and the body text's size worked out at the first check: most pages have
+    no character the dictionary doubts."""
+    boxes: _GlyphBoxes | None = None
+    size = 0
 
     def check(index: int, original: str, replacement: str, distance: float) -> bool:
-        nonlocal boxes, ink, size
-        if not boxes:
-            boxes = _glyph_boxes(elements, contents)
-            # Body text is set in one size: the characters' typical extent across the reading
-            # direction. Boxes hold the ink, a little less than the em square it is set on.
-            extents = sorted(b.width if vertical else b.height for b in boxes if b is not None)
-            ink = extents[len(extents) // 2] if extents else 0
-            size = round(EM_PER_INK * ink)
+        nonlocal boxes, size
+        if boxes is None:
+            boxes = _GlyphBoxes(elements, contents, vertical)
+            size = round(EM_PER_INK * boxes.ink)
         k = nonspace[index]
-        if boxes[k] is None or size < 8:
+        if boxes.box(k) is None or size < 8:
             return False
-        box = _line_centred(boxes, k, ink, vertical)
+        near = max(0, k - _NEIGHBOURS)
+        box = _line_centred([boxes.box(j) for j in range(near, k + _NEIGHBOURS + 1)], k - near,
+                            boxes.ink, vertical)
         ours, theirs = glyph_similarity(image, box, size, (replacement, original), vertical)
         return (ours is not None and theirs is not None
                 and ours > theirs + SIMILARITY_PER_DISTANCE * distance)
     return check
+
+
+_NEIGHBOURS = 6  # characters each side whose boxes say where the line runs
 
 
 def _line_centred(boxes: list[Box | None], i: int, ink: int, vertical: bool) -> Box:
@@ -319,7 +321,7 @@ def _line_centred(boxes: list[Box | None], i: int, ink: int, vertical: bool) -> 
 
     box = boxes[i]
     assert box is not None
-    near = sorted(middle(b) for b in boxes[max(0, i - 6):i + 7]
+    near = sorted(middle(b) for b in boxes[max(0, i - _NEIGHBOURS):i + _NEIGHBOURS + 1]
                   if b is not None and abs(extent(b) - ink) <= 0.2 * ink
                   and abs(middle(b) - middle(box)) < 0.6 * ink)
     if not near:
@@ -329,27 +331,63 @@ def _line_centred(boxes: list[Box | None], i: int, ink: int, vertical: bool) -> 
             else Box(box.left, box.top + shift, box.width, box.height))
 
 
-def _glyph_boxes(elements: list[etree._Element], contents: list[str]) -> list[Box | None]:
-    """The box of each non-space character of the ALTO Strings, in order.
+class _GlyphBoxes:
+    """The box of each non-space character of the ALTO Strings, in order, and their body size.
 
     A String of several characters (光绪) is cut into equal cells along its longer side: Chinese
     characters are set one to a square cell, across for horizontal lines, down for vertical ones.
+    Cells are cut only for the few characters checked, not for the whole page.
     """
-    boxes: list[Box | None] = []
-    for element, content in zip(elements, contents):
-        chars = [ch for ch in content if not ch.isspace()]
-        try:
-            left, top = float(element.get("HPOS")), float(element.get("VPOS"))
-            width, height = float(element.get("WIDTH")), float(element.get("HEIGHT"))
-        except (TypeError, ValueError):
-            boxes += [None] * len(chars)
-            continue
-        n = max(1, len(chars))
-        for k in range(len(chars)):
-            if width >= height:
-                cell = Box(round(left + k * width / n), round(top), round(width / n), round(height))
+
+    def __init__(self, elements: list[etree._Element], contents: list[str],
+                 vertical: bool) -> None:
+        self.starts: list[int] = []  # first character of each String with any
+        self.strings: list[tuple[int, tuple[float, float, float, float] | None]] = []
+        extents: list[tuple[int, int]] = []  # (extent across the line, characters)
+        count = 0
+        for element, content in zip(elements, contents):
+            n = len("".join(content.split()))
+            if not n:
+                continue
+            get = element.get
+            coords: tuple[float, float, float, float] | None
+            try:
+                coords = (float(get("HPOS")), float(get("VPOS")), float(get("WIDTH")),
+                          float(get("HEIGHT")))
+            except (TypeError, ValueError):
+                coords = None
             else:
-                cell = Box(round(left), round(top + k * height / n), round(width),
-                           round(height / n))
-            boxes.append(cell)
-    return boxes
+                width, height = coords[2], coords[3]
+                along = width >= height  # cut across the line's direction or down it
+                if vertical:
+                    extents.append((round(width / n) if along else round(width), n))
+                else:
+                    extents.append((round(height) if along else round(height / n), n))
+            self.starts.append(count)
+            self.strings.append((n, coords))
+            count += n
+        # Body text is set in one size: the characters' typical extent across the reading
+        # direction (the median over characters). Boxes hold the ink, a little less than the em
+        # square it is set on.
+        self.ink = 0
+        middle = sum(n for _, n in extents) // 2
+        for extent, n in sorted(extents):
+            if middle < n:
+                self.ink = extent
+                break
+            middle -= n
+        self.count = count
+
+    def box(self, k: int) -> Box | None:
+        """The box of the k-th non-space character; None past the end or without a position."""
+        if not 0 <= k < self.count:
+            return None
+        s = bisect.bisect_right(self.starts, k) - 1
+        n, coords = self.strings[s]
+        if coords is None:
+            return None
+        left, top, width, height = coords
+        i = k - self.starts[s]
+        if width >= height:
+            return Box(round(left + i * width / n), round(top), round(width / n), round(height))
+        return Box(round(left), round(top + i * height / n), round(width), round(height / n))

@@ -113,7 +113,7 @@ def test_dictionary_alone_proposes_but_the_glyph_decides():
 
 def test_glyph_similarity_prefers_the_drawn_character():
     image, alto = _line("末千")
-    box, _ = correct._glyph_boxes(strings(parse_alto(alto)), ["末", "千"])
+    box = correct._GlyphBoxes(strings(parse_alto(alto)), ["末", "千"], vertical=False).box(0)
     assert box is not None
     mo, wei, none = glyph_similarity(image, box, CELL, ("末", "未", "\ue000"))
     assert mo is not None and wei is not None and mo > wei + 0.02
