@@ -79,7 +79,8 @@ def test_run_coverage_agrees_with_the_word_search_at_each_character():
     for text in CORRECT + ("清光绪未年地方士绅曾集股筹建", "两台1500干瓦汽轮发电机组"):
         for run in correct._han_runs(text):
             han = "".join(text[k] for k in run)
-            assert scorer.covered(han) == [bool(scorer.covering_word(han, i)) for i in range(len(han))]
+            found = [bool(scorer.covering_word(han, i)) for i in range(len(han))]
+            assert scorer.covered(han) == found
 
 
 def test_runs_look_through_whitespace_only():

@@ -43,7 +43,8 @@ def test_a_box_maps_back_through_pillows_own_scale_rotate_and_turn(scale: float,
 
 
 @pytest.mark.parametrize("scale,skew,rotation", [
-    (1.0, 0.0, 90), (1.5, 0.0, 0), (1.0, 5.0, 0), (1.0, -3.0, 180), (2.0, 2.5, 270), (1.5, -4.0, 90),
+    (1.0, 0.0, 90), (1.5, 0.0, 0), (1.0, 5.0, 0), (1.0, -3.0, 180), (2.0, 2.5, 270),
+    (1.5, -4.0, 90),
 ])
 def test_boxes_map_together_as_one_by_one(scale: float, skew: float, rotation: int) -> None:
     read = (round(SOURCE[0] * scale), round(SOURCE[1] * scale))
@@ -112,4 +113,5 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
     assert [(int(s.get("HPOS")), int(s.get("VPOS"))) for s in strings if s.get("CONTENT").strip()] == \
         [(w.left, w.top) for w in words_to_source(result.words, geometry) if w.text.strip()]
     # The tree the OCR parsed, mapped in place, gives the same ALTO as parsing it again.
-    assert alto_to_source(result.alto, geometry, result.tree) == alto_to_source(result.alto, geometry)
+    in_place = alto_to_source(result.alto, geometry, result.tree)
+    assert in_place == alto_to_source(result.alto, geometry)
