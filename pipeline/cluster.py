@@ -104,11 +104,13 @@ class DaskExecutor(Executor):
         self.address = address
         self._cfg = cfg
         try:
-            self._client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)  # type: ignore[no-untyped-call]
+            self._client = Client(address, timeout=CONNECT_TIMEOUT,  # type: ignore[no-untyped-call]
+                                  set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise EnvironmentProblemError(
-                f"cannot reach the Dask scheduler at {address} ({exc}): start it with `dask scheduler` "
-                f"and on each machine `dask worker {address} --nthreads 1 --nworkers N`") from exc
+                f"cannot reach the Dask scheduler at {address} ({exc}): start it with "
+                f"`dask scheduler` and on each machine "
+                f"`dask worker {address} --nthreads 1 --nworkers N`") from exc
         try:
             self._executor = self._client.get_executor(pure=False)  # type: ignore[no-untyped-call]
             self._slots = 0
@@ -123,7 +125,8 @@ class DaskExecutor(Executor):
             self._client.wait_for_workers(1, timeout=WORKER_WAIT)
         except TimeoutError as exc:
             raise EnvironmentProblemError(
-                f"no worker joined the Dask scheduler at {self.address} within {WORKER_WAIT:.0f} s: "
+                f"no worker joined the Dask scheduler at {self.address} "
+                f"within {WORKER_WAIT:.0f} s: "
                 f"start `dask worker {self.address}` on each machine") from exc
         lang = ALL_LANGS if cfg.lang == "auto" else cfg.lang
         try:
@@ -141,7 +144,8 @@ class DaskExecutor(Executor):
         """Worker threads in the cluster now (workers may join or leave during an ingest)."""
         now = time.monotonic()
         if now - self._slots_at >= _SLOTS_REFRESH:
-            self._slots = max(1, sum(self._client.nthreads().values()))  # type: ignore[no-untyped-call]
+            nthreads = self._client.nthreads()  # type: ignore[no-untyped-call]
+            self._slots = max(1, sum(nthreads.values()))
             self._slots_at = now
         return self._slots
 
@@ -152,7 +156,8 @@ class DaskExecutor(Executor):
         if fn is process_page and args and isinstance(args[0], PageTask):
             task: PageTask = args[0]
             key = f"wenshi-page-{task.doc_id}-{task.number}-{uuid.uuid4().hex[:8]}"
-            return self._executor.submit(run_shipped, ship_page(task, self._cfg), *args[1:], key=key)  # type: ignore[no-any-return]
+            return self._executor.submit(  # type: ignore[no-any-return]
+                run_shipped, ship_page(task, self._cfg), *args[1:], key=key)
         return self._executor.submit(fn, *args, **kwargs)  # type: ignore[no-any-return]
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -62,11 +62,13 @@ class Config:
             raise UsageError("the OCR timeout must be positive")
         unknown = [s for s in self.skip_steps if s not in PREPROCESS_STEPS]
         if unknown:
-            raise UsageError(f"unknown preprocessing step {unknown[0]!r}: steps are {', '.join(PREPROCESS_STEPS)}")
+            raise UsageError(f"unknown preprocessing step {unknown[0]!r}: "
+                             f"steps are {', '.join(PREPROCESS_STEPS)}")
         if not 72 <= self.pdf_dpi <= 1200:
             raise UsageError("the PDF rasterisation dpi must be between 72 and 1200")
         if self.scheduler and ":" not in self.scheduler:
-            raise UsageError(f"invalid --scheduler {self.scheduler!r}: use tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
+            raise UsageError(f"invalid --scheduler {self.scheduler!r}: "
+                             "use tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
 
     @property
     def workers(self) -> int:

@@ -42,7 +42,8 @@ from .sources import DocumentPlan, discover_files, identify, load_page_image, pl
 
 log = logging.getLogger(__name__)
 
-STATUS_INGESTED, STATUS_SKIPPED, STATUS_FAILED, STATUS_UNSUPPORTED = "ingested", "skipped", "failed", "unsupported"
+STATUS_INGESTED, STATUS_SKIPPED, STATUS_FAILED, STATUS_UNSUPPORTED = (
+    "ingested", "skipped", "failed", "unsupported")
 # What `Sink.document_state` reports for a document with every page stored without error.
 STATE_COMPLETE = "complete"
 # Tasks handed to the executor per worker: one running, three queued. The writer sometimes stops
@@ -81,7 +82,8 @@ class Sink(Protocol):
         """Keep an input failure in the catalog."""
 
 
-ProgressFn = Callable[[int, int], None]  # (pages done, pages expected: an estimate until all files are planned)
+# (pages done, pages expected: an estimate until all files are planned)
+ProgressFn = Callable[[int, int], None]
 MetadataFn = Callable[[Path], dict[str, str]]
 
 
@@ -96,7 +98,8 @@ def process_page(task: PageTask, cfg: Config) -> Page:
         image, dpi = _page_image(task, cfg)
         recognised = recognise(image, dpi, cfg, task.lang_hint)
     except (InputFileError, OcrError) as exc:
-        return Page(number=task.number, text="", method=METHOD_OCR, error=_page_error(task.number, exc))
+        return Page(number=task.number, text="", method=METHOD_OCR,
+                    error=_page_error(task.number, exc))
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
@@ -198,8 +201,8 @@ def make_executor(cfg: Config) -> Executor:
     # (click, Whoosh...): the default preloads __main__. It loads jieba's dictionary once for
     # all of them (pipeline/forkserver_preload.py).
     context.set_forkserver_preload(["pipeline.ingest", "pypdfium2", "pipeline.forkserver_preload"])
-    return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker, initargs=(os.getpid(),),
-                               mp_context=context)
+    return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,
+                               initargs=(os.getpid(),), mp_context=context)
 
 
 def executor_slots(executor: Executor, cfg: Config) -> int:
@@ -284,11 +287,13 @@ class _Ingest:
         found = discover_files(paths)
         order = 0
         for missing in found.missing:
-            self.outcomes[order] = FileOutcome(str(missing), STATUS_FAILED, error="no such file or folder")
+            self.outcomes[order] = FileOutcome(str(missing), STATUS_FAILED,
+                                               error="no such file or folder")
             order += 1
         for other in found.unsupported:
             self.outcomes[order] = FileOutcome(str(other), STATUS_UNSUPPORTED,
-                                               error=f"unsupported file type {other.suffix or '(none)'}")
+                                               error="unsupported file type "
+                                                     f"{other.suffix or '(none)'}")
             order += 1
         self.files_total = len(found.files)
         try:
@@ -327,8 +332,10 @@ class _Ingest:
             self.files_planned += 1
             try:
                 source = identify(path)
-                state = None if source.doc_id in self.open_docs else self.sink.document_state(source.doc_id)
-                if source.doc_id in self.open_docs or (state is not None and state[0] == STATE_COMPLETE):
+                state = (None if source.doc_id in self.open_docs
+                         else self.sink.document_state(source.doc_id))
+                if (source.doc_id in self.open_docs
+                        or (state is not None and state[0] == STATE_COMPLETE)):
                     self.outcomes[index] = FileOutcome(str(path), STATUS_SKIPPED, source.doc_id,
                                                        error="already in the library")
                     continue
@@ -340,10 +347,12 @@ class _Ingest:
             stored: set[int] = set()
             if state is None:
                 metadata = self.metadata_for(path) if self.metadata_for else {}
-                self.sink.begin_document(plan, metadata.get("collection") or self.collection, metadata)
+                self.sink.begin_document(plan, metadata.get("collection") or self.collection,
+                                         metadata)
             else:
                 stored = state[1]
-            # A volume decides its script from its own pages; single page files share their folder's.
+            # A volume decides its script from its own pages; single page files share their
+            # folder's.
             group = source.doc_id if len(plan.pages) > 1 else f"folder:{Path(path).parent}"
             doc = _Doc(index, str(path), source.doc_id, group)
             self.open_docs[doc.doc_id] = doc
@@ -409,8 +418,9 @@ class _Ingest:
         log.warning("an OCR worker process died; retrying %d pages one at a time", len(crashed))
         for job in crashed:
             if job.isolated or not self.own_pool:
-                self._page_done(job, Page(number=job.task.number, text="", method=METHOD_OCR, error=(
-                    "the OCR worker process died while reading this page (crash or out of memory)")))
+                self._page_done(job, Page(number=job.task.number, text="", method=METHOD_OCR,
+                                          error="the OCR worker process died while reading "
+                                                "this page (crash or out of memory)"))
             else:
                 self.suspects.append(job)
         if self.own_pool:
@@ -442,11 +452,12 @@ class _Ingest:
             # Nothing of the document could be read: it is a failed input, as a file that
             # cannot be opened is. Forget it, so a later run starts it afresh.
             number, error = failed[0]
-            reason = error if len(failed) == 1 else f"page {number}: {error} ({len(failed)} pages failed)"
+            reason = (error if len(failed) == 1
+                      else f"page {number}: {error} ({len(failed)} pages failed)")
             self.sink.discard_document(doc.doc_id)
             self.sink.record_failure(doc.path, reason, doc.doc_id)
-            self.outcomes[doc.index] = FileOutcome(doc.path, STATUS_FAILED, doc.doc_id, error=reason,
-                                                   failed_pages=failed)
+            self.outcomes[doc.index] = FileOutcome(doc.path, STATUS_FAILED, doc.doc_id,
+                                                   error=reason, failed_pages=failed)
             return
         pages, chars = self.sink.finish_document(doc.doc_id)
         self.outcomes[doc.index] = FileOutcome(doc.path, STATUS_INGESTED, doc.doc_id, pages, chars,

@@ -16,7 +16,8 @@ from pathlib import Path
 from .errors import UsageError
 from .sources import decode_text
 
-COLUMNS = ("file", "title", "collection", "contributor", "region", "volume", "date", "doctype", "notes")
+COLUMNS = ("file", "title", "collection", "contributor", "region", "volume", "date", "doctype",
+           "notes")
 # Fields `wenshi tag --set` may correct besides the CSV columns: automatic tags.
 TAG_OVERRIDES = ("period", "subjects", "persons", "places", "organizations", "keywords", "years")
 
@@ -37,7 +38,8 @@ class MetadataSheet:
         resolved = path.resolve()
         by_name = []
         for file, fields in self.rows:
-            if (self.source.parent / file).resolve() == resolved or Path(file).resolve() == resolved:
+            if ((self.source.parent / file).resolve() == resolved
+                    or Path(file).resolve() == resolved):
                 return dict(fields)
             if Path(file).name == path.name:
                 by_name.append(fields)
@@ -69,7 +71,8 @@ def read_metadata_csv(path: Path) -> MetadataSheet:
     reader = csv.DictReader(io.StringIO(text))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     if "file" not in header:
-        raise UsageError(f"{path}: the metadata sheet needs a 'file' column (columns: {', '.join(COLUMNS)})")
+        raise UsageError(f"{path}: the metadata sheet needs a 'file' column "
+                         f"(columns: {', '.join(COLUMNS)})")
     reader.fieldnames = header
     rows: list[tuple[str, dict[str, str]]] = []
     errors: list[str] = []

@@ -56,7 +56,8 @@ def tokenize(norm: str, user_dicts: tuple[str, ...] = ()) -> list[Token]:
     return tokens_from_pairs(segment.pos_tag(norm, user_dicts), user_dicts)
 
 
-def tokens_from_pairs(pairs: Iterable[tuple[str, str]], user_dicts: tuple[str, ...] = ()) -> list[Token]:
+def tokens_from_pairs(pairs: Iterable[tuple[str, str]],
+                      user_dicts: tuple[str, ...] = ()) -> list[Token]:
     """Tokens from `segment.pos_tag` pairs (which cover their text exactly, so offsets add up)."""
     known = segment.known_words(user_dicts)
     out, pos = [], 0

@@ -72,9 +72,11 @@ def check_languages(lang: str) -> None:
     """Fail before any work when a language model named in `lang` ('a+b') is missing."""
     missing = [part for part in lang.split("+") if part not in installed_languages()]
     if missing:
-        packages = " ".join(_LANG_PACKAGES.get(m, f"tesseract-ocr-{m.replace('_', '-')}") for m in missing)
+        packages = " ".join(_LANG_PACKAGES.get(m, f"tesseract-ocr-{m.replace('_', '-')}")
+                            for m in missing)
         raise EnvironmentProblemError(
-            f"Tesseract language model {', '.join(missing)} is not installed: apt-get install {packages}"
+            f"Tesseract language model {', '.join(missing)} is not installed: "
+            f"apt-get install {packages}"
         )
 
 

@@ -97,7 +97,8 @@ def _embedded_scan(page: Any, cfg: Config) -> tuple[Image.Image, int] | None:
     return image, int(round(dpi))
 
 
-def _covers(bounds: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+def _covers(bounds: tuple[float, float, float, float],
+            box: tuple[float, float, float, float]) -> bool:
     left, bottom, right, top = box
     slack_x = (right - left) * _COVER_TOLERANCE
     slack_y = (top - bottom) * _COVER_TOLERANCE

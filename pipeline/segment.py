@@ -53,7 +53,8 @@ def tokenizer(user_dicts: tuple[str, ...] | None = None) -> Any:
     return _tokenizer(_library_dicts if user_dicts is None else tuple(user_dicts))
 
 
-def iter_words(text: str, user_dicts: tuple[str, ...] | None = None) -> Iterator[tuple[str, int, int]]:
+def iter_words(text: str,
+               user_dicts: tuple[str, ...] | None = None) -> Iterator[tuple[str, int, int]]:
     """Yield (word, start, end) for each word of `text`, skipping punctuation and spaces.
 
     Offsets are character offsets into `text`.

@@ -21,7 +21,16 @@ from PIL import Image
 from .clean import clean_ocr_text
 from .config import Config
 from .errors import InputFileError
-from .records import KIND_DOCX, KIND_IMAGE, KIND_PDF, KIND_TEXT, METHOD_TEXT, Page, PageTask, SourceFile
+from .records import (
+    KIND_DOCX,
+    KIND_IMAGE,
+    KIND_PDF,
+    KIND_TEXT,
+    METHOD_TEXT,
+    Page,
+    PageTask,
+    SourceFile,
+)
 
 EXTENSIONS = {
     ".png": KIND_IMAGE, ".jpg": KIND_IMAGE, ".jpeg": KIND_IMAGE, ".tif": KIND_IMAGE,
@@ -97,7 +106,8 @@ def identify(path: Path) -> SourceFile:
 
 def plan_document(source: SourceFile, cfg: Config) -> DocumentPlan:
     """Split a source into pages. Raises InputFileError when the file cannot be used."""
-    planners = {KIND_IMAGE: _plan_image, KIND_PDF: _plan_pdf, KIND_DOCX: _plan_docx, KIND_TEXT: _plan_text}
+    planners = {KIND_IMAGE: _plan_image, KIND_PDF: _plan_pdf, KIND_DOCX: _plan_docx,
+                KIND_TEXT: _plan_text}
     return planners[source.kind](source, cfg)
 
 
@@ -108,7 +118,8 @@ def _open_image(path: str, cfg: Config) -> Image.Image:
     try:
         image = Image.open(path)
     except Image.DecompressionBombError as exc:
-        raise InputFileError(f"image too large, refused as a possible decompression bomb ({exc})") from exc
+        raise InputFileError("image too large, refused as a possible decompression bomb "
+                             f"({exc})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputFileError(f"not a readable image ({exc})") from exc
     width, height = image.size
@@ -123,7 +134,8 @@ def _plan_image(source: SourceFile, cfg: Config) -> DocumentPlan:
     with _open_image(source.path, cfg) as image:
         frames = getattr(image, "n_frames", 1)
         dpi = _image_dpi(image)
-    tasks = tuple(PageTask(source.doc_id, source.path, source.kind, n, dpi=dpi or 0) for n in range(1, frames + 1))
+    tasks = tuple(PageTask(source.doc_id, source.path, source.kind, n, dpi=dpi or 0)
+                  for n in range(1, frames + 1))
     return DocumentPlan(source, Path(source.path).stem, tasks)
 
 
@@ -194,7 +206,8 @@ def _plan_pdf(source: SourceFile, cfg: Config) -> DocumentPlan:
                     pages.append(Page(number=number, text=clean_ocr_text(layer), method=METHOD_TEXT,
                                       width=int(page.width), height=int(page.height)))
                 else:
-                    pages.append(PageTask(source.doc_id, source.path, source.kind, number, dpi=cfg.pdf_dpi))
+                    pages.append(PageTask(source.doc_id, source.path, source.kind, number,
+                                          dpi=cfg.pdf_dpi))
                 page.close()
         except Exception as exc:
             raise InputFileError(f"damaged PDF ({type(exc).__name__}: {exc})") from exc
@@ -226,7 +239,8 @@ def _plan_docx(source: SourceFile, cfg: Config) -> DocumentPlan:
     try:
         document = docx.Document(source.path)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputFileError(f"not a readable Word .docx file ({type(exc).__name__}: {exc})") from exc
+        raise InputFileError("not a readable Word .docx file "
+                             f"({type(exc).__name__}: {exc})") from exc
     except Exception as exc:  # lxml errors on damaged XML inside the package
         raise InputFileError(f"damaged Word .docx file ({type(exc).__name__}: {exc})") from exc
     pages: list[list[str]] = [[]]

@@ -388,6 +388,7 @@ def _textrank(tokens: Sequence[Token], count: int, window: int = 5) -> tuple[str
     rank = [1.0] * len(first)
     for _ in range(20):
         get = rank.__getitem__
-        rank = [0.15 + 0.85 * sum(map(mul, share, map(get, cols))) for share, cols in zip(shares, columns)]
+        rank = [0.15 + 0.85 * sum(map(mul, share, map(get, cols)))
+                for share, cols in zip(shares, columns)]
     ranked = sorted(first, key=lambda w: (-rank[index[w]], first[w]))
     return tuple(ranked[:count])
