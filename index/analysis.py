@@ -80,7 +80,8 @@ class WordsField(TEXT):  # type: ignore[misc]
     """
 
     def __init__(self, stored: bool = False, field_boost: float = 1.0) -> None:
-        super().__init__(analyzer=chinese_analyzer(), phrase=False, stored=stored, field_boost=field_boost)
+        super().__init__(analyzer=chinese_analyzer(), phrase=False, stored=stored,
+                         field_boost=field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
         """(term bytes, frequency, weight, value bytes) for each distinct word."""
@@ -114,7 +115,8 @@ class Tagger(Protocol):
 
     user_dicts: tuple[str, ...]
 
-    def run(self, text: str, title: str, pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
+    def run(self, text: str, title: str,
+            pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
         ...
 
 

@@ -51,7 +51,8 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
         if sheet and sheet.errors:
             for error in sheet.errors:
                 library.record_failure(str(sheet.source), error.split(": ", 1)[1], "")
-            bad_rows = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1]) for e in sheet.errors)
+            bad_rows = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1])
+                             for e in sheet.errors)
             summary = replace(summary, outcomes=summary.outcomes + bad_rows)
         return summary
 
@@ -80,7 +81,8 @@ def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
         doc = library.document(doc_id)
         metadata = {**doc.metadata, **changes}
         metadata = {k: v for k, v in metadata.items() if v != ""}
-        library.catalog.update_document_fields(doc.doc_id, title=changes.get("title") or None, metadata=metadata)
+        library.catalog.update_document_fields(doc.doc_id, title=changes.get("title") or None,
+                                               metadata=metadata)
         library.retag(doc.doc_id)
         doc_id = doc.doc_id
     return show(cfg, doc_id)
@@ -108,7 +110,8 @@ def search(cfg: Config, request: SearchRequest) -> SearchResults:
     raise AssertionError("unreachable")
 
 
-def search_many(cfg: Config, requests: Iterable[SearchRequest]) -> Iterator[SearchResults | WenshiError]:
+def search_many(cfg: Config,
+                requests: Iterable[SearchRequest]) -> Iterator[SearchResults | WenshiError]:
     """Run many searches on one open index (`search --queries`); a bad query yields its error."""
     from .search import SearchContext, run
 
@@ -156,7 +159,8 @@ def collections(cfg: Config) -> list[dict[str, Any]]:
 def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
     """Totals per collection, ingest failures, failed pages and pages needing proofreading."""
     with Library(cfg) as library:
-        per = [c for c in library.catalog.collections() if collection is None or c["name"] == collection]
+        per = [c for c in library.catalog.collections()
+               if collection is None or c["name"] == collection]
         if collection is not None and not per:
             raise UsageError(f"no collection {collection!r}; see `wenshi collections`")
         return {
@@ -166,7 +170,8 @@ def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
             "characters": sum(c["characters"] for c in per),
             "failures": library.catalog.errors(collection),
             "failed_pages": library.catalog.failed_pages(collection),
-            "proofreading": library.catalog.low_confidence_pages(cfg.proofread_threshold, collection),
+            "proofreading": library.catalog.low_confidence_pages(cfg.proofread_threshold,
+                                                                 collection),
             "proofread_threshold": cfg.proofread_threshold,
         }
 
@@ -200,10 +205,12 @@ def ocr_file(cfg: Config, path: str) -> list[Page]:
     try:
         if tasks and cfg.lang == "auto":
             first = tasks.pop(0)
-            page = executor.submit(process_page, replace(first, lang_hint=votes.hint(path)), cfg).result()
+            page = executor.submit(process_page, replace(first, lang_hint=votes.hint(path)),
+                                   cfg).result()
             votes.record(path, page)
             read[first.number] = page
-        futures = {t.number: executor.submit(process_page, replace(t, lang_hint=votes.hint(path)), cfg)
+        futures = {t.number: executor.submit(process_page,
+                                             replace(t, lang_hint=votes.hint(path)), cfg)
                    for t in tasks}
         read.update((number, future.result()) for number, future in futures.items())
     finally:
@@ -227,7 +234,8 @@ def word_counts(cfg: Config, collection: str | None = None) -> WordCounts:
     from .export.catalog_formats import word_counts as count_words
 
     with Library(cfg) as library:
-        if collection is not None and collection not in {c["name"] for c in library.catalog.collections()}:
+        if (collection is not None
+                and collection not in {c["name"] for c in library.catalog.collections()}):
             raise NotFoundError(f"no collection {collection!r}; see `wenshi collections`")
         return count_words(library.documents(collection))
 
@@ -247,7 +255,8 @@ def check(cfg: Config, repair: bool = False) -> dict[str, Any]:
         "catalog": {"documents": found.catalog_documents, "pages": found.catalog_pages,
                     "partial_documents": list(found.partial), "failed_pages": found.failed_pages},
         "index": {"pages": found.index_pages},
-        "missing": list(found.missing), "extra": list(found.extra), "duplicates": list(found.duplicates),
+        "missing": list(found.missing), "extra": list(found.extra),
+        "duplicates": list(found.duplicates),
         "unindexed_documents": list(found.unindexed),
         "ingest_running": found.ingest_running,
         "repaired": repaired,

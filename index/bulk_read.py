@@ -29,7 +29,8 @@ def _raw_column(creader: Any, count: int, dtype: str, default: int) -> npt.NDArr
     fixed = getattr(creader, "_fixedlen", None)
     stored = getattr(creader, "_count", None)
     base = getattr(creader, "_basepos", None)
-    if dbfile is not None and fixed == np.dtype(dtype).itemsize and stored is not None and base is not None:
+    if (dbfile is not None and fixed == np.dtype(dtype).itemsize
+            and stored is not None and base is not None):
         n = min(int(stored), count)
         if n:
             out[:n] = np.frombuffer(dbfile.get(base, n * fixed), dtype=dtype)
@@ -56,7 +57,8 @@ def int_column(reader: IndexReader, name: str, typecode: str, default: int) -> I
     for sub, _ in reader.leaf_readers():
         n = sub.doc_count_all()
         if sub.has_column(name):
-            parts.append(_raw_column(sub.column_reader(name, translate=False), n, typecode, default))
+            parts.append(_raw_column(sub.column_reader(name, translate=False), n, typecode,
+                                     default))
         else:
             parts.append(np.full(n, default, dtype=np.int64))
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)

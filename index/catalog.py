@@ -124,7 +124,8 @@ class Catalog:
         self.db.executescript(_DDL)
         row = self.db.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
         if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('catalog_version', ?)", (str(CATALOG_VERSION),))
+            self.db.execute("INSERT INTO meta VALUES ('catalog_version', ?)",
+                            (str(CATALOG_VERSION),))
         elif int(row["value"]) != CATALOG_VERSION:
             raise LibraryError(
                 f"{self.path}: catalog version {row['value']}, this Wenshi reads version "
@@ -148,8 +149,9 @@ class Catalog:
             self.db.execute("INSERT OR IGNORE INTO collections VALUES (?, ?)", (collection, _now()))
             seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0]
             self.db.execute(
-                "INSERT INTO documents (doc_id, seq, collection, path, kind, title, size, page_count,"
-                " status, metadata, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'partial', ?, ?)",
+                "INSERT INTO documents (doc_id, seq, collection, path, kind, title, size,"
+                " page_count, status, metadata, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'partial', ?, ?)",
                 (doc_id, seq, collection, path, kind, title, size, page_count,
                  json.dumps(metadata, ensure_ascii=False), _now()),
             )
@@ -171,7 +173,8 @@ class Catalog:
                 "SELECT COALESCE(SUM(char_count), 0) FROM pages WHERE doc_id = ?", (doc_id,)
             ).fetchone()[0]
             self.db.execute(
-                "UPDATE documents SET status = 'complete', tags = ?, char_count = ? WHERE doc_id = ?",
+                "UPDATE documents SET status = 'complete', tags = ?, char_count = ?"
+                " WHERE doc_id = ?",
                 (json.dumps(tags, ensure_ascii=False), total, doc_id),
             )
         return int(total)
@@ -198,7 +201,8 @@ class Catalog:
         """Keep an ingest failure for `stats` and later review."""
         with self.transaction():
             self.db.execute(
-                "INSERT INTO ingest_errors (path, doc_id, collection, error, at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO ingest_errors (path, doc_id, collection, error, at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (path, doc_id, collection, error, _now()),
             )
 
@@ -253,7 +257,8 @@ class Catalog:
 
     def stored_page_numbers(self, doc_id: str, include_failed: bool = False) -> set[int]:
         """Numbers of the pages already stored for a document (failed ones only if asked)."""
-        sql = "SELECT number FROM pages WHERE doc_id = ?" + ("" if include_failed else " AND error = ''")
+        sql = ("SELECT number FROM pages WHERE doc_id = ?"
+               + ("" if include_failed else " AND error = ''"))
         return {r[0] for r in self.db.execute(sql, (doc_id,))}
 
     def page_texts(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
@@ -285,7 +290,8 @@ class Catalog:
         rows = self.db.execute(
             "SELECT c.name AS name, COUNT(d.doc_id) AS documents,"
             " COALESCE(SUM(d.page_count), 0) AS pages, COALESCE(SUM(d.char_count), 0) AS characters"
-            " FROM collections c LEFT JOIN documents d ON d.collection = c.name AND d.status = 'complete'"
+            " FROM collections c LEFT JOIN documents d"
+            " ON d.collection = c.name AND d.status = 'complete'"
             " GROUP BY c.name ORDER BY c.name").fetchall()
         return [dict(r) for r in rows]
 
@@ -299,7 +305,8 @@ class Catalog:
 
     def failed_pages(self, collection: str | None = None) -> list[dict[str, Any]]:
         """Pages stored with an error (OCR crash or timeout), for `stats` and retries."""
-        sql = ("SELECT p.doc_id, d.path, p.number, p.error FROM pages p JOIN documents d USING (doc_id)"
+        sql = ("SELECT p.doc_id, d.path, p.number, p.error"
+               " FROM pages p JOIN documents d USING (doc_id)"
                " WHERE p.error != ''")
         args: list[Any] = []
         if collection is not None:
@@ -307,7 +314,8 @@ class Catalog:
             args.append(collection)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
 
-    def low_confidence_pages(self, threshold: float, collection: str | None = None) -> list[dict[str, Any]]:
+    def low_confidence_pages(self, threshold: float,
+                             collection: str | None = None) -> list[dict[str, Any]]:
         """OCR pages whose mean word confidence is below `threshold`: 需校对."""
         sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence FROM pages p"
                " JOIN documents d USING (doc_id) WHERE p.method = 'ocr' AND p.error = ''"

@@ -323,7 +323,8 @@ class Segment:
         bi_values = values[2 * int(uni_n.sum()):]
         uni_starts = (np.cumsum(uni_n) - uni_n).astype(np.int64)
         bi_starts = (np.cumsum(bi_n) - bi_n).astype(np.int64)
-        uni_pages = _segmented_cumsum(uni_values[:, 0].copy(), uni_starts) if len(uni_n) else uni_values[:, 0]
+        uni_pages = (_segmented_cumsum(uni_values[:, 0].copy(), uni_starts) if len(uni_n)
+                     else uni_values[:, 0])
         bi_pos = _segmented_cumsum(bi_values, bi_starts) if len(bi_n) else bi_values
         return Postings(
             uni_codes=np.repeat(self.codes[:n_uni], uni_n), uni_pages=uni_pages.astype(np.int64),

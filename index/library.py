@@ -52,7 +52,8 @@ class Library:
         self.root = Path(cfg.library)
         if not (self.root / CATALOG_FILE).exists():
             if not create:
-                raise LibraryError(f"{self.root}: no library here (ingest something first, or pass --library)")
+                raise LibraryError(f"{self.root}: no library here "
+                                   "(ingest something first, or pass --library)")
             self.root.mkdir(parents=True, exist_ok=True)
         self._lock_fh: Any = None
         if writable:
@@ -170,7 +171,8 @@ class Library:
         if row is None or row.doc_id != doc_id:
             return None
         stored = self.catalog.stored_page_numbers(doc_id)
-        if row.status == "complete" and len(stored) < len(self.catalog.stored_page_numbers(doc_id, include_failed=True)):
+        if row.status == "complete" and len(stored) < len(
+                self.catalog.stored_page_numbers(doc_id, include_failed=True)):
             return "partial", stored
         return row.status, stored
 
@@ -179,11 +181,13 @@ class Library:
         title = metadata.get("title") or plan.title
         with self.catalog.transaction():
             # A new attempt supersedes the failures of earlier ones (they stay if it fails too).
-            self.catalog.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?", (plan.source.doc_id,))
+            self.catalog.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?",
+                                    (plan.source.doc_id,))
             # The absolute path, so exports can re-read the source from any working directory.
             source_path = str(Path(plan.source.path).resolve())
-            self.catalog.begin_document(plan.source.doc_id, collection, source_path, plan.source.kind,
-                                        title, plan.source.size, len(plan.pages), metadata)
+            self.catalog.begin_document(plan.source.doc_id, collection, source_path,
+                                        plan.source.kind, title, plan.source.size,
+                                        len(plan.pages), metadata)
 
     def store_page(self, doc_id: str, page: Page) -> None:
         """Store a page and its ALTO file; a checkpoint that survives a crash."""
@@ -277,7 +281,8 @@ class Library:
         queue = self._queue
         if queue is None:
             user_dict = self.root / USER_DICT_FILE
-            queue = self._queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (),
+            queue = self._queue = IndexQueue(self.catalog,
+                                             (str(user_dict),) if user_dict.is_file() else (),
                                              self.cfg.workers, self._tagger_for)
         return queue
 
@@ -288,12 +293,14 @@ class Library:
             return
         ix = self._index(create=True)
         n = len(self._pending) if count is None else count
-        docs = [d for d in (self.catalog.document(i) for i in dict.fromkeys(self._pending[:n])) if d is not None]
+        docs = [d for d in (self.catalog.document(i) for i in dict.fromkeys(self._pending[:n]))
+                if d is not None]
         written = write_documents(ix, self.catalog, docs, self._index_queue(), update=True)
         self.catalog.set_indexed(written)
         done = set(written)
         self._pending = [d for d in self._pending[n:] if d not in done]
-        self._pending_pages = sum(d.page_count for d in map(self.catalog.document, self._pending) if d)
+        self._pending_pages = sum(d.page_count for d in map(self.catalog.document, self._pending)
+                                  if d)
         self._last_commit = time.monotonic()
 
     def index_unindexed(self) -> int:
@@ -321,8 +328,8 @@ class Library:
                 batches.append([])
             batches[-1].append(doc)
         user_dict = self.root / USER_DICT_FILE
-        queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (), self.cfg.workers,
-                           self._tagger_for)
+        queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (),
+                           self.cfg.workers, self._tagger_for)
         try:
             for batch in batches[:2]:  # workers segment one batch ahead of the writer
                 for doc in batch:
@@ -369,8 +376,10 @@ class Library:
         expected = {f"{r[0]}#{r[1]}" for r in db.execute(
             "SELECT p.doc_id, p.number FROM pages p JOIN documents d USING (doc_id)"
             " WHERE d.status = 'complete'")}
-        complete = db.execute("SELECT COUNT(*) FROM documents WHERE status = 'complete'").fetchone()[0]
-        partial = tuple(r[0] for r in db.execute("SELECT path FROM documents WHERE status = 'partial' ORDER BY seq"))
+        complete = db.execute(
+            "SELECT COUNT(*) FROM documents WHERE status = 'complete'").fetchone()[0]
+        partial = tuple(r[0] for r in db.execute(
+            "SELECT path FROM documents WHERE status = 'partial' ORDER BY seq"))
         unindexed = tuple(r[0] for r in db.execute(
             "SELECT doc_id FROM documents WHERE status = 'complete' AND indexed = 0 ORDER BY seq"))
         failed = db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0]
@@ -381,7 +390,8 @@ class Library:
                     page_id = str(stored.get("id", ""))
                     seen[page_id] = seen.get(page_id, 0) + 1
         return Consistency(
-            catalog_documents=int(complete), catalog_pages=len(expected), index_pages=sum(seen.values()),
+            catalog_documents=int(complete), catalog_pages=len(expected),
+            index_pages=sum(seen.values()),
             missing=tuple(sorted(expected - set(seen), key=_page_key)),
             extra=tuple(sorted(set(seen) - expected, key=_page_key)),
             duplicates=tuple(sorted((i for i, n in seen.items() if n > 1), key=_page_key)),
@@ -395,8 +405,10 @@ class Library:
         Returns (documents re-indexed, documents dropped)."""
         if self._lock_fh is None:
             raise LibraryError("repair needs the library opened for writing")
-        complete = {r[0] for r in self.catalog.db.execute("SELECT doc_id FROM documents WHERE status = 'complete'")}
-        affected = {page_id.split("#", 1)[0] for page_id in found.missing + found.extra + found.duplicates}
+        complete = {r[0] for r in self.catalog.db.execute(
+            "SELECT doc_id FROM documents WHERE status = 'complete'")}
+        affected = {page_id.split("#", 1)[0]
+                    for page_id in found.missing + found.extra + found.duplicates}
         affected |= set(found.unindexed)
         drop = sorted(d for d in affected if d not in complete)
         redo = sorted(d for d in affected if d in complete)

@@ -124,7 +124,8 @@ def _tokens(query: str) -> list[tuple[str, str]]:
             out.append(("field", f"{name}\x00{value}"))
             continue
         if field:
-            raise UsageError(f"unknown field {field.group(1)!r} in query; fields: {', '.join(FILTER_FIELDS)}")
+            raise UsageError(f"unknown field {field.group(1)!r} in query; "
+                             f"fields: {', '.join(FILTER_FIELDS)}")
         m = _BARE.match(query, pos)
         assert m is not None  # ch is neither space, parenthesis nor quote
         word = m.group(0)

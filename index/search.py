@@ -32,8 +32,8 @@ from .results import SORTS, DocumentHit, SearchHit, SearchRequest, SearchResults
 from .schema import NO_YEAR
 from .snippets import MARK_END, MARK_START, find_matches, make_snippet
 
-__all__ = ["MARK_END", "MARK_START", "SORTS", "DocumentHit", "SearchContext", "SearchHit", "SearchRequest",
-           "SearchResults", "find_matches", "make_snippet", "run", "search"]
+__all__ = ["MARK_END", "MARK_START", "SORTS", "DocumentHit", "SearchContext", "SearchHit",
+           "SearchRequest", "SearchResults", "find_matches", "make_snippet", "run", "search"]
 
 FACET_FIELDS = ("collection", "period", "subject")
 _K1, _B = 1.2, 0.75  # BM25 parameters, as Whoosh's BM25F
@@ -55,7 +55,8 @@ def _bm25(idf: float, tf: Floats, length: Floats, avg: float) -> Floats:
 class SearchContext:
     """Everything a query needs from one open searcher, read once and shared by many queries."""
 
-    def __init__(self, searcher: Searcher, catalog: Catalog, grams_folder: Path | None = None) -> None:
+    def __init__(self, searcher: Searcher, catalog: Catalog,
+                 grams_folder: Path | None = None) -> None:
         self.searcher = searcher
         self.catalog = catalog
         self.reader = searcher.reader()
@@ -70,7 +71,8 @@ class SearchContext:
         order = np.argsort(self.keys[live_docs], kind="stable")
         self._sorted_keys = self.keys[live_docs][order]
         self._sorted_docs = live_docs[order]
-        self.grams = GramReader(grams_folder if grams_folder is not None else _grams_folder(searcher))
+        self.grams = GramReader(grams_folder if grams_folder is not None
+                                else _grams_folder(searcher))
         # Page -> document number per segment; a key in a newer segment supersedes older copies.
         self.compact_length = np.zeros(self.n, dtype=np.float64)
         self.seg_docs: list[Ints] = []
@@ -102,8 +104,10 @@ class SearchContext:
     def _docnums(self, keys: Ints) -> Ints:
         idx = np.searchsorted(self._sorted_keys, keys)
         idx[idx >= len(self._sorted_keys)] = 0
-        found = (self._sorted_keys[idx] == keys) if len(self._sorted_keys) else np.zeros(len(keys), bool)
-        return np.where(found, self._sorted_docs[idx] if len(self._sorted_docs) else -1, -1).astype(np.int64)
+        found = ((self._sorted_keys[idx] == keys) if len(self._sorted_keys)
+                 else np.zeros(len(keys), bool))
+        return np.where(found, self._sorted_docs[idx] if len(self._sorted_docs) else -1,
+                        -1).astype(np.int64)
 
     def occurrences(self, compact: str) -> Ints:
         """How often the compact string occurs on each page (0: not at all), over doc numbers."""
@@ -197,7 +201,8 @@ class _Evaluator:
         raise TypeError(node)
 
     def words(self, text: str) -> Mask:
-        """Unquoted text: every word must occur, anywhere in the text as a string or as a title word."""
+        """Unquoted text: every word must occur, anywhere in the text as a string or as a title
+        word."""
         words = query_words(text)
         if not words:
             compact = compact_search_form(text)
@@ -257,7 +262,8 @@ def _scores(ctx: SearchContext, matched: Mask, phrases: list[str], words: list[s
             continue
         idf = math.log(n_docs / (len(hits) + 1)) + 1
         hits = hits[matched[hits]]
-        scores[hits] += _bm25(idf, tf[hits].astype(np.float64), ctx.compact_length[hits], ctx.avg_compact)
+        scores[hits] += _bm25(idf, tf[hits].astype(np.float64), ctx.compact_length[hits],
+                              ctx.avg_compact)
     return scores
 
 
@@ -336,7 +342,8 @@ def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
     phrase_texts, word_texts = positive_terms(node)
     phrases = [c for c in (compact_search_form(p) for p in phrase_texts) if c]
     words = [w for t in word_texts for w in query_words(t)]
-    scores = _scores(ctx, matched, phrases, words) if request.sort == "relevance" else np.zeros(ctx.n)
+    scores = (_scores(ctx, matched, phrases, words) if request.sort == "relevance"
+              else np.zeros(ctx.n))
     ordered = _order(ctx, docs, scores, request.sort)
     needles = phrases + [compact_search_form(w) for w in words]
     end = None if request.limit == 0 else request.offset + request.limit
@@ -354,7 +361,8 @@ def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
     for best, hit in zip(best_pages.tolist(), best_hits):
         seq = int(ctx.keys[best]) >> PAGE_BITS
         pages = sorted(int(k) & ((1 << PAGE_BITS) - 1) for k in ctx.keys[docs[seqs == seq]])
-        groups.append(DocumentHit(hit.doc_id, hit.title, hit.collection, hit.score, tuple(pages), hit))
+        groups.append(DocumentHit(hit.doc_id, hit.title, hit.collection, hit.score, tuple(pages),
+                                  hit))
     return SearchResults(total, tuple(best_hits), n_documents, tuple(groups), facets)
 
 

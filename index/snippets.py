@@ -59,7 +59,8 @@ def make_snippet(text: str, matches: list[tuple[int, int]], context: int = SNIPP
         return _one_line(text[: 2 * context])
     groups: list[list[tuple[int, int]]] = []
     for span in matches:
-        if groups and span[0] - groups[-1][-1][1] <= context and span[1] - groups[-1][0][0] <= 2 * context:
+        if (groups and span[0] - groups[-1][-1][1] <= context
+                and span[1] - groups[-1][0][0] <= 2 * context):
             groups[-1].append(span)
         else:
             groups.append([span])

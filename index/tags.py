@@ -33,9 +33,11 @@ class TagJob:
 
     user_dicts: tuple[str, ...]
     subject_lexicons: tuple[str, ...]
-    metadata: tuple[tuple[str, str], ...]  # the document's catalog fields, `tag.*` overrides among them
+    # the document's catalog fields, `tag.*` overrides among them
+    metadata: tuple[tuple[str, str], ...]
 
-    def run(self, text: str, title: str, pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
+    def run(self, text: str, title: str,
+            pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
         """The tags object stored in the catalog: computed, then corrected by `tag.*` overrides."""
         from pipeline.tagging import TagOptions, tag_text
 
@@ -43,7 +45,8 @@ class TagJob:
         tags = tag_text(text, title, options, pos_pairs).to_dict()
         for key, value in self.metadata:
             if key.startswith(OVERRIDE_PREFIX) and key[len(OVERRIDE_PREFIX):] in TAG_OVERRIDES:
-                tags[key[len(OVERRIDE_PREFIX):]] = _override_value(key[len(OVERRIDE_PREFIX):], value)
+                tags[key[len(OVERRIDE_PREFIX):]] = _override_value(key[len(OVERRIDE_PREFIX):],
+                                                                   value)
         return tags
 
 
@@ -53,7 +56,8 @@ def tag_job(library_root: Path, metadata: dict[str, str] | None = None) -> TagJo
     return TagJob(user_dicts, lexicons, tuple((metadata or {}).items()))
 
 
-def tags_for_text(text: str, title: str, library_root: Path, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def tags_for_text(text: str, title: str, library_root: Path,
+                  metadata: dict[str, str] | None = None) -> dict[str, Any]:
     """The tags object stored in the catalog: computed, then corrected by `tag.*` overrides."""
     return tag_job(library_root, metadata).run(text, title)
 

@@ -60,7 +60,8 @@ def document_fields(doc: DocumentRow) -> dict[str, Any]:
     """The Whoosh fields every page of a document shares: metadata, tags, sort keys."""
     tags = doc.tags
     meta = doc.metadata
-    years = sorted({int(y) for y in tags.get("years", ()) if str(y).isdigit() and 0 < int(y) < 10000})
+    years = sorted({int(y) for y in tags.get("years", ())
+                    if str(y).isdigit() and 0 < int(y) < 10000})
     fields: dict[str, Any] = {
         "doc_id": doc.doc_id,
         "collection": to_search_form(doc.collection),
@@ -301,14 +302,17 @@ class IndexQueue:
             results[i] = self._checked(done, doc, pages)
         for i, (doc, pages) in enumerate(batch):
             if results[i] is None:
-                results[i] = self._checked(pool.take(doc.doc_id) if pool is not None else None, doc, pages)
+                results[i] = self._checked(pool.take(doc.doc_id) if pool is not None else None,
+                                           doc, pages)
         return [r for r in results if r is not None]
 
     def _checked(self, done: Analysis | None, doc: DocumentRow, pages: list[PageRow]) -> Analysis:
         self._finished(doc.doc_id)
         done = self._done.pop(doc.doc_id, done)
-        tagger = self._taggers.pop(doc.doc_id, None) if doc.doc_id in self._taggers else self.tagger_for(doc)
-        if done is not None and len(done[0]) == len(pages) and (tagger is None or done[2] is not None):
+        tagger = (self._taggers.pop(doc.doc_id, None) if doc.doc_id in self._taggers
+                  else self.tagger_for(doc))
+        if (done is not None and len(done[0]) == len(pages)
+                and (tagger is None or done[2] is not None)):
             return done
         return analyze_document(doc.title, [p.text for p in pages], self.user_dicts, tagger)
 
@@ -337,14 +341,17 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
             compact = stored.get((doc.doc_id, p.number))
             compacts.append(compact if compact is not None else compact_search_form(p.text))
     analyses = queue.analyze(batch)
-    tagged = {doc.doc_id: tags for (doc, _), (_, _, tags) in zip(batch, analyses) if tags is not None}
+    tagged = {doc.doc_id: tags for (doc, _), (_, _, tags) in zip(batch, analyses)
+              if tags is not None}
     if tagged:
         # Tags reach the catalog before the index: a crash between the two leaves a tagged,
         # unindexed document, which the next ingest or `check --repair` indexes.
         with catalog.transaction():
             catalog.db.executemany("UPDATE documents SET tags = ? WHERE doc_id = ?",
-                                   [(json.dumps(t, ensure_ascii=False), d) for d, t in tagged.items()])
-        batch = [(replace(doc, tags=tagged.get(doc.doc_id, doc.tags)), pages) for doc, pages in batch]
+                                   [(json.dumps(t, ensure_ascii=False), d)
+                                    for d, t in tagged.items()])
+        batch = [(replace(doc, tags=tagged.get(doc.doc_id, doc.tags)), pages)
+                 for doc, pages in batch]
     grams = GramWriter(grams_dir(ix))
     grams.add(keys, compacts)
     # Separate files, not one compound file: Whoosh copies a compound segment into memory

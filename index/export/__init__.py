@@ -33,7 +33,8 @@ _WRITERS = {
 }
 FORMATS = tuple(_WRITERS)
 FOLDER_FORMATS = tuple(f for f, (_, _, folder) in _WRITERS.items() if folder)
-__all__ = ["FORMATS", "FOLDER_FORMATS", "ORDERS", "ExportRequest", "ExportResult", "export_collection"]
+__all__ = ["FORMATS", "FOLDER_FORMATS", "ORDERS", "ExportRequest", "ExportResult",
+           "export_collection"]
 
 
 @dataclass(frozen=True)

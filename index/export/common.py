@@ -92,7 +92,8 @@ def _matching_doc_ids(library: Library, collection: str, query: str) -> set[str]
     from ..search import SearchRequest, search
 
     with library.open_index().searcher() as searcher:
-        results = search(searcher, library.catalog, SearchRequest(query, collection, limit=0, snippets=False))
+        results = search(searcher, library.catalog,
+                         SearchRequest(query, collection, limit=0, snippets=False))
     return {hit.doc_id for hit in results.hits}
 
 

@@ -220,7 +220,8 @@ def alto_words(alto: bytes, width: float, height: float) -> list[PlacedWord]:
         line_bottom = (_num(line, "VPOS") + _num(line, "HEIGHT")) * sy
         for i, s in enumerate(strings):
             text = s.get("CONTENT", "").strip()
-            bottom = (_num(s, "VPOS") + _num(s, "HEIGHT") / 2) * sy + size / 2 if slanted else line_bottom
+            bottom = ((_num(s, "VPOS") + _num(s, "HEIGHT") / 2) * sy + size / 2 if slanted
+                      else line_bottom)
             baseline = height - bottom + FONT_DESCENT * size
             x = _num(s, "HPOS") * sx
             box = _num(s, "WIDTH") * sx
