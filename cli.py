@@ -33,11 +33,13 @@ def _config(ctx: click.Context, **overrides: Any) -> Config:
 
 def json_option(func: F) -> F:
     """The shared --json flag."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON (UTF-8, unescaped).")(func)
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print JSON (UTF-8, unescaped).")(func)
 
 
 def handle_errors(func: F) -> F:
-    """Turn WenshiError into one `Error: ...` line and its exit code; tracebacks only with --verbose."""
+    """Turn WenshiError into one `Error: ...` line and its exit code; tracebacks only with
+    --verbose."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -65,7 +67,8 @@ def main(ctx: click.Context, library: str, verbose: bool) -> None:
 
 def ocr_options(func: F) -> F:
     """The shared OCR options of `ingest` and `ocr`: model and preprocessing switches."""
-    func = click.option("--skip-step", "skip_steps", multiple=True, type=click.Choice(PREPROCESS_STEPS),
+    func = click.option("--skip-step", "skip_steps", multiple=True,
+                        type=click.Choice(PREPROCESS_STEPS),
                         help="Leave out one preprocessing step (repeatable), for diagnosis.")(func)
     func = click.option("--no-preprocess", is_flag=True,
                         help="Hand the page image to Tesseract as it is (for diagnosis).")(func)
@@ -74,8 +77,8 @@ def ocr_options(func: F) -> F:
                              "horizontal/vertical per page.")(func)
 
 
-def _ocr_config(ctx: click.Context, lang: str | None, no_preprocess: bool, skip_steps: tuple[str, ...],
-                **overrides: Any) -> Config:
+def _ocr_config(ctx: click.Context, lang: str | None, no_preprocess: bool,
+                skip_steps: tuple[str, ...], **overrides: Any) -> Config:
     return _config(ctx, lang=lang, preprocess=False if no_preprocess else None,
                    skip_steps=tuple(skip_steps) or None, **overrides)
 
@@ -86,8 +89,10 @@ def _ocr_config(ctx: click.Context, lang: str | None, no_preprocess: bool, skip_
 @ocr_options
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="OCR worker processes (default: all cores).")
-@click.option("--metadata", "metadata_csv", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Catalog sheet (CSV, UTF-8 or GBK): file,title,collection,contributor,region,volume,date,doctype,notes.")
+@click.option("--metadata", "metadata_csv", type=click.Path(exists=True, dir_okay=False),
+              default=None,
+              help="Catalog sheet (CSV, UTF-8 or GBK): "
+                   "file,title,collection,contributor,region,volume,date,doctype,notes.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Send page OCR to this Dask scheduler's workers (or WENSHI_SCHEDULER).")
 @click.option("--progress/--no-progress", default=None,
@@ -96,7 +101,8 @@ def _ocr_config(ctx: click.Context, lang: str | None, no_preprocess: bool, skip_
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: str | None,
-           no_preprocess: bool, skip_steps: tuple[str, ...], jobs: int | None, metadata_csv: str | None, scheduler: str | None, progress: bool | None,
+           no_preprocess: bool, skip_steps: tuple[str, ...], jobs: int | None,
+           metadata_csv: str | None, scheduler: str | None, progress: bool | None,
            as_json: bool) -> None:
     """Ingest files and folders (images, PDFs, .docx, .txt/.md) into a collection.
 
@@ -113,7 +119,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
         if line:
             line.close()
     failed = [o for o in summary.outcomes if o.status == "failed"]
-    failed_pages = [(o, n, e) for o in summary.outcomes if o.status == "ingested" for n, e in o.failed_pages]
+    failed_pages = [(o, n, e) for o in summary.outcomes if o.status == "ingested"
+                    for n, e in o.failed_pages]
     for o in failed:
         click.echo(f"{o.path}: {o.error}", err=True)
     for o, number, error in failed_pages:
@@ -138,14 +145,16 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
             if o.status == "ingested":
                 extra = f", {len(o.failed_pages)} failed" if o.failed_pages else ""
                 extra += f", {o.reused_pages} already stored" if o.reused_pages else ""
-                click.echo(f"ingested     {o.path}  ({o.pages} pages{extra}, {o.characters} 字, id {o.doc_id})")
+                click.echo(f"ingested     {o.path}  ({o.pages} pages{extra}, "
+                           f"{o.characters} 字, id {o.doc_id})")
             elif o.status == "skipped":
                 click.echo(f"skipped      {o.path}  (already in the library, id {o.doc_id})")
             elif o.status == "unsupported":
                 click.echo(f"unsupported  {o.path}")
         click.echo(f"{summary.count('ingested')} ingested, {summary.count('skipped')} skipped, "
                    f"{len(failed)} failed, {summary.count('unsupported')} unsupported; "
-                   f"{summary.pages} pages ({len(failed_pages)} failed), {summary.characters} characters "
+                   f"{summary.pages} pages ({len(failed_pages)} failed), "
+                   f"{summary.characters} characters "
                    f"in {summary.elapsed:.1f} s ({per_minute:.1f} pages/min)")
     if failed or failed_pages:
         sys.exit(EXIT_SOME_FAILED)
@@ -191,7 +200,8 @@ def _duration(seconds: float) -> str:
 
 
 @main.command()
-@click.option("--repair", is_flag=True, help="Re-index from the catalog what the index lacks or holds wrongly.")
+@click.option("--repair", is_flag=True,
+              help="Re-index from the catalog what the index lacks or holds wrongly.")
 @json_option
 @click.pass_context
 @handle_errors
@@ -212,14 +222,18 @@ def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
 
 
 def _check_lines(report: dict[str, Any]) -> list[str]:
-    lines = [f"catalog: {report['catalog']['documents']} complete documents, {report['catalog']['pages']} pages",
+    lines = [f"catalog: {report['catalog']['documents']} complete documents, "
+             f"{report['catalog']['pages']} pages",
              f"index:   {report['index']['pages']} pages"]
     if report["ingest_running"]:
-        lines.append(f"an ingest (pid {report['ingest_running']}) is running: its newest pages may not be indexed yet")
+        lines.append(f"an ingest (pid {report['ingest_running']}) is running: "
+                     "its newest pages may not be indexed yet")
     if report["repaired"]:
         r = report["repaired"]
-        lines.append(f"repaired: {r['documents_reindexed']} documents re-indexed, {r['documents_dropped']} dropped")
-    for key, label in (("missing", "pages missing from the index"), ("extra", "index entries with no complete document"),
+        lines.append(f"repaired: {r['documents_reindexed']} documents re-indexed, "
+                     f"{r['documents_dropped']} dropped")
+    for key, label in (("missing", "pages missing from the index"),
+                       ("extra", "index entries with no complete document"),
                        ("duplicates", "pages indexed more than once"),
                        ("unindexed_documents", "complete documents not marked indexed")):
         if report[key]:
@@ -228,8 +242,10 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     for path in report["catalog"]["partial_documents"]:
         lines.append(f"interrupted: {path} (run its ingest again to finish it)")
     if report["catalog"]["failed_pages"]:
-        lines.append(f"{report['catalog']['failed_pages']} failed pages (see `wenshi stats`; the next ingest retries them)")
-    lines.append("OK: catalog and index agree" if report["ok"] else "run `wenshi check --repair` to re-index them")
+        lines.append(f"{report['catalog']['failed_pages']} failed pages "
+                     "(see `wenshi stats`; the next ingest retries them)")
+    lines.append("OK: catalog and index agree" if report["ok"]
+                 else "run `wenshi check --repair` to re-index them")
     return lines
 
 
@@ -237,14 +253,17 @@ def _print_results(results: SearchResults, offset: int) -> None:
     color = sys.stdout.isatty()
 
     def mark(snippet: str) -> str:
-        return snippet.replace(MARK_START, "\x1b[1;33m").replace(MARK_END, "\x1b[0m") if color else snippet
+        return (snippet.replace(MARK_START, "\x1b[1;33m").replace(MARK_END, "\x1b[0m") if color
+                else snippet)
 
     for n, g in enumerate(results.groups, start=offset + 1):
         pages = ", ".join(map(str, g.pages))
-        click.echo(f"{n}. {g.title} | {g.collection} | {len(g.pages)} pages: {pages} | score {g.score:.2f} | {g.doc_id}")
+        click.echo(f"{n}. {g.title} | {g.collection} | {len(g.pages)} pages: {pages} "
+                   f"| score {g.score:.2f} | {g.doc_id}")
         click.echo(f"   page {g.best.page}: {mark(g.best.snippet)}")
     for n, h in enumerate(() if results.groups else results.hits, start=offset + 1):
-        click.echo(f"{n}. {h.title} | {h.collection} | page {h.page} | score {h.score:.2f} | {h.doc_id}")
+        click.echo(f"{n}. {h.title} | {h.collection} | page {h.page} "
+                   f"| score {h.score:.2f} | {h.doc_id}")
         click.echo(f"   {mark(h.snippet)}")
     for name, counts in (results.facets or {}).items():
         click.echo(f"{name}: " + (", ".join(f"{value} {n}" for value, n in counts.items()) or "-"))
@@ -259,11 +278,13 @@ def _print_results(results: SearchResults, offset: int) -> None:
 @click.option("--collection", "-c", default=None, help="Only this collection.")
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
               help="Hits (or documents with --group) to show; 0: all.")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (or documents).")
+@click.option("--offset", type=click.IntRange(min=0), default=0,
+              help="Skip this many hits (or documents).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="relevance, earliest year named, title (pinyin), or document (archive order).")
 @click.option("--group", is_flag=True, help="One result per document, listing its matching pages.")
-@click.option("--facets", is_flag=True, help="Also count matching pages by collection, period and subject.")
+@click.option("--facets", is_flag=True,
+              help="Also count matching pages by collection, period and subject.")
 @click.option("--queries", "queries_file", type=click.File("r", encoding="utf-8"), default=None,
               help="Run each line of FILE as a query in one process; prints JSON lines.")
 @json_option
@@ -394,9 +415,11 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
         for p in data["failed_pages"]:
             click.echo(f"  {p['path']} page {p['number']}: {p['error']}")
     if data["proofreading"]:
-        click.echo(f"\npages needing proofreading (需校对, confidence < {data['proofread_threshold']:.0f}):")
+        click.echo("\npages needing proofreading (需校对, "
+                   f"confidence < {data['proofread_threshold']:.0f}):")
         for p in data["proofreading"]:
-            click.echo(f"  {p['doc_id']} {p['title']} page {p['number']} (confidence {p['confidence']:.0f})")
+            click.echo(f"  {p['doc_id']} {p['title']} page {p['number']} "
+                       f"(confidence {p['confidence']:.0f})")
 
 
 @main.command()
@@ -421,7 +444,8 @@ def reindex(ctx: click.Context, retag: bool) -> None:
 @json_option
 @click.pass_context
 @handle_errors
-def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...], as_json: bool) -> None:
+def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...],
+                as_json: bool) -> None:
     """Correct a document's catalog fields or tags without re-OCR.
 
     Example: wenshi tag b5ba023a --set contributor=王德明 --set period=建国前
