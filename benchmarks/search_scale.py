@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,22 @@ def _count_worker_cpu() -> None:
     writer.AnalysisPool.close = counting_close  # type: ignore[method-assign, assignment]
 
 
-def build(library: Path, docs: list[tuple[str, dict[str, Any], list[str]]], tags: bool) -> dict[str, float]:
+def _timed(method: Callable[..., Any], timing: dict[str, float], key: str) -> Callable[..., Any]:
+    """`method`, adding its wall and CPU seconds to timing[key] and timing[key + "_cpu"]."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            timing[key] += time.perf_counter() - t
+            timing[key + "_cpu"] += time.process_time() - c
+
+    return timed
+
+
+def build(library: Path, docs: list[tuple[str, dict[str, Any], list[str]]],
+          tags: bool) -> dict[str, float]:
     """Feed the documents to the library sink; wall time split into tagging in the sink (the
     first documents, before the index workers start), index commits and the rest.
 
@@ -121,42 +137,26 @@ def build(library: Path, docs: list[tuple[str, dict[str, Any], list[str]]], tags
     cpu = os.times()
     started = time.perf_counter()
     lib = Library(Config.resolve(library=library), create=True, writable=True)
-    compute_tags, commit = lib.compute_tags, lib.commit
-
     lib.auto_tags = tags
-
-    def timed_tags(text: str, title: str, metadata: dict[str, str]) -> dict[str, Any]:
-        t, c = time.perf_counter(), time.process_time()
-        try:
-            return compute_tags(text, title, metadata)
-        finally:
-            timing["tagging"] += time.perf_counter() - t
-            timing["tagging_cpu"] += time.process_time() - c
-
-    def timed_commit(count: int | None = None) -> None:
-        t, c = time.perf_counter(), time.process_time()
-        try:
-            commit(count)
-        finally:
-            timing["index"] += time.perf_counter() - t
-            timing["index_cpu"] += time.process_time() - c
-
-    lib.compute_tags = timed_tags  # type: ignore[method-assign]
-    lib.commit = timed_commit  # type: ignore[method-assign]
+    lib.compute_tags = _timed(lib.compute_tags, timing, "tagging")  # type: ignore[method-assign]
+    lib.commit = _timed(lib.commit, timing, "index")  # type: ignore[method-assign]
     try:
         for name, first, texts in docs:
             doc_id = hashlib.sha1(first["id"].encode()).hexdigest()[:16]
-            pages = tuple(Page(number=i + 1, text=t, method=METHOD_TEXT) for i, t in enumerate(texts))
+            pages = tuple(Page(number=i + 1, text=t, method=METHOD_TEXT)
+                          for i, t in enumerate(texts))
             size = sum(len(t.encode()) for t in texts)
-            plan = DocumentPlan(SourceFile(f"laws/{first['id']}.txt", KIND_TEXT, doc_id, size), name, pages)
-            lib.begin_document(plan, first["category"], {"date": first["date"]} if first.get("date") else {})
+            plan = DocumentPlan(SourceFile(f"laws/{first['id']}.txt", KIND_TEXT, doc_id, size),
+                                name, pages)
+            lib.begin_document(plan, first["category"],
+                               {"date": first["date"]} if first.get("date") else {})
             for page in pages:
                 lib.store_page(doc_id, page)
             lib.finish_document(doc_id)
     finally:
         lib.close()
     # The index workers stop when their library is collected; CPU counts them once reaped.
-    del lib, compute_tags, commit, timed_tags, timed_commit
+    del lib
     gc.collect()
     timing["total"] = time.perf_counter() - started
     after = os.times()
@@ -208,7 +208,8 @@ def sample_queries(texts: list[str], rng: random.Random, per_kind: int) -> list[
         if len(words) >= 2:
             i = rng.randrange(len(words) - 1)
             left, right = words[i], words[i + 1]
-            q = left[-rng.randint(1, min(2, len(left))):] + right[:rng.randint(1, min(2, len(right)))]
+            q = (left[-rng.randint(1, min(2, len(left))):]
+                 + right[:rng.randint(1, min(2, len(right)))])
             queries.append(Query("cross", q))
     for _ in range(per_kind):
         queries.append(Query("phrase", substring(5, 12)))
@@ -256,7 +257,8 @@ def evaluate(library: Path, keys: list[tuple[str, int]], compacts: list[str],
                     t = time.perf_counter()
                     top = run(ctx, SearchRequest(quoted, limit=10))
                     latency["quoted"].append(time.perf_counter() - t)
-                    got = {(h.doc_id, h.page) for h in run(ctx, SearchRequest(quoted, limit=0, snippets=False)).hits}
+                    got = {(h.doc_id, h.page)
+                           for h in run(ctx, SearchRequest(quoted, limit=0, snippets=False)).hits}
                     tp += len(got & truth)
                     fp += len(got - truth)
                     fn += len(truth - got)
@@ -264,7 +266,8 @@ def evaluate(library: Path, keys: list[tuple[str, int]], compacts: list[str],
                     exact += ok
                     by_kind[q.kind] += ok
                     if not ok and len(wrong) < 10:
-                        wrong.append(f"{q.kind} {q.text!r}: truth {len(truth)}, found {len(got)}, total {top.total}")
+                        wrong.append(f"{q.kind} {q.text!r}: truth {len(truth)}, "
+                                     f"found {len(got)}, total {top.total}")
                     words = _SYNTAX.sub(" ", q.text).strip()
                     if q.kind != "absent" and words:
                         ctx.clear_cache()
@@ -287,7 +290,8 @@ def cold_runs(library: Path, queries: list[Query], n: int) -> tuple[list[float],
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
     def search(text: str) -> None:
-        subprocess.run([*command, "--library", str(library), "search", f'"{text}"', "--limit", "10"],
+        subprocess.run([*command, "--library", str(library), "search", f'"{text}"',
+                        "--limit", "10"],
                        check=True, capture_output=True, cwd=ROOT, env=env)
 
     search(queries[0].text)
@@ -304,14 +308,19 @@ def cold_runs(library: Path, queries: list[Query], n: int) -> tuple[list[float],
 
 def main() -> None:
     """Build, query, print."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--pages", type=int, default=0, help="use the first N corpus pages (0: all)")
+    parser.add_argument("--pages", type=int, default=0,
+                        help="use the first N corpus pages (0: all)")
     parser.add_argument("--per-kind", type=int, default=50, help="queries of each kind (x7 in all)")
-    parser.add_argument("--library", type=Path, default=None, help="build here (default: a temp folder)")
+    parser.add_argument("--library", type=Path, default=None,
+                        help="build here (default: a temp folder)")
     parser.add_argument("--reuse", action="store_true", help="query an already built --library")
-    parser.add_argument("--no-tags", action="store_true", help="skip automatic tagging during the build")
-    parser.add_argument("--cold", type=int, default=5, help="cold `wenshi search` processes to time")
+    parser.add_argument("--no-tags", action="store_true",
+                        help="skip automatic tagging during the build")
+    parser.add_argument("--cold", type=int, default=5,
+                        help="cold `wenshi search` processes to time")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
 
@@ -323,28 +332,35 @@ def main() -> None:
     keys = [(hashlib.sha1(first["id"].encode()).hexdigest()[:16], i + 1)
             for _, first, ts in docs for i in range(len(ts))]
     library = args.library or Path(tempfile.mkdtemp(prefix="wenshi-search-scale-")) / "library"
-    print(f"corpus: {len(texts)} pages in {len(docs)} documents, {chars:,} characters, {raw:,} bytes UTF-8")
+    print(f"corpus: {len(texts)} pages in {len(docs)} documents, {chars:,} characters, "
+          f"{raw:,} bytes UTF-8")
 
     if not args.reuse:
         timing = build(library, docs, tags=not args.no_tags)
         rate = chars / timing["total"]
-        print(f"build: {timing['total']:.1f} s wall ({timing['cpu']:.1f} s CPU), {rate:,.0f} characters/s "
-              f"(target >= {TARGETS['build']:,}) {'OK' if rate >= TARGETS['build'] else 'MISSED'}")
-        print(f"  split: tagging in the sink {timing['tagging']:.1f} s, catalog and sink {timing['catalog']:.1f} s, "
-              f"index commits (with the writer's share of segmenting and tagging) {timing['index']:.1f} s")
+        print(f"build: {timing['total']:.1f} s wall ({timing['cpu']:.1f} s CPU), "
+              f"{rate:,.0f} characters/s (target >= {TARGETS['build']:,}) "
+              f"{'OK' if rate >= TARGETS['build'] else 'MISSED'}")
+        print(f"  split: tagging in the sink {timing['tagging']:.1f} s, "
+              f"catalog and sink {timing['catalog']:.1f} s, "
+              "index commits (with the writer's share of segmenting and tagging) "
+              f"{timing['index']:.1f} s")
         worker = timing["cpu"] - timing["main_cpu"]
         other = timing["main_cpu"] - timing["tagging_cpu"] - timing["index_cpu"]
-        print(f"  CPU: main process {timing['main_cpu']:.1f} s = tagging in the sink {timing['tagging_cpu']:.1f} + "
-              f"index commits {timing['index_cpu']:.1f} + catalog and sink {other:.1f}; index workers "
-              f"(jieba{' and tagging' if not args.no_tags else ''}) {worker:.1f} s; "
+        print(f"  CPU: main process {timing['main_cpu']:.1f} s = "
+              f"tagging in the sink {timing['tagging_cpu']:.1f} + "
+              f"index commits {timing['index_cpu']:.1f} + catalog and sink {other:.1f}; "
+              f"index workers (jieba{' and tagging' if not args.no_tags else ''}) {worker:.1f} s; "
               f"{chars / max(1e-9, timing['cpu']):,.0f} chars per CPU second in all")
     index_bytes = folder_size(library / "index")
     grams_bytes = folder_size(library / "index" / "grams")
     catalog_bytes = (library / "catalog.sqlite").stat().st_size
     ratio = index_bytes / raw
-    print(f"index size: {index_bytes / 1e6:.1f} MB = {ratio:.2f} x raw text (target <= {TARGETS['size']}) "
+    print(f"index size: {index_bytes / 1e6:.1f} MB = {ratio:.2f} x raw text "
+          f"(target <= {TARGETS['size']}) "
           f"{'OK' if ratio <= TARGETS['size'] else 'MISSED'}; grams {grams_bytes / 1e6:.1f} MB, "
-          f"Whoosh {(index_bytes - grams_bytes) / 1e6:.1f} MB; catalog {catalog_bytes / 1e6:.1f} MB (not counted)")
+          f"Whoosh {(index_bytes - grams_bytes) / 1e6:.1f} MB; "
+          f"catalog {catalog_bytes / 1e6:.1f} MB (not counted)")
 
     rng = random.Random(args.seed)
     queries = sample_queries(texts, rng, args.per_kind)
@@ -354,8 +370,9 @@ def main() -> None:
     recall = tp / (tp + fn) if tp + fn else 1.0
     precision = tp / (tp + fp) if tp + fp else 1.0
     kinds = Counter(q.kind for q in queries)
-    print(f"exact search: {len(queries)} quoted queries, recall {recall:.2%}, precision {precision:.2%} "
-          f"({tp:,} true page hits, {fp} false, {fn} missed); {result['exact']}/{len(queries)} queries exact "
+    print(f"exact search: {len(queries)} quoted queries, recall {recall:.2%}, "
+          f"precision {precision:.2%} ({tp:,} true page hits, {fp} false, {fn} missed); "
+          f"{result['exact']}/{len(queries)} queries exact "
           f"{'OK' if result['exact'] == len(queries) else 'MISSED'}")
     print("  by kind: " + ", ".join(f"{k} {result['by_kind'][k]}/{n}" for k, n in kinds.items()))
     for line in result["wrong"]:
@@ -363,14 +380,19 @@ def main() -> None:
     for kind, values in result["latency"].items():
         p50, p95 = percentile(values, 50) * 1000, percentile(values, 95) * 1000
         print(f"latency {kind} top-10 with snippets: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max "
-              f"{max(values) * 1000:.1f} ms over {len(values)} queries (target p95 <= {TARGETS['p95_ms']:.0f} ms) "
+              f"{max(values) * 1000:.1f} ms over {len(values)} queries "
+              f"(target p95 <= {TARGETS['p95_ms']:.0f} ms) "
               f"{'OK' if p95 <= TARGETS['p95_ms'] else 'MISSED'}")
     if args.cold:
-        cold, cpu = cold_runs(library, [q for q in queries if q.kind in ("phrase", "word")], args.cold)
-        print(f"cold `wenshi search \"...\"` process: median {statistics.median(cold):.2f} s, max {max(cold):.2f} s "
+        cold, cpu = cold_runs(library, [q for q in queries if q.kind in ("phrase", "word")],
+                              args.cold)
+        print(f"cold `wenshi search \"...\"` process: median {statistics.median(cold):.2f} s, "
+              f"max {max(cold):.2f} s "
               f"wall (CPU median {statistics.median(cpu):.2f} s) over {len(cold)} runs "
-              f"(target <= {TARGETS['cold_s']} s) {'OK' if max(cold) <= TARGETS['cold_s'] else 'MISSED'}")
-    print(f"load average during the run: {os.getloadavg()[0]:.2f} (2 cores; other work inflates wall times)")
+              f"(target <= {TARGETS['cold_s']} s) "
+              f"{'OK' if max(cold) <= TARGETS['cold_s'] else 'MISSED'}")
+    print(f"load average during the run: {os.getloadavg()[0]:.2f} "
+          "(2 cores; other work inflates wall times)")
     print(f"library: {library}")
 
 

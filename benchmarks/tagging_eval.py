@@ -150,7 +150,8 @@ def _speed(pages: int) -> list[str]:
         for name, texts in docs:
             analyze_document(name, texts, (), tagger)
         rates[label] = time.process_time() - start
-        lines.append(f"  {label}: {rates[label]:.1f} s CPU, {chars / rates[label]:,.0f} characters per CPU second")
+        lines.append(f"  {label}: {rates[label]:.1f} s CPU, "
+                     f"{chars / rates[label]:,.0f} characters per CPU second")
     extra = rates["index analysis with tags"] - rates["index analysis without tags"]
     lines.append(f"  tagging adds {extra:.1f} s CPU to the index analysis: "
                  f"{chars / max(extra, 1e-9):,.0f} characters per CPU second")
