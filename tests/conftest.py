@@ -32,7 +32,8 @@ def manifest() -> dict[str, Any]:
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
 
 def make_bad_inputs(folder: Path) -> dict[str, str]:
@@ -45,7 +46,8 @@ def make_bad_inputs(folder: Path) -> dict[str, str]:
     # A PNG header claiming 100000 x 100000 pixels: the decompression-bomb guard must refuse it
     # from the header alone, before any pixel is decoded.
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
-    bomb = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b"")
+    bomb = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
+            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b""))
     (folder / "bomb.png").write_bytes(bomb)
     (folder / "损坏的草稿.docx").write_bytes(b"PK\x03\x04 this is not a real zip archive at all")
     from reportlab.pdfgen import canvas
@@ -65,7 +67,8 @@ def make_bad_inputs(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def built_library(tmp_path_factory: pytest.TempPathFactory, manifest: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def built_library(tmp_path_factory: pytest.TempPathFactory,
+                  manifest: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The two sample collections plus bad inputs, ingested once through the CLI with real OCR."""
     tesseract_or_skip()
     from cli import main
@@ -77,11 +80,13 @@ def built_library(tmp_path_factory: pytest.TempPathFactory, manifest: dict[str, 
     runner = CliRunner()
     results = {}
     for collection_dir in ("power", "railway"):
-        collection = next(f["collection"] for f in manifest["files"] if f["collection_dir"] == collection_dir)
+        collection = next(f["collection"] for f in manifest["files"]
+                          if f["collection_dir"] == collection_dir)
         paths = [str(SAMPLES / collection_dir)]
         if collection_dir == "power":
             paths.append(str(bad))
         results[collection_dir] = runner.invoke(
-            main, ["--library", str(library), "ingest", *paths, "--collection", collection, "--json"])
+            main, ["--library", str(library), "ingest", *paths, "--collection", collection,
+                   "--json"])
     yield {"library": library, "bad": bad, "expected_errors": expected_errors, "results": results,
            "runner": runner}

@@ -57,7 +57,8 @@ def write_pdf(path: Path, phrases: list[str]) -> Path:
 def write_tiff(path: Path, phrases: list[str]) -> Path:
     """A multi-page greyscale TIFF."""
     pages = [page_image(p) for p in phrases]
-    pages[0].save(path, save_all=True, append_images=pages[1:], compression="tiff_deflate", dpi=(DPI, DPI))
+    pages[0].save(path, save_all=True, append_images=pages[1:], compression="tiff_deflate",
+                  dpi=(DPI, DPI))
     return path
 
 
@@ -74,7 +75,8 @@ it); every other call, version and language queries included, is the real tesser
 import os, sys, time
 real = {real!r}
 args = sys.argv[1:]
-if "--version" not in args and "--list-langs" not in args and "0" != (args[args.index("--psm") + 1] if "--psm" in args else ""):
+if ("--version" not in args and "--list-langs" not in args
+        and "0" != (args[args.index("--psm") + 1] if "--psm" in args else "")):
     try:
         os.close(os.open({sentinel!r}, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:

@@ -52,12 +52,15 @@ def test_the_schema_pickles_without_loading_jieba():
     # Opening an index unpickles the schema: that must not import jieba (a quoted search never
     # segments anything), which only a fresh interpreter can show.
     code = ("import pickle, sys; from index.schema import build_schema; "
-            "s = pickle.loads(pickle.dumps(build_schema())); print('jieba' in sys.modules, sorted(s.names())[:3])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            "s = pickle.loads(pickle.dumps(build_schema())); "
+            "print('jieba' in sys.modules, sorted(s.names())[:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
     assert out.startswith("False")
     restored = pickle.loads(pickle.dumps(build_schema()))
     assert restored.names() == build_schema().names()
-    assert isinstance(restored["text"], WordsField) and restored["text"].analyzer == JiebaTokenizer()
+    assert (isinstance(restored["text"], WordsField)
+            and restored["text"].analyzer == JiebaTokenizer())
 
 
 def test_tokenizer_positions_are_sequential_so_whoosh_phrases_and_highlights_work(tmp_path):
@@ -66,7 +69,8 @@ def test_tokenizer_positions_are_sequential_so_whoosh_phrases_and_highlights_wor
 
     positions = [t.pos for t in JiebaTokenizer()("县电厂开始建设发电机组", positions=True)]
     assert positions == list(range(len(positions))) and len(positions) >= 4
-    schema = fields.Schema(id=fields.ID(stored=True), body=fields.TEXT(analyzer=JiebaTokenizer(), stored=True))
+    schema = fields.Schema(id=fields.ID(stored=True),
+                           body=fields.TEXT(analyzer=JiebaTokenizer(), stored=True))
     ix = index.create_in(str(tmp_path), schema)
     with ix.writer() as writer:
         writer.add_document(id="a", body="一九五八年，县电厂开始建设发电机组。")
@@ -114,7 +118,8 @@ def test_analyze_document_counts_words_per_page_and_tags_as_the_tagger_alone(tmp
 
     pages = ["一九五六年春，勘测队从株洲市出发，李秀英担任测量员。", "", _MIXED]
     for title in ("勘测日记", ""):
-        words, title_words, tags = analyze_document(title, pages, (), tag_job(tmp_path, {"tag.doctype": "史料"}))
+        words, title_words, tags = analyze_document(title, pages, (),
+                                                    tag_job(tmp_path, {"tag.doctype": "史料"}))
         assert words == [word_counts(p) for p in pages] and title_words == word_counts(title)
         assert tags == tags_for_text("\n".join(pages), title, tmp_path, {"tag.doctype": "史料"})
         assert tags["doctype"] == "史料" and ["李秀英", 1] in tags["persons"]

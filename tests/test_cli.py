@@ -10,25 +10,29 @@ from cli import main
 def test_missing_library_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["--library", str(tmp_path / "none"), "search", "电厂"])
     assert result.exit_code == 4
-    assert result.stderr.strip() == f"Error: {tmp_path / 'none'}: no library here (ingest something first, or pass --library)"
+    assert result.stderr.strip() == (f"Error: {tmp_path / 'none'}: no library here "
+                                     "(ingest something first, or pass --library)")
 
 
 def test_usage_errors_exit_2(tmp_path):
     runner = CliRunner()
     lib = tmp_path / "lib"
     (tmp_path / "a.txt").write_text("县电厂", encoding="utf-8")
-    assert runner.invoke(main, ["--library", str(lib), "ingest", str(tmp_path / "a.txt"), "--collection", "c"]).exit_code == 0
+    assert runner.invoke(main, ["--library", str(lib), "ingest", str(tmp_path / "a.txt"),
+                                "--collection", "c"]).exit_code == 0
     bad_field = runner.invoke(main, ["--library", str(lib), "search", "nosuch:x"])
     assert bad_field.exit_code == 2
     assert bad_field.stderr.startswith("Error: unknown field 'nosuch' in query")
-    assert runner.invoke(main, ["--library", str(lib), "ingest", str(tmp_path)]).exit_code == 2  # no --collection
+    # no --collection
+    assert runner.invoke(main, ["--library", str(lib), "ingest", str(tmp_path)]).exit_code == 2
 
 
 def test_unknown_document_exits_5(tmp_path):
     runner = CliRunner()
     lib = tmp_path / "lib"
     (tmp_path / "a.txt").write_text("县电厂", encoding="utf-8")
-    runner.invoke(main, ["--library", str(lib), "ingest", str(tmp_path / "a.txt"), "--collection", "c"])
+    runner.invoke(main, ["--library", str(lib), "ingest", str(tmp_path / "a.txt"),
+                         "--collection", "c"])
     result = runner.invoke(main, ["--library", str(lib), "show", "0000000000000000"])
     assert result.exit_code == 5
     assert result.stderr.strip() == f"Error: no document '0000000000000000' in {lib}"

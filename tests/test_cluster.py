@@ -29,7 +29,8 @@ def _dask_or_skip() -> None:
         import distributed  # noqa: F401
     except ImportError:
         if os.environ.get("CI") == "true":
-            pytest.fail("dask[distributed] is not installed but CI=true: the install step is broken")
+            pytest.fail("dask[distributed] is not installed but CI=true: "
+                        "the install step is broken")
         pytest.skip("dask[distributed] is not installed")
 
 
@@ -61,7 +62,8 @@ def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
     from pipeline import cluster
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
-    with pytest.raises(EnvironmentProblemError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+    with pytest.raises(EnvironmentProblemError,
+                       match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         ingest.make_executor(Config(scheduler="tcp://127.0.0.1:9"))
 
 
@@ -71,7 +73,8 @@ def test_ingest_through_a_local_cluster_of_two_workers(tmp_path: Path):
     _dask_or_skip()
     from distributed import LocalCluster
 
-    files = [write_pdf(tmp_path / "卷一.pdf", list(PHRASES[:3])), write_tiff(tmp_path / "卷二.tif", list(PHRASES[3:5])),
+    files = [write_pdf(tmp_path / "卷一.pdf", list(PHRASES[:3])),
+             write_tiff(tmp_path / "卷二.tif", list(PHRASES[3:5])),
              write_png(tmp_path / "单页.png", PHRASES[5])]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as local:

@@ -24,7 +24,8 @@ def _run(built: dict[str, Any], *args: str) -> Any:
     return built["runner"].invoke(main, ["--library", str(built["library"]), *args])
 
 
-def test_batch_with_bad_inputs_ingests_every_good_file_and_reports_each_bad_one(built_library, manifest):
+def test_batch_with_bad_inputs_ingests_every_good_file_and_reports_each_bad_one(
+        built_library, manifest):
     power = built_library["results"]["power"]
     assert power.exit_code == 1, power.output
     summary = json.loads(power.stdout)
@@ -33,7 +34,8 @@ def test_batch_with_bad_inputs_ingests_every_good_file_and_reports_each_bad_one(
     for name, words in built_library["expected_errors"].items():
         assert words in failed[name], (name, failed[name])
         # One line "path: reason" on stderr per bad file.
-        assert any(line.endswith(failed[name]) and name in line for line in power.stderr.splitlines())
+        assert any(line.endswith(failed[name]) and name in line
+                   for line in power.stderr.splitlines())
     assert [p.rsplit("/", 1)[-1] for p in summary["unsupported"]] == ["notes.xyz"]
     railway = built_library["results"]["railway"]
     assert railway.exit_code == 0, railway.output
@@ -59,14 +61,16 @@ def test_unique_phrase_of_every_good_file_is_found_on_its_page(built_library, ma
 
 def test_traditional_file_is_found_by_its_simplified_phrase(built_library, manifest):
     entry = next(e for e in manifest["files"] if e.get("unique_phrase_simplified"))
-    hits = _json(_run(built_library, "search", f'"{entry["unique_phrase_simplified"]}"', "--json"))["hits"]
+    hits = _json(_run(built_library, "search", f'"{entry["unique_phrase_simplified"]}"',
+                      "--json"))["hits"]
     assert len(hits) == 1
     assert entry["unique_phrase"] in hits[0]["snippet"]  # snippets show the original script
 
 
 def test_collection_filter_and_search_output(built_library):
     both = _json(_run(built_library, "search", '"铁路"', "--json", "--limit", "0"))
-    railway = _json(_run(built_library, "search", '"铁路"', "--collection", "铁路建设史", "--json", "--limit", "0"))
+    railway = _json(_run(built_library, "search", '"铁路"', "--collection", "铁路建设史", "--json",
+                         "--limit", "0"))
     assert 0 < railway["total"] < both["total"] or both["total"] == railway["total"] > 0
     assert {h["collection"] for h in railway["hits"]} == {"铁路建设史"}
     text = _run(built_library, "search", "发电机组", "--limit", "2")
@@ -78,12 +82,15 @@ def test_collection_filter_and_search_output(built_library):
 
 def test_reingest_is_skipped_and_changes_nothing(built_library):
     db = built_library["library"] / "catalog.sqlite"
-    before = sqlite3.connect(db).execute("SELECT COUNT(*), (SELECT COUNT(*) FROM pages) FROM documents").fetchone()
-    again = _run(built_library, "ingest", str(SAMPLES / "railway"), "--collection", "铁路建设史", "--json")
+    before = sqlite3.connect(db).execute(
+        "SELECT COUNT(*), (SELECT COUNT(*) FROM pages) FROM documents").fetchone()
+    again = _run(built_library, "ingest", str(SAMPLES / "railway"), "--collection", "铁路建设史",
+                 "--json")
     assert again.exit_code == 0
     summary = json.loads(again.stdout)
     assert summary["ingested"] == 0 and summary["skipped"] == len(summary["documents"]) > 0
-    after = sqlite3.connect(db).execute("SELECT COUNT(*), (SELECT COUNT(*) FROM pages) FROM documents").fetchone()
+    after = sqlite3.connect(db).execute(
+        "SELECT COUNT(*), (SELECT COUNT(*) FROM pages) FROM documents").fetchone()
     assert before == after
 
 
@@ -102,7 +109,8 @@ def test_show_collections_stats_and_reindex(built_library, manifest):
         assert rows[name]["pages"] == sum(e["pages"] for e in files)
     stats = _json(_run(built_library, "stats", "--json"))
     assert stats["characters"] == sum(r["characters"] for r in rows.values()) > 3000
-    assert {f["path"].rsplit("/", 1)[-1] for f in stats["failures"]} >= set(built_library["expected_errors"])
+    assert ({f["path"].rsplit("/", 1)[-1] for f in stats["failures"]}
+            >= set(built_library["expected_errors"]))
 
     before = _json(_run(built_library, "search", "水电站", "--json", "--limit", "0"))
     reindexed = _run(built_library, "reindex")
@@ -114,7 +122,8 @@ def test_show_collections_stats_and_reindex(built_library, manifest):
 def test_pages_below_the_confidence_threshold_are_listed_for_proofreading(built_library):
     runner, library = built_library["runner"], str(built_library["library"])
     env = {"WENSHI_PROOFREAD_THRESHOLD": "101"}  # every OCR page is below it
-    stats = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"], env=env).stdout)
+    stats = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"],
+                                     env=env).stdout)
     assert stats["proofreading"] and all(p["confidence"] < 101 for p in stats["proofreading"])
     doc_id = stats["proofreading"][0]["doc_id"]
     shown = runner.invoke(main, ["--library", library, "show", doc_id], env=env)

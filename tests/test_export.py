@@ -517,7 +517,8 @@ def test_searchable_pdf_text_of_a_skewed_scan_lies_on_its_glyphs(tmp_path):
              "铁路勘测队沿岚江河谷踏勘，", "在河谷东岸设站。")
     for i, line in enumerate(lines):
         draw.text((100, 120 + i * 130), line, font=font, fill=0)
-    scan = page.rotate(-4.0, resample=Image.Resampling.BICUBIC, fillcolor=255)  # skewed 4° clockwise
+    # skewed 4° clockwise
+    scan = page.rotate(-4.0, resample=Image.Resampling.BICUBIC, fillcolor=255)
     path = tmp_path / "斜扫.png"
     scan.save(path, dpi=(300, 300))
     cfg = Config(library=tmp_path / "library", jobs=1, lang="chi_sim")
@@ -532,7 +533,8 @@ def test_searchable_pdf_text_of_a_skewed_scan_lies_on_its_glyphs(tmp_path):
     def on_ink(c: dict[str, Any]) -> bool:
         x0, x1 = int(c["x0"] * scale), int(c["x1"] * scale)
         top, bottom = int(c["top"] * scale), int(c["bottom"] * scale)
-        return bool(ink[max(0, top):bottom, max(0, x0):x1].mean() > 0.05) if x1 > x0 and bottom > top else False
+        return (bool(ink[max(0, top):bottom, max(0, x0):x1].mean() > 0.05)
+                if x1 > x0 and bottom > top else False)
 
     share = sum(map(on_ink, chars)) / len(chars)
     assert share >= 0.9, share

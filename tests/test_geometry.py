@@ -19,18 +19,22 @@ MARK = (400, 90, 20, 14)  # left, top, width, height of a black block on the sou
 
 def _ink_box(image: Image.Image) -> tuple[float, float, float, float]:
     ys, xs = np.nonzero(np.asarray(image.convert("L")) < 128)
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1 - xs.min()), float(ys.max() + 1 - ys.min())
+    return (float(xs.min()), float(ys.min()), float(xs.max() + 1 - xs.min()),
+            float(ys.max() + 1 - ys.min()))
 
 
 @pytest.mark.parametrize("scale,skew,rotation", [
-    (1.0, 0.0, 90), (1.5, 0.0, 0), (1.0, 5.0, 0), (1.0, -3.0, 180), (2.0, 2.5, 270), (1.5, -4.0, 90),
+    (1.0, 0.0, 90), (1.5, 0.0, 0), (1.0, 5.0, 0), (1.0, -3.0, 180), (2.0, 2.5, 270),
+    (1.5, -4.0, 90),
 ])
-def test_a_box_maps_back_through_pillows_own_scale_rotate_and_turn(scale: float, skew: float, rotation: int) -> None:
+def test_a_box_maps_back_through_pillows_own_scale_rotate_and_turn(scale: float, skew: float,
+                                                                   rotation: int) -> None:
     # The same Pillow operations preprocessing uses, applied to a page with one black block.
     source = Image.new("L", SOURCE, 255)
     left, top, width, height = MARK
     ImageDraw.Draw(source).rectangle((left, top, left + width - 1, top + height - 1), fill=0)
-    read = source.resize((round(SOURCE[0] * scale), round(SOURCE[1] * scale)), Image.Resampling.BICUBIC)
+    read = source.resize((round(SOURCE[0] * scale), round(SOURCE[1] * scale)),
+                         Image.Resampling.BICUBIC)
     read = read.rotate(-skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
     read = rotate_upright(read, rotation)
     geometry = PageGeometry(SOURCE, read.size, skew, rotation)
@@ -110,7 +114,8 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
     page_el = root.find(f".//{{{ALTO_NS}}}Page")
     assert (page_el.get("WIDTH"), page_el.get("HEIGHT")) == (str(scan.width), str(scan.height))
     strings = root.findall(f".//{{{ALTO_NS}}}String")
-    assert [(int(s.get("HPOS")), int(s.get("VPOS"))) for s in strings if s.get("CONTENT").strip()] == \
+    assert [(int(s.get("HPOS")), int(s.get("VPOS")))
+            for s in strings if s.get("CONTENT").strip()] == \
         [(w.left, w.top) for w in words_to_source(result.words, geometry) if w.text.strip()]
     # The tree the OCR parsed, mapped in place, gives the same ALTO as parsing it again.
     in_place = alto_to_source(result.alto, geometry, result.tree)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.grams import (GramReader, GramWriter, Segment, code_points, decode_varints, encode_varints,
-                         page_key, postings_for_pages, write_segment)
+from index.grams import (GramReader, GramWriter, Segment, code_points, decode_varints,
+                         encode_varints, page_key, postings_for_pages, write_segment)
 
 ALPHABET = "的是一人民国中华共和法律师事务所ab1，。"
 
@@ -35,7 +35,8 @@ def _find(reader: GramReader, needle: str) -> dict[int, int]:
 def test_varints_round_trip_small_and_huge_values():
     rng = np.random.default_rng(3)
     values = np.concatenate([rng.integers(0, 128, 50), rng.integers(0, 1 << 40, 50),
-                             np.array([0, 127, 128, 16383, 16384, (1 << 63) - 1])]).astype(np.uint64)
+                             np.array([0, 127, 128, 16383, 16384,
+                                       (1 << 63) - 1])]).astype(np.uint64)
     data, lengths = encode_varints(values)
     assert lengths.sum() == len(data)
     assert (decode_varints(data) == values).all()
@@ -76,7 +77,8 @@ def test_a_string_never_matches_across_two_pages(tmp_path: Path):
 
 def test_newer_segments_supersede_pages_and_merges_keep_every_live_page(tmp_path: Path):
     rng = random.Random(11)
-    texts = {page_key(1, n): "".join(rng.choice(ALPHABET) for _ in range(30)) for n in range(1, 201)}
+    texts = {page_key(1, n): "".join(rng.choice(ALPHABET) for _ in range(30))
+             for n in range(1, 201)}
     writer = GramWriter(tmp_path)
     items = list(texts.items())
     for start in range(0, 200, 25):

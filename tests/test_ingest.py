@@ -41,7 +41,8 @@ class FakeOcr:
         self.fail_calls = fail_calls
         self.abort_at = abort_at
 
-    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
+    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config,
+                 hint: str = "") -> Recognised:
         self.calls += 1
         if self.calls == self.abort_at:
             raise _Abort()
@@ -134,10 +135,12 @@ def test_unreadable_pdf_page_fails_alone(tmp_path, cfg, monkeypatch):
     monkeypatch.setattr(ingest, "pdf_page_image", damaged_page_two)
     summary = _ingest(cfg, [volume], FakeOcr(), monkeypatch)
     assert summary.outcomes[0].status == "ingested"
-    assert summary.outcomes[0].failed_pages == ((2, "cannot rasterise PDF page (damaged content stream)"),)
+    assert summary.outcomes[0].failed_pages == (
+        (2, "cannot rasterise PDF page (damaged content stream)"),)
 
 
-def test_document_with_no_readable_page_is_a_failed_input_until_a_retry_succeeds(tmp_path, cfg, monkeypatch):
+def test_document_with_no_readable_page_is_a_failed_input_until_a_retry_succeeds(
+        tmp_path, cfg, monkeypatch):
     scan = write_png(tmp_path / "单页.png", PHRASES[0])
     summary = _ingest(cfg, [scan], FakeOcr(fail_calls=(1,)), monkeypatch)
     outcome = summary.outcomes[0]
@@ -171,7 +174,8 @@ def test_progress_counts_pages_and_estimates_the_total(tmp_path, cfg, monkeypatc
     files = [write_tiff(tmp_path / "a.tif", list(PHRASES[:2]))] + [
         write_png(tmp_path / f"b{i}.png", PHRASES[i]) for i in range(2, 8)]
     seen: list[tuple[int, int]] = []
-    _ingest(cfg, files, FakeOcr(), monkeypatch, progress=lambda done, total: seen.append((done, total)))
+    _ingest(cfg, files, FakeOcr(), monkeypatch,
+            progress=lambda done, total: seen.append((done, total)))
     assert [d for d, _ in seen] == list(range(1, 9))
     # The first report comes before every file is planned: the total is extrapolated from the
     # files planned so far, not just the pages known.
@@ -200,11 +204,12 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
     runner = CliRunner()
     wenshi = ["--library", str(library)]
     slow = install_slow_tesseract(tmp_path / "bin", real)
-    with monkeypatch.context() as patched:  # one job: Tesseract runs from this process, with this PATH
+    # one job: Tesseract runs from this process, with this PATH
+    with monkeypatch.context() as patched:
         patched.setenv("PATH", f"{slow}:{os.environ['PATH']}")
         patched.setenv("WENSHI_OCR_TIMEOUT", "3")
-        first = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--jobs", "1", "--lang", LANG,
-                                     "--json"])
+        first = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--jobs", "1",
+                                     "--lang", LANG, "--json"])
     assert first.exit_code == 1, first.output
     report = json.loads(first.stdout)
     assert report["ingested"] == 1 and report["failed"] == []
@@ -216,7 +221,8 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
     assert [(p["number"], p["error"]) for p in stats["failed_pages"]] == [
         (failure["page"], "Tesseract timed out after 3 s")]
 
-    second = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--lang", LANG, "--json"])
+    second = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--lang", LANG,
+                                  "--json"])
     assert second.exit_code == 0, second.output
     retried = json.loads(second.stdout)
     assert retried["failed_pages"] == []

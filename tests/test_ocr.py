@@ -51,7 +51,8 @@ def test_alto_parsing_reads_boxes_and_confidence():
             '<String HPOS="10" VPOS="20" WIDTH="30" HEIGHT="40" WC="0.91" CONTENT="电厂"/>'
             '</PrintSpace></Page></Layout></alto>')
     (word,) = ocr.parse_alto_words(alto)
-    assert (word.text, word.left, word.top, word.width, word.height, word.confidence) == ("电厂", 10, 20, 30, 40, 91.0)
+    assert ((word.text, word.left, word.top, word.width, word.height, word.confidence)
+            == ("电厂", 10, 20, 30, 40, 91.0))
 
 
 @pytest.mark.tesseract
@@ -78,4 +79,5 @@ def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_p
     read = api.ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
     assert [p.lang for p in read] == ["chi_sim"] * 3 and not any(p.error for p in read)
     assert "第一座火力发电厂" in read[0].text
-    assert sorted(langs) == ["chi_sim"] * 4 + ["chi_tra"]  # page 1: trial pair + reading; 2, 3: one each
+    # page 1: trial pair + reading; 2, 3: one each
+    assert sorted(langs) == ["chi_sim"] * 4 + ["chi_tra"]

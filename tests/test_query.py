@@ -38,7 +38,8 @@ def test_not_minus_and_parentheses():
 
 def test_field_filters():
     assert parse_query("collection:电力工业史 year:1950-1960 subject:经济") == And(
-        (FieldFilter("collection", "电力工业史"), FieldFilter("year", "1950-1960"), FieldFilter("subject", "经济")))
+        (FieldFilter("collection", "电力工业史"), FieldFilter("year", "1950-1960"),
+         FieldFilter("subject", "经济")))
     assert parse_query('title:"县 电厂" Person:王德明 doctype：回忆录') == And(
         (FieldFilter("title", "县 电厂"), FieldFilter("person", "王德明"), FieldFilter("doctype", "回忆录")))
 

@@ -45,7 +45,8 @@ def _stored_pages(library: Path) -> set[tuple[str, int]]:
         return set()
     try:
         with sqlite3.connect(f"file:{catalog}?mode=ro", uri=True, timeout=5) as db:
-            return {(r[0], r[1]) for r in db.execute("SELECT doc_id, number FROM pages WHERE error = ''")}
+            return {(r[0], r[1]) for r in db.execute(
+                "SELECT doc_id, number FROM pages WHERE error = ''")}
     except sqlite3.OperationalError:  # tables not created yet
         return set()
 
@@ -70,7 +71,8 @@ def test_kill_9_halfway_then_the_same_command_finishes_with_exact_counts(tmp_pat
     tesseract_or_skip()
     scans = _scans(tmp_path / "scans", pages_in_volume=5, singles=3)
     library = tmp_path / "library"
-    command = _wenshi(library, "ingest", str(scans), "-c", "断点续传", "--jobs", "2", "--lang", LANG, "--json")
+    command = _wenshi(library, "ingest", str(scans), "-c", "断点续传", "--jobs", "2", "--lang", LANG,
+                      "--json")
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(),
                              start_new_session=True)
     try:
@@ -99,28 +101,33 @@ def test_kill_9_halfway_then_the_same_command_finishes_with_exact_counts(tmp_pat
     assert reused + sum(1 for doc_id, _ in before if doc_id in skipped) == len(before)
 
     with sqlite3.connect(library / "catalog.sqlite") as db:
-        assert db.execute("SELECT COUNT(*), SUM(status = 'complete') FROM documents").fetchone() == (4, 4)
-        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT doc_id || '#' || number) FROM pages").fetchone() == (8, 8)
+        assert db.execute("SELECT COUNT(*), SUM(status = 'complete')"
+                          " FROM documents").fetchone() == (4, 4)
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT doc_id || '#' || number)"
+                          " FROM pages").fetchone() == (8, 8)
     # No page stored before the kill was recognised again: its ALTO file is untouched.
     for path, mtime in altos.items():
         assert path.stat().st_mtime_ns == mtime, path
     found = api.check(Config(library=library))
     assert found["ok"], found
-    assert (found["catalog"]["documents"], found["catalog"]["pages"], found["index"]["pages"]) == (4, 8, 8)
+    assert (found["catalog"]["documents"], found["catalog"]["pages"],
+            found["index"]["pages"]) == (4, 8, 8)
     assert found["duplicates"] == [] and found["missing"] == [] and found["extra"] == []
 
 
 @pytest.fixture(scope="module")
-def busy_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+def busy_library(tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     """One ingest of a few pages with one worker, already holding the library's lock; the tests
     below run while it writes (the last one waits for it to end)."""
     tesseract_or_skip()
     base = tmp_path_factory.mktemp("busy")
     scans = _scans(base / "scans", pages_in_volume=4, singles=3)
     library = base / "library"
-    proc = subprocess.Popen(_wenshi(library, "ingest", str(scans), "-c", "并发", "--jobs", "1", "--lang", LANG,
-                                    "--json"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+    proc = subprocess.Popen(_wenshi(library, "ingest", str(scans), "-c", "并发", "--jobs", "1",
+                                    "--lang", LANG, "--json"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cli_env())
     try:
         _wait_for(lambda: len(_stored_pages(library)) >= 1, "the first stored page")
         yield proc, library
@@ -137,8 +144,8 @@ def test_second_ingest_into_a_busy_library_fails_with_a_clear_message(busy_libra
                                        "--lang", LANG])
     assert proc.poll() is None, "the first ingest ended too early for this test"
     assert second.exit_code == 4
-    assert second.stderr == (f"Error: {library}: another ingest (pid {proc.pid}) is writing to this "
-                             "library; wait for it to finish, then run the command again\n")
+    assert second.stderr == (f"Error: {library}: another ingest (pid {proc.pid}) is writing to "
+                             "this library; wait for it to finish, then run the command again\n")
     assert isinstance(second.exception, SystemExit)  # a clean exit, no traceback
 
 

@@ -20,7 +20,15 @@ from cli import main
 from index import api
 from index.analysis import compact_search_form
 from index.library import Library
-from index.search import MARK_END, MARK_START, SearchContext, SearchRequest, find_matches, make_snippet, run
+from index.search import (
+    MARK_END,
+    MARK_START,
+    SearchContext,
+    SearchRequest,
+    find_matches,
+    make_snippet,
+    run,
+)
 from pipeline.config import Config
 from pipeline.errors import UsageError
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
@@ -61,11 +69,13 @@ def _build(root: Path, docs: list[tuple[str, str, str, dict[str, str], dict[str,
     try:
         for doc_id, title, collection, metadata, _, pages in docs:
             plan = DocumentPlan(SourceFile(f"{doc_id}.txt", KIND_TEXT, doc_id, 1), title,
-                                tuple(Page(number=i + 1, text=t, method=METHOD_TEXT) for i, t in enumerate(pages)))
+                                tuple(Page(number=i + 1, text=t, method=METHOD_TEXT)
+                                      for i, t in enumerate(pages)))
             lib.begin_document(plan, collection, metadata)
             for page in plan.pages:
                 lib.store_page(doc_id, page)  # type: ignore[arg-type]
-            lib.compute_tags = lambda text, title, metadata, _t=tags[doc_id]: _t  # type: ignore[method-assign]
+            lib.compute_tags = (  # type: ignore[method-assign]
+                lambda text, title, metadata, _t=tags[doc_id]: _t)
             lib.finish_document(doc_id)
             if commit_each:
                 lib.commit()
@@ -94,7 +104,8 @@ def _pages(cfg: Config, query: str, **options: Any) -> set[tuple[str, int]]:
 def _scan(needle: str) -> set[tuple[str, int]]:
     """The truth: pages whose compact normal form contains the needle's."""
     target = compact_search_form(needle)
-    return {(d[0], i + 1) for d in DOCS for i, t in enumerate(d[5]) if target in compact_search_form(t)}
+    return {(d[0], i + 1) for d in DOCS for i, t in enumerate(d[5])
+            if target in compact_search_form(t)}
 
 
 @pytest.mark.parametrize("needle", ["造生产", "厂", "电厂扩建", "发电机组", "1960年，电厂", "的制造生产线日夜赶工",
@@ -126,7 +137,8 @@ def test_traditional_and_simplified_find_each_other_and_snippets_show_the_origin
 
 def test_unquoted_words_are_anded_and_ranked_by_relevance(cfg: Config):
     results = _search(cfg, "电厂 扩建")
-    assert {(h.doc_id, h.page) for h in results.hits} == {("d1-county-plant", 1), ("d1-county-plant", 2)}
+    assert ({(h.doc_id, h.page) for h in results.hits}
+            == {("d1-county-plant", 1), ("d1-county-plant", 2)})
     assert [h.score for h in results.hits] == sorted((h.score for h in results.hits), reverse=True)
     assert results.hits[0].score > 0
 
@@ -136,7 +148,8 @@ def test_or_not_and_parentheses(cfg: Config):
     assert _pages(cfg, "铁路 NOT 公路") == _scan("铁路") - _scan("公路")
     assert _pages(cfg, "铁路 -公路") == _scan("铁路") - _scan("公路")
     assert _pages(cfg, '(公路 OR 柴油) "河谷东岸"') == {("d2-railway-survey", 2)}
-    assert _pages(cfg, '-"电"') == {(d[0], i + 1) for d in DOCS for i in range(len(d[5]))} - _scan("电")
+    assert _pages(cfg, '-"电"') == (
+        {(d[0], i + 1) for d in DOCS for i in range(len(d[5]))} - _scan("电"))
 
 
 @pytest.mark.parametrize("query, doc_ids", [
@@ -182,7 +195,8 @@ def test_group_lists_each_documents_matching_pages(cfg: Config):
     results = _search(cfg, '"电"', group=True)
     assert results.total == 6 and results.documents == 3
     groups = {g.doc_id: g.pages for g in results.groups}
-    assert groups == {"d1-county-plant": (1, 2, 3), "d3-old-lamp-company": (1, 2), "d4-ocr-spaces": (1,)}
+    assert groups == {"d1-county-plant": (1, 2, 3), "d3-old-lamp-company": (1, 2),
+                      "d4-ocr-spaces": (1,)}
     for g in results.groups:
         assert g.best.doc_id == g.doc_id and g.best.page in g.pages and MARK_START in g.best.snippet
     second = _search(cfg, '"电"', group=True, limit=1, offset=1)
@@ -203,7 +217,8 @@ def test_highlights_sit_at_the_true_offsets_of_the_original_text(cfg: Config, qu
     results = _search(cfg, query)
     assert results.hits
     texts = {(d[0], i + 1): t for d in DOCS for i, t in enumerate(d[5])}
-    needles = [compact_search_form(w) for w in re.findall(r'"([^"]+)"|(\S+)', query) for w in w if w]
+    needles = [compact_search_form(w) for w in re.findall(r'"([^"]+)"|(\S+)', query)
+               for w in w if w]
     for hit in results.hits:
         text = texts[(hit.doc_id, hit.page)]
         assert hit.matches
@@ -211,7 +226,8 @@ def test_highlights_sit_at_the_true_offsets_of_the_original_text(cfg: Config, qu
             marked = compact_search_form(text[start:end])
             assert any(n in marked for n in needles) or any(marked in n for n in needles)
             assert not text[start].isspace() and not text[end - 1].isspace()
-            assert f"{MARK_START}{text[start:end].replace(chr(10), ' ')}{MARK_END}" in hit.snippet or start > 200
+            assert (f"{MARK_START}{text[start:end].replace(chr(10), ' ')}{MARK_END}" in hit.snippet
+                    or start > 200)
 
 
 def test_a_match_across_ocr_spaces_is_highlighted_with_its_spaces(cfg: Config):
@@ -294,14 +310,16 @@ def test_a_search_context_serves_many_queries(cfg: Config):
 
 def test_cli_json_group_facets_and_queries_file(cfg: Config, tmp_path: Path):
     runner = CliRunner()
-    out = runner.invoke(main, ["--library", str(cfg.library), "search", '"电"', "--group", "--facets", "--json"])
+    out = runner.invoke(main, ["--library", str(cfg.library), "search", '"电"', "--group",
+                               "--facets", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert data["total"] == 6 and data["documents"] == 3 and len(data["groups"]) == 3
     assert data["facets"]["collection"] == {"电力工业史": 6}
     queries = tmp_path / "queries.txt"
     queries.write_text('"电厂"\n\n铁路 -公路\nnosuch:x\n', encoding="utf-8")
-    out = runner.invoke(main, ["--library", str(cfg.library), "search", "--queries", str(queries), "--limit", "1"])
+    out = runner.invoke(main, ["--library", str(cfg.library), "search", "--queries", str(queries),
+                               "--limit", "1"])
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [line["query"] for line in lines] == ['"电厂"', "铁路 -公路", "nosuch:x"]
     assert lines[0]["total"] == len(_scan("电厂")) and len(lines[0]["hits"]) == 1
@@ -316,12 +334,13 @@ def test_a_quoted_search_process_never_loads_jieba(cfg: Config):
             "try:\n    main(['--library', sys.argv[1], 'search', '\"电厂扩建\"'])\n"
             "except SystemExit:\n    pass\n"
             "print('jieba loaded' if 'jieba' in sys.modules else 'no jieba')")
-    out = subprocess.run([sys.executable, "-c", code, str(cfg.library)], capture_output=True, text=True,
-                         cwd=ROOT, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code, str(cfg.library)], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout
     assert "«电厂扩建»" in out and out.strip().endswith("no jieba")
 
 
-def test_worker_processes_segment_big_batches_with_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_worker_processes_segment_big_batches_with_the_same_result(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch):
     from index.writer import IndexQueue
 
     inline = _build(tmp_path / "inline", DOCS)
@@ -335,7 +354,8 @@ def test_worker_processes_segment_big_batches_with_the_same_result(tmp_path: Pat
         lib.close()
     for query in ["电厂 扩建", '"电"', "铁路 OR 电灯"]:
         a, b = _search(inline, query), _search(pooled, query)
-        assert [(h.doc_id, h.page, h.score) for h in a.hits] == [(h.doc_id, h.page, h.score) for h in b.hits]
+        assert ([(h.doc_id, h.page, h.score) for h in a.hits]
+                == [(h.doc_id, h.page, h.score) for h in b.hits])
 
 
 def test_an_empty_library_finds_nothing(tmp_path: Path):
@@ -379,4 +399,5 @@ def test_an_index_from_another_wenshi_version_gets_one_clear_line(tmp_path: Path
     # ... and the command it names rebuilds the index from the catalog.
     rebuilt = runner.invoke(main, ["--library", str(cfg.library), "reindex"])
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert _pages(cfg, '"电厂"') == {("d1-county-plant", 1), ("d1-county-plant", 2), ("d1-county-plant", 3)}
+    assert _pages(cfg, '"电厂"') == {
+        ("d1-county-plant", 1), ("d1-county-plant", 2), ("d1-county-plant", 3)}

@@ -1,8 +1,7 @@
-"""Files -> pages without OCR: discovery, encodings, Word drafts, PDFs with text layers, bad files."""
+"""Files -> pages without OCR: discovery, encodings, Word drafts, PDFs with text layers, bad
+files."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 

@@ -17,12 +17,12 @@ from .conftest import ROOT
 
 DRAFTS = {
     "民国电灯公司.txt": "民国二十六年，周汉卿在岚江县创办电灯公司，装柴油发电机一台，供县城商铺照明。"
-                    "抗日战争时期，电灯公司几度停办。",
+                  "抗日战争时期，电灯公司几度停办。",
     "新厂扩建.txt": "1958年，县电厂在东郊扩建，新装汽轮发电机组两台，王德明任厂长。工厂产值和发电量大幅增长。",
     "铁路勘测.txt": "一九五六年春，勘测队从株洲市出发，沿岚江河谷踏勘铁路线路，李秀英担任测量员。",
 }
-EXPECTED_TAG_KEYS = {"years", "period", "subjects", "persons", "places", "organizations", "keywords",
-                     "doctype", "char_count"}
+EXPECTED_TAG_KEYS = {"years", "period", "subjects", "persons", "places", "organizations",
+                     "keywords", "doctype", "char_count"}
 
 
 def _library(tmp_path: Path) -> tuple[CliRunner, Path, dict[str, str]]:
@@ -39,13 +39,14 @@ def _library(tmp_path: Path) -> tuple[CliRunner, Path, dict[str, str]]:
     ).encode("gbk"))
     runner = CliRunner()
     library = tmp_path / "library"
-    result = runner.invoke(main, ["--library", str(library), "ingest", str(folder), "--collection", "电力工业史",
-                                  "--metadata", str(sheet), "--json"])
+    result = runner.invoke(main, ["--library", str(library), "ingest", str(folder),
+                                  "--collection", "电力工业史", "--metadata", str(sheet), "--json"])
     assert result.exit_code == 1, result.output  # the bad volume row
     summary = json.loads(result.stdout)
     assert summary["ingested"] == 3
     assert summary["failed"] == [{"path": str(sheet),
-                                  "error": "row 4, column volume: '13th' is not a volume number (e.g. 3 or 第三辑)"}]
+                                  "error": "row 4, column volume: '13th' is not a volume number "
+                                           "(e.g. 3 or 第三辑)"}]
     ids = {Path(d["path"]).name: d["doc_id"] for d in summary["documents"]}
     return runner, library, ids
 
@@ -74,7 +75,8 @@ def test_tag_filters_in_search(tmp_path):
     runner, library, ids = _library(tmp_path)
 
     def docs(query: str) -> set[str]:
-        return {h["doc_id"] for h in _run(runner, library, "search", query, "--json", "--limit", "0")["hits"]}
+        return {h["doc_id"]
+                for h in _run(runner, library, "search", query, "--json", "--limit", "0")["hits"]}
 
     assert docs("period:建国前") == {ids["民国电灯公司.txt"]}
     assert docs("year:1937") == {ids["民国电灯公司.txt"]}
@@ -89,7 +91,8 @@ def test_tag_filters_in_search(tmp_path):
 def test_tag_set_corrects_fields_and_retag_uses_new_dictionaries_without_ocr(tmp_path):
     runner, library, ids = _library(tmp_path)
     doc_id = ids["铁路勘测.txt"]
-    fixed = _run(runner, library, "tag", doc_id, "--set", "contributor=孙永福", "--set", "period=建国前", "--json")
+    fixed = _run(runner, library, "tag", doc_id, "--set", "contributor=孙永福", "--set",
+                 "period=建国前", "--json")
     assert fixed["metadata"]["contributor"] == "孙永福" and fixed["tags"]["period"] == "建国前"
     hits = _run(runner, library, "search", "period:建国前", "--json", "--limit", "0")["hits"]
     assert doc_id in {h["doc_id"] for h in hits}
@@ -108,7 +111,8 @@ def test_tag_set_corrects_fields_and_retag_uses_new_dictionaries_without_ocr(tmp
     assert _run(runner, library, "show", doc_id, "--json")["tags"]["period"] == "建国前"
     assert runner.invoke(main, ["--library", str(library), "check"]).exit_code == 0
     bad = runner.invoke(main, ["--library", str(library), "tag", doc_id, "--set", "date=1958-13"])
-    assert bad.exit_code == 2 and bad.stderr.strip() == "Error: field date: '1958-13' is not a date (month 1-12, day 1-31)"
+    assert bad.exit_code == 2 and bad.stderr.strip() == (
+        "Error: field date: '1958-13' is not a date (month 1-12, day 1-31)")
 
 
 # Documents fed to the library sink the way an ingest of .txt files feeds them.
@@ -124,8 +128,10 @@ from pipeline.sources import DocumentPlan
 def feed(lib, drafts):
     for i, (name, text) in enumerate(drafts):
         doc_id = f"doc{i:03d}"
-        pages = tuple(Page(number=n + 1, text=t, method=METHOD_TEXT) for n, t in enumerate(text.split("|")))
-        plan = DocumentPlan(SourceFile(f"{name}.txt", KIND_TEXT, doc_id, len(text.encode())), name, pages)
+        pages = tuple(Page(number=n + 1, text=t, method=METHOD_TEXT)
+                      for n, t in enumerate(text.split("|")))
+        plan = DocumentPlan(SourceFile(f"{name}.txt", KIND_TEXT, doc_id, len(text.encode())),
+                            name, pages)
         lib.begin_document(plan, "电力工业史", {"tag.period": "建国前"} if i == 1 else {})
         for page in pages:
             lib.store_page(doc_id, page)
