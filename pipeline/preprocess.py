@@ -1,4 +1,4 @@
-"""Page-image clean-up before OCR: Pillow and numpy only.
+"""Page-image clean-up before OCR: Pillow reads and hands over the images, OpenCV does the pixels.
 
 Raw Tesseract reads a clean 300-dpi Chinese page well but fails on what real scans of 县志 and
 档案 look like: a page skewed by 5° loses a third of its characters, and yellowed, noisy,
@@ -12,6 +12,10 @@ The order is fixed: grayscale -> upscale -> border -> normalize (flatten the pap
 Skew is measured on a quick ink mask, but the rotation is applied to the grey image so the final
 threshold sees smooth edges instead of rotated jaggies. Orientation (Tesseract OSD) runs on the
 clean binary page, where it is both surer and cheaper.
+
+The per-pixel passes are OpenCV's (single-threaded: see inkmask.py): on a 300-dpi A5 page its
+Gaussian blurs took 3-6 ms where Pillow's took 74, its rotation 17 ms against 64 (measured,
+benchmarks/README.md "Preprocessing speed").
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ import logging
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from . import ocr
 from .inkmask import STRONG_INK as _STRONG
-from .inkmask import Gray, Mask, binarize, despeckle
+from .inkmask import Gray, Mask, binarize, despeckle, shrink
 
 __all__ = ["binarize", "despeckle"]  # moved to inkmask; importable from here as before
 
@@ -149,23 +154,23 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
         ink = despeckle(ink, scale)
         steps.append(STEP_DESPECKLE)
 
-    out = Image.fromarray(np.logical_not(ink).view(np.uint8) * np.uint8(255), "L")
+    out = Image.fromarray(cv2.compare(ink.view(np.uint8), 0, cv2.CMP_EQ), "L")  # paper 255
     out, rotation = _upright(out, options, steps, scale)
 
     if options.smooth:
         # The LSTM was trained on anti-aliased renderings, not on hard 0/255 edges: a light blur
         # brought our clean-page CER down by a third (measured, benchmarks/README.md).
-        sharp, out = out, out.filter(ImageFilter.GaussianBlur(_SMOOTH_SIGMA * scale))
+        sharp, out = out, Image.fromarray(_blur(np.asarray(out), _SMOOTH_SIGMA * scale), "L")
         steps.append(STEP_SMOOTH)
         return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps), sharp)
     return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps))
 
 
 # --- steps -------------------------------------------------------------------------------------
-# Every step works on 8-bit grey (numpy uint8 or Pillow "L") and on boolean masks: a 300-dpi A5
-# page is 4.3 M pixels, and each float32 pass over it (convert, multiply, clip, convert back)
-# cost ~20 ms; the float version of this chain took 1.3 CPU s a page, this one ~0.3 s
-# (benchmarks/README.md, "Ingest throughput").
+# Every step works on 8-bit grey (numpy uint8) and on boolean masks: a 300-dpi A5 page is 4.3 M
+# pixels, and each float32 pass over it (convert, multiply, clip, convert back) cost ~20 ms; the
+# float version of this chain took 1.3 CPU s a page, the 8-bit Pillow and numpy one ~0.3 s, this
+# one with OpenCV XXX s (benchmarks/README.md, "Preprocessing speed").
 
 def _image_dpi(image: Image.Image) -> int | None:
     # Scanners write the resolution into TIFF/PNG/JPEG headers; Pillow exposes it as info["dpi"].
@@ -181,22 +186,36 @@ def _to_gray(image: Image.Image) -> Gray:
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, image.convert("RGBA"))
     # ITU-R 601 luminance keeps red titles (红头) and blue-black mimeograph ink dark.
-    return np.asarray(image.convert("L"), dtype=np.uint8)
+    return np.asarray(image if image.mode == "L" else image.convert("L"), dtype=np.uint8)
 
 
 def _resize(gray: Gray, factor: float) -> Gray:
-    image = Image.fromarray(gray, "L")
-    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
-    return np.asarray(image.resize(size, Image.Resampling.BICUBIC), dtype=np.uint8)
+    height, width = gray.shape
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return _gray(cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC))
 
 
 def _rotate(gray: Gray, degrees: float) -> Gray:
-    # Counter-clockwise for positive degrees, as Pillow; the uncovered corners become paper.
+    # Counter-clockwise for positive degrees, about the centre of the canvas, canvas size kept,
+    # as Pillow's `rotate` and as geometry.py undoes it; the uncovered corners become paper.
+    # OpenCV puts pixel centres on whole numbers, Pillow on halves: the centre is (w-1)/2.
     # The grey page, not the ink mask: rotating the mask (nearest, 10 ms) left b5 at 1.7% CER and
     # e at 2.2%, against 1.0% and 1.7% this way. Bilinear: half the time of bicubic.
-    rotated = Image.fromarray(gray, "L").rotate(degrees, resample=Image.Resampling.BILINEAR,
-                                                fillcolor=255)
-    return np.asarray(rotated, dtype=np.uint8)
+    height, width = gray.shape
+    turn = cv2.getRotationMatrix2D(((width - 1) / 2.0, (height - 1) / 2.0), degrees, 1.0)
+    return _gray(cv2.warpAffine(gray, turn, (width, height), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=255))
+
+
+def _blur(gray: Gray, sigma: float) -> Gray:
+    # Edge pixels repeat beyond the page, as in Pillow's blur: a mirrored border would fold
+    # the ink of the outermost line back onto itself.
+    return _gray(cv2.GaussianBlur(gray, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE))
+
+
+def _gray(values: object) -> Gray:
+    # OpenCV returns numpy arrays typed, for mypy, as any of its matrix types.
+    return np.asarray(values, dtype=np.uint8)
 
 
 def _remove_dark_border(gray: Gray) -> tuple[Gray, bool]:
@@ -205,9 +224,10 @@ def _remove_dark_border(gray: Gray) -> tuple[Gray, bool]:
     A band is a run of edge rows or columns that are mostly dark; it ends at the first line that
     is mostly light. Text lines never qualify: even a dense line is ~30% ink.
     """
-    dark = gray < _DARK
+    _, dark = cv2.threshold(gray, _DARK - 1, 1, cv2.THRESH_BINARY_INV)  # 1 below _DARK
     height, width = gray.shape
-    by_row, by_col = dark.mean(axis=1), dark.mean(axis=0)
+    by_row = cv2.reduce(dark, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / width
+    by_col = cv2.reduce(dark, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / height
     top, bottom = _dark_run(by_row), _dark_run(by_row[::-1])
     left, right = _dark_run(by_col), _dark_run(by_col[::-1])
     if not (top or bottom or left or right):
@@ -247,13 +267,9 @@ def _dark_run(dark_fraction: npt.NDArray[np.float64]) -> int:
 
 def _flatten(gray: Gray, scale: float) -> Gray:
     """Divide out the paper: yellowing, stains and uneven light become a flat 255."""
-    background = _background(gray, scale)
-    # gray / background, as 8 bits: one reciprocal per background level, looked up per pixel.
-    reciprocal = (255.0 / np.maximum(np.arange(256, dtype=np.float32), 1.0)).astype(np.float32)
-    flat = gray * reciprocal[background]
-    np.minimum(flat, 255.0, out=flat)
-    flat += 0.5
-    return flat.astype(np.uint8)
+    # 255 * gray / background, rounded, above 255 clipped (ink-free paper brighter than its
+    # neighbourhood's estimate).
+    return _gray(cv2.divide(gray, _background(gray, scale), scale=255))
 
 
 def _background(gray: Gray, scale: float) -> Gray:
@@ -262,40 +278,34 @@ def _background(gray: Gray, scale: float) -> Gray:
     Work on a copy 1/8 the size: a 7x7 maximum there spans ~56 px, wider than a character at
     300 dpi, so the ink vanishes and only the paper (with its stains and light fall-off) is left.
     """
-    image = Image.fromarray(gray, "L")
-    factor = 8 * scale
-    size = (max(1, round(image.width / factor)), max(1, round(image.height / factor)))
-    small = np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.uint8)
-    paper = Image.fromarray(_max_filter(small, 7), "L").filter(ImageFilter.GaussianBlur(2))
-    return np.asarray(paper.resize(image.size, Image.Resampling.BILINEAR), dtype=np.uint8)
-
-
-def _max_filter(values: Gray, size: int) -> Gray:
-    # Separable running maximum (numpy, on the small copy): Pillow's MaxFilter is a rank filter.
-    radius = size // 2
-    padded = np.pad(values, radius, mode="edge")
-    height, width = values.shape
-    rows = padded[:, :width].copy()
-    for k in range(1, size):
-        np.maximum(rows, padded[:, k:k + width], out=rows)
-    out = rows[:height].copy()
-    for k in range(1, size):
-        np.maximum(out, rows[k:k + height], out=out)
-    return out
+    height, width = gray.shape
+    factor = max(1, round(8 * scale))
+    small = shrink(gray, factor)
+    # A 7x7 maximum (a dilation), then a blur; never 0, which the division would turn black.
+    paper = cv2.max(_blur(_gray(cv2.dilate(small, np.ones((7, 7), np.uint8))), 2.0), 1)
+    # Back up to the padded size the small copy stands for, then the page's part of it.
+    full = cv2.resize(paper, (paper.shape[1] * factor, paper.shape[0] * factor),
+                      interpolation=cv2.INTER_LINEAR)
+    return _gray(full[:height, :width])
 
 
 def _stretch(flat: Gray) -> Gray:
     """Stretch the contrast so that the ink is 0 and the paper 255 (faded ink, grey copies)."""
     # The levels come from every other pixel of every other row: the same percentiles, a
-    # quarter of the counting.
-    hist = np.bincount(flat[::2, ::2].ravel(), minlength=256)
+    # quarter of the counting. (A half-size nearest resize picks those pixels, 4x faster than
+    # copying the strided view out for numpy; an odd last row or column is left out.)
+    height, width = flat.shape
+    even = flat[:height - height % 2, :width - width % 2]
+    half = cv2.resize(even, (even.shape[1] // 2, even.shape[0] // 2),
+                      interpolation=cv2.INTER_NEAREST)
+    hist = cv2.calcHist([half], [0], None, [256], [0, 256]).ravel().astype(np.int64)
     ink_level = _ink_level(hist)
     if ink_level >= 230:  # a blank page: nothing to stretch, and stretching would amplify noise
         return flat
     levels = np.arange(256, dtype=np.float32)
     stretched = (levels - ink_level) * (255.0 / (255.0 - ink_level)) + 0.5
     lut = np.clip(stretched, 0, 255).astype(np.uint8)
-    return np.asarray(Image.fromarray(flat, "L").point(lut.tolist()), dtype=np.uint8)
+    return _gray(cv2.LUT(flat, lut))
 
 
 def _ink_level(hist: npt.NDArray[np.int64]) -> int:
@@ -330,10 +340,9 @@ def _denoise(gray: Gray, scale: float) -> Gray:
     Not a median: a 3x3 median erases the 1-2 px horizontal strokes of a 宋体 face at 300 dpi
     (工 becomes I); the blur only lightens them, and the hysteresis threshold keeps them. Nor the
     3x3 binomial kernel, though cheaper: on the noisy benchmark pages it left c at 2.1% CER and
-    e at 2.9%, against 1.3% and 1.7% with Pillow's GaussianBlur.
+    e at 2.9%, against 1.3% and 1.7% with a Gaussian of sigma 0.6.
     """
-    blurred = Image.fromarray(gray, "L").filter(ImageFilter.GaussianBlur(_DENOISE_SIGMA * scale))
-    return np.asarray(blurred, dtype=np.uint8)
+    return _blur(gray, _DENOISE_SIGMA * scale)
 
 
 def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW) -> float:
@@ -344,9 +353,12 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW) -> float:
     A coarse search (0.5° steps, 4-px bins, 15,000 ink pixels) is refined in 0.1° and then
     0.05° steps with 1-px bins on at most 60,000 ink pixels.
     """
-    ys, xs = np.nonzero(ink)
-    if ys.size < 200:
+    # OpenCV lists the ink pixels in numpy's order (row by row) in half numpy's time.
+    points = cv2.findNonZero(np.ascontiguousarray(ink).view(np.uint8))
+    if points is None or len(points) < 200:
         return 0.0
+    points = points.reshape(-1, 2)  # (x, y) rows
+    xs, ys = points[:, 0], points[:, 1]
     rng = np.random.default_rng(0)  # fixed seed: the same page always gets the same angle
     if ys.size > 60_000:
         pick = rng.choice(ys.size, 60_000, replace=False)
