@@ -154,13 +154,14 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
         ink = despeckle(ink, scale)
         steps.append(STEP_DESPECKLE)
 
-    out = Image.fromarray(cv2.compare(ink.view(np.uint8), 0, cv2.CMP_EQ), "L")  # paper 255
-    out, rotation = _upright(out, options, steps, scale)
+    page = cv2.compare(ink.view(np.uint8), 0, cv2.CMP_EQ)  # paper 255, ink 0
+    out, rotation = _upright(Image.fromarray(page, "L"), options, steps, scale)
 
     if options.smooth:
         # The LSTM was trained on anti-aliased renderings, not on hard 0/255 edges: a light blur
         # brought our clean-page CER down by a third (measured, benchmarks/README.md).
-        sharp, out = out, Image.fromarray(_blur(np.asarray(out), _SMOOTH_SIGMA * scale), "L")
+        page = page if not rotation else np.asarray(out, dtype=np.uint8)
+        sharp, out = out, Image.fromarray(_blur(page, _SMOOTH_SIGMA * scale), "L")
         steps.append(STEP_SMOOTH)
         return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps), sharp)
     return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps))
@@ -268,8 +269,9 @@ def _dark_run(dark_fraction: npt.NDArray[np.float64]) -> int:
 def _flatten(gray: Gray, scale: float) -> Gray:
     """Divide out the paper: yellowing, stains and uneven light become a flat 255."""
     # 255 * gray / background, rounded, above 255 clipped (ink-free paper brighter than its
-    # neighbourhood's estimate).
-    return _gray(cv2.divide(gray, _background(gray, scale), scale=255))
+    # neighbourhood's estimate); into the background's buffer, a page of memory not made anew.
+    background = _background(gray, scale)
+    return _gray(cv2.divide(gray, background, dst=background, scale=255))
 
 
 def _background(gray: Gray, scale: float) -> Gray:
@@ -279,14 +281,10 @@ def _background(gray: Gray, scale: float) -> Gray:
     300 dpi, so the ink vanishes and only the paper (with its stains and light fall-off) is left.
     """
     height, width = gray.shape
-    factor = max(1, round(8 * scale))
-    small = shrink(gray, factor)
+    small = shrink(gray, max(1, round(8 * scale)))
     # A 7x7 maximum (a dilation), then a blur; never 0, which the division would turn black.
     paper = cv2.max(_blur(_gray(cv2.dilate(small, np.ones((7, 7), np.uint8))), 2.0), 1)
-    # Back up to the padded size the small copy stands for, then the page's part of it.
-    full = cv2.resize(paper, (paper.shape[1] * factor, paper.shape[0] * factor),
-                      interpolation=cv2.INTER_LINEAR)
-    return _gray(full[:height, :width])
+    return _gray(cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR))
 
 
 def _stretch(flat: Gray) -> Gray:
@@ -305,7 +303,8 @@ def _stretch(flat: Gray) -> Gray:
     levels = np.arange(256, dtype=np.float32)
     stretched = (levels - ink_level) * (255.0 / (255.0 - ink_level)) + 0.5
     lut = np.clip(stretched, 0, 255).astype(np.uint8)
-    return _gray(cv2.LUT(flat, lut))
+    # In place: `flat` is the previous step's fresh array.
+    return _gray(cv2.LUT(flat, lut, dst=flat if flat.flags.writeable else None))
 
 
 def _ink_level(hist: npt.NDArray[np.int64]) -> int:
