@@ -111,28 +111,32 @@ def despeckle(ink: Mask, scale: float = 1.0) -> Mask:
     """
     mask = np.ascontiguousarray(ink).view(np.uint8)  # 0/1: the caller's memory, only read
     ours = False  # whether `mask` is a copy this function may write
-    inner_buffer: Any = None
-    outer_buffer: Any = None
+    counts: dict[int, Any] = {}  # box counts of the current mask, by box size
+    spare: list[Any] = [None, None]  # page buffers free for reuse
     ring = max(2, int(round(2 * scale)))
     for box, max_area in ((5, 25), (9, 16)):
         inner = max(3, int(round(box * scale)) | 1)
         outer = inner + 2 * ring
         # Exact 8-bit sums while the outer box fits (13x13 = 169 pixels), 16-bit beyond.
         depth = cv2.CV_8U if outer * outer <= 255 else cv2.CV_16U
-        count_inner = _box_count(mask, inner, depth, inner_buffer)
-        count_outer = _box_count(mask, outer, depth, outer_buffer)
+        for size in (inner, outer):
+            if size not in counts:
+                counts[size] = _box_count(mask, size, depth, spare.pop() if spare else None)
         # A position whose inner box holds all the ink of the box around it, and little of it,
-        # sees an isolated speck. (8-bit counts are overwritten in place.)
-        isolated = cv2.compare(count_inner, count_outer, cv2.CMP_EQ, dst=count_outer)
-        small = cv2.inRange(count_inner, 1, int(max_area * scale * scale),  # type: ignore[call-overload]
-                            dst=count_inner)
+        # sees an isolated speck. The outer count is kept: the next box may need it as its inner.
+        isolated = cv2.compare(counts[inner], counts[outer], cv2.CMP_EQ,
+                               dst=spare.pop() if spare else None)
+        small = cv2.inRange(counts[inner], 1, int(max_area * scale * scale),  # type: ignore[call-overload]
+                            dst=counts.pop(inner))
         cv2.bitwise_and(isolated, small, dst=isolated)
         if cv2.countNonZero(isolated):
             # Clear the inner box around each: 1 - 255 saturates to 0, 1 - 0 stays 1.
             cleared = cv2.dilate(isolated, np.ones((inner, inner), np.uint8), dst=small)
             mask = cv2.subtract(mask, cleared, dst=mask if ours else None)
             ours = True
-        inner_buffer, outer_buffer = small, isolated
+            spare += counts.values()  # counts of the mask before the clearing
+            counts.clear()
+        spare += [small, isolated]
     return _as_mask(mask)
 
 

@@ -73,6 +73,22 @@ def test_skew_of_known_angle_comes_back_within_a_third_of_a_degree(
 
 
 @needs_font
+def test_deskew_turns_the_page_as_pillow_does_about_its_centre(page: Image.Image) -> None:
+    # geometry.py maps OCR boxes back through Pillow's rotation (about the canvas centre, size
+    # kept); the OpenCV rotation must be the same turn. Turned about a centre half a pixel off,
+    # this page differs from Pillow's by 0.46 grey levels on average; about the right one, 0.06.
+    skewed = page.rotate(-6.0, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    grey_only = PreprocessOptions(border=False, normalize=False, denoise=False, binarize=False,
+                                  orientation=False)
+    result = preprocess_image(skewed, 300, grey_only)
+    assert result.steps == ("grayscale", STEP_DESKEW) and result.image.size == skewed.size
+    expected = skewed.rotate(-result.skew_degrees, resample=Image.Resampling.BILINEAR,
+                             fillcolor=255)
+    difference = np.abs(np.asarray(result.image, dtype=np.int16) - np.asarray(expected))
+    assert difference.mean() < 0.2
+
+
+@needs_font
 def test_straight_page_is_not_rotated(page: Image.Image) -> None:
     result = preprocess_image(page, 300, NO_OSD)
     assert result.skew_degrees == 0.0
@@ -178,7 +194,9 @@ def test_despeckle_removes_isolated_dots_and_keeps_strokes_and_punctuation() -> 
         ink[y:y + 2, x:x + 3] = True  # 2x3 px dust
     ink[100:103, 30:170] = True  # a thin horizontal stroke
     ink[60:70, 90:99] = True  # a 9x10 punctuation mark (、，。 are this size at 300 dpi)
+    before = ink.copy()
     out = despeckle(ink)
+    assert np.array_equal(ink, before)  # the caller's mask is read, never written
     for y, x in specks:
         assert not out[y:y + 2, x:x + 3].any()
     assert out[100:103, 30:170].all()
