@@ -49,12 +49,12 @@ def binarize(gray: Gray, scale: float = 1.0) -> Mask:
     window = max(15, int(round(41 * scale)) | 1)  # about one character at 300 dpi
     # One comparison: below the threshold capped at mid-grey is below both.
     strong = _sauvola(gray, window)
-    cv2.min(strong, STRONG_INK, dst=strong)
+    np.minimum(strong, np.uint8(STRONG_INK), out=strong)
     cv2.compare(gray, strong, cv2.CMP_LT, dst=strong)  # 255 where strong ink
     _, weak = cv2.threshold(gray, _WEAK - 1, 1, cv2.THRESH_BINARY_INV)  # 1 below _WEAK
     grown, spare = strong, None
     for _ in range(max(1, round(_GROW_PX * scale))):
-        dilated = cv2.dilate(grown, _SQUARE3, dst=spare)
+        dilated = as_gray(cv2.dilate(grown, _SQUARE3, dst=spare))
         cv2.bitwise_and(dilated, weak, dst=dilated)  # 0/1 from here
         grown, spare = dilated, grown
     return _as_mask(grown)
@@ -72,7 +72,7 @@ def _sauvola(gray: Gray, window: int) -> Gray:
     height, width = gray.shape
     radius = max(1, window // (2 * factor))
     mean = _box_mean(shrink(gray, factor), radius)
-    mean_sq = _box_mean(shrink(cv2.LUT(gray, _SQUARE_LUT), factor), radius)
+    mean_sq = _box_mean(shrink(as_gray(cv2.LUT(gray, _SQUARE_LUT)), factor), radius)
     std = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0))
     small = np.clip(mean * (1.0 + 0.2 * (std / 0.5 - 1.0)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     # Back to full size, each value over its block (the last blocks may be partial).
@@ -126,13 +126,12 @@ def despeckle(ink: Mask, scale: float = 1.0) -> Mask:
         # sees an isolated speck. The outer count is kept: the next box may need it as its inner.
         isolated = cv2.compare(counts[inner], counts[outer], cv2.CMP_EQ,
                                dst=spare.pop() if spare else None)
-        small = cv2.inRange(counts[inner], 1, int(max_area * scale * scale),  # type: ignore[call-overload]
-                            dst=counts.pop(inner))
+        small = cv2.inRange(counts[inner], 1, int(max_area * scale * scale), dst=counts.pop(inner))
         cv2.bitwise_and(isolated, small, dst=isolated)
         if cv2.countNonZero(isolated):
             # Clear the inner box around each: 1 - 255 saturates to 0, 1 - 0 stays 1.
             cleared = cv2.dilate(isolated, np.ones((inner, inner), np.uint8), dst=small)
-            mask = cv2.subtract(mask, cleared, dst=mask if ours else None)
+            mask = as_gray(cv2.subtract(mask, cleared, dst=mask if ours else None))
             ours = True
             spare += counts.values()  # counts of the mask before the clearing
             counts.clear()
@@ -147,6 +146,11 @@ def _box_count(mask: npt.NDArray[np.uint8], size: int, depth: int,
     Written into `out` when it has the right size and type."""
     return np.asarray(cv2.boxFilter(mask, depth, (size, size), dst=out, normalize=False,
                                     borderType=cv2.BORDER_CONSTANT))
+
+
+def as_gray(values: Any) -> Gray:
+    """An OpenCV result as the uint8 array it is (OpenCV's stubs type it as any matrix)."""
+    return np.asarray(values, dtype=np.uint8)
 
 
 def _as_mask(values: npt.NDArray[np.uint8]) -> Mask:

@@ -32,6 +32,7 @@ from PIL import Image
 from . import ocr
 from .inkmask import STRONG_INK as _STRONG
 from .inkmask import Gray, Mask, binarize, despeckle, shrink
+from .inkmask import as_gray as _gray
 
 __all__ = ["binarize", "despeckle"]  # moved to inkmask; importable from here as before
 
@@ -154,7 +155,7 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
         ink = despeckle(ink, scale)
         steps.append(STEP_DESPECKLE)
 
-    page = cv2.compare(ink.view(np.uint8), 0, cv2.CMP_EQ)  # paper 255, ink 0
+    page = _gray(cv2.threshold(ink.view(np.uint8), 0, 255, cv2.THRESH_BINARY_INV)[1])  # paper 255
     out, rotation = _upright(Image.fromarray(page, "L"), options, steps, scale)
 
     if options.smooth:
@@ -212,11 +213,6 @@ def _blur(gray: Gray, sigma: float) -> Gray:
     # Edge pixels repeat beyond the page, as in Pillow's blur: a mirrored border would fold
     # the ink of the outermost line back onto itself.
     return _gray(cv2.GaussianBlur(gray, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE))
-
-
-def _gray(values: object) -> Gray:
-    # OpenCV returns numpy arrays typed, for mypy, as any of its matrix types.
-    return np.asarray(values, dtype=np.uint8)
 
 
 def _remove_dark_border(gray: Gray) -> tuple[Gray, bool]:
@@ -283,7 +279,7 @@ def _background(gray: Gray, scale: float) -> Gray:
     height, width = gray.shape
     small = shrink(gray, max(1, round(8 * scale)))
     # A 7x7 maximum (a dilation), then a blur; never 0, which the division would turn black.
-    paper = cv2.max(_blur(_gray(cv2.dilate(small, np.ones((7, 7), np.uint8))), 2.0), 1)
+    paper = np.maximum(_blur(_gray(cv2.dilate(small, np.ones((7, 7), np.uint8))), 2.0), 1)
     return _gray(cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR))
 
 
