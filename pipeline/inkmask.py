@@ -94,9 +94,10 @@ def shrink(gray: Gray, factor: int) -> Gray:
 
 
 def _box_mean(small: Gray, radius: int) -> npt.NDArray[np.float32]:
+    # Rounded to 8 bits, as the Pillow box blur the settings were tuned with.
     size = 2 * radius + 1
-    mean = cv2.boxFilter(small, cv2.CV_32F, (size, size), borderType=cv2.BORDER_REPLICATE)
-    return mean * np.float32(1.0 / 255.0)
+    mean = cv2.blur(small, (size, size), borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(mean, dtype=np.float32) * np.float32(1.0 / 255.0)
 
 
 def despeckle(ink: Mask, scale: float = 1.0) -> Mask:
