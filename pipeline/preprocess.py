@@ -376,16 +376,15 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW) -> float:
     A coarse search (0.5° steps, 4-px bins, 15,000 ink pixels) is refined in 0.1° and then
     0.05° steps with 1-px bins on at most 60,000 ink pixels.
     """
-    # OpenCV lists the ink pixels in numpy's order (row by row) in half numpy's time.
-    points = cv2.findNonZero(np.ascontiguousarray(ink).view(np.uint8))
-    if points is None or len(points) < 200:
+    # The ink pixels as flat indices, split into rows and columns only for those sampled: 2 ms
+    # a page, where np.nonzero took 13 and OpenCV's findNonZero 5 (the same pixels, same order).
+    flat = np.flatnonzero(ink)
+    if flat.size < 200:
         return 0.0
-    points = points.reshape(-1, 2)  # (x, y) rows
-    xs, ys = points[:, 0], points[:, 1]
     rng = np.random.default_rng(0)  # fixed seed: the same page always gets the same angle
-    if ys.size > 60_000:
-        pick = rng.choice(ys.size, 60_000, replace=False)
-        ys, xs = ys[pick], xs[pick]
+    if flat.size > 60_000:
+        flat = flat[rng.choice(flat.size, 60_000, replace=False)]
+    ys, xs = np.divmod(flat, ink.shape[1])
     y = ys.astype(np.float32) - np.float32(ys.mean())
     x = xs.astype(np.float32) - np.float32(xs.mean())
     few = slice(0, 15_000)  # already a random order: the first 15,000 are a random sample
