@@ -6,8 +6,9 @@ dilations and comparisons take 0.2-5 ms a pass where numpy's shifted-slice sums 
 The windowed statistics are taken on a reduced copy. Internally a mask is uint8 0/1, which
 views as a boolean array without a copy; the public functions take and return booleans.
 
-Passes write into page-sized buffers already made (`dst=`) where one is free: every new 4 MB
-array is memory the kernel has to fault in, which cost more than the pass itself (~1 ms).
+Passes write into page-sized buffers already made (`dst=`) where one is free: a new 4 MB array
+is often fresh memory the kernel has to fault in (~1,060 page faults, a few ms: more than most
+passes cost).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def despeckle(ink: Mask, scale: float = 1.0) -> Mask:
     20-80 px or touch their character, so they stay. A blob goes when it fits in a 5x5 box,
     or holds at most 16 px in a 9x9 box (dust streaks), with 2 px of paper all round. Box
     counts keep this O(pixels) without labelling connected components (OpenCV's labelling took
-    36 ms a page, the four box counts ~15 ms).
+    36 ms a page, the box counts 11-15 ms).
     """
     mask = np.ascontiguousarray(ink).view(np.uint8)  # 0/1: the caller's memory, only read
     ours = False  # whether `mask` is a copy this function may write

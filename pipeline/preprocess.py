@@ -13,9 +13,10 @@ Skew is measured on a quick ink mask, but the rotation is applied to the grey im
 threshold sees smooth edges instead of rotated jaggies. Orientation (Tesseract OSD) runs on the
 clean binary page, where it is both surer and cheaper.
 
-The per-pixel passes are OpenCV's (single-threaded: see inkmask.py): on a 300-dpi A5 page its
-Gaussian blurs took 3-6 ms where Pillow's took 74, its rotation 17 ms against 64 (measured,
-benchmarks/README.md "Preprocessing speed").
+The per-pixel passes are OpenCV's (single-threaded: see inkmask.py): on a 300-dpi A5 page the
+blurs take 3-7 ms where Pillow's took 74-85, the rotation 14 ms against 64-70, the whole chain
+~0.1 CPU s against ~0.4 (measured, benchmarks/README.md "Preprocessing with OpenCV"). Pillow
+keeps the block means (its `reduce` is faster) and the bicubic upscaling of low-dpi pages.
 """
 
 from __future__ import annotations
@@ -172,8 +173,8 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
 # --- steps -------------------------------------------------------------------------------------
 # Every step works on 8-bit grey (numpy uint8) and on boolean masks: a 300-dpi A5 page is 4.3 M
 # pixels, and each float32 pass over it (convert, multiply, clip, convert back) cost ~20 ms; the
-# float version of this chain took 1.3 CPU s a page, the 8-bit Pillow and numpy one ~0.3 s, this
-# one with OpenCV XXX s (benchmarks/README.md, "Preprocessing speed").
+# float version of this chain took 1.3 CPU s a page, the 8-bit Pillow and numpy one ~0.4 s, this
+# one with OpenCV ~0.1 s (benchmarks/README.md, "Preprocessing with OpenCV").
 
 def _image_dpi(image: Image.Image) -> int | None:
     # Scanners write the resolution into TIFF/PNG/JPEG headers; Pillow exposes it as info["dpi"].
