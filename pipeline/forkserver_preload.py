@@ -2,7 +2,8 @@
 
 What each worker would otherwise load for itself is loaded here, before the fork, so all of
 them share one copy: jieba's dictionary, which the look-alike correction scores words with
-(~0.85 CPU s to load and ~85 MB in each worker otherwise). Only the dictionaries a worker uses
+(0.4-1.6 CPU s to load, see segment._load_dictionary, and ~85 MB in each worker otherwise).
+Only the dictionaries a worker uses
 are loaded: workers never see a library's user dictionaries (pipeline/correct.py), so the
 bundled ones.
 """
