@@ -3,9 +3,8 @@
 What each worker would otherwise load for itself is loaded here, before the fork, so all of
 them share one copy: jieba's dictionary, which the look-alike correction scores words with
 (0.4-1.6 CPU s to load, see segment._load_dictionary, and ~85 MB in each worker otherwise).
-Only the dictionaries a worker uses
-are loaded: workers never see a library's user dictionaries (pipeline/correct.py), so the
-bundled ones.
+Only the dictionaries a worker uses are loaded: workers never see a library's user
+dictionaries (pipeline/correct.py), so the bundled ones.
 """
 
 from __future__ import annotations
