@@ -54,6 +54,9 @@ _MAX_UPSCALE = 3.0
 _OSD_CROP = 500
 # Tonal settings, on the flattened and stretched [0, 1] image (ink 0, paper 1), tuned on the
 # benchmark pages (benchmarks/README.md). Sizes are pixels at 300 dpi and scale with the dpi.
+# Skew search: the window tried first, and how much its best angle must outscore its worst.
+_NEAR_SKEW = 2.0
+_SHARP_PEAK = 1.2
 _DENOISE_SIGMA = 0.6  # 1.0 blurred noisy pages into 8% CER, 0.3 left noise: 4%; 0.45-0.6: 2%
 _DARK = 90  # a scanner-lid band is darker than 0.35 of white
 _SMOOTH_SIGMA = 1.5
@@ -374,8 +377,9 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW) -> float:
 
     Text lines (or, on vertical pages, columns) project into sharp peaks only when the page is
     straight. Both projections are scored, so the same code serves horizontal and vertical text.
-    A coarse search (0.5° steps, 4-px bins, 15,000 ink pixels) is refined in 0.1° and then
-    0.05° steps with 1-px bins on at most 60,000 ink pixels.
+    A coarse search (0.5° steps, 4-px bins, 15,000 ink pixels; within ±2° first, the whole range
+    when that finds no clear peak) is refined in 0.1° and then 0.05° steps with 1-px bins on at
+    most 60,000 ink pixels.
     """
     # The ink pixels as flat indices, split into rows and columns only for those sampled: 2 ms
     # a page, where np.nonzero took 13 and OpenCV's findNonZero 5 (the same pixels, same order).
@@ -404,9 +408,25 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW) -> float:
     def best_of(angles: npt.NDArray[np.float64], bin_px: float, part: slice = slice(None)) -> float:
         return float(angles[int(np.argmax([score(d, bin_px, part) for d in angles]))])
 
-    best = best_of(np.arange(-max_degrees, max_degrees + 1e-9, 0.5), 4.0, few)
-    best = best_of(np.arange(best - 0.6, best + 0.6 + 1e-9, 0.1), 1.0)
-    return best_of(np.array([best - 0.05, best, best + 0.05]), 1.0)
+    # Most scans are straight within a degree or two: look there first (9 angles). The wide
+    # search (61) runs only when that peak is at the window's edge or hardly stands out: on the
+    # benchmark pages the best angle within ±2° scored 1.46-1.60 times the worst, on the same
+    # page turned 5-15° 1.01-1.04 times (any angle there smears every line alike).
+    near = min(_NEAR_SKEW, max_degrees)
+    angles = np.arange(-near, near + 1e-9, 0.5)
+    scores = [score(d, 4.0, few) for d in angles]
+    peak = int(np.argmax(scores))
+    if 0 < peak < len(angles) - 1 and scores[peak] >= _SHARP_PEAK * min(scores):
+        best = float(angles[peak])
+    else:
+        best = best_of(np.arange(-max_degrees, max_degrees + 1e-9, 0.5), 4.0, few)
+    angles = np.arange(best - 0.6, best + 0.6 + 1e-9, 0.1)
+    scores = [score(d, 1.0) for d in angles]
+    peak = int(np.argmax(scores))
+    best = float(angles[peak])
+    # The middle of the last three was scored just now.
+    last = np.array([best - 0.05, best, best + 0.05])
+    return float(last[int(np.argmax([score(last[0], 1.0), scores[peak], score(last[2], 1.0)]))])
 
 
 def _upright(image: Image.Image, options: PreprocessOptions, steps: list[str],
