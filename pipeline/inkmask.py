@@ -114,15 +114,43 @@ def despeckle(ink: Mask, scale: float = 1.0) -> Mask:
     or holds at most 16 px in a 9x9 box (dust streaks), with 2 px of paper all round. Box
     counts keep this O(pixels) without labelling connected components (OpenCV's labelling took
     36 ms a page, the box counts 11-15 ms).
+
+    The counts are taken only over the ink's bounding box and the widest box's reach around it:
+    beyond that every count is 0 and nothing can go. The text block of a page with clean margins
+    is under half the page (0.42 on the benchmark pages: 8 ms a page instead of 18).
     """
-    mask = np.ascontiguousarray(ink).view(np.uint8)  # 0/1: the caller's memory, only read
+    page = np.ascontiguousarray(ink).view(np.uint8)  # 0/1: the caller's memory, only read
+    reach = max(outer for _, outer, _ in _despeckle_boxes(scale)) // 2
+    left, top, width, height = cv2.boundingRect(page)
+    if not width:
+        return _as_mask(page)
+    top, left = max(0, top - reach), max(0, left - reach)
+    rows = slice(top, min(page.shape[0], top + height + 2 * reach))
+    cols = slice(left, min(page.shape[1], left + width + 2 * reach))
+    region = _despeckle_region(page[rows, cols], scale)
+    if region is None:
+        return _as_mask(page)
+    out = page.copy()
+    out[rows, cols] = region
+    return _as_mask(out)
+
+
+def _despeckle_boxes(scale: float) -> list[tuple[int, int, int]]:
+    """(inner box, outer box, largest speck area) of each pass, in pixels at this scale."""
+    ring = max(2, int(round(2 * scale)))
+    out = []
+    for box, max_area in ((5, 25), (9, 16)):
+        inner = max(3, int(round(box * scale)) | 1)
+        out.append((inner, inner + 2 * ring, int(max_area * scale * scale)))
+    return out
+
+
+def _despeckle_region(mask: npt.NDArray[np.uint8], scale: float) -> npt.NDArray[np.uint8] | None:
+    """`despeckle` on a region of the page (paper beyond it): the new mask, None if unchanged."""
     ours = False  # whether `mask` is a copy this function may write
     counts: dict[int, Any] = {}  # box counts of the current mask, by box size
     spare: list[Any] = [None, None]  # page buffers free for reuse
-    ring = max(2, int(round(2 * scale)))
-    for box, max_area in ((5, 25), (9, 16)):
-        inner = max(3, int(round(box * scale)) | 1)
-        outer = inner + 2 * ring
+    for inner, outer, max_area in _despeckle_boxes(scale):
         # Exact 8-bit sums while the outer box fits (13x13 = 169 pixels), 16-bit beyond.
         depth = cv2.CV_8U if outer * outer <= 255 else cv2.CV_16U
         for size in (inner, outer):
@@ -132,7 +160,7 @@ def despeckle(ink: Mask, scale: float = 1.0) -> Mask:
         # sees an isolated speck. The outer count is kept: the next box may need it as its inner.
         isolated = cv2.compare(counts[inner], counts[outer], cv2.CMP_EQ,
                                dst=spare.pop() if spare else None)
-        small = cv2.inRange(counts[inner], 1, int(max_area * scale * scale), dst=counts.pop(inner))
+        small = cv2.inRange(counts[inner], 1, max_area, dst=counts.pop(inner))
         cv2.bitwise_and(isolated, small, dst=isolated)
         if cv2.countNonZero(isolated):
             # Clear the inner box around each: 1 - 255 saturates to 0, 1 - 0 stays 1.
@@ -142,7 +170,7 @@ def despeckle(ink: Mask, scale: float = 1.0) -> Mask:
             spare += counts.values()  # counts of the mask before the clearing
             counts.clear()
         spare += [small, isolated]
-    return _as_mask(mask)
+    return mask if ours else None
 
 
 def _box_count(mask: npt.NDArray[np.uint8], size: int, depth: int,

@@ -203,6 +203,28 @@ def test_despeckle_removes_isolated_dots_and_keeps_strokes_and_punctuation() -> 
     assert out[60:70, 90:99].all()
 
 
+def test_despeckle_sees_specks_at_the_edges_of_the_ink_and_of_the_page() -> None:
+    """The box counts are taken over the ink's bounding box only: specks that make its edges,
+    or sit in a corner of the page, still go; a dot touching a stroke stays; a page without
+    specks, or without ink, comes back as it was."""
+    ink = np.zeros((300, 240), dtype=bool)
+    ink[140:143, 60:180] = True  # a stroke in the middle
+    ink[141:143, 181:183] = True  # a dot touching its end: part of the character
+    edge_specks = [(90, 30), (220, 200)]  # the bounding box's top-left and bottom-right
+    for y, x in edge_specks:
+        ink[y:y + 2, x:x + 2] = True
+    out = despeckle(ink)
+    for y, x in edge_specks:
+        assert not out[y:y + 2, x:x + 2].any()
+    assert out[140:143, 60:180].all() and out[141:143, 181:183].all()
+    corner = np.zeros((100, 100), dtype=bool)
+    corner[0:2, 0:2] = corner[98:100, 97:100] = True
+    assert not despeckle(corner).any()
+    clean = out.copy()
+    assert np.array_equal(despeckle(clean), clean)
+    assert not despeckle(np.zeros((40, 40), dtype=bool)).any()
+
+
 @needs_font
 def test_every_step_can_be_switched_off(page: Image.Image) -> None:
     off = PreprocessOptions(grayscale=False, upscale=False, border=False, normalize=False,
