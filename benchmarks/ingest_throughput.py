@@ -542,6 +542,11 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
     print()
     print("ratios, by wall clock (swings with the machine's load) and by CPU seconds per page:")
     _ratio("c/b", "pipeline overhead", b, c, 0.9)
+    # Tesseract's own CPU a page moved by 5-10 % between (b) and (c) of one quiet run, both ways;
+    # its share of (c)'s CPU compares the overhead with the Tesseract runs of the same ingest.
+    if c.cpu:
+        print(f"  Tesseract's share of (c)'s CPU = {tesseract_cpu / c.cpu:.2f}: c/b with Tesseract "
+              "costing the same in both (steadier than c/b across runs)")
     _ratio("c/a", "what the clean-up costs end to end", a, c, 0.7)
     if pdf_ocrmypdf is not None:
         wall_x, cpu_x = pdf_ocrmypdf.wall / pdf_wenshi.wall, pdf_ocrmypdf.cpu / pdf_wenshi.cpu
