@@ -76,7 +76,8 @@ PROSE = (
 
 # -- page generation ---------------------------------------------------------------------------
 
-def render_page(seed: int, size: tuple[int, int] = A5, lines: int = LINES, noise: float = 7.0) -> Image.Image:
+def render_page(seed: int, size: tuple[int, int] = A5, lines: int = LINES,
+                noise: float = 7.0) -> Image.Image:
     """One scanned page: prose on grey, slightly noisy paper, a little skewed."""
     rng = random.Random(seed)
     font = ImageFont.truetype(FONT_PATH, FONT_PX, index=FONT_SC)
@@ -87,7 +88,8 @@ def render_page(seed: int, size: tuple[int, int] = A5, lines: int = LINES, noise
     start = rng.randrange(len(PROSE))
     text = (PROSE * 3)[start:start + per_line * lines]
     for i in range(lines):
-        draw.text((MARGIN, MARGIN + i * LINE_PITCH), text[i * per_line:(i + 1) * per_line], font=font, fill=35)
+        draw.text((MARGIN, MARGIN + i * LINE_PITCH), text[i * per_line:(i + 1) * per_line],
+                  font=font, fill=35)
     page = page.rotate(rng.uniform(-0.6, 0.6), resample=Image.Resampling.BICUBIC, fillcolor=236)
     grain = np.random.default_rng(seed).normal(0.0, noise, (height, width))
     pixels = np.clip(np.asarray(page, dtype=np.float32) + grain, 0, 255).astype(np.uint8)
@@ -147,7 +149,8 @@ def make_page_set(base: Path, count: int) -> PageSet:
                 target.write_bytes(data)
                 Image.open(io.BytesIO(data)).save(original, dpi=(DPI, DPI))
             else:
-                page.save(target, dpi=(DPI, DPI), **({"compression": "tiff_deflate"} if kind == "tif" else {}))
+                page.save(target, dpi=(DPI, DPI),
+                          **({"compression": "tiff_deflate"} if kind == "tif" else {}))
                 page.save(original, dpi=(DPI, DPI))
         originals.append(original)
     volume = folder / "县志稿 卷一.pdf"
@@ -226,7 +229,8 @@ def _install_capture(folder: str) -> None:
 
 
 class _NullSink:
-    """Takes the pages of a capture run and keeps nothing: the ingest's scheduling without a library."""
+    """Takes the pages of a capture run and keeps nothing: the ingest's scheduling without a
+    library."""
 
     def document_state(self, doc_id: str) -> None:
         return None
@@ -269,8 +273,8 @@ def replay(calls: Sequence[TesseractCall], jobs: int) -> Run:
     out = Path(tempfile.mkdtemp(prefix="replay-"))
 
     def one(call: TesseractCall) -> None:
-        pytesseract.pytesseract.run_tesseract(call.image, str(out / Path(call.image).stem), call.extension,
-                                              call.lang, call.config, 0, 0)
+        pytesseract.pytesseract.run_tesseract(call.image, str(out / Path(call.image).stem),
+                                              call.extension, call.lang, call.config, 0, 0)
 
     started, cpu = time.monotonic(), _children_cpu()
     with ThreadPoolExecutor(jobs) as pool:
@@ -351,7 +355,8 @@ class TreeCpu:
     @property
     def seconds(self) -> float:
         """All CPU seconds seen: every Python process, and the Tesseract runs of the workers."""
-        return sum(self.own.values()) + sum(t for pid, t in self.reaped.items() if pid not in self.parents)
+        return sum(self.own.values()) + sum(t for pid, t in self.reaped.items()
+                                            if pid not in self.parents)
 
     @property
     def writer(self) -> float:
@@ -425,12 +430,14 @@ def _rollup_kb(pid: int, key: str) -> int:
 def wenshi_ingest(paths: Sequence[Path], library: Path, jobs: int, *extra: str,
                   watch: Callable[[int], Any] | None = None) -> tuple[float, dict[str, Any], Any]:
     """Run `wenshi ingest` in a fresh process; returns (wall seconds, its JSON, the watcher)."""
-    command = [sys.executable, str(ROOT / "cli.py"), "--library", str(library), "ingest", *map(str, paths),
-               "-c", "基准", "--jobs", str(jobs), "--json", "--no-progress", *extra]
+    command = [sys.executable, str(ROOT / "cli.py"), "--library", str(library), "ingest",
+               *map(str, paths), "-c", "基准", "--jobs", str(jobs), "--json", "--no-progress",
+               *extra]
     env = {k: v for k, v in os.environ.items() if not k.startswith("WENSHI_")}
     env.pop("OMP_THREAD_LIMIT", None)  # Wenshi must set it for its own workers
     started = time.monotonic()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     watcher = watch(proc.pid) if watch else None
     if watcher:
         with watcher:
@@ -442,18 +449,21 @@ def wenshi_ingest(paths: Sequence[Path], library: Path, jobs: int, *extra: str,
         raise SystemExit(f"wenshi ingest failed ({proc.returncode}):\n{err}")
     report = json.loads(out)
     if report["failed"] or report["failed_pages"]:
-        print(f"  warning: failures in the ingest: {report['failed'][:2]} {report['failed_pages'][:2]}")
+        print(f"  warning: failures in the ingest: {report['failed'][:2]} "
+              f"{report['failed_pages'][:2]}")
     return elapsed, report, watcher
 
 
 def ocrmypdf_run(command: str, pdf: Path, jobs: int, out: Path) -> Run:
     started, cpu = time.monotonic(), _children_cpu()
     result = subprocess.run([command, "--jobs", str(jobs), "-l", LANG, "--output-type", "pdf",
-                             "--sidecar", str(out / "sidecar.txt"), str(pdf), str(out / "ocrmypdf.pdf")],
+                             "--sidecar", str(out / "sidecar.txt"), str(pdf),
+                             str(out / "ocrmypdf.pdf")],
                             capture_output=True, text=True)
     run = Run(time.monotonic() - started, _children_cpu() - cpu)
     if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed")
+        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip()
+                           else "failed")
     return run
 
 
@@ -467,11 +477,14 @@ def verdict(ok: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--pages", type=int, default=40, help="pages in the throughput set (>= 40)")
-    parser.add_argument("--memory-pages", type=int, default=500, help="pages of the memory volume (0: skip)")
-    parser.add_argument("--ocrmypdf", default=shutil.which("ocrmypdf") or "", help="the ocrmypdf command")
+    parser.add_argument("--memory-pages", type=int, default=500,
+                        help="pages of the memory volume (0: skip)")
+    parser.add_argument("--ocrmypdf", default=shutil.which("ocrmypdf") or "",
+                        help="the ocrmypdf command")
     parser.add_argument("--no-cluster", action="store_true", help="skip the Dask LocalCluster run")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated files here")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # allow tiny runs
@@ -491,11 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
     from pipeline import ocr
 
-    print(f"Wenshi ingest throughput, N = {jobs} jobs, Tesseract {ocr.tesseract_version()}, {load()}")
+    print(f"Wenshi ingest throughput, N = {jobs} jobs, Tesseract {ocr.tesseract_version()}, "
+          f"{load()}")
     page_set = make_page_set(base / "set", args.pages)
     pages = args.pages
-    print(f"page set: {pages} A5 pages at {DPI} dpi, {LINES} lines each: {page_set.pdf_pages} in one "
-          f"scanned PDF, {pages - page_set.pdf_pages} single PNG/JPEG/TIFF files")
+    print(f"page set: {pages} A5 pages at {DPI} dpi, {LINES} lines each: {page_set.pdf_pages} "
+          f"in one scanned PDF, {pages - page_set.pdf_pages} single PNG/JPEG/TIFF files")
     rows: list[tuple[str, int, Run | None, str]] = []
 
     a = raw_tesseract(page_set.originals, jobs)
@@ -518,7 +532,8 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
 
     wall, _, tree = wenshi_ingest([page_set.volume], base / "lib-pdf", jobs, watch=TreeCpu)
     pdf_wenshi = Run(wall, tree.seconds)
-    rows.append((f"    wenshi ingest --jobs {jobs}, the PDF alone", page_set.pdf_pages, pdf_wenshi, load()))
+    rows.append((f"    wenshi ingest --jobs {jobs}, the PDF alone", page_set.pdf_pages, pdf_wenshi,
+                 load()))
     pdf_ocrmypdf = None
     if args.ocrmypdf:
         try:
@@ -537,8 +552,8 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
         print(f"{name:58} {per_minute(count, run.wall if run else 0):>9.1f} {cpu}   ({when})")
     print(f"{'    (c) inside the ingest, without process start-up':58} {inner:>9.1f}")
     print(f"    (c) CPU: {c.cpu:.1f} s in all = Tesseract {tesseract_cpu:.1f} s + worker Python "
-          f"{c.cpu - tesseract_cpu - writer_cpu:.1f} s (decode, clean-up, ALTO) + writer {writer_cpu:.1f} s "
-          "(start-up, planning, catalog, tags, index)")
+          f"{c.cpu - tesseract_cpu - writer_cpu:.1f} s (decode, clean-up, ALTO) + writer "
+          f"{writer_cpu:.1f} s (start-up, planning, catalog, tags, index)")
     print()
     print("ratios, by wall clock (swings with the machine's load) and by CPU seconds per page:")
     _ratio("c/b", "pipeline overhead", b, c, 0.9)
@@ -550,8 +565,8 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
     _ratio("c/a", "what the clean-up costs end to end", a, c, 0.7)
     if pdf_ocrmypdf is not None:
         wall_x, cpu_x = pdf_ocrmypdf.wall / pdf_wenshi.wall, pdf_ocrmypdf.cpu / pdf_wenshi.cpu
-        print(f"  Wenshi vs OCRmyPDF on the same PDF: {wall_x:.2f}x by wall clock, {cpu_x:.2f}x by CPU "
-              f"({verdict(min(wall_x, cpu_x) > 1.0)}: Wenshi faster)")
+        print(f"  Wenshi vs OCRmyPDF on the same PDF: {wall_x:.2f}x by wall clock, "
+              f"{cpu_x:.2f}x by CPU ({verdict(min(wall_x, cpu_x) > 1.0)}: Wenshi faster)")
     else:
         print("  OCRmyPDF: not run (pass --ocrmypdf PATH)")
 
@@ -564,7 +579,8 @@ def _ratio(name: str, meaning: str, base: Run, wenshi: Run, target: float) -> No
     by_wall = base.wall / wenshi.wall
     by_cpu = base.cpu / wenshi.cpu if wenshi.cpu else 0.0
     print(f"  {name} = {by_wall:.2f} by wall clock, {by_cpu:.2f} by CPU: {meaning} "
-          f"(target >= {target:.2f}: wall {verdict(by_wall >= target)}, CPU {verdict(by_cpu >= target)})")
+          f"(target >= {target:.2f}: wall {verdict(by_wall >= target)}, "
+          f"CPU {verdict(by_cpu >= target)})")
 
 
 def _cluster_run(page_set: PageSet, base: Path, jobs: int) -> float | None:
@@ -573,8 +589,9 @@ def _cluster_run(page_set: PageSet, base: Path, jobs: int) -> float | None:
     except ImportError:
         print("Dask: not installed (pip install 'dask[distributed]')")
         return None
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",  # type: ignore[no-untyped-call]
-                      dashboard_address=None, silence_logs=40) as cluster:
+    with LocalCluster(n_workers=jobs, threads_per_worker=1,  # type: ignore[no-untyped-call]
+                      processes=True, host="127.0.0.1", dashboard_address=None,
+                      silence_logs=40) as cluster:
         seconds, report, _ = wenshi_ingest([page_set.folder], base / "lib-dask", jobs,
                                            "--scheduler", cluster.scheduler_address)
     assert report["pages"] == len(page_set.originals), report
@@ -588,14 +605,14 @@ def _memory_run(base: Path, jobs: int, count: int) -> None:
     # (paper grain makes Tesseract's layout analysis of a whole A4 page several times slower).
     pages = [jpeg(render_page(seed=1000 + n % 25, size=A4, lines=3, noise=0.0)) for n in range(25)]
     write_scanned_pdf(volume, [pages[n % 25] for n in range(count)], A4)
-    print(f"\nmemory: {count}-page scanned PDF ({volume.stat().st_size / 2**20:.0f} MB, A4 at {DPI} dpi), "
-          f"wenshi ingest --jobs {jobs}, {load()}")
+    print(f"\nmemory: {count}-page scanned PDF ({volume.stat().st_size / 2**20:.0f} MB, "
+          f"A4 at {DPI} dpi), wenshi ingest --jobs {jobs}, {load()}")
     seconds, report, watcher = wenshi_ingest([volume], base / "lib-memory", jobs, watch=TreeMemory)
     assert report["pages"] == count, report
     peak = watcher.peak_rss / 1024
-    print(f"peak memory of the process tree: RSS sum {peak:.0f} MB, PSS sum {watcher.peak_pss / 1024:.0f} MB "
-          f"(target <= 1024 MB: {verdict(peak <= 1024)}); {per_minute(count, seconds):.1f} pages/min, "
-          f"{seconds:.0f} s")
+    print(f"peak memory of the process tree: RSS sum {peak:.0f} MB, "
+          f"PSS sum {watcher.peak_pss / 1024:.0f} MB (target <= 1024 MB: {verdict(peak <= 1024)}); "
+          f"{per_minute(count, seconds):.1f} pages/min, {seconds:.0f} s")
 
 
 if __name__ == "__main__":
