@@ -75,7 +75,7 @@ def _read_private_pickle(path: Path) -> Any:
             if stat.st_uid != os.getuid() or stat.st_mode & 0o022:
                 return None
             return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+    except Exception:  # noqa: BLE001 - unreadable or damaged: jieba's own load rebuilds it
         return None
 
 

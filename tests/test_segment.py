@@ -36,3 +36,14 @@ def test_a_cache_others_can_write_is_not_unpickled(tmp_path, monkeypatch):
     tok = _fresh_tokenizer(tmp_path)
     segment._load_dictionary(tok)
     assert "假词" not in tok.FREQ and tok.FREQ.get("发电厂", 0) > 0
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("WENSHI_CACHE_DIR", str(tmp_path))
+    segment._load_dictionary(_fresh_tokenizer(tmp_path))
+    cache = next(tmp_path.glob("wenshi-jieba-*.pickle"))
+    cache.write_bytes(cache.read_bytes()[:1000])  # cut short, as by a full disk
+    tok = _fresh_tokenizer(tmp_path)
+    segment._load_dictionary(tok)
+    assert tok.FREQ.get("发电厂", 0) > 0
+    assert cache.stat().st_size > 1_000_000  # written again, whole
