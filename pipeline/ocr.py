@@ -25,7 +25,6 @@ from .records import Word
 
 log = logging.getLogger(__name__)
 
-ALTO_NS = {"alto": "http://www.loc.gov/standards/alto/ns-v3#"}
 _LANG_PACKAGES = {
     "chi_sim": "tesseract-ocr-chi-sim",
     "chi_tra": "tesseract-ocr-chi-tra",

@@ -18,7 +18,7 @@ from lxml import etree
 from PIL import Image
 
 from pipeline.errors import InputFileError
-from pipeline.ocr import ALTO_NS
+from pipeline.alto import ALTO_NS
 from pipeline.records import KIND_IMAGE, KIND_PDF, METHOD_OCR
 
 from ..catalog import DocumentRow, PageRow
@@ -29,7 +29,7 @@ TEXT_FONT = "STSong-Light"
 FONT_DESCENT = 0.12  # STSong-Light's descent, in em: puts the glyph box over the word box
 DEFAULT_IMAGE_DPI = 300  # for images that do not say their resolution
 JPEG_QUALITY = 85  # rasterised PDF pages; image sources keep their own encoding
-_NS = ALTO_NS["alto"]
+_NS = ALTO_NS
 # CJK ideographs and punctuation, full-width forms, Chinese quotes, ellipsis and dash.
 _CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
                   "\u2018-\u201f\u2026\u2014]")
