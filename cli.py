@@ -7,20 +7,30 @@ import json
 import logging
 import sys
 import time
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 
-from index import api
 from index.export import FOLDER_FORMATS, FORMATS, ORDERS
 from index.results import SORTS, SearchRequest, SearchResults
 from index.snippets import MARK_END, MARK_START
-from index.tags import tags_pending
+from pipeline import workers
 from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SOME_FAILED = 1
+
+
+def _api() -> ModuleType:
+    # The library is imported when a command runs, not at start-up (~0.5 s): `ingest` starts its
+    # page workers' server first, so that the two import side by side (pipeline/workers.py).
+    from index import api
+
+    return api
 
 
 def _echo_json(obj: Any) -> None:
@@ -112,9 +122,11 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
     Example: wenshi ingest scans/ drafts/县电厂.docx --collection 电力工业史 --jobs 4
     """
     cfg = _ocr_config(ctx, lang, no_preprocess, skip_steps, jobs=jobs, scheduler=scheduler)
+    if cfg.workers > 1 and not cfg.scheduler:
+        workers.start_server()
     line = _ProgressLine() if (sys.stderr.isatty() if progress is None else progress) else None
     try:
-        summary = api.ingest(cfg, paths, collection, progress=line, metadata_csv=metadata_csv)
+        summary = _api().ingest(cfg, paths, collection, progress=line, metadata_csv=metadata_csv)
     finally:
         if line:
             line.close()
@@ -211,7 +223,7 @@ def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
 
     Example: wenshi check --repair
     """
-    report = api.check(_config(ctx), repair=repair)
+    report = _api().check(_config(ctx), repair=repair)
     if as_json:
         _echo_json(report)
     else:
@@ -302,7 +314,8 @@ def search(ctx: click.Context, query: str | None, collection: str | None, limit:
     if queries_file is not None:
         lines = [line.strip() for line in queries_file if line.strip()]
         failed = None
-        for q, result in zip(lines, api.search_many(_config(ctx), (request(q) for q in lines))):
+        results = _api().search_many(_config(ctx), (request(q) for q in lines))
+        for q, result in zip(lines, results):
             if isinstance(result, WenshiError):
                 failed = result
                 click.echo(json.dumps({"query": q, "error": str(result)}, ensure_ascii=False))
@@ -313,7 +326,7 @@ def search(ctx: click.Context, query: str | None, collection: str | None, limit:
         return
     if not query:
         raise UsageError("give a QUERY, or --queries FILE")
-    results = api.search(_config(ctx), request(query))
+    results = _api().search(_config(ctx), request(query))
     if as_json:
         _echo_json(results.to_dict())
     else:
@@ -330,8 +343,10 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
 
     Example: wenshi show 3f2a9c1d07b4e6a1
     """
+    from index.tags import tags_pending
+
     cfg = _config(ctx)
-    doc = api.show(cfg, doc_id)
+    doc = _api().show(cfg, doc_id)
     if as_json:
         _echo_json(doc)
         return
@@ -364,7 +379,7 @@ def collections(ctx: click.Context, as_json: bool) -> None:
 
     Example: wenshi collections
     """
-    rows = api.collections(_config(ctx))
+    rows = _api().collections(_config(ctx))
     if as_json:
         _echo_json(rows)
         return
@@ -389,7 +404,7 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
     Example: wenshi stats --collection 铁路建设史 --by contributor
     """
     if by == "contributor":
-        counts = api.word_counts(_config(ctx), collection)
+        counts = _api().word_counts(_config(ctx), collection)
         if as_json:
             _echo_json(counts.to_dict())
             return
@@ -398,7 +413,7 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
         for line in wordcount_table(counts):
             click.echo(line)
         return
-    data = api.stats(_config(ctx), collection)
+    data = _api().stats(_config(ctx), collection)
     if as_json:
         _echo_json(data)
         return
@@ -431,7 +446,7 @@ def reindex(ctx: click.Context, retag: bool) -> None:
 
     Example: wenshi reindex --retag
     """
-    pages = api.reindex(_config(ctx), retag=retag)
+    pages = _api().reindex(_config(ctx), retag=retag)
     click.echo(f"reindexed {pages} pages" + (" with fresh tags" if retag else ""))
 
 
@@ -450,7 +465,7 @@ def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...],
 
     Example: wenshi tag b5ba023a --set contributor=王德明 --set period=建国前
     """
-    doc = api.tag(_config(ctx), doc_id, assignments)
+    doc = _api().tag(_config(ctx), doc_id, assignments)
     if as_json:
         _echo_json({k: doc[k] for k in ("doc_id", "title", "metadata", "tags")})
         return
@@ -470,7 +485,7 @@ def ocr_command(ctx: click.Context, file: str, lang: str | None, no_preprocess: 
 
     Example: wenshi ocr 'samples/power/县电厂 回忆录.png'
     """
-    pages = api.ocr_file(_ocr_config(ctx, lang, no_preprocess, skip_steps), file)
+    pages = _api().ocr_file(_ocr_config(ctx, lang, no_preprocess, skip_steps), file)
     failed = [p for p in pages if p.error]
     click.echo("\f".join(p.text for p in pages))
     for p in failed:
@@ -504,7 +519,7 @@ def export_command(ctx: click.Context, collection: str, fmt: str, output: str, q
 
     Example: wenshi export 电力工业史 --format docx --output 电力工业史.docx --order year
     """
-    result = api.export(_config(ctx), collection, fmt, output, query, order, force)
+    result = _api().export(_config(ctx), collection, fmt, output, query, order, force)
     for issue in result.failed:
         click.echo(f"{issue.doc_id} {issue.title}: {issue.message}", err=True)
     if as_json:

@@ -1,4 +1,4 @@
-"""Imported once by the forkserver that every page worker is forked from (ingest.make_executor).
+"""Imported once by the forkserver that every page worker is forked from (pipeline/workers.py).
 
 What each worker would otherwise load for itself is loaded here, before the fork, so all of
 them share one copy: jieba's dictionary, which the look-alike correction scores words with
@@ -8,6 +8,11 @@ dictionaries (pipeline/correct.py), so the bundled ones.
 """
 
 from __future__ import annotations
+
+# numpy imports these on first use (np.percentile, np.unique, the page's first clean-up steps):
+# 0.07 CPU s in each worker's first page otherwise.
+import numpy.ma  # noqa: F401
+import numpy.random  # noqa: F401
 
 from . import segment
 

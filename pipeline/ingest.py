@@ -16,7 +16,6 @@ a Dask cluster (`Config.scheduler`, see `cluster.py`).
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -29,7 +28,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from PIL import Image
 
-from . import ocr
+from . import ocr, workers
 from .clean import clean_ocr_text
 from .config import PREPROCESS_STEPS, Config
 from .errors import EnvironmentProblemError, InputFileError, OcrError
@@ -196,13 +195,9 @@ def make_executor(cfg: Config) -> Executor:
         return DaskExecutor(cfg.scheduler, cfg)
     if cfg.workers <= 1:
         return _InlineExecutor()
-    context = multiprocessing.get_context("forkserver")
-    # Workers fork from a server that has imported only what pages need, not the whole command
-    # (click, Whoosh...): the default preloads __main__. It loads jieba's dictionary once for
-    # all of them (pipeline/forkserver_preload.py).
-    context.set_forkserver_preload(["pipeline.ingest", "pypdfium2", "pipeline.forkserver_preload"])
+    # Workers fork from a server that has imported only what pages need (pipeline/workers.py).
     return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,
-                               initargs=(os.getpid(),), mp_context=context)
+                               initargs=(os.getpid(),), mp_context=workers.context())
 
 
 def executor_slots(executor: Executor, cfg: Config) -> int:

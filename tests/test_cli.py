@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from cli import main
@@ -41,3 +45,14 @@ def test_unknown_document_exits_5(tmp_path):
 def test_every_command_has_help_with_an_example():
     for name, command in main.commands.items():
         assert command.help and "Example:" in command.help, name
+
+
+def test_the_command_starts_without_the_library():
+    # `wenshi ingest` starts its page workers' server (pipeline/workers.py) before it imports
+    # the library, so that the two import side by side; importing the command must not import
+    # the library (Whoosh) or the page pipeline (numpy, PIL, jieba) already.
+    heavy = ("whoosh", "index.api", "index.library", "pipeline.ingest", "numpy", "PIL", "jieba")
+    code = f"import sys, cli; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
