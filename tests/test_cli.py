@@ -56,3 +56,23 @@ def test_the_command_starts_without_the_library():
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent,
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_command_keeps_exit_codes_and_output_through_its_quick_exit(tmp_path):
+    # `run` ends the process with os._exit after flushing (cli.run): exit codes and buffered
+    # output must come through as a normal exit would give them.
+    root = Path(__file__).parent.parent
+
+    def wenshi(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(root / "cli.py"), *args], cwd=tmp_path,
+                              capture_output=True, text=True)
+
+    version = wenshi("--version")
+    assert (version.returncode, version.stdout.strip()) == (0, "wenshi, version 0.1.0")
+    missing = wenshi("--library", str(tmp_path / "none"), "search", "电厂")
+    assert missing.returncode == 4
+    assert missing.stderr.startswith(f"Error: {tmp_path / 'none'}: no library here")
+    usage = wenshi("ingest", str(tmp_path))  # no --collection
+    assert usage.returncode == 2 and "Missing option '--collection'" in usage.stderr
+    helped = wenshi("search", "--help")
+    assert helped.returncode == 0 and helped.stdout.rstrip().endswith("Show this message and exit.")
