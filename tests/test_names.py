@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 
+from pipeline import names
 from pipeline.names import Names, find_names, tokenize
 from pipeline.normalize import to_search_form
 
@@ -75,3 +78,30 @@ def test_tokens_carry_offsets_into_the_text() -> None:
     tokens = tokenize(norm)
     assert tokens and all(norm[t.start:t.end] == t.word for t in tokens)
     assert [t.start for t in tokens] == sorted(t.start for t in tokens)
+
+
+def test_the_gazetteer_cache_holds_what_the_files_say(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WENSHI_CACHE_DIR", str(tmp_path))
+    parsed = names._gazetteer_places()  # no cache yet: parses the files, writes it
+    cache = next(tmp_path.glob("wenshi-gazetteer-*.pickle"))
+    assert cache.stat().st_mode & 0o777 == 0o600
+    assert names._gazetteer_places() == parsed
+    first: dict[str, tuple[str, str]] = {}
+    for place, key, kind in names.read_table(names._DATA_DIR / "places_extra.tsv", 3, "g"):
+        first.setdefault(place, (key, kind))
+    assert len(first) > 50
+    for place, (key, kind) in first.items():  # hand-kept rows win over places.tsv
+        assert parsed.get(place) == (None if kind == "not-a-place" else (key, kind))
+    assert len(parsed) > 60_000 and parsed["石景山"][1] != "not-a-place"
+
+
+def test_a_damaged_or_foreign_gazetteer_cache_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WENSHI_CACHE_DIR", str(tmp_path))
+    parsed = names._gazetteer_places()
+    cache = next(tmp_path.glob("wenshi-gazetteer-*.pickle"))
+    cache.write_bytes(cache.read_bytes()[:1000])  # cut short, as by a full disk
+    assert names._gazetteer_places() == parsed
+    assert cache.stat().st_size > 100_000  # written again, whole
+    cache.write_bytes(pickle.dumps({"假地": ("假地", "county")}))
+    os.chmod(cache, 0o666)  # planted, or left writable: anyone could have put code in it
+    assert names._gazetteer_places() == parsed
