@@ -6,6 +6,7 @@ Whoosh analyzer that uses it) costs nothing: a quoted search never loads the dic
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
 import sys
@@ -24,9 +25,29 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum()
 
 
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    """jieba, imported without pkg_resources when nothing has imported that yet.
+
+    jieba imports pkg_resources only to open its own data files (a 0.08 CPU s import that
+    scans every installed distribution, measured in the writer); without it, it opens the
+    same files by their path, which is all pkg_resources does for a package installed as
+    files."""
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # its import fails
+    try:
+        import jieba
+    finally:
+        if sys.modules.get("pkg_resources", 0) is None:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
 @lru_cache(maxsize=4)
 def _tokenizer(user_dicts: tuple[str, ...]) -> Any:
-    import jieba
+    jieba = _jieba()
 
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
@@ -56,7 +77,7 @@ def _load_dictionary(tok: Any) -> None:
     `wenshi search`. The cache also holds posseg's word tags of the same dictionary, for
     `_posseg` (see there), as one byte per FREQ key: they add 1.6 MB to its 6.8 MB and no
     measurable time to its load, where a pickled tag dict added 0.12-0.23 s."""
-    import jieba
+    jieba = _jieba()
 
     global _cached_tags
     cache = loading.cache_path(f"{_JIEBA_CACHE}-{jieba.__version__}",
@@ -114,22 +135,20 @@ def _posseg() -> Any:
     tokenizer: its own are built by `_tokenizer`), and the table decoded from the cache is then
     installed as if posseg had parsed it; tests/test_segment.py checks that it is the same.
     """
-    import jieba
-
+    jieba = _jieba()
     if "jieba.posseg" in sys.modules or _cached_tags is None:
         with loading.gc_paused():
-            import jieba.posseg
-        return jieba.posseg
+            return importlib.import_module("jieba.posseg")
     freq, codes, names = _cached_tags
     table = _decode_tags(freq, codes, names)
     jieba.dt.get_dict_file = lambda: io.BytesIO()  # an instance attribute over the method
     try:
         with loading.gc_paused():
-            import jieba.posseg
+            posseg = importlib.import_module("jieba.posseg")
     finally:
         del jieba.dt.get_dict_file
-    jieba.posseg.dt.word_tag_tab = table
-    return jieba.posseg
+    posseg.dt.word_tag_tab = table
+    return posseg
 
 
 # User dictionaries of the open library. Whoosh rebuilds our analyzer from the pickled schema,
@@ -189,7 +208,7 @@ def cut_words_and_flags(
     most of posseg's time) is cached by run, since the same runs recur (由市, 并向, 是指).
     Blocks holding % or - are split differently by the two cutters: those go through each whole.
     """
-    import jieba
+    jieba = _jieba()
 
     dicts = _library_dicts if user_dicts is None else tuple(user_dicts)
     tok = _tokenizer(dicts)
@@ -273,7 +292,7 @@ def _unknown_run_flags(run: str) -> tuple[tuple[str, str], ...]:
 
 @lru_cache(maxsize=4)
 def _pos_tokenizer(user_dicts: tuple[str, ...]) -> Any:
-    import jieba
+    jieba = _jieba()
 
     tok = tokenizer(user_dicts)  # first: its dictionary cache holds posseg's table
     posseg = _posseg()
