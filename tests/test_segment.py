@@ -1,4 +1,4 @@
-"""jieba's dictionary and posseg's word tags through Wenshi's own pickle cache (pipeline.segment)."""
+"""jieba's dictionary and posseg's word tags through Wenshi's pickle cache (pipeline.segment)."""
 
 import json
 import os
