@@ -60,7 +60,8 @@ def _tokenizer(user_dicts: tuple[str, ...]) -> Any:
     return tok
 
 
-# The dictionary cache's format: 2 added posseg's word tags to jieba's FREQ and total.
+# The dictionary cache's name, changed with what it holds: 2 added posseg's word tags to FREQ
+# and total (a process of the previous version reading this file would fail to unpack it).
 _JIEBA_CACHE = "wenshi-jieba2"
 
 # posseg's word-tag table as the last dictionary cache read holds it, until posseg is needed:
@@ -75,8 +76,9 @@ def _load_dictionary(tok: Any) -> None:
     1.2-1.6 CPU s to load here; the same dict pickled loads in 0.4 s (measured). Every process
     that segments pays it once: an ingest's writer, the forkserver of its page workers, a
     `wenshi search`. The cache also holds posseg's word tags of the same dictionary, for
-    `_posseg` (see there), as one byte per FREQ key: they add 1.6 MB to its 6.8 MB and no
-    measurable time to its load, where a pickled tag dict added 0.12-0.23 s."""
+    `_posseg` (see there), as one byte per FREQ key: 0.5 MB more (7.3 MB) and 0.02-0.03 s more
+    to load, where a pickled tag dict added 0.12-0.23 s to every load, tagging or not; the
+    bytes become a table only in a process that tags (measured)."""
     jieba = _jieba()
 
     global _cached_tags
@@ -92,6 +94,8 @@ def _load_dictionary(tok: Any) -> None:
         tok.initialize()
     if cache is None:
         return
+    # posseg parses its table on import here, even in a process that never tags (a search, the
+    # page workers' forkserver): once, while this cache is missing.
     encoded = _encode_tags(tok.FREQ, _posseg().dt.word_tag_tab)
     if encoded is not None:  # else no cache: jieba's own load every time, still right
         loading.write_private_pickle(cache, (tok.FREQ, tok.total, *encoded))
@@ -101,8 +105,8 @@ def _is_dictionary_cache(
     value: Any,
 ) -> TypeGuard[tuple[dict[str, int], int, bytes, tuple[str, ...]]]:
     return (isinstance(value, tuple) and len(value) == 4 and isinstance(value[0], dict)
-            and isinstance(value[2], bytes) and isinstance(value[3], tuple)
-            and len(value[2]) == len(value[0]))
+            and isinstance(value[1], int) and isinstance(value[2], bytes)
+            and isinstance(value[3], tuple) and len(value[2]) == len(value[0]))
 
 
 def _encode_tags(freq: dict[str, int],
@@ -121,7 +125,8 @@ def _encode_tags(freq: dict[str, int],
 def _decode_tags(freq: dict[str, int], codes: bytes, names: tuple[str, ...]) -> dict[str, str]:
     # The first len(codes) keys of `freq` are those the codes were made from, in that order,
     # even after user dictionaries: jieba only adds keys to FREQ or changes their values.
-    # All in C: 0.11-0.18 CPU s for 349,000 words (building a dict that size costs that much).
+    # All in C: 0.11-0.25 CPU s for 349,000 words (building a dict that size costs that much;
+    # posseg's parse took 0.41-0.47 s, plus 0.013 s for `_pos_tokenizer`'s copy either way).
     return dict(zip(compress(freq, codes), map(names.__getitem__, filter(None, codes))))
 
 

@@ -83,7 +83,7 @@ def test_tokens_carry_offsets_into_the_text() -> None:
 def test_the_gazetteer_cache_holds_what_the_files_say(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("WENSHI_CACHE_DIR", str(tmp_path))
     parsed = names._gazetteer_places()  # no cache yet: parses the files, writes it
-    cache = next(tmp_path.glob("wenshi-gazetteer-*.pickle"))
+    cache = next(tmp_path.glob("wenshi-gazetteer1-*.pickle"))
     assert cache.stat().st_mode & 0o777 == 0o600
     assert names._gazetteer_places() == parsed
     first: dict[str, tuple[str, str]] = {}
@@ -98,7 +98,7 @@ def test_the_gazetteer_cache_holds_what_the_files_say(tmp_path: Path, monkeypatc
 def test_a_damaged_or_foreign_gazetteer_cache_is_not_used(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("WENSHI_CACHE_DIR", str(tmp_path))
     parsed = names._gazetteer_places()
-    cache = next(tmp_path.glob("wenshi-gazetteer-*.pickle"))
+    cache = next(tmp_path.glob("wenshi-gazetteer1-*.pickle"))
     cache.write_bytes(cache.read_bytes()[:1000])  # cut short, as by a full disk
     assert names._gazetteer_places() == parsed
     assert cache.stat().st_size > 100_000  # written again, whole
