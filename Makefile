@@ -16,6 +16,9 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	@# Bytecode now, as a regular install compiles it: otherwise every process compiles Wenshi's
+	@# modules itself (~0.2 CPU s each) until one may write __pycache__.
+	$(BIN)/python -m compileall -q cli.py pipeline index
 	@touch $(STAMP)
 
 install: system-deps $(STAMP)
