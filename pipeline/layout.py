@@ -203,10 +203,38 @@ def detect_vertical(image: Image.Image) -> tuple[bool, str]:
 
 
 def _small_ink(image: Image.Image, factor: int = 4) -> npt.NDArray[np.bool_]:
-    gray = image.convert("L")
+    gray = image if image.mode == "L" else image.convert("L")
+    return _box_shrink(gray, factor) < 160
+
+
+def _box_shrink(gray: Image.Image, factor: int) -> npt.NDArray[np.uint8]:
+    """`gray` resized by Pillow's box filter to 1/`factor` of its size (rounded down).
+
+    When `factor`, a power of two, divides both sides, every pixel of a block weighs exactly
+    1/factor in Pillow's fixed-point arithmetic, and its two passes (across, then down, each
+    rounded to 8 bits) are sums of `factor` strided columns, then rows, in 16 bits: 4 ms a
+    300-dpi A5 page against Pillow's 8. Pillow 13 resizes an image more than twice as tall as
+    wide down first (measured: the rounding differs), so the shortcut is kept to pages at most
+    1.5 times as tall as wide; tests/test_layout.py compares the two.
+    """
+    if (factor & (factor - 1) == 0 and gray.width % factor == 0 and gray.height % factor == 0
+            and 2 * gray.height <= 3 * gray.width):
+        pixels = np.asarray(gray, dtype=np.uint8)
+        half = factor // 2
+        across = pixels[:, ::factor].astype(np.uint16)
+        for k in range(1, factor):
+            across += pixels[:, k::factor]
+        across += half
+        across >>= factor.bit_length() - 1
+        down = across[::factor].copy()
+        for k in range(1, factor):
+            down += across[k::factor]
+        down += half
+        down >>= factor.bit_length() - 1
+        return down.astype(np.uint8)
     small = gray.resize((max(1, gray.width // factor), max(1, gray.height // factor)),
                         Image.Resampling.BOX)
-    return np.asarray(small, dtype=np.uint8) < 160
+    return np.asarray(small, dtype=np.uint8)
 
 
 def _blank_share(profile: npt.NDArray[np.int64]) -> float:

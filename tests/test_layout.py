@@ -14,6 +14,7 @@ from pipeline.layout import (
     PSM_HORIZONTAL,
     PSM_VERTICAL,
     PROVISIONAL,
+    _box_shrink,
     _trial_strip,
     choose_lang,
     detect_vertical,
@@ -197,3 +198,19 @@ def test_provisional_page_reads_as_simplified_unless_it_reads_badly() -> None:
     traditional = recognise_page(vertical_page(TRADITIONAL), 300, "auto", timeout=60,
                                  hint=PROVISIONAL)
     assert traditional[2].lang == "chi_tra_vert", traditional[2].reason
+
+
+@pytest.mark.parametrize("shape", [(2480, 1748), (1748, 2480), (3508, 2480), (2480, 3508),
+                                   (400, 4000), (3000, 2000), (3001, 2000), (5004, 2500)])
+def test_quick_box_shrink_is_pillows_box_resize(shape: tuple[int, int]) -> None:
+    # The direction is read from this quarter-size copy: the shortcut for pages whose sides the
+    # factor divides must give Pillow's pixels exactly, grey levels at every rounding included.
+    height, width = shape
+    rng = np.random.default_rng(height + width)
+    page = Image.fromarray(rng.integers(0, 256, (height, width)).astype(np.uint8), "L")
+    expected = page.resize((width // 4, height // 4), Image.Resampling.BOX)
+    assert np.array_equal(_box_shrink(page, 4), np.asarray(expected))
+    for factor in (2, 3, 8):
+        small = page.crop((0, 0, 96, 120))
+        expected = small.resize((96 // factor, 120 // factor), Image.Resampling.BOX)
+        assert np.array_equal(_box_shrink(small, factor), np.asarray(expected))

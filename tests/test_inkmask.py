@@ -1,0 +1,128 @@
+"""The clean-up's shortcuts give exactly what the whole-page computation gives.
+
+Binarisation, the final blur and the dark-border search look only where the answer can differ
+from plain paper (pipeline/inkmask.py, preprocess.py). Each is compared here, pixel for pixel,
+with the straightforward whole-page version on random pages: ink at the page's edges, in
+partial Sauvola blocks, at several scales. The image Tesseract reads must not move by a pixel.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PIL import Image
+
+from pipeline import inkmask, preprocess
+from pipeline.inkmask import (
+    STRONG_INK,
+    Gray,
+    Mask,
+    as_gray,
+    binarize,
+    blur,
+    blur_ink,
+    paper_page,
+)
+
+
+def _whole_page_sauvola(gray: Gray, window: int, cap: int) -> Gray:
+    factor = 4
+    height, width = gray.shape
+    radius = max(1, window // (2 * factor))
+
+    def shrink(values: Gray) -> Gray:
+        return np.asarray(Image.fromarray(values, "L").reduce(factor), dtype=np.uint8)
+
+    mean = inkmask._box_mean(shrink(gray), radius)
+    mean_sq = inkmask._box_mean(shrink(as_gray(cv2.LUT(gray, inkmask._SQUARE_LUT))), radius)
+    std = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0))
+    small = np.clip(mean * (1.0 + 0.2 * (std / 0.5 - 1.0)) * 255.0 + 0.5, 0, cap).astype(np.uint8)
+    size = (small.shape[1] * factor, small.shape[0] * factor)
+    full = cv2.resize(small, size, interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(full[:height, :width])
+
+
+def _whole_page_binarize(gray: Gray, scale: float) -> Mask:
+    """binarize as it was written before it looked at the ink's box only."""
+    window = max(15, int(round(41 * scale)) | 1)
+    strong = _whole_page_sauvola(gray, window, STRONG_INK)
+    cv2.compare(gray, strong, cv2.CMP_LT, dst=strong)
+    _, weak = cv2.threshold(gray, inkmask._WEAK - 1, 1, cv2.THRESH_BINARY_INV)
+    grown = strong
+    for _ in range(max(1, round(inkmask._GROW_PX * scale))):
+        grown = as_gray(cv2.dilate(grown, inkmask._SQUARE3))
+        cv2.bitwise_and(grown, weak, dst=grown)
+    return grown.view(np.bool_)
+
+
+def _random_page(rng: np.random.Generator) -> Gray:
+    """Noisy paper with a few dark and grey blocks anywhere, edges and corners included."""
+    height, width = (int(v) for v in rng.integers(3, 160, 2))
+    gray = (rng.integers(200, 256, (height, width))).astype(np.uint8)
+    for _ in range(int(rng.integers(0, 6))):
+        y, x = int(rng.integers(0, height)), int(rng.integers(0, width))
+        h, w = int(rng.integers(1, 25)), int(rng.integers(1, 25))
+        gray[y:y + h, x:x + w] = rng.integers(0, 200, (min(h, height - y), min(w, width - x)))
+    return gray
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_binarize_on_the_ink_box_is_the_whole_page_binarisation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        gray = _random_page(rng)
+        scale = float(rng.choice([0.5, 1.0, 1.37, 2.0]))
+        assert np.array_equal(binarize(gray, scale), _whole_page_binarize(gray, scale))
+    blank = np.full((50, 70), 240, np.uint8)
+    assert not binarize(blank).any()
+
+
+def test_the_smoothing_blur_around_the_ink_is_the_whole_page_blur() -> None:
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        ink = _random_page(rng) < 100
+        page, box = paper_page(ink)
+        expected = cv2.threshold(ink.view(np.uint8), 0, 255, cv2.THRESH_BINARY_INV)[1]
+        assert np.array_equal(page, expected)
+        assert (box is None) == (not ink.any())
+        sigma = float(rng.choice([0.6, 1.5, 2.25, 3.0]))
+        assert np.array_equal(blur_ink(page, sigma, box), blur(page, sigma)), trial
+
+
+def _dark_runs_of_whole_counts(gray: Gray) -> tuple[int, ...]:
+    dark = (gray < preprocess._DARK).astype(np.int64)
+    height, width = gray.shape
+    by_row, by_col = dark.sum(axis=1) / width, dark.sum(axis=0) / height
+
+    def run(fraction: npt.NDArray[np.float64]) -> int:
+        count = 0
+        for value in fraction[:max(1, len(fraction) // 6)]:
+            if value < 0.6:
+                break
+            count += 1
+        return count
+    return run(by_row), run(by_row[::-1]), run(by_col), run(by_col[::-1])
+
+
+def test_dark_border_search_from_the_edges_finds_what_whole_counts_find() -> None:
+    rng = np.random.default_rng(11)
+    found = 0
+    for _ in range(400):
+        height, width = (int(v) for v in rng.integers(1, 200, 2))
+        gray = rng.integers(100, 256, (height, width)).astype(np.uint8)
+        for side in range(4):
+            if rng.random() < 0.6:  # a band, dark in some share of its pixels
+                depth = int(rng.integers(0, max(1, (height if side < 2 else width) // 3) + 1))
+                bands: list[tuple[slice, slice]] = [
+                    (slice(0, depth), slice(None)), (slice(height - depth, None), slice(None)),
+                    (slice(None), slice(0, depth)), (slice(None), slice(width - depth, None))]
+                band = bands[side]
+                dark = rng.random(gray[band].shape) < rng.uniform(0.4, 1.0)
+                gray[band] = np.where(dark, rng.integers(0, 90), gray[band])
+        runs = (preprocess._dark_run(gray, False), preprocess._dark_run(gray[::-1], False),
+                preprocess._dark_run(gray, True), preprocess._dark_run(gray[:, ::-1], True))
+        assert runs == _dark_runs_of_whole_counts(gray)
+        found += any(runs)
+    assert found > 50  # the bands were there to be found
