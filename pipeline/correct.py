@@ -148,14 +148,19 @@ class _Scorer:
         return out
 
     def covering_word(self, text: str, i: int) -> str:
-        """The most frequent dictionary word of 2-MAX_WORD characters that includes text[i]."""
-        best, best_freq = "", 0
-        for length in range(2, MAX_WORD + 1):
-            for start in range(max(0, i - length + 1), min(i, len(text) - length) + 1):
-                word = text[start:start + length]
-                count = self.freq.get(word, 0)
-                if count > best_freq:
-                    best, best_freq = word, count
+        """The most frequent dictionary word of 2-MAX_WORD characters that includes text[i]
+        (of equal ones, the shortest, then the first)."""
+        freq = self.freq
+        best, best_freq, best_key = "", 0, (0, 0)
+        for start in range(max(0, i - MAX_WORD + 1), i + 1):
+            for end in range(start + 2, min(len(text), start + MAX_WORD) + 1):
+                count = freq.get(text[start:end])
+                if count is None:
+                    break  # jieba's table holds every prefix of its words: no longer word here
+                if end > i and count > 0:
+                    key = (end - start, start)
+                    if count > best_freq or (count == best_freq and key < best_key):
+                        best, best_freq, best_key = text[start:end], count, key
         return best
 
     def replacements(self, han: list[str], i: int, similar: tuple[tuple[str, float], ...]
@@ -183,14 +188,17 @@ class _Scorer:
     def route(self, text: str) -> float:
         """Log probability of the best segmentation of `text` into dictionary words (jieba's)."""
         n = len(text)
+        freq, log, log_total = self.freq, math.log, self.log_total
         score = [0.0] * (n + 1)
         for start in range(n - 1, -1, -1):
             # A character no word explains still counts, as jieba counts it: frequency 1.
-            best = math.log(self.freq.get(text[start]) or 1) - self.log_total + score[start + 1]
+            best = log(freq.get(text[start]) or 1) - log_total + score[start + 1]
             for end in range(start + 2, min(n, start + MAX_WORD) + 1):
-                count = self.freq.get(text[start:end], 0)
+                count = freq.get(text[start:end])
+                if count is None:
+                    break  # no longer word starts here either (the table holds every prefix)
                 if count > 0:
-                    best = max(best, math.log(count) - self.log_total + score[end])
+                    best = max(best, log(count) - log_total + score[end])
             score[start] = best
         return score[0]
 

@@ -83,6 +83,53 @@ def test_run_coverage_agrees_with_the_word_search_at_each_character():
             assert scorer.covered(han) == found
 
 
+def test_word_search_and_segmentation_score_skip_what_no_word_can_start_with() -> None:
+    # Both stop at a string jieba's table lacks, as `covered` does; they must find what trying
+    # every span finds: the most frequent word (of equal ones the shortest, then the first)
+    # and the same log probability, on real text with characters swapped for look-alikes.
+    import math
+    import random
+
+    from pipeline import segment
+
+    freq, total = segment.word_frequencies()
+    scorer = correct._Scorer(freq, math.log(total))
+
+    def every_span_word(text: str, i: int) -> str:
+        best, best_freq = "", 0
+        for length in range(2, correct.MAX_WORD + 1):
+            for start in range(max(0, i - length + 1), min(i, len(text) - length) + 1):
+                count = freq.get(text[start:start + length], 0)
+                if count > best_freq:
+                    best, best_freq = text[start:start + length], count
+        return best
+
+    def every_span_route(text: str) -> float:
+        score = [0.0] * (len(text) + 1)
+        for start in range(len(text) - 1, -1, -1):
+            best = math.log(freq.get(text[start]) or 1) - scorer.log_total + score[start + 1]
+            for end in range(start + 2, min(len(text), start + correct.MAX_WORD) + 1):
+                count = freq.get(text[start:end], 0)
+                if count > 0:
+                    best = max(best, math.log(count) - scorer.log_total + score[end])
+            score[start] = best
+        return score[0]
+
+    rng = random.Random(3)
+    han = "".join(ch for ch in "".join(CORRECT) if "\u4e00" <= ch <= "\u9fff")
+    table = correct.confusables()
+    for _ in range(1500):
+        start = rng.randrange(len(han) - 8)
+        text = list(han[start:start + rng.randrange(2, 9)])
+        for k, ch in enumerate(text):
+            if ch in table and rng.random() < 0.3:
+                text[k] = rng.choice(table[ch])[0]
+        trial = "".join(text)
+        i = rng.randrange(len(trial))
+        assert scorer.covering_word(trial, i) == every_span_word(trial, i)
+        assert scorer.route(trial) == every_span_route(trial)
+
+
 def test_runs_look_through_whitespace_only():
     assert correct._han_runs("光绪 \n末年，地方a士绅") == [[0, 1, 4, 5], [7, 8], [10, 11]]
 
