@@ -29,6 +29,7 @@ cv2.setNumThreads(1)
 
 Gray = npt.NDArray[np.uint8]  # one channel, paper near 255, ink near 0
 Mask = npt.NDArray[np.bool_]  # True where there is ink
+Box = tuple[int, int, int, int]  # left, top, width, height, as cv2.boundingRect gives them
 
 # Tonal settings on the flattened and stretched page (ink 0, paper 255), tuned on the benchmark
 # pages (benchmarks/README.md). Sizes are pixels at 300 dpi and scale with the dpi.
@@ -40,7 +41,8 @@ _SQUARE_LUT = np.array([round(v * v / 255) for v in range(256)], dtype=np.uint8)
 _SQUARE3 = np.ones((3, 3), np.uint8)  # the 8 neighbours, for growing a mask by a pixel
 
 
-def binarize(gray: Gray, scale: float = 1.0) -> Mask:
+def binarize(gray: Gray, scale: float = 1.0,
+             dark_box: Box | None = None) -> Mask:
     """Ink mask by hysteresis over a Sauvola threshold.
 
     Strong ink: darker than the local Sauvola threshold and than mid-grey. Weak ink: anything up
@@ -52,14 +54,18 @@ def binarize(gray: Gray, scale: float = 1.0) -> Mask:
     Only the box around the pixels darker than mid-grey is worked on: strong ink is darker than
     that, and weak ink is kept only within a few pixels of strong ink, so beyond that box (and
     those few pixels) the mask is paper whatever the threshold says. On the benchmark pages the
-    box is 0.42 of the page, and the mask cost 10 ms a page instead of 24.
+    box is 0.42 of the page, and the mask cost 10 ms a page instead of 24. `dark_box`, that
+    box as cv2.boundingRect gives it, when the caller has it (preprocess.py: the skew search
+    needs the same pixels).
     """
     window = max(15, int(round(41 * scale)) | 1)  # about one character at 300 dpi
     grow = max(1, round(_GROW_PX * scale))
     height, width = gray.shape
     out = np.zeros_like(gray)
-    _, dark = cv2.threshold(gray, STRONG_INK - 1, 1, cv2.THRESH_BINARY_INV)  # 1 below STRONG_INK
-    left, top, box_width, box_height = cv2.boundingRect(dark)
+    if dark_box is None:
+        _, dark = cv2.threshold(gray, STRONG_INK - 1, 1, cv2.THRESH_BINARY_INV)  # 1 below it
+        dark_box = bounding_box(as_gray(dark))
+    left, top, box_width, box_height = dark_box
     if not box_width:
         return _as_mask(out)
     # The Sauvola blocks that hold the box, in pixels (whole blocks, the last one maybe partial).
@@ -89,7 +95,7 @@ _BLOCK = 4  # Sauvola's statistics are taken on a copy reduced this many times
 
 
 def _sauvola(gray: Gray, window: int, cap: int = 255,
-             area: tuple[int, int, int, int] | None = None) -> Gray:
+             area: Box | None = None) -> Gray:
     """Sauvola's threshold (k=0.2, R=0.5 of the range) over `window`-pixel squares, 8-bit,
     at most `cap`; for the pixels of `area` (top, bottom, left, right: whole blocks of _BLOCK
     pixels, or up to the page's edge), by default the whole page.
@@ -127,7 +133,7 @@ def _sauvola(gray: Gray, window: int, cap: int = 255,
     return np.asarray(full, dtype=np.uint8)
 
 
-def shrink(gray: Gray, factor: int, box: tuple[int, int, int, int] | None = None) -> Gray:
+def shrink(gray: Gray, factor: int, box: Box | None = None) -> Gray:
     """The mean of each `factor` x `factor` block; ceil(size / factor) pixels, the last partial.
     Of the (left, top, right, bottom) `box` of `gray` when given (blocks from its corner).
 
@@ -222,6 +228,12 @@ def _box_count(mask: npt.NDArray[np.uint8], size: int, depth: int,
                                     borderType=cv2.BORDER_CONSTANT))
 
 
+def bounding_box(mask: npt.NDArray[np.uint8]) -> Box:
+    """The box around the nonzero pixels of a 0/1 (or 0/255) mask; width 0 when none."""
+    left, top, width, height = cv2.boundingRect(mask)
+    return left, top, width, height
+
+
 def as_gray(values: Any) -> Gray:
     """An OpenCV result as the uint8 array it is (OpenCV's stubs type it as any matrix)."""
     return np.asarray(values, dtype=np.uint8)
@@ -232,11 +244,11 @@ def _as_mask(values: npt.NDArray[np.uint8]) -> Mask:
     return values.view(np.bool_)
 
 
-def paper_page(ink: Mask) -> tuple[Gray, tuple[int, int, int, int] | None]:
+def paper_page(ink: Mask) -> tuple[Gray, Box | None]:
     """The mask as a page, ink 0 on paper 255, and the ink's (left, top, width, height) box
     (None without ink). Only the box is thresholded; the rest of the page is set to paper."""
     mask = np.ascontiguousarray(ink).view(np.uint8)
-    left, top, width, height = cv2.boundingRect(mask)
+    left, top, width, height = bounding_box(mask)
     page = np.full(mask.shape, 255, np.uint8)
     if not width:
         return page, None
@@ -245,7 +257,7 @@ def paper_page(ink: Mask) -> tuple[Gray, tuple[int, int, int, int] | None]:
     return page, (left, top, width, height)
 
 
-def blur_ink(page: Gray, sigma: float, box: tuple[int, int, int, int] | None) -> Gray:
+def blur_ink(page: Gray, sigma: float, box: Box | None) -> Gray:
     """`blur(page, sigma)` of a page that is plain paper (255) outside `box`, the box of its
     ink (None: anywhere), blurred only around the ink.
 

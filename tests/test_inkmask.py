@@ -126,3 +126,23 @@ def test_dark_border_search_from_the_edges_finds_what_whole_counts_find() -> Non
         assert runs == _dark_runs_of_whole_counts(gray)
         found += any(runs)
     assert found > 50  # the bands were there to be found
+
+
+def test_skew_search_and_binarisation_given_the_dark_box_match_them_without() -> None:
+    rng = np.random.default_rng(5)
+    for trial in range(12):
+        page = Image.new("L", (420, 300), 235)
+        lines = np.asarray(page).copy()
+        for row in range(60, 240, 30):  # text-like lines, then the page turned a little
+            lines[row:row + 8, 50 + trial * 5:370] = rng.integers(0, 90, (8, 320 - trial * 5))
+        turned = Image.fromarray(lines).rotate(float(rng.uniform(-6, 6)), fillcolor=235)
+        gray = np.asarray(turned, dtype=np.uint8)
+        dark = gray < STRONG_INK
+        box = inkmask.bounding_box(dark.view(np.uint8))
+        assert box[2] < gray.shape[1] and box[3] < gray.shape[0]  # a box inside the page
+        assert preprocess.estimate_skew(dark, 15.0, 1.0, box) == \
+            preprocess.estimate_skew(dark, 15.0, 1.0)
+        assert np.array_equal(binarize(gray, 1.0, box), binarize(gray, 1.0))
+    blank = np.full((40, 40), 240, np.uint8)
+    assert preprocess.estimate_skew(blank < STRONG_INK, box=(0, 0, 0, 0)) == 0.0
+    assert not binarize(blank, 1.0, (0, 0, 0, 0)).any()
