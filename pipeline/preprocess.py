@@ -32,7 +32,7 @@ from PIL import Image
 
 from . import ocr
 from .inkmask import STRONG_INK as _STRONG
-from .inkmask import (Box, Gray, Mask, binarize, blur_ink, bounding_box, despeckle, paper_page,
+from .inkmask import (Box, Gray, Mask, binarize, blur_ink, bounding_box, despeckle, ink_page,
                       shrink)
 from .inkmask import blur as _blur
 from .inkmask import as_gray as _gray
@@ -166,14 +166,10 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
         out, rotation = _upright(Image.fromarray(gray, "L"), options, steps, scale)
         return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps))
 
-    ink = binarize(gray, scale, dark_box)
     steps.append(STEP_BINARIZE)
-
     if options.despeckle:
-        ink = despeckle(ink, scale)
         steps.append(STEP_DESPECKLE)
-
-    page, box = paper_page(ink)  # paper 255
+    page, box = ink_page(gray, scale, dark_box, clean=options.despeckle)  # paper 255
     out, rotation = _upright(Image.fromarray(page, "L"), options, steps, scale)
 
     if options.smooth:

@@ -146,3 +146,29 @@ def test_skew_search_and_binarisation_given_the_dark_box_match_them_without() ->
     blank = np.full((40, 40), 240, np.uint8)
     assert preprocess.estimate_skew(blank < STRONG_INK, box=(0, 0, 0, 0)) == 0.0
     assert not binarize(blank, 1.0, (0, 0, 0, 0)).any()
+
+
+def test_ink_page_is_the_page_of_the_cleaned_whole_page_mask() -> None:
+    rng = np.random.default_rng(13)
+    removed = 0
+    for trial in range(150):
+        gray = _random_page(rng)
+        for _ in range(int(rng.integers(0, 12))):  # specks, some by the edges of the ink
+            y, x = int(rng.integers(0, gray.shape[0])), int(rng.integers(0, gray.shape[1]))
+            gray[y:y + int(rng.integers(1, 3)), x:x + int(rng.integers(1, 3))] = 20
+        scale = float(rng.choice([0.5, 1.0, 1.37, 2.0]))
+        for clean in (True, False):
+            mask = binarize(gray, scale)
+            if clean:
+                cleaned = inkmask.despeckle(mask, scale)
+                removed += int(mask.sum() - cleaned.sum())
+                mask = cleaned
+            expected, _ = paper_page(mask)
+            page, box = inkmask.ink_page(gray, scale, None, clean)
+            assert np.array_equal(page, expected), (trial, clean)
+            assert box is not None or not mask.any()  # a box around the ink (specks' perhaps)
+            if box is not None:
+                left, top, width, height = box
+                assert mask[top:top + height, left:left + width].sum() == mask.sum()
+                assert np.array_equal(blur_ink(page, 1.5 * scale, box), blur(page, 1.5 * scale))
+    assert removed > 0  # the despeckling had specks to remove
