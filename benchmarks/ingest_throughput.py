@@ -8,6 +8,7 @@ pages per minute, with N jobs:
   (b) raw `tesseract` N at a time on the images exactly as Wenshi hands them to Tesseract (every
       Tesseract run of a real ingest is captured: preprocessed image, language, arguments);
   (c) `wenshi ingest --jobs N`, end to end (a fresh library, the command's whole wall time);
+  (b) and (c) alternate `--rounds` times (default 2), each round printed, the ratios over all;
   c/b (pipeline overhead: everything that is not Tesseract) and c/a (what the clean-up costs);
   the same ingest through a Dask LocalCluster of N single-threaded workers;
   `ocrmypdf --jobs N --sidecar` beside `wenshi ingest --jobs N` on the same PDF;
@@ -175,6 +176,10 @@ class Run:
 
     wall: float
     cpu: float
+
+    @staticmethod
+    def total(runs: Sequence["Run"]) -> "Run":
+        return Run(sum(r.wall for r in runs), sum(r.cpu for r in runs))
 
 
 def _children_cpu() -> float:
@@ -487,12 +492,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="pages of the memory volume (0: skip)")
     parser.add_argument("--ocrmypdf", default=shutil.which("ocrmypdf") or "",
                         help="the ocrmypdf command")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="times (b) and (c) are measured, alternately (default 2)")
     parser.add_argument("--no-cluster", action="store_true", help="skip the Dask LocalCluster run")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated files here")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # allow tiny runs
     args = parser.parse_args(argv)
     if args.pages < 40 and not args.smoke:
         parser.error("--pages must be at least 40")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     jobs = args.jobs
     base = Path(args.keep or tempfile.mkdtemp(prefix="wenshi-bench-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -524,14 +533,28 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
     a = raw_tesseract(page_set.originals, jobs)
     rows.append(("(a) raw tesseract, original images", pages, a, load()))
     calls = capture_tesseract_calls(page_set, jobs, base / "captured")
-    b = replay(calls, jobs)
-    rows.append((f"(b) raw tesseract, Wenshi's images ({len(calls)} runs)", pages, b, load()))
-    wall, report, tree = wenshi_ingest([page_set.folder], base / "lib-c", jobs, watch=TreeCpu)
-    assert report["pages"] == pages, report
-    c = Run(wall, tree.seconds)
-    writer_cpu, tesseract_cpu = tree.writer, tree.tesseract
-    rows.append((f"(c) wenshi ingest --jobs {jobs}", pages, c, load()))
-    inner = per_minute(pages, report["elapsed"])
+    # (b) and (c) alternate, `--rounds` times: Tesseract's own speed drifted by 5-10 % between
+    # runs minutes apart on these machines, as much as the overhead c/b measures.
+    b_runs, c_runs, trees, inner_seconds = [], [], [], []
+    for n in range(1, args.rounds + 1):
+        label = f", round {n}" if args.rounds > 1 else ""
+        b_runs.append(replay(calls, jobs))
+        rows.append((f"(b) raw tesseract, Wenshi's images ({len(calls)} runs){label}", pages,
+                     b_runs[-1], load()))
+        wall, report, tree = wenshi_ingest([page_set.folder], base / f"lib-c{n}", jobs,
+                                           watch=TreeCpu)
+        assert report["pages"] == pages, report
+        c_runs.append(Run(wall, tree.seconds))
+        trees.append(tree)
+        inner_seconds.append(report["elapsed"])
+        rows.append((f"(c) wenshi ingest --jobs {jobs}{label}", pages, c_runs[-1], load()))
+    b, c = Run.total(b_runs), Run.total(c_runs)
+    if args.rounds > 1:
+        rows.append((f"(b) all {args.rounds} rounds", pages * args.rounds, b, ""))
+        rows.append((f"(c) all {args.rounds} rounds", pages * args.rounds, c, ""))
+    writer_cpu = sum(t.writer for t in trees)
+    tesseract_cpu = sum(t.tesseract for t in trees)
+    inner = per_minute(pages * args.rounds, sum(inner_seconds))
 
     if not args.no_cluster:
         cluster_wall = _cluster_run(page_set, base, jobs)
@@ -558,20 +581,26 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
     print(f"{'':58} {'pages/min':>9} {'CPU s/page':>10}")
     for name, count, run, when in rows:
         cpu = f"{run.cpu / count:>10.2f}" if run and run.cpu else f"{'-':>10}"
-        print(f"{name:58} {per_minute(count, run.wall if run else 0):>9.1f} {cpu}   ({when})")
+        print(f"{name:58} {per_minute(count, run.wall if run else 0):>9.1f} {cpu}"
+              + (f"   ({when})" if when else ""))
     print(f"{'    (c) inside the ingest, without process start-up':58} {inner:>9.1f}")
     print(f"    (c) CPU: {c.cpu:.1f} s in all = Tesseract {tesseract_cpu:.1f} s + worker Python "
           f"{c.cpu - tesseract_cpu - writer_cpu:.1f} s (decode, clean-up, ALTO) + writer "
           f"{writer_cpu:.1f} s (start-up, planning, catalog, tags, index)")
     print()
     print("ratios, by wall clock (swings with the machine's load) and by CPU seconds per page:")
-    _ratio("c/b", "pipeline overhead", b, c, 0.9)
+    if args.rounds > 1:
+        print("  c/b round by round: " + ", ".join(
+            f"{rb.wall / rc.wall:.2f} wall / {rb.cpu / rc.cpu:.2f} CPU"
+            for rb, rc in zip(b_runs, c_runs) if rc.cpu))
+    _ratio("c/b", "pipeline overhead" + (", all rounds" if args.rounds > 1 else ""), b, c, 0.9)
     # Tesseract's own CPU a page moved by 5-10 % between (b) and (c) of one quiet run, both ways;
     # its share of (c)'s CPU compares the overhead with the Tesseract runs of the same ingest.
     if c.cpu:
         print(f"  Tesseract's share of (c)'s CPU = {tesseract_cpu / c.cpu:.2f}: c/b with Tesseract "
               "costing the same in both (steadier than c/b across runs)")
-    _ratio("c/a", "what the clean-up costs end to end", a, c, 0.7)
+    per_round = Run(c.wall / args.rounds, c.cpu / args.rounds)
+    _ratio("c/a", "what the clean-up costs end to end", a, per_round, 0.7)
     if pdf_ocrmypdf is not None:
         wall_x, cpu_x = pdf_ocrmypdf.wall / pdf_wenshi.wall, pdf_ocrmypdf.cpu / pdf_wenshi.cpu
         print(f"  Wenshi vs OCRmyPDF on the same PDF: {wall_x:.2f}x by wall clock, "
