@@ -552,16 +552,16 @@ def run() -> None:
     tables in memory, millions of objects; freeing them one by one at interpreter exit took
     0.4-0.8 s after the work was done (measured: an ingest's last page to its exit, a search).
     The exit functions still run (logging, multiprocessing's clean-up of its queues), and the
-    output is flushed; then the process ends. With other threads still running, the normal exit
-    waits for them instead."""
+    output is flushed; then the process ends. With other threads still running, or a profiler
+    or tracer watching, the normal exit happens instead."""
     try:
         main()
     except SystemExit as exc:
         code = exc.code
     else:
         code = 0
-    if threading.active_count() > 1:
-        sys.exit(code)
+    if threading.active_count() > 1 or sys.getprofile() or sys.gettrace():
+        sys.exit(code)  # a profiler or coverage tool writes its results after this returns
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)  # as `sys.exit("message")` would
         code = 1
