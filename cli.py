@@ -29,8 +29,9 @@ EXIT_SOME_FAILED = 1
 
 
 def _api() -> ModuleType:
-    # The library is imported when a command runs, not at start-up (~0.5 s): `ingest` starts its
-    # page workers' server first, so that the two import side by side (pipeline/workers.py).
+    # The library is imported when a command runs, not at start-up (0.2-0.45 CPU s): `ingest`
+    # starts its page workers' server first, so that the two import side by side
+    # (pipeline/workers.py).
     from index import api
 
     return api
@@ -125,8 +126,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
     Example: wenshi ingest scans/ drafts/县电厂.docx --collection 电力工业史 --jobs 4
     """
     cfg = _ocr_config(ctx, lang, no_preprocess, skip_steps, jobs=jobs, scheduler=scheduler)
-    if cfg.workers > 1 and not cfg.scheduler:
-        workers.start_server()
+    workers.start_server(cfg)
     line = _ProgressLine() if (sys.stderr.isatty() if progress is None else progress) else None
     try:
         summary = _api().ingest(cfg, paths, collection, progress=line, metadata_csv=metadata_csv)

@@ -193,7 +193,7 @@ def make_executor(cfg: Config) -> Executor:
         from .cluster import DaskExecutor
 
         return DaskExecutor(cfg.scheduler, cfg)
-    if cfg.workers <= 1:
+    if not workers.local_pool(cfg):
         return _InlineExecutor()
     # Workers fork from a server that has imported only what pages need (pipeline/workers.py).
     return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,

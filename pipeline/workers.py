@@ -16,6 +16,8 @@ import multiprocessing
 from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 
+from .config import Config
+
 # Imported once by the server, so that every worker starts with them (pipeline/forkserver_preload
 # says what it loads and why).
 PRELOAD = ["pipeline.ingest", "pypdfium2", "pipeline.forkserver_preload"]
@@ -28,8 +30,14 @@ def context() -> BaseContext:
     return ctx
 
 
-def start_server() -> None:
-    """Start the forkserver now (it serves every later pool of this process); returns at once,
-    while the server imports."""
-    context()
-    forkserver.ensure_running()
+def local_pool(cfg: Config) -> bool:
+    """True when pages go to a local process pool (not inline, not a Dask cluster)."""
+    return not cfg.scheduler and cfg.workers > 1
+
+
+def start_server(cfg: Config) -> None:
+    """Start the forkserver now if `cfg` will use a local pool (the server serves every later
+    pool of this process); returns at once, while the server imports."""
+    if local_pool(cfg):
+        context()
+        forkserver.ensure_running()
