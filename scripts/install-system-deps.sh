@@ -11,7 +11,11 @@ have_all() {
   for l in chi_sim chi_tra chi_sim_vert chi_tra_vert osd; do
     grep -qx "$l" <<<"$langs" || return 1
   done
-  fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || return 1
+  # Not `fc-list | grep -q`: under pipefail, grep's early exit gave fc-list a SIGPIPE and the
+  # check failed at random (4 times in 6 here).
+  local fonts
+  fonts=$(fc-list 2>/dev/null) || return 1
+  grep -qi "Noto Serif CJK" <<<"$fonts" || return 1
 }
 
 if have_all; then
