@@ -101,10 +101,11 @@ def _binarize_region(gray: Gray, scale: float, dark_box: Box | None
 
 def ink_page(gray: Gray, scale: float = 1.0, dark_box: Box | None = None,
              clean: bool = True) -> tuple[Gray, Box | None]:
-    """`paper_page(despeckle(binarize(gray, scale, dark_box), scale))`, without the despeckling
-    when not `clean`, worked out around the ink only: the page-sized masks in between (a
-    zeroed page, a copy, two scans for the ink's box: ~4 ms a page) are never made. The box
-    returned holds all the ink, perhaps a few specks' more."""
+    """The page of `despeckle(binarize(gray, scale, dark_box), scale)` (without the despeckling
+    when not `clean`), ink 0 on paper 255, and a (left, top, width, height) box holding all its
+    ink, perhaps a few specks' more (None without ink). Worked out around the ink only: the
+    page-sized masks in between (a zeroed page, a copy, two scans for the ink's box: ~4 ms a
+    page) are never made."""
     page = np.full(gray.shape, 255, np.uint8)
     found = _binarize_region(gray, scale, dark_box)
     if found is None:
@@ -287,19 +288,6 @@ def as_gray(values: Any) -> Gray:
 def _as_mask(values: npt.NDArray[np.uint8]) -> Mask:
     """A 0/1 uint8 array as a boolean mask, sharing its memory."""
     return values.view(np.bool_)
-
-
-def paper_page(ink: Mask) -> tuple[Gray, Box | None]:
-    """The mask as a page, ink 0 on paper 255, and the ink's (left, top, width, height) box
-    (None without ink). Only the box is thresholded; the rest of the page is set to paper."""
-    mask = np.ascontiguousarray(ink).view(np.uint8)
-    left, top, width, height = bounding_box(mask)
-    page = np.full(mask.shape, 255, np.uint8)
-    if not width:
-        return page, None
-    rows, cols = slice(top, top + height), slice(left, left + width)
-    page[rows, cols] = cv2.threshold(mask[rows, cols], 0, 255, cv2.THRESH_BINARY_INV)[1]
-    return page, (left, top, width, height)
 
 
 def blur_ink(page: Gray, sigma: float, box: Box | None) -> Gray:

@@ -187,11 +187,6 @@ def iter_words(text: str,
             yield word.strip(), start, pos
 
 
-def segment_text(text: str, user_dicts: tuple[str, ...] | None = None) -> list[str]:
-    """The words of `text` in order (punctuation and spaces dropped)."""
-    return [w for w, _, _ in iter_words(text, user_dicts)]
-
-
 def pos_tag(text: str, user_dicts: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     """(word, part-of-speech flag) pairs, as jieba.posseg cuts them, sharing the same dictionaries.
 
@@ -316,11 +311,6 @@ def _pos_tokenizer(user_dicts: tuple[str, ...]) -> Any:
 def known_words(user_dicts: tuple[str, ...] | None = None) -> dict[str, int]:
     """word -> frequency of jieba's and the user dictionaries (0 or absent: not a word there)."""
     return tokenizer(user_dicts).FREQ  # type: ignore[no-any-return]
-
-
-def is_known_word(word: str, user_dicts: tuple[str, ...] | None = None) -> bool:
-    """True when `word` is in jieba's or a user dictionary (not found by its HMM)."""
-    return bool(tokenizer(user_dicts).FREQ.get(word, 0) > 0)
 
 
 def word_frequencies(user_dicts: tuple[str, ...] | None = None) -> tuple[dict[str, int], int]:
