@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -171,6 +173,24 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def remove_orphaned_work_dirs() -> int:
+    """Delete this user's page work folders (ocr.WORK_DIR_PREFIX) whose process is gone, left
+    by workers killed mid-page (`kill -9` of an ingest, the orphan check above, a crash);
+    returns how many. Before this, /tmp held 70 of them, ~5 MB each, after a day of the test
+    suite's kill -9 runs."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{ocr.WORK_DIR_PREFIX}*-*"):
+        pid = path.name[len(ocr.WORK_DIR_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or path.stat().st_uid != os.getuid() or _alive(int(pid)):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 class _InlineExecutor(Executor):
@@ -478,6 +498,7 @@ def ingest_paths(paths: Sequence[str | Path], collection: str, cfg: Config, sink
     Resumable: documents the sink holds complete are skipped, pages it holds without error are
     not processed again, and pages that failed before are retried."""
     started = time.monotonic()
+    remove_orphaned_work_dirs()
     run = _Ingest(cfg, sink, collection, metadata_for, progress, executor)
     run.run(paths)
     return run.summary(time.monotonic() - started)

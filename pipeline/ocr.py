@@ -93,7 +93,7 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
     (pipeline.correct); simplified-Chinese models only. `correct=False` is Tesseract's output
     as it is.
     """
-    with tempfile.TemporaryDirectory(prefix="wenshi-ocr-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-") as tmp:
         # PNM, not PNG: Tesseract reads both the same (identical text and ALTO), but compressing
         # a 300-dpi page to PNG took 0.2-0.3 s, ~8 % of the page's Tesseract time; PNM takes ms.
         src = Path(tmp) / "page.pnm"
@@ -127,6 +127,12 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
     confidence = sum(w.confidence for w in words) / len(words) if words else None
     return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
                      corrections=corrections, tree=tree)
+
+
+# A page's work folder (its image and Tesseract's outputs, ~5 MB) carries the pid of the process
+# that made it: a worker killed mid-page leaves it behind, and an ingest can tell it from a live
+# one (ingest.remove_orphaned_work_dirs).
+WORK_DIR_PREFIX = "wenshi-ocr-"
 
 
 def _simplified(lang: str) -> bool:

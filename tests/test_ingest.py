@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from PIL import Image
 
 from cli import main
 from index.library import Library
-from pipeline import ingest
+from pipeline import ingest, ocr
 from pipeline.config import Config
 from pipeline.errors import InputFileError, OcrError
 from pipeline.ingest import Recognised, ingest_paths
@@ -281,3 +284,17 @@ def test_pages_read_with_low_confidence_or_explicit_lang_give_no_hint(tmp_path, 
     _ingest(Config(library=tmp_path / "lib2", jobs=1, lang="chi_sim"), [volume], explicit,
             monkeypatch)
     assert explicit.hints == [""] * 6
+
+
+def test_an_ingest_removes_page_folders_its_killed_workers_left(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = tmp_path / f"{ocr.WORK_DIR_PREFIX}{gone.stdout.strip()}-abc123"
+    live = tmp_path / f"{ocr.WORK_DIR_PREFIX}{os.getpid()}-def456"
+    unrelated = tmp_path / f"{ocr.WORK_DIR_PREFIX}xyz"
+    for folder in (dead, live, unrelated):
+        folder.mkdir()
+        (folder / "page.pnm").write_bytes(b"P5 1 1 255 \x00")
+    assert ingest.remove_orphaned_work_dirs() == 1
+    assert not dead.exists() and live.exists() and unrelated.exists()
