@@ -18,9 +18,9 @@ import click
 from index.export import FOLDER_FORMATS, FORMATS, ORDERS
 from index.results import SORTS, SearchRequest, SearchResults
 from index.snippets import MARK_END, MARK_START
-from pipeline import workers
 from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
+from pipeline.run import workers
 
 if TYPE_CHECKING:
     from index.api import Library
@@ -32,7 +32,7 @@ EXIT_SOME_FAILED = 1
 def _open(cfg: Config, create: bool = False) -> Library:
     """The library the command works on. It is imported when a command runs, not at start-up
     (0.2-0.45 CPU s): `ingest` starts its page workers' server first, so that the two import
-    side by side (pipeline/workers.py)."""
+    side by side (pipeline/run/workers.py)."""
     from index.api import Library
 
     return Library(cfg, create=create)

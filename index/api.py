@@ -103,16 +103,16 @@ class Library:
         another collection); each bad row becomes a failed outcome naming the row and column.
         `settings` override this library's Config for this ingest (lang, jobs, preprocess, ...).
         `progress(done, total)` is called as pages finish."""
-        from pipeline import ocr
-        from pipeline.ingest import ingest_paths
-        from pipeline.metadata import read_metadata_csv
+        from pipeline.page.engines import tesseract
+        from pipeline.run.ingest import ingest_paths
+        from pipeline.run.metadata import read_metadata_csv
 
         cfg = self.cfg.with_(**settings) if settings else self.cfg
         if not collection.strip():
             raise UsageError("--collection must not be empty")
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
-        ocr.check_languages(cfg.lang if cfg.lang != "auto"
-                            else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
+        tesseract.check_languages(cfg.lang if cfg.lang != "auto"
+                                  else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
         with self._writer(cfg) as folder:
             folder.index_unindexed()
             summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
@@ -129,7 +129,7 @@ class Library:
     def tag(self, doc_id: str, changes: Mapping[str, str]) -> DocumentRecord:
         """Correct catalog fields or tags of a document ({"contributor": "王德明",
         "period": "建国前"}; "" removes a field), then retag and reindex it."""
-        from pipeline.metadata import TAG_OVERRIDES, validate_field
+        from pipeline.run.metadata import TAG_OVERRIDES, validate_field
 
         from .tags import OVERRIDE_PREFIX
 
@@ -312,12 +312,14 @@ def _report(found: Consistency) -> CheckReport:
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
     """OCR one file without a library: its pages, cleaned (text pages pass through)."""
-    from pipeline import ocr
-    from pipeline.ingest import LangVotes, make_executor, process_page
-    from pipeline.sources import identify, plan_document
+    from pipeline.page.engines import tesseract
+    from pipeline.page.process import process_page
+    from pipeline.run.ingest import LangVotes
+    from pipeline.run.pool import make_executor
+    from pipeline.run.sources import identify, plan_document
 
     if cfg.lang != "auto":
-        ocr.check_languages(cfg.lang)
+        tesseract.check_languages(cfg.lang)
     source = identify(Path(path))
     plan = plan_document(source, cfg)
     tasks = [p for p in plan.pages if not isinstance(p, Page)]
