@@ -78,6 +78,28 @@ def test_table_reads_row_by_row() -> None:
     assert _texts(cells, 1600, 1200) == [c.text for c in cells]
 
 
+def test_two_column_contents_page_reads_each_column_down() -> None:
+    # A table of contents in two page columns, each a name column and a page-number column
+    # whose dot leaders the engine dropped: four columns on one baseline grid, read as two.
+    lines = []
+    for half, left in enumerate((200, 1300)):
+        for row in range(15):
+            top = 300 + row * 70
+            name = "甲乙丙丁戊"[: 2 + row % 4] + f"{half}{row:02d}"
+            lines += [_hline(name, left, top), _hline(str(10 + 3 * row + 50 * half), left + 800,
+                                                      top)]
+    assert _texts(lines, 2480, 1800) == [x.text for x in lines]
+
+
+def test_table_of_names_and_figures_reads_row_by_row() -> None:
+    cells = []
+    for row in range(8):
+        top = 300 + row * 70
+        cells += [_hline("收入支出"[: 2 + row % 3] + str(row), 200, top),
+                  _hline(f"{1000 + 37 * row}", 900, top), _hline(f"{20 + row}", 1300, top)]
+    assert _texts(cells, 1800, 1200) == [c.text for c in cells]
+
+
 def test_running_head_page_number_and_foot_are_roles_apart() -> None:
     head = _hline("自动化学报第四十卷", 200, 60, size=30)
     folio = _hline("123", 1300, 62, size=30)
@@ -101,6 +123,13 @@ def test_large_title_at_the_top_is_body_not_header() -> None:
     body = _column("正", 200, 350, rows=30, chars=30)
     result = order_lines([title] + body, 1600, 2400)
     assert result.lines[0].line is title and result.lines[0].role == BODY
+
+
+def test_a_sentence_naming_a_table_is_not_a_caption() -> None:
+    body = _column("正", 200, 300, rows=5, chars=30)
+    tail = _hline("表4-2。", 200, 300 + 5 * 60)
+    result = order_lines(body + [tail], 1600, 2400)
+    assert {p.role for p in result.lines} == {BODY}
 
 
 def test_caption_keeps_its_place_with_its_own_role() -> None:

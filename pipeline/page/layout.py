@@ -69,9 +69,11 @@ _GUTTER = 0.5
 _PROSE_MIN_WIDTH = 6.0
 _PROSE_MIN_FILL = 0.8
 # Page columns are about as wide as each other (narrowest / widest at least this).
-_EVEN_COLUMNS = 0.75
-# A region is a table when this share of its rows holds lines in two or more of its columns.
+_EVEN_COLUMNS = 0.85
+# A region is a grid (a table, or page columns set on one baseline grid) when this share of its
+# lines has a partner in another column overlapping it by this share of the height.
 _TABLE_ROW_SHARE = 0.6
+_GRID_OVERLAP = 0.8
 # Two lines are on one row when they overlap by this share of the shorter one's height.
 _ROW_OVERLAP = 0.5
 
@@ -90,7 +92,9 @@ _NUMBER = re.compile(r"^[\s.…·‧,，:：-]*[0-9０-９]+[\s.…·‧]*$")
 _NUMBER_SHARE = 0.7
 _CAPTION = re.compile(
     r"^\s*(?:[图圖表]|附[图圖表]|插[图圖]|照片|Fig\.?|Figure|Table|Photo)\s*"
-    r"[0-9０-９一二三四五六七八九十]+(?:\s*[-–.．]\s*[0-9０-９]+)*",
+    r"[0-9０-９一二三四五六七八九十]+(?:\s*[-–.．]\s*[0-9０-９]+)*"
+    # then a title: a caption, not a sentence that mentions 表 4-2。
+    r"(?:\s*[:：.．]\s*|\s+|(?![\s\d.．。，,、；;)）\-–]))[^\s。，,、；;]",
     re.IGNORECASE,
 )
 
@@ -307,13 +311,11 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
     table = False
     if down and across:
         columns = _split(items, across, across=False)
-        period = _grid_period(_split(items, down, across=True), columns, size)
-        if period is not None:
-            # Page columns (each `period` table columns wide) read one after the other.
-            cut = list(across[period - 1::period])
-            pieces = _split(items, cut, across=False)
+        gutters = _page_columns(columns, across, size)
+        if gutters:
+            pieces = _split(items, gutters, across=False)
             return [block for piece in pieces for block in _xy_cut(piece, size)]
-        table = _is_table(_split(items, down, across=True), columns, size)
+        table = _is_table(columns, size)
         by_rows = table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
     else:
         by_rows = bool(down)
@@ -347,42 +349,45 @@ def _table_row(items: list[_Item], min_gap: float) -> list[_Item]:
     return stacked
 
 
-def _aligned(rows: list[list[_Item]], columns: list[list[_Item]]) -> bool:
-    """Most row bands hold lines in two or more of the columns (a grid)."""
-    where = {id(it): n for n, col in enumerate(columns) for it in col}
-    shared = sum(1 for row in rows if len({where[id(it)] for it in row}) > 1)
-    return shared >= _TABLE_ROW_SHARE * len(rows)
+def _aligned(columns: list[list[_Item]]) -> bool:
+    """A grid: most lines have a partner on the same row (nearly the same height on the
+    page) in another column. Columns of running text set off a grid rarely do."""
+    partnered = 0
+    for n, col in enumerate(columns):
+        others = [o for m, other in enumerate(columns) if m != n for o in other]
+        partnered += sum(1 for it in col if any(
+            min(it.bottom, o.bottom) - max(it.top, o.top) >= _GRID_OVERLAP * min(
+                it.height, o.height) for o in others))
+    return partnered >= _TABLE_ROW_SHARE * sum(len(c) for c in columns)
 
 
-def _is_table(rows: list[list[_Item]], columns: list[list[_Item]], size: float) -> bool:
+def _is_table(columns: list[list[_Item]], size: float) -> bool:
     """Rows line up across the columns, and the columns are not running text."""
-    if not _aligned(rows, columns):
+    if not _aligned(columns):
         return False
     return not all(_is_prose(col, size) for col in columns if len(col) > 1)
 
 
-def _grid_period(rows: list[list[_Item]], columns: list[list[_Item]], size: float
-                 ) -> int | None:
-    """A grid that is page columns, not a table: None for a table. Page columns are plain text
-    columns of even width (period 1), or repeat a group of table columns that ends in a column
-    of numbers (a two-column table of contents or index: names, page numbers, names, page
-    numbers: period 2). Every group is wide enough for text and as wide as the others."""
-    if not _aligned(rows, columns) or all(_is_prose(c, size) for c in columns if len(c) > 1):
-        return None
-    kinds = ["N" if sum(1 for it in c if _NUMBER.match(it.text)) >= _NUMBER_SHARE * len(c)
-             else "T" for c in columns]
-    lefts = [min(it.left for it in c) for c in columns]
-    rights = [max(it.right for it in c) for c in columns]
-    n = len(columns)
-    for period in range(1, n // 2 + 1):
-        if n % period or kinds != kinds[:period] * (n // period):
-            continue
-        if period > 1 and kinds[period - 1] != "N" or period == 1 and kinds[0] == "N":
-            continue
-        spans = [rights[g + period - 1] - lefts[g] for g in range(0, n, period)]
-        if min(spans) >= _PROSE_MIN_WIDTH * size and min(spans) >= _EVEN_COLUMNS * max(spans):
-            return period
-    return None
+def _page_columns(columns: list[list[_Item]], across: list[tuple[float, float]], size: float) -> list[tuple[float, float]]:
+    """The gutters of a grid that is page columns, not a table ([] for a table).
+
+    A column of numbers belongs to the column on its left (the page numbers of a table of
+    contents or an index, whose dot leaders the engine drops). What remains are page columns
+    when there are two or more, each wide enough for text and as wide as the others; a table's
+    columns differ or are narrow, and its number columns leave a single group."""
+    if not _aligned(columns) or all(_is_prose(c, size) for c in columns if len(c) > 1):
+        return []
+    starts = [0] + [n for n in range(1, len(columns))
+                    if sum(1 for it in columns[n] if _NUMBER.match(it.text))
+                    < _NUMBER_SHARE * len(columns[n])]
+    if len(starts) < 2:
+        return []
+    ends = starts[1:] + [len(columns)]
+    spans = [max(it.right for it in columns[e - 1]) - min(it.left for it in columns[b])
+             for b, e in zip(starts, ends)]
+    if min(spans) >= _PROSE_MIN_WIDTH * size and min(spans) >= _EVEN_COLUMNS * max(spans):
+        return [across[b - 1] for b in starts[1:]]
+    return []
 
 
 def _is_prose(column: list[_Item], size: float) -> bool:
