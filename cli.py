@@ -138,6 +138,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                     for n, e in o.failed_pages]
     for o in failed:
         click.echo(f"{o.path}: {o.error}", err=True)
+    for change in summary.updates:
+        click.echo(f"updated      {change}")
     for o, number, error in failed_pages:
         click.echo(f"{o.path}: page {number}: {error}", err=True)
     processed = sum(o.pages - o.reused_pages for o in summary.outcomes if o.status == "ingested")
@@ -154,6 +156,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                            "failed_pages": len(o.failed_pages), "reused_pages": o.reused_pages}
                           for o in summary.outcomes if o.status != "unsupported"],
             "elapsed": round(summary.elapsed, 2), "pages_per_minute": round(per_minute, 1),
+            "updates": list(summary.updates),
         })
     else:
         for o in summary.outcomes:
@@ -543,6 +546,107 @@ def export_command(ctx: click.Context, collection: str, fmt: str, output: str, q
                        f"{result.characters} 字)")
     if result.failed:
         sys.exit(EXIT_SOME_FAILED)
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """The catalog as a spreadsheet: export it, edit it in Excel, import the changes."""
+
+
+@catalog_group.command("export")
+@click.argument("collection")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="The sheet to write: NAME.xlsx or NAME.csv (UTF-8 with BOM).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+@handle_errors
+def catalog_export(ctx: click.Context, collection: str, output: str, force: bool) -> None:
+    """Write a collection's catalog sheet: one row per document, keyed by 编号 (doc_id).
+
+    Example: wenshi catalog export 电力工业史 -o 目录.xlsx
+    """
+    click.echo(f"wrote {_api().catalog_export(_config(ctx), collection, output, force)}")
+
+
+@catalog_group.command("import")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
+@click.option("--clear", "clear", multiple=True, metavar="COLUMN",
+              help="Empty cells of this column (field name, e.g. notes) clear the value "
+                   "(repeatable); otherwise an empty cell leaves the value alone.")
+@click.option("--dry-run", is_flag=True, help="Show the changes and write nothing.")
+@click.pass_context
+@handle_errors
+def catalog_import(ctx: click.Context, sheet: str, clear: tuple[str, ...], dry_run: bool) -> None:
+    """Apply an edited catalog sheet (.xlsx or .csv): changed cells only, printed as
+    `doc_id field: old -> new`. Bad cells and unknown rows or columns are reported (exit 1);
+    the good rows still apply.
+
+    Example: wenshi catalog import 目录.xlsx --dry-run
+    """
+    plan = _api().catalog_import(_config(ctx), sheet, clear, dry_run)
+    for change in plan.changes:
+        click.echo(str(change))
+    for problem in plan.problems:
+        click.echo(problem, err=True)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{verb} {len(plan.changes)} fields of {plan.documents} documents"
+               + (" (dry run: nothing written)" if dry_run else ""))
+    if plan.problems:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _list_documents(docs: list[Any]) -> None:
+    for d in docs:
+        click.echo(f"  {d.doc_id}  {d.title}  ({d.collection}, {d.page_count} pages)")
+
+
+@main.command("rm")
+@click.argument("doc_ids", nargs=-1)
+@click.option("--query", "-q", default=None, help="Remove the documents this search finds.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.pass_context
+@handle_errors
+def rm_command(ctx: click.Context, doc_ids: tuple[str, ...], query: str | None, yes: bool,
+               dry_run: bool) -> None:
+    """Remove documents from the library: catalog, search index, exact index and page files.
+    The source files are not touched.
+
+    Example: wenshi rm b5ba023a 41ac8d6f --yes
+    """
+    cfg = _config(ctx)
+    docs = _api().select_for_change(cfg, doc_ids, query)
+    click.echo(f"{'would remove' if dry_run else 'to remove'}: {len(docs)} documents")
+    _list_documents(docs)
+    if dry_run:
+        return
+    try:
+        agreed = yes or click.confirm("Remove them?", default=False, err=True)
+    except click.Abort:
+        agreed = False
+    if not agreed:
+        raise UsageError("nothing removed (answer y, or pass --yes)")
+    pages = _api().remove(cfg, [d.doc_id for d in docs])
+    click.echo(f"removed {len(docs)} documents ({pages} pages)")
+
+
+@main.command("move")
+@click.argument("doc_ids", nargs=-1)
+@click.option("--collection", "-c", required=True, help="The collection to move them to.")
+@click.option("--query", "-q", default=None, help="Move the documents this search finds.")
+@click.pass_context
+@handle_errors
+def move_command(ctx: click.Context, doc_ids: tuple[str, ...], collection: str,
+                 query: str | None) -> None:
+    """Move documents to another collection (created if needed).
+
+    Example: wenshi move b5ba023a --collection 铁路建设史
+    """
+    cfg = _config(ctx)
+    docs = _api().select_for_change(cfg, doc_ids, query)
+    _api().move(cfg, [d.doc_id for d in docs], collection)
+    click.echo(f"moved {len(docs)} documents to {collection}:")
+    _list_documents(docs)
 
 
 def run() -> None:

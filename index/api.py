@@ -17,6 +17,8 @@ from .search import search as run_search
 from .tags import PENDING_TAGS
 
 if TYPE_CHECKING:
+    from .catalog import DocumentRow
+    from .curation import ImportPlan
     from .export import ExportResult
     from .export.catalog_formats import WordCounts
 
@@ -48,6 +50,8 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
         library.index_unindexed()
         summary = ingest_paths(paths, collection.strip(), cfg, library, progress=progress,
                                metadata_for=sheet.for_path if sheet else None)
+        if sheet is not None:
+            summary = _update_stored_documents(library, sheet, summary)
         if sheet and sheet.errors:
             for error in sheet.errors:
                 library.record_failure(str(sheet.source), error.split(": ", 1)[1], "")
@@ -55,6 +59,93 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
                              for e in sheet.errors)
             summary = replace(summary, outcomes=summary.outcomes + bad_rows)
         return summary
+
+
+def _update_stored_documents(library: Library, sheet: Any, summary: IngestSummary) -> IngestSummary:
+    """The sheet's rows for documents already in the library update them (changed cells only)."""
+    from .curation import apply_changes, row_changes
+
+    changes: list[Any] = []
+    problems: list[str] = []
+    for o in summary.outcomes:
+        row = sheet.full_row(Path(o.path)) if o.status == "skipped" and o.doc_id else None
+        if row is None:
+            continue
+        number, cells = row
+        doc = library.catalog.document(o.doc_id)
+        if doc is None or doc.doc_id != o.doc_id:
+            continue
+        cells.pop("collection", None)  # `wenshi move` changes a stored document's collection
+        found, bad = row_changes(doc, cells, (), f"{sheet.source}: row {number}")
+        changes += found
+        problems += bad
+    if changes:
+        apply_changes(library, changes)
+    failed = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1])
+                   for e in problems)
+    return replace(summary, outcomes=summary.outcomes + failed,
+                   updates=tuple(str(c) for c in changes))
+
+
+def catalog_export(cfg: Config, collection: str, output: str, force: bool = False) -> Path:
+    """Write a collection's catalog sheet (.xlsx or .csv) for editing and `catalog_import`."""
+    from .export.catalog_sheet import write_catalog_sheet
+    from .export.common import select_documents
+
+    with Library(cfg) as library:
+        documents = select_documents(library, collection, None, "ingest")
+        return write_catalog_sheet(documents, Path(output), force, collection)
+
+
+def catalog_import(cfg: Config, sheet_path: str, clear: Sequence[str] = (),
+                   dry_run: bool = False) -> ImportPlan:
+    """Apply an edited catalog sheet: changed cells only; bad cells, unknown doc_ids and
+    columns are reported in the plan and the rest applies (nothing with `dry_run`)."""
+    from pipeline.metadata import read_sheet
+
+    from .curation import apply_changes, plan_import
+
+    sheet = read_sheet(Path(sheet_path))
+    with Library(cfg, writable=not dry_run) as library:
+        plan = plan_import(library, sheet, clear)
+        if not dry_run and plan.changes:
+            apply_changes(library, plan.changes)
+    return plan
+
+
+def select_for_change(cfg: Config, doc_ids: Sequence[str],
+                      query: str | None = None) -> list[DocumentRow]:
+    """The documents `rm` or `move` would act on: by id (or unique prefix), or by a search."""
+    from .curation import resolve_documents
+
+    if not doc_ids and not query:
+        raise UsageError("name documents by id, or give --query")
+    with Library(cfg) as library:
+        found = resolve_documents(library, doc_ids)
+        if query:
+            hits = {h.doc_id for h in search(cfg, SearchRequest(query, None, 0, 0)).hits}
+            found += [d for d in library.catalog.documents(status=None)
+                      if d.doc_id in hits and d not in found]
+        if not found:
+            raise NotFoundError(f"no document matches {query!r}")
+        return found
+
+
+def remove(cfg: Config, doc_ids: Sequence[str]) -> int:
+    """Remove documents from the catalog, the index and the page files. Returns pages removed."""
+    with Library(cfg, writable=True) as library:
+        docs = [library.document(d) for d in doc_ids]
+        library.remove_documents([d.doc_id for d in docs])
+        return sum(d.page_count for d in docs)
+
+
+def move(cfg: Config, doc_ids: Sequence[str], collection: str) -> None:
+    """Put documents in another collection (created if needed)."""
+    if not collection.strip():
+        raise UsageError("--collection must not be empty")
+    with Library(cfg, writable=True) as library:
+        docs = [library.document(d) for d in doc_ids]
+        library.move_documents([d.doc_id for d in docs], collection.strip())
 
 
 def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:

@@ -111,6 +111,8 @@ class IngestSummary:
 
     outcomes: tuple[FileOutcome, ...]
     elapsed: float = 0.0
+    # `doc_id field: old -> new` for documents already stored that a metadata sheet changed
+    updates: tuple[str, ...] = ()
 
     def count(self, status: str) -> int:
         """How many inputs ended with `status`."""
