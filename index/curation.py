@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from pipeline.errors import UsageError
-from pipeline.metadata import (READ_ONLY, TAG_OVERRIDES, SheetRows, split_list,
+from pipeline.run.metadata import (READ_ONLY, TAG_OVERRIDES, SheetRows, split_list,
                                validate_field)
 
 from .catalog import DocumentRow
 from .export.catalog_sheet import LIST_SEPARATOR, extra_fields, sheet_cells
-from .library import Library
+from .library import LibraryFolder
 from .tags import OVERRIDE_PREFIX, _override_value, tags_pending
 
 # Columns that identify a row or only show the catalog's own record: never changed by an import.
@@ -76,7 +76,7 @@ def row_changes(doc: DocumentRow, cells: dict[str, str], clear: Iterable[str] = 
     return ([] if problems else changes), problems
 
 
-def plan_import(library: Library, sheet: SheetRows, clear: Sequence[str] = ()) -> ImportPlan:
+def plan_import(library: LibraryFolder, sheet: SheetRows, clear: Sequence[str] = ()) -> ImportPlan:
     """Compare a sheet with the catalog, row by row, keyed by doc_id."""
     if "doc_id" not in sheet.columns:
         raise UsageError(f"{sheet.source}: the sheet needs a doc_id (编号) column, as "
@@ -114,7 +114,7 @@ def plan_import(library: Library, sheet: SheetRows, clear: Sequence[str] = ()) -
     return ImportPlan(tuple(changes), tuple(problems))
 
 
-def apply_changes(library: Library, changes: Sequence[FieldChange]) -> int:
+def apply_changes(library: LibraryFolder, changes: Sequence[FieldChange]) -> int:
     """Write changes to the catalog (one transaction per document), then re-index the changed
     documents in one commit. Tag cells become corrections (`tag.*`), kept by `reindex --retag`.
     Returns the number of documents changed."""
@@ -149,7 +149,7 @@ def apply_changes(library: Library, changes: Sequence[FieldChange]) -> int:
     return len(by_doc)
 
 
-def resolve_documents(library: Library, doc_ids: Sequence[str]) -> list[DocumentRow]:
+def resolve_documents(library: LibraryFolder, doc_ids: Sequence[str]) -> list[DocumentRow]:
     """Documents by id or unique id prefix; NotFoundError names the first unknown one."""
     found: dict[str, DocumentRow] = {}
     for doc_id in doc_ids:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from pipeline.errors import UsageError
-from pipeline.metadata import FIELD_LABELS, READ_ONLY_LABELS, TAG_LABELS
+from pipeline.run.metadata import FIELD_LABELS, READ_ONLY_LABELS, TAG_LABELS
 
 from ..catalog import DocumentRow
 from .common import check_targets, display_title, source_name, tag_names, write_atomic
