@@ -547,7 +547,10 @@ def export_command(ctx: click.Context, collection: str, fmt: str, output: str, q
 
 @main.group("catalog")
 def catalog_group() -> None:
-    """The catalog as a spreadsheet: export it, edit it in Excel, import the changes."""
+    """The catalog as a spreadsheet: export it, edit it in Excel, import the changes.
+
+    Example: wenshi catalog export 电力工业史 -o 目录.xlsx; wenshi catalog import 目录.xlsx
+    """
 
 
 @catalog_group.command("export")

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from pipeline.errors import UsageError
 from pipeline.run.metadata import (READ_ONLY, TAG_OVERRIDES, SheetRows, split_list,
-                               validate_field)
+                                   validate_field)
 
 from .catalog import DocumentRow
 from .export.catalog_sheet import LIST_SEPARATOR, extra_fields, sheet_cells
