@@ -292,7 +292,8 @@ def _leading(items: Sequence[_Item]) -> float:
     gaps = []
     for it in items:
         below = [max(o.top - it.bottom, 0.0) for o in items
-                 if o.top > (it.top + it.bottom) / 2 and min(o.right, it.right) - max(o.left, it.left)
+                 if o.top > (it.top + it.bottom) / 2
+                 and min(o.right, it.right) - max(o.left, it.left)
                  >= _ROW_OVERLAP * min(o.width, it.width)]
         if below:
             gaps.append(min(below))
@@ -368,7 +369,8 @@ def _is_table(columns: list[list[_Item]], size: float) -> bool:
     return not all(_is_prose(col, size) for col in columns if len(col) > 1)
 
 
-def _page_columns(columns: list[list[_Item]], across: list[tuple[float, float]], size: float) -> list[tuple[float, float]]:
+def _page_columns(columns: list[list[_Item]], across: list[tuple[float, float]],
+                  size: float) -> list[tuple[float, float]]:
     """The gutters of a grid that is page columns, not a table ([] for a table).
 
     A column of numbers belongs to the column on its left (the page numbers of a table of
