@@ -18,7 +18,7 @@ import click
 from index.export import FOLDER_FORMATS, FORMATS, ORDERS
 from index.results import SORTS, SearchRequest, SearchResults
 from index.snippets import MARK_END, MARK_START
-from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
+from pipeline.config import ENGINE_CHOICES, LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
 from pipeline.run import workers
 
@@ -81,21 +81,24 @@ def main(ctx: click.Context, library: str, verbose: bool) -> None:
 
 
 def ocr_options(func: F) -> F:
-    """The shared OCR options of `ingest` and `ocr`: model and preprocessing switches."""
+    """The shared OCR options of `ingest` and `ocr`: engine, model, preprocessing switches."""
+    func = click.option("--engine", type=click.Choice(ENGINE_CHOICES), default=None,
+                        help="OCR engine: paddle (PP-OCR), tesseract, or auto (default): "
+                             "chosen per page by its measurements (or WENSHI_ENGINE).")(func)
     func = click.option("--skip-step", "skip_steps", multiple=True,
                         type=click.Choice(PREPROCESS_STEPS),
                         help="Leave out one preprocessing step (repeatable), for diagnosis.")(func)
     func = click.option("--no-preprocess", is_flag=True,
                         help="Hand the page image to Tesseract as it is (for diagnosis).")(func)
     return click.option("--lang", type=click.Choice(LANG_CHOICES), default=None,
-                        help="Tesseract model; auto (default) picks simplified/traditional, "
-                             "horizontal/vertical per page.")(func)
+                        help="Script and direction (the Tesseract model); auto (default) decides "
+                             "per page.")(func)
 
 
 def _ocr_config(ctx: click.Context, lang: str | None, no_preprocess: bool,
-                skip_steps: tuple[str, ...], **overrides: Any) -> Config:
+                skip_steps: tuple[str, ...], engine: str | None, **overrides: Any) -> Config:
     return _config(ctx, lang=lang, preprocess=False if no_preprocess else None,
-                   skip_steps=tuple(skip_steps) or None, **overrides)
+                   skip_steps=tuple(skip_steps) or None, engine=engine, **overrides)
 
 
 @main.command()
@@ -116,7 +119,7 @@ def _ocr_config(ctx: click.Context, lang: str | None, no_preprocess: bool,
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: str | None,
-           no_preprocess: bool, skip_steps: tuple[str, ...], jobs: int | None,
+           no_preprocess: bool, skip_steps: tuple[str, ...], engine: str | None, jobs: int | None,
            metadata_csv: str | None, scheduler: str | None, progress: bool | None,
            as_json: bool) -> None:
     """Ingest files and folders (images, PDFs, .docx, .txt/.md) into a collection.
@@ -126,7 +129,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
 
     Example: wenshi ingest scans/ drafts/县电厂.docx --collection 电力工业史 --jobs 4
     """
-    cfg = _ocr_config(ctx, lang, no_preprocess, skip_steps, jobs=jobs, scheduler=scheduler)
+    cfg = _ocr_config(ctx, lang, no_preprocess, skip_steps, engine, jobs=jobs,
+                      scheduler=scheduler)
     workers.start_server(cfg)
     line = _ProgressLine() if (sys.stderr.isatty() if progress is None else progress) else None
     try:
@@ -361,7 +365,8 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
         for key, value in doc["tags"].items():
             click.echo(f"tag {key:8} {value}")
     for page in doc["pages"]:
-        conf = f", {page['lang']}" if page["lang"] else ""
+        conf = f", {page['engine']}" if page.get("engine") else ""
+        conf += f", {page['lang']}" if page["lang"] else ""
         conf += f", confidence {page['confidence']:.0f}" if page["confidence"] is not None else ""
         flag = "  需校对" if page["needs_proofreading"] else ""
         error = f"  FAILED: {page['error']}" if page["error"] else ""
@@ -484,14 +489,14 @@ def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...],
 @click.pass_context
 @handle_errors
 def ocr_command(ctx: click.Context, file: str, lang: str | None, no_preprocess: bool,
-                skip_steps: tuple[str, ...]) -> None:
+                skip_steps: tuple[str, ...], engine: str | None) -> None:
     """OCR one file without a library; pages are separated by a form feed.
 
     Example: wenshi ocr 'samples/power/县电厂 回忆录.png'
     """
     from index.api import ocr_file
 
-    pages = ocr_file(_ocr_config(ctx, lang, no_preprocess, skip_steps), file)
+    pages = ocr_file(_ocr_config(ctx, lang, no_preprocess, skip_steps, engine), file)
     failed = [p for p in pages if p.error]
     click.echo("\f".join(p.text for p in pages))
     for p in failed:

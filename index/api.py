@@ -107,7 +107,7 @@ class Library:
         another collection); each bad row becomes a failed outcome naming the row and column.
         `settings` override this library's Config for this ingest (lang, jobs, preprocess, ...).
         `progress(done, total)` is called as pages finish."""
-        from pipeline.page.engines import tesseract
+        from pipeline.page.process import check_engines
         from pipeline.run.ingest import ingest_paths
         from pipeline.run.metadata import read_metadata_csv
 
@@ -115,8 +115,7 @@ class Library:
         if not collection.strip():
             raise UsageError("--collection must not be empty")
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
-        tesseract.check_languages(cfg.lang if cfg.lang != "auto"
-                                  else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
+        check_engines(cfg)
         with self._writer(cfg) as folder:
             folder.index_unindexed()
             summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
@@ -301,7 +300,9 @@ class Library:
             pages=tuple(PageRecord(number=p.number, method=p.method, lang=p.lang,
                                    confidence=p.confidence,
                                    needs_proofreading=needs_proofreading(p, threshold),
-                                   error=p.error, char_count=p.char_count, text=p.text)
+                                   error=p.error, char_count=p.char_count, text=p.text,
+                                   engine=p.engine, model=p.model,
+                                   steps=tuple(s for s in p.steps.split(",") if s))
                         for p in self._folder.catalog.pages(doc.doc_id)))
 
     def collections(self) -> list[CollectionRecord]:
@@ -409,14 +410,12 @@ def _report(found: Consistency) -> CheckReport:
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
     """OCR one file without a library: its pages, cleaned (text pages pass through)."""
-    from pipeline.page.engines import tesseract
-    from pipeline.page.process import process_page
+    from pipeline.page.process import check_engines, process_page
     from pipeline.run.ingest import LangVotes
     from pipeline.run.pool import make_executor
     from pipeline.run.sources import identify, plan_document
 
-    if cfg.lang != "auto":
-        tesseract.check_languages(cfg.lang)
+    check_engines(cfg)
     source = identify(Path(path))
     plan = plan_document(source, cfg)
     tasks = [p for p in plan.pages if not isinstance(p, Page)]

@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS pages (
     method TEXT NOT NULL,
     confidence REAL,
     lang TEXT NOT NULL DEFAULT '',
+    engine TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    steps TEXT NOT NULL DEFAULT '',
     width INTEGER NOT NULL DEFAULT 0,
     height INTEGER NOT NULL DEFAULT 0,
     char_count INTEGER NOT NULL,
@@ -66,6 +69,15 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
     at TEXT NOT NULL
 );
 """
+
+# Columns added to tables of catalog version 1 after libraries were made with it: a library
+# opened by this Wenshi gets them (empty) once, in place (_add_columns).
+_ADDED_COLUMNS = (
+    # The OCR engine, its model and the clean-up steps that read each page (issue 13).
+    ("pages", "engine", "TEXT NOT NULL DEFAULT ''"),
+    ("pages", "model", "TEXT NOT NULL DEFAULT ''"),
+    ("pages", "steps", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 def char_count(text: str) -> int:
@@ -109,6 +121,9 @@ class PageRow:
     lang: str
     char_count: int
     error: str
+    engine: str = ""  # OCR pages: paddle or tesseract ('' for pages stored before it was kept)
+    model: str = ""
+    steps: str = ""  # the clean-up steps before the engine, comma-separated
 
 
 class Catalog:
@@ -128,6 +143,7 @@ class Catalog:
 
     def _migrate(self) -> None:
         self.db.executescript(_DDL)
+        self._add_columns()
         row = self.db.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('catalog_version', ?)",
@@ -137,6 +153,13 @@ class Catalog:
                 f"{self.path}: catalog version {row['value']}, this Wenshi reads version "
                 f"{CATALOG_VERSION}: use a matching Wenshi release"
             )
+
+    def _add_columns(self) -> None:
+        # Idempotent: a column is added only where the table lacks it (libraries made before).
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -167,9 +190,11 @@ class Catalog:
         with self.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO pages (doc_id, number, text, compact, method, confidence,"
-                " lang, width, height, char_count, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " lang, engine, model, steps, width, height, char_count, error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (doc_id, page.number, page.text, compact, page.method, page.confidence, page.lang,
-                 page.width, page.height, char_count(page.text), page.error),
+                 page.engine, page.model, ",".join(page.steps), page.width, page.height,
+                 char_count(page.text), page.error),
             )
 
     def finish_document(self, doc_id: str, tags: dict[str, Any]) -> int:
@@ -301,8 +326,8 @@ class Catalog:
     def pages(self, doc_id: str) -> list[PageRow]:
         """A document's stored pages in page order."""
         rows = self.db.execute(
-            "SELECT doc_id, number, text, method, confidence, lang, char_count, error FROM pages"
-            " WHERE doc_id = ? ORDER BY number", (doc_id,)).fetchall()
+            "SELECT doc_id, number, text, method, confidence, lang, char_count, error, engine,"
+            " model, steps FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,)).fetchall()
         return [PageRow(**dict(r)) for r in rows]
 
     def stored_page_numbers(self, doc_id: str, include_failed: bool = False) -> set[int]:

@@ -17,16 +17,21 @@ class PageRecord:
 
     number: int
     method: str  # ocr | text (text layer, docx, txt)
-    lang: str  # the OCR model that read it
+    lang: str  # script and direction of an OCR page, as a Tesseract model name
     confidence: float | None  # mean word confidence of an OCR page
     needs_proofreading: bool  # 需校对 (index/quality.py)
     error: str  # why the page failed ("" if it did not)
     char_count: int
     text: str
+    engine: str = ""  # the OCR engine that read the page: paddle | tesseract
+    model: str = ""  # the engine's model (chi_sim, PP-OCRv6 small (rapidocr 3.10.0), ...)
+    steps: tuple[str, ...] = ()  # the clean-up steps before the engine
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a page in `wenshi show --json`."""
-        return asdict(self)
+        out = asdict(self)
+        out["steps"] = list(self.steps)
+        return out
 
 
 @dataclass(frozen=True)

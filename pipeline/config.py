@@ -12,6 +12,9 @@ from .errors import UsageError
 DEFAULT_LIBRARY = "library"
 DEFAULT_LANG = "auto"
 LANG_CHOICES = ("auto", "chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert")
+# OCR engines: PP-OCR through rapidocr, Tesseract, or the one the page's measurements pick.
+ENGINE_CHOICES = ("auto", "paddle", "tesseract")
+DEFAULT_ENGINE = "auto"
 DEFAULT_PDF_DPI = 300
 DEFAULT_OCR_TIMEOUT = 180.0  # seconds for one page; a stuck page must not stall a batch
 # A PDF page whose text layer has fewer real characters than this is treated as a scan.
@@ -27,6 +30,7 @@ PREPROCESS_STEPS = ("grayscale", "upscale", "border", "normalize", "denoise", "d
 _ENV = {
     "library": "WENSHI_LIBRARY",
     "lang": "WENSHI_LANG",
+    "engine": "WENSHI_ENGINE",
     "jobs": "WENSHI_JOBS",
     "ocr_timeout": "WENSHI_OCR_TIMEOUT",
     "pdf_dpi": "WENSHI_PDF_DPI",
@@ -41,6 +45,7 @@ class Config:
 
     library: Path = Path(DEFAULT_LIBRARY)
     lang: str = DEFAULT_LANG
+    engine: str = DEFAULT_ENGINE
     jobs: int = 0  # 0: one worker per core
     ocr_timeout: float = DEFAULT_OCR_TIMEOUT
     pdf_dpi: int = DEFAULT_PDF_DPI
@@ -56,6 +61,9 @@ class Config:
             part and part.replace("_", "").isalnum() for part in self.lang.split("+")
         ):
             raise UsageError(f"invalid --lang {self.lang!r}: use one of {', '.join(LANG_CHOICES)}")
+        if self.engine not in ENGINE_CHOICES:
+            raise UsageError(f"invalid --engine {self.engine!r}: use one of "
+                             f"{', '.join(ENGINE_CHOICES)}")
         if self.jobs < 0:
             raise UsageError("--jobs must be 0 (all cores) or a positive number")
         if self.ocr_timeout <= 0:

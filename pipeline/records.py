@@ -55,6 +55,9 @@ class PageTask:
     # `--lang auto`: the model most pages read so far of this document (or, for single-page files,
     # of its folder) were read with; the worker takes its script and runs no trial ('' = decide).
     lang_hint: str = ""
+    # The OCR engine for this page when it must not be the configured one ('' = configured):
+    # a page whose worker died under one engine is retried with the other.
+    engine: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,14 @@ class Page:
     method: str
     confidence: float | None = None  # mean word confidence 0-100, OCR pages only
     words: tuple[Word, ...] = ()
-    alto: str = ""  # Tesseract's ALTO XML for OCR pages
-    lang: str = ""
+    alto: str = ""  # ALTO XML for OCR pages (word or character boxes in the scan's pixels)
+    lang: str = ""  # script and direction, as a Tesseract model name (chi_sim, chi_tra_vert...)
     width: int = 0
     height: int = 0
     error: str = ""  # non-empty: the page failed and this is why
+    engine: str = ""  # OCR pages: the engine that read the page (paddle, tesseract)
+    model: str = ""  # its model (chi_sim, PP-OCRv6 small (rapidocr 3.10.0)...)
+    steps: tuple[str, ...] = ()  # the clean-up steps the page went through before the engine
 
     @property
     def failed(self) -> bool:

@@ -15,5 +15,7 @@ import numpy.ma  # noqa: F401
 import numpy.random  # noqa: F401
 
 from ..text import segment
+from .engines import paddle
 
 segment.word_frequencies(())
+paddle.preload()

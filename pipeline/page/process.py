@@ -23,7 +23,8 @@ from ..config import DEFAULT_OCR_TIMEOUT, PREPROCESS_STEPS, Config
 from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
-from .engines import tesseract
+from .assemble import assemble
+from .engines import ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT, OcrResult, paddle, tesseract
 from .geometry import PageGeometry, alto_to_source, words_to_source
 from .images import load_page_image
 from .preprocess import (
@@ -57,7 +58,7 @@ def process_page(task: PageTask, cfg: Config) -> Page:
     """
     try:
         image, dpi = load_page_image(task, cfg)
-        recognised = recognise(image, dpi, cfg, task.lang_hint)
+        recognised = recognise(image, dpi, cfg, task.lang_hint, task.engine)
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
@@ -65,6 +66,7 @@ def process_page(task: PageTask, cfg: Config) -> Page:
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
         lang=recognised.lang, width=image.width, height=image.height,
+        engine=recognised.engine, model=recognised.model, steps=recognised.steps,
     )
 
 
@@ -78,24 +80,88 @@ def page_error(number: int, exc: Exception) -> str:
 
 @dataclass(frozen=True)
 class Recognised:
-    """OCR output of one page plus the model that read it."""
+    """OCR output of one page plus what read it: engine, model, clean-up steps."""
 
     text: str
     confidence: float | None
     words: tuple[Word, ...]
     alto: str
-    lang: str
+    lang: str  # script and direction as a Tesseract model name (chi_sim, chi_tra_vert...)
+    engine: str = ENGINE_TESSERACT
+    model: str = ""
+    steps: tuple[str, ...] = ()
 
 
-def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
-    """Image -> text: preprocessing, model choice (`--lang auto`, with the document's `hint`)
-    and, for a page that reads well, one Tesseract run."""
+def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
+              engine: str = "") -> Recognised:
+    """Image -> text with the engine `engine` names (default: the configuration's; `auto`
+    chooses per page). An engine that fails on the page (crash, timeout) hands it to the other
+    engine before the page counts as failed."""
+    first = choose_engine(image, cfg, engine or cfg.engine)
+    try:
+        return _recognise_with(first, image, dpi, cfg, hint)
+    except OcrError as exc:
+        second = other_engine(first)
+        log.warning("%s failed on a page (%s); reading it with %s", first, exc, second)
+        try:
+            recognised = _recognise_with(second, image, dpi, cfg, hint)
+        except OcrError as again:
+            raise OcrError(f"{exc}; {second} too: {again}") from again
+        return replace(recognised, steps=recognised.steps + (f"after-{first}-failed",))
+
+
+def check_engines(cfg: Config) -> None:
+    """Fail before any work when an engine the configuration needs cannot run: Tesseract and
+    its models (it reads what PP-OCR fails on, and every page under `--engine tesseract`), and
+    PP-OCR unless `--engine tesseract`."""
+    tesseract.check_languages(cfg.lang if cfg.lang != AUTO
+                              else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
+    if cfg.engine != ENGINE_TESSERACT:
+        paddle.check_available()
+
+
+def choose_engine(image: Image.Image, cfg: Config, engine: str) -> str:
+    """The engine that reads this page: `engine` itself unless it is `auto`."""
+    if engine != ENGINE_AUTO:
+        return engine
+    return ENGINE_PADDLE
+
+
+def crash_engine(cfg: Config) -> str:
+    """The engine for a page that killed its worker process: not the one that most likely read
+    it (PP-OCR unless `--engine tesseract`)."""
+    return ENGINE_PADDLE if cfg.engine == ENGINE_TESSERACT else ENGINE_TESSERACT
+
+
+def other_engine(engine: str) -> str:
+    """The engine a page goes to when `engine` fails on it."""
+    return ENGINE_TESSERACT if engine == ENGINE_PADDLE else ENGINE_PADDLE
+
+
+def _recognise_with(engine: str, image: Image.Image, dpi: int | None, cfg: Config,
+                    hint: str) -> Recognised:
+    if engine == ENGINE_PADDLE:
+        return _recognise_paddle(image, dpi, cfg)
     result, pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
                                          timeout=cfg.ocr_timeout, hint=hint)
     # Word boxes and ALTO are kept in the scan's pixels: exports draw them over the scan.
     geometry = PageGeometry.of(image.size, pre)
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
-                      alto_to_source(result.alto, geometry, result.tree), choice.lang)
+                      alto_to_source(result.alto, geometry, result.tree), choice.lang,
+                      ENGINE_TESSERACT, choice.lang, pre.steps)
+
+
+def _recognise_paddle(image: Image.Image, dpi: int | None, cfg: Config) -> Recognised:
+    # PP-OCR reads the page as it is: on the rendered and real pages measured it did as well or
+    # better unprocessed (benchmarks/README.md).
+    pre = PreprocessResult(image, dpi or 300, 0.0, 0, ())
+    reading = paddle.read_image(pre.image, cfg.ocr_timeout)
+    result, vertical, traditional = assemble(reading, pre.image)
+    lang = ("chi_tra" if traditional else "chi_sim") + ("_vert" if vertical else "")
+    geometry = PageGeometry.of(image.size, pre)
+    return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
+                      alto_to_source(result.alto, geometry, result.tree), lang,
+                      ENGINE_PADDLE, result.model, pre.steps)
 
 
 def preprocess_options(cfg: Config) -> PreprocessOptions:
@@ -108,7 +174,7 @@ def preprocess_options(cfg: Config) -> PreprocessOptions:
 def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: str,
                    options: PreprocessOptions = PreprocessOptions(),
                    timeout: float = DEFAULT_OCR_TIMEOUT, hint: str = ""
-                   ) -> tuple[tesseract.OcrResult, PreprocessResult, LangChoice]:
+                   ) -> tuple[OcrResult, PreprocessResult, LangChoice]:
     """Preprocess one page, choose the model, and recognise it with Tesseract.
 
     One Tesseract run when the page reads well; orientation and (under a `hint`) the script are
@@ -141,18 +207,18 @@ def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: s
     return result, pre, choice
 
 
-def _read(pre: PreprocessResult, choice: LangChoice, timeout: float) -> tesseract.OcrResult:
+def _read(pre: PreprocessResult, choice: LangChoice, timeout: float) -> OcrResult:
     return tesseract.ocr_image(pre.image, choice.lang, psm=choice.psm, dpi=pre.dpi, timeout=timeout)
 
 
-def _below(result: tesseract.OcrResult, confidence: float) -> bool:
+def _below(result: OcrResult, confidence: float) -> bool:
     return result.confidence is None or result.confidence < confidence
 
 
-Reading = tuple[tesseract.OcrResult, PreprocessResult, LangChoice]
+_Attempt = tuple[OcrResult, PreprocessResult, LangChoice]
 
 
-def _better(first: Reading, second: Reading) -> Reading:
+def _better(first: _Attempt, second: _Attempt) -> _Attempt:
     return second if (second[0].confidence or 0.0) > (first[0].confidence or 0.0) else first
 
 

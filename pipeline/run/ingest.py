@@ -27,7 +27,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from ..config import Config
 from ..errors import EnvironmentProblemError, InputFileError
-from ..page.process import SCRIPT_RECHECK_CONFIDENCE, page_error, process_page
+from ..page.process import SCRIPT_RECHECK_CONFIDENCE, crash_engine, page_error, process_page
 from ..page.script import AUTO, PROVISIONAL
 from ..records import METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
 from .pool import executor_slots, make_executor, remove_orphaned_work_dirs
@@ -284,7 +284,11 @@ class _Ingest:
         crashed += [job for future in rest if (job := self._receive(future)) is not None]
         log.warning("an OCR worker process died; retrying %d pages one at a time", len(crashed))
         for job in crashed:
-            if job.isolated or not self.own_pool:
+            if job.isolated and not job.task.engine and self.own_pool:
+                # It died alone, so this page killed it: give the page the other engine once.
+                job.task = replace(job.task, engine=crash_engine(self.cfg))
+                self.suspects.append(job)
+            elif job.isolated or not self.own_pool:
                 self._page_done(job, Page(number=job.task.number, text="", method=METHOD_OCR,
                                           error="the OCR worker process died while reading "
                                                 "this page (crash or out of memory)"))

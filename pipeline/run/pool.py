@@ -16,7 +16,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 
 from ..config import Config
-from ..page.engines import tesseract
+from ..page.engines import ENGINE_TESSERACT, paddle, tesseract
 from . import workers
 from .cluster import DaskExecutor
 
@@ -24,8 +24,11 @@ from .cluster import DaskExecutor
 _ORPHAN_CHECK_SECONDS = 1.0
 
 
-def _init_worker(ingest_pid: int) -> None:
+def _init_worker(ingest_pid: int, engine: str) -> None:
     tesseract.single_threaded_env()
+    if engine != ENGINE_TESSERACT:
+        # One PP-OCR engine per worker, loaded before its first page (1-3 s) and kept.
+        paddle.load()
     threading.Thread(target=_exit_with_ingest, args=(ingest_pid, os.getppid()), daemon=True,
                      name="wenshi-orphan-watch").start()
 
@@ -89,7 +92,7 @@ def make_executor(cfg: Config) -> Executor:
         return _InlineExecutor()
     # Workers fork from a server that has imported only what pages need (pipeline/run/workers.py).
     return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,
-                               initargs=(os.getpid(),), mp_context=workers.context())
+                               initargs=(os.getpid(), cfg.engine), mp_context=workers.context())
 
 
 def executor_slots(executor: Executor, cfg: Config) -> int:

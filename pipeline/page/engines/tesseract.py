@@ -10,18 +10,17 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import pytesseract
-from lxml import etree
 from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
 from ...records import Word
-from ..alto import parse_alto, strings
+from ..alto import alto_words, parse_alto
 from ..correct import Correction, correct_page
+from . import ENGINE_TESSERACT, OcrResult
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +32,6 @@ _LANG_PACKAGES = {
     "osd": "tesseract-ocr-osd",
     "eng": "tesseract-ocr-eng",
 }
-
-
-@dataclass(frozen=True)
-class OcrResult:
-    """What one Tesseract run produced for one page image."""
-
-    text: str
-    words: tuple[Word, ...]
-    alto: str
-    confidence: float | None  # mean word confidence 0-100; None when no word was found
-    corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.page.correct)
-    # `alto` parsed (pipeline.page.alto), so that pipeline.page.geometry need not parse it
-    # again; None for an empty one. Not a record field: mapping the boxes changes it in place.
-    tree: etree._Element | None = field(default=None, compare=False, repr=False)
 
 
 @lru_cache(maxsize=1)
@@ -122,11 +107,11 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
     if correct and _simplified(lang):
         text, alto, corrections = correct_page(text, alto, image, lang.endswith("_vert"),
                                                tree=tree)
-    words = _words(tree)
+    words = alto_words(tree)
     log.debug("[tesseract] %s psm %d: %d words", lang, psm, len(words))
     confidence = sum(w.confidence for w in words) / len(words) if words else None
     return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
-                     corrections=corrections, tree=tree)
+                     corrections=corrections, engine=ENGINE_TESSERACT, model=lang, tree=tree)
 
 
 # A page's work folder (its image and Tesseract's outputs, ~5 MB) carries the pid of the process
@@ -144,20 +129,7 @@ def _simplified(lang: str) -> bool:
 
 def parse_alto_words(alto: str) -> tuple[Word, ...]:
     """The String elements of a Tesseract ALTO document as Words (confidence 0-100)."""
-    return _words(parse_alto(alto))
-
-
-def _words(root: etree._Element | None) -> tuple[Word, ...]:
-    words = []
-    for s in strings(root):
-        get = s.get
-        content = get("CONTENT", "")
-        if not content.strip():
-            continue
-        words.append(Word(content, int(float(get("HPOS", 0))), int(float(get("VPOS", 0))),
-                          int(float(get("WIDTH", 0))), int(float(get("HEIGHT", 0))),
-                          round(float(get("WC", 0)) * 100, 1)))
-    return tuple(words)
+    return alto_words(parse_alto(alto))
 
 
 def detect_orientation(image: Image.Image, timeout: float = 60.0) -> tuple[int, float]:

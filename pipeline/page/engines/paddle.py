@@ -1,0 +1,186 @@
+"""PP-OCR through rapidocr on ONNX Runtime. The only module that imports rapidocr.
+
+rapidocr 3.x ships its PP-OCR models inside the wheel (PP-OCRv6 detection and recognition,
+"small", and the PP-OCR text-direction classifier, ~32 MB in all); the models are named here by
+their path in the installed package, so rapidocr never reaches its download code and nothing is
+fetched at run time. One engine is made per process, on first use, and kept: loading takes
+~1-3 s and ~300 MB. ONNX Runtime runs one thread per worker (intra- and inter-op), as Tesseract
+does under OMP_THREAD_LIMIT=1: pages run in parallel across workers instead.
+
+A page comes back as a `Reading` (lines with polygons, per-character boxes and confidences) and,
+through `ocr_image`, as the same `OcrResult` the Tesseract wrapper makes: the ALTO is built from
+the lines (one String per character), so the look-alike correction, the mapping onto the scan,
+hit boxes and confidence work as they do for Tesseract's ALTO.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from PIL import Image
+
+from ...errors import EnvironmentProblemError, OcrError
+from . import ENGINE_PADDLE, Glyph, Line, Reading
+
+log = logging.getLogger(__name__)
+
+# Lines PP-OCR's recogniser scores below this are dropped (rapidocr's own default).
+_TEXT_SCORE = 0.5
+# A detected box this much taller than wide is a vertical line (rapidocr turns such a crop on its
+# side before recognising it: utils/process_img.get_rotate_crop_image uses the same 1.5).
+VERTICAL_RATIO = 1.5
+
+
+def available() -> bool:
+    """True when rapidocr and ONNX Runtime can be imported."""
+    try:
+        import onnxruntime  # noqa: F401
+        import rapidocr  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def model_name() -> str:
+    """The models rapidocr reads pages with, e.g. 'PP-OCRv6 small (rapidocr 3.10.0)'."""
+    from importlib.metadata import version
+
+    cfg = _engine().cfg
+    return (f"{cfg.Rec.ocr_version.value} {cfg.Rec.model_type.value} "
+            f"(rapidocr {version('rapidocr')})")
+
+
+def check_available() -> None:
+    """Fail before any work when rapidocr or ONNX Runtime is missing (exit 3, naming the fix)."""
+    if not available():
+        raise EnvironmentProblemError(
+            "PP-OCR is not installed: pip install rapidocr onnxruntime (make install does), "
+            "or pass --engine tesseract")
+
+
+def preload() -> None:
+    """Import rapidocr and ONNX Runtime (~0.5 s) without loading a model: the forkserver does,
+    so that page workers fork with them imported."""
+    if available():
+        import rapidocr  # noqa: F401
+
+
+def load() -> None:
+    """Load this process's engine now (it stays loaded): pool workers do before their first
+    page."""
+    _engine()
+
+
+@lru_cache(maxsize=1)
+def _engine() -> Any:
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as exc:
+        raise EnvironmentProblemError(
+            "PP-OCR is not installed: pip install rapidocr onnxruntime (or make install), "
+            "or pass --engine tesseract") from exc
+    import rapidocr
+    models = Path(rapidocr.__file__).parent / "models"
+    params: dict[str, Any] = {
+        "Global.log_level": "error",
+        "Global.text_score": _TEXT_SCORE,
+        "Global.return_word_box": True,
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    }
+    for task in ("Det", "Cls", "Rec"):
+        path = _model_file(models, task)
+        if path is None:
+            raise EnvironmentProblemError(
+                f"rapidocr's {task} model is missing from {models}: reinstall rapidocr")
+        params[f"{task}.model_path"] = str(path)
+    started = time.perf_counter()
+    engine = RapidOCR(params=params)
+    log.debug("[paddle] engine loaded in %.2f s", time.perf_counter() - started)
+    return engine
+
+
+def _model_file(models: Path, task: str) -> Path | None:
+    pattern = {"Det": "*_det_*.onnx", "Cls": "*_cls_*.onnx", "Rec": "*_rec_*.onnx"}[task]
+    found = sorted(models.glob(pattern))
+    return found[0] if found else None
+
+
+@contextmanager
+def _deadline(timeout: float) -> Iterator[None]:
+    """Raise OcrError after `timeout` seconds (main thread only; elsewhere no limit).
+
+    ONNX Runtime's calls are C++: the alarm is seen between two model runs (a page is dozens of
+    them, each well under a second), so a page overruns its limit by at most one run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expired(signum: int, frame: object) -> None:
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    except TimeoutError as exc:
+        raise OcrError(f"PP-OCR timed out after {timeout:.0f} s") from exc
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
+    """The lines PP-OCR finds on `image`, in rapidocr's order, boxes in `image`'s pixels."""
+    engine = _engine()
+    if image.mode == "L":
+        pixels = np.asarray(image)
+    else:
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        pixels = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr wants BGR arrays
+    try:
+        with _deadline(timeout):
+            out = engine(pixels)
+    except OcrError:
+        raise
+    except Exception as exc:  # ONNX Runtime and rapidocr raise their own, untyped, errors
+        raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {exc}") from exc
+    return Reading(tuple(_lines(out)), image.width, image.height, ENGINE_PADDLE, model_name())
+
+
+def _lines(out: Any) -> Iterator[Line]:
+    boxes, texts, scores = getattr(out, "boxes", None), getattr(out, "txts", None), \
+        getattr(out, "scores", None)
+    if boxes is None or texts is None or scores is None:
+        return
+    words = getattr(out, "word_results", None) or ()
+    for i, (quad, text, score) in enumerate(zip(boxes, texts, scores)):
+        text = str(text)
+        if not text.strip():
+            continue
+        polygon = tuple((int(round(float(x))), int(round(float(y)))) for x, y in quad)
+        xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+        box = (min(xs), min(ys), max(xs), max(ys))
+        vertical = box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])
+        glyphs = tuple(_glyphs(words[i] if i < len(words) else ()))
+        yield Line(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical)
+
+
+def _glyphs(items: Any) -> Iterator[Glyph]:
+    for item in items or ():
+        if len(item) != 3 or item[2] is None:
+            continue
+        char, score, quad = item
+        pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
+        yield Glyph(str(char), (int(pts[:, 0].min()), int(pts[:, 1].min()),
+                                int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max()))),
+                    round(float(score) * 100, 1))

@@ -1,0 +1,179 @@
+"""PP-OCR through rapidocr, for real, on small rendered pages: lines, character boxes, ALTO,
+one engine per process, one ONNX Runtime thread, models from the wheel, timeouts, fallback."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.config import Config
+from pipeline.errors import OcrError
+from pipeline.page import process
+from pipeline.page.alto import alto_words, parse_alto
+from pipeline.page.assemble import assemble, is_traditional
+from pipeline.page.engines import ENGINE_PADDLE, ENGINE_TESSERACT, paddle
+
+from .conftest import tesseract_or_skip
+
+FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+SC, TC = 2, 3  # face indexes in the collection: Noto Serif CJK SC / TC
+
+
+def paddle_or_skip() -> None:
+    """Outside CI a missing rapidocr skips; under CI it is a failure (a hidden install gap)."""
+    if not paddle.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("rapidocr/onnxruntime are not installed but CI=true: the install is broken")
+        pytest.skip("rapidocr is not installed")
+
+
+def _horizontal(lines: list[str], face: int = SC) -> Image.Image:
+    font = ImageFont.truetype(FONT, 44, index=face)
+    image = Image.new("L", (1100, 120 + 90 * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((60, 60 + 90 * i), line, font=font, fill=0)
+    return image
+
+
+def _vertical(columns: list[str], face: int = TC) -> Image.Image:
+    font = ImageFont.truetype(FONT, 44, index=face)
+    height = 120 + 56 * max(len(c) for c in columns)
+    image = Image.new("L", (120 + 90 * len(columns), height), 255)
+    draw = ImageDraw.Draw(image)
+    for k, column in enumerate(columns):  # right to left
+        x = image.width - 110 - 90 * k
+        for j, ch in enumerate(column):
+            draw.text((x, 60 + 56 * j), ch, font=font, fill=0)
+    return image
+
+
+@pytest.mark.paddle
+def test_reads_lines_with_a_box_for_every_character():
+    paddle_or_skip()
+    image = _horizontal(["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂"])
+    reading = paddle.read_image(image)
+    assert reading.engine == ENGINE_PADDLE and reading.model.startswith("PP-OCR")
+    assert (reading.width, reading.height) == image.size
+    texts = sorted((line.box[1], line.text) for line in reading.lines)
+    assert [t for _, t in texts] == ["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂"]
+    for line in reading.lines:
+        assert not line.vertical and 50 < line.confidence <= 100
+        assert "".join(g.text for g in line.glyphs) == line.text
+        lefts = [g.box[0] for g in line.glyphs]
+        assert lefts == sorted(lefts)  # characters left to right
+        for g in line.glyphs:  # each character box lies on its line and holds ink
+            left, top, right, bottom = g.box
+            assert line.box[0] - 5 <= left < right <= line.box[2] + 5
+            assert line.box[1] - 5 <= top < bottom <= line.box[3] + 5
+            assert image.crop(g.box).getextrema()[0] < 128
+
+
+@pytest.mark.paddle
+def test_a_vertical_column_reads_top_to_bottom():
+    paddle_or_skip()
+    image = _vertical(["縣城舊有城牆一道", "周長四里有餘"])
+    reading = paddle.read_image(image)
+    columns = [line for line in reading.lines if line.vertical]
+    assert len(columns) == 2
+    result, vertical, traditional = assemble(reading, image)
+    assert vertical and traditional
+    assert result.text.split("\n") == ["縣城舊有城牆一道", "周長四里有餘"]  # right to left
+    tops = [w.top for w in result.words[:8]]
+    assert tops == sorted(tops)
+
+
+@pytest.mark.paddle
+def test_the_alto_spells_the_text_and_the_correction_runs_on_it():
+    paddle_or_skip()
+    image = _horizontal(["清光绪末年地方士绅集股筹建铁路"])
+    result, vertical, traditional = assemble(paddle.read_image(image), image)
+    assert not vertical and not traditional
+    words = alto_words(parse_alto(result.alto))
+    assert "".join(w.text for w in words) == "".join(result.text.split())
+    assert result.words == words
+    assert result.confidence is not None and 50 < result.confidence <= 100
+    assert result.engine == ENGINE_PADDLE
+
+
+def test_script_from_the_text():
+    assert is_traditional("縣城舊有城牆一道，周長四里有餘")
+    assert not is_traditional("县城旧有城墙一道，周长四里有余")
+    assert not is_traditional("1958")
+
+
+@pytest.mark.paddle
+def test_one_engine_per_process_on_one_onnx_thread_from_the_wheel(monkeypatch):
+    paddle_or_skip()
+    engine = paddle._engine()
+    assert paddle._engine() is engine
+    import rapidocr
+
+    models = Path(rapidocr.__file__).parent / "models"
+    for part in (engine.text_det, engine.text_cls, engine.text_rec):
+        if part is None:
+            continue
+        options = part.session.session.get_session_options()
+        assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
+    for task in ("Det", "Cls", "Rec"):
+        assert Path(engine.cfg[task].model_path).parent == models
+
+    # A fresh engine loads and reads with the network closed: nothing is fetched at run time.
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("PP-OCR tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    paddle._engine.cache_clear()
+    try:
+        reading = paddle.read_image(_horizontal(["发电机组"]))
+    finally:
+        paddle._engine.cache_clear()
+    assert [line.text for line in reading.lines] == ["发电机组"]
+
+
+@pytest.mark.paddle
+def test_a_page_over_its_time_limit_fails_with_a_clear_error():
+    paddle_or_skip()
+    with pytest.raises(OcrError, match="PP-OCR timed out after 0 s"):
+        paddle.read_image(_horizontal(["县电厂开始建设发电机组"] * 8), timeout=0.001)
+
+
+@pytest.mark.paddle
+@pytest.mark.tesseract
+def test_a_page_paddle_fails_on_is_read_by_tesseract(monkeypatch):
+    """An engine failure (here a real PP-OCR timeout: the limit applies to the first engine
+    alone) hands the page to Tesseract, and the page records it."""
+    paddle_or_skip()
+    tesseract_or_skip()
+    real = paddle.read_image
+    monkeypatch.setattr(paddle, "read_image", lambda image, timeout=180.0: real(image, 0.001))
+    image = _horizontal(["县电厂开始建设发电机组"])
+    recognised = process.recognise(image, 300, Config(engine="paddle", lang="chi_sim"))
+    assert recognised.engine == ENGINE_TESSERACT
+    assert "after-paddle-failed" in recognised.steps
+    assert "发电机组" in recognised.text.replace(" ", "")
+
+
+@pytest.mark.paddle
+@pytest.mark.tesseract
+def test_both_engines_failing_fail_the_page_with_both_reasons():
+    paddle_or_skip()
+    tesseract_or_skip()
+    with pytest.raises(OcrError, match="PP-OCR timed out.*tesseract too: Tesseract timed out"):
+        process.recognise(_horizontal(["县电厂开始建设发电机组"] * 8), 300,
+                          Config(engine="paddle", lang="chi_sim", ocr_timeout=0.001))
+
+
+@pytest.mark.paddle
+def test_recognise_records_engine_model_and_steps():
+    paddle_or_skip()
+    image = _horizontal(["县电厂开始建设发电机组"])
+    recognised = process.recognise(image, 300, Config(engine="paddle"))
+    assert recognised.engine == ENGINE_PADDLE
+    assert recognised.model.startswith("PP-OCR")
+    assert recognised.lang == "chi_sim"
+    assert "发电机组" in recognised.text
