@@ -5,10 +5,12 @@ are degraded, and prints, per condition, the character error rate (CER) and seco
 
 - raw Tesseract: the page as it is, `-l chi_sim` (`chi_tra` for the traditional pages), default
   page segmentation (psm 3), the true dpi;
-- Wenshi: `pipeline.page.process.recognise_page(page, dpi, "auto")`: preprocessing, automatic
-  choice of script and writing direction, then the same Tesseract, then the correction of misread
-  characters (pipeline.page.correct, part of `ocr_image`) and the text clean-up
-  (pipeline.text.clean).
+- Wenshi: `pipeline.page.process.recognise(page, dpi, Config(engine=--engine))`, as `wenshi
+  ocr` runs it: the engine (auto: chosen per page), clean-up, script and writing direction, OCR,
+  the correction of misread characters (pipeline.page.correct) and the text clean-up
+  (pipeline.text.clean). `--engine tesseract` is Wenshi's Tesseract path alone.
+
+`--realpages` scores real pages (../shared/realpages) instead: see benchmarks/realpages.py.
 
 CER = Levenshtein distance / reference length, whitespace removed from both sides. Timing is
 wall-clock per page with OMP_THREAD_LIMIT=1, as the ingest workers run Tesseract, best of
@@ -41,11 +43,14 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import realpages  # noqa: E402
+from pipeline.config import Config  # noqa: E402
 from pipeline.page.correct import Correction  # noqa: E402
 from pipeline.page.engines.tesseract import ocr_image  # noqa: E402
 from pipeline.page.preprocess import PreprocessOptions  # noqa: E402
-from pipeline.page.process import recognise_page  # noqa: E402
+from pipeline.page.process import recognise  # noqa: E402
 from pipeline.text.clean import clean_ocr_text  # noqa: E402
 
 FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
@@ -367,18 +372,18 @@ def _timed(run: Callable[[], tuple[str, str, str, str]], reference: str, repeat:
                    _distance(reference, uncorrected)[0], note)
 
 
-def measure(sample: Sample, timeout: float, repeat: int = 1,
-            options: PreprocessOptions = PreprocessOptions()) -> tuple[Measure, Measure]:
-    """Raw Tesseract and Wenshi (preprocess, model choice, OCR, text clean-up) on one page."""
+def measure(sample: Sample, timeout: float, repeat: int = 1, off: tuple[str, ...] = (),
+            engine: str = "auto") -> tuple[Measure, Measure]:
+    """Raw Tesseract and Wenshi (engine and model choice, clean-up, OCR, text clean-up)."""
     def raw() -> tuple[str, str, str, str]:
         result = ocr_image(sample.image, sample.raw_lang, psm=3, dpi=sample.dpi, timeout=timeout,
                            correct=False)
         return result.text, result.text, result.text, ""
 
     def wenshi() -> tuple[str, str, str, str]:
-        result, pre, choice = recognise_page(sample.image, sample.dpi, "auto", options,
-                                             timeout)
-        note = f"{choice.lang}/psm{choice.psm} skew {pre.skew_degrees:+.2f}"
+        result = recognise(sample.image, sample.dpi,
+                           Config(engine=engine, ocr_timeout=timeout, skip_steps=off))
+        note = f"{result.engine} {result.lang} steps {','.join(result.steps)}"
         if result.corrections:
             note += " corrected " + " ".join(f"{c.original}>{c.replacement}({c.word})"
                                              for c in result.corrections)
@@ -410,7 +415,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--off", default="",
                         help="preprocessing steps to switch off, comma-separated: deskew,denoise")
     parser.add_argument("--keep", type=Path, help="also save the generated pages in this folder")
+    parser.add_argument("--engine", choices=("auto", "paddle", "tesseract"), default="auto",
+                        help="Wenshi's engine (default auto, as `wenshi ocr`)")
+    parser.add_argument("--realpages", action="store_true",
+                        help="the real pages of ../shared/realpages instead of rendered ones")
+    parser.add_argument("--dpi", default="300,150", help="--realpages: 300, 150 or both")
+    parser.add_argument("--runs", default=",".join(realpages.RUNS),
+                        help="--realpages: runs, of " + ",".join(realpages.RUNS))
+    parser.add_argument("--names", default="", help="--realpages: only these pages (comma list)")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "wenshi-rp",
+                        help="--realpages: per-page outputs kept here and reused")
     args = parser.parse_args(argv)
+    if args.realpages:
+        runs = [r for r in args.runs.split(",") if r]
+        entries = realpages.manifest([int(d) for d in args.dpi.split(",")],
+                                     [n for n in args.names.split(",") if n])
+        outputs = realpages.run_pages(runs, entries, args.cache, args.engine, args.timeout,
+                                      log=lambda m: print(m, file=sys.stderr, flush=True))
+        print("\n".join(realpages.report(runs, entries, outputs)))
+        return 0
     conditions = [c for c in args.conditions.split(",") if c]
     for c in conditions:
         if c not in CONDITIONS:
@@ -419,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = sample_texts(args.texts)
     steps = [name for name in args.off.split(",") if name]
     try:
-        options = PreprocessOptions(**{name: False for name in steps})
+        PreprocessOptions(**{name: False for name in steps})
     except TypeError:
         names = ", ".join(f.name for f in fields(PreprocessOptions) if f.type == "bool")
         parser.error(f"--off takes step names: {names}")
@@ -431,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
             results[condition] = []
             for sample in make_samples(condition, args.pages, *texts):
                 sample.image.save(folder / f"{condition}-{sample.index}.png")
-                raw, ours = measure(sample, args.timeout, args.repeat, options)
+                raw, ours = measure(sample, args.timeout, args.repeat, tuple(steps), args.engine)
                 results[condition].append((raw, ours))
                 line = {"condition": condition, "page": sample.index,
                         "raw_cer": round(raw.errors / raw.length, 4),

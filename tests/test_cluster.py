@@ -35,7 +35,8 @@ def _dask_or_skip() -> None:
         pytest.skip("dask[distributed] is not installed")
 
 
-def _fake_recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
+def _fake_recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
+                    engine: str = "") -> Recognised:
     return Recognised(f"{image.width}x{image.height}@{dpi}", 90.0, (), "", "chi_sim")
 
 

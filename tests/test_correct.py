@@ -191,30 +191,37 @@ def test_ocr_image_keeps_words_and_text_alike():
 
 
 @pytest.mark.tesseract
-def test_the_ingest_and_ocr_page_path_corrects(monkeypatch):
-    # process_page is what `wenshi ingest` and `wenshi ocr` run for every scanned page.
+@pytest.mark.parametrize("engine", ["tesseract", "paddle"])
+def test_the_ingest_and_ocr_page_path_corrects(monkeypatch, engine):
+    # process_page is what `wenshi ingest` and `wenshi ocr` run for every scanned page, whichever
+    # engine reads it.
     tesseract_or_skip()
     import io
 
     from pipeline.config import Config
+    from pipeline.page import assemble, process
     from pipeline.records import KIND_IMAGE, PageTask
-    from pipeline.page import process
 
+    from .test_paddle import paddle_or_skip
+
+    if engine == "paddle":
+        paddle_or_skip()
+    module = tesseract if engine == "tesseract" else assemble
     calls = []
-    real = tesseract.correct_page
+    real = module.correct_page
 
     def spy(*args, **kwargs):
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tesseract, "correct_page", spy)
+    monkeypatch.setattr(module, "correct_page", spy)
     image, _ = _line("清光绪末年，地方士绅曾集股筹建商办铁路")
     png = io.BytesIO()
     image.save(png, format="PNG")
     task = PageTask(doc_id="d", path="page.png", kind=KIND_IMAGE, number=1,
                     image_png=png.getvalue(), dpi=300)
-    page = process.process_page(task, Config(lang="chi_sim"))
-    assert len(calls) == 1 and not page.error
+    page = process.process_page(task, Config(lang="chi_sim", engine=engine))
+    assert len(calls) == 1 and not page.error and page.engine == engine
     # Debian's chi_sim reads this line 清光绪未年; right either way after the correction.
     assert page.text.startswith("清光绪末年，地方士绅")
     assert "".join(w.text for w in page.words) == page.text

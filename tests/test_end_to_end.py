@@ -100,6 +100,10 @@ def test_show_collections_stats_and_reindex(built_library, manifest):
     assert shown["doc_id"] == hits[0]["doc_id"] and "tags" in shown
     assert shown["pages"][0]["confidence"] is not None and shown["pages"][0]["method"] == "ocr"
     assert shown["pages"][0]["lang"] == "chi_sim"  # --lang auto's choice for the page
+    # --engine auto's choice, recorded per page: engine, model, clean-up steps.
+    assert shown["pages"][0]["engine"] == "paddle"
+    assert shown["pages"][0]["model"].startswith("PP-OCR")
+    assert isinstance(shown["pages"][0]["steps"], list)
     assert "西门外的旧盐仓" in shown["pages"][0]["text"]
 
     rows = {r["name"]: r for r in _json(_run(built_library, "collections", "--json"))}

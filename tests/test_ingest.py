@@ -49,7 +49,7 @@ class FakeOcr:
         self.abort_at = abort_at
 
     def __call__(self, image: Image.Image, dpi: int | None, cfg: Config,
-                 hint: str = "") -> Recognised:
+                 hint: str = "", engine: str = "") -> Recognised:
         self.calls += 1
         if self.calls == self.abort_at:
             raise _Abort()
@@ -247,7 +247,7 @@ class HintRecorder:
         self.lang, self.confidence = lang, confidence
 
     def __call__(self, image: Image.Image, dpi: int | None, cfg: Config,
-                 hint: str = "") -> Recognised:
+                 hint: str = "", engine: str = "") -> Recognised:
         self.hints.append(hint)
         words = tuple(Word("字", 10 * i, 0, 10, 10, self.confidence) for i in range(25))
         return Recognised("文字" * 20, self.confidence, words, "", self.lang)

@@ -177,3 +177,64 @@ def test_recognise_records_engine_model_and_steps():
     assert recognised.model.startswith("PP-OCR")
     assert recognised.lang == "chi_sim"
     assert "发电机组" in recognised.text
+
+
+def test_a_library_made_before_engines_were_recorded_opens_and_records_them(tmp_path):
+    """issue 13: a catalog whose pages table has no engine columns gets them, once."""
+    import sqlite3
+
+    from index.catalog import Catalog
+    from pipeline.records import METHOD_OCR, Page
+
+    path = tmp_path / "catalog.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('catalog_version', '1');
+        CREATE TABLE pages (doc_id TEXT NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL,
+            compact TEXT NOT NULL, method TEXT NOT NULL, confidence REAL,
+            lang TEXT NOT NULL DEFAULT '', width INTEGER NOT NULL DEFAULT 0,
+            height INTEGER NOT NULL DEFAULT 0, char_count INTEGER NOT NULL,
+            error TEXT NOT NULL DEFAULT '', PRIMARY KEY (doc_id, number));
+        INSERT INTO pages VALUES ('d1', 1, '旧页', '旧页', 'ocr', 90.0, 'chi_sim', 10, 10, 2, '');
+    """)
+    old.commit()
+    old.close()
+    for _ in range(2):  # opening twice changes nothing the second time
+        catalog = Catalog(path)
+        columns = [r[1] for r in catalog.db.execute("PRAGMA table_info(pages)")]
+        assert columns.count("engine") == columns.count("model") == columns.count("steps") == 1
+        (page,) = catalog.pages("d1")
+        assert (page.text, page.engine, page.steps) == ("旧页", "", "")
+        catalog.close()
+    catalog = Catalog(path)
+    catalog.db.execute("PRAGMA foreign_keys = OFF")
+    catalog.store_page("d1", Page(number=2, text="新页", method=METHOD_OCR, engine="paddle",
+                                  model="PP-OCRv6 small", steps=("upscale",)), "新页")
+    new = catalog.pages("d1")[1]
+    assert (new.engine, new.model, new.steps) == ("paddle", "PP-OCRv6 small", "upscale")
+    catalog.close()
+
+
+def test_readings_agree_when_tesseract_holds_paddles_characters_and_little_else():
+    paddle_text = "縣城舊有城牆一道周長四里有餘"
+    assert process.readings_agree(paddle_text, "縣城舊有城牆一道，周長四里有餘。")
+    # a column PP-OCR missed is fine; a page of misreadings is not
+    assert process.readings_agree(paddle_text, paddle_text + "設東南")
+    assert not process.readings_agree(paddle_text, "縣城舊有城牆一道周長")
+    assert not process.readings_agree(paddle_text, paddle_text + "甲乙丙丁戊己庚辛壬癸子丑")
+    assert not process.readings_agree("", paddle_text)
+
+
+@pytest.mark.paddle
+@pytest.mark.tesseract
+def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
+    paddle_or_skip()
+    tesseract_or_skip()
+    image = _vertical(["縣城舊有城牆一道周長", "四里有餘設東南西北"])
+    recognised = process.recognise(image, 300, Config())
+    assert recognised.lang == "chi_tra_vert"
+    agree = process.STEP_ENGINES_AGREE in recognised.steps
+    assert agree or process.STEP_ENGINES_DISAGREE in recognised.steps
+    assert recognised.engine == (ENGINE_TESSERACT if agree else ENGINE_PADDLE)
+    assert "".join(recognised.text.split()).startswith("縣城舊有城牆一道周長")

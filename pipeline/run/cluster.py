@@ -25,7 +25,7 @@ from PIL import Image
 
 from ..config import Config
 from ..errors import EnvironmentProblemError
-from ..page.engines import tesseract
+from ..page.engines import ENGINE_TESSERACT, paddle, tesseract
 from ..page.images import extract_pdf_page, load_page_image
 from ..page.process import process_page
 from ..records import KIND_PDF, Page, PageTask
@@ -81,10 +81,13 @@ def run_shipped(shipped: ShippedPage, cfg: Config) -> Page:
     return replace(page, number=shipped.task.number)
 
 
-def probe_worker(lang: str) -> str:
-    """On a worker: '' when Tesseract and the models for `lang` are installed, else why not."""
+def probe_worker(lang: str, engine: str = ENGINE_TESSERACT) -> str:
+    """On a worker: '' when Tesseract and the models for `lang` are installed (and PP-OCR
+    unless `engine` is tesseract), else why not."""
     try:
         tesseract.check_languages(lang)
+        if engine != ENGINE_TESSERACT:
+            paddle.check_available()
     except EnvironmentProblemError as exc:
         return str(exc)
     return ""
@@ -128,7 +131,7 @@ class DaskExecutor(Executor):
                 f"start `dask worker {self.address}` on each machine") from exc
         lang = ALL_LANGS if cfg.lang == "auto" else cfg.lang
         try:
-            answers: dict[str, str] = self._client.run(probe_worker, lang)
+            answers: dict[str, str] = self._client.run(probe_worker, lang, cfg.engine)
         except Exception as exc:  # noqa: BLE001 - typically ModuleNotFoundError while unpickling
             raise EnvironmentProblemError(
                 f"a Dask worker cannot run Wenshi ({type(exc).__name__}: {exc}): install Wenshi "

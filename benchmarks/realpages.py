@@ -1,0 +1,217 @@
+"""Real pages for `ocr_accuracy.py --realpages`: raw Tesseract, raw PP-OCR and Wenshi on
+../shared/realpages, scored as its README says.
+
+Runs, each on every page of the manifest (300 dpi, and the 150 dpi copies with --dpi 150):
+
+- `raw-tesseract`: Tesseract as a user would run it, told the page's script and direction from the
+  manifest: `chi_sim`/`chi_tra` at psm 3, `chi_tra_vert` at psm 5 for vertical pages (psm 3 read
+  them worse: 39% against 73% bag F1, measured), the page as it is, no correction;
+- `raw-paddle`: rapidocr's defaults on the page as it is (its own line order, text score 0.5);
+- `wenshi`: `pipeline.page.process.recognise` with `--engine` (default auto) and `--lang auto`,
+  then the text clean-up: what `wenshi ocr` prints;
+- `wenshi-tesseract`: the same with `--engine tesseract` (Wenshi before PP-OCR).
+
+Scores (realpages/README.md): NFKC, letters and digits only; bag F1 (order-insensitive) pooled
+over the pages of a group; ordered CER = edit distance / ground-truth length, pooled over the
+pages whose ground-truth order is trustworthy (`order_ok`). Each page's outputs are cached as
+JSON in `--cache` (reused when present), so a long run can be split or resumed.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+REALPAGES = ROOT.parent / "shared" / "realpages"
+RUNS = ("raw-tesseract", "raw-paddle", "wenshi", "wenshi-tesseract")
+GROUP_ORDER = ("all", "sim-h", "tra-h", "tra-v", "bg:white", "bg:colour", "bg:dark",
+               "layout:single", "layout:multi-column", "layout:table", "layout:figure",
+               "layout:mixed")
+
+
+def norm(text: str) -> str:
+    """NFKC, then letters and digits only (the realpages README's scoring)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(c)[0] in "LN")
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance, one row at a time in numpy."""
+    if not a or not b:
+        return len(a) or len(b)
+    bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
+    ramp = np.arange(len(b) + 1, dtype=np.int64)
+    prev = ramp.copy()
+    for i, ch in enumerate(a, start=1):
+        cur = np.empty_like(prev)
+        cur[0] = i
+        cur[1:] = np.minimum(prev[:-1] + (bb != ord(ch)), prev[1:] + 1)
+        cur = np.minimum.accumulate(cur - ramp) + ramp
+        prev = cur
+    return int(prev[-1])
+
+
+@dataclass(frozen=True)
+class Score:
+    """Counts for one page: true positives, OCR and GT lengths, edit distance."""
+
+    tp: int
+    n_ocr: int
+    n_gt: int
+    edits: int
+
+    @property
+    def f1(self) -> float:
+        """Bag-of-characters F1."""
+        return _f1(self.tp, self.n_ocr, self.n_gt)
+
+
+def _f1(tp: int, n_ocr: int, n_gt: int) -> float:
+    p, r = tp / max(n_ocr, 1), tp / max(n_gt, 1)
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score(ocr_text: str, gt_text: str) -> Score:
+    """One page scored against its ground truth."""
+    o, g = norm(ocr_text), norm(gt_text)
+    tp = sum((collections.Counter(o) & collections.Counter(g)).values())
+    return Score(tp, len(o), len(g), levenshtein(o, g))
+
+
+def manifest(dpis: Iterable[int], names: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The manifest's entries at these dpis (all names, or those given)."""
+    entries = json.loads((REALPAGES / "manifest.json").read_text(encoding="utf-8"))
+    return [e for e in entries if e["dpi"] in set(dpis)
+            and (not names or e["name"] in names or Path(e["image"]).stem in names)]
+
+
+def groups(entry: dict[str, Any]) -> list[str]:
+    """The groups a page counts in (the manifest's labels)."""
+    return ["all", f"{entry['script']}-{entry['direction']}", f"bg:{entry['background']}",
+            f"layout:{entry['layout']}"]
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+def _raw_tesseract(image: Image.Image, entry: dict[str, Any], timeout: float) -> str:
+    from pipeline.page.engines.tesseract import ocr_image
+    vertical = entry["direction"] == "v"
+    lang = ("chi_sim" if entry["script"] == "sim" else "chi_tra") + ("_vert" if vertical else "")
+    return ocr_image(image, lang, psm=5 if vertical else 3, dpi=entry["dpi"], timeout=timeout,
+                     correct=False).text
+
+
+def _raw_paddle(image: Image.Image, entry: dict[str, Any], timeout: float) -> str:
+    from pipeline.page.engines import paddle
+    return "\n".join(line.text for line in paddle.read_image(image, timeout).lines
+                     if line.confidence >= 50)
+
+
+def _wenshi(engine: str) -> Callable[[Image.Image, dict[str, Any], float], str]:
+    def run(image: Image.Image, entry: dict[str, Any], timeout: float) -> str:
+        from pipeline.config import Config
+        from pipeline.page.process import recognise
+        from pipeline.text.clean import clean_ocr_text
+        recognised = recognise(image, entry["dpi"], Config(engine=engine, ocr_timeout=timeout))
+        return clean_ocr_text(recognised.text) + "\n" + json.dumps(
+            {"engine": recognised.engine, "steps": recognised.steps}, ensure_ascii=False)
+    return run
+
+
+def _runner(run: str, engine: str) -> Callable[[Image.Image, dict[str, Any], float], str]:
+    if run == "raw-tesseract":
+        return _raw_tesseract
+    if run == "raw-paddle":
+        return _raw_paddle
+    return _wenshi("tesseract" if run == "wenshi-tesseract" else engine)
+
+
+def run_pages(runs: Sequence[str], entries: Sequence[dict[str, Any]], cache: Path,
+              engine: str = "auto", timeout: float = 180.0,
+              log: Callable[[str], None] = print) -> dict[str, dict[str, dict[str, Any]]]:
+    """{run: {image stem: {"text", "seconds", "cpu"}}}, from the cache or run now."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for run in runs:
+        folder = cache / (run if run != "wenshi" else f"wenshi-{engine}")
+        folder.mkdir(parents=True, exist_ok=True)
+        fn = _runner(run, engine)
+        out[run] = {}
+        for entry in entries:
+            stem = Path(entry["image"]).stem
+            path = folder / f"{stem}.json"
+            if path.exists():
+                out[run][stem] = json.loads(path.read_text(encoding="utf-8"))
+                continue
+            image = Image.open(REALPAGES / entry["image"])
+            image.load()
+            wall, cpu = time.perf_counter(), time.process_time()
+            text = fn(image, entry, timeout)
+            result = {"text": text, "seconds": round(time.perf_counter() - wall, 2),
+                      "cpu": round(time.process_time() - cpu, 2)}
+            path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+            out[run][stem] = result
+            log(f"{run} {stem}: {result['seconds']:.1f} s")
+    return out
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def report(runs: Sequence[str], entries: Sequence[dict[str, Any]],
+           outputs: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """The printed tables: per group, per page below the better raw engine."""
+    scores: dict[str, dict[str, Score]] = {run: {} for run in runs}
+    for entry in entries:
+        stem = Path(entry["image"]).stem
+        gt = (REALPAGES / entry["gt"]).read_text(encoding="utf-8")
+        for run in runs:
+            text = outputs[run][stem]["text"]
+            if run.startswith("wenshi"):
+                text = text.rsplit("\n", 1)[0]  # the engine note is not page text
+            scores[run][stem] = score(text, gt)
+    lines: list[str] = []
+    for dpi in sorted({e["dpi"] for e in entries}, reverse=True):
+        at = [e for e in entries if e["dpi"] == dpi]
+        lines.append(f"realpages at {dpi} dpi ({len(at)} pages): bag F1 / ordered CER (order_ok)")
+        lines.append(f"{'group':<22} {'n':>3} " + " ".join(f"{r:>22}" for r in runs))
+        by_group: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        for e in at:
+            for g in groups(e):
+                by_group[g].append(e)
+        for g in GROUP_ORDER:
+            if g not in by_group:
+                continue
+            cells = []
+            for run in runs:
+                pages = [scores[run][Path(e["image"]).stem] for e in by_group[g]]
+                ordered = [scores[run][Path(e["image"]).stem] for e in by_group[g]
+                           if e["order_ok"]]
+                f1 = _f1(sum(p.tp for p in pages), sum(p.n_ocr for p in pages),
+                         sum(p.n_gt for p in pages))
+                cer = sum(p.edits for p in ordered) / max(1, sum(p.n_gt for p in ordered))
+                cells.append(f"{f1:>12.2%} {cer:>8.2%}")
+            lines.append(f"{g:<22} {len(by_group[g]):>3} " + " ".join(cells))
+        for run in runs:
+            secs = [outputs[run][Path(e["image"]).stem]["seconds"] for e in at]
+            lines.append(f"  {run}: {np.mean(secs):.2f} s a page (wall, mean)")
+        if "raw-tesseract" in runs and "raw-paddle" in runs:
+            for run in (r for r in runs if r.startswith("wenshi")):
+                worse = []
+                for e in at:
+                    stem = Path(e["image"]).stem
+                    best = max(scores["raw-tesseract"][stem].f1, scores["raw-paddle"][stem].f1)
+                    if scores[run][stem].f1 < best - 0.005:
+                        worse.append(f"{stem} {scores[run][stem].f1:.1%} (raw best {best:.1%})")
+                lines.append(f"  {run}: {len(worse)} pages more than 0.5 F1 points below the "
+                             f"better raw engine" + (": " + "; ".join(worse) if worse else ""))
+        lines.append("")
+    return lines
