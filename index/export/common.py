@@ -17,7 +17,7 @@ from pipeline.records import METHOD_OCR
 
 from ..catalog import DocumentRow, PageRow
 from ..library import Library
-from . import ORDERS
+from .orders import ORDERS
 
 UNSIGNED = "未署名"  # contributor of a document whose metadata names none
 MAX_NAME_BYTES = 120  # file-name stems stay well below the 255-byte limit of common file systems
