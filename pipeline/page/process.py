@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from PIL import Image
 
-from ..config import DEFAULT_OCR_TIMEOUT, PREPROCESS_STEPS, Config
+from ..config import DEFAULT_OCR_TIMEOUT, Config
 from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
@@ -118,8 +118,8 @@ def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
 def preprocess_options(cfg: Config) -> PreprocessOptions:
     """The preprocessing steps the configuration leaves on."""
     if not cfg.preprocess:
-        return PreprocessOptions(**{step: False for step in PREPROCESS_STEPS})
-    return PreprocessOptions(**{step: False for step in cfg.skip_steps})
+        return PreprocessOptions.nothing()
+    return PreprocessOptions.without(*cfg.skip_steps)
 
 
 def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: str,
@@ -132,18 +132,19 @@ def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: s
     One Tesseract run when the page reads well; orientation and (under a `hint`) the script are
     checked only when it does not, or when its direction contradicts the hint's."""
     engine = engine or TesseractEngine()
-    pre = preprocess_image(image, source_dpi, replace(options, orientation=False))
+    pre = preprocess_image(image, source_dpi,
+                           replace(options, skip=options.skip | {STEP_ORIENTATION}))
     hint = hint if requested_lang == AUTO else ""
     choice = choose_lang(pre.image, requested_lang, hint, engine)
     checked = False
     decided = hint not in ("", PROVISIONAL)
-    if options.orientation and decided and choice.vertical != hint.endswith("_vert"):
+    if options.runs(STEP_ORIENTATION) and decided and choice.vertical != hint.endswith("_vert"):
         # A horizontal volume's page that looks vertical is most likely scanned sideways.
         pre, checked = _turn_upright(pre, options), True
         if pre.rotation:
             choice = choose_lang(pre.image, requested_lang, hint, engine)
     result = _read(engine, pre, choice, timeout)
-    if _below(result, LOW_CONFIDENCE) and options.orientation and not checked:
+    if _below(result, LOW_CONFIDENCE) and options.runs(STEP_ORIENTATION) and not checked:
         turned = _turn_upright(pre, options)
         if turned.rotation:
             retry = choose_lang(turned.image, requested_lang, hint, engine)
