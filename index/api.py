@@ -54,6 +54,10 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
             bad_rows = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1])
                              for e in sheet.errors)
             summary = replace(summary, outcomes=summary.outcomes + bad_rows)
+        # Corrections an editor saved while this ingest held the index (see index/proofreading).
+        library.index_unindexed()
+        if library.kept_corrections:
+            summary = replace(summary, kept_corrections=library.kept_corrections)
         return summary
 
 
@@ -130,6 +134,9 @@ def search_many(cfg: Config,
 
 def show(cfg: Config, doc_id: str) -> dict[str, Any]:
     """A document's catalog record, tags and pages (with 需校对 marks)."""
+    from .export.common import needs_proofreading
+    from .proofreading import version_dict
+
     with Library(cfg) as library:
         doc = library.document(doc_id)
         pages = library.catalog.pages(doc.doc_id)
@@ -140,14 +147,13 @@ def show(cfg: Config, doc_id: str) -> dict[str, Any]:
             "metadata": doc.metadata, "tags": doc.tags,
             "pages": [{
                 "number": p.number, "method": p.method, "lang": p.lang, "confidence": p.confidence,
-                "needs_proofreading": _needs_proofreading(p.method, p.confidence, cfg),
+                "needs_proofreading": needs_proofreading(p, cfg),
                 "error": p.error, "char_count": p.char_count, "text": p.text,
+                "version": p.version, "proofread": p.proofread,
+                "history": [version_dict(v) for v in library.catalog.page_history(
+                    doc.doc_id, p.number)] if p.version > 0 else [],
             } for p in pages],
         }
-
-
-def _needs_proofreading(method: str, confidence: float | None, cfg: Config) -> bool:
-    return method == "ocr" and confidence is not None and confidence < cfg.proofread_threshold
 
 
 def collections(cfg: Config) -> list[dict[str, Any]]:
@@ -261,3 +267,79 @@ def check(cfg: Config, repair: bool = False) -> dict[str, Any]:
         "ingest_running": found.ingest_running,
         "repaired": repaired,
     }
+
+
+# -- proofreading (校对) ----------------------------------------------------------------------
+
+def add_editor(cfg: Config, name: str, password: str) -> str:
+    """Create an editor account, or give an existing one a new password; returns the name."""
+    from .proofreading import add_editor as add
+
+    with Library(cfg) as library:
+        return add(library, name, password)
+
+
+def editors(cfg: Config) -> list[dict[str, Any]]:
+    """Editor accounts with the number of versions each saved (never the password hashes)."""
+    with Library(cfg) as library:
+        return library.catalog.editors()
+
+
+def remove_editor(cfg: Config, name: str) -> None:
+    """Remove an editor account; the versions they saved keep their name."""
+    from .proofreading import check_editor_name
+
+    with Library(cfg) as library:
+        if not library.catalog.remove_editor(check_editor_name(name)):
+            raise NotFoundError(f"no editor {name!r}; see `wenshi editor list`")
+
+
+def page_text(cfg: Config, doc_id: str, number: int) -> dict[str, Any]:
+    """A page's current text with its version, 已校对 flag and history."""
+    from .proofreading import page_state
+
+    with Library(cfg) as library:
+        return page_state(library, doc_id, number)
+
+
+def save_page(cfg: Config, doc_id: str, number: int, text: str, editor: str, base_version: int,
+              proofread: bool, source: str = "cli") -> dict[str, Any]:
+    """Save a corrected page text as a new version by `editor` (who must have an account);
+    the page's index entries are replaced at once. Returns the page's new state, with
+    `indexed` False when a running ingest holds the index (it indexes the page before it
+    ends)."""
+    from .proofreading import page_state, refresh_index, require_editor, save_text
+
+    with Library(cfg) as library:
+        editor = require_editor(library, editor)
+        new = save_text(library, doc_id, number, text, editor, base_version, proofread, source)
+        doc_id = library.document(doc_id).doc_id
+        indexed = refresh_index(library, [doc_id]) if new is not None else True
+        return {**page_state(library, doc_id, number), "changed": new is not None,
+                "indexed": indexed}
+
+
+def revert_page(cfg: Config, doc_id: str, number: int, to_version: int, editor: str,
+                base_version: int) -> dict[str, Any]:
+    """Save an earlier version of a page's text as its newest version."""
+    from .proofreading import page_state, refresh_index, require_editor, revert_text
+
+    with Library(cfg) as library:
+        editor = require_editor(library, editor)
+        new = revert_text(library, doc_id, number, to_version, editor, base_version)
+        doc_id = library.document(doc_id).doc_id
+        indexed = refresh_index(library, [doc_id]) if new is not None else True
+        return {**page_state(library, doc_id, number), "changed": new is not None,
+                "indexed": indexed}
+
+
+def import_proofread(cfg: Config, path: str, editor: str,
+                     mark_proofread: bool = False) -> dict[str, Any]:
+    """Read corrections back from a proofreading .docx (`export --format proofread`)."""
+    from .proofreading import import_docx
+
+    with Library(cfg) as library:
+        outcome = import_docx(library, Path(path), editor, mark_proofread)
+    return {"corrected": outcome.corrected, "unchanged": outcome.unchanged,
+            "unknown": outcome.unknown, "conflicts": outcome.conflicts,
+            "indexed": outcome.indexed}

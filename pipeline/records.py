@@ -111,6 +111,7 @@ class IngestSummary:
 
     outcomes: tuple[FileOutcome, ...]
     elapsed: float = 0.0
+    kept_corrections: int = 0  # corrected pages a new OCR did not overwrite (the text is kept)
 
     def count(self, status: str) -> int:
         """How many inputs ended with `status`."""

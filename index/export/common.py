@@ -157,8 +157,9 @@ def tag_names(value: Any) -> list[str]:
 
 
 def needs_proofreading(page: PageRow, cfg: Config) -> bool:
-    """需校对: an OCR page whose mean word confidence is below the configured threshold."""
-    return (page.method == METHOD_OCR and page.confidence is not None
+    """需校对: an OCR page whose mean word confidence is below the configured threshold, and
+    that no editor has marked 已校对."""
+    return (not page.proofread and page.method == METHOD_OCR and page.confidence is not None
             and page.confidence < cfg.proofread_threshold)
 
 
