@@ -12,6 +12,8 @@ from typing import Any, Iterable, Iterator
 from pipeline.errors import LibraryError, NotFoundError, UsageError, VersionConflictError
 from pipeline.records import Page
 
+from .quality import needs_proofreading
+
 CATALOG_VERSION = 1
 
 _DDL = """
@@ -373,19 +375,20 @@ class Catalog:
             args.append(collection)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
 
-    def low_confidence_pages(self, threshold: float,
-                             collection: str | None = None) -> list[dict[str, Any]]:
-        """OCR pages whose mean word confidence is below `threshold` and that no editor has
-        marked 已校对: 需校对."""
-        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence FROM pages p"
-               " JOIN documents d USING (doc_id) WHERE p.method = 'ocr' AND p.error = ''"
-               " AND p.confidence IS NOT NULL AND p.confidence < ?"
-               f" AND {_PROOFREAD_OF_P} = 0")
-        args: list[Any] = [threshold]
+    def proofreading_pages(self, threshold: float,
+                           collection: str | None = None) -> list[dict[str, Any]]:
+        """Pages that need proofreading (需校对, the rule of `index/quality.py`), in archive order."""
+        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence, p.method, p.error,"
+               f" {_PROOFREAD_OF_P} AS proofread FROM pages p JOIN documents d USING (doc_id)")
+        args: list[Any] = []
         if collection is not None:
-            sql += " AND d.collection = ?"
+            sql += " WHERE d.collection = ?"
             args.append(collection)
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
+        return [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
+                 "number": r["number"], "confidence": r["confidence"]}
+                for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
+                if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
+                                               bool(r["proofread"])), threshold)]
 
     # -- proofreading: page text versions and editors ----------------------------------------
 
@@ -493,6 +496,14 @@ class Catalog:
         row = self.db.execute("SELECT password_hash FROM editors WHERE name = ?",
                               (name,)).fetchone()
         return str(row[0]) if row is not None else None
+
+
+@dataclass(frozen=True)
+class _RowPage:
+    method: str
+    confidence: float | None
+    error: str
+    proofread: bool
 
 
 def _version_row(row: sqlite3.Row) -> PageVersion:

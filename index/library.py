@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from pipeline import segment
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
 from pipeline.records import Page
+from pipeline.text import segment
 
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
@@ -26,7 +26,7 @@ from .tags import PENDING_TAGS, tags_pending
 from .writer import IndexQueue, write_documents
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
-    from pipeline.sources import DocumentPlan
+    from pipeline.run.sources import DocumentPlan
 
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"
@@ -42,9 +42,12 @@ COMMIT_MIN_DOCS = 100  # a commit made to relieve the index workers writes at le
 REINDEX_BATCH_PAGES = 5000  # pages per Whoosh commit and gram segment during `reindex`
 
 
-class Library:
-    """An open library. Use as a context manager; `writable=True` takes the ingest lock;
-    `rebuilding=True` (with it) leaves the index unopened, for `reindex` to replace."""
+class LibraryFolder:
+    """The library folder, open: its catalog, its index, the ingest sink and the index writer.
+
+    Internal: scripts use `index.Library` (index/api.py), which opens one of these per task.
+    Use as a context manager; `writable=True` takes the ingest lock; `rebuilding=True` (with it)
+    leaves the index unopened, for `reindex` to replace."""
 
     def __init__(self, cfg: Config, create: bool = False, writable: bool = False,
                  rebuilding: bool = False) -> None:
@@ -111,7 +114,7 @@ class Library:
             return pid
         return pid
 
-    def __enter__(self) -> "Library":
+    def __enter__(self) -> "LibraryFolder":
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -461,7 +464,7 @@ class Library:
 
 @dataclass(frozen=True)
 class Consistency:
-    """What `Library.check` found, comparing catalog and index page id by page id."""
+    """What `LibraryFolder.check` found, comparing catalog and index page id by page id."""
 
     catalog_documents: int  # complete documents
     catalog_pages: int  # their pages (failed ones included: they are indexed with empty text)

@@ -24,7 +24,7 @@ from pipeline.errors import LibraryError, NotFoundError, UsageError
 
 from .analysis import compact_search_form
 from .catalog import PageVersion
-from .library import Library
+from .library import LibraryFolder
 from .realign import realign_alto
 
 # scrypt at n=2**14, r=8, p=1: 16 MB and ~50 ms a hash (the parameters OWASP lists as minimum
@@ -70,7 +70,7 @@ def check_editor_name(name: str) -> str:
     return name
 
 
-def add_editor(library: Library, name: str, password: str) -> str:
+def add_editor(library: LibraryFolder, name: str, password: str) -> str:
     """Create an editor account (or set a new password); returns the stored name."""
     name = check_editor_name(name)
     if len(password) < MIN_PASSWORD:
@@ -79,7 +79,7 @@ def add_editor(library: Library, name: str, password: str) -> str:
     return name
 
 
-def authenticate(library: Library, name: str, password: str) -> str | None:
+def authenticate(library: LibraryFolder, name: str, password: str) -> str | None:
     """The editor's stored name when name and password match an account, else None."""
     try:
         name = check_editor_name(name)
@@ -92,7 +92,7 @@ def authenticate(library: Library, name: str, password: str) -> str | None:
     return name if verify_password(password, stored) else None
 
 
-def require_editor(library: Library, name: str) -> str:
+def require_editor(library: LibraryFolder, name: str) -> str:
     """The stored name of an existing editor; NotFoundError naming the fix otherwise."""
     name = check_editor_name(name)
     if library.catalog.editor_hash(name) is None:
@@ -112,7 +112,7 @@ class SaveOutcome:
     indexed: bool
 
 
-def save_text(library: Library, doc_id: str, number: int, text: str, editor: str,
+def save_text(library: LibraryFolder, doc_id: str, number: int, text: str, editor: str,
               base_version: int, proofread: bool, source: str) -> PageVersion | None:
     """Store a corrected page text (catalog transaction, then the ALTO). The index is
     `refresh_index`'s work."""
@@ -126,7 +126,7 @@ def save_text(library: Library, doc_id: str, number: int, text: str, editor: str
     return new
 
 
-def refresh_index(library: Library, doc_ids: list[str]) -> bool:
+def refresh_index(library: LibraryFolder, doc_ids: list[str]) -> bool:
     """Replace these documents' index entries, if the ingest lock can be had; False if not (an
     ingest is running: it indexes them before it ends)."""
     if library.writable:
@@ -134,7 +134,7 @@ def refresh_index(library: Library, doc_ids: list[str]) -> bool:
             library.refresh_document(doc_id)
         return True
     try:
-        with Library(library.cfg, writable=True) as writer:
+        with LibraryFolder(library.cfg, writable=True) as writer:
             for doc_id in dict.fromkeys(doc_ids):
                 writer.refresh_document(doc_id)
     except LibraryError:
@@ -144,7 +144,7 @@ def refresh_index(library: Library, doc_ids: list[str]) -> bool:
     return True
 
 
-def realign_page(library: Library, doc_id: str, number: int) -> None:
+def realign_page(library: LibraryFolder, doc_id: str, number: int) -> None:
     """Set the page's ALTO from the OCR's own ALTO and the page's current text (under a lock,
     so two saves of one page cannot leave the older text's ALTO behind)."""
     current = library.alto_path(doc_id, number)
@@ -169,7 +169,7 @@ def realign_page(library: Library, doc_id: str, number: int) -> None:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def revert_text(library: Library, doc_id: str, number: int, to_version: int, editor: str,
+def revert_text(library: LibraryFolder, doc_id: str, number: int, to_version: int, editor: str,
                 base_version: int) -> PageVersion | None:
     """Save an earlier version's text as the newest version (history is never rewritten)."""
     history = library.catalog.page_history(library.document(doc_id).doc_id, number)
@@ -180,7 +180,7 @@ def revert_text(library: Library, doc_id: str, number: int, to_version: int, edi
                      "revert")
 
 
-def page_state(library: Library, doc_id: str, number: int) -> dict[str, Any]:
+def page_state(library: LibraryFolder, doc_id: str, number: int) -> dict[str, Any]:
     """A page's current text, version, 已校对 flag and history (oldest first), as JSON data."""
     doc = library.document(doc_id)
     page = library.catalog.page(doc.doc_id, number)
@@ -263,7 +263,7 @@ def same_text(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
-def import_docx(library: Library, path: Path, editor: str,
+def import_docx(library: LibraryFolder, path: Path, editor: str,
                 mark_proofread: bool = False) -> ImportOutcome:
     """Save each page of a proofreading .docx whose text differs from the library's as a new
     version by `editor`; unknown page ids and pages changed since the export are skipped."""

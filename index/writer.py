@@ -14,8 +14,8 @@ import logging
 import os
 import sys
 import weakref
-from dataclasses import replace
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import numpy as np
 from whoosh.index import Index
 
-from pipeline import loading
-from pipeline.normalize import to_search_form
+from pipeline.text import loading
+from pipeline.text.normalize import to_search_form
 
 from .analysis import DocumentAnalysis, Tagger, analyze_document, compact_search_form, word_counts
 from .catalog import Catalog, DocumentRow, PageRow
@@ -272,7 +272,7 @@ class IndexQueue:
 
     def behind(self) -> bool:
         """True when the workers have more waiting than they should: the writer then writes
-        what they have done or helps them, instead of queueing more (see Library)."""
+        what they have done or helps them, instead of queueing more (see LibraryFolder)."""
         if self._waiting_chars <= self.BACKLOG_CHARS:
             return False
         pool = self._pool

@@ -70,14 +70,49 @@ def hit_pages(library: Path, query: str) -> set[str]:
     return {f"{h['doc_id']}#{h['page']}" for h in json.loads(result.output)["hits"]}
 
 
+class Api:
+    """The Library API as the tests call it: one library opened per call, dict results."""
+
+    def __init__(self, library: Path, **settings: Any) -> None:
+        self.library = library
+        self.settings = settings
+
+    def _open(self) -> Any:
+        from index.api import Library
+
+        return Library(cfg_for(self.library, **self.settings))
+
+    def page_text(self, doc_id: str, number: int) -> dict[str, Any]:
+        with self._open() as lib:
+            return lib.page_text(doc_id, number).to_dict()  # type: ignore[no-any-return]
+
+    def save_page(self, doc_id: str, number: int, text: str, editor: str, base: int,
+                  proofread: bool) -> dict[str, Any]:
+        with self._open() as lib:
+            return lib.save_page(doc_id, number, text, editor=editor,  # type: ignore[no-any-return]
+                                 base_version=base, proofread=proofread).to_dict()
+
+    def revert_page(self, doc_id: str, number: int, to: int, editor: str,
+                    base: int) -> dict[str, Any]:
+        with self._open() as lib:
+            return lib.revert_page(doc_id, number, to, editor=editor,  # type: ignore[no-any-return]
+                                   base_version=base).to_dict()
+
+    def stats(self) -> dict[str, Any]:
+        with self._open() as lib:
+            return lib.stats().to_dict()  # type: ignore[no-any-return]
+
+    def show(self, doc_id: str) -> dict[str, Any]:
+        with self._open() as lib:
+            return lib.document(doc_id).to_dict()  # type: ignore[no-any-return]
+
+
 def correct(library: Path, old: str, new: str, doc_id: str = EXPANSION,
             proofread: bool = False) -> dict[str, Any]:
-    from index import api
-
-    cfg = cfg_for(library)
-    state = api.page_text(cfg, doc_id, 1)
+    api = Api(library)
+    state = api.page_text(doc_id, 1)
     assert old in state["text"]
-    return api.save_page(cfg, doc_id, 1, state["text"].replace(old, new), EDITOR,
+    return api.save_page(doc_id, 1, state["text"].replace(old, new), EDITOR,
                          state["version"], proofread)
 
 
@@ -155,57 +190,49 @@ def test_alto_realigned_to_the_corrected_text(library: Path) -> None:
 
 
 def test_stale_save_is_refused_with_the_other_version(library: Path) -> None:
-    from index import api
-
-    cfg = cfg_for(library)
-    text = api.page_text(cfg, EXPANSION, 1)["text"]
-    api.save_page(cfg, EXPANSION, 1, text.replace("滚林", "滚木"), EDITOR, 0, False)
+    api = Api(library)
+    text = api.page_text(EXPANSION, 1)["text"]
+    api.save_page(EXPANSION, 1, text.replace("滚林", "滚木"), EDITOR, 0, False)
     with pytest.raises(VersionConflictError) as info:
-        api.save_page(cfg, EXPANSION, 1, text.replace("数设", "敷设"), EDITOR, 0, False)
+        api.save_page(EXPANSION, 1, text.replace("数设", "敷设"), EDITOR, 0, False)
     assert info.value.current["version"] == 1 and "滚木" in str(info.value.current["text"])
-    assert "滚木" in api.page_text(cfg, EXPANSION, 1)["text"]  # the first save stands
+    assert "滚木" in api.page_text(EXPANSION, 1)["text"]  # the first save stands
 
 
 def test_text_limit_and_stored_as_given(library: Path) -> None:
-    from index import api
-
-    cfg = cfg_for(library)
+    api = Api(library)
     with pytest.raises(UsageError, match="at most 100000"):
-        api.save_page(cfg, EXPANSION, 1, "字" * 100_001, EDITOR, 0, False)
+        api.save_page(EXPANSION, 1, "字" * 100_001, EDITOR, 0, False)
     given = "<script>alert(1)</script> &amp; 滚木  \n\n  尾  "
-    api.save_page(cfg, EXPANSION, 1, given, EDITOR, 0, False)
-    assert api.page_text(cfg, EXPANSION, 1)["text"] == given
+    api.save_page(EXPANSION, 1, given, EDITOR, 0, False)
+    assert api.page_text(EXPANSION, 1)["text"] == given
     # Real text (a run of one character makes jieba slow: 100,000 of 史 took minutes).
-    big = (api.page_text(cfg, "b5ba023a93ec6160", 1)["text"] * 400)[:100_000]
-    api.save_page(cfg, EXPANSION, 1, big, EDITOR, 1, False)
-    assert api.page_text(cfg, EXPANSION, 1)["text"] == big
+    big = (api.page_text("b5ba023a93ec6160", 1)["text"] * 400)[:100_000]
+    api.save_page(EXPANSION, 1, big, EDITOR, 1, False)
+    assert api.page_text(EXPANSION, 1)["text"] == big
     with pytest.raises(NotFoundError, match="no editor"):
-        api.save_page(cfg, EXPANSION, 1, "x", "nobody", 2, False)
+        api.save_page(EXPANSION, 1, "x", "nobody", 2, False)
 
 
 def test_proofread_flag_drives_the_needs_proofreading_list(library: Path) -> None:
-    from index import api
-
-    cfg = cfg_for(library, proofread_threshold=101.0)  # every OCR page needs proofreading
-    listed = {(p["doc_id"], p["number"]) for p in api.stats(cfg)["proofreading"]}
+    api = Api(library, proofread_threshold=101.0)  # every OCR page needs proofreading
+    listed = {(p["doc_id"], p["number"]) for p in api.stats()["proofreading"]}
     assert (EXPANSION, 1) in listed and len(listed) == len(SCANS)
-    state = api.page_text(cfg, EXPANSION, 1)
-    marked = api.save_page(cfg, EXPANSION, 1, state["text"], EDITOR, 0, True)
+    state = api.page_text(EXPANSION, 1)
+    marked = api.save_page(EXPANSION, 1, state["text"], EDITOR, 0, True)
     assert marked["changed"] and marked["proofread"] and marked["version"] == 1
-    listed = {(p["doc_id"], p["number"]) for p in api.stats(cfg)["proofreading"]}
+    listed = {(p["doc_id"], p["number"]) for p in api.stats()["proofreading"]}
     assert (EXPANSION, 1) not in listed and len(listed) == len(SCANS) - 1
-    assert api.show(cfg, EXPANSION)["pages"][0]["needs_proofreading"] is False
-    unchanged = api.save_page(cfg, EXPANSION, 1, state["text"], EDITOR, 1, True)
+    assert api.show(EXPANSION)["pages"][0]["needs_proofreading"] is False
+    unchanged = api.save_page(EXPANSION, 1, state["text"], EDITOR, 1, True)
     assert unchanged["changed"] is False and unchanged["version"] == 1
 
 
 def test_revert_restores_an_earlier_version(library: Path) -> None:
-    from index import api
-
-    cfg = cfg_for(library)
-    original = api.page_text(cfg, EXPANSION, 1)["text"]
+    api = Api(library)
+    original = api.page_text(EXPANSION, 1)["text"]
     correct(library, "滚林", "滚木二号")
-    reverted = api.revert_page(cfg, EXPANSION, 1, 0, EDITOR, 1)
+    reverted = api.revert_page(EXPANSION, 1, 0, EDITOR, 1)
     assert reverted["text"] == original and reverted["version"] == 2
     assert [h["source"] for h in reverted["history"]] == ["ocr", "cli", "revert"]
     assert f"{EXPANSION}#1" in hit_pages(library, '"滚林"')
@@ -239,9 +266,9 @@ def test_reingest_reindex_retag_and_repair_keep_corrections(library: Path) -> No
         result = run(library, *args)
         assert result.exit_code == 0, result.output
         kept()
-    from index.library import Library
+    from index.library import LibraryFolder
 
-    with Library(cfg_for(library), writable=True) as lib:  # lose the page from the index
+    with LibraryFolder(cfg_for(library), writable=True) as lib:  # lose the page from the index
         lib._delete_from_index([EXPANSION])
     assert run(library, "check").exit_code == 1
     repaired = run(library, "check", "--repair")
@@ -252,17 +279,17 @@ def test_reingest_reindex_retag_and_repair_keep_corrections(library: Path) -> No
 def test_reocr_with_another_model_keeps_the_correction(library: Path) -> None:
     """A new OCR of a corrected page (here the traditional-Chinese model, as another engine
     would) replaces its OCR data and ALTO boxes but never its text; the count is reported."""
-    from pipeline.ingest import process_page
-    from pipeline.sources import identify, plan_document
+    from pipeline.page.process import process_page
+    from pipeline.run.sources import identify, plan_document
 
-    from index.library import Library
+    from index.library import LibraryFolder
 
     correct(library, "滚林", "滚木二号")
     cfg = cfg_for(library, lang="chi_tra", jobs=1)
     plan = plan_document(identify(SAMPLES / SCANS[1]), cfg)
     fresh = process_page(plan.pages[0], cfg)  # type: ignore[arg-type]
     assert fresh.text and "滚木二号" not in fresh.text
-    with Library(cfg, writable=True) as lib:
+    with LibraryFolder(cfg, writable=True) as lib:
         lib.store_page(EXPANSION, fresh)
         assert lib.kept_corrections == 1
         page = lib.catalog.page(EXPANSION, 1)
@@ -278,9 +305,9 @@ def test_a_save_killed_midway_leaves_old_or_new(library: Path) -> None:
     script = (
         "import sys\n"
         "from pipeline.config import Config\n"
-        "from index.library import Library\n"
+        "from index.library import LibraryFolder\n"
         "from index.proofreading import save_text\n"
-        "with Library(Config.resolve(library=sys.argv[1])) as lib:\n"
+        "with LibraryFolder(Config.resolve(library=sys.argv[1])) as lib:\n"
         "    for i in range(100000):\n"
         "        v = lib.catalog.page_version(sys.argv[2], 1)\n"
         "        save_text(lib, sys.argv[2], 1, ('改' * (i % 50)) + str(i) + '滚木' * 300,\n"
@@ -328,13 +355,12 @@ def test_editor_accounts(library: Path) -> None:
         hashes = dict(db.execute("SELECT name, password_hash FROM editors"))
     assert hashes[EDITOR] != hashes["赵"]  # salted: one password, two hashes
     assert all(h.startswith("scrypt$") and PASSWORD not in h for h in hashes.values())
-    from index.library import Library
-    from index.proofreading import authenticate
+    from index.api import Library
 
     with Library(cfg_for(library)) as lib:
-        assert authenticate(lib, "李校对", "pass-word-1") == "李校对"
-        assert authenticate(lib, "李校对", "pass-word-2") is None
-        assert authenticate(lib, "nobody", "pass-word-1") is None
+        assert lib.authenticate("李校对", "pass-word-1") == "李校对"
+        assert lib.authenticate("李校对", "pass-word-2") is None
+        assert lib.authenticate("nobody", "pass-word-1") is None
     assert run(library, "editor", "remove", "李校对").exit_code == 0
     gone = run(library, "editor", "remove", "李校对")
     assert gone.exit_code == 5 and "Error: no editor '李校对'" in gone.output

@@ -8,7 +8,8 @@ import io
 import re
 from typing import Any
 
-from .common import ExportJob, WriterOutcome, display_title, file_target, needs_proofreading
+from ..quality import needs_proofreading
+from .common import ExportJob, WriterOutcome, display_title, file_target
 from .word import HEI, LATIN_BODY, LATIN_HEADING, SONG, _style_fonts
 
 NOTHING_TO_PROOFREAD = "no page needs proofreading (需校对)"
@@ -27,7 +28,7 @@ def write_proofread(job: ExportJob) -> WriterOutcome:
     outcome = WriterOutcome()
     pages = [(doc, page) for doc in job.documents
              for page in job.library.catalog.pages(doc.doc_id)
-             if needs_proofreading(page, job.cfg)]
+             if needs_proofreading(page, job.cfg.proofread_threshold)]
     if not pages:
         from .common import DocumentIssue
 
