@@ -351,7 +351,7 @@ class Library:
         first, VersionConflictError (exit 7) carries that one. The page's index entries are
         replaced at once (`indexed` False while a running ingest holds the index: it indexes
         the page before it ends)."""
-        from .proofreading import refresh_index, require_editor, save_text
+        from .proofreading import require_editor, save_text
 
         editor = require_editor(self._folder, editor)
         doc_id = self._folder.document(doc_id).doc_id

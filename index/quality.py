@@ -32,5 +32,5 @@ class StoredPage(Protocol):
 def needs_proofreading(page: StoredPage, threshold: float) -> bool:
     """需校对: an OCR page, stored without error, whose mean word confidence is below
     `threshold`, and that no editor has marked 已校对 (proofread)."""
-    return (not page.proofread and page.method == METHOD_OCR and not page.error and page.confidence is not None
-            and page.confidence < threshold)
+    return (not page.proofread and page.method == METHOD_OCR and not page.error
+            and page.confidence is not None and page.confidence < threshold)

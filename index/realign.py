@@ -16,7 +16,7 @@ import time
 
 from lxml import etree
 
-from pipeline.alto import ALTO_NS
+from pipeline.page.alto import ALTO_NS
 
 CORRECTED_TAG = "wenshi-corrected"
 VERSION_SETTING = "wenshi-text-version="

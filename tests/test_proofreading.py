@@ -447,7 +447,7 @@ def test_library_made_before_versions_opens(library: Path) -> None:
 def iter_strings(alto: bytes) -> Iterator[str]:
     from lxml import etree
 
-    from pipeline.alto import ALTO_NS
+    from pipeline.page.alto import ALTO_NS
 
     for s in etree.fromstring(alto).iter(f"{{{ALTO_NS}}}String"):
         yield str(s.get("CONTENT"))
