@@ -45,7 +45,7 @@ class PageRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a page in `wenshi show --json`."""
-        return asdict(self)
+        return {**asdict(self), "history": [v.to_dict() for v in self.history]}
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class PageText:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a page's text and history."""
-        return asdict(self)
+        return {**asdict(self), "history": [v.to_dict() for v in self.history]}
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class ProofreadImport:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi proofread import --json` prints."""
-        return asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
