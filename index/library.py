@@ -28,6 +28,8 @@ from .writer import IndexQueue, write_documents
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
     from pipeline.run.sources import DocumentPlan
 
+    from .search import SearchContext
+
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"
 PAGES_DIR = "pages"
@@ -163,6 +165,31 @@ class LibraryFolder:
     def open_index(self) -> Index:
         """The Whoosh index for reading."""
         return self._index(create=False)
+
+    def search_context(self) -> SearchContext:
+        """A search context on the index's newest generation, holding every index file it will
+        read, so that commits made while it is used (an ingest running) cannot take files from
+        under it (see `bulk_read.hold_segment_files`). Close it (and its searcher) after use."""
+        from .search import SearchContext
+
+        ix = self.open_index()
+        for _ in range(_GENERATION_ATTEMPTS):
+            searcher = ix.searcher()
+            try:
+                context = SearchContext(searcher, self.catalog)
+            except FileNotFoundError:  # a commit removed a file before it was opened
+                searcher.close()
+                continue
+            except BaseException:
+                searcher.close()
+                raise
+            if searcher.up_to_date() or searcher.reader().generation() is None:
+                return context  # (an empty index has no files to hold)
+            # A commit came while the files were being opened: some may have gone before.
+            context.close()
+            searcher.close()
+        raise LibraryError(f"{self.root}: the index changed each time it was opened "
+                           f"({_GENERATION_ATTEMPTS} times); run the search again")
 
     # -- the ingest sink ---------------------------------------------------------------------
 
@@ -454,6 +481,9 @@ def _page_key(page_id: str) -> tuple[str, int]:
     doc_id, _, number = page_id.partition("#")
     return doc_id, int(number) if number.isdigit() else 0
 
+
+# Opening a search context takes milliseconds; an ingest commits every few seconds at most.
+_GENERATION_ATTEMPTS = 20
 
 # When a writer commits, Whoosh deletes the previous generation's TOC file. A reader that listed
 # the folder just before then fails to open it: Index.reader() retries for that reason, but

@@ -402,3 +402,27 @@ def test_an_index_from_another_wenshi_version_gets_one_clear_line(tmp_path: Path
     assert rebuilt.exit_code == 0, rebuilt.output
     assert _pages(cfg, '"电厂"') == {
         ("d1-county-plant", 1), ("d1-county-plant", 2), ("d1-county-plant", 3)}
+
+
+def test_issue_14_an_open_search_survives_a_commit_that_merges_its_segments(tmp_path: Path):
+    # Whoosh opened stored fields and columns on first use; a commit that merged segments had
+    # deleted them by then (TypeError in stored_fields, IndexError in a column, page keys read
+    # as zeros). api.search retried on any TypeError or KeyError; now the files are held open.
+    cfg = _build(tmp_path / "library", DOCS, commit_each=True)
+    with LibraryFolder(cfg) as reader:
+        context = reader.search_context()
+        before = {sort: run(context, SearchRequest('"电"', limit=0, sort=sort))
+                  for sort in ("relevance", "title", "year")}
+        context.close()
+        context.searcher.close()
+        context = reader.search_context()
+        files = set((tmp_path / "library" / "index").iterdir())
+        with LibraryFolder(cfg, writable=True) as writer:
+            writer._index().optimize()  # one segment: the others' files are deleted
+        assert files - set((tmp_path / "library" / "index").iterdir())
+        try:
+            for sort, expected in before.items():
+                assert run(context, SearchRequest('"电"', limit=0, sort=sort)) == expected
+        finally:
+            context.close()
+            context.searcher.close()
