@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from pipeline.run.metadata import TAG_OVERRIDES
-
 USER_DICT_FILE = "userdict.txt"
 SUBJECTS_FILE = "subjects.tsv"
 OVERRIDE_PREFIX = "tag."
@@ -40,6 +38,7 @@ class TagJob:
     def run(self, text: str, title: str,
             pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
         """The tags object stored in the catalog: computed, then corrected by `tag.*` overrides."""
+        from pipeline.run.metadata import TAG_OVERRIDES
         from pipeline.text.tagging import TagOptions, tag_text
 
         options = TagOptions(user_dicts=self.user_dicts, subject_lexicons=self.subject_lexicons)
