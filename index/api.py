@@ -30,7 +30,6 @@ from .quality import needs_proofreading
 from .records import (CheckReport, CollectionRecord, DocumentRecord, FailedPage, IngestFailure,
                       LibraryStats, PageRecord, ProofreadPage, Repair)
 from .results import SearchRequest, SearchResults
-from .tags import PENDING_TAGS
 
 if TYPE_CHECKING:
     from .export import ExportResult
@@ -123,7 +122,8 @@ class Library:
     def tag(self, doc_id: str, changes: Mapping[str, str]) -> DocumentRecord:
         """Correct catalog fields or tags of a document ({"contributor": "王德明",
         "period": "建国前"}; "" removes a field), then retag and reindex it."""
-        from pipeline.run.metadata import TAG_OVERRIDES, validate_field
+        from pipeline.records import TAG_OVERRIDES
+        from pipeline.run.metadata import validate_field
 
         from .tags import OVERRIDE_PREFIX
 
@@ -159,7 +159,7 @@ class Library:
                 # pass for both, in the index workers): here they are only marked pending.
                 # Documents a crash leaves pending are also marked unindexed, so
                 # `check --repair` tags them.
-                folder.catalog.replace_all_tags(dict(PENDING_TAGS))
+                folder.catalog.mark_all_tags_pending()
             return folder.reindex()
 
     # -- reading -----------------------------------------------------------------------------

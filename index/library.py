@@ -16,13 +16,12 @@ from whoosh.index import Index
 
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
-from pipeline.records import Page
+from pipeline.records import Page, Tags
 from pipeline.text import segment
 
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
 from .schema import SCHEMA_VERSION, build_schema
-from .tags import PENDING_TAGS, tags_pending
 from .writer import IndexQueue, write_documents
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
@@ -211,8 +210,7 @@ class LibraryFolder:
         title = metadata.get("title") or plan.title
         with self.catalog.transaction():
             # A new attempt supersedes the failures of earlier ones (they stay if it fails too).
-            self.catalog.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?",
-                                    (plan.source.doc_id,))
+            self.catalog.clear_errors(plan.source.doc_id)
             # The absolute path, so exports can re-read the source from any working directory.
             source_path = str(Path(plan.source.path).resolve())
             self.catalog.begin_document(plan.source.doc_id, collection, source_path,
@@ -238,10 +236,11 @@ class LibraryFolder:
         indexed. A complete document the index lacks is tagged whenever it is indexed, so one
         left pending by a crash is tagged by the next ingest or `check --repair`."""
         queue = self._index_queue()
+        tags: Tags | None
         if not self.auto_tags:
-            tags: dict[str, Any] = {}
+            tags = Tags()
         elif queue.pooled:
-            tags = dict(PENDING_TAGS)
+            tags = None  # pending: the index workers make them
         else:
             pages = self.catalog.pages(doc_id)
             doc = self.catalog.document(doc_id)
@@ -264,7 +263,7 @@ class LibraryFolder:
         """Keep an input failure in the catalog."""
         self.catalog.record_error(path, error, doc_id)
 
-    def compute_tags(self, text: str, title: str, metadata: dict[str, str]) -> dict[str, Any]:
+    def compute_tags(self, text: str, title: str, metadata: dict[str, str]) -> Tags:
         """Automatic tags of a document's text, with the archivist's corrections applied."""
         from .tags import tags_for_text
 
@@ -274,9 +273,9 @@ class LibraryFolder:
         """How the index queue tags a document whose tags are pending (None: they are not)."""
         from .tags import tag_job
 
-        return tag_job(self.root, doc.metadata) if tags_pending(doc.tags) else None
+        return tag_job(self.root, doc.metadata) if doc.tags_pending else None
 
-    def retag(self, doc_id: str) -> dict[str, Any]:
+    def retag(self, doc_id: str) -> Tags:
         """Recompute one document's tags from its catalog text (no OCR); queue it for the index."""
         doc = self.document(doc_id)
         pages = self.catalog.pages(doc.doc_id)
@@ -402,17 +401,7 @@ class LibraryFolder:
 
     def check(self) -> "Consistency":
         """Compare the catalog's complete documents with the index, page id by page id."""
-        db = self.catalog.db
-        expected = {f"{r[0]}#{r[1]}" for r in db.execute(
-            "SELECT p.doc_id, p.number FROM pages p JOIN documents d USING (doc_id)"
-            " WHERE d.status = 'complete'")}
-        complete = db.execute(
-            "SELECT COUNT(*) FROM documents WHERE status = 'complete'").fetchone()[0]
-        partial = tuple(r[0] for r in db.execute(
-            "SELECT path FROM documents WHERE status = 'partial' ORDER BY seq"))
-        unindexed = tuple(r[0] for r in db.execute(
-            "SELECT doc_id FROM documents WHERE status = 'complete' AND indexed = 0 ORDER BY seq"))
-        failed = db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0]
+        expected = self.catalog.complete_page_ids()
         seen: dict[str, int] = {}
         if _index_exists(self.index_dir):
             with self._index().searcher() as searcher:
@@ -420,12 +409,13 @@ class LibraryFolder:
                     page_id = str(stored.get("id", ""))
                     seen[page_id] = seen.get(page_id, 0) + 1
         return Consistency(
-            catalog_documents=int(complete), catalog_pages=len(expected),
+            catalog_documents=len(self.catalog.complete_doc_ids()), catalog_pages=len(expected),
             index_pages=sum(seen.values()),
             missing=tuple(sorted(expected - set(seen), key=_page_key)),
             extra=tuple(sorted(set(seen) - expected, key=_page_key)),
             duplicates=tuple(sorted((i for i, n in seen.items() if n > 1), key=_page_key)),
-            unindexed=unindexed, partial=partial, failed_pages=int(failed),
+            unindexed=self.catalog.unindexed_doc_ids(), partial=self.catalog.partial_paths(),
+            failed_pages=self.catalog.failed_page_count(),
             ingest_running=self.lock_holder(),
         )
 
@@ -435,8 +425,7 @@ class LibraryFolder:
         Returns (documents re-indexed, documents dropped)."""
         if self._lock_fh is None:
             raise LibraryError("repair needs the library opened for writing")
-        complete = {r[0] for r in self.catalog.db.execute(
-            "SELECT doc_id FROM documents WHERE status = 'complete'")}
+        complete = self.catalog.complete_doc_ids()
         affected = {page_id.split("#", 1)[0]
                     for page_id in found.missing + found.extra + found.duplicates}
         affected |= set(found.unindexed)

@@ -31,7 +31,7 @@ from index.search import (
 )
 from pipeline.config import Config
 from pipeline.errors import UsageError
-from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
+from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile, Tags
 from pipeline.run.sources import DocumentPlan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ def _build(root: Path, docs: list[tuple[str, str, str, dict[str, str], dict[str,
     cfg = Config.resolve(library=root, jobs=1)
     lib = library or LibraryFolder(cfg, create=True, writable=True)
     tags = {d[0]: d[4] for d in docs}
-    lib.compute_tags = lambda text, title, metadata: {}  # type: ignore[method-assign]
+    lib.compute_tags = lambda text, title, metadata: Tags()  # type: ignore[method-assign]
     try:
         for doc_id, title, collection, metadata, _, pages in docs:
             plan = DocumentPlan(SourceFile(f"{doc_id}.txt", KIND_TEXT, doc_id, 1), title,
@@ -75,7 +75,7 @@ def _build(root: Path, docs: list[tuple[str, str, str, dict[str, str], dict[str,
             for page in plan.pages:
                 lib.store_page(doc_id, page)  # type: ignore[arg-type]
             lib.compute_tags = (  # type: ignore[method-assign]
-                lambda text, title, metadata, _t=tags[doc_id]: _t)
+                lambda text, title, metadata, _t=Tags.from_dict(tags[doc_id]): _t)
             lib.finish_document(doc_id)
             if commit_each:
                 lib.commit()

@@ -13,13 +13,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import records
 from ..errors import UsageError
 from .sources import decode_text
 
 COLUMNS = ("file", "title", "collection", "contributor", "region", "volume", "date", "doctype",
            "notes")
-# Fields `wenshi tag --set` may correct besides the CSV columns: automatic tags.
-TAG_OVERRIDES = ("period", "subjects", "persons", "places", "organizations", "keywords", "years")
+# Fields `wenshi tag --set` may correct besides the CSV columns: automatic tags (defined with
+# the tag kinds, pipeline/records.py).
+TAG_OVERRIDES = records.TAG_OVERRIDES
 
 _DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?")
 _VOLUME = re.compile(r"(第)?\s*[0-9一二三四五六七八九十百零〇]+\s*(辑|卷|册|期|集)?")
