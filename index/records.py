@@ -160,11 +160,15 @@ class CheckReport:
     unindexed_documents: tuple[str, ...]  # complete documents not marked indexed
     ingest_running: int | None  # pid of an ingest holding the lock
     repaired: Repair | None = None
+    removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
+    orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once."""
-        return not (self.missing or self.extra or self.duplicates or self.unindexed_documents)
+        """True when the index holds exactly the catalog's complete pages, each once, and no
+        removal is unfinished."""
+        return not (self.missing or self.extra or self.duplicates or self.unindexed_documents
+                    or self.removals or self.orphan_folders)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi check --json` prints."""
@@ -178,5 +182,7 @@ class CheckReport:
             "duplicates": list(self.duplicates),
             "unindexed_documents": list(self.unindexed_documents),
             "ingest_running": self.ingest_running,
+            "unfinished_removals": list(self.removals),
+            "orphan_page_folders": list(self.orphan_folders),
             "repaired": asdict(self.repaired) if self.repaired is not None else None,
         }
