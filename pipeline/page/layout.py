@@ -57,7 +57,7 @@ _MARGIN_MAX_LINES = 2.5
 _MARGIN_MAX_SIZE = 1.25
 # ... and is parted from the body by a gap wider than this many times the body's usual gap.
 _MARGIN_GAP_RATIO = 1.5
-_MARGIN_MIN_GAP = 0.5
+_MARGIN_MIN_GAP = 0.75
 # Blank bands narrower than this share of a character do not separate anything (detector boxes
 # of neighbouring lines touch or overlap by a few pixels).
 _MIN_GAP = 0.01
@@ -266,8 +266,11 @@ def _margins(items: list[_Item], size: float, extent: float
         bottom = max(it.bottom for it in band)
         inside = bottom <= extent * _MARGIN_SHARE if at_top else top >= extent * (
             1 - _MARGIN_SHARE)
-        return (inside and bottom - top <= _MARGIN_MAX_LINES * size
-                and max(it.height for it in band) <= _MARGIN_MAX_SIZE * size
+        # A band holding a page number is a running head or foot whatever its type size (a
+        # journal's name is often set larger than its text).
+        small = max(it.height for it in band) <= _MARGIN_MAX_SIZE * size or any(
+            _PAGE_NUMBER.match(it.text.strip()) for it in band)
+        return (inside and bottom - top <= _MARGIN_MAX_LINES * size and small
                 and gap[1] - gap[0] >= parted)
 
     heads: list[_Item] = []
