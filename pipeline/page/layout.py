@@ -39,6 +39,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from lxml import etree
+
 BODY = "body"
 HEADER = "header"
 FOOTER = "footer"
@@ -149,9 +151,18 @@ class PageLayout(Generic[L]):
     char_size: float
 
     def text(self, marginal: bool = True) -> str:
-        """The page text, one line per line; without heads, feet and page numbers if asked."""
-        return "\n".join(p.line.text for p in self.lines
-                         if marginal or p.role not in MARGINAL_ROLES)
+        """The page text, one line per line; the head and the foot set apart from the body by a
+        blank line (so the clean-up never joins them to it); without them if asked."""
+        parts: list[list[str]] = [[], [], []]
+        seen_body = False
+        for p in self.lines:
+            if p.role in MARGINAL_ROLES:
+                if marginal:
+                    parts[2 if seen_body else 0].append(p.line.text)
+            else:
+                seen_body = True
+                parts[1].append(p.line.text)
+        return "\n\n".join("\n".join(part) for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,24 @@ def order_lines(lines: Sequence[L], width: int, height: int) -> PageLayout[L]:
     for it in _rows(feet):
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
     return PageLayout(tuple(placed), vertical, size)
+
+
+def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
+    """The texts of the lines an ALTO page tags as running head, foot or page number.
+
+    The page's ALTO carries each line's role as a LayoutTag (LABEL = the role) that its
+    TextBlock names in TAGREFS; a manuscript leaves these lines out of the page text.
+    """
+    if alto is None:
+        return ()
+    marginal = {tag.get("ID") for tag in alto.iter("{*}LayoutTag")
+                if tag.get("LABEL") in MARGINAL_ROLES}
+    texts = []
+    for block in alto.iter("{*}TextBlock"):
+        if marginal.intersection((block.get("TAGREFS") or "").split()):
+            for line in block.iter("{*}TextLine"):
+                texts.append("".join(s.get("CONTENT", "") for s in line.iter("{*}String")))
+    return tuple(texts)
 
 
 def order_reading(reading: ReadingLike[L]) -> PageLayout[L]:
