@@ -71,6 +71,17 @@ def test_three_columns_left_to_right() -> None:
         x.text for col in cols for x in col]
 
 
+def test_a_corner_label_beside_the_title_is_no_column() -> None:
+    # A slide: a label in the top right corner, far from a block of text on the left that
+    # starts lower down. The gap beside the block is wider than the one under the label, but
+    # the label does not run down the slide as a column would.
+    corner = _hline("标语", 2500, 40, size=50)
+    title = _hline("传统数据准备现状", 1100, 200, size=100)
+    block = _column("点", 600, 450, rows=8, chars=20)
+    assert _texts([corner, title] + block, 3000, 1700) == [corner.text, title.text] + [
+        x.text for x in block]
+
+
 def test_table_reads_row_by_row() -> None:
     cells = []
     for row in range(6):

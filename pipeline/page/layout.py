@@ -66,6 +66,8 @@ _MIN_GAP = 0.01
 # Where a region could be cut either way, a cut down it (between columns) must be at least this
 # wide to win: narrower gaps down a region part a heading from its run-in note, not columns.
 _GUTTER = 0.5
+# A column runs down at least this share of the region it is cut from.
+_COLUMN_RUN = 0.5
 # Columns of running text: at least this many characters wide, their lines filling this share
 # of the column's width (median). Table columns are narrower or ragged.
 _PROSE_MIN_WIDTH = 6.0
@@ -349,7 +351,8 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
             pieces = _split(items, gutters, across=False)
             return [block for piece in pieces for block in _xy_cut(piece, size)]
         table = _is_table(columns, size)
-        by_rows = table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
+        by_rows = (table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
+                   or not _columns_run_down(columns, items))
     else:
         by_rows = bool(down)
     gaps = down if by_rows else across
@@ -361,6 +364,14 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
     if table:
         return [_table_row(piece, min_gap) for piece in pieces]
     return [block for piece in pieces for block in _xy_cut(piece, size)]
+
+
+def _columns_run_down(columns: list[list[_Item]], items: list[_Item]) -> bool:
+    """Each piece a gutter would make runs down most of the region, as columns do; a short
+    piece beside a tall one (a slide's corner logo) is no column."""
+    height = max(it.bottom for it in items) - min(it.top for it in items)
+    return all(max(it.bottom for it in c) - min(it.top for it in c) >= _COLUMN_RUN * height
+               for c in columns)
 
 
 def _widest(gaps: Sequence[tuple[float, float]]) -> float:
