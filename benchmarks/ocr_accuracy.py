@@ -31,7 +31,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import realpages  # noqa: E402
 from pipeline.config import Config  # noqa: E402
+from pipeline.errors import UsageError  # noqa: E402
 from pipeline.page.correct import Correction  # noqa: E402
 from pipeline.page.engines.tesseract import ocr_image  # noqa: E402
 from pipeline.page.preprocess import PreprocessOptions  # noqa: E402
@@ -442,10 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     texts = sample_texts(args.texts)
     steps = [name for name in args.off.split(",") if name]
     try:
-        PreprocessOptions(**{name: False for name in steps})
-    except TypeError:
-        names = ", ".join(f.name for f in fields(PreprocessOptions) if f.type == "bool")
-        parser.error(f"--off takes step names: {names}")
+        PreprocessOptions.without(*steps)
+    except UsageError as exc:
+        parser.error(f"--off: {exc}")
     with tempfile.TemporaryDirectory(prefix="wenshi-bench-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

@@ -13,9 +13,10 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.config import Config
 from pipeline.errors import OcrError
 from pipeline.page import process
-from pipeline.page.alto import alto_words, parse_alto
+from pipeline.page.alto import parse_alto
 from pipeline.page.assemble import assemble, is_traditional
-from pipeline.page.engines import ENGINE_PADDLE, ENGINE_TESSERACT, paddle
+from pipeline.page.engines import (ENGINE_PADDLE, ENGINE_TESSERACT, ReadOptions, paddle,
+                                   words_of)
 
 from .conftest import tesseract_or_skip
 
@@ -80,8 +81,8 @@ def test_a_vertical_column_reads_top_to_bottom():
     reading = paddle.read_image(image)
     columns = [line for line in reading.lines if line.vertical]
     assert len(columns) == 2
-    result, vertical, traditional = assemble(reading, image)
-    assert vertical and traditional
+    result = assemble(reading, image, ReadOptions("chi_sim"))
+    assert result.lang == "chi_tra_vert"  # vertical and traditional, found by the layout and text
     assert result.text.split("\n") == ["縣城舊有城牆一道", "周長四里有餘"]  # right to left
     tops = [w.top for w in result.words[:8]]
     assert tops == sorted(tops)
@@ -91,13 +92,13 @@ def test_a_vertical_column_reads_top_to_bottom():
 def test_the_alto_spells_the_text_and_the_correction_runs_on_it():
     paddle_or_skip()
     image = _horizontal(["清光绪末年地方士绅集股筹建铁路"])
-    result, vertical, traditional = assemble(paddle.read_image(image), image)
-    assert not vertical and not traditional
-    words = alto_words(parse_alto(result.alto))
+    result = paddle.PaddleEngine().read(image, ReadOptions("chi_tra"))
+    assert result.lang == "chi_sim"
+    words = words_of(parse_alto(result.alto))
     assert "".join(w.text for w in words) == "".join(result.text.split())
     assert result.words == words
     assert result.confidence is not None and 50 < result.confidence <= 100
-    assert result.engine == ENGINE_PADDLE
+    assert paddle.PaddleEngine().info("chi_sim").name == ENGINE_PADDLE
 
 
 def test_script_from_the_text():

@@ -1,20 +1,23 @@
-"""An engine's lines made into a page: reading order, ALTO, words, look-alike correction.
+"""An engine's lines made into a page: reading order, text, ALTO, look-alike correction.
 
 PP-OCR returns lines with boxes, not a page: `assemble` orders them (pipeline/page/layout.py:
 columns, vertical pages right to left, running heads and page numbers apart), writes the text
-in that order and an ALTO document with one String per character, and runs the same look-alike
-correction Tesseract's pages get (simplified pages only). The result is the `OcrResult` every
-later step takes, whichever engine read the page.
+in that order and an ALTO document with one String per character, and finishes it as every
+engine's result is finished (`engines.finish_result`: the look-alike correction of simplified
+pages, words, confidence). The script is read off the text, the direction off the layout.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from lxml import etree
 from PIL import Image
 
 from ..text.normalize import to_simplified
-from .alto import alto_words, build_alto, parse_alto
-from .correct import Correction, correct_page
-from .engines import OcrResult, Reading
+from .alto import ALTO_NS
+from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .layout import order_reading
 
 # A page whose Han characters change under traditional-to-simplified conversion at least this
@@ -24,27 +27,18 @@ from .layout import order_reading
 _TRADITIONAL_SHARE = 0.02
 
 
-def assemble(reading: Reading, image: Image.Image | None = None, correct: bool = True
-             ) -> tuple[OcrResult, bool, bool]:
-    """The page `reading` makes, and whether it reads vertical and traditional.
-
-    `image` (the image the engine read) lets the look-alike correction look at the glyphs."""
+def assemble(reading: Reading, image: Image.Image, options: ReadOptions) -> OcrResult:
+    """The page `reading` makes (`image`: the image the engine read, for the correction's
+    glyph check); its `lang` names the script and direction found."""
     layout = order_reading(reading)
     placed = [(p.line, p.role, p.block) for p in layout.lines]
-    text = "\n".join(line.text for line, _, _ in placed)
+    text = layout.text()
     alto = build_alto(placed, reading.width, reading.height,
                       f"{reading.engine} {reading.model}")
-    tree = parse_alto(alto)
-    traditional = is_traditional(text)
-    corrections: tuple[Correction, ...] = ()
-    if correct and not traditional and text.strip():
-        text, alto, corrections = correct_page(text, alto, image, layout.vertical, tree=tree)
-    words = alto_words(tree)
-    confidence = sum(w.confidence for w in words) / len(words) if words else None
-    result = OcrResult(text=text, words=words, alto=alto, confidence=confidence,
-                       corrections=corrections, engine=reading.engine, model=reading.model,
-                       tree=tree)
-    return result, layout.vertical, traditional
+    lang = (("chi_tra" if is_traditional(text) else "chi_sim")
+            + ("_vert" if layout.vertical else ""))
+    result = finish_result(text, alto, image, replace(options, lang=lang))
+    return replace(result, lang=lang)
 
 
 def is_traditional(text: str) -> bool:
@@ -55,3 +49,72 @@ def is_traditional(text: str) -> bool:
     simplified = to_simplified("".join(han))
     changed = sum(1 for a, b in zip(han, simplified) if a != b)
     return changed >= _TRADITIONAL_SHARE * len(han)
+
+
+def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: int,
+               software: str) -> str:
+    """ALTO v3 for the lines an engine read, given in reading order as (line, role, block).
+
+    A TextBlock per run of lines sharing role and block, a TextLine per line, a String per glyph
+    (the whole line where the engine gave no glyphs, or glyphs that do not spell the line), in
+    the pixels the boxes are in. Roles other than body text (running heads, page numbers,
+    captions: pipeline/page/layout.py) are LayoutTags the block points to (TAGREFS)."""
+    ns = f"{{{ALTO_NS}}}"
+    root = etree.Element(f"{ns}alto", nsmap={None: ALTO_NS})
+    description = etree.SubElement(root, f"{ns}Description")
+    etree.SubElement(description, f"{ns}MeasurementUnit").text = "pixel"
+    info = etree.SubElement(description, f"{ns}sourceImageInformation")
+    etree.SubElement(info, f"{ns}fileName")
+    processing = etree.SubElement(description, f"{ns}OCRProcessing", ID="OCR_0")
+    step = etree.SubElement(processing, f"{ns}ocrProcessingStep")
+    software_element = etree.SubElement(step, f"{ns}processingSoftware")
+    etree.SubElement(software_element, f"{ns}softwareName").text = software
+    roles = sorted({role for _, role, _ in lines if role != "body"})
+    if roles:
+        tags = etree.SubElement(root, f"{ns}Tags")
+        for role in roles:
+            etree.SubElement(tags, f"{ns}LayoutTag", ID=f"role-{role}", LABEL=role)
+    layout = etree.SubElement(root, f"{ns}Layout")
+    page = etree.SubElement(layout, f"{ns}Page", WIDTH=str(width), HEIGHT=str(height),
+                            PHYSICAL_IMG_NR="0", ID="page_0")
+    space = etree.SubElement(page, f"{ns}PrintSpace", _box_attrs((0, 0, width, height)))
+    block: etree._Element | None = None
+    key: tuple[str, int] | None = None
+    boxes: list[Box] = []
+    n_string = 0
+    for n_line, (line, role, number) in enumerate(lines):
+        if block is None or (role, number) != key:
+            if block is not None:
+                block.attrib.update(_box_attrs(_union(boxes)))
+            block = etree.SubElement(space, f"{ns}TextBlock", ID=f"block_{n_line}")
+            if role != "body":
+                block.set("TAGREFS", f"role-{role}")
+            key, boxes = (role, number), []
+        boxes.append(line.box)
+        text_line = etree.SubElement(block, f"{ns}TextLine", ID=f"line_{n_line}",
+                                     **_box_attrs(line.box))
+        for text, box, confidence in _strings(line):
+            etree.SubElement(text_line, f"{ns}String", ID=f"string_{n_string}",
+                             **_box_attrs(box), WC=f"{confidence / 100:.2f}", CONTENT=text)
+            n_string += 1
+    if block is not None:
+        block.attrib.update(_box_attrs(_union(boxes)))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).decode("utf-8")
+
+
+def _strings(line: OcrLine) -> list[tuple[str, Box, float]]:
+    spelled = "".join(g.text for g in line.glyphs)
+    if line.glyphs and "".join(spelled.split()) == "".join(line.text.split()):
+        return [(g.text, g.box, g.confidence) for g in line.glyphs if g.text.strip()]
+    return [(part, line.box, line.confidence) for part in line.text.split()]
+
+
+def _box_attrs(box: Box) -> dict[str, str]:
+    left, top, right, bottom = box
+    return {"HPOS": str(left), "VPOS": str(top), "WIDTH": str(max(0, right - left)),
+            "HEIGHT": str(max(0, bottom - top))}
+
+
+def _union(boxes: Sequence[Box]) -> Box:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))

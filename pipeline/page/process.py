@@ -18,19 +18,22 @@ import logging
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from PIL import Image
 
-from ..config import DEFAULT_OCR_TIMEOUT, PREPROCESS_STEPS, Config
+from ..config import DEFAULT_OCR_TIMEOUT, Config
 from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
-from .assemble import assemble
 from .correct import Correction
-from .engines import ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT, OcrResult, paddle, tesseract
+from .engines import ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT, Engine, OcrResult, ReadOptions
+from .engines.paddle import PaddleEngine
+from .engines.tesseract import TesseractEngine
 from .geometry import PageGeometry, alto_to_source, words_to_source
 from .images import load_page_image
 from .preprocess import (
+    DEFAULT_TARGET_DPI,
     STEP_ORIENTATION,
     PreprocessOptions,
     PreprocessResult,
@@ -62,8 +65,45 @@ STEP_ENGINES_AGREE = "engines-agree"
 STEP_ENGINES_DISAGREE = "engines-disagree"
 
 
-def process_page(task: PageTask, cfg: Config) -> Page:
+def engine_for(cfg: Config, name: str = "") -> Engine:
+    """The engine named (default: `cfg`'s; `auto` reads with PP-OCR first), built once per
+    process: a worker keeps it for every page it is handed."""
+    name = name or cfg.engine
+    return _engine(ENGINE_PADDLE if name == ENGINE_AUTO else name)
+
+
+@lru_cache(maxsize=None)
+def _engine(name: str) -> Engine:
+    if name == ENGINE_PADDLE:
+        return PaddleEngine()
+    return TesseractEngine()
+
+
+def check_engines(cfg: Config) -> None:
+    """Fail before any work when an engine the configuration needs cannot run: Tesseract and
+    its models (it reads what PP-OCR fails on, and every page under `--engine tesseract`), and
+    PP-OCR unless `--engine tesseract`."""
+    engine_for(cfg, ENGINE_TESSERACT).check(
+        cfg.lang if cfg.lang != AUTO else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
+    if cfg.engine != ENGINE_TESSERACT:
+        engine_for(cfg, ENGINE_PADDLE).check(cfg.lang)
+
+
+def crash_engine(cfg: Config) -> str:
+    """The engine for a page that killed its worker process: not the one that most likely read
+    it (PP-OCR unless `--engine tesseract`)."""
+    return ENGINE_PADDLE if cfg.engine == ENGINE_TESSERACT else ENGINE_TESSERACT
+
+
+def other_engine(engine: str) -> str:
+    """The engine a page goes to when `engine` fails on it."""
+    return ENGINE_TESSERACT if engine == ENGINE_PADDLE else ENGINE_PADDLE
+
+
+def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> Page:
     """Load, preprocess, OCR and clean one page. Runs in a worker process.
+
+    `engine` reads the page; None: the engine the task or `cfg` names (`recognise`).
 
     A page that cannot be read or recognised (damaged image data, Tesseract crash or timeout)
     comes back with its error, so the rest of the document goes on. Only a missing Tesseract or
@@ -71,7 +111,7 @@ def process_page(task: PageTask, cfg: Config) -> Page:
     """
     try:
         image, dpi = load_page_image(task, cfg)
-        recognised = recognise(image, dpi, cfg, task.lang_hint, task.engine)
+        recognised = recognise(image, dpi, cfg, task.lang_hint, engine, task.engine)
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
@@ -107,23 +147,26 @@ class Recognised:
 
 
 def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
-              engine: str = "") -> Recognised:
-    """Image -> text with the engine `engine` names (default: the configuration's).
+              engine: Engine | None = None, name: str = "") -> Recognised:
+    """Image -> text with `engine`, or else the engine `name` (default: `cfg`'s) names.
 
     `auto` reads every page with PP-OCR, and a page PP-OCR finds vertical also with Tesseract's
     vertical model: where the two agree on the characters, Tesseract's reading is kept (it
     keeps the punctuation PP-OCR drops from vertical columns), otherwise PP-OCR's (measured in
     benchmarks/README.md: bag F1 on real vertical pages 97% against 0-94%). An engine that fails
-    on the page (crash, timeout) hands it to the other engine before the page counts as failed."""
-    wanted = engine or cfg.engine
+    on the page (crash, timeout) hands it to the other engine before the page counts as failed.
+    """
+    if engine is not None:
+        return _read_page(engine, image, dpi, cfg, hint)
+    wanted = name or cfg.engine
     first = ENGINE_PADDLE if wanted == ENGINE_AUTO else wanted
     try:
-        recognised = _recognise_with(first, image, dpi, cfg, hint)
+        recognised = _read_page(engine_for(cfg, first), image, dpi, cfg, hint)
     except OcrError as exc:
         second = other_engine(first)
         log.warning("%s failed on a page (%s); reading it with %s", first, exc, second)
         try:
-            recognised = _recognise_with(second, image, dpi, cfg, hint)
+            recognised = _read_page(engine_for(cfg, second), image, dpi, cfg, hint)
         except OcrError as again:
             raise OcrError(f"{exc}; {second} too: {again}") from again
         return replace(recognised, steps=recognised.steps + (f"after-{first}-failed",))
@@ -136,7 +179,7 @@ def _second_reading(first: Recognised, image: Image.Image, dpi: int | None,
                     cfg: Config) -> Recognised:
     """A vertical page PP-OCR read, read again by Tesseract; the reading kept (see recognise)."""
     try:
-        second = _recognise_with(ENGINE_TESSERACT, image, dpi, cfg, first.lang)
+        second = _read_page(engine_for(cfg, ENGINE_TESSERACT), image, dpi, cfg, first.lang)
     except OcrError as exc:
         log.debug("Tesseract's second reading failed: %s", exc)
         return first
@@ -162,108 +205,85 @@ def _letters(text: str) -> str:
                    if unicodedata.category(c)[0] in "LN")
 
 
-def check_engines(cfg: Config) -> None:
-    """Fail before any work when an engine the configuration needs cannot run: Tesseract and
-    its models (it reads what PP-OCR fails on, and every page under `--engine tesseract`), and
-    PP-OCR unless `--engine tesseract`."""
-    tesseract.check_languages(cfg.lang if cfg.lang != AUTO
-                              else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
-    if cfg.engine != ENGINE_TESSERACT:
-        paddle.check_available()
-
-
-def crash_engine(cfg: Config) -> str:
-    """The engine for a page that killed its worker process: not the one that most likely read
-    it (PP-OCR unless `--engine tesseract`)."""
-    return ENGINE_PADDLE if cfg.engine == ENGINE_TESSERACT else ENGINE_TESSERACT
-
-
-def other_engine(engine: str) -> str:
-    """The engine a page goes to when `engine` fails on it."""
-    return ENGINE_TESSERACT if engine == ENGINE_PADDLE else ENGINE_PADDLE
-
-
-def _recognise_with(engine: str, image: Image.Image, dpi: int | None, cfg: Config,
-                    hint: str) -> Recognised:
-    if engine == ENGINE_PADDLE:
-        return _recognise_paddle(image, dpi, cfg)
-    result, pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
-                                         timeout=cfg.ocr_timeout, hint=hint)
+def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
+               hint: str) -> Recognised:
+    """One engine's reading of the page, its boxes and ALTO in the scan's pixels."""
+    if engine.name == ENGINE_PADDLE:
+        # PP-OCR reads the page as it is: on the rendered and real pages measured it read as
+        # well or better without Wenshi's clean-up (benchmarks/README.md).
+        pre = PreprocessResult(image, dpi or DEFAULT_TARGET_DPI, 0.0, 0, ())
+        result = engine.read(image, ReadOptions("chi_sim", dpi=pre.dpi, timeout=cfg.ocr_timeout))
+        lang = result.lang
+    else:
+        result, pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
+                                             timeout=cfg.ocr_timeout, hint=hint, engine=engine)
+        lang = choice.lang
     # Word boxes and ALTO are kept in the scan's pixels: exports draw them over the scan.
     geometry = PageGeometry.of(image.size, pre)
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
-                      alto_to_source(result.alto, geometry, result.tree), choice.lang,
-                      ENGINE_TESSERACT, choice.lang, pre.steps, result.corrections)
-
-
-def _recognise_paddle(image: Image.Image, dpi: int | None, cfg: Config) -> Recognised:
-    # PP-OCR reads the page as it is: on the rendered and real pages measured it did as well or
-    # better unprocessed (benchmarks/README.md).
-    pre = PreprocessResult(image, dpi or 300, 0.0, 0, ())
-    reading = paddle.read_image(pre.image, cfg.ocr_timeout)
-    result, vertical, traditional = assemble(reading, pre.image)
-    lang = ("chi_tra" if traditional else "chi_sim") + ("_vert" if vertical else "")
-    geometry = PageGeometry.of(image.size, pre)
-    return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
-                      alto_to_source(result.alto, geometry, result.tree), lang,
-                      ENGINE_PADDLE, result.model, pre.steps, result.corrections)
+                      alto_to_source(result.alto, geometry, result.tree), lang, engine.name,
+                      engine.info(lang).model, pre.steps, result.corrections)
 
 
 def preprocess_options(cfg: Config) -> PreprocessOptions:
     """The preprocessing steps the configuration leaves on."""
     if not cfg.preprocess:
-        return PreprocessOptions(**{step: False for step in PREPROCESS_STEPS})
-    return PreprocessOptions(**{step: False for step in cfg.skip_steps})
+        return PreprocessOptions.nothing()
+    return PreprocessOptions.without(*cfg.skip_steps)
 
 
 def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: str,
                    options: PreprocessOptions = PreprocessOptions(),
-                   timeout: float = DEFAULT_OCR_TIMEOUT, hint: str = ""
-                   ) -> tuple[OcrResult, PreprocessResult, LangChoice]:
-    """Preprocess one page, choose the model, and recognise it with Tesseract.
+                   timeout: float = DEFAULT_OCR_TIMEOUT, hint: str = "",
+                   engine: Engine | None = None) -> tuple[OcrResult, PreprocessResult, LangChoice]:
+    """Preprocess one page, choose the model, and recognise it with `engine` (Tesseract when
+    None).
 
     One Tesseract run when the page reads well; orientation and (under a `hint`) the script are
     checked only when it does not, or when its direction contradicts the hint's."""
-    pre = preprocess_image(image, source_dpi, replace(options, orientation=False))
+    engine = engine or TesseractEngine()
+    pre = preprocess_image(image, source_dpi,
+                           replace(options, skip=options.skip | {STEP_ORIENTATION}))
     hint = hint if requested_lang == AUTO else ""
-    choice = choose_lang(pre.image, requested_lang, hint)
+    choice = choose_lang(pre.image, requested_lang, hint, engine)
     checked = False
     decided = hint not in ("", PROVISIONAL)
-    if options.orientation and decided and choice.vertical != hint.endswith("_vert"):
+    if options.runs(STEP_ORIENTATION) and decided and choice.vertical != hint.endswith("_vert"):
         # A horizontal volume's page that looks vertical is most likely scanned sideways.
         pre, checked = _turn_upright(pre, options), True
         if pre.rotation:
-            choice = choose_lang(pre.image, requested_lang, hint)
-    result = _read(pre, choice, timeout)
-    if _below(result, LOW_CONFIDENCE) and options.orientation and not checked:
+            choice = choose_lang(pre.image, requested_lang, hint, engine)
+    result = _read(engine, pre, choice, timeout)
+    if _below(result, LOW_CONFIDENCE) and options.runs(STEP_ORIENTATION) and not checked:
         turned = _turn_upright(pre, options)
         if turned.rotation:
-            retry = choose_lang(turned.image, requested_lang, hint)
+            retry = choose_lang(turned.image, requested_lang, hint, engine)
             result, pre, choice = _better((result, pre, choice),
-                                          (_read(turned, retry, timeout), turned, retry))
+                                          (_read(engine, turned, retry, timeout), turned, retry))
     if hint and _below(result, SCRIPT_RECHECK_CONFIDENCE):
         # The document's script may not be this page's: give the page its own trial.
-        own = choose_lang(pre.image, requested_lang)
+        own = choose_lang(pre.image, requested_lang, engine=engine)
         if own.lang != choice.lang:
             result, pre, choice = _better((result, pre, choice),
-                                          (_read(pre, own, timeout), pre, own))
+                                          (_read(engine, pre, own, timeout), pre, own))
     log.debug("page: %s psm %d (%s); steps %s", choice.lang, choice.psm, choice.reason,
               ",".join(pre.steps))
     return result, pre, choice
 
 
-def _read(pre: PreprocessResult, choice: LangChoice, timeout: float) -> OcrResult:
-    return tesseract.ocr_image(pre.image, choice.lang, psm=choice.psm, dpi=pre.dpi, timeout=timeout)
+def _read(engine: Engine, pre: PreprocessResult, choice: LangChoice, timeout: float
+          ) -> OcrResult:
+    return engine.read(pre.image, ReadOptions(choice.lang, choice.psm, pre.dpi, timeout))
 
 
 def _below(result: OcrResult, confidence: float) -> bool:
     return result.confidence is None or result.confidence < confidence
 
 
-_Attempt = tuple[OcrResult, PreprocessResult, LangChoice]
+Reading = tuple[OcrResult, PreprocessResult, LangChoice]
 
 
-def _better(first: _Attempt, second: _Attempt) -> _Attempt:
+def _better(first: Reading, second: Reading) -> Reading:
     return second if (second[0].confidence or 0.0) > (first[0].confidence or 0.0) else first
 
 

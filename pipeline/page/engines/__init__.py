@@ -1,25 +1,34 @@
-"""The OCR engine seam: what an engine returns for a page, whichever engine it is.
+"""OCR engines behind one seam: an engine reads one page image and returns an `OcrResult`.
 
-Two engines read pages: Tesseract through pytesseract (`tesseract.py`, the only module that runs
-it) and PP-OCR through rapidocr on ONNX Runtime (`paddle.py`, the only module that imports
-rapidocr). Each turns a page image into an `OcrResult`: the text, the word (or character) boxes
-with confidences, and an ALTO document built from the same lines, so that the look-alike
-correction, the mapping of boxes back onto the scan, hit boxes, confidence and 需校对 work the
-same whatever read the page. `Reading` is the engine's lines with their boxes, before any
-reading order is imposed: the layout (`pipeline/page/layout.py`) orders them.
+The page loop (`pipeline.page.process`) cleans the page up and chooses the model and the
+segmentation (`pipeline.page.script`); the engine is then given the cleaned image and
+`ReadOptions`, and returns the page's text and ALTO v3 XML (blocks, lines, words with boxes in
+the pixels of the image it was given, and confidences). `finish_result` builds the rest from
+those two the same way whatever the engine: the look-alike correction of simplified-Chinese
+pages (`pipeline.page.correct`), the words as records, the mean confidence, the lines. A new
+engine (PP-OCR through rapidocr: `paddle.py`) produces text and ALTO and calls it.
 
-This module imports neither engine: records only, picklable, so layout and tests use them freely.
+Engines: `tesseract` (pytesseract; its sole importer) and `paddle` (PP-OCR through rapidocr on
+ONNX Runtime; its sole importer). An engine is built once per worker process
+(`pipeline.page.process.engine_for`) and handed to `process_page`; tests hand in a small fake
+instead. PP-OCR returns lines with boxes, not a page: its lines (`OcrLine`, in a `Reading`) are
+put in reading order by `pipeline.page.layout` before its text and ALTO are written
+(`pipeline.page.assemble`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lxml import etree
+from PIL import Image
 
-from ...config import ENGINE_CHOICES
+from ...config import DEFAULT_OCR_TIMEOUT, ENGINE_CHOICES
 from ...records import Word
-from ..correct import Correction
+from ..alto import parse_alto, strings
+from ..correct import Correction, correct_page
+
 
 ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT = ENGINE_CHOICES
 
@@ -37,8 +46,8 @@ class Glyph:
 
 
 @dataclass(frozen=True)
-class Line:
-    """One text line, or one column of vertical text, as the engine found it."""
+class OcrLine:
+    """One text line, or one column of vertical text, as an engine found it on the image."""
 
     text: str
     box: Box  # the axis-aligned rectangle around `polygon`
@@ -46,14 +55,14 @@ class Line:
     confidence: float  # 0-100
     glyphs: tuple[Glyph, ...] = ()  # in reading order within the line; may be empty
     vertical: bool = False  # the line runs top to bottom
-    block: int = -1  # the engine's own block number (Tesseract), -1 when it has none
+    block: int = -1  # the engine's own block number, -1 when it has none
 
 
 @dataclass(frozen=True)
 class Reading:
     """An engine's lines for one page image, in the engine's order, boxes in its pixels."""
 
-    lines: tuple[Line, ...]
+    lines: tuple[OcrLine, ...]
     width: int
     height: int
     engine: str
@@ -61,16 +70,131 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class ReadOptions:
+    """How to read one page image."""
+
+    # The model as Tesseract names it ('chi_sim', 'chi_tra_vert', 'chi_sim+eng'): the script
+    # and, with `_vert`, vertical columns read right to left. Other engines map it to theirs.
+    lang: str
+    psm: int = 3  # Tesseract's page segmentation mode; other engines may ignore it
+    dpi: int = 300
+    timeout: float = DEFAULT_OCR_TIMEOUT  # seconds; a stuck page must not stall a batch
+    correct: bool = True  # look-alike correction (simplified-Chinese models only)
+
+    @property
+    def vertical(self) -> bool:
+        """True when the model reads vertical columns."""
+        return self.lang.endswith("_vert")
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Which engine and model read a page."""
+
+    name: str  # 'tesseract'
+    version: str  # the engine's own version, e.g. '5.3.0'
+    model: str  # e.g. 'chi_sim_vert'
+
+
+@dataclass(frozen=True)
+class Line:
+    """One text line (a column on a vertical page) with its box and words."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float | None  # mean of its words' confidences, 0-100
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
 class OcrResult:
     """What one engine run produced for one page image."""
 
     text: str
-    words: tuple[Word, ...]
-    alto: str
+    words: tuple[Word, ...]  # in reading order; for Chinese usually one or a few characters
+    alto: str  # ALTO v3 XML, boxes in the pixels of the image read
     confidence: float | None  # mean word confidence 0-100; None when no word was found
     corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.page.correct)
-    engine: str = ENGINE_TESSERACT
-    model: str = ""
     # `alto` parsed (pipeline.page.alto), so that pipeline.page.geometry need not parse it
     # again; None for an empty one. Not a record field: mapping the boxes changes it in place.
     tree: etree._Element | None = field(default=None, compare=False, repr=False)
+    # The script and direction the engine found on the page, as a Tesseract model name (PP-OCR
+    # reads both scripts and directions with one model); '' when the caller's model decided.
+    lang: str = ""
+
+    def lines(self) -> tuple[Line, ...]:
+        """The text lines of `tree` (in its current pixels), each with its words."""
+        found = []
+        for element in () if self.tree is None else self.tree.iter("{*}TextLine"):
+            words = words_of(element)
+            found.append(Line("".join(w.text for w in words), *_box(element),
+                              _mean(words), words))
+        return tuple(found)
+
+
+class Engine(Protocol):
+    """An OCR engine: reads a page image; says what it is; checks its models are installed."""
+
+    @property
+    def name(self) -> str:
+        """Short name, e.g. 'tesseract'."""
+
+    def read(self, image: Image.Image, options: ReadOptions) -> OcrResult:
+        """Recognise one page image. Raises OcrError for this page, EnvironmentProblemError
+        when the engine or a model is missing (then no page can be read)."""
+
+    def info(self, model: str) -> EngineInfo:
+        """Name, version and `model` for the record of a page."""
+
+    def check(self, lang: str) -> None:
+        """Raise EnvironmentProblemError, naming the package to install, when a model named in
+        `lang` ('a+b') is missing."""
+
+
+def finish_result(text: str, alto: str, image: Image.Image, options: ReadOptions) -> OcrResult:
+    """An engine's text and ALTO for `image` -> the result: corrected where `options.correct`
+    and the model is simplified Chinese, with its words and mean confidence."""
+    # Parsed once: the correction, the words and (pipeline.page.geometry) the box mapping read it.
+    tree = parse_alto(alto)
+    corrections: tuple[Correction, ...] = ()
+    if options.correct and simplified(options.lang):
+        text, alto, corrections = correct_page(text, alto, image, options.vertical, tree=tree)
+    words = words_of(tree)
+    confidence = sum(w.confidence for w in words) / len(words) if words else None
+    return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
+                     corrections=corrections, tree=tree)
+
+
+def simplified(lang: str) -> bool:
+    """True for simplified-Chinese models only: the correction's dictionary is simplified
+    Chinese, so a traditional page is left alone."""
+    parts = lang.split("+")
+    return (any(p.startswith("chi_sim") for p in parts)
+            and not any(p.startswith("chi_tra") for p in parts))
+
+
+def words_of(root: etree._Element | None) -> tuple[Word, ...]:
+    """The non-blank ALTO String elements under `root` as Words (WC 0-1 -> confidence 0-100)."""
+    words = []
+    for s in strings(root):
+        get = s.get
+        content = get("CONTENT", "")
+        if not content.strip():
+            continue
+        words.append(Word(content, int(float(get("HPOS", 0))), int(float(get("VPOS", 0))),
+                          int(float(get("WIDTH", 0))), int(float(get("HEIGHT", 0))),
+                          round(float(get("WC", 0)) * 100, 1)))
+    return tuple(words)
+
+
+def _box(element: etree._Element) -> tuple[int, int, int, int]:
+    get = element.get
+    return (int(float(get("HPOS", 0))), int(float(get("VPOS", 0))),
+            int(float(get("WIDTH", 0))), int(float(get("HEIGHT", 0))))
+
+
+def _mean(words: tuple[Word, ...]) -> float | None:
+    return sum(w.confidence for w in words) / len(words) if words else None

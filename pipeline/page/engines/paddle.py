@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
-from . import ENGINE_PADDLE, Glyph, Line, Reading
+from . import ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,28 @@ _TEXT_SCORE = 0.5
 # A detected box this much taller than wide is a vertical line (rapidocr turns such a crop on its
 # side before recognising it: utils/process_img.get_rotate_crop_image uses the same 1.5).
 VERTICAL_RATIO = 1.5
+
+
+class PaddleEngine:
+    """The PP-OCR engine: one rapidocr instance per process, loaded on first use."""
+
+    name = ENGINE_PADDLE
+
+    def read(self, image: Image.Image, options: ReadOptions) -> OcrResult:
+        """Recognise one page image: PP-OCR's lines put in reading order, their text and ALTO
+        (pipeline.page.assemble). `options.lang` is not needed: the one model reads both
+        scripts and directions, and the result's `lang` says which the page is."""
+        from ..assemble import assemble  # the page room's assembly; it imports no engine
+
+        return assemble(read_image(image, options.timeout), image, options)
+
+    def info(self, model: str) -> EngineInfo:
+        """PP-OCR, rapidocr's version and the model name (`model` is not PP-OCR's)."""
+        return EngineInfo(self.name, _rapidocr_version(), model_name())
+
+    def check(self, lang: str) -> None:
+        """Fail when rapidocr or ONNX Runtime is missing (`lang` needs no model of its own)."""
+        check_available()
 
 
 def available() -> bool:
@@ -52,11 +74,15 @@ def available() -> bool:
 @lru_cache(maxsize=1)
 def model_name() -> str:
     """The models rapidocr reads pages with, e.g. 'PP-OCRv6 small (rapidocr 3.10.0)'."""
-    from importlib.metadata import version
-
     cfg = _engine().cfg
     return (f"{cfg.Rec.ocr_version.value} {cfg.Rec.model_type.value} "
-            f"(rapidocr {version('rapidocr')})")
+            f"(rapidocr {_rapidocr_version()})")
+
+
+def _rapidocr_version() -> str:
+    from importlib.metadata import version
+
+    return version("rapidocr")
 
 
 def check_available() -> None:
@@ -157,7 +183,7 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
     return Reading(tuple(_lines(out)), image.width, image.height, ENGINE_PADDLE, model_name())
 
 
-def _lines(out: Any) -> Iterator[Line]:
+def _lines(out: Any) -> Iterator[OcrLine]:
     boxes, texts, scores = getattr(out, "boxes", None), getattr(out, "txts", None), \
         getattr(out, "scores", None)
     if boxes is None or texts is None or scores is None:
@@ -172,7 +198,7 @@ def _lines(out: Any) -> Iterator[Line]:
         box = (min(xs), min(ys), max(xs), max(ys))
         vertical = box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])
         glyphs = tuple(_glyphs(words[i] if i < len(words) else ()))
-        yield Line(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical)
+        yield OcrLine(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical)
 
 
 def _glyphs(items: Any) -> Iterator[Glyph]:
