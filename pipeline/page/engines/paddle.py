@@ -143,26 +143,33 @@ def _model_file(models: Path, task: str) -> Path | None:
 
 @contextmanager
 def _deadline(timeout: float) -> Iterator[None]:
-    """Raise OcrError after `timeout` seconds (main thread only; elsewhere no limit).
+    """Raise OcrError once this process has spent `timeout` CPU seconds in the block (main
+    thread only; elsewhere, e.g. a Dask worker's task thread, no limit).
 
-    ONNX Runtime's calls are C++: the alarm is seen between two model runs (a page is dozens of
-    them, each well under a second), so a page overruns its limit by at most one run."""
+    CPU time, not wall time: on a loaded machine a page waits for a core without being stuck,
+    and PP-OCR runs in this process on one thread. ONNX Runtime's calls are C++: the signal is
+    seen between two model runs (a page is dozens of them, each well under a second), and
+    rapidocr wraps what it raises there in its own error, hence the flag."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    expired = []
 
     def _expired(signum: int, frame: object) -> None:
+        expired.append(signum)
         raise TimeoutError
 
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    previous = signal.signal(signal.SIGPROF, _expired)
+    signal.setitimer(signal.ITIMER_PROF, timeout)
     try:
         yield
-    except TimeoutError as exc:
-        raise OcrError(f"PP-OCR timed out after {timeout:.0f} s") from exc
+    except Exception as exc:
+        if expired:
+            raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
+        raise
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
@@ -179,7 +186,9 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
     except OcrError:
         raise
     except Exception as exc:  # ONNX Runtime and rapidocr raise their own, untyped, errors
-        raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {exc}") from exc
+        # rapidocr puts a whole traceback into its message: its last line says what went wrong.
+        last = (str(exc).strip().splitlines() or [""])[-1]
+        raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {last}") from exc
     return Reading(tuple(_lines(out)), image.width, image.height, ENGINE_PADDLE, model_name())
 
 
