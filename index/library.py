@@ -22,6 +22,7 @@ from pipeline.text import segment
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
 from .grams import GRAMS_DIR, GramWriter, page_key
+from .realign import realign_alto
 from .schema import SCHEMA_VERSION, build_schema
 from .writer import IndexQueue, write_documents
 
@@ -240,9 +241,31 @@ class LibraryFolder:
             os.replace(tmp, target)
         if not self.catalog.store_page(doc_id, page, compact_search_form(page.text)):
             self.kept_corrections += 1
-            from .proofreading import realign_page
+            self.realign_page(doc_id, page.number)
 
-            realign_page(self, doc_id, page.number)
+    def realign_page(self, doc_id: str, number: int) -> None:
+        """Set the page's ALTO from the OCR's own ALTO and the page's current text (under a lock,
+        so two saves of one page cannot leave the older text's ALTO behind)."""
+        current = self.alto_path(doc_id, number)
+        original = self.alto_ocr_path(doc_id, number)
+        if not original.is_file():
+            if not current.is_file():
+                return  # not an OCR page: no ALTO
+            tmp = original.with_suffix(".tmp")
+            tmp.write_bytes(current.read_bytes())
+            os.replace(tmp, original)
+        with open(original, "rb") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                page = self.catalog.page(doc_id, number)
+                if page is None:
+                    return
+                data = realign_alto(fh.read(), page.text, page.version)
+                tmp = current.with_suffix(".realign.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, current)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def finish_document(self, doc_id: str) -> tuple[int, int]:
         """Tag the document, mark it complete and queue it for the index.

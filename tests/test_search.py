@@ -226,8 +226,8 @@ def test_highlights_sit_at_the_true_offsets_of_the_original_text(cfg: Config, qu
             marked = compact_search_form(text[start:end])
             assert any(n in marked for n in needles) or any(marked in n for n in needles)
             assert not text[start].isspace() and not text[end - 1].isspace()
-            assert (f"{MARK_START}{text[start:end].replace(chr(10), ' ')}{MARK_END}" in hit.snippet
-                    or start > 200)
+            # These pages are short: every match fits in the snippet's fragments, marked.
+            assert f"{MARK_START}{text[start:end].replace(chr(10), ' ')}{MARK_END}" in hit.snippet
 
 
 def test_a_match_across_ocr_spaces_is_highlighted_with_its_spaces(cfg: Config):

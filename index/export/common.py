@@ -16,7 +16,7 @@ from pipeline.errors import InputFileError, LibraryError, NotFoundError, UsageEr
 
 from ..catalog import DocumentRow
 from ..library import LibraryFolder
-from . import ORDERS
+from .orders import ORDERS
 
 UNSIGNED = "未署名"  # contributor of a document whose metadata names none
 MAX_NAME_BYTES = 120  # file-name stems stay well below the 255-byte limit of common file systems
