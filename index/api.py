@@ -348,12 +348,16 @@ class Library:
 
     def check(self, repair: bool = False) -> CheckReport:
         """Compare catalog and index page by page; with `repair`, re-index from the catalog what
-        the index lacks or holds wrongly (takes the ingest lock: not while an ingest runs)."""
+        the index lacks or holds wrongly, and re-align the ALTO of corrected pages to their text
+        (takes the ingest lock: not while an ingest runs)."""
         if not repair:
             return _report(self._folder.check())
+        from .proofreading import realign_stale
+
         with self._writer() as folder:
             found = folder.check()
             reindexed, dropped = folder.repair(found) if not found.ok else (0, 0)
+            realign_stale(folder)  # ALTO a crash left behind a correction
             return replace(_report(folder.check()), repaired=Repair(reindexed, dropped))
 
     # -- proofreading (校对) ------------------------------------------------------------------
