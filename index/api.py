@@ -26,6 +26,7 @@ from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
+from .faults import out_of_space
 from .library import Consistency, LibraryFolder
 from .quality import needs_proofreading
 from .records import (CheckReport, CollectionRecord, DocumentRecord, FailedPage, IngestFailure,
@@ -117,7 +118,9 @@ class Library:
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
         tesseract.check_languages(cfg.lang if cfg.lang != "auto"
                                   else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
-        with self._writer(cfg) as folder:
+        stored_before = self._stored_pages()
+        with out_of_space(self.path, lambda: f"the {self._stored_pages() - stored_before} "
+                          "pages stored so far are kept"), self._writer(cfg) as folder:
             folder.index_unindexed()
             summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
                                    progress=progress,
@@ -175,10 +178,13 @@ class Library:
         if dry_run:
             return plan_import(self._folder, rows, clear)
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "documents are changed whole or not at all; "
+                          "those not yet in the index are indexed by the next run"), \
+                self._writer() as folder:
             plan = plan_import(folder, rows, clear)
             if plan.changes:
                 apply_changes(folder, plan.changes)
+            folder.index_unindexed()  # also those an earlier, interrupted import left
         return plan
 
     def select(self, doc_ids: Sequence[str] = (), query: str | None = None) -> list[DocumentRow]:
@@ -201,7 +207,8 @@ class Library:
         """Remove documents from the catalog, the index (exact index too) and the page files;
         the source files are not touched. Returns the pages removed."""
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "no document is half-removed (`wenshi check` lists "
+                          "a removal left to finish)"), self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.remove_documents([d.doc_id for d in docs])
             return sum(d.page_count for d in docs)
@@ -211,7 +218,8 @@ class Library:
         if not collection.strip():
             raise UsageError("--collection must not be empty")
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "the catalog is changed whole or not at all"), \
+                self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.move_documents([d.doc_id for d in docs], collection.strip())
 
@@ -338,9 +346,14 @@ class Library:
         from .export import ExportRequest, export_collection
 
         self.require_collection(collection)
-        return export_collection(self._folder, self.cfg,
-                                 ExportRequest(collection, format, Path(output), query, order,
-                                               force))
+        with out_of_space(output, lambda: "each file written so far is whole, no partial file "
+                          "is left"):
+            return export_collection(self._folder, self.cfg,
+                                     ExportRequest(collection, format, Path(output), query,
+                                                   order, force))
+
+    def _stored_pages(self) -> int:
+        return int(self._folder.catalog.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
 
     def export_catalog(self, collection: str, output: str | os.PathLike[str], *,
                        force: bool = False) -> Path:
@@ -350,7 +363,8 @@ class Library:
         from .export.common import select_documents
 
         documents = select_documents(self._folder, collection, None, "ingest")
-        return write_catalog_sheet(documents, Path(output), force, collection)
+        with out_of_space(output, lambda: "no partial file is left"):
+            return write_catalog_sheet(documents, Path(output), force, collection)
 
     def word_counts(self, collection: str | None = None) -> WordCounts:
         """字数 per document and per contributor (all collections, or one), with totals."""

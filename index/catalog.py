@@ -12,6 +12,8 @@ from typing import Any, Iterable, Iterator
 from pipeline.errors import LibraryError
 from pipeline.records import Page
 
+from .faults import out_of_space
+
 from .quality import needs_proofreading
 
 CATALOG_VERSION = 1
@@ -121,10 +123,12 @@ class Catalog:
         except sqlite3.Error as exc:
             raise LibraryError(f"{path}: cannot open the catalog: {exc}") from exc
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self._migrate()
+        # SQLite makes its WAL and shared-memory files on opening: a full disk shows here.
+        with out_of_space(path.parent, lambda: "nothing was changed"):
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
 
     def _migrate(self) -> None:
         self.db.executescript(_DDL)
