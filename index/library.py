@@ -73,6 +73,7 @@ class LibraryFolder:
         self._last_commit = time.monotonic()
         # Automatic tags on new documents (a bulk import may switch them off).
         self.auto_tags = True
+        self.kept_corrections = 0  # corrected pages whose text a new OCR did not replace
         if writable and not rebuilding:  # `reindex` replaces an index of any version
             self._index(create=True)
 
@@ -132,6 +133,11 @@ class LibraryFolder:
             if self._lock_fh is not None:
                 self._lock_fh.close()
                 self._lock_fh = None
+
+    @property
+    def writable(self) -> bool:
+        """True when this process holds the ingest lock (it may write the index)."""
+        return self._lock_fh is not None
 
     @property
     def index_dir(self) -> Path:
@@ -194,15 +200,24 @@ class LibraryFolder:
                                         len(plan.pages), metadata)
 
     def store_page(self, doc_id: str, page: Page) -> None:
-        """Store a page and its ALTO file; a checkpoint that survives a crash."""
+        """Store a page and its ALTO file; a checkpoint that survives a crash.
+
+        A page an editor corrected keeps its text (counted in `kept_corrections`): a new OCR
+        only replaces its OCR fields, and its ALTO is aligned again to the corrected text."""
+        corrected = self.catalog.page_version(doc_id, page.number) > 0
         if page.alto:
             folder = self.root / PAGES_DIR / doc_id
             folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{page.number:04d}.alto.xml"
+            target = self.alto_ocr_path(doc_id, page.number) if corrected else self.alto_path(
+                doc_id, page.number)
             tmp = target.with_suffix(".tmp")
             tmp.write_text(page.alto, encoding="utf-8")
             os.replace(tmp, target)
-        self.catalog.store_page(doc_id, page, compact_search_form(page.text))
+        if not self.catalog.store_page(doc_id, page, compact_search_form(page.text)):
+            self.kept_corrections += 1
+            from .proofreading import realign_page
+
+            realign_page(self, doc_id, page.number)
 
     def finish_document(self, doc_id: str) -> tuple[int, int]:
         """Tag the document, mark it complete and queue it for the index.
@@ -416,6 +431,24 @@ class LibraryFolder:
     def alto_path(self, doc_id: str, number: int) -> Path:
         """Where a page's ALTO file is (it exists for OCR pages only)."""
         return self.root / PAGES_DIR / doc_id / f"{number:04d}.alto.xml"
+
+    def alto_ocr_path(self, doc_id: str, number: int) -> Path:
+        """Where the OCR's own ALTO of a corrected page is kept (alto_path is then re-aligned
+        to the corrected text)."""
+        return self.root / PAGES_DIR / doc_id / f"{number:04d}.alto.ocr.xml"
+
+    def refresh_document(self, doc_id: str) -> None:
+        """Replace a document's index entries (Whoosh and exact index) from the catalog now, its
+        tags recomputed from its current text: after a correction. Needs the ingest lock."""
+        if self._lock_fh is None:
+            raise LibraryError("refreshing the index needs the library opened for writing")
+        doc = self.document(doc_id)
+        if self.auto_tags and not tags_pending(doc.tags):
+            self.catalog.update_document_fields(doc.doc_id, tags=dict(PENDING_TAGS))
+        self._pending.append(doc.doc_id)
+        self._pending_pages += doc.page_count
+        self._index_queue().add(doc.doc_id)
+        self.commit()
 
     # -- consistency -------------------------------------------------------------------------
 

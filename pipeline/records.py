@@ -112,6 +112,7 @@ class IngestSummary:
 
     outcomes: tuple[FileOutcome, ...]
     elapsed: float = 0.0
+    kept_corrections: int = 0  # corrected pages a new OCR did not overwrite (the text is kept)
     # `doc_id field: old -> new` for documents already stored that a metadata sheet changed
     updates: tuple[str, ...] = ()
 
@@ -157,5 +158,6 @@ class IngestSummary:
                            "reused_pages": o.reused_pages}
                           for o in self.outcomes if o.status != "unsupported"],
             "elapsed": round(self.elapsed, 2), "pages_per_minute": round(self.pages_per_minute, 1),
+            "kept_corrections": self.kept_corrections,
             "updates": list(self.updates),
         }

@@ -30,6 +30,7 @@ _WRITERS = {
     "dc": ("dublincore", "write_dublin_core", True),
     "alto": ("alto", "write_alto", True),
     "pdf": ("pdf", "write_pdfs", True),
+    "proofread": ("proofread", "write_proofread", False),
 }
 FORMATS = tuple(_WRITERS)
 FOLDER_FORMATS = tuple(f for f, (_, _, folder) in _WRITERS.items() if folder)
