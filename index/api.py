@@ -119,13 +119,18 @@ class Library:
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
         tesseract.check_languages(cfg.lang if cfg.lang != "auto"
                                   else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
+        from .bags import is_bag, restore_bag
+
+        bags = [Path(p) for p in paths if is_bag(Path(p))]
+        files = [str(p) for p in paths if not is_bag(Path(p))]
         stored_before = self._stored_pages()
         with out_of_space(self.path, lambda: f"the {self._stored_pages() - stored_before} "
                           "pages stored so far are kept"), self._writer(cfg) as folder:
             folder.index_unindexed()
-            summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
-                                   progress=progress,
+            restored = tuple(o for bag in bags for o in restore_bag(folder, bag))
+            summary = ingest_paths(files, collection.strip(), cfg, folder, progress=progress,
                                    metadata_for=sheet.for_path if sheet else None)
+            summary = replace(summary, outcomes=restored + summary.outcomes)
             if sheet is not None:
                 summary = _update_stored_documents(folder, sheet, summary)
             if sheet and sheet.errors:
@@ -509,7 +514,10 @@ def _report(found: Consistency) -> CheckReport:
         failed_pages=found.failed_pages, missing=found.missing, extra=found.extra,
         duplicates=found.duplicates, unindexed_documents=found.unindexed,
         ingest_running=found.ingest_running, removals=found.removals,
-        orphan_folders=found.orphan_folders)
+        orphan_folders=found.orphan_folders, integrity=found.integrity,
+        changed_files=found.changed_files, missing_files=found.missing_files,
+        unrecorded_files=found.unrecorded_files, changed_originals=found.changed_originals,
+        unreachable_originals=found.unreachable_originals)
 
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:

@@ -55,6 +55,16 @@ CREATE TABLE IF NOT EXISTS pages (
     error TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (doc_id, number)
 );
+-- Fixity: the checksum of every file the library keeps for a page (ALTO, page images), taken
+-- when it is written; `wenshi check` reads the files again and compares.
+CREATE TABLE IF NOT EXISTS fixity (
+    name TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fixity_doc ON fixity(doc_id);
 CREATE TABLE IF NOT EXISTS removals (
     doc_id TEXT PRIMARY KEY,
     at TEXT NOT NULL
@@ -287,6 +297,35 @@ class Catalog:
                                     [(d,) for d in doc_ids])
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
             self._drop_empty_collections()
+
+    def restore_page_versions(self, doc_id: str, versions: list[dict[str, Any]]) -> None:
+        """Put back a page text history (from a bag) as it was: editors, times, flags."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO page_versions (doc_id, number, version, text, editor, at,"
+                " proofread, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, int(v["number"]), int(v["version"]), str(v["text"]),
+                  str(v.get("editor") or ""), str(v.get("at") or _now()),
+                  int(bool(v.get("proofread"))), str(v.get("source") or ""))
+                 for v in versions])
+
+    def set_ingested_at(self, doc_id: str, when: str) -> None:
+        """Keep the first ingest's time on a document restored from a bag."""
+        if when:
+            with self.transaction():
+                self.db.execute("UPDATE documents SET ingested_at = ? WHERE doc_id = ?",
+                                (when, doc_id))
+
+    def record_fixity(self, doc_id: str, files: list[tuple[str, str, int]]) -> None:
+        """Keep (name relative to the library, sha256, size) of page files just written."""
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO fixity VALUES (?, ?, ?, ?, ?)",
+                                [(name, doc_id, sha, size, _now()) for name, sha, size in files])
+
+    def fixity(self) -> list[tuple[str, str, int]]:
+        """(name, sha256, size) of every page file with a checksum, in name order."""
+        return [(r[0], r[1], int(r[2])) for r in self.db.execute(
+            "SELECT name, sha256, size FROM fixity ORDER BY name")]
 
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the catalog file: empty when it is sound."""

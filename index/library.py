@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -218,6 +219,48 @@ class LibraryFolder:
             from .proofreading import realign_page
 
             realign_page(self, doc_id, page.number)
+        self.record_page_files(doc_id, page.number)
+
+    def record_page_files(self, doc_id: str, number: int) -> None:
+        """Take the checksums of a page's files as they are now (fixity, for `check`)."""
+        folder = self.root / PAGES_DIR / doc_id
+        if folder.is_dir():
+            files = [p for p in folder.glob(f"{number:04d}.*") if not p.name.endswith(".tmp")]
+            self.catalog.record_fixity(doc_id, [
+                (p.relative_to(self.root).as_posix(), *_sha256(p)) for p in sorted(files)])
+
+    def fixity_problems(self) -> tuple[list[str], list[str], list[str]]:
+        """Page files (changed since written, missing, without a checksum), by library path."""
+        changed: list[str] = []
+        missing: list[str] = []
+        recorded = set()
+        for name, sha, size in self.catalog.fixity():
+            recorded.add(name)
+            path = self.root / name
+            if not path.is_file():
+                missing.append(name)
+            elif path.stat().st_size != size or _sha256(path)[0] != sha:
+                changed.append(name)
+        known = {r[0] for r in self.catalog.db.execute("SELECT doc_id FROM documents")}
+        folder = self.root / PAGES_DIR
+        unrecorded = sorted(
+            p.relative_to(self.root).as_posix() for p in folder.glob("*/*")
+            if p.is_file() and p.parent.name in known and not p.name.endswith(".tmp")
+            and p.relative_to(self.root).as_posix() not in recorded) if folder.is_dir() else []
+        return changed, missing, unrecorded
+
+    def changed_originals(self) -> tuple[list[str], int]:
+        """(paths of reachable source files whose content no longer gives their document id,
+        number of source files not reachable)."""
+        changed: list[str] = []
+        unreachable = 0
+        for doc in self.catalog.documents():
+            path = Path(doc.path)
+            if not path.is_file():
+                unreachable += 1
+            elif not _sha256(path)[0].startswith(doc.doc_id):
+                changed.append(doc.path)
+        return changed, unreachable
 
     def finish_document(self, doc_id: str) -> tuple[int, int]:
         """Tag the document, mark it complete and queue it for the index.
@@ -465,6 +508,8 @@ class LibraryFolder:
         unindexed = tuple(r[0] for r in db.execute(
             "SELECT doc_id FROM documents WHERE status = 'complete' AND indexed = 0 ORDER BY seq"))
         failed = db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0]
+        changed, missing_files, unrecorded = self.fixity_problems()
+        originals, unreachable = self.changed_originals()
         seen: dict[str, int] = {}
         if _index_exists(self.index_dir):
             with self._index().searcher() as searcher:
@@ -481,6 +526,10 @@ class LibraryFolder:
             ingest_running=self.lock_holder(),
             removals=tuple(self.catalog.pending_removals()),
             orphan_folders=tuple(self.orphan_page_folders()),
+            integrity=tuple(self.catalog.integrity_problems()),
+            changed_files=tuple(changed), missing_files=tuple(missing_files),
+            unrecorded_files=tuple(unrecorded), changed_originals=tuple(originals),
+            unreachable_originals=unreachable,
         )
 
     def repair(self, found: "Consistency") -> tuple[int, int]:
@@ -490,6 +539,10 @@ class LibraryFolder:
         if self._lock_fh is None:
             raise LibraryError("repair needs the library opened for writing")
         self.finish_removals()
+        for name in found.unrecorded_files:  # files of a library made before checksums
+            doc_id, file = name.split("/")[1:3]
+            if file[:4].isdigit():
+                self.record_page_files(doc_id, int(file[:4]))
         for name in self.orphan_page_folders():
             shutil.rmtree(self.root / PAGES_DIR / name, ignore_errors=True)
         complete = {r[0] for r in self.catalog.db.execute(
@@ -529,13 +582,30 @@ class Consistency:
     ingest_running: int | None  # pid of an ingest holding the lock: its last pages may be pending
     removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
     orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
+    integrity: tuple[str, ...] = ()  # SQLite's integrity_check findings (empty: sound)
+    changed_files: tuple[str, ...] = ()  # page files whose checksum no longer matches
+    missing_files: tuple[str, ...] = ()  # page files with a checksum that are gone
+    unrecorded_files: tuple[str, ...] = ()  # page files without a checksum (older libraries)
+    changed_originals: tuple[str, ...] = ()  # reachable source files whose content changed
+    unreachable_originals: int = 0  # source files no longer at their path
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once, and no
-        removal is unfinished."""
+        """True when the index holds exactly the catalog's complete pages, each once, no
+        removal is unfinished, the catalog file is sound and every page file is as written."""
         return not (self.missing or self.extra or self.duplicates or self.unindexed
-                    or self.removals or self.orphan_folders)
+                    or self.removals or self.orphan_folders or self.integrity
+                    or self.changed_files or self.missing_files or self.unrecorded_files)
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 def _page_key(page_id: str) -> tuple[str, int]:

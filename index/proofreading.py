@@ -165,6 +165,7 @@ def realign_page(library: LibraryFolder, doc_id: str, number: int) -> None:
             tmp = current.with_suffix(".realign.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, current)
+            library.record_page_files(doc_id, number)  # fixity: the realigned ALTO
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
