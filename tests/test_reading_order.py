@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from lxml import etree
+
 from pipeline.page import layout
 from pipeline.page.layout import (
     BODY,
@@ -69,6 +71,17 @@ def test_three_columns_left_to_right() -> None:
         x.text for col in cols for x in col]
 
 
+def test_a_corner_label_beside_the_title_is_no_column() -> None:
+    # A slide: a label in the top right corner, far from a block of text on the left that
+    # starts lower down. The gap beside the block is wider than the one under the label, but
+    # the label does not run down the slide as a column would.
+    corner = _hline("标语", 2500, 40, size=50)
+    title = _hline("传统数据准备现状", 1100, 200, size=100)
+    block = _column("点", 600, 450, rows=8, chars=20)
+    assert _texts([corner, title] + block, 3000, 1700) == [corner.text, title.text] + [
+        x.text for x in block]
+
+
 def test_table_reads_row_by_row() -> None:
     cells = []
     for row in range(6):
@@ -116,6 +129,10 @@ def test_running_head_page_number_and_foot_are_roles_apart() -> None:
     texts = [p.line.text for p in result.lines]
     assert texts[:2] == [head.text, folio.text] and texts[-2:] == [foot.text, number.text]
     assert result.text(marginal=False) == "\n".join(x.text for x in body)
+    # Heads and feet are set apart by a blank line, so the clean-up never joins them to the body.
+    assert result.text() == "\n\n".join([f"{head.text}\n{folio.text}",
+                                          "\n".join(x.text for x in body),
+                                          f"{foot.text}\n{number.text}"])
 
 
 def test_large_title_at_the_top_is_body_not_header() -> None:
@@ -178,3 +195,17 @@ def test_empty_and_blank_lines() -> None:
 
 def test_marginal_roles_are_the_ones_manuscripts_drop() -> None:
     assert layout.MARGINAL_ROLES == {HEADER, FOOTER, PAGE_NUMBER}
+
+
+def test_marginal_texts_are_read_from_the_alto_layout_tags() -> None:
+    alto = etree.fromstring(
+        '<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Tags>'
+        '<LayoutTag ID="role-header" LABEL="header"/><LayoutTag ID="role-body" LABEL="body"/>'
+        '<LayoutTag ID="role-page-number" LABEL="page-number"/></Tags><Layout><Page><PrintSpace>'
+        '<TextBlock ID="b0" TAGREFS="role-header"><TextLine><String CONTENT="自动化"/>'
+        '<String CONTENT="学报"/></TextLine></TextBlock>'
+        '<TextBlock ID="b1" TAGREFS="role-body"><TextLine><String CONTENT="正文"/></TextLine>'
+        '</TextBlock><TextBlock ID="b2" TAGREFS="role-page-number"><TextLine>'
+        '<String CONTENT="12"/></TextLine></TextBlock></PrintSpace></Page></Layout></alto>')
+    assert layout.marginal_texts(alto) == ("自动化学报", "12")
+    assert layout.marginal_texts(None) == ()

@@ -39,6 +39,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from lxml import etree
+
 BODY = "body"
 HEADER = "header"
 FOOTER = "footer"
@@ -57,13 +59,15 @@ _MARGIN_MAX_LINES = 2.5
 _MARGIN_MAX_SIZE = 1.25
 # ... and is parted from the body by a gap wider than this many times the body's usual gap.
 _MARGIN_GAP_RATIO = 1.5
-_MARGIN_MIN_GAP = 0.5
+_MARGIN_MIN_GAP = 0.75
 # Blank bands narrower than this share of a character do not separate anything (detector boxes
 # of neighbouring lines touch or overlap by a few pixels).
 _MIN_GAP = 0.01
 # Where a region could be cut either way, a cut down it (between columns) must be at least this
 # wide to win: narrower gaps down a region part a heading from its run-in note, not columns.
 _GUTTER = 0.5
+# A column runs down at least this share of the region it is cut from.
+_COLUMN_RUN = 0.5
 # Columns of running text: at least this many characters wide, their lines filling this share
 # of the column's width (median). Table columns are narrower or ragged.
 _PROSE_MIN_WIDTH = 6.0
@@ -149,9 +153,18 @@ class PageLayout(Generic[L]):
     char_size: float
 
     def text(self, marginal: bool = True) -> str:
-        """The page text, one line per line; without heads, feet and page numbers if asked."""
-        return "\n".join(p.line.text for p in self.lines
-                         if marginal or p.role not in MARGINAL_ROLES)
+        """The page text, one line per line; the head and the foot set apart from the body by a
+        blank line (so the clean-up never joins them to it); without them if asked."""
+        parts: list[list[str]] = [[], [], []]
+        seen_body = False
+        for p in self.lines:
+            if p.role in MARGINAL_ROLES:
+                if marginal:
+                    parts[2 if seen_body else 0].append(p.line.text)
+            else:
+                seen_body = True
+                parts[1].append(p.line.text)
+        return "\n\n".join("\n".join(part) for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,24 @@ def order_lines(lines: Sequence[L], width: int, height: int) -> PageLayout[L]:
     for it in _rows(feet):
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
     return PageLayout(tuple(placed), vertical, size)
+
+
+def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
+    """The texts of the lines an ALTO page tags as running head, foot or page number.
+
+    The page's ALTO carries each line's role as a LayoutTag (LABEL = the role) that its
+    TextBlock names in TAGREFS; a manuscript leaves these lines out of the page text.
+    """
+    if alto is None:
+        return ()
+    marginal = {tag.get("ID") for tag in alto.iter("{*}LayoutTag")
+                if tag.get("LABEL") in MARGINAL_ROLES}
+    texts = []
+    for block in alto.iter("{*}TextBlock"):
+        if marginal.intersection((block.get("TAGREFS") or "").split()):
+            for line in block.iter("{*}TextLine"):
+                texts.append("".join(s.get("CONTENT", "") for s in line.iter("{*}String")))
+    return tuple(texts)
 
 
 def order_reading(reading: ReadingLike[L]) -> PageLayout[L]:
@@ -266,8 +297,11 @@ def _margins(items: list[_Item], size: float, extent: float
         bottom = max(it.bottom for it in band)
         inside = bottom <= extent * _MARGIN_SHARE if at_top else top >= extent * (
             1 - _MARGIN_SHARE)
-        return (inside and bottom - top <= _MARGIN_MAX_LINES * size
-                and max(it.height for it in band) <= _MARGIN_MAX_SIZE * size
+        # A band holding a page number is a running head or foot whatever its type size (a
+        # journal's name is often set larger than its text).
+        small = max(it.height for it in band) <= _MARGIN_MAX_SIZE * size or any(
+            _PAGE_NUMBER.match(it.text.strip()) for it in band)
+        return (inside and bottom - top <= _MARGIN_MAX_LINES * size and small
                 and gap[1] - gap[0] >= parted)
 
     heads: list[_Item] = []
@@ -317,7 +351,8 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
             pieces = _split(items, gutters, across=False)
             return [block for piece in pieces for block in _xy_cut(piece, size)]
         table = _is_table(columns, size)
-        by_rows = table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
+        by_rows = (table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
+                   or not _columns_run_down(columns, items))
     else:
         by_rows = bool(down)
     gaps = down if by_rows else across
@@ -329,6 +364,14 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
     if table:
         return [_table_row(piece, min_gap) for piece in pieces]
     return [block for piece in pieces for block in _xy_cut(piece, size)]
+
+
+def _columns_run_down(columns: list[list[_Item]], items: list[_Item]) -> bool:
+    """Each piece a gutter would make runs down most of the region, as columns do; a short
+    piece beside a tall one (a slide's corner logo) is no column."""
+    height = max(it.bottom for it in items) - min(it.top for it in items)
+    return all(max(it.bottom for it in c) - min(it.top for it in c) >= _COLUMN_RUN * height
+               for c in columns)
 
 
 def _widest(gaps: Sequence[tuple[float, float]]) -> float:
