@@ -35,8 +35,8 @@ def restore_bag(folder: LibraryFolder, bag_path: Path) -> list[FileOutcome]:
         record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         where = str(path.parent)
         if record.get("format") != BAG_FORMAT:
-            outcomes.append(FileOutcome(where, "failed",
-                                        error=f"not a Wenshi bag document ({record.get('format')})"))
+            reason = f"not a Wenshi bag document ({record.get('format')})"
+            outcomes.append(FileOutcome(where, "failed", error=reason))
             continue
         doc_id = str(record["doc_id"])
         existing = folder.catalog.document(doc_id)
