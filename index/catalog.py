@@ -57,12 +57,16 @@ CREATE TABLE IF NOT EXISTS pages (
 );
 -- Fixity: the checksum of every file the library keeps for a page (ALTO, page images), taken
 -- when it is written; `wenshi check` reads the files again and compares.
+-- A file being rewritten has its new checksum in `pending` until the rename is done, so a crash
+-- between the two leaves a file that matches one of them.
 CREATE TABLE IF NOT EXISTS fixity (
     name TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     size INTEGER NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    pending TEXT NOT NULL DEFAULT '',
+    pending_size INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS fixity_doc ON fixity(doc_id);
 CREATE TABLE IF NOT EXISTS removals (
@@ -319,13 +323,24 @@ class Catalog:
     def record_fixity(self, doc_id: str, files: list[tuple[str, str, int]]) -> None:
         """Keep (name relative to the library, sha256, size) of page files just written."""
         with self.transaction():
-            self.db.executemany("INSERT OR REPLACE INTO fixity VALUES (?, ?, ?, ?, ?)",
-                                [(name, doc_id, sha, size, _now()) for name, sha, size in files])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO fixity (name, doc_id, sha256, size, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(name, doc_id, sha, size, _now()) for name, sha, size in files])
 
-    def fixity(self) -> list[tuple[str, str, int]]:
-        """(name, sha256, size) of every page file with a checksum, in name order."""
-        return [(r[0], r[1], int(r[2])) for r in self.db.execute(
-            "SELECT name, sha256, size FROM fixity ORDER BY name")]
+    def expect_fixity(self, doc_id: str, name: str, sha: str, size: int) -> None:
+        """Announce the checksum a page file is about to be rewritten with."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO fixity (name, doc_id, sha256, size, at)"
+                            " VALUES (?, ?, '', 0, ?)", (name, doc_id, _now()))
+            self.db.execute("UPDATE fixity SET pending = ?, pending_size = ? WHERE name = ?",
+                            (sha, size, name))
+
+    def fixity(self) -> list[tuple[str, str, int, str, int]]:
+        """(name, sha256, size, pending sha256, pending size) of every page file with a
+        checksum, in name order."""
+        return [(r[0], r[1], int(r[2]), r[3], int(r[4])) for r in self.db.execute(
+            "SELECT name, sha256, size, pending, pending_size FROM fixity ORDER BY name")]
 
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the catalog file: empty when it is sound."""

@@ -211,15 +211,24 @@ class LibraryFolder:
             folder.mkdir(parents=True, exist_ok=True)
             target = self.alto_ocr_path(doc_id, page.number) if corrected else self.alto_path(
                 doc_id, page.number)
-            tmp = target.with_suffix(".tmp")
-            tmp.write_text(page.alto, encoding="utf-8")
-            os.replace(tmp, target)
+            self.write_page_file(doc_id, target, page.alto.encode("utf-8"))
         if not self.catalog.store_page(doc_id, page, compact_search_form(page.text)):
             self.kept_corrections += 1
             from .proofreading import realign_page
 
             realign_page(self, doc_id, page.number)
         self.record_page_files(doc_id, page.number)
+
+    def write_page_file(self, doc_id: str, target: Path, data: bytes) -> None:
+        """Write a page file whole (temporary file, rename) with its checksum: announced
+        before the rename and confirmed after, so a crash between leaves no false alarm."""
+        name = target.relative_to(self.root).as_posix()
+        sha, size = hashlib.sha256(data).hexdigest(), len(data)
+        self.catalog.expect_fixity(doc_id, name, sha, size)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        self.catalog.record_fixity(doc_id, [(name, sha, size)])
 
     def record_page_files(self, doc_id: str, number: int) -> None:
         """Take the checksums of a page's files as they are now (fixity, for `check`)."""
@@ -234,12 +243,15 @@ class LibraryFolder:
         changed: list[str] = []
         missing: list[str] = []
         recorded = set()
-        for name, sha, size in self.catalog.fixity():
+        for name, sha, size, pending, pending_size in self.catalog.fixity():
             recorded.add(name)
             path = self.root / name
             if not path.is_file():
-                missing.append(name)
-            elif path.stat().st_size != size or _sha256(path)[0] != sha:
+                if sha:  # (no sha: a first write a crash interrupted before the rename)
+                    missing.append(name)
+                continue
+            actual = path.stat().st_size
+            if actual not in (size, pending_size) or _sha256(path)[0] not in (sha, pending):
                 changed.append(name)
         known = {r[0] for r in self.catalog.db.execute("SELECT doc_id FROM documents")}
         folder = self.root / PAGES_DIR

@@ -12,7 +12,6 @@ import base64
 import fcntl
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import unicodedata
@@ -152,9 +151,7 @@ def realign_page(library: LibraryFolder, doc_id: str, number: int) -> None:
     if not original.is_file():
         if not current.is_file():
             return  # not an OCR page: no ALTO
-        tmp = original.with_suffix(".tmp")
-        tmp.write_bytes(current.read_bytes())
-        os.replace(tmp, original)
+        library.write_page_file(doc_id, original, current.read_bytes())
     with open(original, "rb") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -162,10 +159,7 @@ def realign_page(library: LibraryFolder, doc_id: str, number: int) -> None:
             if page is None:
                 return
             data = realign_alto(fh.read(), page.text, page.version)
-            tmp = current.with_suffix(".realign.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, current)
-            library.record_page_files(doc_id, number)  # fixity: the realigned ALTO
+            library.write_page_file(doc_id, current, data)  # with its checksum (fixity)
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
