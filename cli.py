@@ -357,7 +357,7 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
 
     Example: wenshi show 3f2a9c1d07b4e6a1
     """
-    from index.tags import tags_pending
+    from index.catalog import tags_pending
 
     with _open(_config(ctx)) as library:
         doc = library.document(doc_id).to_dict()

@@ -11,6 +11,12 @@ bag-of-characters F1 pooled over all pages; per dpi and per manifest group.
     .venv/bin/python benchmarks/reading_order.py                  # ~15 min on an idle 2-core box
     .venv/bin/python benchmarks/reading_order.py --cache DIR      # keep/reuse raw engine output
     .venv/bin/python benchmarks/reading_order.py --pages          # also one row per page
+    .venv/bin/python benchmarks/reading_order.py --rendered 2     # ocr_accuracy.py's pages too
+
+`--rendered N` also reads N pages of each condition of `ocr_accuracy.py` (clean, skewed, aged,
+150 dpi, vertical: one text block each) with both engines and prints their CER (whitespace
+removed, punctuation kept, as that benchmark counts) in the engine's order and in layout's: the
+check that layout never makes a single-column page worse.
 
 `--cache DIR` stores each engine's raw output per image (DIR/rapidocr/NAME.json,
 DIR/tesseract/NAME.json, DIR/tesseract_psm5/NAME.json) and reads it back on the next run, so
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, help="folder for raw engine output (reused)")
     parser.add_argument("--pages", action="store_true", help="print one row per page too")
     parser.add_argument("--dpi", type=int, choices=(150, 300), help="only these images")
+    parser.add_argument("--rendered", type=int, default=0, metavar="N",
+                        help="also N rendered pages per ocr_accuracy.py condition")
     args = parser.parse_args(argv)
     manifest = json.loads((REALPAGES / "manifest.json").read_text(encoding="utf-8"))
     engines: dict[str, Any] = {}
@@ -192,7 +200,43 @@ def main(argv: list[str] | None = None) -> int:
             print(entry["name"], " ".join(
                 f"{k}={100 * s[0] / max(s[1], 1):.1f}" for k, s in scores.items()), flush=True)
     _report(results)
+    if args.rendered:
+        _rendered(args.rendered, engine, args.cache)
     return 0
+
+
+def _rendered(pages: int, engine: Callable[[str], Any], cache: Path | None) -> None:
+    """Wenshi's rendered benchmark pages: engine order against layout order."""
+    import tempfile
+
+    from ocr_accuracy import _distance, make_samples
+
+    totals: dict[tuple[str, str], list[int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for condition in ("a", "b5", "c", "d", "g"):
+            for sample in make_samples(condition, pages):
+                path = Path(tmp) / f"{condition}_{sample.index}.png"
+                sample.image.save(path)
+                vertical = condition == "g"
+                for run in ("rapidocr", "tesseract_psm5" if vertical else "tesseract"):
+                    name = f"rendered_{condition}_{sample.index}"
+                    if run == "rapidocr":
+                        raw = _cached(cache, run, name, lambda: engine(run)(path))
+                        lines = rapid_lines(raw)
+                    else:
+                        lang = "chi_tra_vert" if vertical else "chi_sim"
+                        raw = _cached(cache, run, name, lambda: engine(run)(path, lang))
+                        lines = tesseract_lines(raw)
+                    own, length = _distance(sample.reference, "\n".join(x.text for x in lines))
+                    ordered, _ = _distance(sample.reference, order_lines(
+                        lines, raw["width"], raw["height"]).text())
+                    total = totals.setdefault((condition, run), [0, 0, 0])
+                    total[0] += own
+                    total[1] += ordered
+                    total[2] += length
+    print(f"\nrendered pages ({pages} per condition): CER % in the engine's order / layout's")
+    for (condition, run), (own, ordered, length) in totals.items():
+        print(f"{condition:4s} {run:16s} {100 * own / length:7.2f} {100 * ordered / length:7.2f}")
 
 
 def _report(results: list[tuple[dict[str, Any], dict[str, tuple[int, int, int, int]]]]) -> None:

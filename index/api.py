@@ -17,13 +17,12 @@ ingest started elsewhere.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.config import Config
-from pipeline.errors import LibraryError, NotFoundError, UsageError, WenshiError
+from pipeline.errors import NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
 from .faults import out_of_space
@@ -33,7 +32,6 @@ from .records import (CheckReport, CollectionRecord, DocumentRecord, EditorRecor
                       IngestFailure, LibraryStats, PageRecord, PageText, ProofreadImport,
                       ProofreadPage, Repair, VersionRecord)
 from .results import SearchRequest, SearchResults
-from .tags import PENDING_TAGS
 
 if TYPE_CHECKING:
     from pipeline.run.metadata import MetadataSheet
@@ -49,11 +47,6 @@ if TYPE_CHECKING:
 # pdfplumber or python-docx (about 0.5 s of imports).
 
 __all__ = ["Library", "ocr_file"]
-
-# An ingest that commits while a search reads can delete or rewrite index segment files under
-# the reader (measured: 2 of 1,450 searches against a commit every 0.3 s failed inside Whoosh's
-# stored_fields with TypeError). A fresh searcher sees the new generation, so try again.
-_SEARCH_ATTEMPTS = 3
 
 
 class Library:
@@ -148,7 +141,8 @@ class Library:
     def tag(self, doc_id: str, changes: Mapping[str, str]) -> DocumentRecord:
         """Correct catalog fields or tags of a document ({"contributor": "王德明",
         "period": "建国前"}; "" removes a field), then retag and reindex it."""
-        from pipeline.run.metadata import TAG_OVERRIDES, validate_field
+        from pipeline.records import TAG_OVERRIDES
+        from pipeline.run.metadata import validate_field
 
         from .tags import OVERRIDE_PREFIX
 
@@ -243,7 +237,7 @@ class Library:
                 # pass for both, in the index workers): here they are only marked pending.
                 # Documents a crash leaves pending are also marked unindexed, so
                 # `check --repair` tags them.
-                folder.catalog.replace_all_tags(dict(PENDING_TAGS))
+                folder.catalog.mark_all_tags_pending()
             return folder.reindex()
 
     # -- reading -----------------------------------------------------------------------------
@@ -253,21 +247,11 @@ class Library:
                facets: bool = False) -> SearchResults:
         """Search the index: `query` in Wenshi's query language (README "Search syntax"), or a
         whole `SearchRequest`. `limit=0`: every hit."""
-        request = query if isinstance(query, SearchRequest) else SearchRequest(
-            query, collection, limit, offset, sort, group=group, facets=facets)
         from .search import run
 
-        for attempt in range(1, _SEARCH_ATTEMPTS + 1):
-            try:
-                return run(self._search_context(), request)
-            except (TypeError, KeyError, OSError) as exc:
-                self._drop_search()
-                if attempt == _SEARCH_ATTEMPTS:
-                    raise LibraryError(
-                        f"{self.path}: the index changed while it was read "
-                        f"({type(exc).__name__}); run the search again") from exc
-                time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")
+        request = query if isinstance(query, SearchRequest) else SearchRequest(
+            query, collection, limit, offset, sort, group=group, facets=facets)
+        return run(self._search_context(), request)
 
     def search_many(self, requests: Iterable[str | SearchRequest]
                     ) -> Iterator[SearchResults | WenshiError]:
@@ -290,14 +274,7 @@ class Library:
         if context is not None and context.searcher.up_to_date():
             return context
         self._drop_search()
-        from .search import SearchContext
-
-        searcher = self._folder.open_index().searcher()
-        try:
-            self._search = SearchContext(searcher, self._folder.catalog)
-        except BaseException:
-            searcher.close()
-            raise
+        self._search = self._folder.search_context()
         return self._search
 
     def _drop_search(self) -> None:
@@ -367,7 +344,7 @@ class Library:
                                                    order, force))
 
     def _stored_pages(self) -> int:
-        return int(self._folder.catalog.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
+        return self._folder.catalog.page_count()
 
     def export_catalog(self, collection: str, output: str | os.PathLike[str], *,
                        force: bool = False) -> Path:

@@ -8,8 +8,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipeline.records import FileOutcome, Page
+from pipeline.records import FileOutcome, Page, Tags
 
+from .catalog import tags_pending
 from .export.bag import BAG_FORMAT, CATALOG_FILE, DOCUMENTS_DIR
 from .library import PAGES_DIR, LibraryFolder
 
@@ -77,7 +78,8 @@ def _restore_document(folder: LibraryFolder, source: Path, record: dict[str, Any
             error=str(page.get("error") or "")), _compact(str(page["text"])))
         folder.record_page_files(doc_id, number)
     catalog.restore_page_versions(doc_id, list(record.get("versions") or ()))
-    catalog.finish_document(doc_id, dict(record["tags"]))
+    tags = record["tags"]
+    catalog.finish_document(doc_id, None if tags_pending(tags) else Tags.from_dict(tags))
     catalog.set_ingested_at(doc_id, str(record.get("ingested_at") or ""))
 
 

@@ -10,13 +10,22 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from pipeline.errors import LibraryError, NotFoundError, UsageError, VersionConflictError
-from pipeline.records import Page
+from pipeline.records import Page, Tags
 
 from .faults import out_of_space
 
 from .quality import needs_proofreading
 
 CATALOG_VERSION = 1
+# What the tags column holds for a complete document whose tags the index workers have still to
+# make (in their jieba pass, just before it is indexed: see index/writer.py).
+_PENDING_TAGS = {"pending": True}
+
+
+def tags_pending(tags: dict[str, Any]) -> bool:
+    """True for the stored tags of a document that is still to be tagged."""
+    return bool(tags.get("pending"))
+
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -134,9 +143,14 @@ class DocumentRow:
     status: str
     indexed: bool
     metadata: dict[str, str]
-    tags: dict[str, Any]
+    tags: dict[str, Any]  # the JSON form of its `Tags` (`{"pending": true}` until tagged)
     char_count: int
     ingested_at: str
+
+    @property
+    def tags_pending(self) -> bool:
+        """True until the index workers have tagged the document."""
+        return tags_pending(self.tags)
 
 
 @dataclass(frozen=True)
@@ -243,8 +257,9 @@ class Catalog:
             )
         return True
 
-    def finish_document(self, doc_id: str, tags: dict[str, Any]) -> int:
-        """Mark a document complete; returns its 字数."""
+    def finish_document(self, doc_id: str, tags: Tags | None) -> int:
+        """Mark a document complete with its tags (None: pending, the index workers make them);
+        returns its 字数."""
         with self.transaction():
             total = self.db.execute(
                 "SELECT COALESCE(SUM(char_count), 0) FROM pages WHERE doc_id = ?", (doc_id,)
@@ -252,7 +267,7 @@ class Catalog:
             self.db.execute(
                 "UPDATE documents SET status = 'complete', tags = ?, char_count = ?"
                 " WHERE doc_id = ?",
-                (json.dumps(tags, ensure_ascii=False), total, doc_id),
+                (_tags_json(tags), total, doc_id),
             )
         return int(total)
 
@@ -353,11 +368,30 @@ class Catalog:
             self.db.executemany("UPDATE documents SET indexed = ? WHERE doc_id = ?",
                                 [(int(indexed), d) for d in doc_ids])
 
-    def replace_all_tags(self, tags: dict[str, Any]) -> None:
-        """Set every complete document's tags to `tags`, and mark it missing from the index."""
+    def mark_all_tags_pending(self) -> None:
+        """Mark every complete document's tags pending and the document missing from the index
+        (`reindex --retag`: the index workers tag each document as they index it)."""
         with self.transaction():
             self.db.execute("UPDATE documents SET tags = ?, indexed = 0 WHERE status = 'complete'",
-                            (json.dumps(tags, ensure_ascii=False),))
+                            (_tags_json(None),))
+
+    def mark_tags_pending(self, doc_id: str) -> None:
+        """Mark one document's tags pending and the document missing from the index (the index
+        workers retag it as they index it again)."""
+        with self.transaction():
+            self.db.execute("UPDATE documents SET tags = ?, indexed = 0 WHERE doc_id = ?",
+                            (_tags_json(None), doc_id))
+
+    def store_tags(self, tags: dict[str, Tags]) -> None:
+        """Store documents' tags (made by the index workers just before they are indexed)."""
+        with self.transaction():
+            self.db.executemany("UPDATE documents SET tags = ? WHERE doc_id = ?",
+                                [(_tags_json(t), d) for d, t in tags.items()])
+
+    def clear_errors(self, doc_id: str) -> None:
+        """Forget the recorded ingest failures of a document (a new attempt supersedes them)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?", (doc_id,))
 
     def record_error(self, path: str, error: str, doc_id: str = "", collection: str = "") -> None:
         """Keep an ingest failure for `stats` and later review."""
@@ -370,7 +404,7 @@ class Catalog:
 
     def update_document_fields(self, doc_id: str, title: str | None = None,
                                metadata: dict[str, str] | None = None,
-                               tags: dict[str, Any] | None = None) -> None:
+                               tags: Tags | None = None) -> None:
         """Change catalog fields of a document without touching its pages."""
         with self.transaction():
             if title is not None:
@@ -380,7 +414,7 @@ class Catalog:
                                 (json.dumps(metadata, ensure_ascii=False), doc_id))
             if tags is not None:
                 self.db.execute("UPDATE documents SET tags = ? WHERE doc_id = ?",
-                                (json.dumps(tags, ensure_ascii=False), doc_id))
+                                (_tags_json(tags), doc_id))
             self.db.execute("UPDATE documents SET indexed = 0 WHERE doc_id = ?", (doc_id,))
 
     # -- reading -----------------------------------------------------------------------------
@@ -409,6 +443,56 @@ class Catalog:
             args.append(int(indexed))
         for row in self.db.execute(sql + " ORDER BY seq", args).fetchall():
             yield _document_row(row)
+
+    def complete_page_ids(self) -> set[str]:
+        """The index ids (doc_id#page) of every stored page of every complete document."""
+        return {f"{r[0]}#{r[1]}" for r in self.db.execute(
+            "SELECT p.doc_id, p.number FROM pages p JOIN documents d USING (doc_id)"
+            " WHERE d.status = 'complete'")}
+
+    def doc_ids(self) -> set[str]:
+        """Ids of every document, complete or not."""
+        return {r[0] for r in self.db.execute("SELECT doc_id FROM documents")}
+
+    def page_count(self) -> int:
+        """Pages stored, of every document."""
+        return int(self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
+
+    def document_pages_for_bag(self, doc_id: str) -> tuple[list[dict[str, Any]],
+                                                           list[dict[str, Any]]]:
+        """A document's page rows and text versions as plain dicts (for a BagIt package)."""
+        pages = [dict(r) for r in self.db.execute(
+            "SELECT number, text, method, confidence, lang, width, height, error FROM pages"
+            " WHERE doc_id = ? ORDER BY number", (doc_id,))]
+        versions = [dict(r) for r in self.db.execute(
+            "SELECT number, version, text, editor, at, proofread, source FROM page_versions"
+            " WHERE doc_id = ? ORDER BY number, version", (doc_id,))]
+        return pages, versions
+
+    def page_numbers(self, doc_ids: list[str]) -> list[tuple[int, int]]:
+        """(document seq, page number) of every stored page of these documents."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT d.seq, p.number FROM pages p JOIN documents d USING (doc_id)"
+            f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})", doc_ids)]
+
+    def complete_doc_ids(self) -> set[str]:
+        """Ids of the complete documents."""
+        return {r[0] for r in self.db.execute(
+            "SELECT doc_id FROM documents WHERE status = 'complete'")}
+
+    def partial_paths(self) -> tuple[str, ...]:
+        """Source paths of the documents an interrupted ingest left partial, in ingest order."""
+        return tuple(r[0] for r in self.db.execute(
+            "SELECT path FROM documents WHERE status = 'partial' ORDER BY seq"))
+
+    def unindexed_doc_ids(self) -> tuple[str, ...]:
+        """Complete documents not marked indexed, in ingest order."""
+        return tuple(r[0] for r in self.db.execute(
+            "SELECT doc_id FROM documents WHERE status = 'complete' AND indexed = 0 ORDER BY seq"))
+
+    def failed_page_count(self) -> int:
+        """Pages stored with an error."""
+        return int(self.db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0])
 
     def pages(self, doc_id: str) -> list[PageRow]:
         """A document's stored pages in page order."""
@@ -615,6 +699,10 @@ class _RowPage:
 def _version_row(row: sqlite3.Row) -> PageVersion:
     return PageVersion(row["doc_id"], int(row["number"]), int(row["version"]), row["text"],
                        row["editor"], row["at"], bool(row["proofread"]), row["source"])
+
+
+def _tags_json(tags: Tags | None) -> str:
+    return json.dumps(_PENDING_TAGS if tags is None else tags.to_dict(), ensure_ascii=False)
 
 
 def _document_row(row: sqlite3.Row) -> DocumentRow:

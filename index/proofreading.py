@@ -9,7 +9,6 @@ saved page is left marked unindexed, and the ingest indexes it before it ends (o
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import hmac
 import re
@@ -24,7 +23,6 @@ from pipeline.errors import LibraryError, NotFoundError, UsageError
 from .analysis import compact_search_form
 from .catalog import PageVersion
 from .library import LibraryFolder
-from .realign import realign_alto
 
 # scrypt at n=2**14, r=8, p=1: 16 MB and ~50 ms a hash (the parameters OWASP lists as minimum
 # are n=2**17; a sign-in form of a local reading room is not an online service's login page,
@@ -121,7 +119,7 @@ def save_text(library: LibraryFolder, doc_id: str, number: int, text: str, edito
     new = library.catalog.save_page_text(doc.doc_id, number, text, compact_search_form(text),
                                          editor, base_version, proofread, source)
     if new is not None:
-        realign_page(library, doc.doc_id, number)
+        library.realign_page(doc.doc_id, number)
     return new
 
 
@@ -141,27 +139,6 @@ def refresh_index(library: LibraryFolder, doc_ids: list[str]) -> bool:
             raise
         return False
     return True
-
-
-def realign_page(library: LibraryFolder, doc_id: str, number: int) -> None:
-    """Set the page's ALTO from the OCR's own ALTO and the page's current text (under a lock,
-    so two saves of one page cannot leave the older text's ALTO behind)."""
-    current = library.alto_path(doc_id, number)
-    original = library.alto_ocr_path(doc_id, number)
-    if not original.is_file():
-        if not current.is_file():
-            return  # not an OCR page: no ALTO
-        library.write_page_file(doc_id, original, current.read_bytes())
-    with open(original, "rb") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            page = library.catalog.page(doc_id, number)
-            if page is None:
-                return
-            data = realign_alto(fh.read(), page.text, page.version)
-            library.write_page_file(doc_id, current, data)  # with its checksum (fixity)
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def revert_text(library: LibraryFolder, doc_id: str, number: int, to_version: int, editor: str,

@@ -34,6 +34,7 @@ from index.export.pdf import alto_words
 from index.library import LibraryFolder
 from pipeline.config import Config
 from pipeline.errors import UsageError
+from pipeline.records import Tags
 
 from .conftest import SAMPLES, tesseract_or_skip
 
@@ -80,7 +81,8 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             name = next(f for f in FIELDS if doc.path == str(SAMPLES / f))
             metadata, tags = FIELDS[name]
             library.catalog.update_document_fields(doc.doc_id, title=metadata.get("title"),
-                                                   metadata=metadata, tags={**doc.tags, **tags})
+                                                   metadata=metadata,
+                                                   tags=Tags.from_dict({**doc.tags, **tags}))
             ids[name] = doc.doc_id
         docs = {name: library.document(ids[name]) for name in FIELDS}
         pages = {name: library.catalog.pages(ids[name]) for name in FIELDS}

@@ -55,6 +55,15 @@ def test_single_column_reads_top_to_bottom() -> None:
     assert _texts(lines, 1600, 2400) == [line.text for line in lines]
 
 
+def test_skewed_lines_whose_boxes_overlap_stay_in_order() -> None:
+    # A page scanned 5° askew: each line's upright box is taller than the line pitch, so the
+    # boxes of neighbouring lines overlap; the short last line starts further left.
+    lines = [_Line(f"第{n:02d}行" + "字" * 20, (150 - 7 * n, 100 + 80 * n, 1040 - 7 * n,
+                                              230 + 80 * n)) for n in range(12)]
+    lines.append(_Line("末行较短", (60, 1060, 600, 1150)))
+    assert _texts(lines, 1200, 1400) == [x.text for x in lines]
+
+
 def test_two_columns_after_a_full_width_title() -> None:
     # Baselines line up across the columns (a journal grid), so only the gutter tells them apart.
     title = _hline("标题跨两栏的一行", 500, 200, size=60)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError
 
+from .orders import ORDERS
+
 if TYPE_CHECKING:
     from ..library import LibraryFolder
     from .common import DocumentIssue
-
-ORDERS = ("ingest", "year", "title", "contributor")
 
 # format -> (module, writer function, writes a folder)
 _WRITERS = {

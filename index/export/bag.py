@@ -84,12 +84,7 @@ def write_bag(job: ExportJob) -> WriterOutcome:
 def _bag_document(job: ExportJob, doc: DocumentRow, folder: Path) -> bool:
     """One document's folder; False when its original could not be included."""
     catalog = job.library.catalog
-    pages = [dict(r) for r in catalog.db.execute(
-        "SELECT number, text, method, confidence, lang, width, height, error FROM pages"
-        " WHERE doc_id = ? ORDER BY number", (doc.doc_id,))]
-    versions = [dict(r) for r in catalog.db.execute(
-        "SELECT number, version, text, editor, at, proofread, source FROM page_versions"
-        " WHERE doc_id = ? ORDER BY number, version", (doc.doc_id,))]
+    pages, versions = catalog.document_pages_for_bag(doc.doc_id)
     (folder / "pages").mkdir(parents=True)
     original: str | None = None
     try:

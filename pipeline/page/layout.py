@@ -449,10 +449,14 @@ def _rows(items: Sequence[_Item]) -> list[_Item]:
         if rows:
             # Compared with the row's first line, not the row's growing extent: a cell centred
             # over two rows must not pull the second row into the first.
+            # Lines side by side on a row do not overlap across: two long lines that do are
+            # lines one above the other whose boxes a skewed scan made overlap.
             row = rows[-1]
             seed = row[0]
             overlap = min(seed.bottom, it.bottom) - max(seed.top, it.top)
-            if overlap >= _ROW_OVERLAP * min(it.height, seed.height):
+            beside = all(min(r.right, it.right) - max(r.left, it.left)
+                         < _ROW_OVERLAP * min(r.width, it.width) for r in row)
+            if beside and overlap >= _ROW_OVERLAP * min(it.height, seed.height):
                 row.append(it)
                 continue
         rows.append([it])
