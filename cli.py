@@ -481,16 +481,24 @@ def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...],
 
     Example: wenshi tag b5ba023a --set contributor=王德明 --set period=建国前
     """
-    from index.api import parse_assignments
-
     with _open(_config(ctx)) as library:
-        doc = library.tag(doc_id, parse_assignments(assignments)).to_dict()
+        doc = library.tag(doc_id, _assignments(assignments)).to_dict()
     if as_json:
         _echo_json({k: doc[k] for k in ("doc_id", "title", "metadata", "tags")})
         return
     click.echo(f"updated {doc['doc_id']} {doc['title']}")
     for key, value in doc["metadata"].items():
         click.echo(f"  {key:12} {value}")
+
+
+def _assignments(items: tuple[str, ...]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set needs field=value, not {item!r}")
+        changes[name] = value
+    return changes
 
 
 @main.command("ocr")

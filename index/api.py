@@ -367,12 +367,16 @@ class Library:
 
     def check(self, repair: bool = False) -> CheckReport:
         """Compare catalog and index page by page; with `repair`, re-index from the catalog what
-        the index lacks or holds wrongly (takes the ingest lock: not while an ingest runs)."""
+        the index lacks or holds wrongly, and re-align the ALTO of corrected pages to their text
+        (takes the ingest lock: not while an ingest runs)."""
         if not repair:
             return _report(self._folder.check())
+        from .proofreading import realign_stale
+
         with self._writer() as folder:
             found = folder.check()
             reindexed, dropped = folder.repair(found) if not found.ok else (0, 0)
+            realign_stale(folder)  # ALTO a crash left behind a correction
             return replace(_report(folder.check()), repaired=Repair(reindexed, dropped))
 
     # -- proofreading (校对) ------------------------------------------------------------------
@@ -527,81 +531,3 @@ def ocr_file(cfg: Config, path: str) -> list[Page]:
     finally:
         executor.shutdown(wait=True)
     return [p if isinstance(p, Page) else read[p.number] for p in plan.pages]
-
-
-# -- the earlier API: one function per command, each opening the library anew ------------------
-# Kept while callers move to `Library` (this session); new code uses `Library`.
-
-
-def ingest(cfg: Config, paths: Sequence[str], collection: str,
-           progress: Callable[[int, int], None] | None = None,
-           metadata_csv: str | None = None) -> IngestSummary:
-    """`Library.ingest` on a library opened (created if needed) for this call."""
-    with Library(cfg, create=True) as lib:
-        return lib.ingest(paths, collection, metadata=metadata_csv, progress=progress)
-
-
-def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
-    """`Library.tag` with field=value strings; the document's JSON form."""
-    with Library(cfg) as lib:
-        return lib.tag(doc_id, parse_assignments(assignments)).to_dict()
-
-
-def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
-    """field=value strings (`wenshi tag --set`) as a mapping."""
-    changes: dict[str, str] = {}
-    for item in assignments:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set needs field=value, not {item!r}")
-        changes[name] = value
-    return changes
-
-
-def search(cfg: Config, request: SearchRequest) -> SearchResults:
-    """`Library.search` on a library opened for this call."""
-    with Library(cfg) as lib:
-        return lib.search(request)
-
-
-def show(cfg: Config, doc_id: str) -> dict[str, Any]:
-    """`Library.document(doc_id).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.document(doc_id).to_dict()
-
-
-def collections(cfg: Config) -> list[dict[str, Any]]:
-    """`Library.collections`, as dicts."""
-    with Library(cfg) as lib:
-        return [c.to_dict() for c in lib.collections()]
-
-
-def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
-    """`Library.stats(collection).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.stats(collection).to_dict()
-
-
-def reindex(cfg: Config, retag: bool = False) -> int:
-    """`Library.reindex`."""
-    with Library(cfg) as lib:
-        return lib.reindex(retag)
-
-
-def export(cfg: Config, collection: str, fmt: str, output: str | Path, query: str | None = None,
-           order: str = "ingest", force: bool = False) -> ExportResult:
-    """`Library.export`."""
-    with Library(cfg) as lib:
-        return lib.export(collection, fmt, output, query=query, order=order, force=force)
-
-
-def word_counts(cfg: Config, collection: str | None = None) -> WordCounts:
-    """`Library.word_counts`."""
-    with Library(cfg) as lib:
-        return lib.word_counts(collection)
-
-
-def check(cfg: Config, repair: bool = False) -> dict[str, Any]:
-    """`Library.check(repair).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.check(repair).to_dict()

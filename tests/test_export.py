@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from cli import main
-from index import api
+from index import Library
 from index.catalog import DocumentRow
 from index.export.catalog_formats import fee_thousands
 from index.export.common import (
@@ -73,7 +73,8 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tesseract_or_skip()
     base = tmp_path_factory.mktemp("export")
     cfg = Config(library=base / "library", jobs=2)
-    summary = api.ingest(cfg, [str(SAMPLES / f) for f in FIELDS], COLLECTION)
+    with Library(cfg, create=True) as opened:
+        summary = opened.ingest([str(SAMPLES / f) for f in FIELDS], COLLECTION)
     assert summary.count("ingested") == len(FIELDS), summary
     ids = {}
     with LibraryFolder(cfg) as library:
@@ -91,7 +92,8 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _export(lib: dict[str, Any], fmt: str, name: str, **kwargs: Any) -> Any:
     cfg = kwargs.pop("cfg", lib["cfg"])
-    return api.export(cfg, COLLECTION, fmt, lib["base"] / name, **kwargs)
+    with Library(cfg) as opened:
+        return opened.export(COLLECTION, fmt, lib["base"] / name, **kwargs)
 
 
 def _title(lib: dict[str, Any], name: str) -> str:
@@ -581,8 +583,9 @@ def test_searchable_pdf_text_of_a_skewed_scan_lies_on_its_glyphs(tmp_path):
     path = tmp_path / "斜扫.png"
     scan.save(path, dpi=(300, 300))
     cfg = Config(library=tmp_path / "library", jobs=1, lang="chi_sim")
-    assert api.ingest(cfg, [str(path)], "c").count("ingested") == 1
-    result = api.export(cfg, "c", "pdf", tmp_path / "pdf")
+    with Library(cfg, create=True) as opened:
+        assert opened.ingest([str(path)], "c").count("ingested") == 1
+        result = opened.export("c", "pdf", tmp_path / "pdf")
     ink = np.asarray(scan) < 128
     with pdfplumber.open(str(result.files[0])) as pdf:
         chars = [c for c in pdf.pages[0].chars if c["text"].strip()]
