@@ -251,6 +251,18 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
         if report[key]:
             shown = ", ".join(report[key][:5]) + (", ..." if len(report[key]) > 5 else "")
             lines.append(f"{len(report[key])} {label}: {shown}")
+    if report["catalog_integrity"] != ["ok"]:
+        lines.append("catalog.sqlite fails SQLite's integrity check: "
+                     + "; ".join(report["catalog_integrity"][:5]))
+    for key, label in (("changed", "page file changed since it was stored (restore it from a "
+                                   "copy or a bag)"),
+                       ("missing", "page file missing"),
+                       ("unrecorded", "page file without a checksum yet (check --repair "
+                                      "records it)")):
+        for name in report["fixity"][key]:
+            lines.append(f"{label}: {name}")
+    for path in report["originals"]["changed"]:
+        lines.append(f"source file changed since ingest: {path}")
     for path in report["catalog"]["partial_documents"]:
         lines.append(f"interrupted: {path} (run its ingest again to finish it)")
     if report["catalog"]["failed_pages"]:

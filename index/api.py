@@ -25,6 +25,7 @@ from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
+from .faults import out_of_space
 from .library import Consistency, LibraryFolder
 from .quality import needs_proofreading
 from .records import (CheckReport, CollectionRecord, DocumentRecord, EditorRecord, FailedPage,
@@ -111,11 +112,18 @@ class Library:
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
         tesseract.check_languages(cfg.lang if cfg.lang != "auto"
                                   else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
-        with self._writer(cfg) as folder:
+        from .bags import is_bag, restore_bag
+
+        bags = [Path(p) for p in paths if is_bag(Path(p))]
+        files = [str(p) for p in paths if not is_bag(Path(p))]
+        stored_before = self._stored_pages()
+        with out_of_space(self.path, lambda: f"the {self._stored_pages() - stored_before} "
+                          "pages stored so far are kept"), self._writer(cfg) as folder:
             folder.index_unindexed()
-            summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
-                                   progress=progress,
+            restored = tuple(o for bag in bags for o in restore_bag(folder, bag))
+            summary = ingest_paths(files, collection.strip(), cfg, folder, progress=progress,
                                    metadata_for=sheet.for_path if sheet else None)
+            summary = replace(summary, outcomes=restored + summary.outcomes)
             if sheet is not None:
                 summary = _update_stored_documents(folder, sheet, summary)
             if sheet and sheet.errors:
@@ -174,10 +182,13 @@ class Library:
         if dry_run:
             return plan_import(self._folder, rows, clear)
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "documents are changed whole or not at all; "
+                          "those not yet in the index are indexed by the next run"), \
+                self._writer() as folder:
             plan = plan_import(folder, rows, clear)
             if plan.changes:
                 apply_changes(folder, plan.changes)
+            folder.index_unindexed()  # also those an earlier, interrupted import left
         return plan
 
     def select(self, doc_ids: Sequence[str] = (), query: str | None = None) -> list[DocumentRow]:
@@ -200,7 +211,8 @@ class Library:
         """Remove documents from the catalog, the index (exact index too) and the page files;
         the source files are not touched. Returns the pages removed."""
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "no document is half-removed (`wenshi check` lists "
+                          "a removal left to finish)"), self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.remove_documents([d.doc_id for d in docs])
             return sum(d.page_count for d in docs)
@@ -210,7 +222,8 @@ class Library:
         if not collection.strip():
             raise UsageError("--collection must not be empty")
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "the catalog is changed whole or not at all"), \
+                self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.move_documents([d.doc_id for d in docs], collection.strip())
 
@@ -324,9 +337,14 @@ class Library:
         from .export import ExportRequest, export_collection
 
         self.require_collection(collection)
-        return export_collection(self._folder, self.cfg,
-                                 ExportRequest(collection, format, Path(output), query, order,
-                                               force))
+        with out_of_space(output, lambda: "each file written so far is whole, no partial file "
+                          "is left"):
+            return export_collection(self._folder, self.cfg,
+                                     ExportRequest(collection, format, Path(output), query,
+                                                   order, force))
+
+    def _stored_pages(self) -> int:
+        return self._folder.catalog.page_count()
 
     def export_catalog(self, collection: str, output: str | os.PathLike[str], *,
                        force: bool = False) -> Path:
@@ -336,7 +354,8 @@ class Library:
         from .export.common import select_documents
 
         documents = select_documents(self._folder, collection, None, "ingest")
-        return write_catalog_sheet(documents, Path(output), force, collection)
+        with out_of_space(output, lambda: "no partial file is left"):
+            return write_catalog_sheet(documents, Path(output), force, collection)
 
     def word_counts(self, collection: str | None = None) -> WordCounts:
         """字数 per document and per contributor (all collections, or one), with totals."""
@@ -476,7 +495,10 @@ def _report(found: Consistency) -> CheckReport:
         failed_pages=found.failed_pages, missing=found.missing, extra=found.extra,
         duplicates=found.duplicates, unindexed_documents=found.unindexed,
         ingest_running=found.ingest_running, removals=found.removals,
-        orphan_folders=found.orphan_folders)
+        orphan_folders=found.orphan_folders, integrity=found.integrity,
+        changed_files=found.changed_files, missing_files=found.missing_files,
+        unrecorded_files=found.unrecorded_files, changed_originals=found.changed_originals,
+        unreachable_originals=found.unreachable_originals)
 
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
