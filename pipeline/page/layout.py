@@ -60,7 +60,7 @@ _MARGIN_SHARE = 0.125
 # ... is at most this many body lines tall (a head with a rule, or a two-line foot) ...
 _MARGIN_MAX_LINES = 2.5
 # ... is not set larger than the body (a title at the top of a page is) ...
-_MARGIN_MAX_SIZE = 1.25
+_MARGIN_MAX_SIZE = 1.05
 # ... and is parted from the body by a gap wider than this many times the body's usual gap.
 _MARGIN_GAP_RATIO = 1.5
 _MARGIN_MIN_GAP = 0.75
