@@ -61,6 +61,7 @@ _MARGIN_SHARE = 0.125
 _MARGIN_MAX_LINES = 2.5
 # ... is not set larger than the body (a title at the top of a page is) ...
 _MARGIN_MAX_SIZE = 1.05
+_MARGIN_PIECES = 3
 # ... and is parted from the body by a gap wider than this many times the body's usual gap.
 _MARGIN_GAP_RATIO = 1.5
 _MARGIN_MIN_GAP = 0.75
@@ -320,10 +321,12 @@ def _margins(items: list[_Item], size: float, extent: float
         bottom = max(it.bottom for it in band)
         inside = bottom <= extent * _MARGIN_SHARE if at_top else top >= extent * (
             1 - _MARGIN_SHARE)
-        # A band holding a page number is a running head or foot whatever its type size (a
-        # journal's name is often set larger than its text).
-        small = max(it.height for it in band) <= _MARGIN_MAX_SIZE * size or any(
-            _PAGE_NUMBER.match(it.text.strip()) for it in band)
+        # A band holding a page number, or pieces spread across the page (title, author,
+        # folio), is a running head or foot whatever its type size (a journal's name is often
+        # set larger than its text); a heading alone at the top of a page is one piece.
+        small = (max(it.height for it in band) <= _MARGIN_MAX_SIZE * size
+                 or len(band) >= _MARGIN_PIECES
+                 or any(_PAGE_NUMBER.match(it.text.strip()) for it in band))
         return (inside and bottom - top <= _MARGIN_MAX_LINES * size and small
                 and gap[1] - gap[0] >= parted)
 
