@@ -100,7 +100,7 @@ def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_p
     from index.api import ocr_file
     from pipeline.config import Config
 
-    from .test_layout import SIMPLIFIED, horizontal_page
+    from .test_script import SIMPLIFIED, horizontal_page
 
     pages = [horizontal_page(SIMPLIFIED[i:] + SIMPLIFIED[:i]) for i in (0, 7, 14)]
     volume = tmp_path / "卷.tif"
