@@ -158,6 +158,19 @@ def test_a_sentence_naming_a_table_is_not_a_caption() -> None:
     assert {p.role for p in result.lines} == {BODY}
 
 
+def test_margin_bands_by_size_and_pieces() -> None:
+    body = _column("正", 200, 300, rows=30, chars=30)
+    # A section heading alone at the top, set a little larger than the body: not a head.
+    heading = _hline("第三节", 200, 100, size=46)
+    first = order_lines([heading] + body, 1600, 2400).lines[0]
+    assert first.line is heading and first.role == BODY
+    # The same size in three pieces across the page (journal, volume, date): a running head.
+    pieces = [_hline("计算机学报", 200, 100, size=46), _hline("第四十卷", 800, 100, size=46),
+              _hline("二〇一九年", 1300, 100, size=46)]
+    roles = [p.role for p in order_lines(pieces + body, 1600, 2400).lines[:3]]
+    assert roles == [HEADER] * 3
+
+
 def test_caption_keeps_its_place_with_its_own_role() -> None:
     above = _column("上", 200, 300, rows=5, chars=30)
     caption = _hline("图 3 某县地形图", 500, 1200)
