@@ -357,6 +357,7 @@ class Library:
         from .export.catalog_sheet import write_catalog_sheet
         from .export.common import select_documents
 
+        self.require_collection(collection)
         documents = select_documents(self._folder, collection, None, "ingest")
         with out_of_space(output, lambda: "no partial file is left"):
             return write_catalog_sheet(documents, Path(output), force, collection)
