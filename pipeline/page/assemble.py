@@ -1,7 +1,8 @@
 """An engine's lines made into a page: reading order, text, ALTO, look-alike correction.
 
 PP-OCR returns lines with boxes, not a page: `assemble` orders them (pipeline/page/layout.py:
-columns, vertical pages right to left, running heads and page numbers apart), writes the text
+columns, vertical pages right to left, running heads and page numbers apart, the text of plots
+and photos left out: pipeline/page/figures.py), writes the text
 in that order and an ALTO document with one String per character, and finishes it as every
 engine's result is finished (`engines.finish_result`: the look-alike correction of simplified
 pages, words, confidence). The script is read off the text, the direction off the layout.
@@ -18,7 +19,8 @@ from PIL import Image
 from ..text.normalize import to_simplified
 from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
-from .layout import order_reading
+from .figures import find_figures
+from .layout import FIGURE, order_reading
 
 # A page whose Han characters change under traditional-to-simplified conversion at least this
 # often is traditional. Measured on the ground truth of ../shared/realpages (300 dpi): 0.0% on
@@ -30,8 +32,10 @@ _TRADITIONAL_SHARE = 0.02
 def assemble(reading: Reading, image: Image.Image, options: ReadOptions) -> OcrResult:
     """The page `reading` makes (`image`: the image the engine read, for the correction's
     glyph check); its `lang` names the script and direction found."""
-    layout = order_reading(reading)
-    placed = [(p.line, p.role, p.block) for p in layout.lines]
+    # Lines inside a plot, photo or drawing are the figure's, not the page's text.
+    figures = find_figures(image, [line.box for line in reading.lines])
+    layout = order_reading(reading, figures)
+    placed = [(p.line, p.role, p.block) for p in layout.lines if p.role != FIGURE]
     text = layout.text()
     alto = build_alto(placed, reading.width, reading.height,
                       f"{reading.engine} {reading.model}")
