@@ -113,7 +113,7 @@ def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_p
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tesseract.pytesseract.pytesseract, "run_tesseract", counting)
-    read = ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
+    read = ocr_file(Config(library=tmp_path / "unused", jobs=1, engine="tesseract"), str(volume))
     assert [p.lang for p in read] == ["chi_sim"] * 3 and not any(p.error for p in read)
     assert "第一座火力发电厂" in read[0].text
     # page 1: trial pair + reading; 2, 3: one each

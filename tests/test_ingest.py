@@ -202,7 +202,7 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
         patched.setenv("PATH", f"{slow}:{os.environ['PATH']}")
         patched.setenv("WENSHI_OCR_TIMEOUT", "3")
         first = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--jobs", "1",
-                                     "--lang", LANG, "--json"])
+                                     "--lang", LANG, "--engine", "tesseract", "--json"])
     assert first.exit_code == 1, first.output
     report = json.loads(first.stdout)
     assert report["ingested"] == 1 and report["failed"] == []
@@ -215,7 +215,7 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
         (failure["page"], "Tesseract timed out after 3 s")]
 
     second = runner.invoke(main, [*wenshi, "ingest", str(inputs), "-c", "超时", "--lang", LANG,
-                                  "--json"])
+                                  "--engine", "tesseract", "--json"])
     assert second.exit_code == 0, second.output
     retried = json.loads(second.stdout)
     assert retried["failed_pages"] == []

@@ -146,14 +146,14 @@ def test_a_page_over_its_time_limit_fails_with_a_clear_error():
 @pytest.mark.paddle
 @pytest.mark.tesseract
 def test_a_page_paddle_fails_on_is_read_by_tesseract(monkeypatch):
-    """An engine failure (here a real PP-OCR timeout: the limit applies to the first engine
-    alone) hands the page to Tesseract, and the page records it."""
+    """Under --engine auto an engine failure (here a real PP-OCR timeout: the limit applies to
+    the first engine alone) hands the page to Tesseract, and the page records it."""
     paddle_or_skip()
     tesseract_or_skip()
     real = paddle.read_image
     monkeypatch.setattr(paddle, "read_image", lambda image, timeout=180.0: real(image, 0.001))
     image = _horizontal(["县电厂开始建设发电机组"])
-    recognised = process.recognise(image, 300, Config(engine="paddle", lang="chi_sim"))
+    recognised = process.recognise(image, 300, Config(lang="chi_sim"))
     assert recognised.engine == ENGINE_TESSERACT
     assert "after-paddle-failed" in recognised.steps
     assert "发电机组" in recognised.text.replace(" ", "")
@@ -166,7 +166,11 @@ def test_both_engines_failing_fail_the_page_with_both_reasons():
     tesseract_or_skip()
     with pytest.raises(OcrError, match="PP-OCR timed out.*tesseract too: Tesseract timed out"):
         process.recognise(_horizontal(["县电厂开始建设发电机组"] * 8), 300,
-                          Config(engine="paddle", lang="chi_sim", ocr_timeout=0.001))
+                          Config(lang="chi_sim", ocr_timeout=0.001))
+    # an engine named on purpose reads alone: its failure is the page's
+    with pytest.raises(OcrError, match="^PP-OCR timed out after 0 CPU s$"):
+        process.recognise(_horizontal(["县电厂开始建设发电机组"] * 8), 300,
+                          Config(engine="paddle", ocr_timeout=0.001))
 
 
 @pytest.mark.paddle

@@ -90,9 +90,9 @@ def check_engines(cfg: Config) -> None:
 
 
 def crash_engine(cfg: Config) -> str:
-    """The engine for a page that killed its worker process: not the one that most likely read
-    it (PP-OCR unless `--engine tesseract`)."""
-    return ENGINE_PADDLE if cfg.engine == ENGINE_TESSERACT else ENGINE_TESSERACT
+    """Under `--engine auto`, the engine for a page that killed its worker process: the one that
+    did not read it first ('' under an engine named on purpose: no second engine)."""
+    return ENGINE_TESSERACT if cfg.engine == ENGINE_AUTO else ""
 
 
 def other_engine(engine: str) -> str:
@@ -153,8 +153,9 @@ def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
     `auto` reads every page with PP-OCR, and a page PP-OCR finds vertical also with Tesseract's
     vertical model: where the two agree on the characters, Tesseract's reading is kept (it
     keeps the punctuation PP-OCR drops from vertical columns), otherwise PP-OCR's (measured in
-    benchmarks/README.md: bag F1 on real vertical pages 97% against 0-94%). An engine that fails
-    on the page (crash, timeout) hands it to the other engine before the page counts as failed.
+    benchmarks/README.md: bag F1 on real vertical pages 97% against 0-94%). Under `auto`, an
+    engine that fails on the page (error, timeout) hands it to the other engine before the page
+    counts as failed; an engine named on purpose (`--engine paddle|tesseract`) reads alone.
     """
     if engine is not None:
         return _read_page(engine, image, dpi, cfg, hint)
@@ -163,6 +164,8 @@ def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
     try:
         recognised = _read_page(engine_for(cfg, first), image, dpi, cfg, hint)
     except OcrError as exc:
+        if wanted != ENGINE_AUTO:
+            raise  # an engine named on purpose reads alone (diagnosis, comparisons)
         second = other_engine(first)
         log.warning("%s failed on a page (%s); reading it with %s", first, exc, second)
         try:

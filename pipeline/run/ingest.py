@@ -287,7 +287,8 @@ class _Ingest:
         crashed += [job for future in rest if (job := self._receive(future)) is not None]
         log.warning("an OCR worker process died; retrying %d pages one at a time", len(crashed))
         for job in crashed:
-            if job.isolated and not job.task.engine and self.own_pool and self.engine is None:
+            if (job.isolated and not job.task.engine and self.own_pool and self.engine is None
+                    and crash_engine(self.cfg)):
                 # It died alone, so this page killed it: give the page the other engine once.
                 job.task = replace(job.task, engine=crash_engine(self.cfg))
                 self.suspects.append(job)
