@@ -40,7 +40,10 @@ def base_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     runner = CliRunner()
     result = runner.invoke(main, ["--library", str(library), "ingest",
                                   *(str(SAMPLES / s) for s in SCANS), str(SAMPLES / TEXT_FILE),
-                                  "--collection", COLLECTION, "--jobs", "1"])
+                                  "--collection", COLLECTION, "--jobs", "1",
+                                  # Tesseract's known misreads of these scans are what the
+                                  # tests correct (PP-OCR reads 滚木 and 敷设 right).
+                                  "--engine", "tesseract"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["--library", str(library), "editor", "add", EDITOR,
                                   "--password-stdin"], input=PASSWORD + "\n")
@@ -285,7 +288,7 @@ def test_reocr_with_another_model_keeps_the_correction(library: Path) -> None:
     from index.library import LibraryFolder
 
     correct(library, "滚林", "滚木二号")
-    cfg = cfg_for(library, lang="chi_tra", jobs=1)
+    cfg = cfg_for(library, lang="chi_tra", jobs=1, engine="tesseract")
     plan = plan_document(identify(SAMPLES / SCANS[1]), cfg)
     fresh = process_page(plan.pages[0], cfg)  # type: ignore[arg-type]
     assert fresh.text and "滚木二号" not in fresh.text
