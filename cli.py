@@ -453,6 +453,24 @@ def reindex(ctx: click.Context, retag: bool) -> None:
     click.echo(f"reindexed {pages} pages" + (" with fresh tags" if retag else ""))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the library read-only in a browser: the reading room (search, page views with
+    the scan, IIIF). Stops on Ctrl-C.
+
+    Example: wenshi serve --port 8000, then open http://127.0.0.1:8000/
+    """
+    from index.web import serve as run_server
+
+    run_server(_config(ctx), host, port)
+
+
 @main.command("tag")
 @click.argument("doc_id")
 @click.option("--set", "assignments", multiple=True, required=True, metavar="FIELD=VALUE",

@@ -21,6 +21,7 @@ from pipeline.records import Page
 
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
+from .pageimages import write_page_images
 from .schema import SCHEMA_VERSION, build_schema
 from .tags import PENDING_TAGS, tags_pending
 from .writer import IndexQueue, write_documents
@@ -190,7 +191,7 @@ class Library:
                                         len(plan.pages), metadata)
 
     def store_page(self, doc_id: str, page: Page) -> None:
-        """Store a page and its ALTO file; a checkpoint that survives a crash."""
+        """Store a page, its ALTO file and its images; a checkpoint that survives a crash."""
         if page.alto:
             folder = self.root / PAGES_DIR / doc_id
             folder.mkdir(parents=True, exist_ok=True)
@@ -198,7 +199,11 @@ class Library:
             tmp = target.with_suffix(".tmp")
             tmp.write_text(page.alto, encoding="utf-8")
             os.replace(tmp, target)
-        self.catalog.store_page(doc_id, page, compact_search_form(page.text))
+        sizes = write_page_images(self.root, doc_id, page.number, page.images)
+        with self.catalog.transaction():
+            self.catalog.store_page(doc_id, page, compact_search_form(page.text))
+            if sizes:
+                self.catalog.store_page_images(doc_id, page.number, sizes)
 
     def finish_document(self, doc_id: str) -> tuple[int, int]:
         """Tag the document, mark it complete and queue it for the index.

@@ -33,6 +33,7 @@ from PIL import Image
 from . import ocr, workers
 from .clean import clean_ocr_text
 from .config import PREPROCESS_STEPS, Config
+from .derivatives import page_derivatives
 from .errors import EnvironmentProblemError, InputFileError, OcrError
 from .geometry import PageGeometry, alto_to_source, words_to_source
 from .layout import AUTO, PROVISIONAL, SCRIPT_RECHECK_CONFIDENCE, recognise_page
@@ -96,7 +97,7 @@ def process_page(task: PageTask, cfg: Config) -> Page:
     language model raises: then no page anywhere can be recognised.
     """
     try:
-        image, dpi = _page_image(task, cfg)
+        image, dpi = page_image(task, cfg)
         recognised = recognise(image, dpi, cfg, task.lang_hint)
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
@@ -105,10 +106,12 @@ def process_page(task: PageTask, cfg: Config) -> Page:
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
         lang=recognised.lang, width=image.width, height=image.height,
+        images=page_derivatives(image),
     )
 
 
-def _page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | None]:
+def page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | None]:
+    """The decoded (or rasterised) image of the page a task names, and its dpi if known."""
     if task.kind == KIND_PDF and not task.image_png:
         return pdf_page_image(task.path, task.number, cfg)
     return load_page_image(task, cfg)

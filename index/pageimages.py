@@ -1,0 +1,134 @@
+"""The page images a library keeps (pages/DOC_ID/NNNN.WxH.jpg): writing, finding, checking and
+making them again from the original files for libraries ingested before they were kept."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from pipeline.errors import InputFileError, WenshiError
+from pipeline.records import PageImage
+
+from .catalog import Catalog, ImageSize
+
+if TYPE_CHECKING:
+    from pipeline.config import Config
+
+PAGES_DIR = "pages"
+_DOC_ID = re.compile(r"[0-9a-f]{16}")
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+
+
+def image_path(root: Path, doc_id: str, number: int, width: int, height: int) -> Path:
+    """Where one copy of a page image lives. `doc_id` must be a full document id."""
+    if not _DOC_ID.fullmatch(doc_id) or number < 1 or width < 1 or height < 1:
+        raise ValueError(f"not a page image: {doc_id!r} {number} {width}x{height}")
+    return root / PAGES_DIR / doc_id / f"{number:04d}.{width}x{height}.jpg"
+
+
+def write_page_images(root: Path, doc_id: str, number: int,
+                      images: Sequence[PageImage]) -> list[tuple[int, int, int]]:
+    """Write a page's copies (each whole or not at all); returns (width, height, bytes) each."""
+    sizes = []
+    for image in images:
+        target = image_path(root, doc_id, number, image.width, image.height)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(image.jpeg)
+        os.replace(tmp, target)
+        sizes.append((image.width, image.height, len(image.jpeg)))
+    return sizes
+
+
+@dataclass(frozen=True)
+class ImageProblem:
+    """A kept page image that is missing or damaged."""
+
+    doc_id: str
+    page: int
+    file: str
+    reason: str
+
+
+def check_page_images(root: Path, catalog: Catalog) -> tuple[int, list[ImageProblem]]:
+    """Every recorded page image exists, has its recorded length and is a whole JPEG.
+    Returns (images checked, problems)."""
+    checked, problems = 0, []
+    for doc_id, number, size in catalog.all_page_images():
+        checked += 1
+        path = image_path(root, doc_id, number, size.width, size.height)
+        reason = _image_problem(path, size)
+        if reason:
+            problems.append(ImageProblem(doc_id, number, str(path), reason))
+    return checked, problems
+
+
+def _image_problem(path: Path, size: ImageSize) -> str:
+    try:
+        length = path.stat().st_size
+        if length != size.bytes:
+            return f"{length} bytes, {size.bytes} recorded"
+        with path.open("rb") as fh:
+            start = fh.read(2)
+            fh.seek(-2, os.SEEK_END)
+            end = fh.read(2)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    if start != _JPEG_START or end != _JPEG_END:
+        return "not a whole JPEG file"
+    return ""
+
+
+@dataclass(frozen=True)
+class ImagesMade:
+    """What `reindex --images` did: pages given images, and pages whose source is gone."""
+
+    pages: int
+    bytes: int
+    unavailable: tuple[tuple[str, int, str], ...]  # (doc_id, page, reason)
+
+
+def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
+                        progress: Callable[[int, int], None] | None = None) -> ImagesMade:
+    """Give every scanned page without kept images its images, decoded again from the original
+    file where it still exists unchanged; the others are listed with the reason."""
+    from pipeline.derivatives import page_derivatives
+    from pipeline.ingest import page_image
+    from pipeline.records import PageTask
+
+    from .export.common import open_source
+
+    todo = catalog.scanned_pages_without_images()
+    made, total_bytes = 0, 0
+    unavailable: list[tuple[str, int, str]] = []
+    sources: dict[str, Path | str] = {}
+    for done, (doc_id, number) in enumerate(todo, 1):
+        doc = catalog.document(doc_id)
+        if doc is None:
+            continue
+        if doc_id not in sources:
+            try:
+                sources[doc_id] = open_source(doc)
+            except WenshiError as exc:
+                sources[doc_id] = str(exc)
+        source = sources[doc_id]
+        if isinstance(source, str):
+            unavailable.append((doc_id, number, source))
+            continue
+        try:
+            image, _ = page_image(PageTask(doc_id, str(source), doc.kind, number), cfg)
+        except InputFileError as exc:
+            unavailable.append((doc_id, number, str(exc)))
+            continue
+        sizes = write_page_images(root, doc_id, number, page_derivatives(image))
+        catalog.store_page_images(doc_id, number, sizes)
+        made += 1
+        total_bytes += sum(n for _, _, n in sizes)
+        if progress is not None:
+            progress(done, len(todo))
+    return ImagesMade(made, total_bytes, tuple(unavailable))
