@@ -17,9 +17,9 @@ import click
 from index.export import FOLDER_FORMATS, FORMATS, ORDERS
 from index.results import SORTS, SearchRequest, SearchResults
 from index.snippets import MARK_END, MARK_START
-from pipeline import workers
 from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
+from pipeline.run import workers
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -31,7 +31,7 @@ EXIT_SOME_FAILED = 1
 def _api() -> ModuleType:
     # The library is imported when a command runs, not at start-up (0.2-0.45 CPU s): `ingest`
     # starts its page workers' server first, so that the two import side by side
-    # (pipeline/workers.py).
+    # (pipeline/run/workers.py).
     from index import api
 
     return api

@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from index.library import Library  # noqa: E402
 from index.search import SearchContext, SearchRequest, run  # noqa: E402
 from pipeline.config import Config  # noqa: E402
-from pipeline.normalize import to_search_form  # noqa: E402
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile  # noqa: E402
-from pipeline.sources import DocumentPlan  # noqa: E402
+from pipeline.run.sources import DocumentPlan  # noqa: E402
+from pipeline.text.normalize import to_search_form  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "laws-zh.jsonl.gz"
 TARGETS = {"build": 50_000, "size": 4.0, "p95_ms": 100.0, "cold_s": 1.0}

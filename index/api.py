@@ -33,17 +33,17 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
     With a metadata sheet, each file's row supplies catalog fields (and may name another
     collection); each bad row becomes a failed outcome naming the row and column.
     """
-    from pipeline import ocr
-    from pipeline.ingest import ingest_paths
-    from pipeline.metadata import read_metadata_csv
+    from pipeline.page.engines import tesseract
+    from pipeline.run.ingest import ingest_paths
+    from pipeline.run.metadata import read_metadata_csv
 
     if not collection.strip():
         raise UsageError("--collection must not be empty")
     sheet = read_metadata_csv(Path(metadata_csv)) if metadata_csv else None
     if cfg.lang != "auto":
-        ocr.check_languages(cfg.lang)
+        tesseract.check_languages(cfg.lang)
     else:
-        ocr.check_languages("chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
+        tesseract.check_languages("chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
     with Library(cfg, create=True, writable=True) as library:
         library.index_unindexed()
         summary = ingest_paths(paths, collection.strip(), cfg, library, progress=progress,
@@ -59,7 +59,7 @@ def ingest(cfg: Config, paths: Sequence[str], collection: str,
 
 def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
     """Correct catalog fields or tags of a document (field=value), then retag and reindex it."""
-    from pipeline.metadata import TAG_OVERRIDES, validate_field
+    from pipeline.run.metadata import TAG_OVERRIDES, validate_field
 
     from .tags import OVERRIDE_PREFIX
 
@@ -190,12 +190,14 @@ def reindex(cfg: Config, retag: bool = False) -> int:
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
     """OCR one file without a library: its pages, cleaned (text pages pass through)."""
-    from pipeline import ocr
-    from pipeline.ingest import LangVotes, make_executor, process_page
-    from pipeline.sources import identify, plan_document
+    from pipeline.page.engines import tesseract
+    from pipeline.page.process import process_page
+    from pipeline.run.ingest import LangVotes
+    from pipeline.run.pool import make_executor
+    from pipeline.run.sources import identify, plan_document
 
     if cfg.lang != "auto":
-        ocr.check_languages(cfg.lang)
+        tesseract.check_languages(cfg.lang)
     source = identify(Path(path))
     plan = plan_document(source, cfg)
     tasks = [p for p in plan.pages if not isinstance(p, Page)]

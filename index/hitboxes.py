@@ -19,7 +19,7 @@ from typing import Sequence
 
 from lxml import etree
 
-from pipeline.alto import parse_alto
+from pipeline.page.alto import parse_alto
 
 from .snippets import compact_map
 

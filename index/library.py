@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from pipeline import segment
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
 from pipeline.records import Page
+from pipeline.text import segment
 
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
@@ -27,7 +27,7 @@ from .tags import PENDING_TAGS, tags_pending
 from .writer import IndexQueue, write_documents
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
-    from pipeline.sources import DocumentPlan
+    from pipeline.run.sources import DocumentPlan
 
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"

@@ -97,8 +97,8 @@ def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
                         progress: Callable[[int, int], None] | None = None) -> ImagesMade:
     """Give every scanned page without kept images its images, decoded again from the original
     file where it still exists unchanged; the others are listed with the reason."""
-    from pipeline.derivatives import page_derivatives
-    from pipeline.ingest import page_image
+    from pipeline.page.derivatives import page_derivatives
+    from pipeline.page.images import load_page_image
     from pipeline.records import PageTask
 
     from .export.common import open_source
@@ -121,7 +121,7 @@ def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
             unavailable.append((doc_id, number, source))
             continue
         try:
-            image, _ = page_image(PageTask(doc_id, str(source), doc.kind, number), cfg)
+            image, _ = load_page_image(PageTask(doc_id, str(source), doc.kind, number), cfg)
         except InputFileError as exc:
             unavailable.append((doc_id, number, str(exc)))
             continue

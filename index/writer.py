@@ -14,8 +14,8 @@ import logging
 import os
 import sys
 import weakref
-from dataclasses import replace
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import numpy as np
 from whoosh.index import Index
 
-from pipeline import loading
-from pipeline.normalize import to_search_form
+from pipeline.text import loading
+from pipeline.text.normalize import to_search_form
 
 from .analysis import DocumentAnalysis, Tagger, analyze_document, compact_search_form, word_counts
 from .catalog import Catalog, DocumentRow, PageRow

@@ -20,7 +20,7 @@ DEFAULT_MIN_TEXT_LAYER_CHARS = 8
 # and refuse anything larger with a clear message instead of exhausting memory.
 DEFAULT_MAX_IMAGE_PIXELS = 600_000_000
 DEFAULT_PROOFREAD_THRESHOLD = 70.0  # mean word confidence below this: 需校对
-# The image clean-up steps before OCR (pipeline/preprocess.py), each of which can be skipped.
+# The image clean-up steps before OCR (pipeline/page/preprocess.py), each of which can be skipped.
 PREPROCESS_STEPS = ("grayscale", "upscale", "border", "normalize", "denoise", "deskew", "binarize",
                     "despeckle", "orientation", "smooth")
 

@@ -48,10 +48,10 @@ def test_every_command_has_help_with_an_example():
 
 
 def test_the_command_starts_without_the_library():
-    # `wenshi ingest` starts its page workers' server (pipeline/workers.py) before it imports
+    # `wenshi ingest` starts its page workers' server (pipeline/run/workers.py) before it imports
     # the library, so that the two import side by side; importing the command must not import
     # the library (Whoosh) or the page pipeline (numpy, PIL, jieba) already.
-    heavy = ("whoosh", "index.api", "index.library", "pipeline.ingest", "numpy", "PIL", "jieba")
+    heavy = ("whoosh", "index.api", "index.library", "pipeline.run.ingest", "numpy", "PIL", "jieba")
     code = f"import sys, cli; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent,
                          capture_output=True, text=True, check=True)

@@ -21,8 +21,14 @@ from cli import main
 from index import api
 from index.catalog import DocumentRow
 from index.export.catalog_formats import fee_thousands
-from index.export.common import (document_stem, folder_targets, inside, page_list, pinyin_key,
-                                 safe_name)
+from index.export.common import (
+    document_stem,
+    folder_targets,
+    inside,
+    page_list,
+    pinyin_key,
+    safe_name,
+)
 from index.export.manuscript import join_paragraph_lines, text_blocks
 from index.export.pdf import alto_words
 from index.library import Library

@@ -21,12 +21,16 @@ from PIL import Image
 
 from cli import main
 from index.library import Library
-from pipeline import ingest, ocr
 from pipeline.config import Config
 from pipeline.errors import InputFileError, OcrError
-from pipeline.ingest import Recognised, ingest_paths
-from pipeline.layout import PROVISIONAL as P
+from pipeline.page.engines import tesseract
+from pipeline.page.script import PROVISIONAL as P
 from pipeline.records import Word
+from pipeline.run import ingest
+from pipeline.page import images, process
+from pipeline.page.process import Recognised
+from pipeline.run import pool
+from pipeline.run.ingest import ingest_paths
 
 from .conftest import tesseract_or_skip
 from .scanned_pages import LANG, PHRASES, install_slow_tesseract, write_pdf, write_png, write_tiff
@@ -56,7 +60,7 @@ class FakeOcr:
 
 def _ingest(cfg: Config, paths: list[Path], fake: FakeOcr, monkeypatch: pytest.MonkeyPatch,
             progress: Any = None) -> Any:
-    monkeypatch.setattr(ingest, "recognise", fake)
+    monkeypatch.setattr(process, "recognise", fake)
     with Library(cfg, create=True, writable=True) as library:
         library.index_unindexed()
         return ingest_paths(paths, "测试", cfg, library, progress=progress)
@@ -128,14 +132,14 @@ def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, c
 
 def test_unreadable_pdf_page_fails_alone(tmp_path, cfg, monkeypatch):
     volume = write_pdf(tmp_path / "卷二.pdf", list(PHRASES[:3]))
-    real = ingest.pdf_page_image
+    real = images.pdf_page_image
 
     def damaged_page_two(path: str, number: int, config: Config) -> Any:
         if number == 2:
             raise InputFileError("page 2: cannot rasterise PDF page (damaged content stream)")
         return real(path, number, config)
 
-    monkeypatch.setattr(ingest, "pdf_page_image", damaged_page_two)
+    monkeypatch.setattr(images, "pdf_page_image", damaged_page_two)
     summary = _ingest(cfg, [volume], FakeOcr(), monkeypatch)
     assert summary.outcomes[0].status == "ingested"
     assert summary.outcomes[0].failed_pages == (
@@ -290,11 +294,11 @@ def test_an_ingest_removes_page_folders_its_killed_workers_left(tmp_path, monkey
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    dead = tmp_path / f"{ocr.WORK_DIR_PREFIX}{gone.stdout.strip()}-abc123"
-    live = tmp_path / f"{ocr.WORK_DIR_PREFIX}{os.getpid()}-def456"
-    unrelated = tmp_path / f"{ocr.WORK_DIR_PREFIX}xyz"
+    dead = tmp_path / f"{tesseract.WORK_DIR_PREFIX}{gone.stdout.strip()}-abc123"
+    live = tmp_path / f"{tesseract.WORK_DIR_PREFIX}{os.getpid()}-def456"
+    unrelated = tmp_path / f"{tesseract.WORK_DIR_PREFIX}xyz"
     for folder in (dead, live, unrelated):
         folder.mkdir()
         (folder / "page.pnm").write_bytes(b"P5 1 1 255 \x00")
-    assert ingest.remove_orphaned_work_dirs() == 1
+    assert pool.remove_orphaned_work_dirs() == 1
     assert not dead.exists() and live.exists() and unrelated.exists()

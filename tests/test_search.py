@@ -32,7 +32,7 @@ from index.search import (
 from pipeline.config import Config
 from pipeline.errors import UsageError
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
-from pipeline.sources import DocumentPlan
+from pipeline.run.sources import DocumentPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -372,7 +372,8 @@ def test_an_index_from_another_wenshi_version_gets_one_clear_line(tmp_path: Path
     import shutil
     import types
 
-    from whoosh import fields, index as whoosh_index
+    from whoosh import fields
+    from whoosh import index as whoosh_index
 
     gone = types.ModuleType("wenshi_gone_module")
 

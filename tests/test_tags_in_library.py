@@ -123,7 +123,7 @@ from index.library import Library
 from index.writer import IndexQueue
 from pipeline.config import Config
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
-from pipeline.sources import DocumentPlan
+from pipeline.run.sources import DocumentPlan
 
 def feed(lib, drafts):
     for i, (name, text) in enumerate(drafts):

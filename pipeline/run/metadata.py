@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 from .sources import decode_text
 
 COLUMNS = ("file", "title", "collection", "contributor", "region", "volume", "date", "doctype",

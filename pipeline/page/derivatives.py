@@ -13,7 +13,7 @@ import io
 
 from PIL import Image
 
-from .records import PageImage
+from ..records import PageImage
 
 READING_LONG_SIDE = 2400  # pixels, the largest copy's long side (smaller scans stay as they are)
 THUMBNAIL_LONG_SIDE = 320  # halving stops once the long side is at most this
