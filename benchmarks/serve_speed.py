@@ -158,11 +158,12 @@ def image_cost(files: list[Path]) -> None:
         copies = page_derivatives(image)
         made.append(time.perf_counter() - started)
         sizes.append(sum(len(c.jpeg) for c in copies))
+    ratio = statistics.median(made) / statistics.median(decoded)
     print(f"  {len(files)} pages: {statistics.mean(sizes) / 1024:.0f} KiB a page kept on average "
           f"(median {statistics.median(sizes) / 1024:.0f}, max {max(sizes) / 1024:.0f} KiB; all "
           f"sizes together), made in {statistics.median(made) * 1000:.0f} ms median "
-          f"({max(made) * 1000:.0f} max) = {statistics.median(made) / statistics.median(decoded):.1f}"
-          f" x the page's PNG decode ({statistics.median(decoded) * 1000:.0f} ms)")
+          f"({max(made) * 1000:.0f} max) = {ratio:.1f} x the page's PNG decode "
+          f"({statistics.median(decoded) * 1000:.0f} ms)")
 
 
 def main() -> None:

@@ -37,8 +37,8 @@ def test_a_match_inside_one_line_gets_the_cells_of_its_characters():
 
 def test_a_match_across_lines_gets_one_box_per_line():
     boxes = PageBoxes(TEXT, ALTO)
-    assert boxes.boxes(_span(TEXT, "通车\n光绪")) == [Box(340, 50, 80, 40),
-                                                    Box(100, 120, 80, 40)]
+    expected = [Box(340, 50, 80, 40), Box(100, 120, 80, 40)]
+    assert boxes.boxes(_span(TEXT, "通车\n光绪")) == expected
 
 
 def test_clean_up_and_corrections_keep_the_boxes_of_the_characters_they_replaced():
