@@ -12,6 +12,8 @@ from typing import Any, Iterable, Iterator
 from pipeline.errors import LibraryError
 from pipeline.records import Page
 
+from .quality import needs_proofreading
+
 CATALOG_VERSION = 1
 
 _DDL = """
@@ -373,17 +375,27 @@ class Catalog:
             args.append(collection)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
 
-    def low_confidence_pages(self, threshold: float,
-                             collection: str | None = None) -> list[dict[str, Any]]:
-        """OCR pages whose mean word confidence is below `threshold`: 需校对."""
-        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence FROM pages p"
-               " JOIN documents d USING (doc_id) WHERE p.method = 'ocr' AND p.error = ''"
-               " AND p.confidence IS NOT NULL AND p.confidence < ?")
-        args: list[Any] = [threshold]
+    def proofreading_pages(self, threshold: float,
+                           collection: str | None = None) -> list[dict[str, Any]]:
+        """Pages that need proofreading (需校对, the rule of `index/quality.py`), in archive order."""
+        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence, p.method, p.error"
+               " FROM pages p JOIN documents d USING (doc_id)")
+        args: list[Any] = []
         if collection is not None:
-            sql += " AND d.collection = ?"
+            sql += " WHERE d.collection = ?"
             args.append(collection)
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
+        return [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
+                 "number": r["number"], "confidence": r["confidence"]}
+                for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
+                if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"]),
+                                      threshold)]
+
+
+@dataclass(frozen=True)
+class _RowPage:
+    method: str
+    confidence: float | None
+    error: str
 
 
 def _document_row(row: sqlite3.Row) -> DocumentRow:

@@ -43,9 +43,12 @@ COMMIT_MIN_DOCS = 100  # a commit made to relieve the index workers writes at le
 REINDEX_BATCH_PAGES = 5000  # pages per Whoosh commit and gram segment during `reindex`
 
 
-class Library:
-    """An open library. Use as a context manager; `writable=True` takes the ingest lock;
-    `rebuilding=True` (with it) leaves the index unopened, for `reindex` to replace."""
+class LibraryFolder:
+    """The library folder, open: its catalog, its index, the ingest sink and the index writer.
+
+    Internal: scripts use `index.Library` (index/api.py), which opens one of these per task.
+    Use as a context manager; `writable=True` takes the ingest lock; `rebuilding=True` (with it)
+    leaves the index unopened, for `reindex` to replace."""
 
     def __init__(self, cfg: Config, create: bool = False, writable: bool = False,
                  rebuilding: bool = False) -> None:
@@ -111,7 +114,7 @@ class Library:
             return pid
         return pid
 
-    def __enter__(self) -> "Library":
+    def __enter__(self) -> "LibraryFolder":
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -433,7 +436,7 @@ class Library:
 
 @dataclass(frozen=True)
 class Consistency:
-    """What `Library.check` found, comparing catalog and index page id by page id."""
+    """What `LibraryFolder.check` found, comparing catalog and index page id by page id."""
 
     catalog_documents: int  # complete documents
     catalog_pages: int  # their pages (failed ones included: they are indexed with empty text)

@@ -11,7 +11,8 @@ from pipeline.run.metadata import TAG_OVERRIDES
 USER_DICT_FILE = "userdict.txt"
 SUBJECTS_FILE = "subjects.tsv"
 OVERRIDE_PREFIX = "tag."
-# The tags of a complete document the index workers have still to tag (see Library.finish_document).
+# The tags of a complete document the index workers have still to tag
+# (see LibraryFolder.finish_document).
 PENDING_TAGS = {"pending": True}
 
 

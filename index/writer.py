@@ -272,7 +272,7 @@ class IndexQueue:
 
     def behind(self) -> bool:
         """True when the workers have more waiting than they should: the writer then writes
-        what they have done or helps them, instead of queueing more (see Library)."""
+        what they have done or helps them, instead of queueing more (see LibraryFolder)."""
         if self._waiting_chars <= self.BACKLOG_CHARS:
             return False
         pool = self._pool

@@ -76,3 +76,19 @@ def test_the_command_keeps_exit_codes_and_output_through_its_quick_exit(tmp_path
     assert usage.returncode == 2 and "Missing option '--collection'" in usage.stderr
     helped = wenshi("search", "--help")
     assert helped.returncode == 0 and helped.stdout.rstrip().endswith("Show this message and exit.")
+
+
+def test_each_error_class_has_its_own_exit_code_and_the_readme_lists_it():
+    from pipeline import errors
+
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.WenshiError)]
+    codes: dict[int, list[str]] = {}
+    for cls in classes:
+        codes.setdefault(cls.exit_code, []).append(cls.__name__)
+    # An input that failed (file or page) is exit 1 either way: the batch's partial failure.
+    assert {k: sorted(v) for k, v in codes.items() if len(v) > 1} == {
+        1: ["InputFileError", "OcrError"]}
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for code in codes:
+        assert f"\n| {code} | " in readme, code
