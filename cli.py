@@ -249,8 +249,19 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     if report["catalog"]["failed_pages"]:
         lines.append(f"{report['catalog']['failed_pages']} failed pages "
                      "(see `wenshi stats`; the next ingest retries them)")
-    lines.append("OK: catalog and index agree" if report["ok"]
+    images = report["images"]
+    lines.append(f"page images: {images['checked']} checked, {len(images['problems'])} damaged "
+                 "or missing")
+    for problem in images["problems"][:20]:
+        lines.append(f"image {problem['doc_id']} page {problem['page']}: {problem['reason']} "
+                     f"({problem['file']})")
+    index_ok = not any(report[k] for k in ("missing", "extra", "duplicates",
+                                           "unindexed_documents"))
+    lines.append("OK: catalog and index agree" if index_ok
                  else "run `wenshi check --repair` to re-index them")
+    if images["problems"]:
+        lines.append("run `wenshi reindex --images` to make the damaged page images again from "
+                     "the originals")
     return lines
 
 
@@ -435,14 +446,28 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
 
 @main.command()
 @click.option("--retag", is_flag=True, help="Recompute automatic tags from the catalog text first.")
+@click.option("--images", is_flag=True,
+              help="Instead: make the reading room's page images the library lacks or has "
+                   "damaged (libraries ingested before they were kept), from the originals.")
 @click.pass_context
 @handle_errors
-def reindex(ctx: click.Context, retag: bool) -> None:
+def reindex(ctx: click.Context, retag: bool, images: bool) -> None:
     """Rebuild the search index from the catalog (no OCR).
 
     Example: wenshi reindex --retag
     """
     with _open(_config(ctx)) as library:
+        if images:
+            if retag:
+                raise UsageError("--images and --retag are separate runs")
+            made = library.make_images()
+            for doc_id, page, reason in made.unavailable:
+                click.echo(f"{doc_id} page {page}: {reason}", err=True)
+            click.echo(f"made page images for {made.pages} pages ({made.bytes / 1e6:.1f} MB); "
+                       f"{len(made.unavailable)} pages without a usable source")
+            if made.unavailable:
+                sys.exit(EXIT_SOME_FAILED)
+            return
         pages = library.reindex(retag=retag)
     click.echo(f"reindexed {pages} pages" + (" with fresh tags" if retag else ""))
 
@@ -462,7 +487,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """
     from index.web import serve as run_server
 
-    run_server(_config(ctx), host, port)
+    with _open(_config(ctx)) as library:
+        run_server(library, host, port)
 
 
 @main.command("tag")

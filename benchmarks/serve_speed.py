@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from index import Library  # noqa: E402
 from index.reading import ReadingRoom  # noqa: E402
 from index.results import SearchRequest  # noqa: E402
-from pipeline.config import Config  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 TARGET_P95_MS = 150.0
@@ -71,13 +71,16 @@ def ensure_corpus_library(library: Path, pages: int) -> None:
 def sample_queries(library: Path, count: int, seed: int) -> list[str]:
     """Half jieba words, half quoted 2-6 character strings, from random pages' texts."""
     from index.analysis import query_words
-    from index.library import Library
 
     rng = random.Random(seed)
-    with Library(Config.resolve(library=library)) as lib:
-        keys = [(r[0], r[1]) for r in lib.catalog.db.execute(
-            "SELECT doc_id, number FROM pages ORDER BY doc_id, number")]
-        texts = lib.catalog.page_texts(rng.sample(keys, min(len(keys), count)))
+    with Library.open(library) as lib:
+        keys = sorted((h.doc_id, h.page) for c in lib.collections()
+                      for h in lib.search(SearchRequest(f'collection:"{c.name}"', limit=0,
+                                                        snippets=False)).hits)
+        texts = {}
+        for doc_id, page in rng.sample(keys, min(len(keys), count)):
+            texts[(doc_id, page)] = next(p.text for p in lib.document(doc_id).pages
+                                         if p.number == page)
     queries = []
     for i, text in enumerate(texts.values()):
         chinese = re.sub(r"[^\u4e00-\u9fff]", "", text)
@@ -100,7 +103,7 @@ def time_app(library: Path, urls: list[str]) -> tuple[list[float], list[float], 
     from index.web import build_app
 
     server, client, bodies = [], [], []
-    with TestClient(build_app(Config.resolve(library=library))) as http:
+    with Library.open(library) as opened, TestClient(build_app(opened)) as http:
         http.get("/search?q=%E6%B3%95")  # open the searcher and load jieba once
         for url in urls:
             started = time.perf_counter()
@@ -115,16 +118,13 @@ def time_app(library: Path, urls: list[str]) -> tuple[list[float], list[float], 
 
 def time_library(library: Path, queries: list[str]) -> list[float]:
     """The same searches through the library alone (top 20, snippets, no facets): ms each."""
-    room = ReadingRoom(Config.resolve(library=library))
     out = []
-    try:
-        room.search(SearchRequest("法"))
+    with Library.open(library) as opened:
+        opened.search(SearchRequest("法"))
         for query in queries:
             started = time.perf_counter()
-            room.search(SearchRequest(query, limit=20))
+            opened.search(SearchRequest(query, limit=20))
             out.append((time.perf_counter() - started) * 1000)
-    finally:
-        room.close()
     return out
 
 
@@ -198,20 +198,18 @@ def main() -> None:
     print(f"page view, text pages with the query marked: {summary(server)}")
 
     library = samples_library(args.samples_library, scratch)
-    room = ReadingRoom(Config.resolve(library=library))
     scanned = []
-    try:
-        for collection in room.collections():
-            found = room.search(SearchRequest(f'collection:"{collection["name"]}"', limit=0,
-                                              snippets=False))
+    with Library.open(library) as opened:
+        room = ReadingRoom(opened)
+        for collection in opened.collections():
+            found = opened.search(SearchRequest(f'collection:"{collection.name}"', limit=0,
+                                                snippets=False))
             for hit in found.hits:
                 page = room.document(hit.doc_id).page(hit.page)
                 if page.images:
                     text = room.page(hit.doc_id, hit.page).text
                     word = re.sub(r"[^\u4e00-\u9fff]", "", text)[10:13]
                     scanned.append((hit.doc_id, hit.page, word))
-    finally:
-        room.close()
     urls = [f"/doc/{d}/{p}?q={quote(w)}" for d, p, w in scanned] * 5
     server, _, bodies = time_app(library, urls)
     boxes = sum(b.count("data-hit-box=") for b in bodies[:len(scanned)])

@@ -28,14 +28,16 @@ from pipeline.records import FileOutcome, IngestSummary, Page
 
 from .library import Consistency, LibraryFolder
 from .quality import needs_proofreading
-from .records import (CheckReport, CollectionRecord, DocumentRecord, FailedPage, IngestFailure,
-                      LibraryStats, PageRecord, ProofreadPage, Repair)
+from .records import (CheckReport, CollectionRecord, DocumentRecord, FailedPage, ImagesMade,
+                      IngestFailure, LibraryStats, PageRecord, ProofreadPage, Repair)
 from .results import SearchRequest, SearchResults
 from .tags import PENDING_TAGS
 
 if TYPE_CHECKING:
+    from .catalog import ImageSize
     from .export import ExportResult
     from .export.catalog_formats import WordCounts
+    from .pageimages import PageScan
     from .search import SearchContext
 
 # OCR, ingest, metadata, export and tagging modules are imported inside the methods that use
@@ -291,14 +293,46 @@ class Library:
         return count_words(self._folder.documents(collection))
 
     def check(self, repair: bool = False) -> CheckReport:
-        """Compare catalog and index page by page; with `repair`, re-index from the catalog what
-        the index lacks or holds wrongly (takes the ingest lock: not while an ingest runs)."""
+        """Compare catalog and index page by page, and verify the kept page images; with
+        `repair`, re-index from the catalog what the index lacks or holds wrongly (takes the
+        ingest lock: not while an ingest runs). Damaged images are listed, not repaired
+        (`reindex --images` makes missing ones again from the originals)."""
+        from .pageimages import check_page_images
+
+        checked, problems = check_page_images(self.path, self._folder.catalog)
         if not repair:
-            return _report(self._folder.check())
+            return replace(_report(self._folder.check()), images_checked=checked,
+                           image_problems=tuple(problems))
         with self._writer() as folder:
             found = folder.check()
             reindexed, dropped = folder.repair(found) if not found.ok else (0, 0)
-            return replace(_report(folder.check()), repaired=Repair(reindexed, dropped))
+            return replace(_report(folder.check()), repaired=Repair(reindexed, dropped),
+                           images_checked=checked, image_problems=tuple(problems))
+
+    def make_images(self, progress: Callable[[int, int], None] | None = None) -> ImagesMade:
+        """Give every scanned page without kept images (a library ingested before they were
+        kept) its images, from the original file where it still exists unchanged; the pages
+        whose source is gone are listed. Takes the ingest lock."""
+        from .pageimages import make_missing_images
+
+        with self._writer() as folder:
+            return make_missing_images(folder.root, folder.catalog, self.cfg, progress)
+
+    # -- the reading room's page images (index/web/) ---------------------------------------
+
+    def page_scans(self, doc_id: str) -> dict[int, PageScan]:
+        """A document's scanned pages with kept images: size as read, image sizes, ALTO file.
+        `doc_id` is a full id (NotFoundError otherwise)."""
+        from .pageimages import page_scans
+
+        return page_scans(self.path, self._folder.catalog, doc_id)
+
+    def page_image_file(self, doc_id: str, number: int, size: ImageSize) -> Path:
+        """The file of one kept page image, checked to lie inside the library (NotFoundError
+        otherwise)."""
+        from .pageimages import image_file
+
+        return image_file(self.path, doc_id, number, size)
 
 
 def _report(found: Consistency) -> CheckReport:

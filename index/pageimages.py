@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from pipeline.errors import InputFileError, WenshiError
+from pipeline.errors import InputFileError, NotFoundError, WenshiError
 from pipeline.records import PageImage
 
 from .catalog import Catalog, ImageSize
+from .records import ImageProblem, ImagesMade
 
 if TYPE_CHECKING:
     from pipeline.config import Config
@@ -44,13 +45,37 @@ def write_page_images(root: Path, doc_id: str, number: int,
 
 
 @dataclass(frozen=True)
-class ImageProblem:
-    """A kept page image that is missing or damaged."""
+class PageScan:
+    """A scanned page as the reading room shows it: its size as read (the scan's pixels, in
+    which the ALTO boxes are), its kept image sizes (largest first) and its ALTO file."""
 
-    doc_id: str
-    page: int
-    file: str
-    reason: str
+    number: int
+    width: int
+    height: int
+    images: tuple[ImageSize, ...]
+    alto: Path
+
+
+def page_scans(root: Path, catalog: Catalog, doc_id: str) -> dict[int, PageScan]:
+    """The pages of a document that have kept images, by number."""
+    dims = catalog.page_dimensions(doc_id)
+    return {number: PageScan(number, *dims.get(number, (0, 0)), tuple(sizes),
+                             root / PAGES_DIR / doc_id / f"{number:04d}.alto.xml")
+            for number, sizes in catalog.page_images(doc_id).items()}
+
+
+def image_file(root: Path, doc_id: str, number: int, size: ImageSize) -> Path:
+    """The file of a kept page image, checked to resolve inside the library's pages folder (a
+    symbolic link out of it is refused). NotFoundError otherwise."""
+    try:
+        path = image_path(root, doc_id, number, size.width, size.height)
+        resolved = path.resolve(strict=True)
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise NotFoundError(f"no image file for {doc_id} page {number}") from exc
+    pages = (root / PAGES_DIR).resolve()
+    if not resolved.is_relative_to(pages) or not resolved.is_file():
+        raise NotFoundError(f"no image file for {doc_id} page {number}")
+    return resolved
 
 
 def check_page_images(root: Path, catalog: Catalog) -> tuple[int, list[ImageProblem]]:
@@ -84,26 +109,20 @@ def _image_problem(path: Path, size: ImageSize) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class ImagesMade:
-    """What `reindex --images` did: pages given images, and pages whose source is gone."""
-
-    pages: int
-    bytes: int
-    unavailable: tuple[tuple[str, int, str], ...]  # (doc_id, page, reason)
-
-
 def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
                         progress: Callable[[int, int], None] | None = None) -> ImagesMade:
-    """Give every scanned page without kept images its images, decoded again from the original
-    file where it still exists unchanged; the others are listed with the reason."""
+    """Give every scanned page without kept images, or with a damaged one, its images, decoded
+    again from the original file where it still exists unchanged; the others are listed with
+    the reason."""
     from pipeline.page.derivatives import page_derivatives
     from pipeline.page.images import load_page_image
     from pipeline.records import PageTask
 
     from .export.common import open_source
 
-    todo = catalog.scanned_pages_without_images()
+    _, damaged = check_page_images(root, catalog)
+    todo = list(dict.fromkeys(catalog.scanned_pages_without_images()
+                              + [(p.doc_id, p.page) for p in damaged]))
     made, total_bytes = 0, 0
     unavailable: list[tuple[str, int, str]] = []
     sources: dict[str, Path | str] = {}

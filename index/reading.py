@@ -1,37 +1,32 @@
-"""What the reading room (`wenshi serve`, index/web/) reads from a library: searches on a
-searcher kept open while the index does not change, documents, pages with their matches marked
-in the text and outlined on the scan, the kept page images and their files.
+"""What the reading room (`wenshi serve`, index/web/) reads from a library, through the
+public `Library` (index/api.py): searches (on the searcher it keeps open while the index does
+not change), documents, pages with their matches marked in the text and outlined on the scan,
+the kept page images and their files.
 
 Read-only: nothing here takes the ingest lock, so an ingest may write while readers read, and
-new documents appear as soon as it commits. One open library per thread (SQLite connections
-belong to the thread that opened them); the web server's event loop is one thread.
+new documents appear as soon as it commits. SQLite connections belong to the thread that opened
+them: the Library given is used on its own thread (`wenshi serve` runs the event loop there),
+any other thread (a test client's) opens its own.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pipeline.config import Config
-from pipeline.errors import LibraryError, NotFoundError
-from pipeline.records import METHOD_OCR
+from pipeline.errors import NotFoundError
 
-from .catalog import DocumentRow, ImageSize, PageRow
+from .catalog import ImageSize
 from .hitboxes import Box, PageBoxes, Span
-from .library import Library
-from .pageimages import image_path
+from .records import CollectionRecord, DocumentRecord, PageRecord
 from .results import SearchRequest, SearchResults
 from .snippets import find_matches
 
 if TYPE_CHECKING:
-    from .search import SearchContext
-
-# A commit that lands while a search reads can remove index files under it (index/api.py):
-# a fresh searcher sees the new generation.
-_SEARCH_ATTEMPTS = 3
+    from .api import Library
+    from .pageimages import PageScan
 
 
 @dataclass(frozen=True)
@@ -47,6 +42,7 @@ class PageSummary:
     width: int  # pixels of the scan as read (0: no scan)
     height: int
     images: tuple[ImageSize, ...]  # kept JPEG copies, largest first (none: text page)
+    alto: Path | None  # where its ALTO file is (scanned pages)
 
     @property
     def thumbnail(self) -> ImageSize | None:
@@ -58,7 +54,7 @@ class PageSummary:
 class DocumentView:
     """A document's catalog record, tags and its pages."""
 
-    doc: DocumentRow
+    doc: DocumentRecord
     pages: tuple[PageSummary, ...]
 
     def page(self, number: int) -> PageSummary:
@@ -108,157 +104,103 @@ class PageView:
         return out
 
 
-class _Open:
-    """One thread's open library and its cached searcher."""
-
-    def __init__(self, cfg: Config) -> None:
-        self.library = Library(cfg)
-        self.context: SearchContext | None = None
-
-    def search_context(self) -> SearchContext:
-        context = self.context
-        if context is not None and context.searcher.up_to_date():
-            return context
-        self.drop_context()
-        from .search import SearchContext
-
-        searcher = self.library.open_index().searcher()
-        try:
-            self.context = SearchContext(searcher, self.library.catalog)
-        except BaseException:
-            searcher.close()
-            raise
-        return self.context
-
-    def drop_context(self) -> None:
-        context, self.context = self.context, None
-        if context is not None:
-            context.close()
-            context.searcher.close()
-
-    def close(self) -> None:
-        self.drop_context()
-        self.library.close()
-
-
 class ReadingRoom:
-    """A library opened for reading by the web app; safe to share between threads."""
+    """A library opened for reading by the web app."""
 
-    def __init__(self, cfg: Config) -> None:
-        self.cfg = cfg
-        self.root = Path(cfg.library).resolve()
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.cfg = library.cfg
+        self.root = library.path.resolve()
+        self._owner = threading.get_ident()
         self._local = threading.local()
-        self._opened: list[_Open] = []
+        self._opened: list[Library] = []
         self._lock = threading.Lock()
 
-    def check(self) -> None:
-        """LibraryError now, rather than at the first request, when there is no library."""
-        with Library(self.cfg):
-            pass
+    def _lib(self) -> Library:
+        if threading.get_ident() == self._owner:
+            return self.library
+        opened: Library | None = getattr(self._local, "library", None)
+        if opened is None:
+            from .api import Library
+
+            opened = Library(self.cfg)
+            self._local.library = opened
+            with self._lock:
+                self._opened.append(opened)
+        return opened
+
+    def close(self) -> None:
+        """Close the libraries other threads opened (the one given stays with its owner)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for library in opened:
+            library.close()
 
     def warm_up(self) -> None:
         """Load jieba's dictionary now (about a second), so the first search that needs it does
         not wait: run in a background thread after the server has started."""
         from .analysis import query_words
 
-        with Library(self.cfg):  # registers the library's user dictionary, as a search does
-            query_words("文史资料")
-
-    def _open(self) -> _Open:
-        opened: _Open | None = getattr(self._local, "opened", None)
-        if opened is None:
-            opened = _Open(self.cfg)
-            self._local.opened = opened
-            with self._lock:
-                self._opened.append(opened)
-        return opened
-
-    def close(self) -> None:
-        """Close every thread's library (at server shutdown)."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for item in opened:
-            item.close()
+        self._lib()  # opening the library registers its user dictionary, as a search does
+        query_words("文史资料")
 
     # -- searching ---------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResults:
         """Run a search on the newest index generation."""
-        from .search import run
+        return self._lib().search(request)
 
-        opened = self._open()
-        for attempt in range(1, _SEARCH_ATTEMPTS + 1):
-            try:
-                return run(opened.search_context(), request)
-            except (TypeError, KeyError, OSError) as exc:
-                opened.drop_context()
-                if attempt == _SEARCH_ATTEMPTS:
-                    raise LibraryError(f"{self.root}: the index changed while it was read "
-                                       f"({type(exc).__name__}); search again") from exc
-                time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")
-
-    def collections(self) -> list[dict[str, Any]]:
+    def collections(self) -> list[CollectionRecord]:
         """Each collection with documents, pages and 字数."""
-        return self._open().library.catalog.collections()
+        return self._lib().collections()
 
     # -- documents and pages -----------------------------------------------------------------
 
     def document(self, doc_id: str) -> DocumentView:
         """A complete document by its full id; NotFoundError otherwise (no prefixes: every URL
         of a document is one URL)."""
-        catalog = self._open().library.catalog
-        row = catalog.document(doc_id)
-        if row is None or row.doc_id != doc_id or row.status != "complete":
+        library = self._lib()
+        record = library.document(doc_id)
+        if record.doc_id != doc_id or record.status != "complete":
             raise NotFoundError(f"no document {doc_id!r}")
-        images = catalog.page_images(doc_id)
-        dims = catalog.page_dimensions(doc_id)
-        pages = tuple(self._summary(p, dims.get(p.number, (0, 0)), images.get(p.number, []))
-                      for p in catalog.pages(doc_id))
-        return DocumentView(row, pages)
-
-    def _summary(self, page: PageRow, dims: tuple[int, int],
-                 images: list[ImageSize]) -> PageSummary:
-        return PageSummary(
-            number=page.number, method=page.method, confidence=page.confidence,
-            needs_proofreading=(page.method == METHOD_OCR and page.confidence is not None
-                                and page.confidence < self.cfg.proofread_threshold),
-            error=page.error, char_count=page.char_count, width=dims[0], height=dims[1],
-            images=tuple(images))
+        scans = library.page_scans(doc_id)
+        pages = tuple(_summary(p, scans.get(p.number)) for p in record.pages)
+        return DocumentView(record, pages)
 
     def page(self, doc_id: str, number: int, query: str = "") -> PageView:
         """A page of a document with the matches of `query` (may be empty) marked."""
         document = self.document(doc_id)
         summary = document.page(number)
-        row = next(p for p in self._open().library.catalog.pages(doc_id) if p.number == number)
+        text = _text(document, number)
         matches: list[Span] = []
         if query.strip():
             from .search import query_needles
 
-            matches = find_matches(row.text, query_needles(query))
+            matches = find_matches(text, query_needles(query))
         boxes: list[tuple[Box, ...]] = [() for _ in matches]
-        if matches and summary.images:
-            located = PageBoxes.from_file(row.text, self._open().library.alto_path(doc_id, number))
+        if matches and summary.alto is not None:
+            located = PageBoxes.from_file(text, summary.alto)
             boxes = [tuple(b) for b in located.all_boxes(matches)]
-        return PageView(document, summary, row.text, row.lang, tuple(matches), tuple(boxes))
+        lang = next(p.lang for p in document.doc.pages if p.number == number)
+        return PageView(document, summary, text, lang, tuple(matches), tuple(boxes))
 
     def document_hits(self, doc_id: str, query: str) -> list[tuple[PageSummary, str, Span,
                                                                    tuple[Box, ...]]]:
-        """Every occurrence of the query's strings and words in a document's scanned pages:
+        """Every occurrence of the query's strings and words on a document's scanned pages:
         (page, matched text, span, boxes on the scan), in page order."""
         from .search import query_needles
 
         needles = query_needles(query)
         document = self.document(doc_id)
-        texts = {p.number: p.text for p in self._open().library.catalog.pages(doc_id)}
         out = []
         for page in document.pages:
-            text = texts.get(page.number, "")
-            matches = find_matches(text, needles)
-            if not matches or not page.images:
+            if page.alto is None:
                 continue
-            located = PageBoxes.from_file(text,
-                                          self._open().library.alto_path(doc_id, page.number))
+            text = _text(document, page.number)
+            matches = find_matches(text, needles)
+            if not matches:
+                continue
+            located = PageBoxes.from_file(text, page.alto)
             for span, boxes in zip(matches, located.all_boxes(matches)):
                 if boxes:
                     out.append((page, text[span[0]:span[1]], span, tuple(boxes)))
@@ -266,13 +208,18 @@ class ReadingRoom:
 
     def image_file(self, doc_id: str, number: int, size: ImageSize) -> Path:
         """The file of a kept page image, checked to lie inside the library's pages folder
-        (a symbolic link out of it is refused). NotFoundError otherwise."""
-        path = image_path(self.root, doc_id, number, size.width, size.height)
-        try:
-            resolved = path.resolve(strict=True)
-        except (FileNotFoundError, RuntimeError) as exc:
-            raise NotFoundError(f"no image file for {doc_id} page {number}") from exc
-        pages = (self.root / "pages").resolve()
-        if not resolved.is_relative_to(pages) or not resolved.is_file():
-            raise NotFoundError(f"no image file for {doc_id} page {number}")
-        return resolved
+        (NotFoundError otherwise)."""
+        return self._lib().page_image_file(doc_id, number, size)
+
+
+def _summary(page: PageRecord, scan: PageScan | None) -> PageSummary:
+    return PageSummary(
+        number=page.number, method=page.method, confidence=page.confidence,
+        needs_proofreading=page.needs_proofreading, error=page.error,
+        char_count=page.char_count, width=scan.width if scan else 0,
+        height=scan.height if scan else 0, images=scan.images if scan else (),
+        alto=scan.alto if scan else None)
+
+
+def _text(document: DocumentView, number: int) -> str:
+    return next(p.text for p in document.doc.pages if p.number == number)

@@ -146,6 +146,32 @@ class Repair:
 
 
 @dataclass(frozen=True)
+class ImageProblem:
+    """A kept page image that is missing or damaged (`wenshi check`)."""
+
+    doc_id: str
+    page: int
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImagesMade:
+    """What `wenshi reindex --images` did: pages given their images, and the pages whose
+    source file is gone or changed (doc_id, page, reason)."""
+
+    pages: int
+    bytes: int
+    unavailable: tuple[tuple[str, int, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"pages": self.pages, "bytes": self.bytes,
+                "unavailable": [{"doc_id": d, "page": p, "reason": r}
+                                for d, p, r in self.unavailable]}
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """Catalog against index, page id by page id (`wenshi check`)."""
 
@@ -160,11 +186,15 @@ class CheckReport:
     unindexed_documents: tuple[str, ...]  # complete documents not marked indexed
     ingest_running: int | None  # pid of an ingest holding the lock
     repaired: Repair | None = None
+    images_checked: int = 0  # kept page images (pages/DOC_ID/NNNN.WxH.jpg) verified
+    image_problems: tuple[ImageProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once."""
-        return not (self.missing or self.extra or self.duplicates or self.unindexed_documents)
+        """True when the index holds exactly the catalog's complete pages, each once, and every
+        kept page image is whole."""
+        return not (self.missing or self.extra or self.duplicates or self.unindexed_documents
+                    or self.image_problems)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi check --json` prints."""
@@ -179,4 +209,6 @@ class CheckReport:
             "unindexed_documents": list(self.unindexed_documents),
             "ingest_running": self.ingest_running,
             "repaired": asdict(self.repaired) if self.repaired is not None else None,
+            "images": {"checked": self.images_checked,
+                       "problems": [asdict(p) for p in self.image_problems]},
         }

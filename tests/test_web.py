@@ -11,17 +11,17 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
+from index import Library
 from index.web import build_app
-from pipeline.config import Config
 
 pytestmark = pytest.mark.tesseract
 
 
 @pytest.fixture(scope="module")
 def client(web_library: dict[str, Any]) -> Iterator[TestClient]:
-    app = build_app(Config.resolve(library=web_library["library"]))
-    with TestClient(app) as test_client:
-        yield test_client
+    with Library.open(web_library["library"]) as library:
+        with TestClient(build_app(library)) as test_client:
+            yield test_client
 
 
 def _hits(html: str) -> list[tuple[str, int]]:
@@ -191,6 +191,6 @@ def test_an_image_file_linked_out_of_the_library_is_not_served(tmp_path, web_lib
     target.unlink()
     target.symlink_to(secret)
     width, height = target.name.split(".")[1].split("x")
-    with TestClient(build_app(Config.resolve(library=library))) as client:
+    with Library.open(library) as opened, TestClient(build_app(opened)) as client:
         url = f"/iiif/image/{web_library['scan']}-1/full/{width},{height}/0/default.jpg"
         assert client.get(url).status_code == 404

@@ -18,9 +18,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
 
+from ..api import Library
 from ..reading import ReadingRoom
 from . import urls, views
 
@@ -29,9 +29,10 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 
-def build_app(cfg: Config) -> Starlette:
-    """The reading room over the library `cfg` names: read-only, every page kind one view."""
-    room = ReadingRoom(cfg)
+def build_app(library: Library) -> Starlette:
+    """The reading room over an open library (the object the CLI and scripts use): read-only,
+    every page kind one view. The caller keeps and closes `library`."""
+    room = ReadingRoom(library)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

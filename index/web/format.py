@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any, Mapping
 
-from ..catalog import DocumentRow
+from ..records import DocumentRecord
 from ..snippets import MARK_END, MARK_START
 
 # GB/T 7714-2015 document type codes: reports [R], everything else in a local-history
@@ -65,7 +65,7 @@ def _tag_text(value: Any) -> str:
     return str(value)
 
 
-def record_fields(doc: DocumentRow) -> list[tuple[str, str]]:
+def record_fields(doc: DocumentRecord) -> list[tuple[str, str]]:
     """The catalog record as (Chinese label, value) rows, empty fields left out."""
     from ..export.catalog_formats import METADATA_COLUMNS
 
@@ -81,7 +81,7 @@ def record_fields(doc: DocumentRow) -> list[tuple[str, str]]:
     return rows
 
 
-def tag_fields(doc: DocumentRow) -> list[tuple[str, str, list[str]]]:
+def tag_fields(doc: DocumentRecord) -> list[tuple[str, str, list[str]]]:
     """The automatic tags as (key, Chinese label, values)."""
     from ..export.catalog_formats import TAG_COLUMNS
 
@@ -95,7 +95,7 @@ def tag_fields(doc: DocumentRow) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def citation(doc: DocumentRow, page: int) -> str:
+def citation(doc: DocumentRecord, page: int) -> str:
     """The GB/T 7714-2015 style citation line: contributor. title[type]. collection, date: page."""
     contributor = doc.metadata.get("contributor", "").strip()
     doctype = doc.metadata.get("doctype") or str(doc.tags.get("doctype") or "")

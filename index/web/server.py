@@ -5,23 +5,25 @@ from __future__ import annotations
 import sys
 import threading
 
-from pipeline.config import Config
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..api import Library
 
 DEFAULT_HOST = "127.0.0.1"  # this machine only, unless --host says otherwise
 DEFAULT_PORT = 8000
 
 
-def serve(cfg: Config, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve the library until interrupted (LibraryError at once if there is none)."""
+def serve(library: Library, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Serve an open library until interrupted (Ctrl-C)."""
     import uvicorn
 
     from .app import build_app
 
-    app = build_app(cfg)
-    app.state.room.check()
+    app = build_app(library)
     threading.Thread(target=app.state.room.warm_up, name="warm-up", daemon=True).start()
     shown = f"[{host}]" if ":" in host else host
-    print(f"Serving {cfg.library} at http://{shown}:{port}/ (Ctrl-C to stop)", file=sys.stderr,
+    print(f"Serving {library.path} at http://{shown}:{port}/ (Ctrl-C to stop)", file=sys.stderr,
           flush=True)
     # One worker process and its event loop: the library is read on that one thread.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
