@@ -155,6 +155,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                 click.echo(f"skipped      {o.path}  (already in the library, id {o.doc_id})")
             elif o.status == "unsupported":
                 click.echo(f"unsupported  {o.path}")
+        for change in summary.updates:
+            click.echo(f"updated      {change}")
         click.echo(f"{summary.count('ingested')} ingested, {summary.count('skipped')} skipped, "
                    f"{len(failed)} failed, {summary.count('unsupported')} unsupported; "
                    f"{summary.pages} pages ({len(failed_pages)} failed), "
@@ -240,7 +242,9 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     for key, label in (("missing", "pages missing from the index"),
                        ("extra", "index entries with no complete document"),
                        ("duplicates", "pages indexed more than once"),
-                       ("unindexed_documents", "complete documents not marked indexed")):
+                       ("unindexed_documents", "complete documents not marked indexed"),
+                       ("unfinished_removals", "documents an interrupted rm left"),
+                       ("orphan_page_folders", "page folders of no document")):
         if report[key]:
             shown = ", ".join(report[key][:5]) + (", ..." if len(report[key]) > 5 else "")
             lines.append(f"{len(report[key])} {label}: {shown}")
@@ -583,6 +587,112 @@ def export_command(ctx: click.Context, collection: str, fmt: str, output: str, q
                        f"{result.characters} 字)")
     if result.failed:
         sys.exit(EXIT_SOME_FAILED)
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """The catalog as a spreadsheet: export it, edit it in Excel, import the changes.
+
+    Example: wenshi catalog export 电力工业史 -o 目录.xlsx; wenshi catalog import 目录.xlsx
+    """
+
+
+@catalog_group.command("export")
+@click.argument("collection")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="The sheet to write: NAME.xlsx or NAME.csv (UTF-8 with BOM).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+@handle_errors
+def catalog_export(ctx: click.Context, collection: str, output: str, force: bool) -> None:
+    """Write a collection's catalog sheet: one row per document, keyed by 编号 (doc_id).
+
+    Example: wenshi catalog export 电力工业史 -o 目录.xlsx
+    """
+    with _open(_config(ctx)) as library:
+        click.echo(f"wrote {library.export_catalog(collection, output, force=force)}")
+
+
+@catalog_group.command("import")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
+@click.option("--clear", "clear", multiple=True, metavar="COLUMN",
+              help="Empty cells of this column (field name, e.g. notes) clear the value "
+                   "(repeatable); otherwise an empty cell leaves the value alone.")
+@click.option("--dry-run", is_flag=True, help="Show the changes and write nothing.")
+@click.pass_context
+@handle_errors
+def catalog_import(ctx: click.Context, sheet: str, clear: tuple[str, ...], dry_run: bool) -> None:
+    """Apply an edited catalog sheet (.xlsx or .csv): changed cells only, printed as
+    `doc_id field: old -> new`. Bad cells and unknown rows or columns are reported (exit 1);
+    the good rows still apply.
+
+    Example: wenshi catalog import 目录.xlsx --dry-run
+    """
+    with _open(_config(ctx)) as library:
+        plan = library.import_catalog(sheet, clear=clear, dry_run=dry_run)
+    for change in plan.changes:
+        click.echo(str(change))
+    for problem in plan.problems:
+        click.echo(problem, err=True)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{verb} {len(plan.changes)} fields of {plan.documents} documents"
+               + (" (dry run: nothing written)" if dry_run else ""))
+    if plan.problems:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _list_documents(docs: list[Any]) -> None:
+    for d in docs:
+        click.echo(f"  {d.doc_id}  {d.title}  ({d.collection}, {d.page_count} pages)")
+
+
+@main.command("rm")
+@click.argument("doc_ids", nargs=-1)
+@click.option("--query", "-q", default=None, help="Remove the documents this search finds.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.pass_context
+@handle_errors
+def rm_command(ctx: click.Context, doc_ids: tuple[str, ...], query: str | None, yes: bool,
+               dry_run: bool) -> None:
+    """Remove documents from the library: catalog, search index, exact index and page files.
+    The source files are not touched.
+
+    Example: wenshi rm b5ba023a 41ac8d6f --yes
+    """
+    with _open(_config(ctx)) as library:
+        docs = library.select(doc_ids, query)
+        click.echo(f"{'would remove' if dry_run else 'to remove'}: {len(docs)} documents")
+        _list_documents(docs)
+        if dry_run:
+            return
+        try:
+            agreed = yes or click.confirm("Remove them?", default=False, err=True)
+        except click.Abort:
+            agreed = False
+        if not agreed:
+            raise UsageError("nothing removed (answer y, or pass --yes)")
+        pages = library.remove([d.doc_id for d in docs])
+    click.echo(f"removed {len(docs)} documents ({pages} pages)")
+
+
+@main.command("move")
+@click.argument("doc_ids", nargs=-1)
+@click.option("--collection", "-c", required=True, help="The collection to move them to.")
+@click.option("--query", "-q", default=None, help="Move the documents this search finds.")
+@click.pass_context
+@handle_errors
+def move_command(ctx: click.Context, doc_ids: tuple[str, ...], collection: str,
+                 query: str | None) -> None:
+    """Move documents to another collection (created if needed).
+
+    Example: wenshi move b5ba023a --collection 铁路建设史
+    """
+    with _open(_config(ctx)) as library:
+        docs = library.select(doc_ids, query)
+        library.move([d.doc_id for d in docs], collection)
+    click.echo(f"moved {len(docs)} documents to {collection}:")
+    _list_documents(docs)
 
 
 def run() -> None:

@@ -34,7 +34,10 @@ from .results import SearchRequest, SearchResults
 from .tags import PENDING_TAGS
 
 if TYPE_CHECKING:
-    from .catalog import ImageSize
+    from pipeline.run.metadata import MetadataSheet
+
+    from .catalog import DocumentRow, ImageSize
+    from .curation import FieldChange, ImportPlan
     from .export import ExportResult
     from .export.catalog_formats import WordCounts
     from .pageimages import PageScan
@@ -120,6 +123,8 @@ class Library:
             summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
                                    progress=progress,
                                    metadata_for=sheet.for_path if sheet else None)
+            if sheet is not None:
+                summary = _update_stored_documents(folder, sheet, summary)
             if sheet and sheet.errors:
                 for error in sheet.errors:
                     folder.record_failure(str(sheet.source), error.split(": ", 1)[1], "")
@@ -156,6 +161,60 @@ class Library:
                                                   metadata=metadata)
             folder.retag(doc.doc_id)
         return self.document(doc.doc_id)
+
+    def import_catalog(self, sheet: str | os.PathLike[str], *, clear: Sequence[str] = (),
+                       dry_run: bool = False) -> ImportPlan:
+        """Apply an edited catalog sheet (.xlsx or .csv, rows keyed by doc_id): changed cells
+        only. Bad cells, unknown doc_ids and columns are listed in the plan's `problems`; the
+        other rows apply (nothing with `dry_run`). Empty cells leave values alone unless their
+        column is in `clear`."""
+        from pipeline.run.metadata import read_sheet
+
+        from .curation import apply_changes, plan_import
+
+        rows = read_sheet(Path(sheet))
+        if dry_run:
+            return plan_import(self._folder, rows, clear)
+        self._drop_search()
+        with self._writer() as folder:
+            plan = plan_import(folder, rows, clear)
+            if plan.changes:
+                apply_changes(folder, plan.changes)
+        return plan
+
+    def select(self, doc_ids: Sequence[str] = (), query: str | None = None) -> list[DocumentRow]:
+        """The documents `rm` or `move` act on: by id (or unique prefix), and those a search
+        finds."""
+        from .curation import resolve_documents
+
+        if not doc_ids and not query:
+            raise UsageError("name documents by id, or give --query")
+        found = resolve_documents(self._folder, doc_ids)
+        if query:
+            hits = {h.doc_id for h in self.search(query, limit=0).hits}
+            found += [d for d in self._folder.catalog.documents(status=None)
+                      if d.doc_id in hits and d not in found]
+        if not found:
+            raise NotFoundError(f"no document matches {query!r}")
+        return found
+
+    def remove(self, doc_ids: Sequence[str]) -> int:
+        """Remove documents from the catalog, the index (exact index too) and the page files;
+        the source files are not touched. Returns the pages removed."""
+        self._drop_search()
+        with self._writer() as folder:
+            docs = [folder.document(d) for d in doc_ids]
+            folder.remove_documents([d.doc_id for d in docs])
+            return sum(d.page_count for d in docs)
+
+    def move(self, doc_ids: Sequence[str], collection: str) -> None:
+        """Put documents in another collection (created if needed; an emptied one goes)."""
+        if not collection.strip():
+            raise UsageError("--collection must not be empty")
+        self._drop_search()
+        with self._writer() as folder:
+            docs = [folder.document(d) for d in doc_ids]
+            folder.move_documents([d.doc_id for d in docs], collection.strip())
 
     def reindex(self, retag: bool = False) -> int:
         """Rebuild the index from the catalog without OCR (recomputing tags first with `retag`).
@@ -284,6 +343,16 @@ class Library:
                                  ExportRequest(collection, format, Path(output), query, order,
                                                force))
 
+    def export_catalog(self, collection: str, output: str | os.PathLike[str], *,
+                       force: bool = False) -> Path:
+        """Write a collection's catalog sheet (.xlsx, or .csv in UTF-8 with BOM): one row per
+        document keyed by doc_id (编号), the columns `import_catalog` reads back."""
+        from .export.catalog_sheet import write_catalog_sheet
+        from .export.common import select_documents
+
+        documents = select_documents(self._folder, collection, None, "ingest")
+        return write_catalog_sheet(documents, Path(output), force, collection)
+
     def word_counts(self, collection: str | None = None) -> WordCounts:
         """字数 per document and per contributor (all collections, or one), with totals."""
         from .export.catalog_formats import word_counts as count_words
@@ -335,13 +404,40 @@ class Library:
         return image_file(self.path, doc_id, number, size)
 
 
+def _update_stored_documents(folder: LibraryFolder, sheet: MetadataSheet,
+                             summary: IngestSummary) -> IngestSummary:
+    """A metadata sheet's rows for documents already in the library update them (changed
+    cells only, as `import_catalog`; their collection stays: `move` changes it)."""
+    from .curation import apply_changes, row_changes
+
+    changes: list[FieldChange] = []
+    problems: list[str] = []
+    for o in summary.outcomes:
+        row = sheet.full_row(Path(o.path)) if o.status == "skipped" and o.doc_id else None
+        doc = folder.catalog.document(o.doc_id) if row is not None else None
+        if row is None or doc is None or doc.doc_id != o.doc_id:
+            continue
+        number, cells = row
+        cells.pop("collection", None)
+        found, bad = row_changes(doc, cells, (), f"{sheet.source}: row {number}")
+        changes += found
+        problems += bad
+    if changes:
+        apply_changes(folder, changes)
+    failed = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1])
+                   for e in problems)
+    return replace(summary, outcomes=summary.outcomes + failed,
+                   updates=tuple(str(c) for c in changes))
+
+
 def _report(found: Consistency) -> CheckReport:
     return CheckReport(
         catalog_documents=found.catalog_documents, catalog_pages=found.catalog_pages,
         index_pages=found.index_pages, partial_documents=found.partial,
         failed_pages=found.failed_pages, missing=found.missing, extra=found.extra,
         duplicates=found.duplicates, unindexed_documents=found.unindexed,
-        ingest_running=found.ingest_running)
+        ingest_running=found.ingest_running, removals=found.removals,
+        orphan_folders=found.orphan_folders)
 
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:

@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS page_images (
     bytes INTEGER NOT NULL,
     PRIMARY KEY (doc_id, number, width)
 );
+CREATE TABLE IF NOT EXISTS removals (
+    doc_id TEXT PRIMARY KEY,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ingest_errors (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -214,6 +218,50 @@ class Catalog:
             self.db.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM page_images WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    def move_documents(self, doc_ids: list[str], collection: str) -> None:
+        """Put documents in another collection (created if needed; emptied ones go); they are
+        marked missing from the index until it is rewritten."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO collections VALUES (?, ?)", (collection, _now()))
+            self.db.executemany("UPDATE documents SET collection = ?, indexed = 0 WHERE doc_id = ?",
+                                [(collection, d) for d in doc_ids])
+            self._drop_empty_collections()
+
+    def _drop_empty_collections(self) -> None:
+        self.db.execute("DELETE FROM collections WHERE name NOT IN"
+                        " (SELECT DISTINCT collection FROM documents)")
+
+    def mark_for_removal(self, doc_ids: list[str]) -> None:
+        """Record the intent to remove documents before anything is removed (so an interrupted
+        `rm` is finished by `check --repair`), and mark them missing from the index."""
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO removals VALUES (?, ?)",
+                                [(d, _now()) for d in doc_ids])
+            self.db.executemany("UPDATE documents SET indexed = 0 WHERE doc_id = ?",
+                                [(d,) for d in doc_ids])
+
+    def pending_removals(self) -> list[str]:
+        """Documents an `rm` has begun to remove."""
+        return [r[0] for r in self.db.execute("SELECT doc_id FROM removals ORDER BY at, doc_id")]
+
+    def remove_documents(self, doc_ids: list[str]) -> None:
+        """Delete documents and every row that names them, in every table, in one transaction."""
+        tables = [r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'documents'")]
+        with_doc_id = [t for t in tables
+                       if any(c[1] == "doc_id" for c in self.db.execute(f"PRAGMA table_info({t})"))]
+        with self.transaction():
+            for table in with_doc_id:  # pages, page versions, checksums, errors, removals
+                self.db.executemany(f"DELETE FROM {table} WHERE doc_id = ?",
+                                    [(d,) for d in doc_ids])
+            self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+            self._drop_empty_collections()
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own check of the catalog file: empty when it is sound."""
+        rows = [str(r[0]) for r in self.db.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
 
     def set_indexed(self, doc_ids: Iterable[str], indexed: bool = True) -> None:
         """Record that the index holds (or no longer holds) these documents."""

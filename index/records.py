@@ -186,15 +186,17 @@ class CheckReport:
     unindexed_documents: tuple[str, ...]  # complete documents not marked indexed
     ingest_running: int | None  # pid of an ingest holding the lock
     repaired: Repair | None = None
+    removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
+    orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
     images_checked: int = 0  # kept page images (pages/DOC_ID/NNNN.WxH.jpg) verified
     image_problems: tuple[ImageProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once, and every
-        kept page image is whole."""
+        """True when the index holds exactly the catalog's complete pages, each once, no
+        removal is unfinished and every kept page image is whole."""
         return not (self.missing or self.extra or self.duplicates or self.unindexed_documents
-                    or self.image_problems)
+                    or self.removals or self.orphan_folders or self.image_problems)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi check --json` prints."""
@@ -208,6 +210,8 @@ class CheckReport:
             "duplicates": list(self.duplicates),
             "unindexed_documents": list(self.unindexed_documents),
             "ingest_running": self.ingest_running,
+            "unfinished_removals": list(self.removals),
+            "orphan_page_folders": list(self.orphan_folders),
             "repaired": asdict(self.repaired) if self.repaired is not None else None,
             "images": {"checked": self.images_checked,
                        "problems": [asdict(p) for p in self.image_problems]},

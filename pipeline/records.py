@@ -123,6 +123,8 @@ class IngestSummary:
 
     outcomes: tuple[FileOutcome, ...]
     elapsed: float = 0.0
+    # `doc_id field: old -> new` for documents already stored that a metadata sheet changed
+    updates: tuple[str, ...] = ()
 
     def count(self, status: str) -> int:
         """How many inputs ended with `status`."""
@@ -166,4 +168,5 @@ class IngestSummary:
                            "reused_pages": o.reused_pages}
                           for o in self.outcomes if o.status != "unsupported"],
             "elapsed": round(self.elapsed, 2), "pages_per_minute": round(self.pages_per_minute, 1),
+            "updates": list(self.updates),
         }
