@@ -130,18 +130,22 @@ class ReadingRoom:
         return opened
 
     def close(self) -> None:
-        """Close the libraries other threads opened (the one given stays with its owner)."""
+        """Close the libraries this thread opened for itself (the one given stays with its
+        owner; those of other threads are released with their thread's objects: SQLite refuses
+        to close a connection from another thread)."""
         with self._lock:
-            opened, self._opened = self._opened, []
-        for library in opened:
+            mine = [lib for lib in self._opened if lib is getattr(self._local, "library", None)]
+            self._opened = [lib for lib in self._opened if lib not in mine]
+        for library in mine:
             library.close()
+        self._local.library = None
 
     def warm_up(self) -> None:
         """Load jieba's dictionary now (about a second), so the first search that needs it does
-        not wait: run in a background thread after the server has started."""
+        not wait: run in a background thread after the server has started. Opening the library
+        registered its user dictionary already."""
         from .analysis import query_words
 
-        self._lib()  # opening the library registers its user dictionary, as a search does
         query_words("文史资料")
 
     # -- searching ---------------------------------------------------------------------------

@@ -144,3 +144,32 @@ def test_serve_starts_in_about_a_second_binds_localhost_and_stops_on_ctrl_c(
     assert server.stop() == 0
     assert f"at http://127.0.0.1:{server.port}/" in server.output
     assert "Traceback" not in server.output
+
+
+def test_documents_ingested_while_it_runs_appear_in_it(web_library, wenshi_server, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    library = tmp_path / "library"
+    shutil.copytree(web_library["library"], library)
+    server = wenshi_server(library)
+    phrase = "黄泥坳新修水渠"
+    url = f"{server.url}/search?q={quote(phrase)}"
+    with urllib.request.urlopen(url, timeout=10) as before:
+        assert "data-hit=" not in before.read().decode()
+    source = tmp_path / "新稿.txt"
+    source.write_text(f"一九七三年冬，{phrase}，全长八里。", encoding="utf-8")
+    wenshi = Path(sys.executable).parent / "wenshi"
+    ingest = subprocess.run([str(wenshi), "--library", str(library), "ingest", str(source),
+                             "--collection", "交通史"], capture_output=True, text=True,
+                            timeout=120)
+    assert ingest.returncode == 0, ingest.stderr
+    deadline = time.monotonic() + 15
+    found = False
+    while time.monotonic() < deadline and not found:
+        with urllib.request.urlopen(url, timeout=10) as after:
+            found = "data-hit=" in after.read().decode()
+        time.sleep(0.2)
+    assert found, "the new document never appeared in the running reading room"
