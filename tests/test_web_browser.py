@@ -56,7 +56,7 @@ def test_search_open_a_hit_and_see_it_outlined_on_the_scan_and_marked_in_the_tex
     page.wait_for_selector("a[data-hit]")
     assert page.locator("a[data-hit]").count() == 1
     assert page.locator(".snippet mark").first.inner_text() == web_library["phrase"]
-    _shot(page, "search.png")
+    _shot(page, "reading-search.png")
     page.click(f'a[data-hit="{web_library["scan"]}:1"]')
     page.wait_for_selector("#viewer[data-loaded]", timeout=15000)
     page.wait_for_function("document.querySelector('[data-hit-box]').offsetParent !== null"
@@ -79,7 +79,7 @@ def test_search_open_a_hit_and_see_it_outlined_on_the_scan_and_marked_in_the_tex
     assert marks.first.get_attribute("data-hit") == "0"
     assert marks.first.inner_text() == web_library["phrase"]
     assert page.console_errors == []
-    _shot(page, "page.png")
+    _shot(page, "reading-page.png")
 
 
 def test_the_page_view_at_phone_width(served, web_library, chromium):
@@ -96,7 +96,7 @@ def test_the_page_view_at_phone_width(served, web_library, chromium):
             "document.documentElement.scrollWidth <= window.innerWidth")
         assert no_sideways_scroll
         page.wait_for_timeout(300)
-        _shot(page, "page-phone.png")
+        _shot(page, "reading-page-phone.png")
     finally:
         page.context.close()
 
