@@ -17,21 +17,20 @@ ingest started elsewhere.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.config import Config
-from pipeline.errors import LibraryError, NotFoundError, UsageError, WenshiError
+from pipeline.errors import NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
 from .library import Consistency, LibraryFolder
 from .quality import needs_proofreading
-from .records import (CheckReport, CollectionRecord, DocumentRecord, FailedPage, ImagesMade,
-                      IngestFailure, LibraryStats, PageRecord, ProofreadPage, Repair)
+from .records import (CheckReport, CollectionRecord, DocumentRecord, EditorRecord, FailedPage,
+                      ImagesMade, IngestFailure, LibraryStats, PageRecord, PageText,
+                      ProofreadImport, ProofreadPage, Repair, VersionRecord)
 from .results import SearchRequest, SearchResults
-from .tags import PENDING_TAGS
 
 if TYPE_CHECKING:
     from pipeline.run.metadata import MetadataSheet
@@ -48,11 +47,6 @@ if TYPE_CHECKING:
 # pdfplumber or python-docx (about 0.5 s of imports).
 
 __all__ = ["Library", "ocr_file"]
-
-# An ingest that commits while a search reads can delete or rewrite index segment files under
-# the reader (measured: 2 of 1,450 searches against a commit every 0.3 s failed inside Whoosh's
-# stored_fields with TypeError). A fresh searcher sees the new generation, so try again.
-_SEARCH_ATTEMPTS = 3
 
 
 class Library:
@@ -131,12 +125,17 @@ class Library:
                 bad_rows = tuple(FileOutcome(str(sheet.source), "failed",
                                              error=e.split(": ", 1)[1]) for e in sheet.errors)
                 summary = replace(summary, outcomes=summary.outcomes + bad_rows)
+            # Corrections an editor saved while this ingest held the index (index/proofreading).
+            folder.index_unindexed()
+            if folder.kept_corrections:
+                summary = replace(summary, kept_corrections=folder.kept_corrections)
         return summary
 
     def tag(self, doc_id: str, changes: Mapping[str, str]) -> DocumentRecord:
         """Correct catalog fields or tags of a document ({"contributor": "王德明",
         "period": "建国前"}; "" removes a field), then retag and reindex it."""
-        from pipeline.run.metadata import TAG_OVERRIDES, validate_field
+        from pipeline.records import TAG_OVERRIDES
+        from pipeline.run.metadata import validate_field
 
         from .tags import OVERRIDE_PREFIX
 
@@ -226,7 +225,7 @@ class Library:
                 # pass for both, in the index workers): here they are only marked pending.
                 # Documents a crash leaves pending are also marked unindexed, so
                 # `check --repair` tags them.
-                folder.catalog.replace_all_tags(dict(PENDING_TAGS))
+                folder.catalog.mark_all_tags_pending()
             return folder.reindex()
 
     # -- reading -----------------------------------------------------------------------------
@@ -236,21 +235,11 @@ class Library:
                facets: bool = False) -> SearchResults:
         """Search the index: `query` in Wenshi's query language (README "Search syntax"), or a
         whole `SearchRequest`. `limit=0`: every hit."""
-        request = query if isinstance(query, SearchRequest) else SearchRequest(
-            query, collection, limit, offset, sort, group=group, facets=facets)
         from .search import run
 
-        for attempt in range(1, _SEARCH_ATTEMPTS + 1):
-            try:
-                return run(self._search_context(), request)
-            except (TypeError, KeyError, OSError) as exc:
-                self._drop_search()
-                if attempt == _SEARCH_ATTEMPTS:
-                    raise LibraryError(
-                        f"{self.path}: the index changed while it was read "
-                        f"({type(exc).__name__}); run the search again") from exc
-                time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")
+        request = query if isinstance(query, SearchRequest) else SearchRequest(
+            query, collection, limit, offset, sort, group=group, facets=facets)
+        return run(self._search_context(), request)
 
     def search_many(self, requests: Iterable[str | SearchRequest]
                     ) -> Iterator[SearchResults | WenshiError]:
@@ -273,14 +262,7 @@ class Library:
         if context is not None and context.searcher.up_to_date():
             return context
         self._drop_search()
-        from .search import SearchContext
-
-        searcher = self._folder.open_index().searcher()
-        try:
-            self._search = SearchContext(searcher, self._folder.catalog)
-        except BaseException:
-            searcher.close()
-            raise
+        self._search = self._folder.search_context()
         return self._search
 
     def _drop_search(self) -> None:
@@ -294,6 +276,7 @@ class Library:
         marks. NotFoundError if there is none."""
         doc = self._folder.document(doc_id)
         threshold = self.cfg.proofread_threshold
+        catalog = self._folder.catalog
         return DocumentRecord(
             doc_id=doc.doc_id, title=doc.title, collection=doc.collection, path=doc.path,
             kind=doc.kind, size=doc.size, page_count=doc.page_count, status=doc.status,
@@ -302,8 +285,11 @@ class Library:
             pages=tuple(PageRecord(number=p.number, method=p.method, lang=p.lang,
                                    confidence=p.confidence,
                                    needs_proofreading=needs_proofreading(p, threshold),
-                                   error=p.error, char_count=p.char_count, text=p.text)
-                        for p in self._folder.catalog.pages(doc.doc_id)))
+                                   error=p.error, char_count=p.char_count, text=p.text,
+                                   version=p.version, proofread=p.proofread,
+                                   history=_history(catalog, doc.doc_id, p.number)
+                                   if p.version else ())
+                        for p in catalog.pages(doc.doc_id)))
 
     def collections(self) -> list[CollectionRecord]:
         """Each collection with its documents, pages and 字数, by name."""
@@ -402,6 +388,88 @@ class Library:
         from .pageimages import image_file
 
         return image_file(self.path, doc_id, number, size)
+
+    # -- proofreading (校对) ------------------------------------------------------------------
+
+    def add_editor(self, name: str, password: str) -> str:
+        """Create an editor account, or give an existing one a new password; returns the name
+        as stored."""
+        from .proofreading import add_editor
+
+        return add_editor(self._folder, name, password)
+
+    def editors(self) -> list[EditorRecord]:
+        """Editor accounts with the number of versions each saved (never the password hashes)."""
+        return [EditorRecord(**r) for r in self._folder.catalog.editors()]
+
+    def remove_editor(self, name: str) -> None:
+        """Remove an editor account; the versions they saved keep their name."""
+        from .proofreading import check_editor_name
+
+        if not self._folder.catalog.remove_editor(check_editor_name(name)):
+            raise NotFoundError(f"no editor {name!r}; see `wenshi editor list`")
+
+    def authenticate(self, name: str, password: str) -> str | None:
+        """The editor's name if name and password match an account, else None."""
+        from .proofreading import authenticate
+
+        return authenticate(self._folder, name, password)
+
+    def page_text(self, doc_id: str, number: int) -> PageText:
+        """A page's current text with its version, 已校对 flag and history."""
+        doc = self._folder.document(doc_id)
+        page = self._folder.catalog.page(doc.doc_id, number)
+        if page is None:
+            raise NotFoundError(f"no page {number} in document {doc.doc_id}")
+        return PageText(doc.doc_id, number, page.text, page.version, page.proofread,
+                        _history(self._folder.catalog, doc.doc_id, number))
+
+    def save_page(self, doc_id: str, number: int, text: str, *, editor: str, base_version: int,
+                  proofread: bool, source: str = "cli") -> PageText:
+        """Save a corrected page text as a new version by `editor` (who must have an account).
+        `base_version` is the version the correction was made from: if another save came
+        first, VersionConflictError (exit 7) carries that one. The page's index entries are
+        replaced at once (`indexed` False while a running ingest holds the index: it indexes
+        the page before it ends)."""
+        from .proofreading import require_editor, save_text
+
+        editor = require_editor(self._folder, editor)
+        doc_id = self._folder.document(doc_id).doc_id
+        new = save_text(self._folder, doc_id, number, text, editor, base_version, proofread,
+                        source)
+        return self._saved(doc_id, number, new is not None)
+
+    def revert_page(self, doc_id: str, number: int, to_version: int, *, editor: str,
+                    base_version: int) -> PageText:
+        """Save an earlier version of a page's text as its newest version."""
+        from .proofreading import require_editor, revert_text
+
+        editor = require_editor(self._folder, editor)
+        doc_id = self._folder.document(doc_id).doc_id
+        new = revert_text(self._folder, doc_id, number, to_version, editor, base_version)
+        return self._saved(doc_id, number, new is not None)
+
+    def _saved(self, doc_id: str, number: int, changed: bool) -> PageText:
+        from .proofreading import refresh_index
+
+        self._drop_search()  # the next search sees the corrected index
+        indexed = refresh_index(self._folder, [doc_id]) if changed else True
+        return replace(self.page_text(doc_id, number), changed=changed, indexed=indexed)
+
+    def import_proofread(self, path: str | os.PathLike[str], *, editor: str,
+                         mark_proofread: bool = False) -> ProofreadImport:
+        """Read corrections back from a proofreading .docx (`export --format proofread`)."""
+        from .proofreading import import_docx
+
+        self._drop_search()
+        outcome = import_docx(self._folder, Path(path), editor, mark_proofread)
+        return ProofreadImport(tuple(outcome.corrected), tuple(outcome.unchanged),
+                               tuple(outcome.unknown), tuple(outcome.conflicts), outcome.indexed)
+
+
+def _history(catalog: Any, doc_id: str, number: int) -> tuple[VersionRecord, ...]:
+    return tuple(VersionRecord(v.version, v.editor, v.at, v.proofread, v.source, v.text)
+                 for v in catalog.page_history(doc_id, number))
 
 
 def _update_stored_documents(folder: LibraryFolder, sheet: MetadataSheet,

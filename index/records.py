@@ -12,6 +12,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class VersionRecord:
+    """One version of a page's text (index/proofreading.py): version 0 is the OCR's."""
+
+    version: int
+    editor: str  # '' for version 0
+    at: str  # local time, ISO 8601
+    proofread: bool  # 已校对 as of this version
+    source: str  # ocr, web, docx, revert, cli
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a version in `history`."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class PageRecord:
     """One stored page of a document, as `show` prints it."""
 
@@ -22,11 +38,60 @@ class PageRecord:
     needs_proofreading: bool  # 需校对 (index/quality.py)
     error: str  # why the page failed ("" if it did not)
     char_count: int
-    text: str
+    text: str  # the current text: an editor's correction if there is one
+    version: int = 0  # 0: the OCR's text; each saved correction adds one
+    proofread: bool = False  # 已校对
+    history: tuple[VersionRecord, ...] = ()  # every version, oldest first (empty: never corrected)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a page in `wenshi show --json`."""
+        return {**asdict(self), "history": [v.to_dict() for v in self.history]}
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A page's current text with its version, 已校对 flag and history (proofreading)."""
+
+    doc_id: str
+    number: int
+    text: str
+    version: int
+    proofread: bool
+    history: tuple[VersionRecord, ...]
+    changed: bool = False  # a save: whether it stored a new version
+    indexed: bool = True  # a save: False while a running ingest holds the index
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a page's text and history."""
+        return {**asdict(self), "history": [v.to_dict() for v in self.history]}
+
+
+@dataclass(frozen=True)
+class EditorRecord:
+    """An editor account (never its password hash) and the versions it saved."""
+
+    name: str
+    created_at: str
+    versions: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `wenshi editor list --json` prints."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProofreadImport:
+    """What `wenshi proofread import` did, page id by page id."""
+
+    corrected: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    unknown: tuple[str, ...]  # page ids the library does not have: skipped
+    conflicts: tuple[str, ...]  # pages changed in the library since the export: skipped, why
+    indexed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `wenshi proofread import --json` prints."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,12 @@ from index.export.common import (
     pinyin_key,
     safe_name,
 )
-from index.export.manuscript import join_paragraph_lines, text_blocks
+from index.export.manuscript import join_paragraph_lines, text_blocks, without_marginal
 from index.export.pdf import alto_words
 from index.library import LibraryFolder
 from pipeline.config import Config
 from pipeline.errors import UsageError
+from pipeline.records import Tags
 
 from .conftest import SAMPLES, tesseract_or_skip
 
@@ -80,7 +81,8 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             name = next(f for f in FIELDS if doc.path == str(SAMPLES / f))
             metadata, tags = FIELDS[name]
             library.catalog.update_document_fields(doc.doc_id, title=metadata.get("title"),
-                                                   metadata=metadata, tags={**doc.tags, **tags})
+                                                   metadata=metadata,
+                                                   tags=Tags.from_dict({**doc.tags, **tags}))
             ids[name] = doc.doc_id
         docs = {name: library.document(ids[name]) for name in FIELDS}
         pages = {name: library.catalog.pages(ids[name]) for name in FIELDS}
@@ -476,6 +478,17 @@ def test_pinyin_order_reads_surnames_and_page_lists_read_like_chinese():
 def test_fee_thousands_follows_the_2014_rule():
     counts = (0, 300, 500, 501, 1000, 2036, 2600)
     assert [fee_thousands(n) for n in counts] == [0, 0.5, 0.5, 1, 1, 2.5, 3]
+
+
+def test_running_heads_feet_and_page_numbers_stay_out_of_the_manuscript():
+    page = "Java 开发手册（黄山版）\n\n一、编程规约\n（一）命名风格\n\n9/51"
+    marginal = ("Java 开发手册（黄山版）", "9/51")
+    assert without_marginal(page, marginal) == "一、编程规约\n（一）命名风格"
+    # A head whose lines the clean-up joined into one is still recognised; body text that
+    # merely contains the head's words is kept.
+    joined = "2计算机学报2019年\n\n计算机学报的正文\n\n3"
+    assert without_marginal(joined, ("2", "计算机学报", "2019年", "3")) == "计算机学报的正文"
+    assert without_marginal(page, ()) == page
 
 
 def test_paragraphs_join_wrapped_lines_keep_headings_and_tables():

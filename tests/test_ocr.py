@@ -1,4 +1,5 @@
-"""The Tesseract wrapper: one run per page, text plus word boxes, clear errors."""
+"""The engine seam and the Tesseract engine: one run per page, text plus word boxes, clear
+errors."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import EnvironmentProblemError
-from pipeline.page.engines import tesseract
+from pipeline.page.engines import Engine, ReadOptions, finish_result, tesseract
 
 from .conftest import tesseract_or_skip
 
@@ -53,6 +54,42 @@ def test_alto_parsing_reads_boxes_and_confidence():
     (word,) = tesseract.parse_alto_words(alto)
     assert ((word.text, word.left, word.top, word.width, word.height, word.confidence)
             == ("电厂", 10, 20, 30, 40, 91.0))
+
+
+def test_the_result_gives_lines_with_their_boxes_words_and_confidence():
+    alto = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Layout><Page><PrintSpace>'
+            '<TextBlock><TextLine HPOS="10" VPOS="20" WIDTH="70" HEIGHT="40">'
+            '<String HPOS="10" VPOS="20" WIDTH="30" HEIGHT="40" WC="0.90" CONTENT="县电"/>'
+            '<SP/><String HPOS="45" VPOS="20" WIDTH="35" HEIGHT="40" WC="0.70" CONTENT="厂"/>'
+            '</TextLine><TextLine HPOS="10" VPOS="80" WIDTH="30" HEIGHT="40">'
+            '<String HPOS="10" VPOS="80" WIDTH="30" HEIGHT="40" WC="0.50" CONTENT="建设"/>'
+            '</TextLine></TextBlock></PrintSpace></Page></Layout></alto>')
+    result = finish_result("县电 厂\n建设", alto, Image.new("L", (100, 130), 255),
+                           ReadOptions("chi_tra", correct=False))
+    assert [w.text for w in result.words] == ["县电", "厂", "建设"]
+    assert result.confidence == pytest.approx(70.0)
+    first, second = result.lines()
+    assert (first.text, first.left, first.top, first.width, first.height) == ("县电厂", 10, 20,
+                                                                              70, 40)
+    assert first.confidence == pytest.approx(80.0) and len(first.words) == 2
+    assert (second.text, second.confidence) == ("建设", 50.0)
+
+
+@pytest.mark.tesseract
+def test_the_tesseract_engine_reads_through_the_seam():
+    tesseract_or_skip()
+    engine: Engine = tesseract.TesseractEngine()
+    page = _page("县电厂开始建设发电机组")
+    result = engine.read(page, ReadOptions("chi_sim", psm=6))
+    direct = tesseract.ocr_image(page, "chi_sim", psm=6)
+    # The same run (the ALTO differs only in the temporary file name it records).
+    assert (result.text, result.words, result.confidence) == (direct.text, direct.words,
+                                                              direct.confidence)
+    assert "".join(line.text for line in result.lines()) == "".join(result.text.split())
+    info = engine.info("chi_sim")
+    assert (info.name, info.model) == ("tesseract", "chi_sim") and info.version[0].isdigit()
+    with pytest.raises(EnvironmentProblemError, match="tesseract-ocr-chi-xx"):
+        engine.check("chi_xx")
 
 
 @pytest.mark.tesseract
