@@ -368,10 +368,12 @@ class Library:
         """Give every scanned page without kept images (a library ingested before they were
         kept) its images, from the original file where it still exists unchanged; the pages
         whose source is gone are listed. Takes the ingest lock."""
+        from .export.common import open_source
         from .pageimages import make_missing_images
 
         with self._writer() as folder:
-            return make_missing_images(folder.root, folder.catalog, self.cfg, progress)
+            return make_missing_images(folder.root, folder.catalog, self.cfg, open_source,
+                                       progress)
 
     # -- the reading room's page images (index/web/) ---------------------------------------
 

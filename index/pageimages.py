@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from pipeline.errors import InputFileError, NotFoundError, WenshiError
 from pipeline.records import PageImage
 
-from .catalog import Catalog, ImageSize
+from .catalog import Catalog, DocumentRow, ImageSize
 from .records import ImageProblem, ImagesMade
 
 if TYPE_CHECKING:
@@ -110,15 +110,15 @@ def _image_problem(path: Path, size: ImageSize) -> str:
 
 
 def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
+                        open_source: Callable[[DocumentRow], Path],
                         progress: Callable[[int, int], None] | None = None) -> ImagesMade:
     """Give every scanned page without kept images, or with a damaged one, its images, decoded
-    again from the original file where it still exists unchanged; the others are listed with
-    the reason."""
+    again from the original file where it still exists unchanged (`open_source` finds it and
+    checks it, raising a WenshiError that says why not); the others are listed with the
+    reason."""
     from pipeline.page.derivatives import page_derivatives
     from pipeline.page.images import load_page_image
     from pipeline.records import PageTask
-
-    from .export.common import open_source
 
     _, damaged = check_page_images(root, catalog)
     todo = list(dict.fromkeys(catalog.scanned_pages_without_images()
