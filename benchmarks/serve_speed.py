@@ -141,6 +141,43 @@ def samples_library(path: Path | None, scratch: Path) -> Path:
     return library
 
 
+def start_times(library: Path, runs: int) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds of the server process) from starting `wenshi serve` to its
+    first answer of `/`; each stopped by SIGINT (Ctrl-C) and required to exit 0. The CPU time
+    (from /proc) is what an idle machine's wall time would be, near enough."""
+    import signal
+    import socket
+    import urllib.request
+
+    wenshi = Path(sys.executable).parent / "wenshi"
+    times, cpu = [], []
+    ticks = os.sysconf("SC_CLK_TCK")
+    for _ in range(runs):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        started = time.perf_counter()
+        server = subprocess.Popen([str(wenshi), "--library", str(library), "serve", "--port",
+                                   str(port)], stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                        times.append(time.perf_counter() - started)
+                        fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1]
+                        cpu.append(sum(int(v) for v in fields.split()[11:13]) / ticks)
+                        break
+                except OSError:
+                    if time.perf_counter() - started > 60:
+                        raise SystemExit("wenshi serve did not answer within 60 s")
+                    time.sleep(0.02)
+        finally:
+            server.send_signal(signal.SIGINT)
+            if server.wait(timeout=30) != 0:
+                raise SystemExit(f"wenshi serve exited {server.returncode} on Ctrl-C")
+    return times, cpu
+
+
 def image_cost(files: list[Path]) -> None:
     """Bytes kept per page and the time to make them, beside the time to decode the page."""
     from PIL import Image
@@ -180,6 +217,10 @@ def main() -> None:
     scratch = args.library.parent
 
     ensure_corpus_library(args.library, args.pages)
+    wall, cpu = start_times(args.library, 5)
+    print(f"start-up: `wenshi serve` answered / after {statistics.median(wall):.2f} s median "
+          f"({min(wall):.2f}-{max(wall):.2f} s) having used {statistics.median(cpu):.2f} CPU s "
+          f"median, over {len(wall)} starts; each stopped with Ctrl-C, exit 0")
     queries = sample_queries(args.library, args.queries, args.seed)
     print(f"search page: {len(queries)} queries on {args.library}")
     server, client, bodies = time_app(args.library, [f"/search?q={quote(q)}" for q in queries])
