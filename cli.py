@@ -251,6 +251,18 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
         if report[key]:
             shown = ", ".join(report[key][:5]) + (", ..." if len(report[key]) > 5 else "")
             lines.append(f"{len(report[key])} {label}: {shown}")
+    if report["catalog_integrity"] != ["ok"]:
+        lines.append("catalog.sqlite fails SQLite's integrity check: "
+                     + "; ".join(report["catalog_integrity"][:5]))
+    for key, label in (("changed", "page file changed since it was stored (restore it from a "
+                                   "copy or a bag)"),
+                       ("missing", "page file missing"),
+                       ("unrecorded", "page file without a checksum yet (check --repair "
+                                      "records it)")):
+        for name in report["fixity"][key]:
+            lines.append(f"{label}: {name}")
+    for path in report["originals"]["changed"]:
+        lines.append(f"source file changed since ingest: {path}")
     for path in report["catalog"]["partial_documents"]:
         lines.append(f"interrupted: {path} (run its ingest again to finish it)")
     if report["catalog"]["failed_pages"]:
@@ -513,16 +525,24 @@ def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...],
 
     Example: wenshi tag b5ba023a --set contributor=王德明 --set period=建国前
     """
-    from index.api import parse_assignments
-
     with _open(_config(ctx)) as library:
-        doc = library.tag(doc_id, parse_assignments(assignments)).to_dict()
+        doc = library.tag(doc_id, _assignments(assignments)).to_dict()
     if as_json:
         _echo_json({k: doc[k] for k in ("doc_id", "title", "metadata", "tags")})
         return
     click.echo(f"updated {doc['doc_id']} {doc['title']}")
     for key, value in doc["metadata"].items():
         click.echo(f"  {key:12} {value}")
+
+
+def _assignments(items: tuple[str, ...]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set needs field=value, not {item!r}")
+        changes[name] = value
+    return changes
 
 
 @main.command("ocr")

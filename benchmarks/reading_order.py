@@ -36,12 +36,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from PIL import Image
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ocr_accuracy import levenshtein  # noqa: E402
 
+from pipeline.page.figures import find_figures  # noqa: E402
 from pipeline.page.layout import order_lines  # noqa: E402
 
 REALPAGES = ROOT.parent / "shared" / "realpages"
@@ -161,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, help="folder for raw engine output (reused)")
     parser.add_argument("--pages", action="store_true", help="print one row per page too")
     parser.add_argument("--dpi", type=int, choices=(150, 300), help="only these images")
+    parser.add_argument("--figures", action="store_true",
+                        help="find figures on the page image; their text leaves the page text")
     parser.add_argument("--rendered", type=int, default=0, metavar="N",
                         help="also N rendered pages per ocr_accuracy.py condition")
     args = parser.parse_args(argv)
@@ -193,19 +198,22 @@ def main(argv: list[str] | None = None) -> int:
                 raw = _cached(args.cache, run, entry["name"], lambda: engine(run)(path, lang))
                 lines = tesseract_lines(raw)
             scores[f"{run} own"] = score("\n".join(x.text for x in lines), truth)
+            figures = (find_figures(Image.open(path), [x.box for x in lines]) if args.figures
+                       else ())
             scores[f"{run} layout"] = score(
-                order_lines(lines, raw["width"], raw["height"]).text(), truth)
+                order_lines(lines, raw["width"], raw["height"], figures).text(), truth)
         results.append((entry, scores))
         if args.pages:
             print(entry["name"], " ".join(
                 f"{k}={100 * s[0] / max(s[1], 1):.1f}" for k, s in scores.items()), flush=True)
     _report(results)
     if args.rendered:
-        _rendered(args.rendered, engine, args.cache)
+        _rendered(args.rendered, engine, args.cache, args.figures)
     return 0
 
 
-def _rendered(pages: int, engine: Callable[[str], Any], cache: Path | None) -> None:
+def _rendered(pages: int, engine: Callable[[str], Any], cache: Path | None,
+              figures: bool) -> None:
     """Wenshi's rendered benchmark pages: engine order against layout order."""
     import tempfile
 
@@ -228,8 +236,10 @@ def _rendered(pages: int, engine: Callable[[str], Any], cache: Path | None) -> N
                         raw = _cached(cache, run, name, lambda: engine(run)(path, lang))
                         lines = tesseract_lines(raw)
                     own, length = _distance(sample.reference, "\n".join(x.text for x in lines))
+                    found = (find_figures(sample.image, [x.box for x in lines]) if figures
+                             else ())
                     ordered, _ = _distance(sample.reference, order_lines(
-                        lines, raw["width"], raw["height"]).text())
+                        lines, raw["width"], raw["height"], found).text())
                     total = totals.setdefault((condition, run), [0, 0, 0])
                     total[0] += own
                     total[1] += ordered

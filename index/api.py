@@ -25,6 +25,7 @@ from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
+from .faults import out_of_space
 from .library import Consistency, LibraryFolder
 from .quality import needs_proofreading
 from .records import (CheckReport, CollectionRecord, DocumentRecord, EditorRecord, FailedPage,
@@ -112,11 +113,18 @@ class Library:
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
         tesseract.check_languages(cfg.lang if cfg.lang != "auto"
                                   else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
-        with self._writer(cfg) as folder:
+        from .bags import is_bag, restore_bag
+
+        bags = [Path(p) for p in paths if is_bag(Path(p))]
+        files = [str(p) for p in paths if not is_bag(Path(p))]
+        stored_before = self._stored_pages()
+        with out_of_space(self.path, lambda: f"the {self._stored_pages() - stored_before} "
+                          "pages stored so far are kept"), self._writer(cfg) as folder:
             folder.index_unindexed()
-            summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
-                                   progress=progress,
+            restored = tuple(o for bag in bags for o in restore_bag(folder, bag))
+            summary = ingest_paths(files, collection.strip(), cfg, folder, progress=progress,
                                    metadata_for=sheet.for_path if sheet else None)
+            summary = replace(summary, outcomes=restored + summary.outcomes)
             if sheet is not None:
                 summary = _update_stored_documents(folder, sheet, summary)
             if sheet and sheet.errors:
@@ -175,10 +183,13 @@ class Library:
         if dry_run:
             return plan_import(self._folder, rows, clear)
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "documents are changed whole or not at all; "
+                          "those not yet in the index are indexed by the next run"), \
+                self._writer() as folder:
             plan = plan_import(folder, rows, clear)
             if plan.changes:
                 apply_changes(folder, plan.changes)
+            folder.index_unindexed()  # also those an earlier, interrupted import left
         return plan
 
     def select(self, doc_ids: Sequence[str] = (), query: str | None = None) -> list[DocumentRow]:
@@ -201,7 +212,8 @@ class Library:
         """Remove documents from the catalog, the index (exact index too) and the page files;
         the source files are not touched. Returns the pages removed."""
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "no document is half-removed (`wenshi check` lists "
+                          "a removal left to finish)"), self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.remove_documents([d.doc_id for d in docs])
             return sum(d.page_count for d in docs)
@@ -211,7 +223,8 @@ class Library:
         if not collection.strip():
             raise UsageError("--collection must not be empty")
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "the catalog is changed whole or not at all"), \
+                self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.move_documents([d.doc_id for d in docs], collection.strip())
 
@@ -325,9 +338,14 @@ class Library:
         from .export import ExportRequest, export_collection
 
         self.require_collection(collection)
-        return export_collection(self._folder, self.cfg,
-                                 ExportRequest(collection, format, Path(output), query, order,
-                                               force))
+        with out_of_space(output, lambda: "each file written so far is whole, no partial file "
+                          "is left"):
+            return export_collection(self._folder, self.cfg,
+                                     ExportRequest(collection, format, Path(output), query,
+                                                   order, force))
+
+    def _stored_pages(self) -> int:
+        return self._folder.catalog.page_count()
 
     def export_catalog(self, collection: str, output: str | os.PathLike[str], *,
                        force: bool = False) -> Path:
@@ -337,7 +355,8 @@ class Library:
         from .export.common import select_documents
 
         documents = select_documents(self._folder, collection, None, "ingest")
-        return write_catalog_sheet(documents, Path(output), force, collection)
+        with out_of_space(output, lambda: "no partial file is left"):
+            return write_catalog_sheet(documents, Path(output), force, collection)
 
     def word_counts(self, collection: str | None = None) -> WordCounts:
         """字数 per document and per contributor (all collections, or one), with totals."""
@@ -349,18 +368,22 @@ class Library:
 
     def check(self, repair: bool = False) -> CheckReport:
         """Compare catalog and index page by page, and verify the kept page images; with
-        `repair`, re-index from the catalog what the index lacks or holds wrongly (takes the
-        ingest lock: not while an ingest runs). Damaged images are listed, not repaired
-        (`reindex --images` makes missing ones again from the originals)."""
+        `repair`, re-index from the catalog what the index lacks or holds wrongly, and re-align
+        the ALTO of corrected pages to their text (takes the ingest lock: not while an ingest
+        runs). Damaged page images are listed, not repaired (`reindex --images` makes them
+        again from the originals)."""
         from .pageimages import check_page_images
 
         checked, problems = check_page_images(self.path, self._folder.catalog)
         if not repair:
             return replace(_report(self._folder.check()), images_checked=checked,
                            image_problems=tuple(problems))
+        from .proofreading import realign_stale
+
         with self._writer() as folder:
             found = folder.check()
             reindexed, dropped = folder.repair(found) if not found.ok else (0, 0)
+            realign_stale(folder)  # ALTO a crash left behind a correction
             return replace(_report(folder.check()), repaired=Repair(reindexed, dropped),
                            images_checked=checked, image_problems=tuple(problems))
 
@@ -372,8 +395,7 @@ class Library:
         from .pageimages import make_missing_images
 
         with self._writer() as folder:
-            return make_missing_images(folder.root, folder.catalog, self.cfg, open_source,
-                                       progress)
+            return make_missing_images(folder, self.cfg, open_source, progress)
 
     # -- the reading room's page images (index/web/) ---------------------------------------
 
@@ -507,7 +529,10 @@ def _report(found: Consistency) -> CheckReport:
         failed_pages=found.failed_pages, missing=found.missing, extra=found.extra,
         duplicates=found.duplicates, unindexed_documents=found.unindexed,
         ingest_running=found.ingest_running, removals=found.removals,
-        orphan_folders=found.orphan_folders)
+        orphan_folders=found.orphan_folders, integrity=found.integrity,
+        changed_files=found.changed_files, missing_files=found.missing_files,
+        unrecorded_files=found.unrecorded_files, changed_originals=found.changed_originals,
+        unreachable_originals=found.unreachable_originals)
 
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
@@ -540,81 +565,3 @@ def ocr_file(cfg: Config, path: str) -> list[Page]:
     finally:
         executor.shutdown(wait=True)
     return [p if isinstance(p, Page) else read[p.number] for p in plan.pages]
-
-
-# -- the earlier API: one function per command, each opening the library anew ------------------
-# Kept while callers move to `Library` (this session); new code uses `Library`.
-
-
-def ingest(cfg: Config, paths: Sequence[str], collection: str,
-           progress: Callable[[int, int], None] | None = None,
-           metadata_csv: str | None = None) -> IngestSummary:
-    """`Library.ingest` on a library opened (created if needed) for this call."""
-    with Library(cfg, create=True) as lib:
-        return lib.ingest(paths, collection, metadata=metadata_csv, progress=progress)
-
-
-def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
-    """`Library.tag` with field=value strings; the document's JSON form."""
-    with Library(cfg) as lib:
-        return lib.tag(doc_id, parse_assignments(assignments)).to_dict()
-
-
-def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
-    """field=value strings (`wenshi tag --set`) as a mapping."""
-    changes: dict[str, str] = {}
-    for item in assignments:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set needs field=value, not {item!r}")
-        changes[name] = value
-    return changes
-
-
-def search(cfg: Config, request: SearchRequest) -> SearchResults:
-    """`Library.search` on a library opened for this call."""
-    with Library(cfg) as lib:
-        return lib.search(request)
-
-
-def show(cfg: Config, doc_id: str) -> dict[str, Any]:
-    """`Library.document(doc_id).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.document(doc_id).to_dict()
-
-
-def collections(cfg: Config) -> list[dict[str, Any]]:
-    """`Library.collections`, as dicts."""
-    with Library(cfg) as lib:
-        return [c.to_dict() for c in lib.collections()]
-
-
-def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
-    """`Library.stats(collection).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.stats(collection).to_dict()
-
-
-def reindex(cfg: Config, retag: bool = False) -> int:
-    """`Library.reindex`."""
-    with Library(cfg) as lib:
-        return lib.reindex(retag)
-
-
-def export(cfg: Config, collection: str, fmt: str, output: str | Path, query: str | None = None,
-           order: str = "ingest", force: bool = False) -> ExportResult:
-    """`Library.export`."""
-    with Library(cfg) as lib:
-        return lib.export(collection, fmt, output, query=query, order=order, force=force)
-
-
-def word_counts(cfg: Config, collection: str | None = None) -> WordCounts:
-    """`Library.word_counts`."""
-    with Library(cfg) as lib:
-        return lib.word_counts(collection)
-
-
-def check(cfg: Config, repair: bool = False) -> dict[str, Any]:
-    """`Library.check(repair).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.check(repair).to_dict()

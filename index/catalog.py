@@ -12,6 +12,8 @@ from typing import Any, Iterable, Iterator
 from pipeline.errors import LibraryError, NotFoundError, UsageError, VersionConflictError
 from pipeline.records import Page, Tags
 
+from .faults import out_of_space
+
 from .quality import needs_proofreading
 
 CATALOG_VERSION = 1
@@ -71,6 +73,20 @@ CREATE TABLE IF NOT EXISTS page_images (
     bytes INTEGER NOT NULL,
     PRIMARY KEY (doc_id, number, width)
 );
+-- Fixity: the checksum of every file the library keeps for a page (ALTO, page images), taken
+-- when it is written; `wenshi check` reads the files again and compares.
+-- A file being rewritten has its new checksum in `pending` until the rename is done, so a crash
+-- between the two leaves a file that matches one of them.
+CREATE TABLE IF NOT EXISTS fixity (
+    name TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    pending TEXT NOT NULL DEFAULT '',
+    pending_size INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS fixity_doc ON fixity(doc_id);
 CREATE TABLE IF NOT EXISTS removals (
     doc_id TEXT PRIMARY KEY,
     at TEXT NOT NULL
@@ -195,10 +211,12 @@ class Catalog:
         except sqlite3.Error as exc:
             raise LibraryError(f"{path}: cannot open the catalog: {exc}") from exc
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self._migrate()
+        # SQLite makes its WAL and shared-memory files on opening: a full disk shows here.
+        with out_of_space(path.parent, lambda: "nothing was changed"):
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
 
     def _migrate(self) -> None:
         self.db.executescript(_DDL)
@@ -327,6 +345,46 @@ class Catalog:
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
             self._drop_empty_collections()
 
+    def restore_page_versions(self, doc_id: str, versions: list[dict[str, Any]]) -> None:
+        """Put back a page text history (from a bag) as it was: editors, times, flags."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO page_versions (doc_id, number, version, text, editor, at,"
+                " proofread, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, int(v["number"]), int(v["version"]), str(v["text"]),
+                  str(v.get("editor") or ""), str(v.get("at") or _now()),
+                  int(bool(v.get("proofread"))), str(v.get("source") or ""))
+                 for v in versions])
+
+    def set_ingested_at(self, doc_id: str, when: str) -> None:
+        """Keep the first ingest's time on a document restored from a bag."""
+        if when:
+            with self.transaction():
+                self.db.execute("UPDATE documents SET ingested_at = ? WHERE doc_id = ?",
+                                (when, doc_id))
+
+    def record_fixity(self, doc_id: str, files: list[tuple[str, str, int]]) -> None:
+        """Keep (name relative to the library, sha256, size) of page files just written."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO fixity (name, doc_id, sha256, size, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(name, doc_id, sha, size, _now()) for name, sha, size in files])
+
+    def expect_fixity(self, doc_id: str, name: str, sha: str, size: int) -> None:
+        """Announce the checksum a page file is about to be rewritten with."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO fixity (name, doc_id, sha256, size, at)"
+                            " VALUES (?, ?, '', 0, ?)", (name, doc_id, _now()))
+            self.db.execute("UPDATE fixity SET pending = ?, pending_size = ? WHERE name = ?",
+                            (sha, size, name))
+
+    def fixity(self) -> list[tuple[str, str, int, str, int]]:
+        """(name, sha256, size, pending sha256, pending size) of every page file with a
+        checksum, in name order."""
+        return [(r[0], r[1], int(r[2]), r[3], int(r[4])) for r in self.db.execute(
+            "SELECT name, sha256, size, pending, pending_size FROM fixity ORDER BY name")]
+
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the catalog file: empty when it is sound."""
         rows = [str(r[0]) for r in self.db.execute("PRAGMA integrity_check")]
@@ -423,6 +481,21 @@ class Catalog:
     def doc_ids(self) -> set[str]:
         """Ids of every document, complete or not."""
         return {r[0] for r in self.db.execute("SELECT doc_id FROM documents")}
+
+    def page_count(self) -> int:
+        """Pages stored, of every document."""
+        return int(self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
+
+    def document_pages_for_bag(self, doc_id: str) -> tuple[list[dict[str, Any]],
+                                                           list[dict[str, Any]]]:
+        """A document's page rows and text versions as plain dicts (for a BagIt package)."""
+        pages = [dict(r) for r in self.db.execute(
+            "SELECT number, text, method, confidence, lang, width, height, error FROM pages"
+            " WHERE doc_id = ? ORDER BY number", (doc_id,))]
+        versions = [dict(r) for r in self.db.execute(
+            "SELECT number, version, text, editor, at, proofread, source FROM page_versions"
+            " WHERE doc_id = ? ORDER BY number, version", (doc_id,))]
+        return pages, versions
 
     def page_numbers(self, doc_ids: list[str]) -> list[tuple[int, int]]:
         """(document seq, page number) of every stored page of these documents."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -237,10 +238,9 @@ class LibraryFolder:
             folder.mkdir(parents=True, exist_ok=True)
             target = self.alto_ocr_path(doc_id, page.number) if corrected else self.alto_path(
                 doc_id, page.number)
-            tmp = target.with_suffix(".tmp")
-            tmp.write_text(page.alto, encoding="utf-8")
-            os.replace(tmp, target)
-        sizes = write_page_images(self.root, doc_id, page.number, page.images)
+            self.write_page_file(doc_id, target, page.alto.encode("utf-8"))
+        sizes = write_page_images(self.root, doc_id, page.number, page.images,
+                                  self.write_page_file)
         with self.catalog.transaction():
             kept = not self.catalog.store_page(doc_id, page, compact_search_form(page.text))
             if sizes:
@@ -248,6 +248,62 @@ class LibraryFolder:
         if kept:
             self.kept_corrections += 1
             self.realign_page(doc_id, page.number)
+        self.record_page_files(doc_id, page.number)  # page files others wrote (images)
+
+    def write_page_file(self, doc_id: str, target: Path, data: bytes) -> None:
+        """Write a page file whole (temporary file, rename) with its checksum: announced
+        before the rename and confirmed after, so a crash between leaves no false alarm."""
+        name = target.relative_to(self.root).as_posix()
+        sha, size = hashlib.sha256(data).hexdigest(), len(data)
+        self.catalog.expect_fixity(doc_id, name, sha, size)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        self.catalog.record_fixity(doc_id, [(name, sha, size)])
+
+    def record_page_files(self, doc_id: str, number: int) -> None:
+        """Take the checksums of a page's files as they are now (fixity, for `check`)."""
+        folder = self.root / PAGES_DIR / doc_id
+        if folder.is_dir():
+            files = [p for p in folder.glob(f"{number:04d}.*") if not p.name.endswith(".tmp")]
+            self.catalog.record_fixity(doc_id, [
+                (p.relative_to(self.root).as_posix(), *_sha256(p)) for p in sorted(files)])
+
+    def fixity_problems(self) -> tuple[list[str], list[str], list[str]]:
+        """Page files (changed since written, missing, without a checksum), by library path."""
+        changed: list[str] = []
+        missing: list[str] = []
+        recorded = set()
+        for name, sha, size, pending, pending_size in self.catalog.fixity():
+            recorded.add(name)
+            path = self.root / name
+            if not path.is_file():
+                if sha:  # (no sha: a first write a crash interrupted before the rename)
+                    missing.append(name)
+                continue
+            actual = path.stat().st_size
+            if actual not in (size, pending_size) or _sha256(path)[0] not in (sha, pending):
+                changed.append(name)
+        known = self.catalog.doc_ids()
+        folder = self.root / PAGES_DIR
+        unrecorded = sorted(
+            p.relative_to(self.root).as_posix() for p in folder.glob("*/*")
+            if p.is_file() and p.parent.name in known and not p.name.endswith(".tmp")
+            and p.relative_to(self.root).as_posix() not in recorded) if folder.is_dir() else []
+        return changed, missing, unrecorded
+
+    def changed_originals(self) -> tuple[list[str], int]:
+        """(paths of reachable source files whose content no longer gives their document id,
+        number of source files not reachable)."""
+        changed: list[str] = []
+        unreachable = 0
+        for doc in self.catalog.documents():
+            path = Path(doc.path)
+            if not path.is_file():
+                unreachable += 1
+            elif not _sha256(path)[0].startswith(doc.doc_id):
+                changed.append(doc.path)
+        return changed, unreachable
 
     def realign_page(self, doc_id: str, number: int) -> None:
         """Set the page's ALTO from the OCR's own ALTO and the page's current text (under a lock,
@@ -257,9 +313,7 @@ class LibraryFolder:
         if not original.is_file():
             if not current.is_file():
                 return  # not an OCR page: no ALTO
-            tmp = original.with_suffix(".tmp")
-            tmp.write_bytes(current.read_bytes())
-            os.replace(tmp, original)
+            self.write_page_file(doc_id, original, current.read_bytes())
         with open(original, "rb") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
@@ -267,9 +321,7 @@ class LibraryFolder:
                 if page is None:
                     return
                 data = realign_alto(fh.read(), page.text, page.version)
-                tmp = current.with_suffix(".realign.tmp")
-                tmp.write_bytes(data)
-                os.replace(tmp, current)
+                self.write_page_file(doc_id, current, data)  # with its checksum (fixity)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -508,6 +560,8 @@ class LibraryFolder:
     def check(self) -> "Consistency":
         """Compare the catalog's complete documents with the index, page id by page id."""
         expected = self.catalog.complete_page_ids()
+        changed, missing_files, unrecorded = self.fixity_problems()
+        originals, unreachable = self.changed_originals()
         seen: dict[str, int] = {}
         if _index_exists(self.index_dir):
             with self._index().searcher() as searcher:
@@ -525,6 +579,10 @@ class LibraryFolder:
             ingest_running=self.lock_holder(),
             removals=tuple(self.catalog.pending_removals()),
             orphan_folders=tuple(self.orphan_page_folders()),
+            integrity=tuple(self.catalog.integrity_problems()),
+            changed_files=tuple(changed), missing_files=tuple(missing_files),
+            unrecorded_files=tuple(unrecorded), changed_originals=tuple(originals),
+            unreachable_originals=unreachable,
         )
 
     def repair(self, found: "Consistency") -> tuple[int, int]:
@@ -534,6 +592,10 @@ class LibraryFolder:
         if self._lock_fh is None:
             raise LibraryError("repair needs the library opened for writing")
         self.finish_removals()
+        for name in found.unrecorded_files:  # files of a library made before checksums
+            doc_id, file = name.split("/")[1:3]
+            if file[:4].isdigit():
+                self.record_page_files(doc_id, int(file[:4]))
         for name in self.orphan_page_folders():
             shutil.rmtree(self.root / PAGES_DIR / name, ignore_errors=True)
         complete = self.catalog.complete_doc_ids()
@@ -572,13 +634,30 @@ class Consistency:
     ingest_running: int | None  # pid of an ingest holding the lock: its last pages may be pending
     removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
     orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
+    integrity: tuple[str, ...] = ()  # SQLite's integrity_check findings (empty: sound)
+    changed_files: tuple[str, ...] = ()  # page files whose checksum no longer matches
+    missing_files: tuple[str, ...] = ()  # page files with a checksum that are gone
+    unrecorded_files: tuple[str, ...] = ()  # page files without a checksum (older libraries)
+    changed_originals: tuple[str, ...] = ()  # reachable source files whose content changed
+    unreachable_originals: int = 0  # source files no longer at their path
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once, and no
-        removal is unfinished."""
+        """True when the index holds exactly the catalog's complete pages, each once, no
+        removal is unfinished, the catalog file is sound and every page file is as written."""
         return not (self.missing or self.extra or self.duplicates or self.unindexed
-                    or self.removals or self.orphan_folders)
+                    or self.removals or self.orphan_folders or self.integrity
+                    or self.changed_files or self.missing_files or self.unrecorded_files)
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 def _page_key(page_id: str) -> tuple[str, int]:

@@ -18,6 +18,8 @@ from .records import ImageProblem, ImagesMade
 if TYPE_CHECKING:
     from pipeline.config import Config
 
+    from .library import LibraryFolder
+
 PAGES_DIR = "pages"
 _DOC_ID = re.compile(r"[0-9a-f]{16}")
 _JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
@@ -30,16 +32,16 @@ def image_path(root: Path, doc_id: str, number: int, width: int, height: int) ->
     return root / PAGES_DIR / doc_id / f"{number:04d}.{width}x{height}.jpg"
 
 
-def write_page_images(root: Path, doc_id: str, number: int,
-                      images: Sequence[PageImage]) -> list[tuple[int, int, int]]:
-    """Write a page's copies (each whole or not at all); returns (width, height, bytes) each."""
+def write_page_images(root: Path, doc_id: str, number: int, images: Sequence[PageImage],
+                      write_file: Callable[[str, Path, bytes], None]
+                      ) -> list[tuple[int, int, int]]:
+    """Write a page's copies through `write_file(doc_id, path, data)` (the library's: whole
+    files, each with its checksum); returns (width, height, bytes) of each."""
     sizes = []
     for image in images:
         target = image_path(root, doc_id, number, image.width, image.height)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(image.jpeg)
-        os.replace(tmp, target)
+        write_file(doc_id, target, image.jpeg)
         sizes.append((image.width, image.height, len(image.jpeg)))
     return sizes
 
@@ -109,7 +111,7 @@ def _image_problem(path: Path, size: ImageSize) -> str:
     return ""
 
 
-def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
+def make_missing_images(folder: LibraryFolder, cfg: Config,
                         open_source: Callable[[DocumentRow], Path],
                         progress: Callable[[int, int], None] | None = None) -> ImagesMade:
     """Give every scanned page without kept images, or with a damaged one, its images, decoded
@@ -120,6 +122,7 @@ def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
     from pipeline.page.images import load_page_image
     from pipeline.records import PageTask
 
+    root, catalog = folder.root, folder.catalog
     _, damaged = check_page_images(root, catalog)
     todo = list(dict.fromkeys(catalog.scanned_pages_without_images()
                               + [(p.doc_id, p.page) for p in damaged]))
@@ -144,7 +147,8 @@ def make_missing_images(root: Path, catalog: Catalog, cfg: Config,
         except InputFileError as exc:
             unavailable.append((doc_id, number, str(exc)))
             continue
-        sizes = write_page_images(root, doc_id, number, page_derivatives(image))
+        sizes = write_page_images(root, doc_id, number, page_derivatives(image),
+                                  folder.write_page_file)
         catalog.store_page_images(doc_id, number, sizes)
         made += 1
         total_bytes += sum(n for _, _, n in sizes)

@@ -13,10 +13,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+from lxml import etree
 
 from pipeline.errors import LibraryError, NotFoundError, UsageError
 
@@ -32,6 +36,8 @@ _NAME = re.compile(r"^[\w.@-]{1,64}$")
 PAGE_ID = re.compile(r"(?<![0-9a-f])([0-9a-f]{16})#(\d+)(?:\s*v(\d+))?")
 MIN_PASSWORD = 8
 SOURCES = ("web", "docx", "revert", "cli")
+INDEX_WAIT = 10.0  # seconds a save waits for the ingest lock (a `check --repair` holds it briefly)
+_INDEX_TURN = threading.Lock()  # one index refresh at a time in this process (the web server)
 
 
 # -- editors ---------------------------------------------------------------------------------
@@ -124,21 +130,47 @@ def save_text(library: LibraryFolder, doc_id: str, number: int, text: str, edito
 
 
 def refresh_index(library: LibraryFolder, doc_ids: list[str]) -> bool:
-    """Replace these documents' index entries, if the ingest lock can be had; False if not (an
-    ingest is running: it indexes them before it ends)."""
+    """Replace these documents' index entries under the ingest lock, waiting up to
+    INDEX_WAIT seconds for it; False if another process (an ingest) still holds it: it indexes
+    them before it ends, or `check --repair` does. Saves in one process take turns."""
     if library.writable:
         for doc_id in dict.fromkeys(doc_ids):
             library.refresh_document(doc_id)
         return True
-    try:
-        with LibraryFolder(library.cfg, writable=True) as writer:
-            for doc_id in dict.fromkeys(doc_ids):
-                writer.refresh_document(doc_id)
-    except LibraryError:
-        if library.lock_holder() is None:
-            raise
-        return False
-    return True
+    deadline = time.monotonic() + INDEX_WAIT
+    with _INDEX_TURN:
+        while True:
+            try:
+                with LibraryFolder(library.cfg, writable=True) as writer:
+                    for doc_id in dict.fromkeys(doc_ids):
+                        writer.refresh_document(doc_id)
+                return True
+            except LibraryError:
+                if library.lock_holder() is None:
+                    raise  # not the lock: a real problem
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.2)
+
+
+def realign_stale(library: LibraryFolder) -> int:
+    """Re-align the ALTO of every corrected page whose ALTO names another text version (a
+    crash between a save and its ALTO); returns how many."""
+    from .realign import aligned_version
+
+    done = 0
+    for doc_id, number in sorted(library.catalog.corrected_pages()):
+        current = library.alto_path(doc_id, number)
+        if not library.alto_ocr_path(doc_id, number).is_file() or not current.is_file():
+            continue
+        try:
+            found = aligned_version(current.read_bytes())
+        except etree.XMLSyntaxError:
+            found = None
+        if found != library.catalog.page_version(doc_id, number):
+            library.realign_page(doc_id, number)
+            done += 1
+    return done
 
 
 def revert_text(library: LibraryFolder, doc_id: str, number: int, to_version: int, editor: str,

@@ -253,15 +253,24 @@ class CheckReport:
     repaired: Repair | None = None
     removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
     orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
+    integrity: tuple[str, ...] = ()  # SQLite's integrity_check findings (empty: sound)
+    changed_files: tuple[str, ...] = ()  # page files whose checksum no longer matches
+    missing_files: tuple[str, ...] = ()  # page files with a checksum that are gone
+    unrecorded_files: tuple[str, ...] = ()  # page files without a checksum yet
+    changed_originals: tuple[str, ...] = ()  # reachable source files whose content changed
+    unreachable_originals: int = 0  # source files no longer at their path
     images_checked: int = 0  # kept page images (pages/DOC_ID/NNNN.WxH.jpg) verified
     image_problems: tuple[ImageProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when the index holds exactly the catalog's complete pages, each once, no
-        removal is unfinished and every kept page image is whole."""
+        removal is unfinished, the catalog file is sound, every page file is as written and
+        every kept page image is whole."""
         return not (self.missing or self.extra or self.duplicates or self.unindexed_documents
-                    or self.removals or self.orphan_folders or self.image_problems)
+                    or self.removals or self.orphan_folders or self.integrity
+                    or self.changed_files or self.missing_files or self.unrecorded_files
+                    or self.image_problems)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi check --json` prints."""
@@ -277,6 +286,11 @@ class CheckReport:
             "ingest_running": self.ingest_running,
             "unfinished_removals": list(self.removals),
             "orphan_page_folders": list(self.orphan_folders),
+            "catalog_integrity": list(self.integrity) or ["ok"],
+            "fixity": {"changed": list(self.changed_files), "missing": list(self.missing_files),
+                       "unrecorded": list(self.unrecorded_files)},
+            "originals": {"changed": list(self.changed_originals),
+                          "unreachable": self.unreachable_originals},
             "repaired": asdict(self.repaired) if self.repaired is not None else None,
             "images": {"checked": self.images_checked,
                        "problems": [asdict(p) for p in self.image_problems]},

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from index import api
+from index import Library
 from index.search import SearchRequest
 from pipeline.config import Config
 from pipeline.errors import EnvironmentProblemError
@@ -75,12 +75,14 @@ def test_ingest_through_a_local_cluster_of_two_workers(tmp_path: Path):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as local:
         cfg = Config(library=tmp_path / "library", lang=LANG, scheduler=local.scheduler_address)
-        summary = api.ingest(cfg, [str(f) for f in files], "集群")
+        with Library(cfg, create=True) as lib:
+            summary = lib.ingest([str(f) for f in files], "集群")
         done = local.scheduler.task_prefixes["wenshi-page"].state_counts["released"] + \
             local.scheduler.task_prefixes["wenshi-page"].state_counts["forgotten"]
     assert done == 6  # every page went through the scheduler
     assert [(o.status, o.pages, o.failed_pages) for o in summary.outcomes] == [
         ("ingested", 3, ()), ("ingested", 2, ()), ("ingested", 1, ())]
     local_cfg = Config(library=tmp_path / "library")
-    assert api.search(local_cfg, SearchRequest(f'"{SEARCHABLE}"')).total == 1
-    assert api.check(local_cfg)["ok"]
+    with Library(local_cfg) as lib:
+        assert lib.search(SearchRequest(f'"{SEARCHABLE}"')).total == 1
+        assert lib.check().ok

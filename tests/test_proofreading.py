@@ -475,3 +475,39 @@ def test_realign_alto_unit() -> None:
     deleted = realign_alto(alto, "县电厂扩程", 3)  # 建 gone: its String removed, line tagged
     assert list(iter_strings(deleted)) == ["县", "电厂", "扩", "程"]
     assert b'ID="l"' in deleted and f'TAGREFS="{CORRECTED_TAG}"'.encode() in deleted
+
+
+def test_a_save_during_an_ingest_is_indexed_when_it_ends(library: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another writer holds the ingest lock, a save is stored (the catalog is the truth)
+    and reported unindexed; the next ingest indexes it."""
+    from index import proofreading
+    from index.library import LibraryFolder
+
+    monkeypatch.setattr(proofreading, "INDEX_WAIT", 0.5)
+    holder = LibraryFolder(cfg_for(library), writable=True)  # as a running ingest does
+    try:
+        saved = correct(library, "滚林", "滚木二号")
+    finally:
+        holder.close()
+    assert saved["version"] == 1 and saved["indexed"] is False
+    assert "滚木二号" in show_page(library)["text"]
+    assert f"{EXPANSION}#1" not in hit_pages(library, '"滚木二号"')
+    assert run(library, "check").exit_code == 1  # the document is marked unindexed
+    again = run(library, "ingest", str(SAMPLES / SCANS[0]), "--collection", COLLECTION)
+    assert again.exit_code == 0, again.output
+    assert f"{EXPANSION}#1" in hit_pages(library, '"滚木二号"')
+    assert f"{EXPANSION}#1" not in hit_pages(library, '"滚林"')
+    assert run(library, "check").exit_code == 0
+
+
+def test_repair_realigns_alto_a_crash_left_behind(library: Path) -> None:
+    from index.realign import aligned_version
+
+    correct(library, "滚林", "滚木")
+    alto = library / "pages" / EXPANSION / "0001.alto.xml"
+    shutil.copy(library / "pages" / EXPANSION / "0001.alto.ocr.xml", alto)  # the save's ALTO lost
+    assert aligned_version(alto.read_bytes()) is None
+    assert run(library, "check", "--repair").exit_code == 0
+    assert aligned_version(alto.read_bytes()) == 1
+    assert 'CONTENT="木"' in alto.read_text(encoding="utf-8")

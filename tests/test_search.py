@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from index import api
+from index import Library
 from index.analysis import compact_search_form
 from index.library import LibraryFolder
 from index.search import (
@@ -91,7 +91,8 @@ def cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 
 def _search(cfg: Config, query: str, **options: Any) -> Any:
-    return api.search(cfg, SearchRequest(query, limit=options.pop("limit", 0), **options))
+    with Library(cfg) as lib:
+        return lib.search(SearchRequest(query, limit=options.pop("limit", 0), **options))
 
 
 def _pages(cfg: Config, query: str, **options: Any) -> set[tuple[str, int]]:
@@ -280,7 +281,8 @@ def test_reindex_and_reindexing_a_document_keep_results_exact(tmp_path: Path):
         lib._pending.append("d1-county-plant")  # re-index one document (as retag or repair do)
         lib.commit()
     assert _pages(cfg, '"电"') == before
-    assert api.reindex(cfg) == sum(len(d[5]) for d in DOCS)
+    with Library(cfg) as lib:
+        assert lib.reindex() == sum(len(d[5]) for d in DOCS)
     assert _pages(cfg, '"电"') == before
     assert _pages(cfg, "year:1937") == {("d3-old-lamp-company", 1), ("d3-old-lamp-company", 2)}
 

@@ -30,6 +30,7 @@ _WRITERS = {
     "dc": ("dublincore", "write_dublin_core", True),
     "alto": ("alto", "write_alto", True),
     "pdf": ("pdf", "write_pdfs", True),
+    "bagit": ("bag", "write_bag", True),
     "proofread": ("proofread", "write_proofread", False),
 }
 FORMATS = tuple(_WRITERS)

@@ -26,6 +26,9 @@ or column width on vertical pages) rather than pixels:
    is cut into rows first, so it is read row by row, each cell top to bottom. A region with
    no gap left is read in rows of overlapping lines, left to right.
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
+5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
+   photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
+   logo in a photo is not text of the page.
 
 Headers, footers and page numbers come first and last in the order (where a printed page puts
 them), so the page text stays complete and searchable; manuscripts drop them by role.
@@ -46,7 +49,8 @@ HEADER = "header"
 FOOTER = "footer"
 PAGE_NUMBER = "page-number"
 CAPTION = "caption"
-ROLES = (BODY, HEADER, FOOTER, PAGE_NUMBER, CAPTION)
+FIGURE = "figure"  # text inside a plot, photo or drawing: not part of the page's text
+ROLES = (BODY, HEADER, FOOTER, PAGE_NUMBER, CAPTION, FIGURE)
 # Roles a manuscript leaves out (they repeat on every page); search still finds them.
 MARGINAL_ROLES = frozenset({HEADER, FOOTER, PAGE_NUMBER})
 
@@ -56,13 +60,17 @@ _MARGIN_SHARE = 0.125
 # ... is at most this many body lines tall (a head with a rule, or a two-line foot) ...
 _MARGIN_MAX_LINES = 2.5
 # ... is not set larger than the body (a title at the top of a page is) ...
-_MARGIN_MAX_SIZE = 1.25
+_MARGIN_MAX_SIZE = 1.05
+_MARGIN_PIECES = 3
 # ... and is parted from the body by a gap wider than this many times the body's usual gap.
 _MARGIN_GAP_RATIO = 1.5
 _MARGIN_MIN_GAP = 0.75
 # Blank bands narrower than this share of a character do not separate anything (detector boxes
 # of neighbouring lines touch or overlap by a few pixels).
 _MIN_GAP = 0.01
+# A line counts as inside a figure if it sticks out of it by at most this many characters: the
+# figure is its graphics (curves, a photo), and tick labels and legends sit at their edge.
+_FIGURE_LEEWAY = 1.5
 # Where a region could be cut either way, a cut down it (between columns) must be at least this
 # wide to win: narrower gaps down a region part a heading from its run-in note, not columns.
 _GUTTER = 0.5
@@ -152,12 +160,15 @@ class PageLayout(Generic[L]):
     vertical: bool
     char_size: float
 
-    def text(self, marginal: bool = True) -> str:
+    def text(self, marginal: bool = True, figures: bool = False) -> str:
         """The page text, one line per line; the head and the foot set apart from the body by a
-        blank line (so the clean-up never joins them to it); without them if asked."""
+        blank line (so the clean-up never joins them to it); without them if asked. Text read
+        inside figures is left out unless asked for."""
         parts: list[list[str]] = [[], [], []]
         seen_body = False
         for p in self.lines:
+            if p.role == FIGURE and not figures:
+                continue
             if p.role in MARGINAL_ROLES:
                 if marginal:
                     parts[2 if seen_body else 0].append(p.line.text)
@@ -185,8 +196,12 @@ class _Item:
         return self.right - self.left
 
 
-def order_lines(lines: Sequence[L], width: int, height: int) -> PageLayout[L]:
-    """Put one page's engine lines into reading order and give each a role (see module doc)."""
+def order_lines(lines: Sequence[L], width: int, height: int,
+                figures: Sequence[Box] = ()) -> PageLayout[L]:
+    """Put one page's engine lines into reading order and give each a role (see module doc).
+
+    `figures` are the boxes of the page's plots, photos and drawings (pipeline.page.figures):
+    a line inside one is text of the figure (role `figure`), not of the page."""
     kept = [i for i, line in enumerate(lines) if line.text.strip()]
     vertical = _is_vertical([lines[i] for i in kept])
     items = [_frame(i, lines[i], width, vertical) for i in kept]
@@ -201,11 +216,20 @@ def order_lines(lines: Sequence[L], width: int, height: int) -> PageLayout[L]:
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, HEADER), -1))
     for n, block in enumerate(blocks):
         for it in block:
-            role = CAPTION if _CAPTION.match(it.text) else BODY
-            placed.append(PlacedLine(lines[it.index], role, n))
+            line = lines[it.index]
+            role = (FIGURE if any(_within(line.box, f, size) for f in figures)
+                    else CAPTION if _CAPTION.match(it.text) else BODY)
+            placed.append(PlacedLine(line, role, n))
     for it in _rows(feet):
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
     return PageLayout(tuple(placed), vertical, size)
+
+
+def _within(box: Box, figure: Box, size: float) -> bool:
+    """The line lies inside the figure, give or take the leeway (tick labels stick out)."""
+    leeway = _FIGURE_LEEWAY * size
+    return (box[0] >= figure[0] - leeway and box[1] >= figure[1] - leeway
+            and box[2] <= figure[2] + leeway and box[3] <= figure[3] + leeway)
 
 
 def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
@@ -226,9 +250,9 @@ def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
     return tuple(texts)
 
 
-def order_reading(reading: ReadingLike[L]) -> PageLayout[L]:
+def order_reading(reading: ReadingLike[L], figures: Sequence[Box] = ()) -> PageLayout[L]:
     """`order_lines` on what an engine returned for one page."""
-    return order_lines(reading.lines, reading.width, reading.height)
+    return order_lines(reading.lines, reading.width, reading.height, figures)
 
 
 def _margin_role(text: str, role: str) -> str:
@@ -297,10 +321,12 @@ def _margins(items: list[_Item], size: float, extent: float
         bottom = max(it.bottom for it in band)
         inside = bottom <= extent * _MARGIN_SHARE if at_top else top >= extent * (
             1 - _MARGIN_SHARE)
-        # A band holding a page number is a running head or foot whatever its type size (a
-        # journal's name is often set larger than its text).
-        small = max(it.height for it in band) <= _MARGIN_MAX_SIZE * size or any(
-            _PAGE_NUMBER.match(it.text.strip()) for it in band)
+        # A band holding a page number, or pieces spread across the page (title, author,
+        # folio), is a running head or foot whatever its type size (a journal's name is often
+        # set larger than its text); a heading alone at the top of a page is one piece.
+        small = (max(it.height for it in band) <= _MARGIN_MAX_SIZE * size
+                 or len(band) >= _MARGIN_PIECES
+                 or any(_PAGE_NUMBER.match(it.text.strip()) for it in band))
         return (inside and bottom - top <= _MARGIN_MAX_LINES * size and small
                 and gap[1] - gap[0] >= parted)
 

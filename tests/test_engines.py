@@ -97,10 +97,10 @@ def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_p
     """`wenshi ocr` of a volume: the first page runs the script trial (two short Tesseract runs
     besides its reading), the pages after it are read once each with its decision."""
     tesseract_or_skip()
-    from index import api
+    from index.api import ocr_file
     from pipeline.config import Config
 
-    from .test_layout import SIMPLIFIED, horizontal_page
+    from .test_script import SIMPLIFIED, horizontal_page
 
     pages = [horizontal_page(SIMPLIFIED[i:] + SIMPLIFIED[:i]) for i in (0, 7, 14)]
     volume = tmp_path / "卷.tif"
@@ -113,7 +113,7 @@ def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_p
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tesseract.pytesseract.pytesseract, "run_tesseract", counting)
-    read = api.ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
+    read = ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
     assert [p.lang for p in read] == ["chi_sim"] * 3 and not any(p.error for p in read)
     assert "第一座火力发电厂" in read[0].text
     # page 1: trial pair + reading; 2, 3: one each
