@@ -395,7 +395,8 @@ class Library:
         from .pageimages import make_missing_images
 
         with self._writer() as folder:
-            return make_missing_images(folder, self.cfg, open_source, progress)
+            return make_missing_images(folder.root, folder.catalog, folder.write_page_file,
+                                       self.cfg, open_source, progress)
 
     # -- the reading room's page images (index/web/) ---------------------------------------
 

@@ -18,8 +18,6 @@ from .records import ImageProblem, ImagesMade
 if TYPE_CHECKING:
     from pipeline.config import Config
 
-    from .library import LibraryFolder
-
 PAGES_DIR = "pages"
 _DOC_ID = re.compile(r"[0-9a-f]{16}")
 _JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
@@ -111,18 +109,18 @@ def _image_problem(path: Path, size: ImageSize) -> str:
     return ""
 
 
-def make_missing_images(folder: LibraryFolder, cfg: Config,
+def make_missing_images(root: Path, catalog: Catalog,
+                        write_file: Callable[[str, Path, bytes], None], cfg: Config,
                         open_source: Callable[[DocumentRow], Path],
                         progress: Callable[[int, int], None] | None = None) -> ImagesMade:
     """Give every scanned page without kept images, or with a damaged one, its images, decoded
     again from the original file where it still exists unchanged (`open_source` finds it and
-    checks it, raising a WenshiError that says why not); the others are listed with the
-    reason."""
+    checks it, raising a WenshiError that says why not), written through `write_file` (the
+    library's, with checksums); the others are listed with the reason."""
     from pipeline.page.derivatives import page_derivatives
     from pipeline.page.images import load_page_image
     from pipeline.records import PageTask
 
-    root, catalog = folder.root, folder.catalog
     _, damaged = check_page_images(root, catalog)
     todo = list(dict.fromkeys(catalog.scanned_pages_without_images()
                               + [(p.doc_id, p.page) for p in damaged]))
@@ -148,7 +146,7 @@ def make_missing_images(folder: LibraryFolder, cfg: Config,
             unavailable.append((doc_id, number, str(exc)))
             continue
         sizes = write_page_images(root, doc_id, number, page_derivatives(image),
-                                  folder.write_page_file)
+                                  write_file)
         catalog.store_page_images(doc_id, number, sizes)
         made += 1
         total_bytes += sum(n for _, _, n in sizes)
