@@ -161,5 +161,7 @@ def test_check_reports_a_flipped_byte_in_a_page_file_and_a_changed_original(
     db.close()
     old = json.loads(wenshi(library, "check", "--json").stdout)
     assert old["fixity"]["unrecorded"] == [name] and not old["ok"]
+    assert (f"1 page files without a checksum yet (check --repair records them): {name}"
+            in wenshi(library, "check").stdout.splitlines())
     assert wenshi(library, "check", "--repair").exit_code == 0
     assert json.loads(wenshi(library, "check", "--json").stdout)["fixity"]["unrecorded"] == []
