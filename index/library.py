@@ -66,20 +66,31 @@ class LibraryFolder:
         self._lock_fh: Any = None
         if writable:
             self._take_lock()
-        self.catalog = Catalog(self.root / CATALOG_FILE)
-        user_dict = self.root / USER_DICT_FILE
-        segment.use_user_dicts((str(user_dict),) if user_dict.is_file() else ())
-        self._ix: Index | None = None
-        self._writer: Any = None
-        self._pending: list[str] = []
-        self._queue: IndexQueue | None = None
-        self._pending_pages = 0
-        self._last_commit = time.monotonic()
-        # Automatic tags on new documents (a bulk import may switch them off).
-        self.auto_tags = True
-        self.kept_corrections = 0  # corrected pages whose text a new OCR did not replace
-        if writable and not rebuilding:  # `reindex` replaces an index of any version
-            self._index(create=True)
+        try:
+            self.catalog = Catalog(self.root / CATALOG_FILE)
+            user_dict = self.root / USER_DICT_FILE
+            segment.use_user_dicts((str(user_dict),) if user_dict.is_file() else ())
+            self._ix: Index | None = None
+            self._writer: Any = None
+            self._pending: list[str] = []
+            self._queue: IndexQueue | None = None
+            self._pending_pages = 0
+            self._last_commit = time.monotonic()
+            # Automatic tags on new documents (a bulk import may switch them off).
+            self.auto_tags = True
+            self.kept_corrections = 0  # corrected pages whose text a new OCR did not replace
+            if writable and not rebuilding:  # `reindex` replaces an index of any version
+                self._index(create=True)
+        except BaseException:
+            # Opening failed half-way (a full disk while the index is created): release the
+            # lock now, not when the traceback lets go of this object, or the next ingest in
+            # this process finds it held.
+            if getattr(self, "catalog", None) is not None:
+                self.catalog.close()
+            if self._lock_fh is not None:
+                self._lock_fh.close()
+                self._lock_fh = None
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -130,13 +141,17 @@ class LibraryFolder:
         try:
             self.commit()
         finally:
-            if self._queue is not None:
-                self._queue.close()  # stop the jieba workers now, not when the object is collected
-                self._queue = None
-            self.catalog.close()
-            if self._lock_fh is not None:
-                self._lock_fh.close()
-                self._lock_fh = None
+            try:
+                if self._queue is not None:
+                    self._queue.close()  # stop the jieba workers now, not when collected
+                    self._queue = None
+                self.catalog.close()
+            finally:
+                # Released whatever failed above (closing the catalog on a full disk can fail):
+                # a lock left held would refuse every later ingest in this process.
+                if self._lock_fh is not None:
+                    self._lock_fh.close()
+                    self._lock_fh = None
 
     @property
     def writable(self) -> bool:
@@ -167,9 +182,14 @@ class LibraryFolder:
 
     def _create_index(self) -> Index:
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        ix = whoosh_index.create_in(str(self.index_dir), build_schema())
-        (self.index_dir / SCHEMA_FILE).write_text(f"{SCHEMA_VERSION}\n")
-        return ix
+        # The version first and whole: an index whose creation a full disk interrupted then has
+        # no table of contents yet and is created again, rather than standing without a
+        # version (which `reindex` alone would mend).
+        version = self.index_dir / SCHEMA_FILE
+        tmp = version.with_name(SCHEMA_FILE + ".tmp")
+        tmp.write_text(f"{SCHEMA_VERSION}\n")
+        os.replace(tmp, version)
+        return whoosh_index.create_in(str(self.index_dir), build_schema())
 
     def open_index(self) -> Index:
         """The Whoosh index for reading."""
