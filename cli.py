@@ -256,11 +256,14 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
                      + "; ".join(report["catalog_integrity"][:5]))
     for key, label in (("changed", "page file changed since it was stored (restore it from a "
                                    "copy or a bag)"),
-                       ("missing", "page file missing"),
-                       ("unrecorded", "page file without a checksum yet (check --repair "
-                                      "records it)")):
+                       ("missing", "page file missing")):
         for name in report["fixity"][key]:
             lines.append(f"{label}: {name}")
+    unrecorded = report["fixity"]["unrecorded"]
+    if unrecorded:  # a library made before checksums has many: say how many
+        shown = ", ".join(unrecorded[:3]) + (", ..." if len(unrecorded) > 3 else "")
+        lines.append(f"{len(unrecorded)} page files without a checksum yet (check --repair "
+                     f"records them): {shown}")
     for path in report["originals"]["changed"]:
         lines.append(f"source file changed since ingest: {path}")
     for path in report["catalog"]["partial_documents"]:

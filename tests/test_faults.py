@@ -164,5 +164,8 @@ def test_check_reports_a_flipped_byte_in_a_page_file_and_a_changed_original(
     page_files = sorted(p.relative_to(library).as_posix() for p in alto.parent.iterdir())
     assert old["fixity"]["unrecorded"] == page_files and not old["ok"]  # ALTO and page images
     assert name in page_files
+    shown = ", ".join(page_files[:3]) + (", ..." if len(page_files) > 3 else "")
+    assert (f"{len(page_files)} page files without a checksum yet (check --repair records "
+            f"them): {shown}" in wenshi(library, "check").stdout.splitlines())
     assert wenshi(library, "check", "--repair").exit_code == 0
     assert json.loads(wenshi(library, "check", "--json").stdout)["fixity"]["unrecorded"] == []
