@@ -499,18 +499,21 @@ def reindex(ctx: click.Context, retag: bool, images: bool) -> None:
               help="Address to listen on (127.0.0.1: this machine only).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               help="Port to listen on.")
+@click.option("--edit", is_flag=True,
+              help="Let signed-in editors proofread (校对): correct page text, mark 已校对, "
+                   "revert (accounts: `wenshi editor add`).")
 @click.pass_context
 @handle_errors
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the library read-only in a browser: the reading room (search, page views with
-    the scan, IIIF). Stops on Ctrl-C.
+def serve(ctx: click.Context, host: str, port: int, edit: bool) -> None:
+    """Serve the library in a browser: the reading room (search, page views with the scan,
+    IIIF), read-only unless --edit. Stops on Ctrl-C.
 
     Example: wenshi serve --port 8000, then open http://127.0.0.1:8000/
     """
     from index.web import serve as run_server
 
     with _open(_config(ctx)) as library:
-        run_server(library, host, port)
+        run_server(library, host, port, edit=edit)
 
 
 @main.command("tag")

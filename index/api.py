@@ -486,6 +486,20 @@ class Library:
         indexed = refresh_index(self._folder, [doc_id]) if changed else True
         return replace(self.page_text(doc_id, number), changed=changed, indexed=indexed)
 
+    def next_to_proofread(self, doc_id: str | None = None,
+                          number: int = 0) -> ProofreadPage | None:
+        """The first page needing proofreading (需校对) after page `number` of `doc_id` in
+        archive order (from the start when none is given; wrapping round), or None."""
+        catalog = self._folder.catalog
+        order = {d.doc_id: d.seq for d in catalog.documents()}
+        pages = [ProofreadPage(**r)
+                 for r in catalog.proofreading_pages(self.cfg.proofread_threshold)
+                 if r["doc_id"] in order]
+        here = (order.get(doc_id, 0), number) if doc_id is not None else (0, 0)
+        later = [p for p in pages if (order[p.doc_id], p.number) > here]
+        chosen = later or pages
+        return chosen[0] if chosen else None
+
     def import_proofread(self, path: str | os.PathLike[str], *, editor: str,
                          mark_proofread: bool = False) -> ProofreadImport:
         """Read corrections back from a proofreading .docx (`export --format proofread`)."""

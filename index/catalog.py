@@ -128,6 +128,10 @@ _PROOFREAD_OF_P = ("COALESCE((SELECT v.proofread FROM page_versions v"
 MAX_PAGE_CHARS = 100_000  # a page's text as an editor may save it
 
 
+_ADDED_COLUMNS = (("fixity", "pending", "TEXT NOT NULL DEFAULT ''"),
+                  ("fixity", "pending_size", "INTEGER NOT NULL DEFAULT 0"))
+
+
 def char_count(text: str) -> int:
     """字数: characters that are not white space."""
     return sum(1 for ch in text if not ch.isspace())
@@ -220,6 +224,11 @@ class Catalog:
 
     def _migrate(self) -> None:
         self.db.executescript(_DDL)
+        # Columns added after a table first shipped (idempotent: only when missing).
+        for table, column, ddl in _ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
         row = self.db.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('catalog_version', ?)",

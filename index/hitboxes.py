@@ -99,6 +99,22 @@ class PageBoxes:
             out.append(Box(int(x0), int(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0))))
         return out
 
+    def line_spans(self) -> list[tuple[Span, Box]]:
+        """Each ALTO line that holds characters of the text: the span of text it covers and its
+        box on the scan, in text order (the proofreading editor outlines the cursor's line)."""
+        lines: dict[int, list[tuple[int, _Cell]]] = {}
+        for i, cell_index in self._cell_of.items():
+            cell = self.cells[cell_index]
+            lines.setdefault(cell.line, []).append((self._text_offsets[i], cell))
+        out = []
+        for found in lines.values():
+            cells = [c for _, c in found]
+            x0, y0 = min(c.x for c in cells), min(c.y for c in cells)
+            x1, y1 = max(c.x + c.w for c in cells), max(c.y + c.h for c in cells)
+            out.append(((min(o for o, _ in found), max(o for o, _ in found) + 1),
+                        Box(int(x0), int(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))))
+        return sorted(out, key=lambda item: item[0])
+
     def all_boxes(self, spans: Sequence[Span]) -> list[list[Box]]:
         """`boxes` of each span."""
         return [self.boxes(s) for s in spans]

@@ -157,8 +157,10 @@ def test_check_reports_a_flipped_byte_in_a_page_file_and_a_changed_original(
     alto.write_bytes(bytes(data[:len(data) // 2]) + bytes([data[len(data) // 2] ^ 1])
                      + bytes(data[len(data) // 2 + 1:]))
     db = sqlite3.connect(library / "catalog.sqlite")
-    with db:
+    with db:  # the checksum table as it first was (no pending columns), empty
         db.execute("DROP TABLE fixity")
+        db.execute("CREATE TABLE fixity (name TEXT PRIMARY KEY, doc_id TEXT NOT NULL,"
+                   " sha256 TEXT NOT NULL, size INTEGER NOT NULL, at TEXT NOT NULL)")
     db.close()
     old = json.loads(wenshi(library, "check", "--json").stdout)
     page_files = sorted(p.relative_to(library).as_posix() for p in alto.parent.iterdir())

@@ -22,23 +22,26 @@ from pipeline.errors import LibraryError, NotFoundError
 
 from ..api import Library
 from ..reading import ReadingRoom
-from . import urls, views
+from . import editing, urls, views
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 
-def build_app(library: Library) -> Starlette:
-    """The reading room over an open library (the object the CLI and scripts use): read-only,
-    every page kind one view. The caller keeps and closes `library`."""
+def build_app(library: Library, edit: bool = False) -> Starlette:
+    """The reading room over an open library (the object the CLI and scripts use), every page
+    kind one view; read-only unless `edit` (`serve --edit`: signed-in editors proofread, see
+    index/web/editing.py). The caller keeps and closes `library`."""
     room = ReadingRoom(library)
+    editor = editing.Editor(library.cfg)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            editor.close()
             room.close()
 
     routes = [
@@ -51,21 +54,26 @@ def build_app(library: Library) -> Starlette:
         Route("/iiif/image/{ident}/full/{size}/0/default.jpg", views.ImageFile, name="image"),
         Route("/iiif/{doc_id}/manifest.json", views.ManifestView, name="manifest"),
         Route("/iiif/{doc_id}/search", views.ContentSearchView, name="content_search"),
+        *editing.routes(),
         # Starlette's StaticFiles refuses paths that leave the folder, symbolic links included.
         Mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static"),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_ServerTiming)],
+        middleware=[Middleware(_ServerTiming), *editing.middleware()],
         exception_handlers={404: views.not_found, NotFoundError: views.not_found,
                             LibraryError: _unavailable, HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.room = room
+    app.state.edit = edit
+    app.state.editor = editor
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
-    app.state.templates = Jinja2Templates(env=env)
+    env.globals.update(line_boxes=lambda view: editing.line_boxes(room, view),
+                       page_record=editing.page_record, history_url=editing.history_url)
+    app.state.templates = Jinja2Templates(env=env, context_processors=[editing.template_context])
     return app
 
 
