@@ -31,6 +31,15 @@ class Word:
 
 
 @dataclass(frozen=True)
+class PageImage:
+    """A JPEG copy of a scanned page kept for readers (pipeline/derivatives.py)."""
+
+    width: int
+    height: int
+    jpeg: bytes
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """An input file recognised as one of the supported kinds."""
 
@@ -79,6 +88,8 @@ class Page:
     engine: str = ""  # OCR pages: the engine that read the page (paddle, tesseract)
     model: str = ""  # its model (chi_sim, PP-OCRv6 small (rapidocr 3.10.0)...)
     steps: tuple[str, ...] = ()  # the clean-up steps the page went through before the engine
+    # JPEG copies of the scan for the reading room and IIIF, largest first (scanned pages only)
+    images: tuple[PageImage, ...] = ()
 
     @property
     def failed(self) -> bool:

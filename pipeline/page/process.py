@@ -27,6 +27,7 @@ from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
 from .correct import Correction
+from .derivatives import page_derivatives
 from .engines import ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT, Engine, OcrResult, ReadOptions
 from .engines.paddle import PaddleEngine
 from .engines.tesseract import TesseractEngine
@@ -120,6 +121,7 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
         confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
         lang=recognised.lang, width=image.width, height=image.height,
         engine=recognised.engine, model=recognised.model, steps=recognised.steps,
+        images=page_derivatives(image),
     )
 
 
