@@ -21,9 +21,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from lxml import etree
+
 from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError, WenshiError
-from pipeline.records import FileOutcome, IngestSummary, Page
+from pipeline.page.alto import parse_alto, strings
+from pipeline.page.quality import mark_alto, suspect_lines
+from pipeline.records import METHOD_OCR, FileOutcome, IngestSummary, Page
 
 from .faults import out_of_space
 from .library import Consistency, LibraryFolder
@@ -300,8 +304,24 @@ class Library:
                                    error=p.error, char_count=p.char_count, text=p.text,
                                    version=p.version, proofread=p.proofread,
                                    history=_history(catalog, doc.doc_id, p.number)
-                                   if p.version else ())
+                                   if p.version else (),
+                                   error_rate=p.error_rate, est_errors=p.est_errors,
+                                   quality_reasons=p.quality_reasons,
+                                   suspect_lines=self._suspects(doc.doc_id, p.number)
+                                   if p.method == METHOD_OCR and not p.error else ())
                         for p in catalog.pages(doc.doc_id)))
+
+    def _suspects(self, doc_id: str, number: int) -> tuple[dict[str, Any], ...]:
+        """Lines of a stored page with characters likely wrong (the ALTO's CC marks; an ALTO
+        stored before they existed is marked in memory)."""
+        path = self._folder.alto_path(doc_id, number)
+        try:
+            root = parse_alto(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, ValueError, etree.XMLSyntaxError):
+            return ()
+        if root is not None and not any(s.get("CC") for s in strings(root)):
+            mark_alto(root)
+        return tuple(suspect_lines(root))
 
     def collections(self) -> list[CollectionRecord]:
         """Each collection with its documents, pages and 字数, by name."""

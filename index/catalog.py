@@ -167,6 +167,9 @@ class PageRow:
     error: str
     version: int = 0  # 0: the OCR (or file) text; each saved correction adds one
     proofread: bool = False  # 已校对: an editor marked the current version proofread
+    error_rate: float | None = None  # quality estimate: expected share of wrong characters
+    est_errors: int | None = None  # expected number of wrong characters
+    quality_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,12 @@ class PageVersion:
     at: str
     proofread: bool
     source: str  # ocr (version 0), web, docx, revert, cli
+
+
+# The page quality estimate (index/quality.py, pipeline/page/quality.py): expected share and
+# number of wrong characters, and the reasons (JSON list); NULL: no estimate.
+_PAGE_QUALITY_COLUMNS = (("error_rate", "REAL"), ("est_errors", "INTEGER"),
+                         ("quality_reasons", "TEXT NOT NULL DEFAULT '[]'"))
 
 
 class Catalog:
@@ -202,6 +211,7 @@ class Catalog:
 
     def _migrate(self) -> None:
         self.db.executescript(_DDL)
+        self._add_columns("pages", _PAGE_QUALITY_COLUMNS)
         row = self.db.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('catalog_version', ?)",
@@ -211,6 +221,13 @@ class Catalog:
                 f"{self.path}: catalog version {row['value']}, this Wenshi reads version "
                 f"{CATALOG_VERSION}: use a matching Wenshi release"
             )
+
+    def _add_columns(self, table: str, columns: tuple[tuple[str, str], ...]) -> None:
+        """Columns added after a library was made: added once (idempotent) to older catalogs."""
+        have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -248,6 +265,8 @@ class Catalog:
                     " error = ? WHERE doc_id = ? AND number = ?",
                     (page.method, page.confidence, page.lang, page.width, page.height, page.error,
                      doc_id, page.number))
+                self.set_quality(doc_id, page.number, page.error_rate, page.est_errors,
+                                 page.quality_reasons)
                 return False
             self.db.execute(
                 "INSERT OR REPLACE INTO pages (doc_id, number, text, compact, method, confidence,"
@@ -255,7 +274,23 @@ class Catalog:
                 (doc_id, page.number, page.text, compact, page.method, page.confidence, page.lang,
                  page.width, page.height, char_count(page.text), page.error),
             )
+            self.set_quality(doc_id, page.number, page.error_rate, page.est_errors,
+                             page.quality_reasons)
         return True
+
+    def set_quality(self, doc_id: str, number: int, error_rate: float | None,
+                    errors: int | None, reasons: tuple[str, ...]) -> None:
+        """Store a page's quality estimate (None: no estimate)."""
+        self.db.execute("UPDATE pages SET error_rate = ?, est_errors = ?, quality_reasons = ?"
+                        " WHERE doc_id = ? AND number = ?",
+                        (error_rate, errors, json.dumps(list(reasons), ensure_ascii=False),
+                         doc_id, number))
+
+    def pages_without_estimate(self) -> list[tuple[str, int]]:
+        """OCR pages stored without a quality estimate (libraries made before it existed)."""
+        return [(r[0], int(r[1])) for r in self.db.execute(
+            "SELECT doc_id, number FROM pages WHERE method = 'ocr' AND error = ''"
+            " AND error_rate IS NULL ORDER BY doc_id, number")]
 
     def finish_document(self, doc_id: str, tags: Tags | None) -> int:
         """Mark a document complete with its tags (None: pending, the index workers make them);
@@ -498,9 +533,12 @@ class Catalog:
         """A document's stored pages in page order."""
         rows = self.db.execute(
             "SELECT p.doc_id, p.number, p.text, p.method, p.confidence, p.lang, p.char_count,"
-            f" p.error, {_VERSION_OF_P} AS version, {_PROOFREAD_OF_P} AS proofread"
+            f" p.error, {_VERSION_OF_P} AS version, {_PROOFREAD_OF_P} AS proofread,"
+            " p.error_rate, p.est_errors, p.quality_reasons"
             " FROM pages p WHERE p.doc_id = ? ORDER BY p.number", (doc_id,)).fetchall()
-        return [PageRow(**{**dict(r), "proofread": bool(r["proofread"])}) for r in rows]
+        return [PageRow(**{**dict(r), "proofread": bool(r["proofread"]),
+                           "quality_reasons": tuple(json.loads(r["quality_reasons"] or "[]"))})
+                for r in rows]
 
     def stored_page_numbers(self, doc_id: str, include_failed: bool = False) -> set[int]:
         """Numbers of the pages already stored for a document (failed ones only if asked).
@@ -567,18 +605,28 @@ class Catalog:
 
     def proofreading_pages(self, threshold: float,
                            collection: str | None = None) -> list[dict[str, Any]]:
-        """Pages that need proofreading (需校对, the rule of `index/quality.py`), in archive order."""
-        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence, p.method, p.error,"
+        """Pages that need proofreading (需校对, the rule of `index/quality.py`): most estimated
+        wrong characters first (pages without an estimate after them, in archive order)."""
+        sql = ("SELECT p.doc_id, d.title, d.path, d.collection, p.number, p.confidence, p.method,"
+               " p.error, p.error_rate, p.est_errors, p.quality_reasons,"
                f" {_PROOFREAD_OF_P} AS proofread FROM pages p JOIN documents d USING (doc_id)")
         args: list[Any] = []
         if collection is not None:
             sql += " WHERE d.collection = ?"
             args.append(collection)
-        return [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
-                 "number": r["number"], "confidence": r["confidence"]}
-                for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
-                if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
-                                               bool(r["proofread"])), threshold)]
+        listed = [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
+                   "collection": r["collection"], "number": r["number"],
+                   "confidence": r["confidence"], "error_rate": r["error_rate"],
+                   "est_errors": r["est_errors"],
+                   "reasons": tuple(json.loads(r["quality_reasons"] or "[]"))}
+                  for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
+                  if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
+                                                 bool(r["proofread"]), r["error_rate"]),
+                                        threshold)]
+        # Stable sort: worst first; pages without an estimate keep archive order at the end.
+        listed.sort(key=lambda d: -1 if d["est_errors"] is None else -d["est_errors"])
+        listed.sort(key=lambda d: d["est_errors"] is None)
+        return listed
 
     # -- proofreading: page text versions and editors ----------------------------------------
 
@@ -694,6 +742,7 @@ class _RowPage:
     confidence: float | None
     error: str
     proofread: bool
+    error_rate: float | None = None
 
 
 def _version_row(row: sqlite3.Row) -> PageVersion:

@@ -73,6 +73,11 @@ class Page:
     width: int = 0
     height: int = 0
     error: str = ""  # non-empty: the page failed and this is why
+    # Page quality estimate (pipeline/page/quality.py): expected share and number of characters
+    # wrong, and why; None for pages not OCR'd or with no text.
+    error_rate: float | None = None
+    est_errors: int | None = None
+    quality_reasons: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
