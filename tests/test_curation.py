@@ -293,3 +293,29 @@ def test_kill_9_during_rm_of_a_large_document_then_repair(tmp_path: Path) -> Non
         assert wenshi(library, "show", doc_id).exit_code == 5
     print(f"kills inside the removal: {killed_midway} of 3")
     assert killed_midway >= 1  # at least one kill landed inside the removal
+
+
+def test_kill_9_during_move_of_a_large_document_then_repair(tmp_path: Path) -> None:
+    library, doc_id = _large_text_library(tmp_path, 600)
+    for attempt, target in enumerate(("甲", "乙", "丙")):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from cli import run; run()", "--library", str(library),
+             "move", doc_id, "--collection", target], cwd=Path(__file__).parent.parent,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db = sqlite3.connect(library / "catalog.sqlite", timeout=30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db.execute("SELECT collection FROM documents").fetchone()[0] == target:
+                break
+            time.sleep(0.002)
+        time.sleep(0.02 * attempt)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        db.close()
+        # The index holds the document in one collection or the other, never in both.
+        facets = search(library, '"岚江县电厂"', "--facets")["facets"]["collection"]
+        assert list(facets.values()) == [600], facets
+        if wenshi(library, "check").exit_code != 0:
+            assert wenshi(library, "check", "--repair").exit_code == 0
+        check_ok(library)
+        assert search(library, '"岚江县电厂"', "--facets")["facets"]["collection"] == {target: 600}

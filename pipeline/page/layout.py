@@ -36,6 +36,7 @@ them), so the page text stays complete and searchable; manuscripts drop them by 
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections.abc import Sequence
@@ -349,14 +350,22 @@ def _margins(items: list[_Item], size: float, extent: float
 
 def _leading(items: Sequence[_Item]) -> float:
     """The body's usual gap between a line and the next one below it in the same column."""
+    ordered = sorted(items, key=lambda i: i.top)
+    tops = [it.top for it in ordered]
     gaps = []
-    for it in items:
-        below = [max(o.top - it.bottom, 0.0) for o in items
-                 if o.top > (it.top + it.bottom) / 2
-                 and min(o.right, it.right) - max(o.left, it.left)
-                 >= _ROW_OVERLAP * min(o.width, it.width)]
-        if below:
-            gaps.append(min(below))
+    for it in ordered:
+        best: float | None = None
+        # Candidates start below the line's middle; sorted by top, so once a candidate's top is
+        # further down than the best gap found, none after it can be nearer.
+        for o in ordered[bisect.bisect_right(tops, (it.top + it.bottom) / 2):]:
+            gap = max(o.top - it.bottom, 0.0)
+            if best is not None and gap > best:
+                break
+            if min(o.right, it.right) - max(o.left, it.left) >= _ROW_OVERLAP * min(o.width,
+                                                                                   it.width):
+                best = gap if best is None else min(best, gap)
+        if best is not None:
+            gaps.append(best)
     return float(statistics.median(gaps)) if gaps else 0.0
 
 
@@ -422,13 +431,20 @@ def _table_row(items: list[_Item], min_gap: float) -> list[_Item]:
 def _aligned(columns: list[list[_Item]]) -> bool:
     """A grid: most lines have a partner on the same row (nearly the same height on the
     page) in another column. Columns of running text set off a grid rarely do."""
+    where = {id(it): n for n, col in enumerate(columns) for it in col}
+    ordered = sorted((it for col in columns for it in col), key=lambda i: i.top)
+    tops = [it.top for it in ordered]
+    tallest = max(it.height for it in ordered)
     partnered = 0
-    for n, col in enumerate(columns):
-        others = [o for m, other in enumerate(columns) if m != n for o in other]
-        partnered += sum(1 for it in col if any(
-            min(it.bottom, o.bottom) - max(it.top, o.top) >= _GRID_OVERLAP * min(
-                it.height, o.height) for o in others))
-    return partnered >= _TABLE_ROW_SHARE * sum(len(c) for c in columns)
+    for it in ordered:
+        # Only lines whose top lies within one line height of this one's can overlap it enough.
+        start = bisect.bisect_left(tops, it.top - tallest)
+        stop = bisect.bisect_right(tops, it.bottom)
+        if any(where[id(o)] != where[id(it)]
+               and min(it.bottom, o.bottom) - max(it.top, o.top)
+               >= _GRID_OVERLAP * min(it.height, o.height) for o in ordered[start:stop]):
+            partnered += 1
+    return partnered >= _TABLE_ROW_SHARE * len(ordered)
 
 
 def _is_table(columns: list[list[_Item]], size: float) -> bool:
