@@ -151,6 +151,8 @@ def rendered_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
         _make_rendered(folder)
     rows = []
     for path in sorted(folder.glob("*.json")):
+        if path.name.startswith("sample_"):
+            continue
         d = json.loads(path.read_text(encoding="utf-8"))
         root = parse_alto(d["alto"])
         t = time.process_time()
@@ -184,6 +186,49 @@ def _make_rendered(folder: Path) -> None:
                     "text": clean_ocr_text(res.text), "reference": s.reference,
                     "lang": choice.lang, "seconds": time.time() - t, "alto": res.alto,
                 }, ensure_ascii=False), encoding="utf-8")
+
+
+def sample_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
+    """One record per OCR page of samples/ (images, scanned PDF pages), read by Wenshi's
+    Tesseract pipeline; cached in `folder` as sample_*.json."""
+    manifest = json.loads((ROOT / "samples" / "manifest.json").read_text(encoding="utf-8"))
+    rows = []
+    for entry in manifest["files"]:
+        for number, (how, reference) in enumerate(zip(entry["page_sources"], entry["texts"]), 1):
+            if how != "ocr":
+                continue
+            path = folder / f"sample_{Path(entry['path']).stem}_{number}.json"
+            if not path.exists():
+                if not make:
+                    continue
+                _make_sample(entry, number, reference, path)
+            d = json.loads(path.read_text(encoding="utf-8"))
+            t = time.process_time()
+            feats, n = quality.features(quality.alto_lines(parse_alto(d["alto"])))
+            cost = time.process_time() - t
+            rows.append({"name": path.stem, "engine": "tesseract", "group": entry["path"],
+                         "cer": _cer(d["text"], reference), "x": feats, "n": n, "cost": cost,
+                         "set": "samples", "seconds": d["seconds"]})
+    return rows
+
+
+def _make_sample(entry: dict[str, Any], number: int, reference: str, path: Path) -> None:
+    from pipeline.config import Config
+    from pipeline.page.images import load_page_image
+    from pipeline.page.process import recognise_page
+    from pipeline.records import PageTask
+    from pipeline.run.sources import identify, plan_document
+    cfg = Config()
+    plan = plan_document(identify(ROOT / "samples" / entry["path"]), cfg)
+    task = next(t for t in plan.pages if isinstance(t, PageTask) and t.number == number)
+    image, dpi = load_page_image(task, cfg)
+    t = time.time()
+    res, _, choice = recognise_page(image, dpi, "auto")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"name": path.stem, "text": clean_ocr_text(res.text),
+                                "reference": reference, "lang": choice.lang,
+                                "seconds": time.time() - t, "alto": res.alto},
+                               ensure_ascii=False), encoding="utf-8")
 
 
 def fit(rows: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -259,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = real_pages(args.cache, args.make_cache)
     rows += rendered_pages(args.rendered, args.make_cache)
+    rows += sample_pages(args.rendered, args.make_cache)
     groups = sorted({r["group"] for r in rows})
     est = [0.0] * len(rows)
     for g in groups:
@@ -273,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
                          and r["engine"] == "rapidocr"),
                         ("real pages, Tesseract", lambda r: r["set"] == "real"
                          and r["engine"] == "tesseract"),
-                        ("rendered (Tesseract)", lambda r: r["set"] == "rendered")):
+                        ("rendered (Tesseract)", lambda r: r["set"] == "rendered"),
+                        ("samples (Tesseract)", lambda r: r["set"] == "samples")):
         idx = [i for i, r in enumerate(rows) if keep(r)]
         if idx:
             report(label, [rows[i] for i in idx], [est[i] for i in idx], rate)

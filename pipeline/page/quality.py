@@ -45,13 +45,13 @@ UNSURE = 90.0  # a character read below this is not sure (PP-OCR's wrong reads s
 # intercept, then one coefficient per feature, for log(CER + OFFSET).
 OFFSET = 0.01
 MODEL: tuple[float, ...] = (
-    -4.022, 4.045, 0.402, 0.0, 0.0, 3.547, 0.0, 15.982, 6.826, 1.691)
+    -4.101, 5.111, 0.165, 0.0, 0.0, 3.2, 0.0, 17.557, 6.719, 1.774)
 # The estimated error rate above which a page is listed 需校对: set a priori between the
 # targets' 1% (pages that should not be listed) and 3% (pages that must be), not fitted.
 LIST_RATE = 0.02
 # Reference values of a clean page (the medians of pages under 1% CER in the fit): a reason is
 # given for a feature whose contribution above its reference is at least REASON_MIN of log CER.
-REFERENCE: tuple[float, ...] = (0.026, 0.140, 0.098, 6.173, 0.063, 0.0, 0.0, 0.0, 0.0)
+REFERENCE: tuple[float, ...] = (0.026, 0.139, 0.098, 6.175, 0.064, 0.0, 0.0, 0.0, 0.0)
 REASON_MIN = 0.1
 _REASON_TEXT = {
     "low_conf": "{:.0%} of characters read with low engine confidence",
