@@ -17,6 +17,7 @@ ingest started elsewhere.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -124,10 +125,13 @@ class Library:
         with out_of_space(self.path, lambda: f"the {self._stored_pages() - stored_before} "
                           "pages stored so far are kept"), self._writer(cfg) as folder:
             folder.index_unindexed()
+            started = time.monotonic()
             restored = tuple(o for bag in bags for o in restore_bag(folder, bag))
+            restoring = time.monotonic() - started
             summary = ingest_paths(files, collection.strip(), cfg, folder, progress=progress,
                                    metadata_for=sheet.for_path if sheet else None)
-            summary = replace(summary, outcomes=restored + summary.outcomes)
+            summary = replace(summary, outcomes=restored + summary.outcomes,
+                              elapsed=summary.elapsed + restoring)
             if sheet is not None:
                 summary = _update_stored_documents(folder, sheet, summary)
             if sheet and sheet.errors:
@@ -373,6 +377,7 @@ class Library:
         from .export.catalog_sheet import write_catalog_sheet
         from .export.common import select_documents
 
+        self.require_collection(collection)
         documents = select_documents(self._folder, collection, None, "ingest")
         with out_of_space(output, lambda: "no partial file is left"):
             return write_catalog_sheet(documents, Path(output), force, collection)

@@ -80,7 +80,8 @@ def test_every_command_exits_5_for_a_missing_collection(tmp_path: Path, drafts: 
     runner.invoke(main, ["--library", library, "ingest", str(drafts[0]), "--collection", "c"])
     for args in (["stats", "--collection", "d"],
                  ["stats", "--collection", "d", "--by", "contributor"],
-                 ["export", "d", "--format", "csv", "--output", str(tmp_path / "d.csv")]):
+                 ["export", "d", "--format", "csv", "--output", str(tmp_path / "d.csv")],
+                 ["catalog", "export", "d", "--output", str(tmp_path / "d.xlsx")]):
         out = runner.invoke(main, ["--library", library, *args])
         assert (out.exit_code, out.stderr) == (
             5, "Error: no collection 'd'; see `wenshi collections`\n"), args

@@ -94,6 +94,7 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
     sheet.cell(memoir, column(sheet, "日期")).value = dt.datetime(1958, 7, 1)  # an Excel date
     sheet.cell(brief, column(sheet, "日期")).value = "1960-05"  # a date typed as text
     sheet.cell(brief, column(sheet, "撰稿人")).value = "钱玉芬"
+    sheet.cell(row_of(sheet, LINES), column(sheet, "汇集")).value = "输变电志"  # a move
     sheet.cell(chronicle, column(sheet, "日期")).value = "1958-13-01"
     sheet.cell(chronicle, column(sheet, "撰稿人")).value = "不应写入"
     book.save(sheet_path)
@@ -105,7 +106,8 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
         f"{MEMOIR} date: '' -> 1958-07-01",
         f"{BRIEF} contributor: '' -> 钱玉芬",
         f"{BRIEF} date: '' -> 1960-05",
-        "would change 4 fields of 2 documents (dry run: nothing written)",
+        f"{LINES} collection: 电力工业史 -> 输变电志",
+        "would change 5 fields of 3 documents (dry run: nothing written)",
     ]
     bad_row = f"{sheet_path}: row {chronicle}, column date: '1958-13-01' is not a date"
     assert dry.stderr.splitlines() == [bad_row + " (month 1-12, day 1-31)"]
@@ -113,7 +115,7 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
 
     done = wenshi(library, "catalog", "import", str(sheet_path))
     assert done.exit_code == 1  # the bad row; the good rows apply
-    assert done.stdout.splitlines()[-1] == "changed 4 fields of 2 documents"
+    assert done.stdout.splitlines()[-1] == "changed 5 fields of 3 documents"
     assert done.stderr.startswith(bad_row)
     memoir_doc = show(library, MEMOIR)
     assert memoir_doc["title"] == "县电厂的创建"
@@ -121,6 +123,7 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
     assert show(library, CHRONICLE)["metadata"].get("contributor") is None
     assert [h["doc_id"] for h in search(library, "title:创建")["hits"]] == [MEMOIR]
     assert [h["doc_id"] for h in search(library, "contributor:钱玉芬")["hits"]] == [BRIEF]
+    assert search(library, "电杆", "--facets")["facets"]["collection"] == {"输变电志": 1}
     check_ok(library)
 
     again = wenshi(library, "catalog", "import", str(sheet_path))
