@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.config import DEFAULT_PROOFREAD_THRESHOLD  # noqa: E402
 from pipeline.page import quality  # noqa: E402
 from pipeline.page.alto import parse_alto  # noqa: E402
 from pipeline.page.layout import order_lines  # noqa: E402
@@ -112,9 +113,10 @@ def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
             t = time.process_time()
             feats, n = quality.features([ln.tokens for ln in lines])
             cost = time.process_time() - t
+            wconf = _word_confidence([ln.tokens for ln in lines])
             rows.append({"name": e["name"], "engine": engine, "group": e["source"].split("#")[0],
                          "cer": _cer(text, gt), "x": feats, "n": n, "cost": cost,
-                         "set": "real"})
+                         "set": "real", "wconf": wconf})
     return rows
 
 
@@ -160,7 +162,8 @@ def rendered_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
         cost = time.process_time() - t
         rows.append({"name": d["name"], "engine": "tesseract", "group": d["group"],
                      "cer": _cer(d["text"], d["reference"]), "x": feats, "n": n, "cost": cost,
-                     "set": "rendered", "seconds": d["seconds"]})
+                     "set": "rendered", "seconds": d["seconds"],
+                     "wconf": _word_confidence(quality.alto_lines(root))})
     return rows
 
 
@@ -204,11 +207,13 @@ def sample_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
                 _make_sample(entry, number, reference, path)
             d = json.loads(path.read_text(encoding="utf-8"))
             t = time.process_time()
-            feats, n = quality.features(quality.alto_lines(parse_alto(d["alto"])))
+            lines = quality.alto_lines(parse_alto(d["alto"]))
+            feats, n = quality.features(lines)
             cost = time.process_time() - t
             rows.append({"name": path.stem, "engine": "tesseract", "group": entry["path"],
                          "cer": _cer(d["text"], reference), "x": feats, "n": n, "cost": cost,
-                         "set": "samples", "seconds": d["seconds"]})
+                         "set": "samples", "seconds": d["seconds"],
+                         "wconf": _word_confidence(lines)})
     return rows
 
 
@@ -229,6 +234,12 @@ def _make_sample(entry: dict[str, Any], number: int, reference: str, path: Path)
                                 "reference": reference, "lang": choice.lang,
                                 "seconds": time.time() - t, "alto": res.alto},
                                ensure_ascii=False), encoding="utf-8")
+
+
+def _word_confidence(lines: Sequence[Sequence[quality.Token]]) -> float:
+    """The page's mean word confidence (what Wenshi stores as the page's confidence)."""
+    values = [c for tokens in lines for t, c in tokens if t.strip() and c is not None]
+    return sum(values) / len(values) if values else 0.0
 
 
 def fit(rows: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -283,12 +294,14 @@ def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
 
 def report(label: str, rows: Sequence[dict[str, Any]], est: Sequence[float],
            rate: float) -> None:
-    """Print the targets' figures for one set of pages."""
+    """Print the targets' figures for one set of pages. Listed: index/quality.py's rule, the
+    estimate above `rate` or the mean word confidence below the default threshold."""
     cer = [r["cer"] for r in rows]
-    bad = [e for c, e in zip(cer, est) if c > 0.03]
-    good = [e for c, e in zip(cer, est) if c <= 0.01]
-    bad_listed = sum(e > rate for e in bad)
-    good_listed = sum(e > rate for e in good)
+    listed = [e > rate or r["wconf"] < DEFAULT_PROOFREAD_THRESHOLD for r, e in zip(rows, est)]
+    bad = [li for c, li in zip(cer, listed) if c > 0.03]
+    good = [li for c, li in zip(cer, listed) if c <= 0.01]
+    bad_listed = sum(bad)
+    good_listed = sum(good)
     print(f"{label:<28} pages {len(rows):3d}  CER>3%: {bad_listed}/{len(bad)} listed "
           f"({bad_listed / max(len(bad), 1):.0%})  CER<=1%: {good_listed}/{len(good)} listed "
           f"({good_listed / max(len(good), 1):.0%})  Spearman {_spearman(est, cer):.2f}")
@@ -313,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             if r["group"] == g:
                 est[i] = predict(model, r["x"])
     rate = quality.LIST_RATE
-    print(f"leave-one-source-out over {len(groups)} sources; listed = estimate > {rate:.0%}")
+    print(f"leave-one-source-out over {len(groups)} sources; listed = estimate > {rate:.0%} "
+          f"or mean word confidence < {DEFAULT_PROOFREAD_THRESHOLD:.0f}")
     for label, keep in (("real pages, both engines", lambda r: r["set"] == "real"),
                         ("real pages, PP-OCR", lambda r: r["set"] == "real"
                          and r["engine"] == "rapidocr"),

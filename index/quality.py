@@ -2,9 +2,10 @@
 
 The one rule `show`, `stats` and the manuscript exports apply; change it here only. An OCR page
 stored without error, that no editor marked 已校对 (index/proofreading.py), whose estimated
-character error rate (pipeline/page/quality.py, issue 19) is above `LIST_RATE`; a page stored
-before the estimate existed (and not yet given one by `wenshi reindex`) falls back to its mean
-word confidence below the configured threshold (`--proofread-threshold`, 70 by default).
+character error rate (pipeline/page/quality.py, issue 19) is above `LIST_RATE`, or whose mean
+word confidence is below the configured threshold (`--proofread-threshold` /
+WENSHI_PROOFREAD_THRESHOLD, 70 by default: the earlier rule, kept as a floor; a page stored
+before the estimate existed, until `wenshi reindex` gives it one, is listed by it alone).
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ class StoredPage(Protocol):
 
 def needs_proofreading(page: StoredPage, threshold: float) -> bool:
     """需校对: an OCR page, stored without error, not marked 已校对 (proofread), whose estimated
-    error rate is above LIST_RATE (no estimate: whose mean word confidence is below
-    `threshold`)."""
+    error rate is above LIST_RATE or whose mean word confidence is below `threshold`."""
     if page.proofread or page.method != METHOD_OCR or page.error:
         return False
-    if page.error_rate is not None:
-        return page.error_rate > LIST_RATE
+    if page.error_rate is not None and page.error_rate > LIST_RATE:
+        return True
     return page.confidence is not None and page.confidence < threshold

@@ -80,9 +80,10 @@ class _Page:
     error_rate: float | None = None
 
 
-def test_the_rule_follows_the_estimate_and_falls_back_to_confidence() -> None:
+def test_the_rule_follows_the_estimate_with_the_confidence_floor() -> None:
     assert needs_proofreading(_Page(error_rate=0.08), 70)
-    assert not needs_proofreading(_Page(confidence=50.0, error_rate=0.001), 70)
+    assert not needs_proofreading(_Page(confidence=80.0, error_rate=0.001), 70)
+    assert needs_proofreading(_Page(confidence=50.0, error_rate=0.001), 70)
     assert not needs_proofreading(_Page(error_rate=0.08, proofread=True), 70)
     assert not needs_proofreading(_Page(method="text", error_rate=0.08), 70)
     assert needs_proofreading(_Page(confidence=50.0), 70)  # stored before the estimate
