@@ -67,10 +67,15 @@ def _restore_document(folder: LibraryFolder, source: Path, record: dict[str, Any
     target = folder.root / PAGES_DIR / doc_id
     for page in record["pages"]:
         number = int(page["number"])
-        files = [source / f for f in page.get("files", ())]
-        for file in files:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file, target / file.name)
+        for name in page.get("files", ()):
+            try:
+                relative = Path(name).relative_to("pages")  # as the library kept it
+            except ValueError:
+                continue
+            if ".." in relative.parts:
+                continue  # a bag never writes outside the document's page folder
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, target / relative)
         catalog.store_page(doc_id, Page(
             number=number, text=str(page["text"]), method=str(page["method"]),
             confidence=page.get("confidence"), lang=str(page.get("lang") or ""),

@@ -261,7 +261,8 @@ class LibraryFolder:
         """Take the checksums of a page's files as they are now (fixity, for `check`)."""
         folder = self.root / PAGES_DIR / doc_id
         if folder.is_dir():
-            files = [p for p in folder.glob(f"{number:04d}.*") if not p.name.endswith(".tmp")]
+            files = [p for p in folder.rglob(f"{number:04d}.*")  # subfolders too (images/)
+                     if p.is_file() and not p.name.endswith(".tmp")]
             self.catalog.record_fixity(doc_id, [
                 (p.relative_to(self.root).as_posix(), *_sha256(p)) for p in sorted(files)])
 
@@ -283,8 +284,9 @@ class LibraryFolder:
         known = self.catalog.doc_ids()
         folder = self.root / PAGES_DIR
         unrecorded = sorted(
-            p.relative_to(self.root).as_posix() for p in folder.glob("*/*")
-            if p.is_file() and p.parent.name in known and not p.name.endswith(".tmp")
+            p.relative_to(self.root).as_posix() for p in folder.rglob("*")
+            if p.is_file() and p.relative_to(folder).parts[0] in known
+            and not p.name.endswith(".tmp")
             and p.relative_to(self.root).as_posix() not in recorded) if folder.is_dir() else []
         return changed, missing, unrecorded
 
@@ -614,7 +616,7 @@ class LibraryFolder:
             raise LibraryError("repair needs the library opened for writing")
         self.finish_removals()
         for name in found.unrecorded_files:  # files of a library made before checksums
-            doc_id, file = name.split("/")[1:3]
+            doc_id, file = name.split("/")[1], Path(name).name
             if file[:4].isdigit():
                 self.record_page_files(doc_id, int(file[:4]))
         for name in self.orphan_page_folders():

@@ -95,3 +95,27 @@ def test_a_damaged_bag_is_refused_and_a_missing_original_is_listed(tmp_path: Pat
     text.write_text(text.read_text(encoding="utf-8") + "篡改", encoding="utf-8")
     refused = wenshi(tmp_path / "fresh", "ingest", str(bag_dir), "--collection", "c")
     assert refused.exit_code == 1 and "not a valid bag" in refused.stderr
+
+
+def test_page_images_in_a_subfolder_get_checksums_travel_in_the_bag_and_come_back(
+        tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    scan = SAMPLES / "power" / "输电线路.webp"
+    assert wenshi(library, "ingest", str(scan), "--collection", "c").exit_code == 0
+    [folder] = list((library / "pages").iterdir())
+    (folder / "images").mkdir()
+    shutil.copy(scan, folder / "images" / "0001.webp")  # a page image kept by the library
+    listed = json.loads(wenshi(library, "check", "--json").stdout)
+    assert listed["fixity"]["unrecorded"] == [f"pages/{folder.name}/images/0001.webp"]
+    assert wenshi(library, "check", "--repair").exit_code == 0
+    bag_dir = tmp_path / "bag"
+    assert wenshi(library, "export", "c", "--format", "bagit", "-o", str(bag_dir)).exit_code == 0
+    bagit.Bag(str(bag_dir)).validate()
+    bagged = bag_dir / "data" / "documents" / folder.name / "pages" / "images" / "0001.webp"
+    assert bagged.read_bytes() == scan.read_bytes()
+    fresh = tmp_path / "fresh"
+    assert wenshi(fresh, "ingest", str(bag_dir), "--collection", "c").exit_code == 0
+    restored = fresh / "pages" / folder.name / "images" / "0001.webp"
+    assert restored.read_bytes() == scan.read_bytes()
+    report = json.loads(wenshi(fresh, "check", "--json").stdout)
+    assert report["ok"] and report["fixity"]["unrecorded"] == []

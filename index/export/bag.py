@@ -100,10 +100,12 @@ def _bag_document(job: ExportJob, doc: DocumentRow, folder: Path) -> bool:
         number = int(page["number"])
         (folder / "pages" / f"{number:04d}.txt").write_text(page["text"], encoding="utf-8")
         page["files"] = []
-        for path in sorted(stored.glob(f"{number:04d}.*")) if stored.is_dir() else ():
+        for path in sorted(stored.rglob(f"{number:04d}.*")) if stored.is_dir() else ():
             if path.is_file() and not path.name.endswith(".tmp"):
-                shutil.copy2(path, folder / "pages" / path.name)
-                page["files"].append(f"pages/{path.name}")
+                relative = path.relative_to(stored).as_posix()  # subfolders (images/) kept
+                (folder / "pages" / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, folder / "pages" / relative)
+                page["files"].append(f"pages/{relative}")
     record = {
         "format": BAG_FORMAT, "doc_id": doc.doc_id, "collection": doc.collection,
         "path": doc.path, "kind": doc.kind, "title": doc.title, "size": doc.size,
