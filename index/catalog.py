@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS pages (
     height INTEGER NOT NULL DEFAULT 0,
     char_count INTEGER NOT NULL,
     error TEXT NOT NULL DEFAULT '',
+    error_rate REAL,
+    est_errors INTEGER,
+    quality_reasons TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (doc_id, number)
 );
 -- Fixity: the checksum of every file the library keeps for a page (ALTO, page images), taken
@@ -187,7 +190,8 @@ class PageVersion:
 
 
 # The page quality estimate (index/quality.py, pipeline/page/quality.py): expected share and
-# number of wrong characters, and the reasons (JSON list); NULL: no estimate.
+# number of wrong characters, and the reasons (JSON list); NULL: no estimate. In the DDL for new
+# catalogs; added by `_add_columns` to catalogs made before.
 _PAGE_QUALITY_COLUMNS = (("error_rate", "REAL"), ("est_errors", "INTEGER"),
                          ("quality_reasons", "TEXT NOT NULL DEFAULT '[]'"))
 

@@ -68,7 +68,15 @@ class LibraryFolder:
         self._lock_fh: Any = None
         if writable:
             self._take_lock()
-        self.catalog = Catalog(self.root / CATALOG_FILE)
+        try:
+            self.catalog = Catalog(self.root / CATALOG_FILE)
+        except BaseException:
+            # A catalog that cannot be opened (a full disk while migrating): the lock goes with
+            # this half-made object, else the same process could never write here again.
+            if self._lock_fh is not None:
+                self._lock_fh.close()
+                self._lock_fh = None
+            raise
         user_dict = self.root / USER_DICT_FILE
         segment.use_user_dicts((str(user_dict),) if user_dict.is_file() else ())
         self._ix: Index | None = None
