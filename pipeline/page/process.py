@@ -25,9 +25,10 @@ from ..config import DEFAULT_OCR_TIMEOUT, Config
 from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
+from .alto import parse_alto
+from .derivatives import page_derivatives
 from .engines import Engine, OcrResult, ReadOptions
 from .engines.tesseract import TesseractEngine
-from .alto import parse_alto
 from .geometry import PageGeometry, alto_to_source, words_to_source
 from .images import load_page_image
 from .preprocess import (
@@ -84,6 +85,7 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=alto,
         lang=recognised.lang, width=image.width, height=image.height,
+        images=page_derivatives(image),
         error_rate=estimate.error_rate if estimate else None,
         est_errors=estimate.errors if estimate else None,
         quality_reasons=estimate.reasons if estimate else (),
