@@ -508,17 +508,19 @@ class Library:
 
     def next_to_proofread(self, doc_id: str | None = None,
                           number: int = 0) -> ProofreadPage | None:
-        """The first page needing proofreading (需校对) after page `number` of `doc_id` in
-        archive order (from the start when none is given; wrapping round), or None."""
+        """The page needing proofreading (需校对) that follows page `number` of `doc_id` in the
+        list's order, most estimated errors first (the worst page when none is given, or when
+        that page has left the list, e.g. marked 已校对; wrapping round), or None."""
         catalog = self._folder.catalog
-        order = {d.doc_id: d.seq for d in catalog.documents()}
+        complete = {d.doc_id for d in catalog.documents()}
         pages = [ProofreadPage(**r)
                  for r in catalog.proofreading_pages(self.cfg.proofread_threshold)
-                 if r["doc_id"] in order]
-        here = (order.get(doc_id, 0), number) if doc_id is not None else (0, 0)
-        later = [p for p in pages if (order[p.doc_id], p.number) > here]
-        chosen = later or pages
-        return chosen[0] if chosen else None
+                 if r["doc_id"] in complete]
+        at = next((i for i, p in enumerate(pages) if (p.doc_id, p.number) == (doc_id, number)),
+                  None)
+        if at is None:
+            return pages[0] if pages else None
+        return pages[(at + 1) % len(pages)]
 
     def import_proofread(self, path: str | os.PathLike[str], *, editor: str,
                          mark_proofread: bool = False) -> ProofreadImport:
