@@ -140,3 +140,18 @@ def test_an_old_library_gets_estimates_from_its_stored_alto(tmp_path: Path) -> N
     with sqlite3.connect(library / "catalog.sqlite") as db:
         columns = [r[1] for r in db.execute("PRAGMA table_info(pages)")]
     assert columns.count("error_rate") == 1 and "quality_reasons" in columns
+
+
+def test_the_next_page_to_proofread_is_the_worst_first(built_library: dict[str, Any]) -> None:
+    from index import Library
+
+    with Library.open(built_library["library"]) as lib:
+        listed = lib.stats().proofreading
+        assert len(listed) >= 2
+        first = lib.next_to_proofread()
+        assert first is not None and (first.doc_id, first.number) == (listed[0].doc_id,
+                                                                      listed[0].number)
+        second = lib.next_to_proofread(first.doc_id, first.number)
+        assert second is not None and (second.doc_id, second.number) == (listed[1].doc_id,
+                                                                         listed[1].number)
+        assert (listed[0].est_errors or 0) >= (listed[1].est_errors or 0)
