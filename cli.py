@@ -142,6 +142,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
         click.echo(f"{o.path}: page {number}: {error}", err=True)
     processed = sum(o.pages - o.reused_pages for o in summary.outcomes if o.status == "ingested")
     per_minute = processed / summary.elapsed * 60 if summary.elapsed > 0 else 0.0
+    writer_mb = round(_writer_peak_mb())
     if as_json:
         _echo_json({
             "ingested": summary.count("ingested"), "skipped": summary.count("skipped"),
@@ -154,6 +155,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                            "failed_pages": len(o.failed_pages), "reused_pages": o.reused_pages}
                           for o in summary.outcomes if o.status != "unsupported"],
             "elapsed": round(summary.elapsed, 2), "pages_per_minute": round(per_minute, 1),
+            "writer_peak_rss_mb": writer_mb,
         })
     else:
         for o in summary.outcomes:
@@ -170,7 +172,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                    f"{len(failed)} failed, {summary.count('unsupported')} unsupported; "
                    f"{summary.pages} pages ({len(failed_pages)} failed), "
                    f"{summary.characters} characters "
-                   f"in {summary.elapsed:.1f} s ({per_minute:.1f} pages/min)")
+                   f"in {summary.elapsed:.1f} s ({per_minute:.1f} pages/min); "
+                   f"writer peak memory {writer_mb} MB")
     if failed or failed_pages:
         sys.exit(EXIT_SOME_FAILED)
 
@@ -197,7 +200,8 @@ class _ProgressLine:
         (then, before) = self.samples[0]
         rate = (done - before) / (now - then) * 60 if now > then else 0.0
         eta = _duration((total - done) / rate * 60) if rate > 0 else "?"
-        text = f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta}"
+        text = (f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta} · "
+                f"writer {_writer_peak_mb():.0f} MB")
         click.echo("\r" + text.ljust(self.width), err=True, nl=False)
         self.width = len(text)
 
@@ -205,6 +209,13 @@ class _ProgressLine:
         """Clear the line so the summary starts on a clean one."""
         if self.width:
             click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+
+
+def _writer_peak_mb() -> float:
+    """The peak resident memory of this process, the ingest's writer (workers not included)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _duration(seconds: float) -> str:

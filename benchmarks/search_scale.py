@@ -166,6 +166,20 @@ def build(library: Path, docs: list[tuple[str, dict[str, Any], list[str]]],
     return timing
 
 
+def catalog_pages(library: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    """(doc_id, page) keys and texts of every page of the library's complete documents."""
+    import sqlite3
+
+    with sqlite3.connect(library / "catalog.sqlite") as db:
+        rows = db.execute("SELECT p.doc_id, p.number, p.text FROM pages p JOIN documents d "
+                          "USING (doc_id) WHERE d.status = 'complete' ORDER BY d.seq, p.number")
+        keys, texts = [], []
+        for doc_id, number, text in rows:
+            keys.append((doc_id, int(number)))
+            texts.append(text)
+    return keys, texts
+
+
 def folder_size(path: Path) -> int:
     """Bytes of every file under `path`."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
@@ -317,6 +331,9 @@ def main() -> None:
     parser.add_argument("--library", type=Path, default=None,
                         help="build here (default: a temp folder)")
     parser.add_argument("--reuse", action="store_true", help="query an already built --library")
+    parser.add_argument("--from-catalog", action="store_true",
+                        help="with --reuse: take the pages (and the truth) from the library's "
+                             "catalog, for a library `wenshi ingest` built (e.g. of the 1亿 set)")
     parser.add_argument("--no-tags", action="store_true",
                         help="skip automatic tagging during the build")
     parser.add_argument("--cold", type=int, default=5,
@@ -324,15 +341,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
 
-    records = load_corpus(args.corpus, args.pages or None)
-    docs = group_documents(records)
-    texts = [t for _, _, ts in docs for t in ts]
+    library = args.library or Path(tempfile.mkdtemp(prefix="wenshi-search-scale-")) / "library"
+    if args.from_catalog:
+        if not (args.reuse and args.library):
+            parser.error("--from-catalog needs --reuse --library LIB")
+        keys, texts = catalog_pages(library)
+        docs = []
+        ndocs = len({k[0] for k in keys})
+    else:
+        records = load_corpus(args.corpus, args.pages or None)
+        docs = group_documents(records)
+        texts = [t for _, _, ts in docs for t in ts]
+        keys = [(hashlib.sha1(first["id"].encode()).hexdigest()[:16], i + 1)
+                for _, first, ts in docs for i in range(len(ts))]
+        ndocs = len(docs)
     chars = sum(len(t) for t in texts)
     raw = sum(len(t.encode("utf-8")) for t in texts)
-    keys = [(hashlib.sha1(first["id"].encode()).hexdigest()[:16], i + 1)
-            for _, first, ts in docs for i in range(len(ts))]
-    library = args.library or Path(tempfile.mkdtemp(prefix="wenshi-search-scale-")) / "library"
-    print(f"corpus: {len(texts)} pages in {len(docs)} documents, {chars:,} characters, "
+    print(f"corpus: {len(texts)} pages in {ndocs} documents, {chars:,} characters, "
           f"{raw:,} bytes UTF-8")
 
     if not args.reuse:
