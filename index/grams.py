@@ -32,7 +32,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -245,7 +245,7 @@ class _Spilled:
         return self.nbytes // self.dtype.itemsize
 
 
-def _write_file(path: Path, arrays: dict[str, np.ndarray | _Spilled]) -> None:
+def _write_file(path: Path, arrays: Mapping[str, np.ndarray | _Spilled]) -> None:
     header: dict[str, object] = {}
     offset = 0
     for name, arr in arrays.items():

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 GRAM_BYTES_PER_CHAR = 96
 GRAM_MERGE_BYTES_PER_ENTRY = 96
 
+Analysis = DocumentAnalysis  # word counts per page, of the title; tags if computed
+
 
 @dataclass(frozen=True)
 class WriterBudget:
