@@ -95,7 +95,8 @@ class Sampler:
 
     root: int
     interval: float = 0.5
-    samples: list[tuple[float, float, float, int]] = field(default_factory=list)  # t, rss, writer, n
+    # (seconds since start, RSS sum MB, writer RSS MB, processes)
+    samples: list[tuple[float, float, float, int]] = field(default_factory=list)
     peak_pss_mb: float = 0.0
     writer_hwm_mb: float = 0.0
     peak_procs: int = 0
