@@ -248,11 +248,45 @@ def report(run: Run) -> None:
     print(f"  RSS sum at 1/4, 1/2, 3/4 of the run and at the end: {q} MB")
 
 
+def indexed_chars(library: Path) -> int:
+    """Characters of the documents the library has indexed so far."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{library / 'catalog.sqlite'}?mode=ro", uri=True,
+                             timeout=30) as db:
+            return int(db.execute("SELECT COALESCE(SUM(char_count), 0) FROM documents "
+                                  "WHERE indexed = 1").fetchone()[0])
+    except sqlite3.Error:
+        return -1
+
+
+def watch(pid: int, library: Path, interval: float) -> None:
+    """Sample a running ingest until it ends; a line a minute, flushed (for runs that may not
+    finish: the figures so far)."""
+    sampler = Sampler(pid, interval)
+    last = 0.0
+    while Path(f"/proc/{pid}").exists():
+        time.sleep(1)
+        if time.monotonic() - last >= 60:
+            last = time.monotonic()
+            now = sampler.samples[-1] if sampler.samples else (0.0, 0.0, 0.0, 0)
+            chars = indexed_chars(library)
+            print(f"{now[0]:7.0f} s  indexed {chars:>12,} chars ({chars / max(1, now[0]):,.0f}/s)"
+                  f"  RSS sum {now[1]:6,.0f} MB (peak {sampler.peak_mb:6,.0f}, PSS peak "
+                  f"{sampler.peak_pss_mb:6,.0f})  writer {now[2]:6,.0f} MB (peak "
+                  f"{sampler.writer_hwm_mb:6,.0f})  {now[3]} processes  load {load()}",
+                  flush=True)
+    sampler.stop()
+    print(f"ended: peak RSS sum {sampler.peak_mb:,.0f} MB, PSS {sampler.peak_pss_mb:,.0f} MB, "
+          f"writer {sampler.writer_hwm_mb:,.0f} MB", flush=True)
+
+
 def main() -> None:
     """Measure, print."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, required=True,
+    parser.add_argument("--work", type=Path,
                         help="folder for the text set, subsets and libraries")
     parser.add_argument("--fractions", default="0.5,1",
                         help="comma-separated shares of the 1亿 set to ingest, one run each")
@@ -263,7 +297,16 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the libraries")
     parser.add_argument("--env", action="append", default=[],
                         help="NAME=VALUE for the ingest's environment (e.g. WENSHI_WRITER_MEMORY)")
+    parser.add_argument("--watch", type=int, default=0, metavar="PID",
+                        help="instead: sample a running ingest's process tree, printing a line "
+                             "a minute with the characters its --library has indexed so far")
+    parser.add_argument("--library", type=Path, help="with --watch: the ingest's library")
     args = parser.parse_args()
+    if args.watch:
+        watch(args.watch, args.library, args.interval)
+        return
+    if args.work is None:
+        parser.error("--work is required")
     args.work.mkdir(parents=True, exist_ok=True)
     extra_env = dict(e.split("=", 1) for e in args.env)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "index"),
