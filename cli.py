@@ -1,4 +1,5 @@
-"""The `wenshi` command: parse options, call index.api, format the result. Nothing else."""
+"""The `wenshi` command: parse options, call one method of `index.Library`, format the result.
+Nothing else."""
 
 from __future__ import annotations
 
@@ -17,24 +18,24 @@ import click
 from index.export import FOLDER_FORMATS, FORMATS, ORDERS
 from index.results import SORTS, SearchRequest, SearchResults
 from index.snippets import MARK_END, MARK_START
-from pipeline import workers
 from pipeline.config import LANG_CHOICES, PREPROCESS_STEPS, Config
 from pipeline.errors import UsageError, WenshiError
+from pipeline.run import workers
 
 if TYPE_CHECKING:
-    from types import ModuleType
+    from index.api import Library
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SOME_FAILED = 1
 
 
-def _api() -> ModuleType:
-    # The library is imported when a command runs, not at start-up (0.2-0.45 CPU s): `ingest`
-    # starts its page workers' server first, so that the two import side by side
-    # (pipeline/workers.py).
-    from index import api
+def _open(cfg: Config, create: bool = False) -> Library:
+    """The library the command works on. It is imported when a command runs, not at start-up
+    (0.2-0.45 CPU s): `ingest` starts its page workers' server first, so that the two import
+    side by side (pipeline/run/workers.py)."""
+    from index.api import Library
 
-    return api
+    return Library(cfg, create=create)
 
 
 def _echo_json(obj: Any) -> None:
@@ -129,7 +130,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
     workers.start_server(cfg)
     line = _ProgressLine() if (sys.stderr.isatty() if progress is None else progress) else None
     try:
-        summary = _api().ingest(cfg, paths, collection, progress=line, metadata_csv=metadata_csv)
+        with _open(cfg, create=True) as library:
+            summary = library.ingest(paths, collection, metadata=metadata_csv, progress=line)
     finally:
         if line:
             line.close()
@@ -140,23 +142,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
         click.echo(f"{o.path}: {o.error}", err=True)
     for o, number, error in failed_pages:
         click.echo(f"{o.path}: page {number}: {error}", err=True)
-    processed = sum(o.pages - o.reused_pages for o in summary.outcomes if o.status == "ingested")
-    per_minute = processed / summary.elapsed * 60 if summary.elapsed > 0 else 0.0
-    writer_mb = round(_writer_peak_mb())
     if as_json:
-        _echo_json({
-            "ingested": summary.count("ingested"), "skipped": summary.count("skipped"),
-            "pages": summary.pages, "characters": summary.characters,
-            "failed": [{"path": o.path, "error": o.error} for o in failed],
-            "failed_pages": [{"path": o.path, "doc_id": o.doc_id, "page": n, "error": e}
-                             for o, n, e in failed_pages],
-            "unsupported": [o.path for o in summary.outcomes if o.status == "unsupported"],
-            "documents": [{"path": o.path, "doc_id": o.doc_id, "status": o.status, "pages": o.pages,
-                           "failed_pages": len(o.failed_pages), "reused_pages": o.reused_pages}
-                          for o in summary.outcomes if o.status != "unsupported"],
-            "elapsed": round(summary.elapsed, 2), "pages_per_minute": round(per_minute, 1),
-            "writer_peak_rss_mb": writer_mb,
-        })
+        _echo_json(summary.to_dict())
     else:
         for o in summary.outcomes:
             if o.status == "ingested":
@@ -168,12 +155,14 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                 click.echo(f"skipped      {o.path}  (already in the library, id {o.doc_id})")
             elif o.status == "unsupported":
                 click.echo(f"unsupported  {o.path}")
+        for change in summary.updates:
+            click.echo(f"updated      {change}")
         click.echo(f"{summary.count('ingested')} ingested, {summary.count('skipped')} skipped, "
                    f"{len(failed)} failed, {summary.count('unsupported')} unsupported; "
                    f"{summary.pages} pages ({len(failed_pages)} failed), "
                    f"{summary.characters} characters "
-                   f"in {summary.elapsed:.1f} s ({per_minute:.1f} pages/min); "
-                   f"writer peak memory {writer_mb} MB")
+                   f"in {summary.elapsed:.1f} s ({summary.pages_per_minute:.1f} pages/min); "
+                   f"writer peak memory {summary.writer_peak_rss_mb:.0f} MB")
     if failed or failed_pages:
         sys.exit(EXIT_SOME_FAILED)
 
@@ -215,7 +204,7 @@ def _writer_peak_mb() -> float:
     """The peak resident memory of this process, the ingest's writer (workers not included)."""
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _duration(seconds: float) -> str:
@@ -237,7 +226,8 @@ def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
 
     Example: wenshi check --repair
     """
-    report = _api().check(_config(ctx), repair=repair)
+    with _open(_config(ctx)) as library:
+        report = library.check(repair=repair).to_dict()
     if as_json:
         _echo_json(report)
     else:
@@ -261,7 +251,9 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     for key, label in (("missing", "pages missing from the index"),
                        ("extra", "index entries with no complete document"),
                        ("duplicates", "pages indexed more than once"),
-                       ("unindexed_documents", "complete documents not marked indexed")):
+                       ("unindexed_documents", "complete documents not marked indexed"),
+                       ("unfinished_removals", "documents an interrupted rm left"),
+                       ("orphan_page_folders", "page folders of no document")):
         if report[key]:
             shown = ", ".join(report[key][:5]) + (", ..." if len(report[key]) > 5 else "")
             lines.append(f"{len(report[key])} {label}: {shown}")
@@ -328,19 +320,21 @@ def search(ctx: click.Context, query: str | None, collection: str | None, limit:
     if queries_file is not None:
         lines = [line.strip() for line in queries_file if line.strip()]
         failed = None
-        results = _api().search_many(_config(ctx), (request(q) for q in lines))
-        for q, result in zip(lines, results):
-            if isinstance(result, WenshiError):
-                failed = result
-                click.echo(json.dumps({"query": q, "error": str(result)}, ensure_ascii=False))
-            else:
-                click.echo(json.dumps({"query": q, **result.to_dict()}, ensure_ascii=False))
+        with _open(_config(ctx)) as library:
+            for q, result in zip(lines, library.search_many(request(q) for q in lines)):
+                if isinstance(result, WenshiError):
+                    failed = result
+                    click.echo(json.dumps({"query": q, "error": str(result)},
+                                          ensure_ascii=False))
+                else:
+                    click.echo(json.dumps({"query": q, **result.to_dict()}, ensure_ascii=False))
         if failed is not None:
             sys.exit(failed.exit_code)
         return
     if not query:
         raise UsageError("give a QUERY, or --queries FILE")
-    results = _api().search(_config(ctx), request(query))
+    with _open(_config(ctx)) as library:
+        results = library.search(request(query))
     if as_json:
         _echo_json(results.to_dict())
     else:
@@ -359,8 +353,8 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     """
     from index.tags import tags_pending
 
-    cfg = _config(ctx)
-    doc = _api().show(cfg, doc_id)
+    with _open(_config(ctx)) as library:
+        doc = library.document(doc_id).to_dict()
     if as_json:
         _echo_json(doc)
         return
@@ -393,7 +387,8 @@ def collections(ctx: click.Context, as_json: bool) -> None:
 
     Example: wenshi collections
     """
-    rows = _api().collections(_config(ctx))
+    with _open(_config(ctx)) as library:
+        rows = [c.to_dict() for c in library.collections()]
     if as_json:
         _echo_json(rows)
         return
@@ -417,38 +412,38 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
 
     Example: wenshi stats --collection 铁路建设史 --by contributor
     """
-    if by == "contributor":
-        counts = _api().word_counts(_config(ctx), collection)
-        if as_json:
-            _echo_json(counts.to_dict())
-            return
-        from index.export.catalog_formats import wordcount_table
+    with _open(_config(ctx)) as library:
+        if by == "contributor":
+            counts = library.word_counts(collection)
+            if as_json:
+                _echo_json(counts.to_dict())
+                return
+            from index.export.catalog_formats import wordcount_table
 
-        for line in wordcount_table(counts):
-            click.echo(line)
-        return
-    data = _api().stats(_config(ctx), collection)
+            for line in wordcount_table(counts):
+                click.echo(line)
+            return
+        data = library.stats(collection)
     if as_json:
-        _echo_json(data)
+        _echo_json(data.to_dict())
         return
     click.echo(f"{'collection':24} {'documents':>9} {'pages':>7} {'字数':>10}")
-    for r in data["collections"]:
-        click.echo(f"{r['name']:24} {r['documents']:>9} {r['pages']:>7} {r['characters']:>10}")
-    click.echo(f"{'total':24} {data['documents']:>9} {data['pages']:>7} {data['characters']:>10}")
-    if data["failures"]:
-        click.echo(f"\ningest failures ({len(data['failures'])}):")
-        for f in data["failures"]:
-            click.echo(f"  {f['path']}: {f['error']}")
-    if data["failed_pages"]:
-        click.echo(f"\nfailed pages ({len(data['failed_pages'])}):")
-        for p in data["failed_pages"]:
-            click.echo(f"  {p['path']} page {p['number']}: {p['error']}")
-    if data["proofreading"]:
+    for r in data.collections:
+        click.echo(f"{r.name:24} {r.documents:>9} {r.pages:>7} {r.characters:>10}")
+    click.echo(f"{'total':24} {data.documents:>9} {data.pages:>7} {data.characters:>10}")
+    if data.failures:
+        click.echo(f"\ningest failures ({len(data.failures)}):")
+        for f in data.failures:
+            click.echo(f"  {f.path}: {f.error}")
+    if data.failed_pages:
+        click.echo(f"\nfailed pages ({len(data.failed_pages)}):")
+        for p in data.failed_pages:
+            click.echo(f"  {p.path} page {p.number}: {p.error}")
+    if data.proofreading:
         click.echo("\npages needing proofreading (需校对, "
-                   f"confidence < {data['proofread_threshold']:.0f}):")
-        for p in data["proofreading"]:
-            click.echo(f"  {p['doc_id']} {p['title']} page {p['number']} "
-                       f"(confidence {p['confidence']:.0f})")
+                   f"confidence < {data.proofread_threshold:.0f}):")
+        for q in data.proofreading:
+            click.echo(f"  {q.doc_id} {q.title} page {q.number} (confidence {q.confidence:.0f})")
 
 
 @main.command()
@@ -460,7 +455,8 @@ def reindex(ctx: click.Context, retag: bool) -> None:
 
     Example: wenshi reindex --retag
     """
-    pages = _api().reindex(_config(ctx), retag=retag)
+    with _open(_config(ctx)) as library:
+        pages = library.reindex(retag=retag)
     click.echo(f"reindexed {pages} pages" + (" with fresh tags" if retag else ""))
 
 
@@ -479,7 +475,10 @@ def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...],
 
     Example: wenshi tag b5ba023a --set contributor=王德明 --set period=建国前
     """
-    doc = _api().tag(_config(ctx), doc_id, assignments)
+    from index.api import parse_assignments
+
+    with _open(_config(ctx)) as library:
+        doc = library.tag(doc_id, parse_assignments(assignments)).to_dict()
     if as_json:
         _echo_json({k: doc[k] for k in ("doc_id", "title", "metadata", "tags")})
         return
@@ -499,7 +498,9 @@ def ocr_command(ctx: click.Context, file: str, lang: str | None, no_preprocess: 
 
     Example: wenshi ocr 'samples/power/县电厂 回忆录.png'
     """
-    pages = _api().ocr_file(_ocr_config(ctx, lang, no_preprocess, skip_steps), file)
+    from index.api import ocr_file
+
+    pages = ocr_file(_ocr_config(ctx, lang, no_preprocess, skip_steps), file)
     failed = [p for p in pages if p.error]
     click.echo("\f".join(p.text for p in pages))
     for p in failed:
@@ -533,15 +534,12 @@ def export_command(ctx: click.Context, collection: str, fmt: str, output: str, q
 
     Example: wenshi export 电力工业史 --format docx --output 电力工业史.docx --order year
     """
-    result = _api().export(_config(ctx), collection, fmt, output, query, order, force)
+    with _open(_config(ctx)) as library:
+        result = library.export(collection, fmt, output, query=query, order=order, force=force)
     for issue in result.failed:
         click.echo(f"{issue.doc_id} {issue.title}: {issue.message}", err=True)
     if as_json:
-        _echo_json({
-            "format": result.format, "output": str(result.output), "documents": result.documents,
-            "characters": result.characters, "files": [str(f) for f in result.files],
-            "skipped": [vars(i) for i in result.skipped],
-            "failed": [vars(i) for i in result.failed]})
+        _echo_json(result.to_dict())
     else:
         for issue in result.skipped:
             click.echo(f"skipped {issue.doc_id} {issue.title}: {issue.message}")
@@ -554,6 +552,112 @@ def export_command(ctx: click.Context, collection: str, fmt: str, output: str, q
                        f"{result.characters} 字)")
     if result.failed:
         sys.exit(EXIT_SOME_FAILED)
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """The catalog as a spreadsheet: export it, edit it in Excel, import the changes.
+
+    Example: wenshi catalog export 电力工业史 -o 目录.xlsx; wenshi catalog import 目录.xlsx
+    """
+
+
+@catalog_group.command("export")
+@click.argument("collection")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="The sheet to write: NAME.xlsx or NAME.csv (UTF-8 with BOM).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+@handle_errors
+def catalog_export(ctx: click.Context, collection: str, output: str, force: bool) -> None:
+    """Write a collection's catalog sheet: one row per document, keyed by 编号 (doc_id).
+
+    Example: wenshi catalog export 电力工业史 -o 目录.xlsx
+    """
+    with _open(_config(ctx)) as library:
+        click.echo(f"wrote {library.export_catalog(collection, output, force=force)}")
+
+
+@catalog_group.command("import")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
+@click.option("--clear", "clear", multiple=True, metavar="COLUMN",
+              help="Empty cells of this column (field name, e.g. notes) clear the value "
+                   "(repeatable); otherwise an empty cell leaves the value alone.")
+@click.option("--dry-run", is_flag=True, help="Show the changes and write nothing.")
+@click.pass_context
+@handle_errors
+def catalog_import(ctx: click.Context, sheet: str, clear: tuple[str, ...], dry_run: bool) -> None:
+    """Apply an edited catalog sheet (.xlsx or .csv): changed cells only, printed as
+    `doc_id field: old -> new`. Bad cells and unknown rows or columns are reported (exit 1);
+    the good rows still apply.
+
+    Example: wenshi catalog import 目录.xlsx --dry-run
+    """
+    with _open(_config(ctx)) as library:
+        plan = library.import_catalog(sheet, clear=clear, dry_run=dry_run)
+    for change in plan.changes:
+        click.echo(str(change))
+    for problem in plan.problems:
+        click.echo(problem, err=True)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{verb} {len(plan.changes)} fields of {plan.documents} documents"
+               + (" (dry run: nothing written)" if dry_run else ""))
+    if plan.problems:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _list_documents(docs: list[Any]) -> None:
+    for d in docs:
+        click.echo(f"  {d.doc_id}  {d.title}  ({d.collection}, {d.page_count} pages)")
+
+
+@main.command("rm")
+@click.argument("doc_ids", nargs=-1)
+@click.option("--query", "-q", default=None, help="Remove the documents this search finds.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.pass_context
+@handle_errors
+def rm_command(ctx: click.Context, doc_ids: tuple[str, ...], query: str | None, yes: bool,
+               dry_run: bool) -> None:
+    """Remove documents from the library: catalog, search index, exact index and page files.
+    The source files are not touched.
+
+    Example: wenshi rm b5ba023a 41ac8d6f --yes
+    """
+    with _open(_config(ctx)) as library:
+        docs = library.select(doc_ids, query)
+        click.echo(f"{'would remove' if dry_run else 'to remove'}: {len(docs)} documents")
+        _list_documents(docs)
+        if dry_run:
+            return
+        try:
+            agreed = yes or click.confirm("Remove them?", default=False, err=True)
+        except click.Abort:
+            agreed = False
+        if not agreed:
+            raise UsageError("nothing removed (answer y, or pass --yes)")
+        pages = library.remove([d.doc_id for d in docs])
+    click.echo(f"removed {len(docs)} documents ({pages} pages)")
+
+
+@main.command("move")
+@click.argument("doc_ids", nargs=-1)
+@click.option("--collection", "-c", required=True, help="The collection to move them to.")
+@click.option("--query", "-q", default=None, help="Move the documents this search finds.")
+@click.pass_context
+@handle_errors
+def move_command(ctx: click.Context, doc_ids: tuple[str, ...], collection: str,
+                 query: str | None) -> None:
+    """Move documents to another collection (created if needed).
+
+    Example: wenshi move b5ba023a --collection 铁路建设史
+    """
+    with _open(_config(ctx)) as library:
+        docs = library.select(doc_ids, query)
+        library.move([d.doc_id for d in docs], collection)
+    click.echo(f"moved {len(docs)} documents to {collection}:")
+    _list_documents(docs)
 
 
 def run() -> None:

@@ -1,5 +1,5 @@
-"""What the post-OCR correction (pipeline/correct.py) does to text it should not touch, and what
-it costs.
+"""What the post-OCR correction (pipeline/page/correct.py) does to text it should not touch, and
+what it costs.
 
 1. Correct text: real Chinese (every 50th page of ../shared/corpus/laws-zh.jsonl.gz and the
    texts of samples/) is set in lines of 30 characters, in faces the correction does not draw
@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ocr_accuracy as bench  # noqa: E402
 
-from pipeline import correct  # noqa: E402
-from pipeline.ocr import ocr_image  # noqa: E402
-from pipeline.preprocess import preprocess_image  # noqa: E402
+from pipeline.page import correct  # noqa: E402
+from pipeline.page.engines.tesseract import ocr_image  # noqa: E402
+from pipeline.page.preprocess import preprocess_image  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "laws-zh.jsonl.gz"
 FACES = {"Noto Serif CJK SC Bold": ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
@@ -137,11 +137,12 @@ def check_ocr_pages(pages: int) -> None:
 
 
 def check_sample_scans() -> None:
-    from pipeline.clean import clean_ocr_text
     from pipeline.config import Config
-    from pipeline.layout import recognise_page
+    from pipeline.page.images import load_page_image
+    from pipeline.page.process import recognise_page
     from pipeline.records import PageTask
-    from pipeline.sources import identify, load_page_image, plan_document
+    from pipeline.run.sources import identify, plan_document
+    from pipeline.text.clean import clean_ocr_text
 
     root = Path(__file__).resolve().parent.parent / "samples"
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))

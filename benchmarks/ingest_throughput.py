@@ -263,7 +263,7 @@ def capture_tesseract_calls(page_set: PageSet, jobs: int, folder: Path) -> list[
     """Run Wenshi's ingest scheduling and page processing on every page (`ingest_paths`, so the
     per-document `--lang auto` decision works as in (c)) and record each Tesseract run."""
     from pipeline.config import Config
-    from pipeline.ingest import ingest_paths
+    from pipeline.run.ingest import ingest_paths
 
     folder.mkdir()
     cfg = Config(jobs=jobs)
@@ -513,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
-    from pipeline import ocr
+    from pipeline.page.engines import tesseract
 
     # As installed (`make install` compiles them): without bytecode each `wenshi` process would
     # compile Wenshi's modules itself, ~0.2 CPU s in the writer and again in the forkserver, when
@@ -522,7 +522,7 @@ def _run(args: argparse.Namespace, jobs: int, base: Path) -> int:
     for package in ("pipeline", "index"):
         compileall.compile_dir(str(ROOT / package), quiet=1)
 
-    print(f"Wenshi ingest throughput, N = {jobs} jobs, Tesseract {ocr.tesseract_version()}, "
+    print(f"Wenshi ingest throughput, N = {jobs} jobs, Tesseract {tesseract.tesseract_version()}, "
           f"{load()}")
     page_set = make_page_set(base / "set", args.pages)
     pages = args.pages

@@ -5,9 +5,10 @@ are degraded, and prints, per condition, the character error rate (CER) and seco
 
 - raw Tesseract: the page as it is, `-l chi_sim` (`chi_tra` for the traditional pages), default
   page segmentation (psm 3), the true dpi;
-- Wenshi: `pipeline.layout.recognise_page(page, dpi, "auto")`: preprocessing, automatic choice
-  of script and writing direction, then the same Tesseract, then the correction of misread
-  characters (pipeline.correct, part of `ocr_image`) and the text clean-up (pipeline.clean).
+- Wenshi: `pipeline.page.process.recognise_page(page, dpi, "auto")`: preprocessing, automatic
+  choice of script and writing direction, then the same Tesseract, then the correction of misread
+  characters (pipeline.page.correct, part of `ocr_image`) and the text clean-up
+  (pipeline.text.clean).
 
 CER = Levenshtein distance / reference length, whitespace removed from both sides. Timing is
 wall-clock per page with OMP_THREAD_LIMIT=1, as the ingest workers run Tesseract, best of
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 # Tesseract's OpenMP threads fight each other and the benchmark's own timing: one thread per run,
-# as in the ingest workers. Set before pipeline.ocr starts any Tesseract.
+# as in the ingest workers. Set before pipeline.page.engines.tesseract starts any Tesseract.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import numpy as np  # noqa: E402
@@ -41,11 +42,11 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.clean import clean_ocr_text  # noqa: E402
-from pipeline.layout import recognise_page  # noqa: E402
-from pipeline.correct import Correction  # noqa: E402
-from pipeline.ocr import ocr_image  # noqa: E402
-from pipeline.preprocess import PreprocessOptions  # noqa: E402
+from pipeline.page.correct import Correction  # noqa: E402
+from pipeline.page.engines.tesseract import ocr_image  # noqa: E402
+from pipeline.page.preprocess import PreprocessOptions  # noqa: E402
+from pipeline.page.process import recognise_page  # noqa: E402
+from pipeline.text.clean import clean_ocr_text  # noqa: E402
 
 FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 FONT_SC, FONT_TC = 2, 3  # face indexes in the collection: Noto Serif CJK SC / TC
@@ -337,8 +338,8 @@ class Measure:
     errors: int
     length: int  # reference characters, whitespace removed
     seconds: float
-    errors_before_clean: int  # Wenshi: before pipeline.clean; raw: the same as errors
-    errors_before_correction: int  # Wenshi: without pipeline.correct (clean-up applied)
+    errors_before_clean: int  # Wenshi: before pipeline.text.clean; raw: the same as errors
+    errors_before_correction: int  # Wenshi: without pipeline.page.correct (clean-up applied)
     note: str = ""
 
 
@@ -471,7 +472,7 @@ def _print_table(results: dict[str, list[tuple[Measure, Measure]]]) -> None:
               f"{before_cer:>13.2%} {raw_s:>8.2f} "
               f"{our_s:>10.2f} {our_s / raw_s:>9.2f}x {vs_clean:>9}")
     print("CER: edit distance / reference characters, whitespace removed, pooled over the pages. "
-          "Wenshi CER includes pipeline.correct (misread characters) and pipeline.clean "
+          "Wenshi CER includes pipeline.page.correct (misread characters) and pipeline.text.clean "
           "(full-width punctuation); '(no correction)' is without the first, '(no clean-up)' "
           "without the second. Seconds: best of --repeat runs. 'vs clean': worst ratio of Wenshi's "
           "seconds on a degraded page to its seconds on the clean page of the same text.")

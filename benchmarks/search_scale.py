@@ -40,12 +40,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.library import Library  # noqa: E402
+from index.library import LibraryFolder  # noqa: E402
 from index.search import SearchContext, SearchRequest, run  # noqa: E402
 from pipeline.config import Config  # noqa: E402
-from pipeline.normalize import to_search_form  # noqa: E402
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile  # noqa: E402
-from pipeline.sources import DocumentPlan  # noqa: E402
+from pipeline.run.sources import DocumentPlan  # noqa: E402
+from pipeline.text.normalize import to_search_form  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "laws-zh.jsonl.gz"
 TARGETS = {"build": 50_000, "size": 4.0, "p95_ms": 100.0, "cold_s": 1.0}
@@ -136,7 +136,7 @@ def build(library: Path, docs: list[tuple[str, dict[str, Any], list[str]]],
     _count_worker_cpu()
     cpu = os.times()
     started = time.perf_counter()
-    lib = Library(Config.resolve(library=library), create=True, writable=True)
+    lib = LibraryFolder(Config.resolve(library=library), create=True, writable=True)
     lib.auto_tags = tags
     lib.compute_tags = _timed(lib.compute_tags, timing, "tagging")  # type: ignore[method-assign]
     lib.commit = _timed(lib.commit, timing, "index")  # type: ignore[method-assign]
@@ -258,7 +258,7 @@ def evaluate(library: Path, keys: list[tuple[str, int]], compacts: list[str],
     latency: dict[str, list[float]] = {"quoted": [], "unquoted": []}
     by_kind: Counter[str] = Counter()
     wrong: list[str] = []
-    with Library(Config.resolve(library=library)) as lib:
+    with LibraryFolder(Config.resolve(library=library)) as lib:
         with lib.open_index().searcher() as searcher:
             ctx = SearchContext(searcher, lib.catalog)
             try:

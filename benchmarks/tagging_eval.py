@@ -1,4 +1,4 @@
-"""Score pipeline.tagging against hand-labelled passages; print P/R/F1 per tag kind.
+"""Score pipeline.text.tagging against hand-labelled passages; print P/R/F1 per tag kind.
 
 Usage: python benchmarks/tagging_eval.py [PASSAGES.jsonl] [--errors] [--speed PAGES]
 
@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.tagging import tag_text  # noqa: E402
+from pipeline.text.tagging import tag_text  # noqa: E402
 
 DEFAULT_PASSAGES = Path(__file__).with_name("data") / "tagging_passages.jsonl"
 _SUFFIXES = ("省", "市", "县", "区")

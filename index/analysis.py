@@ -16,8 +16,8 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import TEXT
 from whoosh.system import pack_uint
 
-from pipeline import segment
-from pipeline.normalize import to_search_form
+from pipeline.text import segment
+from pipeline.text.normalize import to_search_form
 
 _SPACE = re.compile(r"\s+")
 _WORD_CHAR = re.compile(r"[^\W_]")

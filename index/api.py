@@ -1,92 +1,53 @@
-"""The library API the CLI (and any script) calls: one function per command."""
+"""The library API: `Library`, the object a script, a notebook, the web app and the CLI keep open.
+
+    from index import Library
+
+    with Library.open("library") as lib:
+        lib.ingest(["scans/"], collection="电力工业史")
+        for hit in lib.search('"发电机组"', limit=5).hits:
+            print(hit.title, hit.page, hit.snippet)
+
+Every method returns a typed record (`index/records.py`, `index/results.py`,
+`pipeline/records.py`) whose `to_dict()` is what `wenshi ... --json` prints. Reading needs no
+lock; a method that writes (ingest, tag, reindex, check with repair) takes the library's ingest
+lock for the length of the call only, so a notebook that keeps a library open never blocks an
+ingest started elsewhere.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
-from .library import Library
+from .library import Consistency, LibraryFolder
+from .quality import needs_proofreading
+from .records import (CheckReport, CollectionRecord, DocumentRecord, FailedPage, IngestFailure,
+                      LibraryStats, PageRecord, ProofreadPage, Repair)
 from .results import SearchRequest, SearchResults
-from .search import search as run_search
 from .tags import PENDING_TAGS
+from .writer import peak_rss_mb
 
 if TYPE_CHECKING:
+    from pipeline.run.metadata import MetadataSheet
+
+    from .catalog import DocumentRow
+    from .curation import FieldChange, ImportPlan
     from .export import ExportResult
     from .export.catalog_formats import WordCounts
+    from .search import SearchContext
 
-# OCR, ingest, metadata, export and tagging modules are imported inside the functions that
-# use them: a researcher's `wenshi search` process must not pay for pytesseract, Pillow,
+# OCR, ingest, metadata, export and tagging modules are imported inside the methods that use
+# them: a researcher's `wenshi search` process must not pay for pytesseract, Pillow,
 # pdfplumber or python-docx (about 0.5 s of imports).
 
-
-def ingest(cfg: Config, paths: Sequence[str], collection: str,
-           progress: Callable[[int, int], None] | None = None,
-           metadata_csv: str | None = None) -> IngestSummary:
-    """Ingest files and folders into a collection of the library (created if needed).
-
-    With a metadata sheet, each file's row supplies catalog fields (and may name another
-    collection); each bad row becomes a failed outcome naming the row and column.
-    """
-    from pipeline import ocr
-    from pipeline.ingest import ingest_paths
-    from pipeline.metadata import read_metadata_csv
-
-    if not collection.strip():
-        raise UsageError("--collection must not be empty")
-    sheet = read_metadata_csv(Path(metadata_csv)) if metadata_csv else None
-    if cfg.lang != "auto":
-        ocr.check_languages(cfg.lang)
-    else:
-        ocr.check_languages("chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
-    with Library(cfg, create=True, writable=True) as library:
-        library.index_unindexed()
-        summary = ingest_paths(paths, collection.strip(), cfg, library, progress=progress,
-                               metadata_for=sheet.for_path if sheet else None)
-        if sheet and sheet.errors:
-            for error in sheet.errors:
-                library.record_failure(str(sheet.source), error.split(": ", 1)[1], "")
-            bad_rows = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1])
-                             for e in sheet.errors)
-            summary = replace(summary, outcomes=summary.outcomes + bad_rows)
-        return summary
-
-
-def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
-    """Correct catalog fields or tags of a document (field=value), then retag and reindex it."""
-    from pipeline.metadata import TAG_OVERRIDES, validate_field
-
-    from .tags import OVERRIDE_PREFIX
-
-    changes: dict[str, str] = {}
-    for item in assignments:
-        name, sep, value = item.partition("=")
-        name = name.strip().lower()
-        if not sep or not name:
-            raise UsageError(f"--set needs field=value, not {item!r}")
-        if name in TAG_OVERRIDES:
-            name = OVERRIDE_PREFIX + name
-        elif name == "file":
-            raise UsageError("the file of a document cannot be changed")
-        reason = validate_field(name, value.strip())
-        if reason:
-            raise UsageError(f"field {name}: {reason}")
-        changes[name] = value.strip()
-    with Library(cfg, writable=True) as library:
-        doc = library.document(doc_id)
-        metadata = {**doc.metadata, **changes}
-        metadata = {k: v for k, v in metadata.items() if v != ""}
-        library.catalog.update_document_fields(doc.doc_id, title=changes.get("title") or None,
-                                               metadata=metadata)
-        library.retag(doc.doc_id)
-        doc_id = doc.doc_id
-    return show(cfg, doc_id)
-
+__all__ = ["Library", "ocr_file"]
 
 # An ingest that commits while a search reads can delete or rewrite index segment files under
 # the reader (measured: 2 of 1,450 searches against a commit every 0.3 s failed inside Whoosh's
@@ -94,108 +55,370 @@ def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
 _SEARCH_ATTEMPTS = 3
 
 
-def search(cfg: Config, request: SearchRequest) -> SearchResults:
-    """Search the library's index (retrying when a concurrent commit swaps its files)."""
-    for attempt in range(1, _SEARCH_ATTEMPTS + 1):
-        try:
-            with Library(cfg) as library:
-                with library.open_index().searcher() as searcher:
-                    return run_search(searcher, library.catalog, request)
-        except (TypeError, KeyError, OSError) as exc:
-            if attempt == _SEARCH_ATTEMPTS:
-                raise LibraryError(
-                    f"{cfg.library}: the index changed while it was read ({type(exc).__name__}); "
-                    "run the search again") from exc
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
+class Library:
+    """An open Wenshi library (a folder: catalog.sqlite, index/, pages/).
 
+    `Library.open(path)` for scripts; `Library(cfg)` with a resolved `Config` (the CLI's way).
+    Use it as a context manager, or call `close()`.
+    """
 
-def search_many(cfg: Config,
-                requests: Iterable[SearchRequest]) -> Iterator[SearchResults | WenshiError]:
-    """Run many searches on one open index (`search --queries`); a bad query yields its error."""
-    from .search import SearchContext, run
+    def __init__(self, cfg: Config, *, create: bool = False) -> None:
+        self.cfg = cfg
+        self._folder = LibraryFolder(cfg, create=create)
+        self._search: SearchContext | None = None
 
-    with Library(cfg) as library:
-        with library.open_index().searcher() as searcher:
-            context = SearchContext(searcher, library.catalog)
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = False,
+             **settings: Any) -> "Library":
+        """Open the library at `path` (`create=True`: make it if it is not there yet).
+
+        `settings` are `Config` fields (jobs, lang, proofread_threshold, ...) over the defaults
+        and the WENSHI_* environment variables."""
+        return cls(Config.resolve(library=Path(path), **settings), create=create)
+
+    @property
+    def path(self) -> Path:
+        """The library folder."""
+        return self._folder.root
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the catalog connection and the index files."""
+        self._drop_search()
+        self._folder.close()
+
+    def _writer(self, cfg: Config | None = None, rebuilding: bool = False) -> LibraryFolder:
+        """The folder opened for writing (ingest lock taken) for one task: use in `with`."""
+        return LibraryFolder(cfg or self.cfg, create=True, writable=True, rebuilding=rebuilding)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def ingest(self, paths: Sequence[str | os.PathLike[str]], collection: str, *,
+               metadata: str | os.PathLike[str] | None = None,
+               progress: Callable[[int, int], None] | None = None,
+               **settings: Any) -> IngestSummary:
+        """Ingest files and folders into a collection (created if needed).
+
+        With a `metadata` sheet (CSV), each file's row supplies catalog fields (and may name
+        another collection); each bad row becomes a failed outcome naming the row and column.
+        `settings` override this library's Config for this ingest (lang, jobs, preprocess, ...).
+        `progress(done, total)` is called as pages finish."""
+        from pipeline.page.engines import tesseract
+        from pipeline.run.ingest import ingest_paths
+        from pipeline.run.metadata import read_metadata_csv
+
+        cfg = self.cfg.with_(**settings) if settings else self.cfg
+        if not collection.strip():
+            raise UsageError("--collection must not be empty")
+        sheet = read_metadata_csv(Path(metadata)) if metadata else None
+        tesseract.check_languages(cfg.lang if cfg.lang != "auto"
+                                  else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
+        with self._writer(cfg) as folder:
+            folder.index_unindexed()
+            summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
+                                   progress=progress,
+                                   metadata_for=sheet.for_path if sheet else None)
+            if sheet is not None:
+                summary = _update_stored_documents(folder, sheet, summary)
+            if sheet and sheet.errors:
+                for error in sheet.errors:
+                    folder.record_failure(str(sheet.source), error.split(": ", 1)[1], "")
+                bad_rows = tuple(FileOutcome(str(sheet.source), "failed",
+                                             error=e.split(": ", 1)[1]) for e in sheet.errors)
+                summary = replace(summary, outcomes=summary.outcomes + bad_rows)
+        # After the writer's last commit: its peak covers the whole ingest.
+        return replace(summary, writer_peak_rss_mb=peak_rss_mb())
+
+    def tag(self, doc_id: str, changes: Mapping[str, str]) -> DocumentRecord:
+        """Correct catalog fields or tags of a document ({"contributor": "王德明",
+        "period": "建国前"}; "" removes a field), then retag and reindex it."""
+        from pipeline.run.metadata import TAG_OVERRIDES, validate_field
+
+        from .tags import OVERRIDE_PREFIX
+
+        checked: dict[str, str] = {}
+        for raw_name, raw_value in changes.items():
+            name, value = raw_name.strip().lower(), raw_value.strip()
+            if not name:
+                raise UsageError(f"--set needs field=value, not {raw_name}={raw_value!r}")
+            if name in TAG_OVERRIDES:
+                name = OVERRIDE_PREFIX + name
+            elif name == "file":
+                raise UsageError("the file of a document cannot be changed")
+            reason = validate_field(name, value)
+            if reason:
+                raise UsageError(f"field {name}: {reason}")
+            checked[name] = value
+        with self._writer() as folder:
+            doc = folder.document(doc_id)
+            metadata = {k: v for k, v in {**doc.metadata, **checked}.items() if v != ""}
+            folder.catalog.update_document_fields(doc.doc_id,
+                                                  title=checked.get("title") or None,
+                                                  metadata=metadata)
+            folder.retag(doc.doc_id)
+        return self.document(doc.doc_id)
+
+    def import_catalog(self, sheet: str | os.PathLike[str], *, clear: Sequence[str] = (),
+                       dry_run: bool = False) -> ImportPlan:
+        """Apply an edited catalog sheet (.xlsx or .csv, rows keyed by doc_id): changed cells
+        only. Bad cells, unknown doc_ids and columns are listed in the plan's `problems`; the
+        other rows apply (nothing with `dry_run`). Empty cells leave values alone unless their
+        column is in `clear`."""
+        from pipeline.run.metadata import read_sheet
+
+        from .curation import apply_changes, plan_import
+
+        rows = read_sheet(Path(sheet))
+        if dry_run:
+            return plan_import(self._folder, rows, clear)
+        self._drop_search()
+        with self._writer() as folder:
+            plan = plan_import(folder, rows, clear)
+            if plan.changes:
+                apply_changes(folder, plan.changes)
+        return plan
+
+    def select(self, doc_ids: Sequence[str] = (), query: str | None = None) -> list[DocumentRow]:
+        """The documents `rm` or `move` act on: by id (or unique prefix), and those a search
+        finds."""
+        from .curation import resolve_documents
+
+        if not doc_ids and not query:
+            raise UsageError("name documents by id, or give --query")
+        found = resolve_documents(self._folder, doc_ids)
+        if query:
+            hits = {h.doc_id for h in self.search(query, limit=0).hits}
+            found += [d for d in self._folder.catalog.documents(status=None)
+                      if d.doc_id in hits and d not in found]
+        if not found:
+            raise NotFoundError(f"no document matches {query!r}")
+        return found
+
+    def remove(self, doc_ids: Sequence[str]) -> int:
+        """Remove documents from the catalog, the index (exact index too) and the page files;
+        the source files are not touched. Returns the pages removed."""
+        self._drop_search()
+        with self._writer() as folder:
+            docs = [folder.document(d) for d in doc_ids]
+            folder.remove_documents([d.doc_id for d in docs])
+            return sum(d.page_count for d in docs)
+
+    def move(self, doc_ids: Sequence[str], collection: str) -> None:
+        """Put documents in another collection (created if needed; an emptied one goes)."""
+        if not collection.strip():
+            raise UsageError("--collection must not be empty")
+        self._drop_search()
+        with self._writer() as folder:
+            docs = [folder.document(d) for d in doc_ids]
+            folder.move_documents([d.doc_id for d in docs], collection.strip())
+
+    def reindex(self, retag: bool = False) -> int:
+        """Rebuild the index from the catalog without OCR (recomputing tags first with `retag`).
+        Returns pages indexed."""
+        self._drop_search()
+        with self._writer(rebuilding=True) as folder:
+            if retag:
+                # The tags are made by the index analysis as each document is indexed (one jieba
+                # pass for both, in the index workers): here they are only marked pending.
+                # Documents a crash leaves pending are also marked unindexed, so
+                # `check --repair` tags them.
+                folder.catalog.replace_all_tags(dict(PENDING_TAGS))
+            return folder.reindex()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def search(self, query: str | SearchRequest, *, collection: str | None = None,
+               limit: int = 10, offset: int = 0, sort: str = "relevance", group: bool = False,
+               facets: bool = False) -> SearchResults:
+        """Search the index: `query` in Wenshi's query language (README "Search syntax"), or a
+        whole `SearchRequest`. `limit=0`: every hit."""
+        request = query if isinstance(query, SearchRequest) else SearchRequest(
+            query, collection, limit, offset, sort, group=group, facets=facets)
+        from .search import run
+
+        for attempt in range(1, _SEARCH_ATTEMPTS + 1):
             try:
-                for request in requests:
-                    try:
-                        yield run(context, request)
-                    except UsageError as exc:
-                        yield exc
-            finally:
-                context.close()
+                return run(self._search_context(), request)
+            except (TypeError, KeyError, OSError) as exc:
+                self._drop_search()
+                if attempt == _SEARCH_ATTEMPTS:
+                    raise LibraryError(
+                        f"{self.path}: the index changed while it was read "
+                        f"({type(exc).__name__}); run the search again") from exc
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    def search_many(self, requests: Iterable[str | SearchRequest]
+                    ) -> Iterator[SearchResults | WenshiError]:
+        """Run many searches on one index generation (`search --queries`); a bad query yields
+        its error instead of results."""
+        from .search import run
+
+        context = self._search_context()
+        for request in requests:
+            try:
+                yield run(context, request if isinstance(request, SearchRequest)
+                          else SearchRequest(request))
+            except UsageError as exc:
+                yield exc
+
+    def _search_context(self) -> SearchContext:
+        """The searcher of the index's newest generation, kept open while the index is not
+        changed (a notebook's second search reads no index files again)."""
+        context = self._search
+        if context is not None and context.searcher.up_to_date():
+            return context
+        self._drop_search()
+        from .search import SearchContext
+
+        searcher = self._folder.open_index().searcher()
+        try:
+            self._search = SearchContext(searcher, self._folder.catalog)
+        except BaseException:
+            searcher.close()
+            raise
+        return self._search
+
+    def _drop_search(self) -> None:
+        context, self._search = self._search, None
+        if context is not None:
+            context.close()
+            context.searcher.close()
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        """A document (by id or unique id prefix): catalog record, tags, pages with 需校对
+        marks. NotFoundError if there is none."""
+        doc = self._folder.document(doc_id)
+        threshold = self.cfg.proofread_threshold
+        return DocumentRecord(
+            doc_id=doc.doc_id, title=doc.title, collection=doc.collection, path=doc.path,
+            kind=doc.kind, size=doc.size, page_count=doc.page_count, status=doc.status,
+            char_count=doc.char_count, ingested_at=doc.ingested_at, metadata=doc.metadata,
+            tags=doc.tags,
+            pages=tuple(PageRecord(number=p.number, method=p.method, lang=p.lang,
+                                   confidence=p.confidence,
+                                   needs_proofreading=needs_proofreading(p, threshold),
+                                   error=p.error, char_count=p.char_count, text=p.text)
+                        for p in self._folder.catalog.pages(doc.doc_id)))
+
+    def collections(self) -> list[CollectionRecord]:
+        """Each collection with its documents, pages and 字数, by name."""
+        return [CollectionRecord(**row) for row in self._folder.catalog.collections()]
+
+    def require_collection(self, name: str) -> CollectionRecord:
+        """The collection `name`; NotFoundError (exit 5) if the library has none of that name."""
+        for record in self.collections():
+            if record.name == name:
+                return record
+        raise NotFoundError(f"no collection {name!r}; see `wenshi collections`")
+
+    def stats(self, collection: str | None = None) -> LibraryStats:
+        """Totals per collection (all, or one), ingest failures, failed pages and pages that
+        need proofreading."""
+        catalog = self._folder.catalog
+        chosen = (self.collections() if collection is None
+                  else [self.require_collection(collection)])
+        threshold = self.cfg.proofread_threshold
+        return LibraryStats(
+            collections=tuple(chosen),
+            failures=tuple(IngestFailure(**r) for r in catalog.errors(collection)),
+            failed_pages=tuple(FailedPage(**r) for r in catalog.failed_pages(collection)),
+            proofreading=tuple(ProofreadPage(**r)
+                               for r in catalog.proofreading_pages(threshold, collection)),
+            proofread_threshold=threshold)
+
+    def export(self, collection: str, format: str, output: str | os.PathLike[str], *,
+               query: str | None = None, order: str = "ingest",
+               force: bool = False) -> ExportResult:
+        """Export a collection (or its documents matching `query`) as a manuscript, catalog or
+        archival format under `output` (a file, or a folder for dc, alto and pdf)."""
+        from .export import ExportRequest, export_collection
+
+        self.require_collection(collection)
+        return export_collection(self._folder, self.cfg,
+                                 ExportRequest(collection, format, Path(output), query, order,
+                                               force))
+
+    def export_catalog(self, collection: str, output: str | os.PathLike[str], *,
+                       force: bool = False) -> Path:
+        """Write a collection's catalog sheet (.xlsx, or .csv in UTF-8 with BOM): one row per
+        document keyed by doc_id (编号), the columns `import_catalog` reads back."""
+        from .export.catalog_sheet import write_catalog_sheet
+        from .export.common import select_documents
+
+        documents = select_documents(self._folder, collection, None, "ingest")
+        return write_catalog_sheet(documents, Path(output), force, collection)
+
+    def word_counts(self, collection: str | None = None) -> WordCounts:
+        """字数 per document and per contributor (all collections, or one), with totals."""
+        from .export.catalog_formats import word_counts as count_words
+
+        if collection is not None:
+            self.require_collection(collection)
+        return count_words(self._folder.documents(collection))
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """Compare catalog and index page by page; with `repair`, re-index from the catalog what
+        the index lacks or holds wrongly (takes the ingest lock: not while an ingest runs)."""
+        if not repair:
+            return _report(self._folder.check())
+        with self._writer() as folder:
+            found = folder.check()
+            reindexed, dropped = folder.repair(found) if not found.ok else (0, 0)
+            return replace(_report(folder.check()), repaired=Repair(reindexed, dropped))
 
 
-def show(cfg: Config, doc_id: str) -> dict[str, Any]:
-    """A document's catalog record, tags and pages (with 需校对 marks)."""
-    with Library(cfg) as library:
-        doc = library.document(doc_id)
-        pages = library.catalog.pages(doc.doc_id)
-        return {
-            "doc_id": doc.doc_id, "title": doc.title, "collection": doc.collection,
-            "path": doc.path, "kind": doc.kind, "size": doc.size, "page_count": doc.page_count,
-            "status": doc.status, "char_count": doc.char_count, "ingested_at": doc.ingested_at,
-            "metadata": doc.metadata, "tags": doc.tags,
-            "pages": [{
-                "number": p.number, "method": p.method, "lang": p.lang, "confidence": p.confidence,
-                "needs_proofreading": _needs_proofreading(p.method, p.confidence, cfg),
-                "error": p.error, "char_count": p.char_count, "text": p.text,
-            } for p in pages],
-        }
+def _update_stored_documents(folder: LibraryFolder, sheet: MetadataSheet,
+                             summary: IngestSummary) -> IngestSummary:
+    """A metadata sheet's rows for documents already in the library update them (changed
+    cells only, as `import_catalog`; their collection stays: `move` changes it)."""
+    from .curation import apply_changes, row_changes
+
+    changes: list[FieldChange] = []
+    problems: list[str] = []
+    for o in summary.outcomes:
+        row = sheet.full_row(Path(o.path)) if o.status == "skipped" and o.doc_id else None
+        doc = folder.catalog.document(o.doc_id) if row is not None else None
+        if row is None or doc is None or doc.doc_id != o.doc_id:
+            continue
+        number, cells = row
+        cells.pop("collection", None)
+        found, bad = row_changes(doc, cells, (), f"{sheet.source}: row {number}")
+        changes += found
+        problems += bad
+    if changes:
+        apply_changes(folder, changes)
+    failed = tuple(FileOutcome(str(sheet.source), "failed", error=e.split(": ", 1)[1])
+                   for e in problems)
+    return replace(summary, outcomes=summary.outcomes + failed,
+                   updates=tuple(str(c) for c in changes))
 
 
-def _needs_proofreading(method: str, confidence: float | None, cfg: Config) -> bool:
-    return method == "ocr" and confidence is not None and confidence < cfg.proofread_threshold
-
-
-def collections(cfg: Config) -> list[dict[str, Any]]:
-    """Each collection with documents, pages and 字数."""
-    with Library(cfg) as library:
-        return library.catalog.collections()
-
-
-def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
-    """Totals per collection, ingest failures, failed pages and pages needing proofreading."""
-    with Library(cfg) as library:
-        per = [c for c in library.catalog.collections()
-               if collection is None or c["name"] == collection]
-        if collection is not None and not per:
-            raise UsageError(f"no collection {collection!r}; see `wenshi collections`")
-        return {
-            "collections": per,
-            "documents": sum(c["documents"] for c in per),
-            "pages": sum(c["pages"] for c in per),
-            "characters": sum(c["characters"] for c in per),
-            "failures": library.catalog.errors(collection),
-            "failed_pages": library.catalog.failed_pages(collection),
-            "proofreading": library.catalog.low_confidence_pages(cfg.proofread_threshold,
-                                                                 collection),
-            "proofread_threshold": cfg.proofread_threshold,
-        }
-
-
-def reindex(cfg: Config, retag: bool = False) -> int:
-    """Rebuild the index from the catalog without OCR (recomputing tags first with `retag`).
-    Returns pages indexed."""
-    with Library(cfg, writable=True, rebuilding=True) as library:
-        if retag:
-            # The tags are made by the index analysis as each document is indexed (one jieba pass
-            # for both, in the index workers): here they are only marked pending. Documents a
-            # crash leaves pending are also marked unindexed, so `check --repair` tags them.
-            library.catalog.replace_all_tags(dict(PENDING_TAGS))
-        return library.reindex()
+def _report(found: Consistency) -> CheckReport:
+    return CheckReport(
+        catalog_documents=found.catalog_documents, catalog_pages=found.catalog_pages,
+        index_pages=found.index_pages, partial_documents=found.partial,
+        failed_pages=found.failed_pages, missing=found.missing, extra=found.extra,
+        duplicates=found.duplicates, unindexed_documents=found.unindexed,
+        ingest_running=found.ingest_running, removals=found.removals,
+        orphan_folders=found.orphan_folders)
 
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
     """OCR one file without a library: its pages, cleaned (text pages pass through)."""
-    from pipeline import ocr
-    from pipeline.ingest import LangVotes, make_executor, process_page
-    from pipeline.sources import identify, plan_document
+    from pipeline.page.engines import tesseract
+    from pipeline.page.process import process_page
+    from pipeline.run.ingest import LangVotes
+    from pipeline.run.pool import make_executor
+    from pipeline.run.sources import identify, plan_document
 
     if cfg.lang != "auto":
-        ocr.check_languages(cfg.lang)
+        tesseract.check_languages(cfg.lang)
     source = identify(Path(path))
     plan = plan_document(source, cfg)
     tasks = [p for p in plan.pages if not isinstance(p, Page)]
@@ -218,46 +441,79 @@ def ocr_file(cfg: Config, path: str) -> list[Page]:
     return [p if isinstance(p, Page) else read[p.number] for p in plan.pages]
 
 
+# -- the earlier API: one function per command, each opening the library anew ------------------
+# Kept while callers move to `Library` (this session); new code uses `Library`.
+
+
+def ingest(cfg: Config, paths: Sequence[str], collection: str,
+           progress: Callable[[int, int], None] | None = None,
+           metadata_csv: str | None = None) -> IngestSummary:
+    """`Library.ingest` on a library opened (created if needed) for this call."""
+    with Library(cfg, create=True) as lib:
+        return lib.ingest(paths, collection, metadata=metadata_csv, progress=progress)
+
+
+def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
+    """`Library.tag` with field=value strings; the document's JSON form."""
+    with Library(cfg) as lib:
+        return lib.tag(doc_id, parse_assignments(assignments)).to_dict()
+
+
+def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
+    """field=value strings (`wenshi tag --set`) as a mapping."""
+    changes: dict[str, str] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set needs field=value, not {item!r}")
+        changes[name] = value
+    return changes
+
+
+def search(cfg: Config, request: SearchRequest) -> SearchResults:
+    """`Library.search` on a library opened for this call."""
+    with Library(cfg) as lib:
+        return lib.search(request)
+
+
+def show(cfg: Config, doc_id: str) -> dict[str, Any]:
+    """`Library.document(doc_id).to_dict()`."""
+    with Library(cfg) as lib:
+        return lib.document(doc_id).to_dict()
+
+
+def collections(cfg: Config) -> list[dict[str, Any]]:
+    """`Library.collections`, as dicts."""
+    with Library(cfg) as lib:
+        return [c.to_dict() for c in lib.collections()]
+
+
+def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
+    """`Library.stats(collection).to_dict()`."""
+    with Library(cfg) as lib:
+        return lib.stats(collection).to_dict()
+
+
+def reindex(cfg: Config, retag: bool = False) -> int:
+    """`Library.reindex`."""
+    with Library(cfg) as lib:
+        return lib.reindex(retag)
+
+
 def export(cfg: Config, collection: str, fmt: str, output: str | Path, query: str | None = None,
            order: str = "ingest", force: bool = False) -> ExportResult:
-    """Export a collection (or its documents matching `query`) as a manuscript, catalog or
-    archival format under `output`."""
-    from .export import ExportRequest, export_collection
-
-    with Library(cfg) as library:
-        return export_collection(library, cfg, ExportRequest(collection, fmt, Path(output), query,
-                                                             order, force))
+    """`Library.export`."""
+    with Library(cfg) as lib:
+        return lib.export(collection, fmt, output, query=query, order=order, force=force)
 
 
 def word_counts(cfg: Config, collection: str | None = None) -> WordCounts:
-    """字数 per document and per contributor (all collections, or one), with totals."""
-    from .export.catalog_formats import word_counts as count_words
-
-    with Library(cfg) as library:
-        if (collection is not None
-                and collection not in {c["name"] for c in library.catalog.collections()}):
-            raise NotFoundError(f"no collection {collection!r}; see `wenshi collections`")
-        return count_words(library.documents(collection))
+    """`Library.word_counts`."""
+    with Library(cfg) as lib:
+        return lib.word_counts(collection)
 
 
 def check(cfg: Config, repair: bool = False) -> dict[str, Any]:
-    """Compare catalog and index page by page; with `repair`, re-index from the catalog what
-    the index lacks or holds wrongly (takes the ingest lock: not while an ingest runs)."""
-    with Library(cfg, writable=repair) as library:
-        found = library.check()
-        repaired: dict[str, int] | None = None
-        if repair:
-            reindexed, dropped = library.repair(found) if not found.ok else (0, 0)
-            repaired = {"documents_reindexed": reindexed, "documents_dropped": dropped}
-            found = library.check()
-    return {
-        "ok": found.ok,
-        "catalog": {"documents": found.catalog_documents, "pages": found.catalog_pages,
-                    "partial_documents": list(found.partial), "failed_pages": found.failed_pages},
-        "index": {"pages": found.index_pages},
-        "missing": list(found.missing), "extra": list(found.extra),
-        "duplicates": list(found.duplicates),
-        "unindexed_documents": list(found.unindexed),
-        "ingest_running": found.ingest_running,
-        "repaired": repaired,
-    }
+    """`Library.check(repair).to_dict()`."""
+    with Library(cfg) as lib:
+        return lib.check(repair).to_dict()

@@ -12,6 +12,8 @@ from typing import Any, Iterable, Iterator
 from pipeline.errors import LibraryError
 from pipeline.records import Page
 
+from .quality import needs_proofreading
+
 CATALOG_VERSION = 1
 
 _DDL = """
@@ -50,6 +52,10 @@ CREATE TABLE IF NOT EXISTS pages (
     char_count INTEGER NOT NULL,
     error TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (doc_id, number)
+);
+CREATE TABLE IF NOT EXISTS removals (
+    doc_id TEXT PRIMARY KEY,
+    at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ingest_errors (
     id INTEGER PRIMARY KEY,
@@ -185,6 +191,50 @@ class Catalog:
             self.db.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
+    def move_documents(self, doc_ids: list[str], collection: str) -> None:
+        """Put documents in another collection (created if needed; emptied ones go); they are
+        marked missing from the index until it is rewritten."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO collections VALUES (?, ?)", (collection, _now()))
+            self.db.executemany("UPDATE documents SET collection = ?, indexed = 0 WHERE doc_id = ?",
+                                [(collection, d) for d in doc_ids])
+            self._drop_empty_collections()
+
+    def _drop_empty_collections(self) -> None:
+        self.db.execute("DELETE FROM collections WHERE name NOT IN"
+                        " (SELECT DISTINCT collection FROM documents)")
+
+    def mark_for_removal(self, doc_ids: list[str]) -> None:
+        """Record the intent to remove documents before anything is removed (so an interrupted
+        `rm` is finished by `check --repair`), and mark them missing from the index."""
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO removals VALUES (?, ?)",
+                                [(d, _now()) for d in doc_ids])
+            self.db.executemany("UPDATE documents SET indexed = 0 WHERE doc_id = ?",
+                                [(d,) for d in doc_ids])
+
+    def pending_removals(self) -> list[str]:
+        """Documents an `rm` has begun to remove."""
+        return [r[0] for r in self.db.execute("SELECT doc_id FROM removals ORDER BY at, doc_id")]
+
+    def remove_documents(self, doc_ids: list[str]) -> None:
+        """Delete documents and every row that names them, in every table, in one transaction."""
+        tables = [r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'documents'")]
+        with_doc_id = [t for t in tables
+                       if any(c[1] == "doc_id" for c in self.db.execute(f"PRAGMA table_info({t})"))]
+        with self.transaction():
+            for table in with_doc_id:  # pages, page versions, checksums, errors, removals
+                self.db.executemany(f"DELETE FROM {table} WHERE doc_id = ?",
+                                    [(d,) for d in doc_ids])
+            self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+            self._drop_empty_collections()
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own check of the catalog file: empty when it is sound."""
+        rows = [str(r[0]) for r in self.db.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
+
     def set_indexed(self, doc_ids: Iterable[str], indexed: bool = True) -> None:
         """Record that the index holds (or no longer holds) these documents."""
         with self.transaction():
@@ -314,17 +364,27 @@ class Catalog:
             args.append(collection)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
 
-    def low_confidence_pages(self, threshold: float,
-                             collection: str | None = None) -> list[dict[str, Any]]:
-        """OCR pages whose mean word confidence is below `threshold`: 需校对."""
-        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence FROM pages p"
-               " JOIN documents d USING (doc_id) WHERE p.method = 'ocr' AND p.error = ''"
-               " AND p.confidence IS NOT NULL AND p.confidence < ?")
-        args: list[Any] = [threshold]
+    def proofreading_pages(self, threshold: float,
+                           collection: str | None = None) -> list[dict[str, Any]]:
+        """Pages that need proofreading (需校对, the rule of `index/quality.py`), in archive order."""
+        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence, p.method, p.error"
+               " FROM pages p JOIN documents d USING (doc_id)")
+        args: list[Any] = []
         if collection is not None:
-            sql += " AND d.collection = ?"
+            sql += " WHERE d.collection = ?"
             args.append(collection)
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
+        return [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
+                 "number": r["number"], "confidence": r["confidence"]}
+                for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
+                if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"]),
+                                      threshold)]
+
+
+@dataclass(frozen=True)
+class _RowPage:
+    method: str
+    confidence: float | None
+    error: str
 
 
 def _document_row(row: sqlite3.Row) -> DocumentRow:

@@ -652,6 +652,33 @@ class GramWriter:
                 for s in segs:
                     s.close()
 
+    def purge(self, dead_keys: Sequence[int]) -> int:
+        """Rewrite the segments that hold any of these page keys without them (the pages of
+        removed documents), each replaced in place; returns the pages dropped."""
+        dead = np.asarray(sorted(dead_keys), dtype=np.int64)
+        dropped = 0
+        for name in self.names:
+            seg = Segment(self.folder / name)
+            try:
+                hit = np.isin(np.asarray(seg.page_keys), dead)
+                if not hit.any():
+                    continue
+                postings = merge_postings([(seg.all_postings(), ~hit)]) if not hit.all() else None
+            finally:
+                seg.close()
+            dropped += int(hit.sum())
+            names = self.names
+            if postings is None:
+                names.remove(name)
+            else:
+                new = self._new_name()
+                write_segment(self.folder / new, postings)
+                names[names.index(name)] = new
+            self.manifest["segments"] = names
+            _write_manifest(self.folder, self.manifest)
+            (self.folder / name).unlink(missing_ok=True)
+        return dropped
+
     def _to_merge(self, segs: list[Segment]) -> int:
         take = 1
         while take < len(segs):

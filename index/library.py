@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from pipeline import segment
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
 from pipeline.records import Page
+from pipeline.text import segment
 
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
+from .grams import GRAMS_DIR, GramWriter, page_key
 from .schema import SCHEMA_VERSION, build_schema
 from .tags import PENDING_TAGS, tags_pending
 from .writer import IndexQueue, WriterBudget, write_documents
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
-    from pipeline.sources import DocumentPlan
+    from pipeline.run.sources import DocumentPlan
 
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"
@@ -42,9 +43,12 @@ COMMIT_MIN_DOCS = 100  # a commit made to relieve the index workers writes at le
 REINDEX_BATCH_PAGES = 5000  # pages per Whoosh commit and gram segment during `reindex`
 
 
-class Library:
-    """An open library. Use as a context manager; `writable=True` takes the ingest lock;
-    `rebuilding=True` (with it) leaves the index unopened, for `reindex` to replace."""
+class LibraryFolder:
+    """The library folder, open: its catalog, its index, the ingest sink and the index writer.
+
+    Internal: scripts use `index.Library` (index/api.py), which opens one of these per task.
+    Use as a context manager; `writable=True` takes the ingest lock; `rebuilding=True` (with it)
+    leaves the index unopened, for `reindex` to replace."""
 
     def __init__(self, cfg: Config, create: bool = False, writable: bool = False,
                  rebuilding: bool = False) -> None:
@@ -112,7 +116,7 @@ class Library:
             return pid
         return pid
 
-    def __enter__(self) -> "Library":
+    def __enter__(self) -> "LibraryFolder":
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -256,6 +260,51 @@ class Library:
         self.catalog.update_document_fields(doc.doc_id, tags=tags)
         self._queue_for_index(doc.doc_id, len(pages))
         return tags
+
+    def reindex_documents(self, doc_ids: list[str]) -> None:
+        """Rewrite these documents' index entries from the catalog now (after catalog edits)."""
+        self._pending.extend(doc_ids)
+        self.commit()
+
+    def move_documents(self, doc_ids: list[str], collection: str) -> None:
+        """Move documents to another collection: the catalog first (marked unindexed, so an
+        interruption leaves work `check --repair` finishes), then their index entries."""
+        self.catalog.move_documents(doc_ids, collection)
+        self.reindex_documents(doc_ids)
+
+    def remove_documents(self, doc_ids: list[str]) -> None:
+        """Remove documents from the catalog, the index (exact index included) and `pages/`.
+
+        The intent is recorded first; then the index entries go (searches stop finding them at
+        that commit), then the catalog rows in one transaction, then the page files. A `kill -9`
+        at any point leaves a removal that `check` reports and `check --repair` finishes."""
+        self.catalog.mark_for_removal(doc_ids)
+        self.finish_removals()
+
+    def finish_removals(self) -> list[str]:
+        """Complete every removal an `rm` began (all of them after a crash). Returns the ids."""
+        doc_ids = self.catalog.pending_removals()
+        if not doc_ids:
+            return []
+        if _index_exists(self.index_dir):
+            self._delete_from_index(doc_ids)
+            # The exact index too: searches ignore pages Whoosh lacks, but the text must go.
+            keys = [page_key(r[0], r[1]) for r in self.catalog.db.execute(
+                "SELECT d.seq, p.number FROM pages p JOIN documents d USING (doc_id)"
+                f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})", doc_ids)]
+            GramWriter(self.index_dir / GRAMS_DIR).purge(keys)
+        self.catalog.remove_documents(doc_ids)
+        for doc_id in doc_ids:
+            shutil.rmtree(self.root / PAGES_DIR / doc_id, ignore_errors=True)
+        return doc_ids
+
+    def orphan_page_folders(self) -> list[str]:
+        """Folders in `pages/` of documents the catalog does not have (left by a crash)."""
+        folder = self.root / PAGES_DIR
+        if not folder.is_dir():
+            return []
+        known = {r[0] for r in self.catalog.db.execute("SELECT doc_id FROM documents")}
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in known)
 
     # -- index writing -----------------------------------------------------------------------
 
@@ -406,6 +455,8 @@ class Library:
             duplicates=tuple(sorted((i for i, n in seen.items() if n > 1), key=_page_key)),
             unindexed=unindexed, partial=partial, failed_pages=int(failed),
             ingest_running=self.lock_holder(),
+            removals=tuple(self.catalog.pending_removals()),
+            orphan_folders=tuple(self.orphan_page_folders()),
         )
 
     def repair(self, found: "Consistency") -> tuple[int, int]:
@@ -414,6 +465,9 @@ class Library:
         Returns (documents re-indexed, documents dropped)."""
         if self._lock_fh is None:
             raise LibraryError("repair needs the library opened for writing")
+        self.finish_removals()
+        for name in self.orphan_page_folders():
+            shutil.rmtree(self.root / PAGES_DIR / name, ignore_errors=True)
         complete = {r[0] for r in self.catalog.db.execute(
             "SELECT doc_id FROM documents WHERE status = 'complete'")}
         affected = {page_id.split("#", 1)[0]
@@ -437,7 +491,7 @@ class Library:
 
 @dataclass(frozen=True)
 class Consistency:
-    """What `Library.check` found, comparing catalog and index page id by page id."""
+    """What `LibraryFolder.check` found, comparing catalog and index page id by page id."""
 
     catalog_documents: int  # complete documents
     catalog_pages: int  # their pages (failed ones included: they are indexed with empty text)
@@ -449,11 +503,15 @@ class Consistency:
     partial: tuple[str, ...]  # paths of documents an interrupted ingest left (ingest them again)
     failed_pages: int  # pages stored with an error (see `stats`; a later ingest retries them)
     ingest_running: int | None  # pid of an ingest holding the lock: its last pages may be pending
+    removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
+    orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once."""
-        return not (self.missing or self.extra or self.duplicates or self.unindexed)
+        """True when the index holds exactly the catalog's complete pages, each once, and no
+        removal is unfinished."""
+        return not (self.missing or self.extra or self.duplicates or self.unindexed
+                    or self.removals or self.orphan_folders)
 
 
 def _page_key(page_id: str) -> tuple[str, int]:

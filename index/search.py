@@ -21,7 +21,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from pipeline.errors import LibraryError, UsageError
-from pipeline.normalize import to_search_form
+from pipeline.text.normalize import to_search_form
 
 from .analysis import compact_search_form
 from .bulk_read import field_lengths, int_column, page_key_array, postings

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from pipeline.normalize import to_search_form
+from pipeline.text.normalize import to_search_form
 
 SNIPPET_CONTEXT = 40  # characters each side of a match
 MAX_FRAGMENTS = 3

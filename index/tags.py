@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from pipeline.metadata import TAG_OVERRIDES
+from pipeline.run.metadata import TAG_OVERRIDES
 
 USER_DICT_FILE = "userdict.txt"
 SUBJECTS_FILE = "subjects.tsv"
 OVERRIDE_PREFIX = "tag."
-# The tags of a complete document the index workers have still to tag (see Library.finish_document).
+# The tags of a complete document the index workers have still to tag
+# (see LibraryFolder.finish_document).
 PENDING_TAGS = {"pending": True}
 
 
@@ -39,7 +40,7 @@ class TagJob:
     def run(self, text: str, title: str,
             pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
         """The tags object stored in the catalog: computed, then corrected by `tag.*` overrides."""
-        from pipeline.tagging import TagOptions, tag_text
+        from pipeline.text.tagging import TagOptions, tag_text
 
         options = TagOptions(user_dicts=self.user_dicts, subject_lexicons=self.subject_lexicons)
         tags = tag_text(text, title, options, pos_pairs).to_dict()

@@ -14,8 +14,8 @@ import logging
 import os
 import sys
 import weakref
-from dataclasses import dataclass, replace
 from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import numpy as np
 from whoosh.index import Index
 
-from pipeline import loading
-from pipeline.normalize import to_search_form
+from pipeline.text import loading
+from pipeline.text.normalize import to_search_form
 
 from .analysis import DocumentAnalysis, Tagger, analyze_document, compact_search_form, word_counts
 from .catalog import Catalog, DocumentRow, PageRow
@@ -78,6 +78,13 @@ class WriterBudget:
     def backlog_chars(self) -> int:
         """Characters the index workers may have waiting (their texts and results are held)."""
         return self.batch_chars
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (in an ingest: the writer's)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _tag_values(values: Any) -> str:
@@ -316,7 +323,7 @@ class IndexQueue:
 
     def behind(self) -> bool:
         """True when the workers have more waiting than they should: the writer then writes
-        what they have done or helps them, instead of queueing more (see Library)."""
+        what they have done or helps them, instead of queueing more (see LibraryFolder)."""
         if self._waiting_chars <= self.backlog_chars:
             return False
         pool = self._pool

@@ -26,7 +26,7 @@ DEFAULT_PROOFREAD_THRESHOLD = 70.0  # mean word confidence below this: 需校对
 # 1亿-character batch stays under ~2 GB with it (benchmarks/ingest_memory.py).
 DEFAULT_WRITER_MEMORY_MB = 256
 MIN_WRITER_MEMORY_MB = 32
-# The image clean-up steps before OCR (pipeline/preprocess.py), each of which can be skipped.
+# The image clean-up steps before OCR (pipeline/page/preprocess.py), each of which can be skipped.
 PREPROCESS_STEPS = ("grayscale", "upscale", "border", "normalize", "denoise", "deskew", "binarize",
                     "despeckle", "orientation", "smooth")
 

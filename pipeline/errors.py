@@ -1,12 +1,16 @@
-"""The WenshiError tree: each error names the fix and carries the CLI exit code."""
+"""The WenshiError tree: each error names the fix and carries the CLI exit code.
+
+Each class has its own code, but for the two that say "this input failed, the others went on"
+(InputFileError, OcrError): both are exit 1, the code of a batch with failed inputs.
+"""
 
 from __future__ import annotations
 
 
 class WenshiError(Exception):
-    """Base of every error Wenshi raises on purpose."""
+    """Base of every error Wenshi raises on purpose (raise a subclass: this code says none fit)."""
 
-    exit_code = 4
+    exit_code = 6
 
 
 class UsageError(WenshiError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Kinds of source file Wenshi reads.
 KIND_IMAGE = "image"
@@ -111,6 +112,9 @@ class IngestSummary:
 
     outcomes: tuple[FileOutcome, ...]
     elapsed: float = 0.0
+    # `doc_id field: old -> new` for documents already stored that a metadata sheet changed
+    updates: tuple[str, ...] = ()
+    writer_peak_rss_mb: float = 0.0  # the peak resident memory of the ingest's writer process
 
     def count(self, status: str) -> int:
         """How many inputs ended with `status`."""
@@ -130,3 +134,30 @@ class IngestSummary:
     def characters(self) -> int:
         """字数 stored by this run."""
         return sum(o.characters for o in self.outcomes if o.status == "ingested")
+
+    @property
+    def pages_per_minute(self) -> float:
+        """Pages processed (not those an earlier run had stored) per minute of this run."""
+        processed = sum(o.pages - o.reused_pages for o in self.outcomes
+                        if o.status == "ingested")
+        return processed / self.elapsed * 60 if self.elapsed > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `wenshi ingest --json` prints."""
+        failed = [o for o in self.outcomes if o.status == "failed"]
+        return {
+            "ingested": self.count("ingested"), "skipped": self.count("skipped"),
+            "pages": self.pages, "characters": self.characters,
+            "failed": [{"path": o.path, "error": o.error} for o in failed],
+            "failed_pages": [{"path": o.path, "doc_id": o.doc_id, "page": n, "error": e}
+                             for o in self.outcomes if o.status == "ingested"
+                             for n, e in o.failed_pages],
+            "unsupported": [o.path for o in self.outcomes if o.status == "unsupported"],
+            "documents": [{"path": o.path, "doc_id": o.doc_id, "status": o.status,
+                           "pages": o.pages, "failed_pages": len(o.failed_pages),
+                           "reused_pages": o.reused_pages}
+                          for o in self.outcomes if o.status != "unsupported"],
+            "elapsed": round(self.elapsed, 2), "pages_per_minute": round(self.pages_per_minute, 1),
+            "updates": list(self.updates),
+            "writer_peak_rss_mb": round(self.writer_peak_rss_mb),
+        }

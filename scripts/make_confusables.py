@@ -1,7 +1,7 @@
-"""Build pipeline/data/confusables.tsv: for each common simplified character, the characters whose
-glyphs look most like it.
+"""Build pipeline/page/data/confusables.tsv: for each common simplified character, the characters
+whose glyphs look most like it.
 
-The post-OCR correction (pipeline/correct.py) needs candidates for what a misread character may
+The post-OCR correction (pipeline/page/correct.py) needs candidates for what a misread character may
 really have been. Tesseract's own per-character alternatives (`lstm_choice_mode=2`) did not hold
 them (benchmarks/README.md), so the candidates come from the glyphs themselves: every GB 2312
 character (6,763) is drawn in three typefaces (a serif 宋体-like face, a sans face and WenQuanYi
@@ -29,7 +29,7 @@ EM = 64  # drawing size in pixels
 GRID = 32  # compared at this resolution: fine enough to tell 未 from 末, coarse enough to forgive
 NEIGHBOURS = 8  # per character, nearest first
 MAX_DISTANCE = 0.40  # farther than this, glyphs share too little to be misread for each other
-OUTPUT = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "confusables.tsv"
+OUTPUT = Path(__file__).resolve().parent.parent / "pipeline" / "page" / "data" / "confusables.tsv"
 
 
 def gb2312_hanzi() -> list[str]:

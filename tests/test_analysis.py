@@ -8,7 +8,7 @@ import sys
 
 from index.analysis import JiebaTokenizer, WordsField, compact_search_form, query_words, word_counts
 from index.schema import build_schema
-from pipeline.normalize import to_search_form
+from pipeline.text.normalize import to_search_form
 
 
 def test_compact_form_folds_script_width_case_and_drops_white_space():
@@ -98,7 +98,7 @@ def test_one_jieba_pass_gives_the_index_words_and_the_part_of_speech_pairs():
     import jieba
     import jieba.posseg
 
-    from pipeline import segment
+    from pipeline.text import segment
 
     # jieba's own cutters over their own copy of the dictionaries
     plain = jieba.Tokenizer()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from pipeline.clean import (clean_ocr_text, fullwidth_punctuation, join_lines, paired_parentheses,
-                            remove_cjk_spaces)
+from pipeline.text.clean import (
+    clean_ocr_text,
+    fullwidth_punctuation,
+    join_lines,
+    paired_parentheses,
+    remove_cjk_spaces,
+)
 
 
 def test_spaces_between_chinese_characters_are_removed_latin_spaces_stay():

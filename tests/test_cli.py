@@ -48,10 +48,10 @@ def test_every_command_has_help_with_an_example():
 
 
 def test_the_command_starts_without_the_library():
-    # `wenshi ingest` starts its page workers' server (pipeline/workers.py) before it imports
+    # `wenshi ingest` starts its page workers' server (pipeline/run/workers.py) before it imports
     # the library, so that the two import side by side; importing the command must not import
     # the library (Whoosh) or the page pipeline (numpy, PIL, jieba) already.
-    heavy = ("whoosh", "index.api", "index.library", "pipeline.ingest", "numpy", "PIL", "jieba")
+    heavy = ("whoosh", "index.api", "index.library", "pipeline.run.ingest", "numpy", "PIL", "jieba")
     code = f"import sys, cli; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent,
                          capture_output=True, text=True, check=True)
@@ -76,3 +76,19 @@ def test_the_command_keeps_exit_codes_and_output_through_its_quick_exit(tmp_path
     assert usage.returncode == 2 and "Missing option '--collection'" in usage.stderr
     helped = wenshi("search", "--help")
     assert helped.returncode == 0 and helped.stdout.rstrip().endswith("Show this message and exit.")
+
+
+def test_each_error_class_has_its_own_exit_code_and_the_readme_lists_it():
+    from pipeline import errors
+
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.WenshiError)]
+    codes: dict[int, list[str]] = {}
+    for cls in classes:
+        codes.setdefault(cls.exit_code, []).append(cls.__name__)
+    # An input that failed (file or page) is exit 1 either way: the batch's partial failure.
+    assert {k: sorted(v) for k, v in codes.items() if len(v) > 1} == {
+        1: ["InputFileError", "OcrError"]}
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for code in codes:
+        assert f"\n| {code} | " in readme, code

@@ -11,13 +11,14 @@ from PIL import Image
 
 from index import api
 from index.search import SearchRequest
-from pipeline import ingest
-from pipeline.cluster import run_shipped, ship_page
 from pipeline.config import Config
 from pipeline.errors import EnvironmentProblemError
-from pipeline.ingest import Recognised
 from pipeline.records import KIND_IMAGE, KIND_PDF, PageTask
-from pipeline.sources import identify, plan_document
+from pipeline.run.cluster import run_shipped, ship_page
+from pipeline.page import process
+from pipeline.page.process import Recognised
+from pipeline.run import pool
+from pipeline.run.sources import identify, plan_document
 
 from .conftest import tesseract_or_skip
 from .scanned_pages import LANG, PHRASES, SEARCHABLE, write_pdf, write_png, write_tiff
@@ -51,7 +52,7 @@ def test_shipped_page_is_processed_without_the_source_file(tmp_path, monkeypatch
     assert isinstance(task, PageTask) and task.kind == (KIND_PDF if kind == "pdf" else KIND_IMAGE)
     shipped = ship_page(task, Config())
     source.unlink()  # a cluster worker shares no file system with the writer
-    monkeypatch.setattr(ingest, "recognise", _fake_recognise)
+    monkeypatch.setattr(process, "recognise", _fake_recognise)
     page = run_shipped(shipped, Config())
     assert (page.number, page.error, page.text) == (task.number, "", "1000x300@300")
     assert len(shipped.data) < 200_000  # one page, not the volume
@@ -59,12 +60,12 @@ def test_shipped_page_is_processed_without_the_source_file(tmp_path, monkeypatch
 
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
     _dask_or_skip()
-    from pipeline import cluster
+    from pipeline.run import cluster
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
     with pytest.raises(EnvironmentProblemError,
                        match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
-        ingest.make_executor(Config(scheduler="tcp://127.0.0.1:9"))
+        pool.make_executor(Config(scheduler="tcp://127.0.0.1:9"))
 
 
 @pytest.mark.tesseract

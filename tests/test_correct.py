@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline import correct, ocr
-from pipeline.alto import parse_alto, strings
-from pipeline.glyphs import glyph_similarity
+from pipeline.page import correct
+from pipeline.page.alto import parse_alto, strings
+from pipeline.page.engines import tesseract
+from pipeline.page.glyphs import glyph_similarity
 
 from .conftest import tesseract_or_skip
 
@@ -64,7 +65,7 @@ def test_known_confusion_is_fixed_in_text_and_alto(text, index, wrong):
     assert fixed == text + "\n"
     made = [(c.index, c.original, c.replacement) for c in corrections]
     assert made == [(index, wrong, text[index])]
-    assert "".join(w.text for w in ocr.parse_alto_words(new_alto)) == text
+    assert "".join(w.text for w in tesseract.parse_alto_words(new_alto)) == text
 
 
 def test_run_coverage_agrees_with_the_word_search_at_each_character():
@@ -72,7 +73,7 @@ def test_run_coverage_agrees_with_the_word_search_at_each_character():
     # find exactly what looking for a word around each character finds.
     import math
 
-    from pipeline import segment
+    from pipeline.text import segment
 
     freq, total = segment.word_frequencies()
     scorer = correct._Scorer(freq, math.log(total))
@@ -90,7 +91,7 @@ def test_word_search_and_segmentation_score_skip_what_no_word_can_start_with() -
     import math
     import random
 
-    from pipeline import segment
+    from pipeline.text import segment
 
     freq, total = segment.word_frequencies()
     scorer = correct._Scorer(freq, math.log(total))
@@ -174,9 +175,9 @@ def test_text_and_alto_that_disagree_are_left_alone():
 
 
 def test_only_simplified_models_are_corrected():
-    assert ocr._simplified("chi_sim") and ocr._simplified("chi_sim_vert")
-    assert not ocr._simplified("chi_tra") and not ocr._simplified("chi_tra_vert")
-    assert not ocr._simplified("chi_sim+chi_tra")
+    assert tesseract._simplified("chi_sim") and tesseract._simplified("chi_sim_vert")
+    assert not tesseract._simplified("chi_tra") and not tesseract._simplified("chi_tra_vert")
+    assert not tesseract._simplified("chi_sim+chi_tra")
 
 
 @pytest.mark.tesseract
@@ -184,7 +185,7 @@ def test_ocr_image_keeps_words_and_text_alike():
     tesseract_or_skip()
     image, _ = _line("清光绪末年，地方士绅曾集股筹建商办铁路")
     for flag in (True, False):
-        result = ocr.ocr_image(image, "chi_sim", psm=7, correct=flag)
+        result = tesseract.ocr_image(image, "chi_sim", psm=7, correct=flag)
         assert "".join(w.text for w in result.words) == "".join(result.text.split())
         assert flag or result.corrections == ()
 
@@ -195,24 +196,24 @@ def test_the_ingest_and_ocr_page_path_corrects(monkeypatch):
     tesseract_or_skip()
     import io
 
-    from pipeline import ingest
     from pipeline.config import Config
     from pipeline.records import KIND_IMAGE, PageTask
+    from pipeline.page import process
 
     calls = []
-    real = ocr.correct_page
+    real = tesseract.correct_page
 
     def spy(*args, **kwargs):
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ocr, "correct_page", spy)
+    monkeypatch.setattr(tesseract, "correct_page", spy)
     image, _ = _line("清光绪末年，地方士绅曾集股筹建商办铁路")
     png = io.BytesIO()
     image.save(png, format="PNG")
     task = PageTask(doc_id="d", path="page.png", kind=KIND_IMAGE, number=1,
                     image_png=png.getvalue(), dpi=300)
-    page = ingest.process_page(task, Config(lang="chi_sim"))
+    page = process.process_page(task, Config(lang="chi_sim"))
     assert len(calls) == 1 and not page.error
     # Debian's chi_sim reads this line 清光绪未年; right either way after the correction.
     assert page.text.startswith("清光绪末年，地方士绅")

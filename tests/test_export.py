@@ -21,11 +21,17 @@ from cli import main
 from index import api
 from index.catalog import DocumentRow
 from index.export.catalog_formats import fee_thousands
-from index.export.common import (document_stem, folder_targets, inside, page_list, pinyin_key,
-                                 safe_name)
+from index.export.common import (
+    document_stem,
+    folder_targets,
+    inside,
+    page_list,
+    pinyin_key,
+    safe_name,
+)
 from index.export.manuscript import join_paragraph_lines, text_blocks
 from index.export.pdf import alto_words
-from index.library import Library
+from index.library import LibraryFolder
 from pipeline.config import Config
 from pipeline.errors import UsageError
 
@@ -69,7 +75,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     summary = api.ingest(cfg, [str(SAMPLES / f) for f in FIELDS], COLLECTION)
     assert summary.count("ingested") == len(FIELDS), summary
     ids = {}
-    with Library(cfg) as library:
+    with LibraryFolder(cfg) as library:
         for doc in library.documents(COLLECTION):
             name = next(f for f in FIELDS if doc.path == str(SAMPLES / f))
             metadata, tags = FIELDS[name]

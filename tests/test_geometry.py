@@ -7,8 +7,8 @@ import pytest
 from lxml import etree
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.geometry import ALTO_NS, PageGeometry, alto_to_source, words_to_source
-from pipeline.preprocess import PreprocessOptions, preprocess_image, rotate_upright
+from pipeline.page.geometry import ALTO_NS, PageGeometry, alto_to_source, words_to_source
+from pipeline.page.preprocess import PreprocessOptions, preprocess_image, rotate_upright
 from pipeline.records import Word
 from tests.conftest import tesseract_or_skip
 from tests.scanned_pages import FONT, FONT_SC
@@ -71,7 +71,7 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
     """Preprocessing upscales a 150-dpi page and deskews it; every word box Tesseract returns,
     mapped back, covers ink of the page as scanned, and the ALTO page has the scan's size."""
     tesseract_or_skip()
-    from pipeline import ocr
+    from pipeline.page.engines import tesseract
 
     font = ImageFont.truetype(FONT, 22, index=FONT_SC)
     page = Image.new("L", (700, 300), 255)
@@ -82,7 +82,7 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
     scan = page.rotate(4.0, resample=Image.Resampling.BICUBIC, fillcolor=255)  # skewed 4° ccw
     pre = preprocess_image(scan, 150, PreprocessOptions(orientation=False))
     assert pre.dpi == 300 and abs(pre.skew_degrees - 4.0) < 0.3
-    result = ocr.ocr_image(pre.image, "chi_sim", psm=3, dpi=pre.dpi)
+    result = tesseract.ocr_image(pre.image, "chi_sim", psm=3, dpi=pre.dpi)
     geometry = PageGeometry.of(scan.size, pre)
     words = [w for w in words_to_source(result.words, geometry) if w.text.strip()]
     assert len(words) >= 20

@@ -8,8 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.grams import (GramReader, GramWriter, Segment, code_points, decode_varints,
-                         encode_varints, page_key, postings_for_pages, write_segment)
+from index.grams import (
+    GramReader,
+    GramWriter,
+    Segment,
+    code_points,
+    decode_varints,
+    encode_varints,
+    page_key,
+    postings_for_pages,
+    write_segment,
+)
 
 ALPHABET = "的是一人民国中华共和法律师事务所ab1，。"
 

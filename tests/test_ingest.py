@@ -20,13 +20,17 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cli import main
-from index.library import Library
-from pipeline import ingest, ocr
+from index.library import LibraryFolder
 from pipeline.config import Config
 from pipeline.errors import InputFileError, OcrError
-from pipeline.ingest import Recognised, ingest_paths
-from pipeline.layout import PROVISIONAL as P
+from pipeline.page.engines import tesseract
+from pipeline.page.script import PROVISIONAL as P
 from pipeline.records import Word
+from pipeline.run import ingest
+from pipeline.page import images, process
+from pipeline.page.process import Recognised
+from pipeline.run import pool
+from pipeline.run.ingest import ingest_paths
 
 from .conftest import tesseract_or_skip
 from .scanned_pages import LANG, PHRASES, install_slow_tesseract, write_pdf, write_png, write_tiff
@@ -56,8 +60,8 @@ class FakeOcr:
 
 def _ingest(cfg: Config, paths: list[Path], fake: FakeOcr, monkeypatch: pytest.MonkeyPatch,
             progress: Any = None) -> Any:
-    monkeypatch.setattr(ingest, "recognise", fake)
-    with Library(cfg, create=True, writable=True) as library:
+    monkeypatch.setattr(process, "recognise", fake)
+    with LibraryFolder(cfg, create=True, writable=True) as library:
         library.index_unindexed()
         return ingest_paths(paths, "测试", cfg, library, progress=progress)
 
@@ -70,20 +74,20 @@ def cfg(tmp_path: Path) -> Config:
 def test_interrupted_ingest_resumes_without_redoing_stored_pages(tmp_path, cfg, monkeypatch):
     volume = write_pdf(tmp_path / "卷一.pdf", list(PHRASES[:4]))
     singles = [write_png(tmp_path / f"图{i}.png", PHRASES[i]) for i in (4, 5)]
-    real_store = Library.store_page
+    real_store = LibraryFolder.store_page
     stores = []
 
-    def crash_after_three(library: Library, doc_id: str, page: Any) -> None:
+    def crash_after_three(library: LibraryFolder, doc_id: str, page: Any) -> None:
         if len(stores) == 3:
             raise _Abort()  # the writer dies between two pages of the volume
         real_store(library, doc_id, page)
         stores.append(page.number)
 
-    monkeypatch.setattr(Library, "store_page", crash_after_three)
+    monkeypatch.setattr(LibraryFolder, "store_page", crash_after_three)
     with pytest.raises(_Abort):
         _ingest(cfg, [volume, *singles], FakeOcr(), monkeypatch)
-    monkeypatch.setattr(Library, "store_page", real_store)
-    with Library(cfg) as library:
+    monkeypatch.setattr(LibraryFolder, "store_page", real_store)
+    with LibraryFolder(cfg) as library:
         partial = next(iter(library.catalog.documents(status="partial")))
         assert library.document_state(partial.doc_id) == ("partial", set(stores))
 
@@ -96,7 +100,7 @@ def test_interrupted_ingest_resumes_without_redoing_stored_pages(tmp_path, cfg, 
     third = FakeOcr()
     summary = _ingest(cfg, [volume, *singles], third, monkeypatch)
     assert third.calls == 0 and summary.count("skipped") == 3
-    with Library(cfg) as library:
+    with LibraryFolder(cfg) as library:
         found = library.check()
         assert found.ok, found
         assert (found.catalog_documents, found.catalog_pages, found.index_pages) == (3, 6, 6)
@@ -109,7 +113,7 @@ def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, c
     assert outcome.status == "ingested" and outcome.pages == 3
     assert outcome.failed_pages == ((2, "Tesseract timed out after 1 s"),)
     assert summary.failed_pages == 1
-    with Library(cfg) as library:
+    with LibraryFolder(cfg) as library:
         assert [(p["number"], p["error"]) for p in library.catalog.failed_pages()] == [
             (2, "Tesseract timed out after 1 s")]
         assert library.document_state(outcome.doc_id) == ("partial", {1, 3})
@@ -119,7 +123,7 @@ def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, c
     assert retry.calls == 1
     outcome = summary.outcomes[0]
     assert (outcome.status, outcome.failed_pages, outcome.reused_pages) == ("ingested", (), 2)
-    with Library(cfg) as library:
+    with LibraryFolder(cfg) as library:
         assert library.catalog.failed_pages() == []
         assert library.document_state(outcome.doc_id) == ("complete", {1, 2, 3})
         assert library.catalog.pages(outcome.doc_id)[1].text == "第1次识别的文字"
@@ -128,14 +132,14 @@ def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, c
 
 def test_unreadable_pdf_page_fails_alone(tmp_path, cfg, monkeypatch):
     volume = write_pdf(tmp_path / "卷二.pdf", list(PHRASES[:3]))
-    real = ingest.pdf_page_image
+    real = images.pdf_page_image
 
     def damaged_page_two(path: str, number: int, config: Config) -> Any:
         if number == 2:
             raise InputFileError("page 2: cannot rasterise PDF page (damaged content stream)")
         return real(path, number, config)
 
-    monkeypatch.setattr(ingest, "pdf_page_image", damaged_page_two)
+    monkeypatch.setattr(images, "pdf_page_image", damaged_page_two)
     summary = _ingest(cfg, [volume], FakeOcr(), monkeypatch)
     assert summary.outcomes[0].status == "ingested"
     assert summary.outcomes[0].failed_pages == (
@@ -148,13 +152,13 @@ def test_document_with_no_readable_page_is_a_failed_input_until_a_retry_succeeds
     summary = _ingest(cfg, [scan], FakeOcr(fail_calls=(1,)), monkeypatch)
     outcome = summary.outcomes[0]
     assert (outcome.status, outcome.error) == ("failed", "Tesseract timed out after 1 s")
-    with Library(cfg) as library:
+    with LibraryFolder(cfg) as library:
         assert library.catalog.document(outcome.doc_id) is None
         assert [e["error"] for e in library.catalog.errors()] == ["Tesseract timed out after 1 s"]
 
     summary = _ingest(cfg, [scan], FakeOcr(), monkeypatch)
     assert summary.outcomes[0].status == "ingested"
-    with Library(cfg) as library:
+    with LibraryFolder(cfg) as library:
         assert library.catalog.errors() == []  # the successful retry supersedes the old failure
 
 
@@ -165,7 +169,7 @@ def test_worker_crash_fails_only_the_page_that_caused_it(tmp_path, monkeypatch):
     tiff = write_tiff(tmp_path / "四页.tif", list(PHRASES[:4]))
     # Runs in the pool's worker processes, which import it by name: page 2 kills its worker.
     monkeypatch.setattr(ingest, "process_page", scanned_pages.crash_on_page_two)
-    with Library(cfg, create=True, writable=True) as library:
+    with LibraryFolder(cfg, create=True, writable=True) as library:
         summary = ingest_paths([tiff], "测试", cfg, library)
     outcome = summary.outcomes[0]
     assert outcome.status == "ingested" and outcome.pages == 4
@@ -258,7 +262,7 @@ def test_auto_lang_is_decided_by_the_first_pages_and_handed_to_the_rest(tmp_path
     # Four pages are in flight before the first comes back (TASKS_PER_WORKER): the first runs
     # the trial, the next three read provisionally; the rest get the model they were read with.
     assert fake.hints == ["", P, P, P, "chi_tra_vert", "chi_tra_vert"]
-    with Library(cfg) as library:
+    with LibraryFolder(cfg) as library:
         pages = library.catalog.pages(summary.outcomes[0].doc_id)
         assert {p.lang for p in pages} == {"chi_tra_vert"}
 
@@ -290,11 +294,11 @@ def test_an_ingest_removes_page_folders_its_killed_workers_left(tmp_path, monkey
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    dead = tmp_path / f"{ocr.WORK_DIR_PREFIX}{gone.stdout.strip()}-abc123"
-    live = tmp_path / f"{ocr.WORK_DIR_PREFIX}{os.getpid()}-def456"
-    unrelated = tmp_path / f"{ocr.WORK_DIR_PREFIX}xyz"
+    dead = tmp_path / f"{tesseract.WORK_DIR_PREFIX}{gone.stdout.strip()}-abc123"
+    live = tmp_path / f"{tesseract.WORK_DIR_PREFIX}{os.getpid()}-def456"
+    unrelated = tmp_path / f"{tesseract.WORK_DIR_PREFIX}xyz"
     for folder in (dead, live, unrelated):
         folder.mkdir()
         (folder / "page.pnm").write_bytes(b"P5 1 1 255 \x00")
-    assert ingest.remove_orphaned_work_dirs() == 1
+    assert pool.remove_orphaned_work_dirs() == 1
     assert not dead.exists() and live.exists() and unrelated.exists()

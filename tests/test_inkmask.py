@@ -1,7 +1,7 @@
 """The clean-up's shortcuts give exactly what the whole-page computation gives.
 
 Binarisation, the final blur and the dark-border search look only where the answer can differ
-from plain paper (pipeline/inkmask.py, preprocess.py). Each is compared here, pixel for pixel,
+from plain paper (pipeline/page/inkmask.py, preprocess.py). Each is compared here, pixel for pixel,
 with the straightforward whole-page version on random pages: ink at the page's edges, in
 partial Sauvola blocks, at several scales. The image Tesseract reads must not move by a pixel.
 """
@@ -14,8 +14,8 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from pipeline import inkmask, preprocess
-from pipeline.inkmask import (
+from pipeline.page import inkmask, preprocess
+from pipeline.page.inkmask import (
     STRONG_INK,
     Gray,
     Mask,

@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.layout import (
+from pipeline.page.preprocess import PreprocessOptions
+from pipeline.page.process import recognise_page
+from pipeline.page.script import (
+    PROVISIONAL,
     PSM_HORIZONTAL,
     PSM_VERTICAL,
-    PROVISIONAL,
     _box_shrink,
     _trial_strip,
     choose_lang,
     detect_vertical,
-    recognise_page,
 )
-from pipeline.preprocess import PreprocessOptions
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 FONT_SC, FONT_TC = 2, 3  # Noto Serif CJK SC and TC in the collection

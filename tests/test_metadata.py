@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import UsageError
-from pipeline.metadata import read_metadata_csv
+from pipeline.run.metadata import read_metadata_csv
 
 SHEET = ("file,title,contributor,region,volume,date,doctype,notes,页码范围\n"
          "a.txt,县电厂的创建,王德明,岚江县,第三辑,1958-07,回忆录,初稿,1-12\n"

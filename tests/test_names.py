@@ -1,4 +1,4 @@
-"""Tests of pipeline.names: persons, places, organisations, user dictionaries, tokens."""
+"""Tests of pipeline.text.names: persons, places, organisations, user dictionaries, tokens."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import os
 import pickle
 from pathlib import Path
 
-from pipeline import names
-from pipeline.names import Names, find_names, tokenize
-from pipeline.normalize import to_search_form
+from pipeline.text import names
+from pipeline.text.names import Names, find_names, tokenize
+from pipeline.text.normalize import to_search_form
 
 
 def _names(text: str, user_dicts: tuple[str, ...] = ()) -> Names:

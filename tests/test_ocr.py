@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline import ocr
 from pipeline.errors import EnvironmentProblemError
+from pipeline.page.engines import tesseract
 
 from .conftest import tesseract_or_skip
 
@@ -24,14 +24,14 @@ def _page(text: str) -> Image.Image:
 def test_one_tesseract_run_gives_text_words_and_alto(monkeypatch):
     tesseract_or_skip()
     calls = []
-    real = ocr.pytesseract.pytesseract.run_tesseract
+    real = tesseract.pytesseract.pytesseract.run_tesseract
 
     def counting(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ocr.pytesseract.pytesseract, "run_tesseract", counting)
-    result = ocr.ocr_image(_page("县电厂开始建设发电机组"), lang="chi_sim", psm=6)
+    monkeypatch.setattr(tesseract.pytesseract.pytesseract, "run_tesseract", counting)
+    result = tesseract.ocr_image(_page("县电厂开始建设发电机组"), lang="chi_sim", psm=6)
     assert len(calls) == 1
     assert "发电机组" in result.text.replace(" ", "")
     assert result.words and all(w.width > 0 and w.height > 0 for w in result.words)
@@ -43,14 +43,14 @@ def test_one_tesseract_run_gives_text_words_and_alto(monkeypatch):
 def test_missing_language_model_names_the_package():
     tesseract_or_skip()
     with pytest.raises(EnvironmentProblemError, match="apt-get install tesseract-ocr-chi-xx"):
-        ocr.check_languages("chi_xx")
+        tesseract.check_languages("chi_xx")
 
 
 def test_alto_parsing_reads_boxes_and_confidence():
     alto = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Layout><Page><PrintSpace>'
             '<String HPOS="10" VPOS="20" WIDTH="30" HEIGHT="40" WC="0.91" CONTENT="电厂"/>'
             '</PrintSpace></Page></Layout></alto>')
-    (word,) = ocr.parse_alto_words(alto)
+    (word,) = tesseract.parse_alto_words(alto)
     assert ((word.text, word.left, word.top, word.width, word.height, word.confidence)
             == ("电厂", 10, 20, 30, 40, 91.0))
 
@@ -69,13 +69,13 @@ def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_p
     volume = tmp_path / "卷.tif"
     pages[0].save(volume, save_all=True, append_images=pages[1:], dpi=(300, 300))
     langs = []
-    real = ocr.pytesseract.pytesseract.run_tesseract
+    real = tesseract.pytesseract.pytesseract.run_tesseract
 
     def counting(*args, **kwargs):
         langs.append(kwargs.get("lang"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ocr.pytesseract.pytesseract, "run_tesseract", counting)
+    monkeypatch.setattr(tesseract.pytesseract.pytesseract, "run_tesseract", counting)
     read = api.ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
     assert [p.lang for p in read] == ["chi_sim"] * 3 and not any(p.error for p in read)
     assert "第一座火力发电厂" in read[0].text

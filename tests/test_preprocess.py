@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pipeline.preprocess import (
+from pipeline.page.preprocess import (
     STEP_BORDER,
     STEP_DESKEW,
     STEP_UPSCALE,

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from cli import main
 from index import api
 from index.analysis import compact_search_form
-from index.library import Library
+from index.library import LibraryFolder
 from index.search import (
     MARK_END,
     MARK_START,
@@ -32,7 +32,7 @@ from index.search import (
 from pipeline.config import Config
 from pipeline.errors import UsageError
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
-from pipeline.sources import DocumentPlan
+from pipeline.run.sources import DocumentPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,9 +61,9 @@ DOCS: list[tuple[str, str, str, dict[str, str], dict[str, Any], list[str]]] = [
 
 
 def _build(root: Path, docs: list[tuple[str, str, str, dict[str, str], dict[str, Any], list[str]]],
-           commit_each: bool = False, library: Library | None = None) -> Config:
+           commit_each: bool = False, library: LibraryFolder | None = None) -> Config:
     cfg = Config.resolve(library=root, jobs=1)
-    lib = library or Library(cfg, create=True, writable=True)
+    lib = library or LibraryFolder(cfg, create=True, writable=True)
     tags = {d[0]: d[4] for d in docs}
     lib.compute_tags = lambda text, title, metadata: {}  # type: ignore[method-assign]
     try:
@@ -260,7 +260,7 @@ def test_sort_by_year_title_and_archive_order(cfg: Config):
 
 def test_search_while_an_ingest_runs_sees_what_was_committed(tmp_path: Path):
     root = tmp_path / "library"
-    writer = Library(Config.resolve(library=root, jobs=1), create=True, writable=True)
+    writer = LibraryFolder(Config.resolve(library=root, jobs=1), create=True, writable=True)
     try:
         cfg = _build(root, DOCS[:1], library=writer)
         writer.commit()
@@ -276,7 +276,7 @@ def test_search_while_an_ingest_runs_sees_what_was_committed(tmp_path: Path):
 def test_reindex_and_reindexing_a_document_keep_results_exact(tmp_path: Path):
     cfg = _build(tmp_path / "library", DOCS, commit_each=True)
     before = _pages(cfg, '"电"')
-    with Library(cfg, writable=True) as lib:
+    with LibraryFolder(cfg, writable=True) as lib:
         lib._pending.append("d1-county-plant")  # re-index one document (as retag or repair do)
         lib.commit()
     assert _pages(cfg, '"电"') == before
@@ -297,7 +297,7 @@ def test_many_commits_merge_segments_and_stay_exact(tmp_path: Path):
 
 
 def test_a_search_context_serves_many_queries(cfg: Config):
-    with Library(cfg) as lib, lib.open_index().searcher() as searcher:
+    with LibraryFolder(cfg) as lib, lib.open_index().searcher() as searcher:
         ctx = SearchContext(searcher, lib.catalog)
         try:
             first = run(ctx, SearchRequest('"电厂"'))
@@ -346,7 +346,7 @@ def test_worker_processes_segment_big_batches_with_the_same_result(tmp_path: Pat
     inline = _build(tmp_path / "inline", DOCS)
     monkeypatch.setattr(IndexQueue, "POOL_MIN_CHARS", 0)
     root = tmp_path / "pooled"
-    lib = Library(Config.resolve(library=root, jobs=2), create=True, writable=True)
+    lib = LibraryFolder(Config.resolve(library=root, jobs=2), create=True, writable=True)
     try:
         pooled = _build(root, DOCS, library=lib)
         assert lib._index_queue()._pool is not None
@@ -360,7 +360,7 @@ def test_worker_processes_segment_big_batches_with_the_same_result(tmp_path: Pat
 
 def test_an_empty_library_finds_nothing(tmp_path: Path):
     cfg = Config.resolve(library=tmp_path / "library", jobs=1)
-    Library(cfg, create=True, writable=True).close()
+    LibraryFolder(cfg, create=True, writable=True).close()
     results = _search(cfg, '"电厂" OR 铁路', facets=True, group=True)
     assert (results.total, results.documents, results.hits, results.groups) == (0, 0, (), ())
     assert results.facets == {"collection": {}, "period": {}, "subject": {}}
@@ -372,7 +372,8 @@ def test_an_index_from_another_wenshi_version_gets_one_clear_line(tmp_path: Path
     import shutil
     import types
 
-    from whoosh import fields, index as whoosh_index
+    from whoosh import fields
+    from whoosh import index as whoosh_index
 
     gone = types.ModuleType("wenshi_gone_module")
 

@@ -1,4 +1,5 @@
-"""jieba's dictionary and posseg's word tags through Wenshi's pickle cache (pipeline.segment)."""
+"""jieba's dictionary and posseg's word tags through Wenshi's pickle cache
+(pipeline.text.segment)."""
 
 import json
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 import jieba
 import pytest
 
-from pipeline import segment
+from pipeline.text import segment
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "一九五八年春，县人民委员会决定在城东白沙河畔兴建第一座火力发电厂，钱阿毛任厂长"
@@ -125,7 +126,7 @@ import jieba
 opened = []
 get = jieba.get_module_res
 jieba.get_module_res = lambda *res: (opened.append(res), get(*res))[1]
-from pipeline import segment
+from pipeline.text import segment
 pairs = segment.pos_tag(sys.argv[1], (sys.argv[2],))
 import jieba.posseg
 pos = object.__new__(jieba.posseg.POSTokenizer)

@@ -8,7 +8,7 @@ import pytest
 from pipeline.config import Config
 from pipeline.errors import InputFileError
 from pipeline.records import Page, PageTask
-from pipeline.sources import decode_text, discover_files, identify, plan_document
+from pipeline.run.sources import decode_text, discover_files, identify, plan_document
 
 from .conftest import SAMPLES, make_bad_inputs
 
@@ -79,7 +79,7 @@ def test_bad_files_raise_input_errors_naming_the_reason(tmp_path):
 
 
 def test_truncated_image_fails_when_decoded(tmp_path):
-    from pipeline.sources import load_page_image
+    from pipeline.page.images import load_page_image
 
     make_bad_inputs(tmp_path)
     plan = plan_document(identify(tmp_path / "truncated scan.png"), Config())

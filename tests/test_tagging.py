@@ -1,4 +1,4 @@
-"""Tests of pipeline.tagging: year notations, period rules, subjects, doctype, the record."""
+"""Tests of pipeline.text.tagging: year notations, period rules, subjects, doctype, the record."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import UsageError
-from pipeline.tagging import (
-    Tags,
+from pipeline.text.tagging import (
     TagOptions,
+    Tags,
     classify_subjects,
     count_chars,
     detect_doctype,
@@ -18,7 +18,6 @@ from pipeline.tagging import (
     period_of,
     tag_text,
 )
-
 
 # --- years -------------------------------------------------------------------------------
 
@@ -182,7 +181,7 @@ def test_char_count_ignores_whitespace() -> None:
     assert tag_text(" 一二 三 ", title="标题").char_count == 3
 
 
-# --- names (found by pipeline.names, tested in test_names.py) ----------------------------
+# --- names (found by pipeline.text.names, tested in test_names.py) ----------------------------
 
 
 def test_names_skip_era_years_and_state_terms() -> None:

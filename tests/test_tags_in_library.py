@@ -119,11 +119,11 @@ def test_tag_set_corrects_fields_and_retag_uses_new_dictionaries_without_ocr(tmp
 _FEED = '''
 import sys
 from pathlib import Path
-from index.library import Library
+from index.library import LibraryFolder
 from index.writer import IndexQueue
 from pipeline.config import Config
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
-from pipeline.sources import DocumentPlan
+from pipeline.run.sources import DocumentPlan
 
 def feed(lib, drafts):
     for i, (name, text) in enumerate(drafts):
@@ -164,7 +164,7 @@ def _expected_tags(library: Path, title: str, metadata: dict, text: str) -> dict
 
 
 def test_index_workers_tag_documents_as_the_writer_would(tmp_path, monkeypatch):
-    from index.library import Library
+    from index.library import LibraryFolder
     from index.writer import IndexQueue
     from pipeline.config import Config
 
@@ -177,7 +177,7 @@ def test_index_workers_tag_documents_as_the_writer_would(tmp_path, monkeypatch):
     library = tmp_path / "library"
     (tmp_path / "library").mkdir()
     (library / "userdict.txt").write_text("东郊扩建 50 ns\n", encoding="utf-8")
-    with Library(Config.resolve(library=library, jobs=2), create=True, writable=True) as lib:
+    with LibraryFolder(Config.resolve(library=library, jobs=2), create=True, writable=True) as lib:
         namespace["feed"](lib, _drafts(4))
     docs = _catalog_tags(library)
     assert len(docs) == 12
@@ -199,7 +199,7 @@ def test_documents_left_untagged_by_a_killed_writer_are_tagged_by_check_repair(t
     # what the workers computed is lost with it.
     script = _FEED + f'''
 IndexQueue.POOL_MIN_CHARS = 0
-lib = Library(Config.resolve(library={str(library)!r}, jobs=2), create=True, writable=True)
+lib = LibraryFolder(Config.resolve(library={str(library)!r}, jobs=2), create=True, writable=True)
 feed(lib, {_drafts(2)!r})
 import os
 os._exit(0)

@@ -20,13 +20,13 @@ from click.testing import CliRunner
 from cli import main
 from index import library as library_module
 from index.grams import MANIFEST
-from index.library import Library
+from index.library import LibraryFolder
 from index.search import SearchContext, SearchRequest, run
 from index.writer import IndexQueue, WriterBudget
 from pipeline.config import Config
 from pipeline.errors import UsageError
 from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
-from pipeline.sources import DocumentPlan
+from pipeline.run.sources import DocumentPlan
 
 from .conftest import ROOT
 
@@ -47,7 +47,7 @@ def _laws(pages: int) -> list[tuple[str, list[str]]]:
     return docs
 
 
-def _feed(lib: Library, docs: list[tuple[str, list[str]]]) -> None:
+def _feed(lib: LibraryFolder, docs: list[tuple[str, list[str]]]) -> None:
     for doc_id, texts in docs:
         pages = tuple(Page(number=n + 1, text=t, method=METHOD_TEXT) for n, t in enumerate(texts))
         plan = DocumentPlan(SourceFile(f"{doc_id}.txt", KIND_TEXT, doc_id, 1), doc_id, pages)
@@ -58,7 +58,8 @@ def _feed(lib: Library, docs: list[tuple[str, list[str]]]) -> None:
 
 
 def _build(library: Path, docs: list[tuple[str, list[str]]], jobs: int = 1) -> None:
-    with Library(Config.resolve(library=library, jobs=jobs), create=True, writable=True) as lib:
+    cfg = Config.resolve(library=library, jobs=jobs)
+    with LibraryFolder(cfg, create=True, writable=True) as lib:
         lib.auto_tags = False
         _feed(lib, docs)
 
@@ -85,7 +86,7 @@ def _results(library: Path, queries: list[str]) -> list[object]:
     when it merges its segments, so the average length behind BM25F moves by a few tenths of a
     percent with the number of commits, as it did before the budget.)"""
     out: list[object] = []
-    with Library(Config.resolve(library=library)) as lib:
+    with LibraryFolder(Config.resolve(library=library)) as lib:
         with lib.open_index().searcher() as searcher:
             ctx = SearchContext(searcher, lib.catalog)
             try:
@@ -152,13 +153,13 @@ def test_back_pressure_bounds_the_index_queue(tmp_path, monkeypatch, small_budge
     batches: the writer waits for the workers and writes instead of queueing more."""
     monkeypatch.setattr(IndexQueue, "POOL_MIN_CHARS", 0)
     seen: list[int] = []
-    queue_for_index = Library._queue_for_index
+    queue_for_index = LibraryFolder._queue_for_index
 
-    def watched(self: Library, doc_id: str, pages: int) -> None:
+    def watched(self: LibraryFolder, doc_id: str, pages: int) -> None:
         queue_for_index(self, doc_id, pages)
         seen.append(self._pending_chars)
 
-    monkeypatch.setattr(Library, "_queue_for_index", watched)
+    monkeypatch.setattr(LibraryFolder, "_queue_for_index", watched)
     docs = _laws(120)
     _build(tmp_path / "lib", docs, jobs=2)
     largest = max(sum(len(t) for t in texts) for _, texts in docs)
@@ -183,7 +184,7 @@ def test_a_writer_killed_between_two_segments_is_repaired_by_check(tmp_path, sma
 import os, sys
 sys.path.insert(0, {str(ROOT)!r})
 from index import grams, library as library_module
-from index.library import Library
+from index.library import LibraryFolder
 from index.writer import WriterBudget
 from pipeline.config import Config
 from tests.test_writer import _feed, _laws
@@ -198,7 +199,8 @@ def dying_add(self, keys, compacts):
     if len(calls) == 4:
         os._exit(0)
 grams.GramWriter.add = dying_add
-lib = Library(Config.resolve(library={str(library)!r}, jobs=1), create=True, writable=True)
+lib = LibraryFolder(Config.resolve(library={str(library)!r}, jobs=1), create=True,
+                    writable=True)
 lib.auto_tags = False
 _feed(lib, _laws(120))
 '''
@@ -218,7 +220,7 @@ _feed(lib, _laws(120))
     assert runner.invoke(main, ["--library", str(library), "check"]).exit_code == 0
     assert not list((library / "index" / "grams").glob("*.tmp"))
     # The documents the killed writer never saw are resumed by feeding them again.
-    with Library(Config.resolve(library=library), writable=True) as lib:
+    with LibraryFolder(Config.resolve(library=library), writable=True) as lib:
         lib.auto_tags = False
         _feed(lib, [d for d in docs if lib.document_state(d[0]) is None])
     queries = _queries(docs)

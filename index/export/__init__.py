@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from ..library import LibraryFolder
     from .common import DocumentIssue
 
 ORDERS = ("ingest", "year", "title", "contributor")
@@ -61,8 +61,16 @@ class ExportResult:
     skipped: tuple[DocumentIssue, ...]
     failed: tuple[DocumentIssue, ...]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `wenshi export --json` prints."""
+        return {"format": self.format, "output": str(self.output), "documents": self.documents,
+                "characters": self.characters, "files": [str(f) for f in self.files],
+                "skipped": [vars(i) for i in self.skipped],
+                "failed": [vars(i) for i in self.failed]}
 
-def export_collection(library: Library, cfg: Config, request: ExportRequest) -> ExportResult:
+
+def export_collection(library: LibraryFolder, cfg: Config,
+                      request: ExportRequest) -> ExportResult:
     """Select, order and write the documents of a collection in one format."""
     from .common import ExportJob, select_documents
 

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from lxml import etree
 
-from pipeline.alto import ALTO_NS
+from pipeline.page.alto import ALTO_NS
 from pipeline.records import METHOD_OCR
 
 from ..catalog import DocumentRow
-from .common import (DocumentIssue, ExportJob, WriterOutcome, display_title, document_stem,
-                     folder_targets, source_name, write_atomic)
+from .common import (
+    DocumentIssue,
+    ExportJob,
+    WriterOutcome,
+    display_title,
+    document_stem,
+    folder_targets,
+    source_name,
+    write_atomic,
+)
 
 _NS = ALTO_NS
 NO_OCR_PAGES = "no OCR pages (text from a file, not a scan): no ALTO"

@@ -13,10 +13,9 @@ from typing import Any, Iterable, Sequence
 
 from pipeline.config import Config
 from pipeline.errors import InputFileError, LibraryError, NotFoundError, UsageError
-from pipeline.records import METHOD_OCR
 
-from ..catalog import DocumentRow, PageRow
-from ..library import Library
+from ..catalog import DocumentRow
+from ..library import LibraryFolder
 from . import ORDERS
 
 UNSIGNED = "未署名"  # contributor of a document whose metadata names none
@@ -47,7 +46,7 @@ class DocumentIssue:
 class ExportJob:
     """Everything a format writer needs: the open library, the chosen documents, the target."""
 
-    library: Library
+    library: LibraryFolder
     cfg: Config
     collection: str
     query: str | None
@@ -67,13 +66,11 @@ class WriterOutcome:
 
 # -- choosing and ordering documents ---------------------------------------------------------
 
-def select_documents(library: Library, collection: str, query: str | None,
+def select_documents(library: LibraryFolder, collection: str, query: str | None,
                      order: str) -> tuple[DocumentRow, ...]:
     """The complete documents of a collection (those matching `query` if given), in `order`."""
     if order not in ORDERS:
         raise UsageError(f"--order must be one of {', '.join(ORDERS)}, not {order!r}")
-    if collection not in {c["name"] for c in library.catalog.collections()}:
-        raise NotFoundError(f"no collection {collection!r}; see `wenshi collections`")
     documents = list(library.documents(collection))
     if not documents:
         raise NotFoundError(f"collection {collection!r} has no documents to export")
@@ -88,7 +85,7 @@ def select_documents(library: Library, collection: str, query: str | None,
     return tuple(order_documents(documents, order))
 
 
-def _matching_doc_ids(library: Library, collection: str, query: str) -> set[str]:
+def _matching_doc_ids(library: LibraryFolder, collection: str, query: str) -> set[str]:
     from ..search import SearchRequest, search
 
     with library.open_index().searcher() as searcher:
@@ -154,12 +151,6 @@ def tag_names(value: Any) -> list[str]:
         if name and name not in names:
             names.append(name)
     return names
-
-
-def needs_proofreading(page: PageRow, cfg: Config) -> bool:
-    """需校对: an OCR page whose mean word confidence is below the configured threshold."""
-    return (page.method == METHOD_OCR and page.confidence is not None
-            and page.confidence < cfg.proofread_threshold)
 
 
 def page_list(numbers: Sequence[int]) -> str:

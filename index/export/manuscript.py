@@ -12,8 +12,9 @@ from pipeline.records import KIND_DOCX
 
 from ..analysis import compact_search_form
 from ..catalog import DocumentRow, PageRow
+from ..quality import needs_proofreading
 from .common import (UNSIGNED, ExportJob, WriterOutcome, contributor_of, display_title,
-                     file_target, index_letter, needs_proofreading, page_list, pinyin_key,
+                     file_target, index_letter, page_list, pinyin_key,
                      source_name, tag_names, write_atomic)
 
 NONE_LABEL = "无"
@@ -164,7 +165,8 @@ def build_chapter(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob) ->
     """A document as a chapter: its pages' cleaned text as paragraphs and tables."""
     title = display_title(doc)
     join = doc.kind != KIND_DOCX
-    sections = [PageSection(p.number, text_blocks(p.text, join), needs_proofreading(p, job.cfg),
+    threshold = job.cfg.proofread_threshold
+    sections = [PageSection(p.number, text_blocks(p.text, join), needs_proofreading(p, threshold),
                             bool(p.error)) for p in pages]
     # The first line of a draft is often its own title: the chapter heading already says it.
     if sections and sections[0].blocks and _is_title(sections[0].blocks[0], title):

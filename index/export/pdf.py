@@ -18,12 +18,21 @@ from lxml import etree
 from PIL import Image
 
 from pipeline.errors import InputFileError
-from pipeline.alto import ALTO_NS
+from pipeline.page.alto import ALTO_NS
 from pipeline.records import KIND_IMAGE, KIND_PDF, METHOD_OCR
 
 from ..catalog import DocumentRow, PageRow
-from .common import (DocumentIssue, ExportJob, WriterOutcome, contributor_of, display_title,
-                     document_stem, folder_targets, open_source, write_atomic)
+from .common import (
+    DocumentIssue,
+    ExportJob,
+    WriterOutcome,
+    contributor_of,
+    display_title,
+    document_stem,
+    folder_targets,
+    open_source,
+    write_atomic,
+)
 
 TEXT_FONT = "STSong-Light"
 FONT_DESCENT = 0.12  # STSong-Light's descent, in em: puts the glyph box over the word box
@@ -195,7 +204,7 @@ def _alto_words(job: ExportJob, doc: DocumentRow, page: PageRow, width: float,
 
 def alto_words(alto: bytes, width: float, height: float) -> list[PlacedWord]:
     """The words of an ALTO page, scaled from its pixel space (Page WIDTH/HEIGHT: the page image
-    as scanned; in libraries from before pipeline/geometry.py, the preprocessed image, which
+    as scanned; in libraries from before pipeline/page/geometry.py, the preprocessed image, which
     differs by more than a scale on skewed pages) onto a page box of `width` x `height` points.
 
     Words of a line share its baseline and size, so readers keep the line together; each word

@@ -3,9 +3,9 @@ dictionaries re-tag a library from the catalog.
 
 Everything is read from the search normal form of the text (simplified script, half-width
 digits: `normalize.to_search_form`), so traditional and simplified material get the same tags,
-and tag values are in simplified characters. Data files under `pipeline/data/` are loaded once,
+and tag values are in simplified characters. Data files under `pipeline/text/data/` are loaded once,
 lazily: `subjects.tsv` (subject lexicon), `periods.tsv` (period terms) and `eras.tsv` (民国 and
-reign eras). Persons, places and organisations come from `pipeline.names`, which holds the
+reign eras). Persons, places and organisations come from `pipeline.text.names`, which holds the
 gazetteer.
 
 Rules worth knowing:
@@ -30,7 +30,7 @@ from operator import mul
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import UsageError
+from ..errors import UsageError
 from .names import Matcher, Token, find_names, read_table, tokenize, tokens_from_pairs
 from .normalize import to_search_form
 

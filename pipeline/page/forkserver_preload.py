@@ -1,10 +1,10 @@
-"""Imported once by the forkserver that every page worker is forked from (pipeline/workers.py).
+"""Imported once by the forkserver that every page worker is forked from (pipeline/run/workers.py).
 
 What each worker would otherwise load for itself is loaded here, before the fork, so all of
 them share one copy: jieba's dictionary, which the look-alike correction scores words with
 (0.4-1.6 CPU s to load, see segment._load_dictionary, and ~85 MB in each worker otherwise).
 Only the dictionaries a worker uses are loaded: workers never see a library's user
-dictionaries (pipeline/correct.py), so the bundled ones.
+dictionaries (pipeline/page/correct.py), so the bundled ones.
 """
 
 from __future__ import annotations
@@ -14,6 +14,6 @@ from __future__ import annotations
 import numpy.ma  # noqa: F401
 import numpy.random  # noqa: F401
 
-from . import segment
+from ..text import segment
 
 segment.word_frequencies(())

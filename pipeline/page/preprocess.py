@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from . import ocr
+from .engines import tesseract
 from .inkmask import STRONG_INK as _STRONG
 from .inkmask import (Box, Gray, Mask, binarize, blur_ink, bounding_box, despeckle, ink_page,
                       shrink)
@@ -454,7 +454,7 @@ def detect_rotation(image: Image.Image, min_confidence: float = DEFAULT_OSD_MIN_
     left = max(0, min(cx - half, image.width - crop))
     top = max(0, min(cy - half, image.height - crop))
     sample = image.crop((left, top, min(image.width, left + crop), min(image.height, top + crop)))
-    degrees, confidence = ocr.detect_orientation(sample)
+    degrees, confidence = tesseract.detect_orientation(sample)
     log.debug("osd: rotate %d, confidence %.1f", degrees, confidence)
     if confidence < min_confidence or degrees % 90 or degrees % 360 == 0:
         return 0

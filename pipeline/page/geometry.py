@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 from lxml import etree
 
+from ..records import Word
 from .alto import ALTO_NS, parse_alto
 from .preprocess import STEP_DESKEW, PreprocessResult
-from .records import Word
 
 Box = tuple[float, float, float, float]  # left, top, width, height
 Boxes = npt.NDArray[np.float64]  # (n, 4): left, top, width, height

@@ -4,7 +4,7 @@ The scheduler hands page tasks to `dask worker` processes on any number of machi
 finished page comes back to the one writer, which owns the catalog and the index. Workers share
 no file system with the writer: every task carries its page as bytes (`ShippedPage`), one page's
 worth and never a whole volume, and the worker decodes, rasterises, preprocesses and recognises
-it exactly as a local pool worker would (`ingest.process_page`).
+it exactly as a local pool worker would (`pipeline.page.process.process_page`).
 
 Workers need Wenshi and Tesseract with the same language models; `DaskExecutor` checks each one
 before any page is sent.
@@ -23,12 +23,12 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from . import ocr
-from .config import Config
-from .errors import EnvironmentProblemError
-from .pdfpages import extract_pdf_page
-from .records import KIND_PDF, Page, PageTask
-from .sources import load_page_image
+from ..config import Config
+from ..errors import EnvironmentProblemError
+from ..page.engines import tesseract
+from ..page.images import extract_pdf_page, load_page_image
+from ..page.process import process_page
+from ..records import KIND_PDF, Page, PageTask
 
 CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler
 WORKER_WAIT = 60.0  # seconds to wait for the first worker to join
@@ -71,9 +71,7 @@ def ship_page(task: PageTask, cfg: Config) -> ShippedPage:
 def run_shipped(shipped: ShippedPage, cfg: Config) -> Page:
     """Process a shipped page on a cluster worker: the page file goes to a private temporary
     folder, and from there on it is the same `process_page` a local worker runs."""
-    from .ingest import process_page
-
-    ocr.single_threaded_env()
+    tesseract.single_threaded_env()
     if not shipped.data:
         return process_page(shipped.task, cfg)
     with tempfile.TemporaryDirectory(prefix="wenshi-page-") as folder:
@@ -86,7 +84,7 @@ def run_shipped(shipped: ShippedPage, cfg: Config) -> Page:
 def probe_worker(lang: str) -> str:
     """On a worker: '' when Tesseract and the models for `lang` are installed, else why not."""
     try:
-        ocr.check_languages(lang)
+        tesseract.check_languages(lang)
     except EnvironmentProblemError as exc:
         return str(exc)
     return ""
@@ -151,8 +149,6 @@ class DaskExecutor(Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run `fn(*args)` on the cluster; a page task for `process_page` is shipped as bytes."""
-        from .ingest import process_page
-
         if fn is process_page and args and isinstance(args[0], PageTask):
             task: PageTask = args[0]
             key = f"wenshi-page-{task.doc_id}-{task.number}-{uuid.uuid4().hex[:8]}"

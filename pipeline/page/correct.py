@@ -12,7 +12,7 @@ A character is replaced only on that evidence, and the page's:
 - the jieba dictionary's best segmentation of the few characters around it is markedly more
   probable with the replacement (`MIN_GAIN`, less so for less alike glyphs);
 - the glyph on the page looks more like the replacement than like the recognised character
-  (pipeline/glyphs.py, `SIMILARITY_PER_DISTANCE`). The dictionary alone would "correct" correct
+  (pipeline/page/glyphs.py, `SIMILARITY_PER_DISTANCE`). The dictionary alone would "correct" correct
   text: 由区住房 reads better to it as 山区住房.
 
 Tesseract's own per-character alternatives (`lstm_choice_mode=2`) would have been the natural
@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape, unescape
 from lxml import etree
 from PIL import Image
 
-from . import segment
+from ..text import segment
 from .alto import parse_alto
 from .alto import strings as alto_strings
 from .glyphs import Box, glyph_similarity
@@ -49,7 +49,7 @@ CONTEXT = 3  # characters each side that the segmentation score looks at
 MIN_GAIN = 1.5
 GAIN_PER_DISTANCE = 5.0
 # The proposed character must match the glyph on the page better than the recognised one, by a
-# correlation margin of this times their glyph distance (pipeline.glyphs): the less alike the
+# correlation margin of this times their glyph distance (pipeline.page.glyphs): the less alike the
 # two characters, the more clearly the page must show the proposed one. Chosen on
 # benchmarks/correction_check.py: its fixes of OCR'd pages won by 0.28-0.54 x distance, its
 # false corrections of correct text by 0.03-0.13 x distance.
@@ -215,7 +215,7 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
     correction at the n-th non-space character of the text goes to the n-th one of the ALTO
     String contents. Should the two ever disagree, the page is left as it is rather than letting
     the text and the word boxes drift apart. `tree`, the same ALTO already parsed
-    (pipeline.alto), spares parsing it again and is corrected too, in place.
+    (pipeline.page.alto), spares parsing it again and is corrected too, in place.
     """
     try:
         elements = alto_strings(tree if tree is not None else parse_alto(alto))

@@ -19,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
+from ..errors import UsageError
 from . import loading, segment
-from .errors import UsageError
 from .normalize import to_search_form
 
 _DATA_DIR = Path(__file__).with_name("data")

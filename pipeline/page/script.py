@@ -1,4 +1,4 @@
-"""Script and writing direction of a page, and the one call that recognises a page.
+"""Script and writing direction of a page: which Tesseract model and psm read it.
 
 `--lang auto` has to pick one of four Tesseract models per page: chi_sim or chi_tra, horizontal
 or vertical (`*_vert`). The wrong one is ruinous, not a small loss: chi_tra reads vertical
@@ -12,34 +12,21 @@ two cheap steps, measured in benchmarks/README.md:
   of them. A trial costs two Tesseract starts on ~40 characters (figures in the README);
   `--lang chi_sim` etc. skip it.
 
-Both, and the page's orientation, are paid for only when needed. An ingest passes the decision
-of the document's first pages on to the rest (`hint`: the script of the model they were read
-with), so a 500-page volume runs one trial, not 500; orientation (Tesseract OSD) runs only when
-the page reads with low confidence or its direction disagrees with the hint's, both of which a
-page turned by 90° or 180° does (mean word confidence 16-27 against 86-90 upright, measured);
-a page read under a hint with low confidence gets its own script trial too.
+The page loop that uses this choice (and turns pages upright) is
+`pipeline.page.process.recognise_page`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from . import ocr
-from .config import DEFAULT_OCR_TIMEOUT
-from .errors import OcrError
-from .preprocess import (
-    STEP_ORIENTATION,
-    PreprocessOptions,
-    PreprocessResult,
-    detect_rotation,
-    preprocess_image,
-    rotate_upright,
-)
+from ..errors import OcrError
+from .engines import tesseract
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +52,6 @@ _TRIAL_TIMEOUT = 30.0
 _DIRECTION_MARGIN = 0.05
 _STRIP_RATIO = 4  # inked extent this elongated: a single line or column
 _TRIAL_LINES = 2  # text lines (columns) in the script trial strip
-# Below this mean word confidence a page is looked at again: orientation, and the script when it
-# came from a hint. Upright pages in the right model read at 86-90 (clean or degraded), pages
-# turned by 90/180/270° at 16-27.
-LOW_CONFIDENCE = 60.0
-# A page read with the document's script is given its own script trial below this: a traditional
-# page read with chi_sim scored 74 (chi_tra: 88), so the orientation threshold would miss it.
-SCRIPT_RECHECK_CONFIDENCE = 80.0
-_OSD_CROP = 500  # pixels at 300 dpi: ~100 characters, enough for OSD (preprocess.detect_rotation)
 
 
 @dataclass(frozen=True)
@@ -103,68 +82,6 @@ def choose_lang(image: Image.Image, requested: str, hint: str = "") -> LangChoic
     lang = ("chi_tra" if traditional else "chi_sim") + ("_vert" if vertical else "")
     return LangChoice(lang, PSM_VERTICAL if vertical else PSM_HORIZONTAL, vertical, traditional,
                       f"auto: {direction_reason}; {script_reason}")
-
-
-def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: str,
-                   options: PreprocessOptions = PreprocessOptions(),
-                   timeout: float = DEFAULT_OCR_TIMEOUT, hint: str = ""
-                   ) -> tuple[ocr.OcrResult, PreprocessResult, LangChoice]:
-    """Preprocess one page, choose the model, and recognise it with Tesseract.
-
-    One Tesseract run when the page reads well; orientation and (under a `hint`) the script are
-    checked only when it does not, or when its direction contradicts the hint's."""
-    pre = preprocess_image(image, source_dpi, replace(options, orientation=False))
-    hint = hint if requested_lang == AUTO else ""
-    choice = choose_lang(pre.image, requested_lang, hint)
-    checked = False
-    decided = hint not in ("", PROVISIONAL)
-    if options.orientation and decided and choice.vertical != hint.endswith("_vert"):
-        # A horizontal volume's page that looks vertical is most likely scanned sideways.
-        pre, checked = _turn_upright(pre, options), True
-        if pre.rotation:
-            choice = choose_lang(pre.image, requested_lang, hint)
-    result = _read(pre, choice, timeout)
-    if _below(result, LOW_CONFIDENCE) and options.orientation and not checked:
-        turned = _turn_upright(pre, options)
-        if turned.rotation:
-            retry = choose_lang(turned.image, requested_lang, hint)
-            result, pre, choice = _better((result, pre, choice),
-                                          (_read(turned, retry, timeout), turned, retry))
-    if hint and _below(result, SCRIPT_RECHECK_CONFIDENCE):
-        # The document's script may not be this page's: give the page its own trial.
-        own = choose_lang(pre.image, requested_lang)
-        if own.lang != choice.lang:
-            result, pre, choice = _better((result, pre, choice),
-                                          (_read(pre, own, timeout), pre, own))
-    log.debug("page: %s psm %d (%s); steps %s", choice.lang, choice.psm, choice.reason,
-              ",".join(pre.steps))
-    return result, pre, choice
-
-
-def _read(pre: PreprocessResult, choice: LangChoice, timeout: float) -> ocr.OcrResult:
-    return ocr.ocr_image(pre.image, choice.lang, psm=choice.psm, dpi=pre.dpi, timeout=timeout)
-
-
-def _below(result: ocr.OcrResult, confidence: float) -> bool:
-    return result.confidence is None or result.confidence < confidence
-
-
-Reading = tuple[ocr.OcrResult, PreprocessResult, LangChoice]
-
-
-def _better(first: Reading, second: Reading) -> Reading:
-    return second if (second[0].confidence or 0.0) > (first[0].confidence or 0.0) else first
-
-
-def _turn_upright(pre: PreprocessResult, options: PreprocessOptions) -> PreprocessResult:
-    """The page turned upright by Tesseract OSD (unchanged when OSD finds it upright)."""
-    rotation = detect_rotation(pre.sharp or pre.image, options.osd_min_confidence,
-                               round(_OSD_CROP * pre.dpi / 300))
-    if not rotation:
-        return pre
-    sharp = rotate_upright(pre.sharp, rotation) if pre.sharp else None
-    return replace(pre, image=rotate_upright(pre.image, rotation), rotation=rotation,
-                   steps=pre.steps + (STEP_ORIENTATION,), sharp=sharp)
 
 
 def _explicit(lang: str) -> LangChoice:
@@ -260,7 +177,8 @@ def _trial_script(image: Image.Image, vertical: bool) -> tuple[bool, str]:
     for model in ("chi_sim" + suffix, "chi_tra" + suffix):
         try:
             # Only the confidence counts here: no look-alike correction of the strip's text.
-            result = ocr.ocr_image(strip, model, psm=psm, timeout=_TRIAL_TIMEOUT, correct=False)
+            result = tesseract.ocr_image(strip, model, psm=psm, timeout=_TRIAL_TIMEOUT,
+                                         correct=False)
         except OcrError as exc:  # the trial is advice; the page itself is still read
             log.debug("script trial with %s failed: %s", model, exc)
             return False, "script trial failed: simplified"

@@ -316,7 +316,8 @@ def known_words(user_dicts: tuple[str, ...] | None = None) -> dict[str, int]:
 def word_frequencies(user_dicts: tuple[str, ...] | None = None) -> tuple[dict[str, int], int]:
     """jieba's word counts (prefixes of words count 0) and their total, user dictionaries included.
 
-    For scoring text against the dictionary (pipeline/correct.py) without importing jieba there.
+    For scoring text against the dictionary (pipeline/page/correct.py) without importing jieba
+    there.
     """
     tok = tokenizer(user_dicts)
     return tok.FREQ, int(tok.total)

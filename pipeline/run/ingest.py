@@ -9,37 +9,29 @@ layers), hands page tasks to an executor through a window of a few tasks per wor
 checkpoint, so `kill -9` loses at most the pages in flight. Decoding, rasterising, preprocessing
 and Tesseract all happen in the workers; the main process only writes.
 
-Executors: inline (one job), a local process pool (one single-threaded Tesseract per worker), or
-a Dask cluster (`Config.scheduler`, see `cluster.py`).
+Executors (`pool.py`): inline (one job), a local process pool (one single-threaded Tesseract per
+worker), or a Dask cluster (`Config.scheduler`, see `cluster.py`). Every one of them runs the same
+`pipeline.page.process.process_page` on each page.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
-import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
-from PIL import Image
-
-from . import ocr, workers
-from .clean import clean_ocr_text
-from .config import PREPROCESS_STEPS, Config
-from .errors import EnvironmentProblemError, InputFileError, OcrError
-from .geometry import PageGeometry, alto_to_source, words_to_source
-from .layout import AUTO, PROVISIONAL, SCRIPT_RECHECK_CONFIDENCE, recognise_page
-from .pdfpages import pdf_page_image
-from .preprocess import PreprocessOptions
-from .records import KIND_PDF, METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask, Word
-from .sources import DocumentPlan, discover_files, identify, load_page_image, plan_document
+from ..config import Config
+from ..errors import EnvironmentProblemError, InputFileError
+from ..page.process import SCRIPT_RECHECK_CONFIDENCE, page_error, process_page
+from ..page.script import AUTO, PROVISIONAL
+from ..records import METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
+from .pool import executor_slots, make_executor, remove_orphaned_work_dirs
+from .sources import DocumentPlan, discover_files, identify, plan_document
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +44,6 @@ STATE_COMPLETE = "complete"
 # jieba's tagger once: 14 s on a loaded machine); the queue keeps the workers busy meanwhile.
 # A queued task is a file name and a page number, so memory stays bounded however large the volume.
 TASKS_PER_WORKER = 4
-# How often a pool worker checks that the ingest which started it is still alive.
-_ORPHAN_CHECK_SECONDS = 1.0
 
 
 class Sink(Protocol):
@@ -86,144 +76,6 @@ class Sink(Protocol):
 # (pages done, pages expected: an estimate until all files are planned)
 ProgressFn = Callable[[int, int], None]
 MetadataFn = Callable[[Path], dict[str, str]]
-
-
-def process_page(task: PageTask, cfg: Config) -> Page:
-    """Load, preprocess, OCR and clean one page. Runs in a worker process.
-
-    A page that cannot be read or recognised (damaged image data, Tesseract crash or timeout)
-    comes back with its error, so the rest of the document goes on. Only a missing Tesseract or
-    language model raises: then no page anywhere can be recognised.
-    """
-    try:
-        image, dpi = _page_image(task, cfg)
-        recognised = recognise(image, dpi, cfg, task.lang_hint)
-    except (InputFileError, OcrError) as exc:
-        return Page(number=task.number, text="", method=METHOD_OCR,
-                    error=_page_error(task.number, exc))
-    return Page(
-        number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
-        confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
-        lang=recognised.lang, width=image.width, height=image.height,
-    )
-
-
-def _page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | None]:
-    if task.kind == KIND_PDF and not task.image_png:
-        return pdf_page_image(task.path, task.number, cfg)
-    return load_page_image(task, cfg)
-
-
-def _page_error(number: int, exc: Exception) -> str:
-    # The page number is stored beside the error; don't repeat it inside the message.
-    message = str(exc)
-    prefix = f"page {number}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
-
-
-@dataclass(frozen=True)
-class Recognised:
-    """OCR output of one page plus the model that read it."""
-
-    text: str
-    confidence: float | None
-    words: tuple[Word, ...]
-    alto: str
-    lang: str
-
-
-def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
-    """Image -> text: preprocessing, model choice (`--lang auto`, with the document's `hint`)
-    and, for a page that reads well, one Tesseract run."""
-    result, pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
-                                         timeout=cfg.ocr_timeout, hint=hint)
-    # Word boxes and ALTO are kept in the scan's pixels: exports draw them over the scan.
-    geometry = PageGeometry.of(image.size, pre)
-    return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
-                      alto_to_source(result.alto, geometry, result.tree), choice.lang)
-
-
-def preprocess_options(cfg: Config) -> PreprocessOptions:
-    """The preprocessing steps the configuration leaves on."""
-    if not cfg.preprocess:
-        return PreprocessOptions(**{step: False for step in PREPROCESS_STEPS})
-    return PreprocessOptions(**{step: False for step in cfg.skip_steps})
-
-
-def _init_worker(ingest_pid: int) -> None:
-    ocr.single_threaded_env()
-    threading.Thread(target=_exit_with_ingest, args=(ingest_pid, os.getppid()), daemon=True,
-                     name="wenshi-orphan-watch").start()
-
-
-def _exit_with_ingest(ingest_pid: int, parent_pid: int) -> None:
-    # After `kill -9` of the ingest, pool workers would block forever on a task queue nobody
-    # feeds any more (they hold both ends of its pipe, so they never see EOF). Leave instead.
-    while True:
-        time.sleep(_ORPHAN_CHECK_SECONDS)
-        if os.getppid() != parent_pid or not _alive(ingest_pid):
-            os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_orphaned_work_dirs() -> int:
-    """Delete this user's page work folders (ocr.WORK_DIR_PREFIX) whose process is gone, left
-    by workers killed mid-page (`kill -9` of an ingest, the orphan check above, a crash);
-    returns how many. Before this, /tmp held 70 of them, ~5 MB each, after a day of the test
-    suite's kill -9 runs."""
-    removed = 0
-    for path in Path(tempfile.gettempdir()).glob(f"{ocr.WORK_DIR_PREFIX}*-*"):
-        pid = path.name[len(ocr.WORK_DIR_PREFIX):].split("-", 1)[0]
-        try:
-            if not pid.isdigit() or path.stat().st_uid != os.getuid() or _alive(int(pid)):
-                continue
-        except OSError:
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed += 1
-    return removed
-
-
-class _InlineExecutor(Executor):
-    """Runs tasks in the calling process: --jobs 1, and tests that want no subprocesses."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        future: Future[object] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - delivered through the future, as a pool would
-            future.set_exception(exc)
-        return future
-
-
-def make_executor(cfg: Config) -> Executor:
-    """Where pages are processed: a Dask cluster when `cfg.scheduler` names one, else a local
-    process pool with one single-threaded Tesseract per worker (inline for one job)."""
-    ocr.single_threaded_env()
-    if cfg.scheduler:
-        from .cluster import DaskExecutor
-
-        return DaskExecutor(cfg.scheduler, cfg)
-    if not workers.local_pool(cfg):
-        return _InlineExecutor()
-    # Workers fork from a server that has imported only what pages need (pipeline/workers.py).
-    return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,
-                               initargs=(os.getpid(),), mp_context=workers.context())
-
-
-def executor_slots(executor: Executor, cfg: Config) -> int:
-    """How many pages the executor processes at once (a Dask cluster reports its threads)."""
-    slots = getattr(executor, "slots", None)
-    return int(slots) if isinstance(slots, int) and slots > 0 else max(1, cfg.workers)
 
 
 class LangVotes:
@@ -403,7 +255,7 @@ class _Ingest:
             future = self.pool.submit(process_page, job.task, self.cfg)
         except InputFileError as exc:  # a cluster executor reads the page to ship it
             self._page_done(job, Page(number=job.task.number, text="", method=METHOD_OCR,
-                                      error=_page_error(job.task.number, exc)))
+                                      error=page_error(job.task.number, exc)))
             return
         self.in_flight[future] = job
 

@@ -1,6 +1,6 @@
 """The server local page workers are forked from, and starting it before it is needed.
 
-Page workers (ingest.make_executor) fork from a multiprocessing forkserver that has imported only
+Page workers (pool.make_executor) fork from a multiprocessing forkserver that has imported only
 what pages need, not the whole command (click, Whoosh...; the default preloads __main__), and
 jieba's dictionary: ~1.1 CPU s in all. Left to the pool, the server starts when the first page
 is handed out, after the main process has imported the library and planned the first file: the
@@ -16,11 +16,11 @@ import multiprocessing
 from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 
-from .config import Config
+from ..config import Config
 
 # Imported once by the server, so that every worker starts with them (pipeline/forkserver_preload
 # says what it loads and why).
-PRELOAD = ["pipeline.ingest", "pypdfium2", "pipeline.forkserver_preload"]
+PRELOAD = ["pipeline.page.process", "pypdfium2", "pipeline.page.forkserver_preload"]
 
 
 def context() -> BaseContext:

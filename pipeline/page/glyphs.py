@@ -1,8 +1,8 @@
 """Which of two characters a glyph on the page looks more like.
 
-The post-OCR correction (pipeline/correct.py) proposes a look-alike where the dictionary says the
-recognised character makes no sense; the page image then has the last word. The glyph is cut
-out of the page by its ALTO box and compared with both characters drawn in the CJK faces
+The post-OCR correction (pipeline/page/correct.py) proposes a look-alike where the dictionary
+says the recognised character makes no sense; the page image then has the last word. The glyph is
+cut out of the page by its ALTO box and compared with both characters drawn in the CJK faces
 installed with Wenshi's fonts (a serif 宋体-like face and two sans faces): a correction is made
 only when the proposed character matches the glyph better than the recognised one in the best
 matching face. On correct text that is what stops the dictionary: 由区住房 reads better to it as

@@ -1,4 +1,7 @@
-"""Page images of PDF pages, made in the OCR workers, and one-page PDFs to ship to a cluster.
+"""Page images, decoded or rasterised in the OCR workers, and one-page PDFs to ship to a cluster.
+
+`load_page_image` decodes the page a task names: a frame of an image file, an image the planner
+sent along, or a PDF page (below).
 
 A scanned PDF page is almost always one image XObject covering the page. Rasterising such a page
 with pdfium at 300 dpi costs ~0.3 s (decode, then resample onto a new bitmap); decoding the
@@ -15,8 +18,9 @@ from typing import Any
 
 from PIL import Image
 
-from .config import Config
-from .errors import InputFileError
+from ..config import Config
+from ..errors import InputFileError
+from ..records import KIND_PDF, PageTask
 
 # The image must cover the page box to within this share of its size on every side.
 _COVER_TOLERANCE = 0.01
@@ -29,6 +33,65 @@ _MIN_NATIVE_DPI = 100  # below this the stated resolution is not believable: ras
 _GRAY, _RGB = 1, 2
 # Encodings pdfium undoes for us in front of the JPEG data (ReportLab wraps it in ASCII85).
 _SIMPLE = ("ASCIIHexDecode", "ASCII85Decode", "RunLengthDecode", "FlateDecode", "LZWDecode")
+
+
+def open_image(path: str, cfg: Config) -> Image.Image:
+    """Open an image file lazily, refusing decompression bombs. Raises InputFileError."""
+    Image.MAX_IMAGE_PIXELS = cfg.max_image_pixels
+    try:
+        image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise InputFileError("image too large, refused as a possible decompression bomb "
+                             f"({exc})") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputFileError(f"not a readable image ({exc})") from exc
+    width, height = image.size
+    if width * height > cfg.max_image_pixels:
+        raise InputFileError(
+            f"image too large ({width}x{height} pixels, limit {cfg.max_image_pixels}): "
+            "refused as a possible decompression bomb")
+    return image
+
+
+def image_dpi(image: Image.Image) -> int | None:
+    """The dpi an image file states, when believable (50-2400)."""
+    dpi = image.info.get("dpi")
+    try:
+        value = int(round(float(dpi[0]))) if dpi else 0
+    except (TypeError, ValueError):
+        value = 0
+    return value if 50 <= value <= 2400 else None
+
+
+def load_page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | None]:
+    """Decode or rasterise the page a task names. Runs in a worker. Returns (image, dpi)."""
+    if task.image_png:
+        sent = Image.open(io.BytesIO(task.image_png))
+        sent.load()
+        return sent, task.dpi or None
+    if task.kind == KIND_PDF:
+        page_image, pdf_dpi = pdf_page_image(task.path, task.number, cfg)
+        return page_image, pdf_dpi
+    image: Image.Image = open_image(task.path, cfg)
+    try:
+        image.seek(task.number - 1)
+        image.load()
+    except (OSError, EOFError, ValueError) as exc:
+        raise InputFileError(f"page {task.number}: image data is damaged ({exc})") from exc
+    dpi = image_dpi(image)
+    return _to_ocr_mode(image), dpi
+
+
+def _to_ocr_mode(image: Image.Image) -> Image.Image:
+    """Grey or RGB on white: what the preprocessing and Tesseract expect."""
+    if image.mode in ("L", "RGB"):
+        return image  # decoded and never written to: no copy (a page of memory, 1-2 ms)
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("L") if image.mode in ("1", "I;16", "I", "F") else image.convert("RGB")
 
 
 def pdf_page_image(path: str, number: int, cfg: Config) -> tuple[Image.Image, int]:

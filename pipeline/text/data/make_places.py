@@ -1,6 +1,6 @@
 """Rebuild places.tsv from the jionlp wheel's gazetteer (not imported at run time).
 
-Usage: python pipeline/data/make_places.py JIONLP_WHEEL > pipeline/data/places.tsv
+Usage: python pipeline/text/data/make_places.py JIONLP_WHEEL > pipeline/text/data/places.tsv
 (get the wheel with `pip download --no-deps jionlp==1.5.31`). Keeps provinces, prefectures,
 counties (full name and jionlp's short name), towns (镇, 乡, 街道, 苏木: full name and the name
 without its suffix), pre-2023 names from jionlp's change list, and countries and their main
@@ -16,9 +16,9 @@ import zipfile
 
 _TOWN_SUFFIX = re.compile(r"(民族乡|街道办事处|街道|镇|乡|苏木)$")
 _HEADER = """\
-# Gazetteer for pipeline/names.py: name<TAB>key<TAB>kind. Names sharing a key are one place.
+# Gazetteer for pipeline/text/names.py: name<TAB>key<TAB>kind. Names sharing a key are one place.
 # kind: province, prefecture, county, town, former (renamed), country, city (abroad).
-# Extracted by pipeline/data/make_places.py from jionlp {version} (Apache License 2.0,
+# Extracted by pipeline/text/data/make_places.py from jionlp {version} (Apache License 2.0,
 # (c) dongrixinyu): dictionary/china_location.zip, china_location_change.txt,
 # world_location.txt. Changes: villages dropped, town short names derived, reformatted.
 """

@@ -1,10 +1,10 @@
 """Tesseract's ALTO XML, parsed once per page.
 
 The page's ALTO is read three ways: its String contents and boxes for the look-alike correction
-(pipeline/correct.py), its Strings as word boxes (pipeline/ocr.py), and all its positions mapped
-back onto the scan (pipeline/geometry.py). One lxml tree serves all three (`OcrResult.tree`):
-each read used to parse the page's ~60 KB again (1-2.5 ms) or pick attributes out of the text
-with regular expressions (~2-4 ms).
+(pipeline/page/correct.py), its Strings as word boxes (pipeline/page/engines/tesseract.py),
+and all its positions mapped back onto the scan (pipeline/page/geometry.py). One lxml tree
+serves all three (`OcrResult.tree`): each read used to parse the page's ~60 KB again (1-2.5 ms)
+or pick attributes out of the text with regular expressions (~2-4 ms).
 """
 
 from __future__ import annotations

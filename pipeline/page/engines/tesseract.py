@@ -18,10 +18,10 @@ import pytesseract
 from lxml import etree
 from PIL import Image
 
-from .alto import parse_alto, strings
-from .correct import Correction, correct_page
-from .errors import EnvironmentProblemError, OcrError
-from .records import Word
+from ...errors import EnvironmentProblemError, OcrError
+from ...records import Word
+from ..alto import parse_alto, strings
+from ..correct import Correction, correct_page
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ class OcrResult:
     words: tuple[Word, ...]
     alto: str
     confidence: float | None  # mean word confidence 0-100; None when no word was found
-    corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.correct)
-    # `alto` parsed (pipeline.alto), so that pipeline.geometry need not parse it again; None
-    # for an empty one. Not a record field: mapping the boxes changes it in place.
+    corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.page.correct)
+    # `alto` parsed (pipeline.page.alto), so that pipeline.page.geometry need not parse it
+    # again; None for an empty one. Not a record field: mapping the boxes changes it in place.
     tree: etree._Element | None = field(default=None, compare=False, repr=False)
 
 
@@ -90,7 +90,7 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
 
     With `correct` (the default), characters the model misread for a look-alike are replaced
     where the dictionary gives evidence for it, in the text and the ALTO alike
-    (pipeline.correct); simplified-Chinese models only. `correct=False` is Tesseract's output
+    (pipeline.page.correct); simplified-Chinese models only. `correct=False` is Tesseract's output
     as it is.
     """
     with tempfile.TemporaryDirectory(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-") as tmp:
@@ -116,7 +116,7 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
             raise OcrError(f"Tesseract timed out after {timeout:.0f} s") from exc
         text = Path(base + ".txt").read_text(encoding="utf-8", errors="replace")
         alto = Path(base + ".xml").read_text(encoding="utf-8", errors="replace")
-    # Parsed once: the correction, the words and (pipeline.geometry) the box mapping read it.
+    # Parsed once: the correction, the words and (pipeline.page.geometry) the box mapping read it.
     tree = parse_alto(alto)
     corrections: tuple[Correction, ...] = ()
     if correct and _simplified(lang):

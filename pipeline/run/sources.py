@@ -2,26 +2,23 @@
 
 Cheap work (hashing, reading headers, PDF text layers, Word and text files) happens here in
 the main process; decoding and rasterising page images happens in the workers
-(`load_page_image`), so the writer never becomes the bottleneck.
+(`pipeline.page.images.load_page_image`), so the writer never becomes the bottleneck.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence, Union
 
-from PIL import Image
-
-from .clean import clean_ocr_text
-from .config import Config
-from .errors import InputFileError
-from .records import (
+from ..config import Config
+from ..errors import InputFileError
+from ..page.images import image_dpi, open_image
+from ..records import (
     KIND_DOCX,
     KIND_IMAGE,
     KIND_PDF,
@@ -31,6 +28,7 @@ from .records import (
     PageTask,
     SourceFile,
 )
+from ..text.clean import clean_ocr_text
 
 EXTENSIONS = {
     ".png": KIND_IMAGE, ".jpg": KIND_IMAGE, ".jpeg": KIND_IMAGE, ".tif": KIND_IMAGE,
@@ -113,72 +111,13 @@ def plan_document(source: SourceFile, cfg: Config) -> DocumentPlan:
 
 # -- images ------------------------------------------------------------------------------------
 
-def _open_image(path: str, cfg: Config) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = cfg.max_image_pixels
-    try:
-        image = Image.open(path)
-    except Image.DecompressionBombError as exc:
-        raise InputFileError("image too large, refused as a possible decompression bomb "
-                             f"({exc})") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputFileError(f"not a readable image ({exc})") from exc
-    width, height = image.size
-    if width * height > cfg.max_image_pixels:
-        raise InputFileError(
-            f"image too large ({width}x{height} pixels, limit {cfg.max_image_pixels}): "
-            "refused as a possible decompression bomb")
-    return image
-
-
 def _plan_image(source: SourceFile, cfg: Config) -> DocumentPlan:
-    with _open_image(source.path, cfg) as image:
+    with open_image(source.path, cfg) as image:
         frames = getattr(image, "n_frames", 1)
-        dpi = _image_dpi(image)
+        dpi = image_dpi(image)
     tasks = tuple(PageTask(source.doc_id, source.path, source.kind, n, dpi=dpi or 0)
                   for n in range(1, frames + 1))
     return DocumentPlan(source, Path(source.path).stem, tasks)
-
-
-def _image_dpi(image: Image.Image) -> int | None:
-    dpi = image.info.get("dpi")
-    try:
-        value = int(round(float(dpi[0]))) if dpi else 0
-    except (TypeError, ValueError):
-        value = 0
-    return value if 50 <= value <= 2400 else None
-
-
-def load_page_image(task: PageTask, cfg: Config) -> tuple[Image.Image, int | None]:
-    """Decode or rasterise the page a task names. Runs in a worker. Returns (image, dpi)."""
-    if task.image_png:
-        sent = Image.open(io.BytesIO(task.image_png))
-        sent.load()
-        return sent, task.dpi or None
-    if task.kind == KIND_PDF:
-        from .pdfpages import pdf_page_image
-
-        page_image, pdf_dpi = pdf_page_image(task.path, task.number, cfg)
-        return page_image, pdf_dpi
-    image: Image.Image = _open_image(task.path, cfg)
-    try:
-        image.seek(task.number - 1)
-        image.load()
-    except (OSError, EOFError, ValueError) as exc:
-        raise InputFileError(f"page {task.number}: image data is damaged ({exc})") from exc
-    dpi = _image_dpi(image)
-    return _to_ocr_mode(image), dpi
-
-
-def _to_ocr_mode(image: Image.Image) -> Image.Image:
-    """Grey or RGB on white: what the preprocessing and Tesseract expect."""
-    if image.mode in ("L", "RGB"):
-        return image  # decoded and never written to: no copy (a page of memory, 1-2 ms)
-    if image.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return image.convert("L") if image.mode in ("1", "I;16", "I", "F") else image.convert("RGB")
 
 
 # -- PDFs --------------------------------------------------------------------------------------

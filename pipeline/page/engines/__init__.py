@@ -1,0 +1,1 @@
+"""OCR engines behind one seam. `tesseract` (pytesseract; its sole importer) today."""

@@ -1,0 +1,416 @@
+"""Reading order and roles of a page's text lines, from the OCR engine's line boxes alone.
+
+PP-OCR (rapidocr) returns lines sorted top to bottom, left to right: right for one column of
+text, wrong for two columns, tables read cell by cell and vertical pages (it sorts columns left
+to right). This module puts the lines of one page into reading order and gives each a role, from
+nothing but the line boxes, so it runs (and is tested) without an image or an engine.
+
+The algorithm is a recursive XY-cut (Nagy & Seth 1984; Ha, Haralick & Phillips 1995) on the line
+boxes, with every threshold a multiple of the page's own character size (the median line height,
+or column width on vertical pages) rather than pixels:
+
+1. Direction: the page is vertical when most of its characters sit in vertical lines. A vertical
+   page is turned a quarter (x' = y, y' = width - x), so its columns, read right to left and each
+   top to bottom, become rows read top to bottom and each left to right; from here on one
+   algorithm serves both.
+2. Running heads and feet: the first (last) band of lines across the page is a header (footer)
+   when it lies in the outer eighth of the page, is no taller than two lines of body text, is
+   not set larger than the body, and is set apart from the body by a wider gap than the body's
+   own line gaps. Page numbers (digits, 第N页, - 3 -, roman numerals) in those bands get their
+   own role. A 版心 strip at the edge of a vertical half-leaf comes out the same way.
+3. The body is cut recursively: in each region, the blank bands that cross it entirely, across
+   (between rows) and down (gutters between columns). The wider kind of gap wins, measured in
+   character sizes, so a two-column page is cut at its gutter before its lines, and a title
+   spanning both columns (no gutter crosses it) is cut off first. A region whose columns are
+   not running text (narrow, ragged lines) and whose rows line up across them is a table: it
+   is cut into rows first, so it is read row by row, each cell top to bottom. A region with
+   no gap left is read in rows of overlapping lines, left to right.
+4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
+
+Headers, footers and page numbers come first and last in the order (where a printed page puts
+them), so the page text stays complete and searchable; manuscripts drop them by role.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+BODY = "body"
+HEADER = "header"
+FOOTER = "footer"
+PAGE_NUMBER = "page-number"
+CAPTION = "caption"
+ROLES = (BODY, HEADER, FOOTER, PAGE_NUMBER, CAPTION)
+# Roles a manuscript leaves out (they repeat on every page); search still finds them.
+MARGINAL_ROLES = frozenset({HEADER, FOOTER, PAGE_NUMBER})
+
+# A running head or foot lies in the outer eighth of the page (the printing convention the
+# realpages ground truth also follows) ...
+_MARGIN_SHARE = 0.125
+# ... is at most this many body lines tall (a head with a rule, or a two-line foot) ...
+_MARGIN_MAX_LINES = 2.5
+# ... is not set larger than the body (a title at the top of a page is) ...
+_MARGIN_MAX_SIZE = 1.25
+# ... and is parted from the body by a gap wider than this many times the body's usual gap.
+_MARGIN_GAP_RATIO = 1.5
+_MARGIN_MIN_GAP = 0.5
+# Blank bands narrower than this share of a character do not separate anything (detector boxes
+# of neighbouring lines touch or overlap by a few pixels).
+_MIN_GAP = 0.01
+# Where a region could be cut either way, a cut down it (between columns) must be at least this
+# wide to win: narrower gaps down a region part a heading from its run-in note, not columns.
+_GUTTER = 0.5
+# Columns of running text: at least this many characters wide, their lines filling this share
+# of the column's width (median). Table columns are narrower or ragged.
+_PROSE_MIN_WIDTH = 6.0
+_PROSE_MIN_FILL = 0.8
+# Page columns are about as wide as each other (narrowest / widest at least this).
+_EVEN_COLUMNS = 0.85
+# A region is a grid (a table, or page columns set on one baseline grid) when this share of its
+# lines has a partner in another column overlapping it by this share of the height.
+_TABLE_ROW_SHARE = 0.6
+_GRID_OVERLAP = 0.8
+# Two lines are on one row when they overlap by this share of the shorter one's height.
+_ROW_OVERLAP = 0.5
+
+_PAGE_NUMBER = re.compile(
+    r"^[\s\-–—·.(（\[]*"
+    r"(?:(?:第\s*)?[0-9０-９]+(?:\s*[页頁])?(?:\s*[/／]\s*[0-9０-９]+)?"
+    r"|(?:page|p\.)\s*[0-9]+"
+    r"|[ivxlcdm]+"
+    r"|第\s*[〇零一二三四五六七八九十百]+\s*[页頁]"
+    r"|共\s*[0-9]+\s*[页頁]\s*第\s*[0-9]+\s*[页頁])"
+    r"[\s\-–—·.)）\]]*$",
+    re.IGNORECASE,
+)
+# A page number or amount in a table-of-contents column: digits, maybe with leader dots.
+_NUMBER = re.compile(r"^[\s.…·‧,，:：-]*[0-9０-９]+[\s.…·‧]*$")
+_NUMBER_SHARE = 0.7
+_CAPTION = re.compile(
+    r"^\s*(?:[图圖表]|附[图圖表]|插[图圖]|照片|Fig\.?|Figure|Table|Photo)\s*"
+    r"[0-9０-９一二三四五六七八九十]+(?:\s*[-–.．]\s*[0-9０-９]+)*"
+    # then a title: a caption, not a sentence that mentions 表 4-2。
+    r"(?:\s*[:：.．]\s*|\s+|(?![\s\d.．。，,、；;)）\-–]))[^\s。，,、；;]",
+    re.IGNORECASE,
+)
+
+Box = tuple[int, int, int, int]
+
+
+class LineLike(Protocol):
+    """What layout needs of an engine's line: its text, box, confidence and direction."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def box(self) -> Box: ...
+
+    @property
+    def vertical(self) -> bool: ...
+
+
+L = TypeVar("L", bound=LineLike)
+L_co = TypeVar("L_co", bound=LineLike, covariant=True)
+
+
+class ReadingLike(Protocol[L_co]):
+    """What one engine run returns for a page: its lines and the size of the image read."""
+
+    @property
+    def lines(self) -> Sequence[L_co]: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class PlacedLine(Generic[L]):
+    """One engine line in its place: its role on the page and the block it was read in."""
+
+    line: L
+    role: str
+    block: int
+
+
+@dataclass(frozen=True)
+class PageLayout(Generic[L]):
+    """The lines of one page in reading order (heads first, feet last), with their roles."""
+
+    lines: tuple[PlacedLine[L], ...]
+    vertical: bool
+    char_size: float
+
+    def text(self, marginal: bool = True) -> str:
+        """The page text, one line per line; without heads, feet and page numbers if asked."""
+        return "\n".join(p.line.text for p in self.lines
+                         if marginal or p.role not in MARGINAL_ROLES)
+
+
+@dataclass(frozen=True)
+class _Item:
+    index: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    text: str
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+
+def order_lines(lines: Sequence[L], width: int, height: int) -> PageLayout[L]:
+    """Put one page's engine lines into reading order and give each a role (see module doc)."""
+    kept = [i for i, line in enumerate(lines) if line.text.strip()]
+    vertical = _is_vertical([lines[i] for i in kept])
+    items = [_frame(i, lines[i], width, vertical) for i in kept]
+    extent = float(width if vertical else height)
+    if not items:
+        return PageLayout((), vertical, 0.0)
+    size = _char_size(items)
+    heads, body, feet = _margins(items, size, extent)
+    blocks = _xy_cut(body, size)
+    placed: list[PlacedLine[L]] = []
+    for it in _rows(heads):
+        placed.append(PlacedLine(lines[it.index], _margin_role(it.text, HEADER), -1))
+    for n, block in enumerate(blocks):
+        for it in block:
+            role = CAPTION if _CAPTION.match(it.text) else BODY
+            placed.append(PlacedLine(lines[it.index], role, n))
+    for it in _rows(feet):
+        placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
+    return PageLayout(tuple(placed), vertical, size)
+
+
+def order_reading(reading: ReadingLike[L]) -> PageLayout[L]:
+    """`order_lines` on what an engine returned for one page."""
+    return order_lines(reading.lines, reading.width, reading.height)
+
+
+def _margin_role(text: str, role: str) -> str:
+    """A line in a running head or foot: a page number, or the head (foot) itself."""
+    return PAGE_NUMBER if _PAGE_NUMBER.match(text.strip()) else role
+
+
+def _is_vertical(lines: Sequence[LineLike]) -> bool:
+    """Most characters sit in vertical lines (one-character lines have no direction)."""
+    down = sum(len(line.text) for line in lines if line.vertical and len(line.text) > 1)
+    across = sum(len(line.text) for line in lines if not line.vertical and len(line.text) > 1)
+    return down > across
+
+
+def _frame(index: int, line: LineLike, width: int, vertical: bool) -> _Item:
+    """The line's box in the reading frame: vertical pages turned so columns become rows."""
+    left, top, right, bottom = line.box
+    if vertical:
+        return _Item(index, float(top), float(width - right), float(bottom), float(width - left),
+                     line.text)
+    return _Item(index, float(left), float(top), float(right), float(bottom), line.text)
+
+
+def _char_size(items: Sequence[_Item]) -> float:
+    """Median line height in the reading frame (the character size), lines of 2+ characters."""
+    heights = [it.height for it in items if len(it.text.strip()) > 1] or [
+        it.height for it in items]
+    return max(float(statistics.median(heights)), 1.0)
+
+
+def _gaps(spans: Sequence[tuple[float, float]], min_gap: float) -> list[tuple[float, float]]:
+    """Blank stretches (start, end) at least `min_gap` long between the union of the spans."""
+    order = sorted(spans)
+    gaps: list[tuple[float, float]] = []
+    reach = order[0][1]
+    for start, end in order[1:]:
+        if start - reach >= min_gap:
+            gaps.append((reach, start))
+        reach = max(reach, end)
+    return gaps
+
+
+def _split(items: Sequence[_Item], gaps: Sequence[tuple[float, float]],
+           across: bool) -> list[list[_Item]]:
+    """Items into the pieces between the gaps, first piece first (top, or left)."""
+    pieces: list[list[_Item]] = [[] for _ in range(len(gaps) + 1)]
+    for it in items:
+        pos = it.top if across else it.left
+        pieces[sum(1 for g in gaps if pos >= g[1])].append(it)
+    return [p for p in pieces if p]
+
+
+def _margins(items: list[_Item], size: float, extent: float
+             ) -> tuple[list[_Item], list[_Item], list[_Item]]:
+    """Split off the running head (first band) and foot (last band) where they are set apart."""
+    gaps = _gaps([(it.top, it.bottom) for it in items], _MIN_GAP * size)
+    if not gaps:
+        return [], items, []
+    bands = _split(items, gaps, across=True)
+    # A margin's gap must be wider than the body's leading, and than half a character.
+    parted = max(_MARGIN_GAP_RATIO * _leading(items), _MARGIN_MIN_GAP * size)
+
+    def marginal(group: list[list[_Item]], gap: tuple[float, float], at_top: bool) -> bool:
+        band = [it for b in group for it in b]
+        top = min(it.top for it in band)
+        bottom = max(it.bottom for it in band)
+        inside = bottom <= extent * _MARGIN_SHARE if at_top else top >= extent * (
+            1 - _MARGIN_SHARE)
+        return (inside and bottom - top <= _MARGIN_MAX_LINES * size
+                and max(it.height for it in band) <= _MARGIN_MAX_SIZE * size
+                and gap[1] - gap[0] >= parted)
+
+    heads: list[_Item] = []
+    feet: list[_Item] = []
+    # A head or foot is one band, or two (a running head over a rule and a page number line).
+    for k in (2, 1):
+        if len(bands) > k and marginal(bands[:k], gaps[k - 1], at_top=True):
+            heads = [it for b in bands[:k] for it in b]
+            bands, gaps = bands[k:], gaps[k:]
+            break
+    for k in (2, 1):
+        if len(bands) > k and marginal(bands[-k:], gaps[-k], at_top=False):
+            feet = [it for b in bands[-k:] for it in b]
+            bands, gaps = bands[:-k], gaps[:-k]
+            break
+    body = [it for band in bands for it in band]
+    return heads, body, feet
+
+
+def _leading(items: Sequence[_Item]) -> float:
+    """The body's usual gap between a line and the next one below it in the same column."""
+    gaps = []
+    for it in items:
+        below = [max(o.top - it.bottom, 0.0) for o in items
+                 if o.top > (it.top + it.bottom) / 2
+                 and min(o.right, it.right) - max(o.left, it.left)
+                 >= _ROW_OVERLAP * min(o.width, it.width)]
+        if below:
+            gaps.append(min(below))
+    return float(statistics.median(gaps)) if gaps else 0.0
+
+
+def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
+    """Recursive XY-cut: the blocks of the region in reading order, each in rows."""
+    if len(items) <= 1:
+        return [items] if items else []
+    min_gap = _MIN_GAP * size
+    down = _gaps([(it.top, it.bottom) for it in items], min_gap)
+    across = _gaps([(it.left, it.right) for it in items], min_gap)
+    if not down and not across:
+        return [_rows(items)]
+    table = False
+    if down and across:
+        columns = _split(items, across, across=False)
+        gutters = _page_columns(columns, across, size)
+        if gutters:
+            pieces = _split(items, gutters, across=False)
+            return [block for piece in pieces for block in _xy_cut(piece, size)]
+        table = _is_table(columns, size)
+        by_rows = table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
+    else:
+        by_rows = bool(down)
+    gaps = down if by_rows else across
+    # Only the widest gaps (within a tenth of a character) are cut at this level: a title's gap
+    # before the columns is wider than the line gaps that run across both columns. A table is
+    # cut at every row gap at once.
+    cut = gaps if table else [g for g in gaps if g[1] - g[0] >= _widest(gaps) - min_gap]
+    pieces = _split(items, cut, across=by_rows)
+    if table:
+        return [_table_row(piece, min_gap) for piece in pieces]
+    return [block for piece in pieces for block in _xy_cut(piece, size)]
+
+
+def _widest(gaps: Sequence[tuple[float, float]]) -> float:
+    return max(g[1] - g[0] for g in gaps)
+
+
+def _table_row(items: list[_Item], min_gap: float) -> list[_Item]:
+    """One row band of a table: cell by cell when every cell is a stack of wrapped lines; in
+    rows of overlapping lines when a cell spans others (a heading over sub-columns, a value
+    centred over two rows)."""
+    cells = _split(items, _gaps([(it.left, it.right) for it in items], min_gap), across=False)
+    stacked = []
+    for cell in cells:
+        lines = sorted(cell, key=lambda i: i.top)
+        if not all(min(a.right, b.right) - max(a.left, b.left) >= _ROW_OVERLAP * min(
+                a.width, b.width) for a, b in zip(lines, lines[1:])):
+            return _rows(items)
+        stacked += lines
+    return stacked
+
+
+def _aligned(columns: list[list[_Item]]) -> bool:
+    """A grid: most lines have a partner on the same row (nearly the same height on the
+    page) in another column. Columns of running text set off a grid rarely do."""
+    partnered = 0
+    for n, col in enumerate(columns):
+        others = [o for m, other in enumerate(columns) if m != n for o in other]
+        partnered += sum(1 for it in col if any(
+            min(it.bottom, o.bottom) - max(it.top, o.top) >= _GRID_OVERLAP * min(
+                it.height, o.height) for o in others))
+    return partnered >= _TABLE_ROW_SHARE * sum(len(c) for c in columns)
+
+
+def _is_table(columns: list[list[_Item]], size: float) -> bool:
+    """Rows line up across the columns, and the columns are not running text."""
+    if not _aligned(columns):
+        return False
+    return not all(_is_prose(col, size) for col in columns if len(col) > 1)
+
+
+def _page_columns(columns: list[list[_Item]], across: list[tuple[float, float]],
+                  size: float) -> list[tuple[float, float]]:
+    """The gutters of a grid that is page columns, not a table ([] for a table).
+
+    A column of numbers belongs to the column on its left (the page numbers of a table of
+    contents or an index, whose dot leaders the engine drops). What remains are page columns
+    when there are two or more, each wide enough for text and as wide as the others; a table's
+    columns differ or are narrow, and its number columns leave a single group."""
+    if not _aligned(columns) or all(_is_prose(c, size) for c in columns if len(c) > 1):
+        return []
+    starts = [0] + [n for n in range(1, len(columns))
+                    if sum(1 for it in columns[n] if _NUMBER.match(it.text))
+                    < _NUMBER_SHARE * len(columns[n])]
+    if len(starts) < 2:
+        return []
+    ends = starts[1:] + [len(columns)]
+    spans = [max(it.right for it in columns[e - 1]) - min(it.left for it in columns[b])
+             for b, e in zip(starts, ends)]
+    if min(spans) >= _PROSE_MIN_WIDTH * size and min(spans) >= _EVEN_COLUMNS * max(spans):
+        return [across[b - 1] for b in starts[1:]]
+    return []
+
+
+def _is_prose(column: list[_Item], size: float) -> bool:
+    """A column of running text: wide, and its lines fill it (ragged cells do not)."""
+    span = max(it.right for it in column) - min(it.left for it in column)
+    fill = statistics.median(it.width / span for it in column) if span > 0 else 0.0
+    return span >= _PROSE_MIN_WIDTH * size and fill >= _PROSE_MIN_FILL
+
+
+def _rows(items: Sequence[_Item]) -> list[_Item]:
+    """Items in rows of overlapping lines, top to bottom, each row left to right."""
+    rows: list[list[_Item]] = []
+    for it in sorted(items, key=lambda i: (i.top + i.bottom) / 2):
+        if rows:
+            # Compared with the row's first line, not the row's growing extent: a cell centred
+            # over two rows must not pull the second row into the first.
+            row = rows[-1]
+            seed = row[0]
+            overlap = min(seed.bottom, it.bottom) - max(seed.top, it.top)
+            if overlap >= _ROW_OVERLAP * min(it.height, seed.height):
+                row.append(it)
+                continue
+        rows.append([it])
+    return [it for row in rows for it in sorted(row, key=lambda i: i.left)]

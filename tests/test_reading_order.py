@@ -1,0 +1,180 @@
+"""Reading order and line roles (pipeline.page.layout) on synthetic line boxes."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from pipeline.page import layout
+from pipeline.page.layout import (
+    BODY,
+    CAPTION,
+    FOOTER,
+    HEADER,
+    PAGE_NUMBER,
+    order_lines,
+)
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float = 99.0
+    vertical: bool = False
+
+
+def _hline(text: str, left: int, top: int, size: int = 40) -> _Line:
+    return _Line(text, (left, top, left + size * len(text), top + size))
+
+
+def _vline(text: str, left: int, top: int, size: int = 40) -> _Line:
+    return _Line(text, (left, top, left + size, top + size * len(text)), vertical=True)
+
+
+def _shuffled(lines: list[_Line], seed: int = 13) -> list[_Line]:
+    out = list(lines)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def _texts(lines: list[_Line], width: int, height: int) -> list[str]:
+    return [p.line.text for p in order_lines(_shuffled(lines), width, height).lines]
+
+
+def _column(prefix: str, left: int, top: int, rows: int, chars: int = 18,
+            pitch: int = 60) -> list[_Line]:
+    return [_hline(f"{prefix}{n:02d}" + "字" * (chars - 3), left, top + n * pitch)
+            for n in range(rows)]
+
+
+def test_single_column_reads_top_to_bottom() -> None:
+    lines = _column("甲", 200, 300, rows=20, chars=30)
+    assert _texts(lines, 1600, 2400) == [line.text for line in lines]
+
+
+def test_two_columns_after_a_full_width_title() -> None:
+    # Baselines line up across the columns (a journal grid), so only the gutter tells them apart.
+    title = _hline("标题跨两栏的一行", 500, 200, size=60)
+    abstract = _hline("摘要" + "字" * 30, 200, 320)
+    left = _column("左", 200, 450, rows=25)
+    right = _column("右", 200 + 18 * 40 + 80, 450, rows=25)
+    expected = [title.text, abstract.text] + [x.text for x in left] + [x.text for x in right]
+    assert _texts([title, abstract] + left + right, 1700, 2400) == expected
+
+
+def test_three_columns_left_to_right() -> None:
+    cols = [_column(c, 100 + k * 560, 200, rows=10, chars=12) for k, c in enumerate("甲乙丙")]
+    assert _texts(cols[0] + cols[1] + cols[2], 1800, 1000) == [
+        x.text for col in cols for x in col]
+
+
+def test_table_reads_row_by_row() -> None:
+    cells = []
+    for row in range(6):
+        top = 300 + row * 70
+        cells += [_hline(f"名{row}", 200, top), _hline(f"数值{row}", 700, top),
+                  _hline(f"备注说明{row}", 1100, top)]
+    assert _texts(cells, 1600, 1200) == [c.text for c in cells]
+
+
+def test_two_column_contents_page_reads_each_column_down() -> None:
+    # A table of contents in two page columns, each a name column and a page-number column
+    # whose dot leaders the engine dropped: four columns on one baseline grid, read as two.
+    lines = []
+    for half, left in enumerate((200, 1300)):
+        for row in range(15):
+            top = 300 + row * 70
+            name = "甲乙丙丁戊"[: 2 + row % 4] + f"{half}{row:02d}"
+            lines += [_hline(name, left, top), _hline(str(10 + 3 * row + 50 * half), left + 800,
+                                                      top)]
+    assert _texts(lines, 2480, 1800) == [x.text for x in lines]
+
+
+def test_table_of_names_and_figures_reads_row_by_row() -> None:
+    cells = []
+    for row in range(8):
+        top = 300 + row * 70
+        cells += [_hline("收入支出"[: 2 + row % 3] + str(row), 200, top),
+                  _hline(f"{1000 + 37 * row}", 900, top), _hline(f"{20 + row}", 1300, top)]
+    assert _texts(cells, 1800, 1200) == [c.text for c in cells]
+
+
+def test_running_head_page_number_and_foot_are_roles_apart() -> None:
+    head = _hline("自动化学报第四十卷", 200, 60, size=30)
+    folio = _hline("123", 1300, 62, size=30)
+    body = _column("正", 200, 300, rows=30, chars=30)
+    foot = _hline("收稿日期2014年", 200, 2250, size=30)
+    number = _hline("- 5 -", 760, 2300, size=30)
+    result = order_lines(_shuffled([head, folio, foot, number] + body), 1600, 2400)
+    roles = {p.line.text: p.role for p in result.lines}
+    assert roles[head.text] == HEADER
+    assert roles[folio.text] == PAGE_NUMBER
+    assert roles[foot.text] == FOOTER
+    assert roles[number.text] == PAGE_NUMBER
+    assert {roles[x.text] for x in body} == {BODY}
+    texts = [p.line.text for p in result.lines]
+    assert texts[:2] == [head.text, folio.text] and texts[-2:] == [foot.text, number.text]
+    assert result.text(marginal=False) == "\n".join(x.text for x in body)
+
+
+def test_large_title_at_the_top_is_body_not_header() -> None:
+    title = _hline("第一章緒論", 600, 100, size=80)
+    body = _column("正", 200, 350, rows=30, chars=30)
+    result = order_lines([title] + body, 1600, 2400)
+    assert result.lines[0].line is title and result.lines[0].role == BODY
+
+
+def test_a_sentence_naming_a_table_is_not_a_caption() -> None:
+    body = _column("正", 200, 300, rows=5, chars=30)
+    tail = _hline("表4-2。", 200, 300 + 5 * 60)
+    result = order_lines(body + [tail], 1600, 2400)
+    assert {p.role for p in result.lines} == {BODY}
+
+
+def test_caption_keeps_its_place_with_its_own_role() -> None:
+    above = _column("上", 200, 300, rows=5, chars=30)
+    caption = _hline("图 3 某县地形图", 500, 1200)
+    below = _column("下", 200, 1400, rows=5, chars=30)
+    result = order_lines(_shuffled(above + [caption] + below), 1600, 2400)
+    assert [p.line.text for p in result.lines] == [x.text for x in above + [caption] + below]
+    assert [p.role for p in result.lines if p.line is caption] == [CAPTION]
+
+
+def test_vertical_columns_right_to_left_with_double_row_note() -> None:
+    # Main text column, then a column holding a heading over a double-row note (夹注): the
+    # heading first, then the note's right sub-column, then its left one; then the next column.
+    first = _vline("天地玄黄宇宙洪荒日月盈昃", 1400, 200, size=80)
+    heading = _vline("黄帝者", 1280, 200, size=80)
+    note_right = _vline("集解徐廣曰號有熊索隱", 1322, 460, size=38)
+    note_left = _vline("黄故稱黄帝猶神農火德", 1280, 460, size=38)
+    last = _vline("辰宿列張寒來暑往秋收", 1160, 200, size=80)
+    lines = [first, heading, note_right, note_left, last]
+    result = order_lines(_shuffled(lines), 1600, 1400)
+    assert result.vertical
+    assert [p.line.text for p in result.lines] == [x.text for x in lines]
+
+
+def test_decisions_do_not_depend_on_the_scale() -> None:
+    title = _hline("标题跨两栏的一行", 500, 200, size=60)
+    left = _column("左", 200, 450, rows=12)
+    right = _column("右", 200 + 18 * 40 + 80, 450, rows=12)
+    lines = [title] + left + right
+
+    def scaled(line: _Line, k: int) -> _Line:
+        return _Line(line.text, (line.box[0] * k, line.box[1] * k, line.box[2] * k,
+                                 line.box[3] * k))
+
+    small = [p.line.text for p in order_lines(lines, 1700, 1300).lines]
+    big = [p.line.text for p in order_lines([scaled(x, 3) for x in lines], 5100, 3900).lines]
+    assert small == big == [x.text for x in lines]
+
+
+def test_empty_and_blank_lines() -> None:
+    assert order_lines([], 100, 100).lines == ()
+    only_blank = order_lines([_hline("  ", 10, 10)], 100, 100)
+    assert only_blank.lines == () and only_blank.text() == ""
+
+
+def test_marginal_roles_are_the_ones_manuscripts_drop() -> None:
+    assert layout.MARGINAL_ROLES == {HEADER, FOOTER, PAGE_NUMBER}
