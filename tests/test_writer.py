@@ -226,3 +226,21 @@ _feed(lib, _laws(120))
     queries = _queries(docs)
     _build(tmp_path / "clean", docs)
     _assert_same(_results(library, queries), _results(tmp_path / "clean", queries))
+
+
+def test_the_summary_shows_the_writers_peak_memory(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "条例.txt").write_text(
+        "第一条　为了规范管理，制定本条例。\f第二条　本条例自公布之日起施行。", encoding="utf-8")
+    runner = CliRunner()
+    wenshi = ["--library", str(tmp_path / "lib")]
+    text = runner.invoke(main, [*wenshi, "ingest", str(tmp_path / "in"), "-c", "法规"])
+    assert text.exit_code == 0, text.output
+    line = text.stdout.strip().splitlines()[-1]
+    assert line.startswith("1 ingested") and "writer peak memory" in line
+    assert int(line.rsplit("writer peak memory ", 1)[1].split()[0]) > 50  # Python + jieba
+    (tmp_path / "in" / "第二份.txt").write_text("第三条　附则。", encoding="utf-8")
+    as_json = runner.invoke(main, [*wenshi, "ingest", str(tmp_path / "in"), "-c", "法规",
+                                   "--json"])
+    report = json.loads(as_json.stdout)
+    assert report["ingested"] == 1 and report["skipped"] == 1 and report["writer_peak_rss_mb"] > 50
