@@ -155,6 +155,9 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                 click.echo(f"skipped      {o.path}  (already in the library, id {o.doc_id})")
             elif o.status == "unsupported":
                 click.echo(f"unsupported  {o.path}")
+        if summary.kept_corrections:
+            click.echo(f"kept the corrected text of {summary.kept_corrections} pages "
+                       "(proofread by an editor; the new OCR replaced only their OCR data)")
         for change in summary.updates:
             click.echo(f"updated      {change}")
         click.echo(f"{summary.count('ingested')} ingested, {summary.count('skipped')} skipped, "
@@ -257,6 +260,18 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
         if report[key]:
             shown = ", ".join(report[key][:5]) + (", ..." if len(report[key]) > 5 else "")
             lines.append(f"{len(report[key])} {label}: {shown}")
+    if report["catalog_integrity"] != ["ok"]:
+        lines.append("catalog.sqlite fails SQLite's integrity check: "
+                     + "; ".join(report["catalog_integrity"][:5]))
+    for key, label in (("changed", "page file changed since it was stored (restore it from a "
+                                   "copy or a bag)"),
+                       ("missing", "page file missing"),
+                       ("unrecorded", "page file without a checksum yet (check --repair "
+                                      "records it)")):
+        for name in report["fixity"][key]:
+            lines.append(f"{label}: {name}")
+    for path in report["originals"]["changed"]:
+        lines.append(f"source file changed since ingest: {path}")
     for path in report["catalog"]["partial_documents"]:
         lines.append(f"interrupted: {path} (run its ingest again to finish it)")
     if report["catalog"]["failed_pages"]:
@@ -351,7 +366,7 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
 
     Example: wenshi show 3f2a9c1d07b4e6a1
     """
-    from index.tags import tags_pending
+    from index.catalog import tags_pending
 
     with _open(_config(ctx)) as library:
         doc = library.document(doc_id).to_dict()
@@ -475,16 +490,24 @@ def tag_command(ctx: click.Context, doc_id: str, assignments: tuple[str, ...],
 
     Example: wenshi tag b5ba023a --set contributor=王德明 --set period=建国前
     """
-    from index.api import parse_assignments
-
     with _open(_config(ctx)) as library:
-        doc = library.tag(doc_id, parse_assignments(assignments)).to_dict()
+        doc = library.tag(doc_id, _assignments(assignments)).to_dict()
     if as_json:
         _echo_json({k: doc[k] for k in ("doc_id", "title", "metadata", "tags")})
         return
     click.echo(f"updated {doc['doc_id']} {doc['title']}")
     for key, value in doc["metadata"].items():
         click.echo(f"  {key:12} {value}")
+
+
+def _assignments(items: tuple[str, ...]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set needs field=value, not {item!r}")
+        changes[name] = value
+    return changes
 
 
 @main.command("ocr")
@@ -514,7 +537,8 @@ def ocr_command(ctx: click.Context, file: str, lang: str | None, no_preprocess: 
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), required=True,
               help="docx/md/txt: manuscript with 出处 lines and name indexes; wordcount: 字数 CSV; "
                    "csv/json: the catalog; dc: Dublin Core records; alto: ALTO per OCR page; "
-                   "pdf: searchable PDF per scanned document.")
+                   "pdf: searchable PDF per scanned document; proofread: the pages needing "
+                   "proofreading as a .docx for `wenshi proofread import`.")
 @click.option("--output", "-o", required=True, type=click.Path(),
               help=f"File to write, or folder for {', '.join(FOLDER_FORMATS)}; "
                    "nothing is written outside it.")
@@ -551,6 +575,112 @@ def export_command(ctx: click.Context, collection: str, fmt: str, output: str, q
             click.echo(f"wrote {result.files[0]} ({result.documents} documents, "
                        f"{result.characters} 字)")
     if result.failed:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+@main.group()
+def editor() -> None:
+    """Editor accounts for proofreading in `wenshi serve --edit` (passwords kept as salted
+    scrypt hashes only).
+
+    Example: wenshi editor add 王编辑
+    """
+
+
+@editor.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input.")
+@click.pass_context
+@handle_errors
+def editor_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Add an editor (or set a new password); the password is asked twice.
+
+    Example: printf '%s\\n' "$PASSWORD" | wenshi editor add 王编辑 --password-stdin
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _open(_config(ctx)) as library:
+        stored = library.add_editor(name, password)
+    click.echo(f"editor {stored} can sign in to `wenshi serve --edit`")
+
+
+@editor.command("list")
+@json_option
+@click.pass_context
+@handle_errors
+def editor_list(ctx: click.Context, as_json: bool) -> None:
+    """List editors and how many versions each saved.
+
+    Example: wenshi editor list
+    """
+    with _open(_config(ctx)) as library:
+        rows = library.editors()
+    if as_json:
+        _echo_json([r.to_dict() for r in rows])
+        return
+    for r in rows:
+        click.echo(f"{r.name:20} since {r.created_at}  {r.versions} versions saved")
+    if not rows:
+        click.echo("no editors; add one with `wenshi editor add NAME`")
+
+
+@editor.command("remove")
+@click.argument("name")
+@click.pass_context
+@handle_errors
+def editor_remove(ctx: click.Context, name: str) -> None:
+    """Remove an editor account (the versions they saved keep their name).
+
+    Example: wenshi editor remove 王编辑
+    """
+    with _open(_config(ctx)) as library:
+        library.remove_editor(name)
+    click.echo(f"removed editor {name}")
+
+
+@main.group()
+def proofread() -> None:
+    """Proofreading (校对) outside the reading room: corrections from Word.
+
+    Example: wenshi proofread import 电力工业史-校对.docx --editor 王编辑
+    """
+
+
+@proofread.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--editor", "editor_name", required=True, help="The editor who made the corrections.")
+@click.option("--mark-proofread", is_flag=True,
+              help="Also mark the corrected pages 已校对 (they leave the 需校对 list).")
+@json_option
+@click.pass_context
+@handle_errors
+def proofread_import(ctx: click.Context, file: str, editor_name: str, mark_proofread: bool,
+                     as_json: bool) -> None:
+    """Read corrections back from a .docx written by `export --format proofread`: each changed
+    page becomes a new version by the editor; unchanged pages are left alone; unknown page ids
+    and pages changed in the library since the export are reported and skipped (exit 1).
+
+    Example: wenshi proofread import 电力工业史-校对.docx --editor 王编辑
+    """
+    with _open(_config(ctx)) as library:
+        result = library.import_proofread(file, editor=editor_name, mark_proofread=mark_proofread)
+    for page_id in result.unknown:
+        click.echo(f"{file}: page {page_id}: not in this library; skipped", err=True)
+    for conflict in result.conflicts:
+        click.echo(f"{file}: page {conflict}; skipped", err=True)
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        for page_id in result.corrected:
+            click.echo(f"corrected  {page_id}")
+        click.echo(f"{len(result.corrected)} corrected, {len(result.unchanged)} unchanged, "
+                   f"{len(result.unknown)} unknown, {len(result.conflicts)} conflicts")
+        if not result.indexed:
+            click.echo("an ingest is running: it indexes the corrections before it ends")
+    if result.unknown or result.conflicts:
         sys.exit(EXIT_SOME_FAILED)
 
 

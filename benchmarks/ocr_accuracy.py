@@ -29,7 +29,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -42,6 +42,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pipeline.errors import UsageError  # noqa: E402
 from pipeline.page.correct import Correction  # noqa: E402
 from pipeline.page.engines.tesseract import ocr_image  # noqa: E402
 from pipeline.page.preprocess import PreprocessOptions  # noqa: E402
@@ -419,10 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     texts = sample_texts(args.texts)
     steps = [name for name in args.off.split(",") if name]
     try:
-        options = PreprocessOptions(**{name: False for name in steps})
-    except TypeError:
-        names = ", ".join(f.name for f in fields(PreprocessOptions) if f.type == "bool")
-        parser.error(f"--off takes step names: {names}")
+        options = PreprocessOptions.without(*steps)
+    except UsageError as exc:
+        parser.error(f"--off: {exc}")
     with tempfile.TemporaryDirectory(prefix="wenshi-bench-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import TEXT
 from whoosh.system import pack_uint
 
+from pipeline.records import Tags
 from pipeline.text import segment
 from pipeline.text.normalize import to_search_form
 
@@ -116,12 +117,12 @@ class Tagger(Protocol):
     user_dicts: tuple[str, ...]
 
     def run(self, text: str, title: str,
-            pos_pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
+            pos_pairs: Sequence[tuple[str, str]] | None = None) -> Tags:
         ...
 
 
 # Word counts of each page, of the title, and the tags when the document was tagged here.
-DocumentAnalysis = tuple[list[dict[str, int]], dict[str, int], Optional[dict[str, Any]]]
+DocumentAnalysis = tuple[list[dict[str, int]], dict[str, int], Optional[Tags]]
 
 
 def analyze_document(title: str, texts: list[str], user_dicts: tuple[str, ...],

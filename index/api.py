@@ -23,15 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.config import Config
-from pipeline.errors import LibraryError, NotFoundError, UsageError, WenshiError
+from pipeline.errors import NotFoundError, UsageError, WenshiError
 from pipeline.records import FileOutcome, IngestSummary, Page
 
+from .faults import out_of_space
 from .library import Consistency, LibraryFolder
 from .quality import needs_proofreading
-from .records import (CheckReport, CollectionRecord, DocumentRecord, FailedPage, IngestFailure,
-                      LibraryStats, PageRecord, ProofreadPage, Repair)
+from .records import (CheckReport, CollectionRecord, DocumentRecord, EditorRecord, FailedPage,
+                      IngestFailure, LibraryStats, PageRecord, PageText, ProofreadImport,
+                      ProofreadPage, Repair, VersionRecord)
 from .results import SearchRequest, SearchResults
-from .tags import PENDING_TAGS
 from .writer import peak_rss_mb
 
 if TYPE_CHECKING:
@@ -48,11 +49,6 @@ if TYPE_CHECKING:
 # pdfplumber or python-docx (about 0.5 s of imports).
 
 __all__ = ["Library", "ocr_file"]
-
-# An ingest that commits while a search reads can delete or rewrite index segment files under
-# the reader (measured: 2 of 1,450 searches against a commit every 0.3 s failed inside Whoosh's
-# stored_fields with TypeError). A fresh searcher sees the new generation, so try again.
-_SEARCH_ATTEMPTS = 3
 
 
 class Library:
@@ -118,11 +114,21 @@ class Library:
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
         tesseract.check_languages(cfg.lang if cfg.lang != "auto"
                                   else "chi_sim+chi_tra+chi_sim_vert+chi_tra_vert")
-        with self._writer(cfg) as folder:
+        from .bags import is_bag, restore_bag
+
+        bags = [Path(p) for p in paths if is_bag(Path(p))]
+        files = [str(p) for p in paths if not is_bag(Path(p))]
+        stored_before = self._stored_pages()
+        with out_of_space(self.path, lambda: f"the {self._stored_pages() - stored_before} "
+                          "pages stored so far are kept"), self._writer(cfg) as folder:
             folder.index_unindexed()
-            summary = ingest_paths([str(p) for p in paths], collection.strip(), cfg, folder,
-                                   progress=progress,
+            started = time.monotonic()
+            restored = tuple(o for bag in bags for o in restore_bag(folder, bag))
+            restoring = time.monotonic() - started
+            summary = ingest_paths(files, collection.strip(), cfg, folder, progress=progress,
                                    metadata_for=sheet.for_path if sheet else None)
+            summary = replace(summary, outcomes=restored + summary.outcomes,
+                              elapsed=summary.elapsed + restoring)
             if sheet is not None:
                 summary = _update_stored_documents(folder, sheet, summary)
             if sheet and sheet.errors:
@@ -131,13 +137,18 @@ class Library:
                 bad_rows = tuple(FileOutcome(str(sheet.source), "failed",
                                              error=e.split(": ", 1)[1]) for e in sheet.errors)
                 summary = replace(summary, outcomes=summary.outcomes + bad_rows)
+            # Corrections an editor saved while this ingest held the index (index/proofreading).
+            folder.index_unindexed()
+            if folder.kept_corrections:
+                summary = replace(summary, kept_corrections=folder.kept_corrections)
         # After the writer's last commit: its peak covers the whole ingest.
         return replace(summary, writer_peak_rss_mb=peak_rss_mb())
 
     def tag(self, doc_id: str, changes: Mapping[str, str]) -> DocumentRecord:
         """Correct catalog fields or tags of a document ({"contributor": "王德明",
         "period": "建国前"}; "" removes a field), then retag and reindex it."""
-        from pipeline.run.metadata import TAG_OVERRIDES, validate_field
+        from pipeline.records import TAG_OVERRIDES
+        from pipeline.run.metadata import validate_field
 
         from .tags import OVERRIDE_PREFIX
 
@@ -177,10 +188,13 @@ class Library:
         if dry_run:
             return plan_import(self._folder, rows, clear)
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "documents are changed whole or not at all; "
+                          "those not yet in the index are indexed by the next run"), \
+                self._writer() as folder:
             plan = plan_import(folder, rows, clear)
             if plan.changes:
                 apply_changes(folder, plan.changes)
+            folder.index_unindexed()  # also those an earlier, interrupted import left
         return plan
 
     def select(self, doc_ids: Sequence[str] = (), query: str | None = None) -> list[DocumentRow]:
@@ -203,7 +217,8 @@ class Library:
         """Remove documents from the catalog, the index (exact index too) and the page files;
         the source files are not touched. Returns the pages removed."""
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "no document is half-removed (`wenshi check` lists "
+                          "a removal left to finish)"), self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.remove_documents([d.doc_id for d in docs])
             return sum(d.page_count for d in docs)
@@ -213,7 +228,8 @@ class Library:
         if not collection.strip():
             raise UsageError("--collection must not be empty")
         self._drop_search()
-        with self._writer() as folder:
+        with out_of_space(self.path, lambda: "the catalog is changed whole or not at all"), \
+                self._writer() as folder:
             docs = [folder.document(d) for d in doc_ids]
             folder.move_documents([d.doc_id for d in docs], collection.strip())
 
@@ -227,7 +243,7 @@ class Library:
                 # pass for both, in the index workers): here they are only marked pending.
                 # Documents a crash leaves pending are also marked unindexed, so
                 # `check --repair` tags them.
-                folder.catalog.replace_all_tags(dict(PENDING_TAGS))
+                folder.catalog.mark_all_tags_pending()
             return folder.reindex()
 
     # -- reading -----------------------------------------------------------------------------
@@ -237,21 +253,11 @@ class Library:
                facets: bool = False) -> SearchResults:
         """Search the index: `query` in Wenshi's query language (README "Search syntax"), or a
         whole `SearchRequest`. `limit=0`: every hit."""
-        request = query if isinstance(query, SearchRequest) else SearchRequest(
-            query, collection, limit, offset, sort, group=group, facets=facets)
         from .search import run
 
-        for attempt in range(1, _SEARCH_ATTEMPTS + 1):
-            try:
-                return run(self._search_context(), request)
-            except (TypeError, KeyError, OSError) as exc:
-                self._drop_search()
-                if attempt == _SEARCH_ATTEMPTS:
-                    raise LibraryError(
-                        f"{self.path}: the index changed while it was read "
-                        f"({type(exc).__name__}); run the search again") from exc
-                time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")
+        request = query if isinstance(query, SearchRequest) else SearchRequest(
+            query, collection, limit, offset, sort, group=group, facets=facets)
+        return run(self._search_context(), request)
 
     def search_many(self, requests: Iterable[str | SearchRequest]
                     ) -> Iterator[SearchResults | WenshiError]:
@@ -274,14 +280,7 @@ class Library:
         if context is not None and context.searcher.up_to_date():
             return context
         self._drop_search()
-        from .search import SearchContext
-
-        searcher = self._folder.open_index().searcher()
-        try:
-            self._search = SearchContext(searcher, self._folder.catalog)
-        except BaseException:
-            searcher.close()
-            raise
+        self._search = self._folder.search_context()
         return self._search
 
     def _drop_search(self) -> None:
@@ -295,6 +294,7 @@ class Library:
         marks. NotFoundError if there is none."""
         doc = self._folder.document(doc_id)
         threshold = self.cfg.proofread_threshold
+        catalog = self._folder.catalog
         return DocumentRecord(
             doc_id=doc.doc_id, title=doc.title, collection=doc.collection, path=doc.path,
             kind=doc.kind, size=doc.size, page_count=doc.page_count, status=doc.status,
@@ -303,8 +303,11 @@ class Library:
             pages=tuple(PageRecord(number=p.number, method=p.method, lang=p.lang,
                                    confidence=p.confidence,
                                    needs_proofreading=needs_proofreading(p, threshold),
-                                   error=p.error, char_count=p.char_count, text=p.text)
-                        for p in self._folder.catalog.pages(doc.doc_id)))
+                                   error=p.error, char_count=p.char_count, text=p.text,
+                                   version=p.version, proofread=p.proofread,
+                                   history=_history(catalog, doc.doc_id, p.number)
+                                   if p.version else ())
+                        for p in catalog.pages(doc.doc_id)))
 
     def collections(self) -> list[CollectionRecord]:
         """Each collection with its documents, pages and 字数, by name."""
@@ -340,9 +343,14 @@ class Library:
         from .export import ExportRequest, export_collection
 
         self.require_collection(collection)
-        return export_collection(self._folder, self.cfg,
-                                 ExportRequest(collection, format, Path(output), query, order,
-                                               force))
+        with out_of_space(output, lambda: "each file written so far is whole, no partial file "
+                          "is left"):
+            return export_collection(self._folder, self.cfg,
+                                     ExportRequest(collection, format, Path(output), query,
+                                                   order, force))
+
+    def _stored_pages(self) -> int:
+        return self._folder.catalog.page_count()
 
     def export_catalog(self, collection: str, output: str | os.PathLike[str], *,
                        force: bool = False) -> Path:
@@ -351,8 +359,10 @@ class Library:
         from .export.catalog_sheet import write_catalog_sheet
         from .export.common import select_documents
 
+        self.require_collection(collection)
         documents = select_documents(self._folder, collection, None, "ingest")
-        return write_catalog_sheet(documents, Path(output), force, collection)
+        with out_of_space(output, lambda: "no partial file is left"):
+            return write_catalog_sheet(documents, Path(output), force, collection)
 
     def word_counts(self, collection: str | None = None) -> WordCounts:
         """字数 per document and per contributor (all collections, or one), with totals."""
@@ -364,13 +374,99 @@ class Library:
 
     def check(self, repair: bool = False) -> CheckReport:
         """Compare catalog and index page by page; with `repair`, re-index from the catalog what
-        the index lacks or holds wrongly (takes the ingest lock: not while an ingest runs)."""
+        the index lacks or holds wrongly, and re-align the ALTO of corrected pages to their text
+        (takes the ingest lock: not while an ingest runs)."""
         if not repair:
             return _report(self._folder.check())
+        from .proofreading import realign_stale
+
         with self._writer() as folder:
             found = folder.check()
             reindexed, dropped = folder.repair(found) if not found.ok else (0, 0)
+            realign_stale(folder)  # ALTO a crash left behind a correction
             return replace(_report(folder.check()), repaired=Repair(reindexed, dropped))
+
+    # -- proofreading (校对) ------------------------------------------------------------------
+
+    def add_editor(self, name: str, password: str) -> str:
+        """Create an editor account, or give an existing one a new password; returns the name
+        as stored."""
+        from .proofreading import add_editor
+
+        return add_editor(self._folder, name, password)
+
+    def editors(self) -> list[EditorRecord]:
+        """Editor accounts with the number of versions each saved (never the password hashes)."""
+        return [EditorRecord(**r) for r in self._folder.catalog.editors()]
+
+    def remove_editor(self, name: str) -> None:
+        """Remove an editor account; the versions they saved keep their name."""
+        from .proofreading import check_editor_name
+
+        if not self._folder.catalog.remove_editor(check_editor_name(name)):
+            raise NotFoundError(f"no editor {name!r}; see `wenshi editor list`")
+
+    def authenticate(self, name: str, password: str) -> str | None:
+        """The editor's name if name and password match an account, else None."""
+        from .proofreading import authenticate
+
+        return authenticate(self._folder, name, password)
+
+    def page_text(self, doc_id: str, number: int) -> PageText:
+        """A page's current text with its version, 已校对 flag and history."""
+        doc = self._folder.document(doc_id)
+        page = self._folder.catalog.page(doc.doc_id, number)
+        if page is None:
+            raise NotFoundError(f"no page {number} in document {doc.doc_id}")
+        return PageText(doc.doc_id, number, page.text, page.version, page.proofread,
+                        _history(self._folder.catalog, doc.doc_id, number))
+
+    def save_page(self, doc_id: str, number: int, text: str, *, editor: str, base_version: int,
+                  proofread: bool, source: str = "cli") -> PageText:
+        """Save a corrected page text as a new version by `editor` (who must have an account).
+        `base_version` is the version the correction was made from: if another save came
+        first, VersionConflictError (exit 7) carries that one. The page's index entries are
+        replaced at once (`indexed` False while a running ingest holds the index: it indexes
+        the page before it ends)."""
+        from .proofreading import require_editor, save_text
+
+        editor = require_editor(self._folder, editor)
+        doc_id = self._folder.document(doc_id).doc_id
+        new = save_text(self._folder, doc_id, number, text, editor, base_version, proofread,
+                        source)
+        return self._saved(doc_id, number, new is not None)
+
+    def revert_page(self, doc_id: str, number: int, to_version: int, *, editor: str,
+                    base_version: int) -> PageText:
+        """Save an earlier version of a page's text as its newest version."""
+        from .proofreading import require_editor, revert_text
+
+        editor = require_editor(self._folder, editor)
+        doc_id = self._folder.document(doc_id).doc_id
+        new = revert_text(self._folder, doc_id, number, to_version, editor, base_version)
+        return self._saved(doc_id, number, new is not None)
+
+    def _saved(self, doc_id: str, number: int, changed: bool) -> PageText:
+        from .proofreading import refresh_index
+
+        self._drop_search()  # the next search sees the corrected index
+        indexed = refresh_index(self._folder, [doc_id]) if changed else True
+        return replace(self.page_text(doc_id, number), changed=changed, indexed=indexed)
+
+    def import_proofread(self, path: str | os.PathLike[str], *, editor: str,
+                         mark_proofread: bool = False) -> ProofreadImport:
+        """Read corrections back from a proofreading .docx (`export --format proofread`)."""
+        from .proofreading import import_docx
+
+        self._drop_search()
+        outcome = import_docx(self._folder, Path(path), editor, mark_proofread)
+        return ProofreadImport(tuple(outcome.corrected), tuple(outcome.unchanged),
+                               tuple(outcome.unknown), tuple(outcome.conflicts), outcome.indexed)
+
+
+def _history(catalog: Any, doc_id: str, number: int) -> tuple[VersionRecord, ...]:
+    return tuple(VersionRecord(v.version, v.editor, v.at, v.proofread, v.source, v.text)
+                 for v in catalog.page_history(doc_id, number))
 
 
 def _update_stored_documents(folder: LibraryFolder, sheet: MetadataSheet,
@@ -406,7 +502,10 @@ def _report(found: Consistency) -> CheckReport:
         failed_pages=found.failed_pages, missing=found.missing, extra=found.extra,
         duplicates=found.duplicates, unindexed_documents=found.unindexed,
         ingest_running=found.ingest_running, removals=found.removals,
-        orphan_folders=found.orphan_folders)
+        orphan_folders=found.orphan_folders, integrity=found.integrity,
+        changed_files=found.changed_files, missing_files=found.missing_files,
+        unrecorded_files=found.unrecorded_files, changed_originals=found.changed_originals,
+        unreachable_originals=found.unreachable_originals)
 
 
 def ocr_file(cfg: Config, path: str) -> list[Page]:
@@ -439,81 +538,3 @@ def ocr_file(cfg: Config, path: str) -> list[Page]:
     finally:
         executor.shutdown(wait=True)
     return [p if isinstance(p, Page) else read[p.number] for p in plan.pages]
-
-
-# -- the earlier API: one function per command, each opening the library anew ------------------
-# Kept while callers move to `Library` (this session); new code uses `Library`.
-
-
-def ingest(cfg: Config, paths: Sequence[str], collection: str,
-           progress: Callable[[int, int], None] | None = None,
-           metadata_csv: str | None = None) -> IngestSummary:
-    """`Library.ingest` on a library opened (created if needed) for this call."""
-    with Library(cfg, create=True) as lib:
-        return lib.ingest(paths, collection, metadata=metadata_csv, progress=progress)
-
-
-def tag(cfg: Config, doc_id: str, assignments: Sequence[str]) -> dict[str, Any]:
-    """`Library.tag` with field=value strings; the document's JSON form."""
-    with Library(cfg) as lib:
-        return lib.tag(doc_id, parse_assignments(assignments)).to_dict()
-
-
-def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
-    """field=value strings (`wenshi tag --set`) as a mapping."""
-    changes: dict[str, str] = {}
-    for item in assignments:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set needs field=value, not {item!r}")
-        changes[name] = value
-    return changes
-
-
-def search(cfg: Config, request: SearchRequest) -> SearchResults:
-    """`Library.search` on a library opened for this call."""
-    with Library(cfg) as lib:
-        return lib.search(request)
-
-
-def show(cfg: Config, doc_id: str) -> dict[str, Any]:
-    """`Library.document(doc_id).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.document(doc_id).to_dict()
-
-
-def collections(cfg: Config) -> list[dict[str, Any]]:
-    """`Library.collections`, as dicts."""
-    with Library(cfg) as lib:
-        return [c.to_dict() for c in lib.collections()]
-
-
-def stats(cfg: Config, collection: str | None = None) -> dict[str, Any]:
-    """`Library.stats(collection).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.stats(collection).to_dict()
-
-
-def reindex(cfg: Config, retag: bool = False) -> int:
-    """`Library.reindex`."""
-    with Library(cfg) as lib:
-        return lib.reindex(retag)
-
-
-def export(cfg: Config, collection: str, fmt: str, output: str | Path, query: str | None = None,
-           order: str = "ingest", force: bool = False) -> ExportResult:
-    """`Library.export`."""
-    with Library(cfg) as lib:
-        return lib.export(collection, fmt, output, query=query, order=order, force=force)
-
-
-def word_counts(cfg: Config, collection: str | None = None) -> WordCounts:
-    """`Library.word_counts`."""
-    with Library(cfg) as lib:
-        return lib.word_counts(collection)
-
-
-def check(cfg: Config, repair: bool = False) -> dict[str, Any]:
-    """`Library.check(repair).to_dict()`."""
-    with Library(cfg) as lib:
-        return lib.check(repair).to_dict()

@@ -40,6 +40,36 @@ def _raw_column(creader: Any, count: int, dtype: str, default: int) -> npt.NDArr
     return out
 
 
+def hold_segment_files(reader: IndexReader) -> None:
+    """Open now every per-document file of each segment that a search reads later (stored
+    fields, columns, field lengths), and answer the segment's later "has this column?" questions
+    from what was opened.
+
+    Whoosh opens these files on first use and asks the file system, each time, whether a column
+    file exists. A commit deletes the files of the segments it merged away; a searcher that
+    opened the generation before then, then touched a column, found it missing: stored fields
+    came back as None (TypeError), a column reader skipped the segment (IndexError), a page key
+    column read as zeros (pages silently missing). Files opened before the deletion stay
+    readable; the caller checks that no commit came before they were all open
+    (`LibraryFolder.search_context`)."""
+    for sub, _ in reader.leaf_readers():
+        perdoc = getattr(sub, "_perdoc", None)
+        if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+            continue  # not a W3 segment: nothing is opened late
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
+
+        schema = sub.schema
+        perdoc._cached_reader("_stored", STORED_COLUMN)
+        for name in schema.names():
+            field = schema[name]
+            if field.scorable:
+                perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
+            if field.column_type and perdoc.has_column(name):
+                perdoc.column_reader(name, field.column_type)
+        held = frozenset(perdoc._colfiles) | frozenset(perdoc._readers)
+        perdoc.has_column = held.__contains__
+
+
 def page_key_array(reader: IndexReader) -> Ints:
     """The gram page key of every Whoosh document number (0 where there is none)."""
     parts = []

@@ -9,12 +9,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pipeline.errors import LibraryError
-from pipeline.records import Page
+from pipeline.errors import LibraryError, NotFoundError, UsageError, VersionConflictError
+from pipeline.records import Page, Tags
+
+from .faults import out_of_space
 
 from .quality import needs_proofreading
 
 CATALOG_VERSION = 1
+# What the tags column holds for a complete document whose tags the index workers have still to
+# make (in their jieba pass, just before it is indexed: see index/writer.py).
+_PENDING_TAGS = {"pending": True}
+
+
+def tags_pending(tags: dict[str, Any]) -> bool:
+    """True for the stored tags of a document that is still to be tagged."""
+    return bool(tags.get("pending"))
+
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,6 +64,20 @@ CREATE TABLE IF NOT EXISTS pages (
     error TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (doc_id, number)
 );
+-- Fixity: the checksum of every file the library keeps for a page (ALTO, page images), taken
+-- when it is written; `wenshi check` reads the files again and compares.
+-- A file being rewritten has its new checksum in `pending` until the rename is done, so a crash
+-- between the two leaves a file that matches one of them.
+CREATE TABLE IF NOT EXISTS fixity (
+    name TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    pending TEXT NOT NULL DEFAULT '',
+    pending_size INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS fixity_doc ON fixity(doc_id);
 CREATE TABLE IF NOT EXISTS removals (
     doc_id TEXT PRIMARY KEY,
     at TEXT NOT NULL
@@ -65,7 +90,33 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
     error TEXT NOT NULL,
     at TEXT NOT NULL
 );
+-- Proofreading (校对). A page's current text stays in pages.text (so every reader, export and
+-- the index use it); each correction adds a version here. Version 0 is the OCR text, kept when
+-- the first correction is saved; a page without rows here is uncorrected (version 0).
+CREATE TABLE IF NOT EXISTS page_versions (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    editor TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    proofread INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (doc_id, number, version)
+);
+CREATE TABLE IF NOT EXISTS editors (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
+# The current version of page `p` and its 已校对 flag (each one lookup in the primary key).
+_VERSION_OF_P = ("COALESCE((SELECT MAX(v.version) FROM page_versions v"
+                 " WHERE v.doc_id = p.doc_id AND v.number = p.number), 0)")
+_PROOFREAD_OF_P = ("COALESCE((SELECT v.proofread FROM page_versions v"
+                   " WHERE v.doc_id = p.doc_id AND v.number = p.number"
+                   " ORDER BY v.version DESC LIMIT 1), 0)")
+MAX_PAGE_CHARS = 100_000  # a page's text as an editor may save it
 
 
 def char_count(text: str) -> int:
@@ -92,9 +143,14 @@ class DocumentRow:
     status: str
     indexed: bool
     metadata: dict[str, str]
-    tags: dict[str, Any]
+    tags: dict[str, Any]  # the JSON form of its `Tags` (`{"pending": true}` until tagged)
     char_count: int
     ingested_at: str
+
+    @property
+    def tags_pending(self) -> bool:
+        """True until the index workers have tagged the document."""
+        return tags_pending(self.tags)
 
 
 @dataclass(frozen=True)
@@ -109,6 +165,22 @@ class PageRow:
     lang: str
     char_count: int
     error: str
+    version: int = 0  # 0: the OCR (or file) text; each saved correction adds one
+    proofread: bool = False  # 已校对: an editor marked the current version proofread
+
+
+@dataclass(frozen=True)
+class PageVersion:
+    """One version of a page's text: who saved it, when, and whether it was marked 已校对."""
+
+    doc_id: str
+    number: int
+    version: int
+    text: str
+    editor: str  # '' for version 0 (the OCR text)
+    at: str
+    proofread: bool
+    source: str  # ocr (version 0), web, docx, revert, cli
 
 
 class Catalog:
@@ -121,10 +193,12 @@ class Catalog:
         except sqlite3.Error as exc:
             raise LibraryError(f"{path}: cannot open the catalog: {exc}") from exc
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self._migrate()
+        # SQLite makes its WAL and shared-memory files on opening: a full disk shows here.
+        with out_of_space(path.parent, lambda: "nothing was changed"):
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
 
     def _migrate(self) -> None:
         self.db.executescript(_DDL)
@@ -162,18 +236,30 @@ class Catalog:
                  json.dumps(metadata, ensure_ascii=False), _now()),
             )
 
-    def store_page(self, doc_id: str, page: Page, compact: str) -> None:
-        """Insert or replace one page (a retried failed page replaces its earlier row)."""
+    def store_page(self, doc_id: str, page: Page, compact: str) -> bool:
+        """Insert or replace one page (a retried failed page replaces its earlier row).
+
+        A page an editor corrected keeps its text: only the OCR's fields (method, confidence,
+        model, size, error) are replaced. Returns False when a correction was kept so."""
         with self.transaction():
+            if self.page_version(doc_id, page.number) > 0:
+                self.db.execute(
+                    "UPDATE pages SET method = ?, confidence = ?, lang = ?, width = ?, height = ?,"
+                    " error = ? WHERE doc_id = ? AND number = ?",
+                    (page.method, page.confidence, page.lang, page.width, page.height, page.error,
+                     doc_id, page.number))
+                return False
             self.db.execute(
                 "INSERT OR REPLACE INTO pages (doc_id, number, text, compact, method, confidence,"
                 " lang, width, height, char_count, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (doc_id, page.number, page.text, compact, page.method, page.confidence, page.lang,
                  page.width, page.height, char_count(page.text), page.error),
             )
+        return True
 
-    def finish_document(self, doc_id: str, tags: dict[str, Any]) -> int:
-        """Mark a document complete; returns its 字数."""
+    def finish_document(self, doc_id: str, tags: Tags | None) -> int:
+        """Mark a document complete with its tags (None: pending, the index workers make them);
+        returns its 字数."""
         with self.transaction():
             total = self.db.execute(
                 "SELECT COALESCE(SUM(char_count), 0) FROM pages WHERE doc_id = ?", (doc_id,)
@@ -181,13 +267,14 @@ class Catalog:
             self.db.execute(
                 "UPDATE documents SET status = 'complete', tags = ?, char_count = ?"
                 " WHERE doc_id = ?",
-                (json.dumps(tags, ensure_ascii=False), total, doc_id),
+                (_tags_json(tags), total, doc_id),
             )
         return int(total)
 
     def delete_document(self, doc_id: str) -> None:
-        """Remove a document and its pages."""
+        """Remove a document, its pages and their text versions."""
         with self.transaction():
+            self.db.execute("DELETE FROM page_versions WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
@@ -230,6 +317,46 @@ class Catalog:
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
             self._drop_empty_collections()
 
+    def restore_page_versions(self, doc_id: str, versions: list[dict[str, Any]]) -> None:
+        """Put back a page text history (from a bag) as it was: editors, times, flags."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO page_versions (doc_id, number, version, text, editor, at,"
+                " proofread, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, int(v["number"]), int(v["version"]), str(v["text"]),
+                  str(v.get("editor") or ""), str(v.get("at") or _now()),
+                  int(bool(v.get("proofread"))), str(v.get("source") or ""))
+                 for v in versions])
+
+    def set_ingested_at(self, doc_id: str, when: str) -> None:
+        """Keep the first ingest's time on a document restored from a bag."""
+        if when:
+            with self.transaction():
+                self.db.execute("UPDATE documents SET ingested_at = ? WHERE doc_id = ?",
+                                (when, doc_id))
+
+    def record_fixity(self, doc_id: str, files: list[tuple[str, str, int]]) -> None:
+        """Keep (name relative to the library, sha256, size) of page files just written."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO fixity (name, doc_id, sha256, size, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(name, doc_id, sha, size, _now()) for name, sha, size in files])
+
+    def expect_fixity(self, doc_id: str, name: str, sha: str, size: int) -> None:
+        """Announce the checksum a page file is about to be rewritten with."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO fixity (name, doc_id, sha256, size, at)"
+                            " VALUES (?, ?, '', 0, ?)", (name, doc_id, _now()))
+            self.db.execute("UPDATE fixity SET pending = ?, pending_size = ? WHERE name = ?",
+                            (sha, size, name))
+
+    def fixity(self) -> list[tuple[str, str, int, str, int]]:
+        """(name, sha256, size, pending sha256, pending size) of every page file with a
+        checksum, in name order."""
+        return [(r[0], r[1], int(r[2]), r[3], int(r[4])) for r in self.db.execute(
+            "SELECT name, sha256, size, pending, pending_size FROM fixity ORDER BY name")]
+
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the catalog file: empty when it is sound."""
         rows = [str(r[0]) for r in self.db.execute("PRAGMA integrity_check")]
@@ -241,11 +368,30 @@ class Catalog:
             self.db.executemany("UPDATE documents SET indexed = ? WHERE doc_id = ?",
                                 [(int(indexed), d) for d in doc_ids])
 
-    def replace_all_tags(self, tags: dict[str, Any]) -> None:
-        """Set every complete document's tags to `tags`, and mark it missing from the index."""
+    def mark_all_tags_pending(self) -> None:
+        """Mark every complete document's tags pending and the document missing from the index
+        (`reindex --retag`: the index workers tag each document as they index it)."""
         with self.transaction():
             self.db.execute("UPDATE documents SET tags = ?, indexed = 0 WHERE status = 'complete'",
-                            (json.dumps(tags, ensure_ascii=False),))
+                            (_tags_json(None),))
+
+    def mark_tags_pending(self, doc_id: str) -> None:
+        """Mark one document's tags pending and the document missing from the index (the index
+        workers retag it as they index it again)."""
+        with self.transaction():
+            self.db.execute("UPDATE documents SET tags = ?, indexed = 0 WHERE doc_id = ?",
+                            (_tags_json(None), doc_id))
+
+    def store_tags(self, tags: dict[str, Tags]) -> None:
+        """Store documents' tags (made by the index workers just before they are indexed)."""
+        with self.transaction():
+            self.db.executemany("UPDATE documents SET tags = ? WHERE doc_id = ?",
+                                [(_tags_json(t), d) for d, t in tags.items()])
+
+    def clear_errors(self, doc_id: str) -> None:
+        """Forget the recorded ingest failures of a document (a new attempt supersedes them)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?", (doc_id,))
 
     def record_error(self, path: str, error: str, doc_id: str = "", collection: str = "") -> None:
         """Keep an ingest failure for `stats` and later review."""
@@ -258,7 +404,7 @@ class Catalog:
 
     def update_document_fields(self, doc_id: str, title: str | None = None,
                                metadata: dict[str, str] | None = None,
-                               tags: dict[str, Any] | None = None) -> None:
+                               tags: Tags | None = None) -> None:
         """Change catalog fields of a document without touching its pages."""
         with self.transaction():
             if title is not None:
@@ -268,7 +414,7 @@ class Catalog:
                                 (json.dumps(metadata, ensure_ascii=False), doc_id))
             if tags is not None:
                 self.db.execute("UPDATE documents SET tags = ? WHERE doc_id = ?",
-                                (json.dumps(tags, ensure_ascii=False), doc_id))
+                                (_tags_json(tags), doc_id))
             self.db.execute("UPDATE documents SET indexed = 0 WHERE doc_id = ?", (doc_id,))
 
     # -- reading -----------------------------------------------------------------------------
@@ -298,17 +444,72 @@ class Catalog:
         for row in self.db.execute(sql + " ORDER BY seq", args).fetchall():
             yield _document_row(row)
 
+    def complete_page_ids(self) -> set[str]:
+        """The index ids (doc_id#page) of every stored page of every complete document."""
+        return {f"{r[0]}#{r[1]}" for r in self.db.execute(
+            "SELECT p.doc_id, p.number FROM pages p JOIN documents d USING (doc_id)"
+            " WHERE d.status = 'complete'")}
+
+    def doc_ids(self) -> set[str]:
+        """Ids of every document, complete or not."""
+        return {r[0] for r in self.db.execute("SELECT doc_id FROM documents")}
+
+    def page_count(self) -> int:
+        """Pages stored, of every document."""
+        return int(self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
+
+    def document_pages_for_bag(self, doc_id: str) -> tuple[list[dict[str, Any]],
+                                                           list[dict[str, Any]]]:
+        """A document's page rows and text versions as plain dicts (for a BagIt package)."""
+        pages = [dict(r) for r in self.db.execute(
+            "SELECT number, text, method, confidence, lang, width, height, error FROM pages"
+            " WHERE doc_id = ? ORDER BY number", (doc_id,))]
+        versions = [dict(r) for r in self.db.execute(
+            "SELECT number, version, text, editor, at, proofread, source FROM page_versions"
+            " WHERE doc_id = ? ORDER BY number, version", (doc_id,))]
+        return pages, versions
+
+    def page_numbers(self, doc_ids: list[str]) -> list[tuple[int, int]]:
+        """(document seq, page number) of every stored page of these documents."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT d.seq, p.number FROM pages p JOIN documents d USING (doc_id)"
+            f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})", doc_ids)]
+
+    def complete_doc_ids(self) -> set[str]:
+        """Ids of the complete documents."""
+        return {r[0] for r in self.db.execute(
+            "SELECT doc_id FROM documents WHERE status = 'complete'")}
+
+    def partial_paths(self) -> tuple[str, ...]:
+        """Source paths of the documents an interrupted ingest left partial, in ingest order."""
+        return tuple(r[0] for r in self.db.execute(
+            "SELECT path FROM documents WHERE status = 'partial' ORDER BY seq"))
+
+    def unindexed_doc_ids(self) -> tuple[str, ...]:
+        """Complete documents not marked indexed, in ingest order."""
+        return tuple(r[0] for r in self.db.execute(
+            "SELECT doc_id FROM documents WHERE status = 'complete' AND indexed = 0 ORDER BY seq"))
+
+    def failed_page_count(self) -> int:
+        """Pages stored with an error."""
+        return int(self.db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0])
+
     def pages(self, doc_id: str) -> list[PageRow]:
         """A document's stored pages in page order."""
         rows = self.db.execute(
-            "SELECT doc_id, number, text, method, confidence, lang, char_count, error FROM pages"
-            " WHERE doc_id = ? ORDER BY number", (doc_id,)).fetchall()
-        return [PageRow(**dict(r)) for r in rows]
+            "SELECT p.doc_id, p.number, p.text, p.method, p.confidence, p.lang, p.char_count,"
+            f" p.error, {_VERSION_OF_P} AS version, {_PROOFREAD_OF_P} AS proofread"
+            " FROM pages p WHERE p.doc_id = ? ORDER BY p.number", (doc_id,)).fetchall()
+        return [PageRow(**{**dict(r), "proofread": bool(r["proofread"])}) for r in rows]
 
     def stored_page_numbers(self, doc_id: str, include_failed: bool = False) -> set[int]:
-        """Numbers of the pages already stored for a document (failed ones only if asked)."""
-        sql = ("SELECT number FROM pages WHERE doc_id = ?"
-               + ("" if include_failed else " AND error = ''"))
+        """Numbers of the pages already stored for a document (failed ones only if asked).
+
+        A corrected page counts as stored even if its OCR failed: an editor gave its text."""
+        sql = ("SELECT number FROM pages p WHERE doc_id = ?"
+               + ("" if include_failed else
+                  " AND (error = '' OR EXISTS (SELECT 1 FROM page_versions v"
+                  " WHERE v.doc_id = p.doc_id AND v.number = p.number))"))
         return {r[0] for r in self.db.execute(sql, (doc_id,))}
 
     def page_texts(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
@@ -367,8 +568,8 @@ class Catalog:
     def proofreading_pages(self, threshold: float,
                            collection: str | None = None) -> list[dict[str, Any]]:
         """Pages that need proofreading (需校对, the rule of `index/quality.py`), in archive order."""
-        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence, p.method, p.error"
-               " FROM pages p JOIN documents d USING (doc_id)")
+        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence, p.method, p.error,"
+               f" {_PROOFREAD_OF_P} AS proofread FROM pages p JOIN documents d USING (doc_id)")
         args: list[Any] = []
         if collection is not None:
             sql += " WHERE d.collection = ?"
@@ -376,8 +577,115 @@ class Catalog:
         return [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
                  "number": r["number"], "confidence": r["confidence"]}
                 for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
-                if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"]),
-                                      threshold)]
+                if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
+                                               bool(r["proofread"])), threshold)]
+
+    # -- proofreading: page text versions and editors ----------------------------------------
+
+    def page_version(self, doc_id: str, number: int) -> int:
+        """The current version of a page's text (0: never corrected)."""
+        row = self.db.execute("SELECT MAX(version) FROM page_versions WHERE doc_id = ?"
+                              " AND number = ?", (doc_id, number)).fetchone()
+        return int(row[0] or 0)
+
+    def page(self, doc_id: str, number: int) -> PageRow | None:
+        """One stored page, with its version and 已校对 flag, or None."""
+        return next((p for p in self.pages(doc_id) if p.number == number), None)
+
+    def page_history(self, doc_id: str, number: int) -> list[PageVersion]:
+        """Every version of a page's text, oldest first (only version 0 if never corrected)."""
+        rows = self.db.execute(
+            "SELECT doc_id, number, version, text, editor, at, proofread, source"
+            " FROM page_versions WHERE doc_id = ? AND number = ? ORDER BY version",
+            (doc_id, number)).fetchall()
+        if rows:
+            return [_version_row(r) for r in rows]
+        row = self.db.execute(
+            "SELECT p.text, d.ingested_at FROM pages p JOIN documents d USING (doc_id)"
+            " WHERE p.doc_id = ? AND p.number = ?", (doc_id, number)).fetchone()
+        if row is None:
+            return []
+        return [PageVersion(doc_id, number, 0, row[0], "", row[1], False, "ocr")]
+
+    def corrected_pages(self, doc_id: str | None = None) -> set[tuple[str, int]]:
+        """(doc_id, page) of every page that has a saved correction."""
+        sql = "SELECT DISTINCT doc_id, number FROM page_versions"
+        args: list[Any] = []
+        if doc_id is not None:
+            sql += " WHERE doc_id = ?"
+            args.append(doc_id)
+        return {(r[0], int(r[1])) for r in self.db.execute(sql, args)}
+
+    def save_page_text(self, doc_id: str, number: int, text: str, compact: str, editor: str,
+                       base_version: int, proofread: bool, source: str) -> PageVersion | None:
+        """Store `text` as a new version of a page, in one transaction with the page row and
+        its document's 字数. `base_version` is the version the editor started from: if another
+        save came first, VersionConflictError carries that version. Returns the new version,
+        or None when neither the text nor the 已校对 flag changed."""
+        if len(text) > MAX_PAGE_CHARS:
+            raise UsageError(f"page {doc_id}#{number}: {len(text)} characters; a page may hold "
+                             f"at most {MAX_PAGE_CHARS}")
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT p.text, d.ingested_at FROM pages p JOIN documents d USING (doc_id)"
+                " WHERE p.doc_id = ? AND p.number = ?", (doc_id, number)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no page {number} in document {doc_id!r}")
+            history = self.page_history(doc_id, number)
+            current = history[-1]
+            if base_version != current.version:
+                raise VersionConflictError(
+                    f"page {doc_id}#{number} was saved as version {current.version} by "
+                    f"{current.editor or 'the OCR'} at {current.at} while you edited version "
+                    f"{base_version}; reload it and apply your change again",
+                    {"version": current.version, "editor": current.editor, "at": current.at,
+                     "text": current.text, "proofread": current.proofread})
+            if text == current.text and proofread == current.proofread:
+                return None
+            at = _now()
+            if current.version == 0:  # keep the OCR text as version 0
+                self.db.execute(
+                    "INSERT INTO page_versions (doc_id, number, version, text, editor, at,"
+                    " proofread, source) VALUES (?, ?, 0, ?, '', ?, 0, 'ocr')",
+                    (doc_id, number, row[0], row[1]))
+            new = PageVersion(doc_id, number, current.version + 1, text, editor, at, proofread,
+                              source)
+            self.db.execute(
+                "INSERT INTO page_versions (doc_id, number, version, text, editor, at, proofread,"
+                " source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, number, new.version, text, editor, at, int(proofread), source))
+            self.db.execute("UPDATE pages SET text = ?, compact = ?, char_count = ?"
+                            " WHERE doc_id = ? AND number = ?",
+                            (text, compact, char_count(text), doc_id, number))
+            self.db.execute(
+                "UPDATE documents SET indexed = 0, char_count = (SELECT COALESCE(SUM(char_count),"
+                " 0) FROM pages WHERE doc_id = ?) WHERE doc_id = ?", (doc_id, doc_id))
+        return new
+
+    def add_editor(self, name: str, password_hash: str) -> None:
+        """Add an editor account (or give an existing one a new password)."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO editors (name, password_hash, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash",
+                (name, password_hash, _now()))
+
+    def remove_editor(self, name: str) -> bool:
+        """Remove an editor account (their saved versions keep their name). False if unknown."""
+        with self.transaction():
+            return self.db.execute("DELETE FROM editors WHERE name = ?", (name,)).rowcount > 0
+
+    def editors(self) -> list[dict[str, Any]]:
+        """Editor accounts (names and creation times; never the hashes), with their saves."""
+        return [dict(r) for r in self.db.execute(
+            "SELECT e.name, e.created_at, (SELECT COUNT(*) FROM page_versions v"
+            " WHERE v.editor = e.name) AS versions FROM editors e ORDER BY e.name")]
+
+    def editor_hash(self, name: str) -> str | None:
+        """The stored password hash of an editor, or None."""
+        row = self.db.execute("SELECT password_hash FROM editors WHERE name = ?",
+                              (name,)).fetchone()
+        return str(row[0]) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -385,6 +693,16 @@ class _RowPage:
     method: str
     confidence: float | None
     error: str
+    proofread: bool
+
+
+def _version_row(row: sqlite3.Row) -> PageVersion:
+    return PageVersion(row["doc_id"], int(row["number"]), int(row["version"]), row["text"],
+                       row["editor"], row["at"], bool(row["proofread"]), row["source"])
+
+
+def _tags_json(tags: Tags | None) -> str:
+    return json.dumps(_PENDING_TAGS if tags is None else tags.to_dict(), ensure_ascii=False)
 
 
 def _document_row(row: sqlite3.Row) -> DocumentRow:

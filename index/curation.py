@@ -4,16 +4,17 @@ removal and moving of documents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from pipeline.errors import UsageError
+from pipeline.records import TAG_KINDS_BY_NAME, TEXT, Tags
 from pipeline.run.metadata import (READ_ONLY, TAG_OVERRIDES, SheetRows, split_list,
                                    validate_field)
 
-from .catalog import DocumentRow
+from .catalog import DocumentRow, tags_pending
 from .export.catalog_sheet import LIST_SEPARATOR, extra_fields, sheet_cells
 from .library import LibraryFolder
-from .tags import OVERRIDE_PREFIX, _override_value, tags_pending
+from .tags import OVERRIDE_PREFIX
 
 # Columns that identify a row or only show the catalog's own record: never changed by an import.
 _KEYS = {"doc_id", "file"}
@@ -125,15 +126,16 @@ def apply_changes(library: LibraryFolder, changes: Sequence[FieldChange]) -> int
     for doc_id, items in by_doc.items():
         doc = library.document(doc_id)
         metadata = dict(doc.metadata)
-        tags: dict[str, Any] = dict(doc.tags)
+        tags = Tags.from_dict(doc.tags)
         title: str | None = None
         for c in items:
             if c.field == "collection":
                 moves.setdefault(c.new, []).append(doc_id)
             elif c.field in TAG_OVERRIDES:
-                value = ",".join(split_list(c.new)) if c.field != "period" else c.new
+                one_value = TAG_KINDS_BY_NAME[c.field].shape == TEXT
+                value = c.new if one_value else ",".join(split_list(c.new))
                 metadata[OVERRIDE_PREFIX + c.field] = value
-                tags[c.field] = _override_value(c.field, value)
+                tags = tags.corrected(c.field, value)
             elif c.new:
                 metadata[c.field] = c.new
                 title = c.new if c.field == "title" else title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -16,18 +17,20 @@ from whoosh.index import Index
 
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
-from pipeline.records import Page
+from pipeline.records import Page, Tags
 from pipeline.text import segment
 
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
 from .grams import GRAMS_DIR, GramWriter, page_key
+from .realign import realign_alto
 from .schema import SCHEMA_VERSION, build_schema
-from .tags import PENDING_TAGS, tags_pending
 from .writer import IndexQueue, WriterBudget, write_documents
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
     from pipeline.run.sources import DocumentPlan
+
+    from .search import SearchContext
 
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"
@@ -75,6 +78,7 @@ class LibraryFolder:
         self._last_commit = time.monotonic()
         # Automatic tags on new documents (a bulk import may switch them off).
         self.auto_tags = True
+        self.kept_corrections = 0  # corrected pages whose text a new OCR did not replace
         if writable and not rebuilding:  # `reindex` replaces an index of any version
             self._index(create=True)
 
@@ -136,6 +140,11 @@ class LibraryFolder:
                 self._lock_fh = None
 
     @property
+    def writable(self) -> bool:
+        """True when this process holds the ingest lock (it may write the index)."""
+        return self._lock_fh is not None
+
+    @property
     def index_dir(self) -> Path:
         """Where the Whoosh index lives."""
         return self.root / INDEX_DIR
@@ -167,6 +176,31 @@ class LibraryFolder:
         """The Whoosh index for reading."""
         return self._index(create=False)
 
+    def search_context(self) -> SearchContext:
+        """A search context on the index's newest generation, holding every index file it will
+        read, so that commits made while it is used (an ingest running) cannot take files from
+        under it (see `bulk_read.hold_segment_files`). Close it (and its searcher) after use."""
+        from .search import SearchContext
+
+        ix = self.open_index()
+        for _ in range(_GENERATION_ATTEMPTS):
+            searcher = ix.searcher()
+            try:
+                context = SearchContext(searcher, self.catalog)
+            except FileNotFoundError:  # a commit removed a file before it was opened
+                searcher.close()
+                continue
+            except BaseException:
+                searcher.close()
+                raise
+            if searcher.up_to_date() or searcher.reader().generation() is None:
+                return context  # (an empty index has no files to hold)
+            # A commit came while the files were being opened: some may have gone before.
+            context.close()
+            searcher.close()
+        raise LibraryError(f"{self.root}: the index changed each time it was opened "
+                           f"({_GENERATION_ATTEMPTS} times); run the search again")
+
     # -- the ingest sink ---------------------------------------------------------------------
 
     def document_state(self, doc_id: str) -> tuple[str, set[int]] | None:
@@ -187,8 +221,7 @@ class LibraryFolder:
         title = metadata.get("title") or plan.title
         with self.catalog.transaction():
             # A new attempt supersedes the failures of earlier ones (they stay if it fails too).
-            self.catalog.db.execute("DELETE FROM ingest_errors WHERE doc_id = ?",
-                                    (plan.source.doc_id,))
+            self.catalog.clear_errors(plan.source.doc_id)
             # The absolute path, so exports can re-read the source from any working directory.
             source_path = str(Path(plan.source.path).resolve())
             self.catalog.begin_document(plan.source.doc_id, collection, source_path,
@@ -196,15 +229,98 @@ class LibraryFolder:
                                         len(plan.pages), metadata)
 
     def store_page(self, doc_id: str, page: Page) -> None:
-        """Store a page and its ALTO file; a checkpoint that survives a crash."""
+        """Store a page and its ALTO file; a checkpoint that survives a crash.
+
+        A page an editor corrected keeps its text (counted in `kept_corrections`): a new OCR
+        only replaces its OCR fields, and its ALTO is aligned again to the corrected text."""
+        corrected = self.catalog.page_version(doc_id, page.number) > 0
         if page.alto:
             folder = self.root / PAGES_DIR / doc_id
             folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{page.number:04d}.alto.xml"
-            tmp = target.with_suffix(".tmp")
-            tmp.write_text(page.alto, encoding="utf-8")
-            os.replace(tmp, target)
-        self.catalog.store_page(doc_id, page, compact_search_form(page.text))
+            target = self.alto_ocr_path(doc_id, page.number) if corrected else self.alto_path(
+                doc_id, page.number)
+            self.write_page_file(doc_id, target, page.alto.encode("utf-8"))
+        if not self.catalog.store_page(doc_id, page, compact_search_form(page.text)):
+            self.kept_corrections += 1
+            self.realign_page(doc_id, page.number)
+        self.record_page_files(doc_id, page.number)  # page files others wrote (images)
+
+    def write_page_file(self, doc_id: str, target: Path, data: bytes) -> None:
+        """Write a page file whole (temporary file, rename) with its checksum: announced
+        before the rename and confirmed after, so a crash between leaves no false alarm."""
+        name = target.relative_to(self.root).as_posix()
+        sha, size = hashlib.sha256(data).hexdigest(), len(data)
+        self.catalog.expect_fixity(doc_id, name, sha, size)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        self.catalog.record_fixity(doc_id, [(name, sha, size)])
+
+    def record_page_files(self, doc_id: str, number: int) -> None:
+        """Take the checksums of a page's files as they are now (fixity, for `check`)."""
+        folder = self.root / PAGES_DIR / doc_id
+        if folder.is_dir():
+            files = [p for p in folder.rglob(f"{number:04d}.*")  # subfolders too (images/)
+                     if p.is_file() and not p.name.endswith(".tmp")]
+            self.catalog.record_fixity(doc_id, [
+                (p.relative_to(self.root).as_posix(), *_sha256(p)) for p in sorted(files)])
+
+    def fixity_problems(self) -> tuple[list[str], list[str], list[str]]:
+        """Page files (changed since written, missing, without a checksum), by library path."""
+        changed: list[str] = []
+        missing: list[str] = []
+        recorded = set()
+        for name, sha, size, pending, pending_size in self.catalog.fixity():
+            recorded.add(name)
+            path = self.root / name
+            if not path.is_file():
+                if sha:  # (no sha: a first write a crash interrupted before the rename)
+                    missing.append(name)
+                continue
+            actual = path.stat().st_size
+            if actual not in (size, pending_size) or _sha256(path)[0] not in (sha, pending):
+                changed.append(name)
+        known = self.catalog.doc_ids()
+        folder = self.root / PAGES_DIR
+        unrecorded = sorted(
+            p.relative_to(self.root).as_posix() for p in folder.rglob("*")
+            if p.is_file() and p.relative_to(folder).parts[0] in known
+            and not p.name.endswith(".tmp")
+            and p.relative_to(self.root).as_posix() not in recorded) if folder.is_dir() else []
+        return changed, missing, unrecorded
+
+    def changed_originals(self) -> tuple[list[str], int]:
+        """(paths of reachable source files whose content no longer gives their document id,
+        number of source files not reachable)."""
+        changed: list[str] = []
+        unreachable = 0
+        for doc in self.catalog.documents():
+            path = Path(doc.path)
+            if not path.is_file():
+                unreachable += 1
+            elif not _sha256(path)[0].startswith(doc.doc_id):
+                changed.append(doc.path)
+        return changed, unreachable
+
+    def realign_page(self, doc_id: str, number: int) -> None:
+        """Set the page's ALTO from the OCR's own ALTO and the page's current text (under a lock,
+        so two saves of one page cannot leave the older text's ALTO behind)."""
+        current = self.alto_path(doc_id, number)
+        original = self.alto_ocr_path(doc_id, number)
+        if not original.is_file():
+            if not current.is_file():
+                return  # not an OCR page: no ALTO
+            self.write_page_file(doc_id, original, current.read_bytes())
+        with open(original, "rb") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                page = self.catalog.page(doc_id, number)
+                if page is None:
+                    return
+                data = realign_alto(fh.read(), page.text, page.version)
+                self.write_page_file(doc_id, current, data)  # with its checksum (fixity)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def finish_document(self, doc_id: str) -> tuple[int, int]:
         """Tag the document, mark it complete and queue it for the index.
@@ -214,10 +330,11 @@ class LibraryFolder:
         indexed. A complete document the index lacks is tagged whenever it is indexed, so one
         left pending by a crash is tagged by the next ingest or `check --repair`."""
         queue = self._index_queue()
+        tags: Tags | None
         if not self.auto_tags:
-            tags: dict[str, Any] = {}
+            tags = Tags()
         elif queue.pooled:
-            tags = dict(PENDING_TAGS)
+            tags = None  # pending: the index workers make them
         else:
             pages = self.catalog.pages(doc_id)
             doc = self.catalog.document(doc_id)
@@ -240,7 +357,7 @@ class LibraryFolder:
         """Keep an input failure in the catalog."""
         self.catalog.record_error(path, error, doc_id)
 
-    def compute_tags(self, text: str, title: str, metadata: dict[str, str]) -> dict[str, Any]:
+    def compute_tags(self, text: str, title: str, metadata: dict[str, str]) -> Tags:
         """Automatic tags of a document's text, with the archivist's corrections applied."""
         from .tags import tags_for_text
 
@@ -250,9 +367,9 @@ class LibraryFolder:
         """How the index queue tags a document whose tags are pending (None: they are not)."""
         from .tags import tag_job
 
-        return tag_job(self.root, doc.metadata) if tags_pending(doc.tags) else None
+        return tag_job(self.root, doc.metadata) if doc.tags_pending else None
 
-    def retag(self, doc_id: str) -> dict[str, Any]:
+    def retag(self, doc_id: str) -> Tags:
         """Recompute one document's tags from its catalog text (no OCR); queue it for the index."""
         doc = self.document(doc_id)
         pages = self.catalog.pages(doc.doc_id)
@@ -289,9 +406,7 @@ class LibraryFolder:
         if _index_exists(self.index_dir):
             self._delete_from_index(doc_ids)
             # The exact index too: searches ignore pages Whoosh lacks, but the text must go.
-            keys = [page_key(r[0], r[1]) for r in self.catalog.db.execute(
-                "SELECT d.seq, p.number FROM pages p JOIN documents d USING (doc_id)"
-                f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})", doc_ids)]
+            keys = [page_key(seq, number) for seq, number in self.catalog.page_numbers(doc_ids)]
             GramWriter(self.index_dir / GRAMS_DIR).purge(keys)
         self.catalog.remove_documents(doc_ids)
         for doc_id in doc_ids:
@@ -303,7 +418,7 @@ class LibraryFolder:
         folder = self.root / PAGES_DIR
         if not folder.is_dir():
             return []
-        known = {r[0] for r in self.catalog.db.execute("SELECT doc_id FROM documents")}
+        known = self.catalog.doc_ids()
         return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in known)
 
     # -- index writing -----------------------------------------------------------------------
@@ -426,21 +541,31 @@ class LibraryFolder:
         """Where a page's ALTO file is (it exists for OCR pages only)."""
         return self.root / PAGES_DIR / doc_id / f"{number:04d}.alto.xml"
 
+    def alto_ocr_path(self, doc_id: str, number: int) -> Path:
+        """Where the OCR's own ALTO of a corrected page is kept (alto_path is then re-aligned
+        to the corrected text)."""
+        return self.root / PAGES_DIR / doc_id / f"{number:04d}.alto.ocr.xml"
+
+    def refresh_document(self, doc_id: str) -> None:
+        """Replace a document's index entries (Whoosh and exact index) from the catalog now, its
+        tags recomputed from its current text: after a correction. Needs the ingest lock."""
+        if self._lock_fh is None:
+            raise LibraryError("refreshing the index needs the library opened for writing")
+        doc = self.document(doc_id)
+        if self.auto_tags and not doc.tags_pending:
+            self.catalog.mark_tags_pending(doc.doc_id)
+        self._pending.append(doc.doc_id)
+        self._pending_pages += doc.page_count
+        self._index_queue().add(doc.doc_id)
+        self.commit()
+
     # -- consistency -------------------------------------------------------------------------
 
     def check(self) -> "Consistency":
         """Compare the catalog's complete documents with the index, page id by page id."""
-        db = self.catalog.db
-        expected = {f"{r[0]}#{r[1]}" for r in db.execute(
-            "SELECT p.doc_id, p.number FROM pages p JOIN documents d USING (doc_id)"
-            " WHERE d.status = 'complete'")}
-        complete = db.execute(
-            "SELECT COUNT(*) FROM documents WHERE status = 'complete'").fetchone()[0]
-        partial = tuple(r[0] for r in db.execute(
-            "SELECT path FROM documents WHERE status = 'partial' ORDER BY seq"))
-        unindexed = tuple(r[0] for r in db.execute(
-            "SELECT doc_id FROM documents WHERE status = 'complete' AND indexed = 0 ORDER BY seq"))
-        failed = db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0]
+        expected = self.catalog.complete_page_ids()
+        changed, missing_files, unrecorded = self.fixity_problems()
+        originals, unreachable = self.changed_originals()
         seen: dict[str, int] = {}
         if _index_exists(self.index_dir):
             with self._index().searcher() as searcher:
@@ -448,15 +573,20 @@ class LibraryFolder:
                     page_id = str(stored.get("id", ""))
                     seen[page_id] = seen.get(page_id, 0) + 1
         return Consistency(
-            catalog_documents=int(complete), catalog_pages=len(expected),
+            catalog_documents=len(self.catalog.complete_doc_ids()), catalog_pages=len(expected),
             index_pages=sum(seen.values()),
             missing=tuple(sorted(expected - set(seen), key=_page_key)),
             extra=tuple(sorted(set(seen) - expected, key=_page_key)),
             duplicates=tuple(sorted((i for i, n in seen.items() if n > 1), key=_page_key)),
-            unindexed=unindexed, partial=partial, failed_pages=int(failed),
+            unindexed=self.catalog.unindexed_doc_ids(), partial=self.catalog.partial_paths(),
+            failed_pages=self.catalog.failed_page_count(),
             ingest_running=self.lock_holder(),
             removals=tuple(self.catalog.pending_removals()),
             orphan_folders=tuple(self.orphan_page_folders()),
+            integrity=tuple(self.catalog.integrity_problems()),
+            changed_files=tuple(changed), missing_files=tuple(missing_files),
+            unrecorded_files=tuple(unrecorded), changed_originals=tuple(originals),
+            unreachable_originals=unreachable,
         )
 
     def repair(self, found: "Consistency") -> tuple[int, int]:
@@ -466,10 +596,13 @@ class LibraryFolder:
         if self._lock_fh is None:
             raise LibraryError("repair needs the library opened for writing")
         self.finish_removals()
+        for name in found.unrecorded_files:  # files of a library made before checksums
+            doc_id, file = name.split("/")[1], Path(name).name
+            if file[:4].isdigit():
+                self.record_page_files(doc_id, int(file[:4]))
         for name in self.orphan_page_folders():
             shutil.rmtree(self.root / PAGES_DIR / name, ignore_errors=True)
-        complete = {r[0] for r in self.catalog.db.execute(
-            "SELECT doc_id FROM documents WHERE status = 'complete'")}
+        complete = self.catalog.complete_doc_ids()
         affected = {page_id.split("#", 1)[0]
                     for page_id in found.missing + found.extra + found.duplicates}
         affected |= set(found.unindexed)
@@ -505,19 +638,39 @@ class Consistency:
     ingest_running: int | None  # pid of an ingest holding the lock: its last pages may be pending
     removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
     orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
+    integrity: tuple[str, ...] = ()  # SQLite's integrity_check findings (empty: sound)
+    changed_files: tuple[str, ...] = ()  # page files whose checksum no longer matches
+    missing_files: tuple[str, ...] = ()  # page files with a checksum that are gone
+    unrecorded_files: tuple[str, ...] = ()  # page files without a checksum (older libraries)
+    changed_originals: tuple[str, ...] = ()  # reachable source files whose content changed
+    unreachable_originals: int = 0  # source files no longer at their path
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once, and no
-        removal is unfinished."""
+        """True when the index holds exactly the catalog's complete pages, each once, no
+        removal is unfinished, the catalog file is sound and every page file is as written."""
         return not (self.missing or self.extra or self.duplicates or self.unindexed
-                    or self.removals or self.orphan_folders)
+                    or self.removals or self.orphan_folders or self.integrity
+                    or self.changed_files or self.missing_files or self.unrecorded_files)
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 def _page_key(page_id: str) -> tuple[str, int]:
     doc_id, _, number = page_id.partition("#")
     return doc_id, int(number) if number.isdigit() else 0
 
+
+# Opening a search context takes milliseconds; an ingest commits every few seconds at most.
+_GENERATION_ATTEMPTS = 20
 
 # When a writer commits, Whoosh deletes the previous generation's TOC file. A reader that listed
 # the folder just before then fails to open it: Index.reader() retries for that reason, but

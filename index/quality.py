@@ -2,7 +2,8 @@
 
 The one rule `show`, `stats` and the manuscript exports apply; change it here only. Today: an OCR
 page stored without error whose mean word confidence is below the configured threshold
-(`--proofread-threshold` / WENSHI_PROOFREAD_THRESHOLD, 70 by default).
+(`--proofread-threshold` / WENSHI_PROOFREAD_THRESHOLD, 70 by default), unless an editor
+marked it 已校对 (index/proofreading.py).
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ class StoredPage(Protocol):
     @property
     def error(self) -> str: ...  # noqa: E704
 
+    @property
+    def proofread(self) -> bool: ...  # noqa: E704 - 已校对: an editor marked it proofread
+
 
 def needs_proofreading(page: StoredPage, threshold: float) -> bool:
     """需校对: an OCR page, stored without error, whose mean word confidence is below
-    `threshold`."""
-    return (page.method == METHOD_OCR and not page.error and page.confidence is not None
-            and page.confidence < threshold)
+    `threshold`, and that no editor has marked 已校对 (proofread)."""
+    return (not page.proofread and page.method == METHOD_OCR and not page.error
+            and page.confidence is not None and page.confidence < threshold)

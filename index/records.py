@@ -12,6 +12,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class VersionRecord:
+    """One version of a page's text (index/proofreading.py): version 0 is the OCR's."""
+
+    version: int
+    editor: str  # '' for version 0
+    at: str  # local time, ISO 8601
+    proofread: bool  # 已校对 as of this version
+    source: str  # ocr, web, docx, revert, cli
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a version in `history`."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class PageRecord:
     """One stored page of a document, as `show` prints it."""
 
@@ -22,11 +38,60 @@ class PageRecord:
     needs_proofreading: bool  # 需校对 (index/quality.py)
     error: str  # why the page failed ("" if it did not)
     char_count: int
-    text: str
+    text: str  # the current text: an editor's correction if there is one
+    version: int = 0  # 0: the OCR's text; each saved correction adds one
+    proofread: bool = False  # 已校对
+    history: tuple[VersionRecord, ...] = ()  # every version, oldest first (empty: never corrected)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a page in `wenshi show --json`."""
+        return {**asdict(self), "history": [v.to_dict() for v in self.history]}
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A page's current text with its version, 已校对 flag and history (proofreading)."""
+
+    doc_id: str
+    number: int
+    text: str
+    version: int
+    proofread: bool
+    history: tuple[VersionRecord, ...]
+    changed: bool = False  # a save: whether it stored a new version
+    indexed: bool = True  # a save: False while a running ingest holds the index
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a page's text and history."""
+        return {**asdict(self), "history": [v.to_dict() for v in self.history]}
+
+
+@dataclass(frozen=True)
+class EditorRecord:
+    """An editor account (never its password hash) and the versions it saved."""
+
+    name: str
+    created_at: str
+    versions: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `wenshi editor list --json` prints."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProofreadImport:
+    """What `wenshi proofread import` did, page id by page id."""
+
+    corrected: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    unknown: tuple[str, ...]  # page ids the library does not have: skipped
+    conflicts: tuple[str, ...]  # pages changed in the library since the export: skipped, why
+    indexed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `wenshi proofread import --json` prints."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -162,13 +227,20 @@ class CheckReport:
     repaired: Repair | None = None
     removals: tuple[str, ...] = ()  # documents an interrupted `rm` began to remove
     orphan_folders: tuple[str, ...] = ()  # page folders of documents the catalog lacks
+    integrity: tuple[str, ...] = ()  # SQLite's integrity_check findings (empty: sound)
+    changed_files: tuple[str, ...] = ()  # page files whose checksum no longer matches
+    missing_files: tuple[str, ...] = ()  # page files with a checksum that are gone
+    unrecorded_files: tuple[str, ...] = ()  # page files without a checksum yet
+    changed_originals: tuple[str, ...] = ()  # reachable source files whose content changed
+    unreachable_originals: int = 0  # source files no longer at their path
 
     @property
     def ok(self) -> bool:
-        """True when the index holds exactly the catalog's complete pages, each once, and no
-        removal is unfinished."""
+        """True when the index holds exactly the catalog's complete pages, each once, no
+        removal is unfinished, the catalog file is sound and every page file is as written."""
         return not (self.missing or self.extra or self.duplicates or self.unindexed_documents
-                    or self.removals or self.orphan_folders)
+                    or self.removals or self.orphan_folders or self.integrity
+                    or self.changed_files or self.missing_files or self.unrecorded_files)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi check --json` prints."""
@@ -184,5 +256,10 @@ class CheckReport:
             "ingest_running": self.ingest_running,
             "unfinished_removals": list(self.removals),
             "orphan_page_folders": list(self.orphan_folders),
+            "catalog_integrity": list(self.integrity) or ["ok"],
+            "fixity": {"changed": list(self.changed_files), "missing": list(self.missing_files),
+                       "unrecorded": list(self.unrecorded_files)},
+            "originals": {"changed": list(self.changed_originals),
+                          "unreachable": self.unreachable_originals},
             "repaired": asdict(self.repaired) if self.repaired is not None else None,
         }

@@ -8,7 +8,9 @@ few per-page columns that sorting and grouping read in bulk.
 from __future__ import annotations
 
 from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, FieldType, Schema
+
+from pipeline.records import TAG_KINDS, TERMS, TEXT, YEARS
 
 from .analysis import WordsField
 
@@ -16,13 +18,12 @@ from .analysis import WordsField
 #    page key, sort year and sort title columns; collection indexed in the search normal form.
 SCHEMA_VERSION = 2
 
-# Tag fields filled from the catalog (metadata + automatic tags); comma-separated keywords.
-TAG_FIELDS = ("person", "place", "organization", "subject", "keyword")
 NO_YEAR = 0  # sort_year of a page whose document names no year
 
 
 def build_schema() -> Schema:
-    """A Whoosh document is one page, id 'doc_id#page', carrying its document's metadata."""
+    """A Whoosh document is one page, id 'doc_id#page', carrying its document's metadata and
+    tags (one field per tag kind, `pipeline.records.TAG_KINDS`)."""
     return Schema(
         id=ID(stored=True, unique=True),
         doc_id=ID(stored=True),
@@ -33,18 +34,20 @@ def build_schema() -> Schema:
         # Words for ranking only: exact strings are answered by the gram index.
         text=WordsField(),
         contributor=ID(stored=True),
-        doctype=ID(stored=True),
-        period=ID(stored=True),
-        year=NUMERIC(int, bits=16, signed=False, shift_step=0),  # one term a year
-        person=KEYWORD(commas=True, lowercase=True),
-        place=KEYWORD(commas=True, lowercase=True),
-        organization=KEYWORD(commas=True, lowercase=True),
-        subject=KEYWORD(commas=True),
-        keyword=KEYWORD(commas=True, lowercase=True),
         ingest_seq=STORED(),
         # Per-page columns read in bulk: the gram index's page key (ingest order, page order),
         # the earliest year named, and a pinyin sort key of the title.
         pk=COLUMN(NumericColumn("q", default=0)),
         sort_year=COLUMN(NumericColumn("i", default=NO_YEAR)),
         sort_title=COLUMN(VarBytesColumn()),
+        **{kind.index_field: _tag_field(kind.shape) for kind in TAG_KINDS},
     )
+
+
+def _tag_field(shape: str) -> FieldType:
+    if shape == YEARS:
+        return NUMERIC(int, bits=16, signed=False, shift_step=0)  # one term a year
+    if shape == TEXT:
+        return ID(stored=True)
+    # Comma-separated values in the search normal form; names and free words lower-cased.
+    return KEYWORD(commas=True, lowercase=shape != TERMS)

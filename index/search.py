@@ -24,7 +24,7 @@ from pipeline.errors import LibraryError, UsageError
 from pipeline.text.normalize import to_search_form
 
 from .analysis import compact_search_form
-from .bulk_read import field_lengths, int_column, page_key_array, postings
+from .bulk_read import field_lengths, hold_segment_files, int_column, page_key_array, postings
 from .catalog import Catalog
 from .grams import GRAMS_DIR, PAGE_BITS, GramReader, code_points, runs
 from .query import And, FieldFilter, Node, Not, Or, Phrase, Words, parse_query, positive_terms
@@ -33,7 +33,7 @@ from .schema import NO_YEAR
 from .snippets import MARK_END, MARK_START, find_matches, make_snippet
 
 __all__ = ["MARK_END", "MARK_START", "SORTS", "DocumentHit", "SearchContext", "SearchHit",
-           "SearchRequest", "SearchResults", "find_matches", "make_snippet", "run", "search"]
+           "SearchRequest", "SearchResults", "find_matches", "make_snippet", "run"]
 
 FACET_FIELDS = ("collection", "period", "subject")
 _K1, _B = 1.2, 0.75  # BM25 parameters, as Whoosh's BM25F
@@ -60,6 +60,7 @@ class SearchContext:
         self.searcher = searcher
         self.catalog = catalog
         self.reader = searcher.reader()
+        hold_segment_files(self.reader)
         self.n = self.reader.doc_count_all()
         self.live: Mask = np.ones(self.n, dtype=bool)
         for sub, base in self.reader.leaf_readers():
@@ -364,13 +365,3 @@ def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
         groups.append(DocumentHit(hit.doc_id, hit.title, hit.collection, hit.score, tuple(pages),
                                   hit))
     return SearchResults(total, tuple(best_hits), n_documents, tuple(groups), facets)
-
-
-def search(searcher: Searcher, catalog: Catalog, request: SearchRequest) -> SearchResults:
-    """Run a query: the exact set of matching pages, ranked, sliced and with snippets."""
-    check_request(request)
-    ctx = SearchContext(searcher, catalog)
-    try:
-        return run(ctx, request)
-    finally:
-        ctx.close()

@@ -9,7 +9,6 @@ document the index lacks after a crash is tagged when it is indexed (`index_unin
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import numpy as np
 from whoosh.index import Index
 
+from pipeline.records import TAG_KINDS, TEXT, YEARS, Tags
 from pipeline.text import loading
 from pipeline.text.normalize import to_search_form
 
@@ -135,10 +135,8 @@ def _pypinyin() -> Any:
 
 def document_fields(doc: DocumentRow) -> dict[str, Any]:
     """The Whoosh fields every page of a document shares: metadata, tags, sort keys."""
-    tags = doc.tags
+    tags = Tags.from_dict(doc.tags)
     meta = doc.metadata
-    years = sorted({int(y) for y in tags.get("years", ())
-                    if str(y).isdigit() and 0 < int(y) < 10000})
     fields: dict[str, Any] = {
         "doc_id": doc.doc_id,
         "collection": to_search_form(doc.collection),
@@ -146,18 +144,21 @@ def document_fields(doc: DocumentRow) -> dict[str, Any]:
         "_stored_title": doc.title,
         "ingest_seq": doc.seq,
         "contributor": to_search_form(str(meta.get("contributor", ""))),
-        "doctype": to_search_form(str(meta.get("doctype") or tags.get("doctype") or "")),
-        "period": to_search_form(str(tags.get("period") or "")),
-        "person": _tag_values(tags.get("persons")),
-        "place": _tag_values(tags.get("places")),
-        "organization": _tag_values(tags.get("organizations")),
-        "subject": _tag_values(tags.get("subjects")),
-        "keyword": _tag_values(tags.get("keywords")),
-        "sort_year": years[0] if years else NO_YEAR,
         "sort_title": title_sort_key(doc.title),
     }
-    if years:
-        fields["year"] = years
+    years: list[int] = []
+    for kind in TAG_KINDS:
+        value = getattr(tags, kind.name)
+        if kind.shape == YEARS:
+            years = sorted({int(y) for y in value if 0 < int(y) < 10000})
+            if years:
+                fields[kind.index_field] = years
+        elif kind.shape == TEXT:
+            catalog = meta.get(kind.catalog_field) if kind.catalog_field else None
+            fields[kind.index_field] = to_search_form(str(catalog or value))
+        else:
+            fields[kind.index_field] = _tag_values(value)
+    fields["sort_year"] = years[0] if years else NO_YEAR
     return {k: v for k, v in fields.items() if v != ""}
 
 
@@ -428,12 +429,9 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
     if tagged:
         # Tags reach the catalog before the index: a crash between the two leaves a tagged,
         # unindexed document, which the next ingest or `check --repair` indexes.
-        with catalog.transaction():
-            catalog.db.executemany("UPDATE documents SET tags = ? WHERE doc_id = ?",
-                                   [(json.dumps(t, ensure_ascii=False), d)
-                                    for d, t in tagged.items()])
-        batch = [(replace(doc, tags=tagged.get(doc.doc_id, doc.tags)), pages)
-                 for doc, pages in batch]
+        catalog.store_tags(tagged)
+        batch = [(replace(doc, tags=tagged[doc.doc_id].to_dict()) if doc.doc_id in tagged
+                  else doc, pages) for doc, pages in batch]
     grams = GramWriter(grams_dir(ix), budget.merge_entries)
     # One segment per `batch_chars` (a batch is that big unless one document is bigger).
     start = chars = 0

@@ -47,3 +47,13 @@ class NotFoundError(WenshiError):
     """A document, collection or page asked for does not exist."""
 
     exit_code = 5
+
+
+class VersionConflictError(WenshiError):
+    """A page text save named a version that is no longer the page's current one."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, current: dict[str, object]) -> None:
+        super().__init__(message)
+        self.current = current  # the version that won: version, editor, at, text, proofread

@@ -11,7 +11,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.config import Config
-from pipeline.records import METHOD_OCR, Page, PageTask
+from pipeline.errors import OcrError
+from pipeline.page.engines import EngineInfo, OcrResult, ReadOptions
+from pipeline.records import METHOD_OCR, Page, PageTask, Word
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 FONT_SC = 2  # Noto Serif CJK SC in the collection
@@ -105,9 +107,48 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def crash_on_page_two(task: PageTask, cfg: Config) -> Page:
+def crash_on_page_two(task: PageTask, cfg: Config, engine: object = None) -> Page:
     """Stands in for `process_page` in pool workers, which import it by name: page 2 kills
     its worker process outright, as a segfault in a decoder would."""
     if task.number == 2:
         os._exit(3)
     return Page(number=task.number, text=f"第{task.number}页", method=METHOD_OCR)
+
+
+class FakeEngine:
+    """A small OCR engine for the tests of the page loop and the ingest around it: no Tesseract.
+
+    Every read returns 25 one-character words at the confidence `confidences` gives the model
+    (by its script: 'chi_sim' or 'chi_tra'), and notes what it was asked (model, corrected or
+    not: the script trial reads uncorrected). Chosen reads (1-based) fail as a timed-out
+    Tesseract would."""
+
+    name = "fake"
+
+    def __init__(self, confidences: dict[str, float] | None = None, text: str = "",
+                 fail_reads: tuple[int, ...] = ()) -> None:
+        self.confidences = confidences or {"chi_sim": 91.0, "chi_tra": 91.0}
+        self.text = text
+        self.fail_reads = fail_reads
+        self.reads: list[tuple[str, bool]] = []
+        self.dpis: list[int] = []
+
+    def read(self, image: Image.Image, options: ReadOptions) -> OcrResult:
+        self.reads.append((options.lang, options.correct))
+        self.dpis.append(options.dpi)
+        count = len(self.reads)
+        if count in self.fail_reads:
+            raise OcrError("Tesseract timed out after 1 s")
+        confidence = self.confidences[options.lang[:7]]
+        words = tuple(Word("字", 10 * i, 0, 10, 10, confidence) for i in range(25))
+        return OcrResult(self.text or f"第{count}次识别的文字", words, "", confidence)
+
+    def info(self, model: str) -> EngineInfo:
+        return EngineInfo(self.name, "1", model)
+
+    def check(self, lang: str) -> None:
+        return None
+
+    def page_reads(self) -> list[str]:
+        """The corrected reads (one per page read, the trial's strips left out), by model."""
+        return [lang for lang, corrected in self.reads if corrected]

@@ -122,5 +122,5 @@ def test_analyze_document_counts_words_per_page_and_tags_as_the_tagger_alone(tmp
                                                     tag_job(tmp_path, {"tag.doctype": "史料"}))
         assert words == [word_counts(p) for p in pages] and title_words == word_counts(title)
         assert tags == tags_for_text("\n".join(pages), title, tmp_path, {"tag.doctype": "史料"})
-        assert tags["doctype"] == "史料" and ["李秀英", 1] in tags["persons"]
+        assert tags.doctype == "史料" and ("李秀英", 1) in tags.persons
     assert analyze_document("勘测日记", pages, ())[2] is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,7 +80,52 @@ def test_every_command_exits_5_for_a_missing_collection(tmp_path: Path, drafts: 
     runner.invoke(main, ["--library", library, "ingest", str(drafts[0]), "--collection", "c"])
     for args in (["stats", "--collection", "d"],
                  ["stats", "--collection", "d", "--by", "contributor"],
-                 ["export", "d", "--format", "csv", "--output", str(tmp_path / "d.csv")]):
+                 ["export", "d", "--format", "csv", "--output", str(tmp_path / "d.csv")],
+                 ["catalog", "export", "d", "--output", str(tmp_path / "d.xlsx")]):
         out = runner.invoke(main, ["--library", library, *args])
         assert (out.exit_code, out.stderr) == (
             5, "Error: no collection 'd'; see `wenshi collections`\n"), args
+
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "library-api.md"
+
+
+def test_the_notebook_in_the_docs_prints_what_the_docs_show(monkeypatch: pytest.MonkeyPatch):
+    # Each ```python cell between the notebook markers runs in one namespace, from the
+    # repository's root; its output must be the ```text block that follows it.
+    import contextlib
+    import io
+    import re
+
+    notebook = DOC.read_text(encoding="utf-8").split("<!-- notebook -->", 1)[1]
+    notebook = notebook.split("<!-- /notebook -->", 1)[0]
+    cells = re.findall(r"```python\n(.*?)```\n```text\n(.*?)```", notebook, re.S)
+    assert len(cells) >= 8 and len(cells) == notebook.count("```python")
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {"__name__": "notebook"}
+    try:
+        for number, (code, shown) in enumerate(cells, start=1):
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, f"{DOC.name} cell {number}", "exec"), namespace)
+            assert out.getvalue() == shown, f"cell {number}"
+    finally:
+        lib = namespace.get("lib")
+        if isinstance(lib, Library):
+            lib.close()
+
+
+def test_opening_a_library_and_searching_imports_no_ocr_stack(tmp_path: Path, drafts: list[Path]):
+    with Library.open(tmp_path / "lib", create=True, jobs=1) as lib:
+        lib.ingest(drafts, collection="c")
+    heavy = ("PIL", "pytesseract", "pdfplumber", "docx", "pipeline.run.ingest",
+             "pipeline.page.process")
+    code = ("import sys; from index import Library\n"
+            "with Library.open(sys.argv[1]) as lib:\n"
+            "    print(lib.search('\"电厂\"').total, lib.document(lib.search('电厂').hits[0]"
+            ".doc_id).title, lib.stats().documents)\n"
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "lib")], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["1 a 2", "[]"]

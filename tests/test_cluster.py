@@ -7,21 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
-from index import api
+from index import Library
 from index.search import SearchRequest
 from pipeline.config import Config
 from pipeline.errors import EnvironmentProblemError
 from pipeline.records import KIND_IMAGE, KIND_PDF, PageTask
-from pipeline.run.cluster import run_shipped, ship_page
-from pipeline.page import process
-from pipeline.page.process import Recognised
 from pipeline.run import pool
+from pipeline.run.cluster import run_shipped, ship_page
 from pipeline.run.sources import identify, plan_document
 
 from .conftest import tesseract_or_skip
-from .scanned_pages import LANG, PHRASES, SEARCHABLE, write_pdf, write_png, write_tiff
+from .scanned_pages import LANG, PHRASES, SEARCHABLE, FakeEngine, write_pdf, write_png, write_tiff
 
 
 def _dask_or_skip() -> None:
@@ -35,12 +32,8 @@ def _dask_or_skip() -> None:
         pytest.skip("dask[distributed] is not installed")
 
 
-def _fake_recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
-    return Recognised(f"{image.width}x{image.height}@{dpi}", 90.0, (), "", "chi_sim")
-
-
 @pytest.mark.parametrize("kind", ["pdf", "tiff", "png"])
-def test_shipped_page_is_processed_without_the_source_file(tmp_path, monkeypatch, kind):
+def test_shipped_page_is_processed_without_the_source_file(tmp_path, kind):
     writers: dict[str, Any] = {
         "pdf": lambda: write_pdf(tmp_path / "卷.pdf", list(PHRASES[:3])),
         "tiff": lambda: write_tiff(tmp_path / "卷.tif", list(PHRASES[:3])),
@@ -52,9 +45,11 @@ def test_shipped_page_is_processed_without_the_source_file(tmp_path, monkeypatch
     assert isinstance(task, PageTask) and task.kind == (KIND_PDF if kind == "pdf" else KIND_IMAGE)
     shipped = ship_page(task, Config())
     source.unlink()  # a cluster worker shares no file system with the writer
-    monkeypatch.setattr(process, "recognise", _fake_recognise)
-    page = run_shipped(shipped, Config())
-    assert (page.number, page.error, page.text) == (task.number, "", "1000x300@300")
+    engine = FakeEngine(text="读过")
+    page = run_shipped(shipped, Config(lang=LANG), engine)
+    # Decoded as the original: its size, its dpi (seen by the engine), read once.
+    assert (page.number, page.error, page.text) == (task.number, "", "读过")
+    assert (page.width, page.height, engine.dpis) == (1000, 300, [300])
     assert len(shipped.data) < 200_000  # one page, not the volume
 
 
@@ -80,12 +75,14 @@ def test_ingest_through_a_local_cluster_of_two_workers(tmp_path: Path):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as local:
         cfg = Config(library=tmp_path / "library", lang=LANG, scheduler=local.scheduler_address)
-        summary = api.ingest(cfg, [str(f) for f in files], "集群")
+        with Library(cfg, create=True) as lib:
+            summary = lib.ingest([str(f) for f in files], "集群")
         done = local.scheduler.task_prefixes["wenshi-page"].state_counts["released"] + \
             local.scheduler.task_prefixes["wenshi-page"].state_counts["forgotten"]
     assert done == 6  # every page went through the scheduler
     assert [(o.status, o.pages, o.failed_pages) for o in summary.outcomes] == [
         ("ingested", 3, ()), ("ingested", 2, ()), ("ingested", 1, ())]
     local_cfg = Config(library=tmp_path / "library")
-    assert api.search(local_cfg, SearchRequest(f'"{SEARCHABLE}"')).total == 1
-    assert api.check(local_cfg)["ok"]
+    with Library(local_cfg) as lib:
+        assert lib.search(SearchRequest(f'"{SEARCHABLE}"')).total == 1
+        assert lib.check().ok

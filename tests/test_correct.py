@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.page import correct
+from pipeline.page import correct, engines
 from pipeline.page.alto import parse_alto, strings
 from pipeline.page.engines import tesseract
 from pipeline.page.glyphs import glyph_similarity
@@ -175,9 +175,9 @@ def test_text_and_alto_that_disagree_are_left_alone():
 
 
 def test_only_simplified_models_are_corrected():
-    assert tesseract._simplified("chi_sim") and tesseract._simplified("chi_sim_vert")
-    assert not tesseract._simplified("chi_tra") and not tesseract._simplified("chi_tra_vert")
-    assert not tesseract._simplified("chi_sim+chi_tra")
+    assert engines.simplified("chi_sim") and engines.simplified("chi_sim_vert")
+    assert not engines.simplified("chi_tra") and not engines.simplified("chi_tra_vert")
+    assert not engines.simplified("chi_sim+chi_tra")
 
 
 @pytest.mark.tesseract
@@ -201,13 +201,13 @@ def test_the_ingest_and_ocr_page_path_corrects(monkeypatch):
     from pipeline.page import process
 
     calls = []
-    real = tesseract.correct_page
+    real = engines.correct_page
 
     def spy(*args, **kwargs):
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tesseract, "correct_page", spy)
+    monkeypatch.setattr(engines, "correct_page", spy)
     image, _ = _line("清光绪末年，地方士绅曾集股筹建商办铁路")
     png = io.BytesIO()
     image.save(png, format="PNG")

@@ -94,6 +94,7 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
     sheet.cell(memoir, column(sheet, "日期")).value = dt.datetime(1958, 7, 1)  # an Excel date
     sheet.cell(brief, column(sheet, "日期")).value = "1960-05"  # a date typed as text
     sheet.cell(brief, column(sheet, "撰稿人")).value = "钱玉芬"
+    sheet.cell(row_of(sheet, LINES), column(sheet, "汇集")).value = "输变电志"  # a move
     sheet.cell(chronicle, column(sheet, "日期")).value = "1958-13-01"
     sheet.cell(chronicle, column(sheet, "撰稿人")).value = "不应写入"
     book.save(sheet_path)
@@ -105,7 +106,8 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
         f"{MEMOIR} date: '' -> 1958-07-01",
         f"{BRIEF} contributor: '' -> 钱玉芬",
         f"{BRIEF} date: '' -> 1960-05",
-        "would change 4 fields of 2 documents (dry run: nothing written)",
+        f"{LINES} collection: 电力工业史 -> 输变电志",
+        "would change 5 fields of 3 documents (dry run: nothing written)",
     ]
     bad_row = f"{sheet_path}: row {chronicle}, column date: '1958-13-01' is not a date"
     assert dry.stderr.splitlines() == [bad_row + " (month 1-12, day 1-31)"]
@@ -113,7 +115,7 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
 
     done = wenshi(library, "catalog", "import", str(sheet_path))
     assert done.exit_code == 1  # the bad row; the good rows apply
-    assert done.stdout.splitlines()[-1] == "changed 4 fields of 2 documents"
+    assert done.stdout.splitlines()[-1] == "changed 5 fields of 3 documents"
     assert done.stderr.startswith(bad_row)
     memoir_doc = show(library, MEMOIR)
     assert memoir_doc["title"] == "县电厂的创建"
@@ -121,6 +123,7 @@ def test_xlsx_round_trip_dry_run_then_import(library: Path, tmp_path: Path) -> N
     assert show(library, CHRONICLE)["metadata"].get("contributor") is None
     assert [h["doc_id"] for h in search(library, "title:创建")["hits"]] == [MEMOIR]
     assert [h["doc_id"] for h in search(library, "contributor:钱玉芬")["hits"]] == [BRIEF]
+    assert search(library, "电杆", "--facets")["facets"]["collection"] == {"输变电志": 1}
     check_ok(library)
 
     again = wenshi(library, "catalog", "import", str(sheet_path))
@@ -293,3 +296,29 @@ def test_kill_9_during_rm_of_a_large_document_then_repair(tmp_path: Path) -> Non
         assert wenshi(library, "show", doc_id).exit_code == 5
     print(f"kills inside the removal: {killed_midway} of 3")
     assert killed_midway >= 1  # at least one kill landed inside the removal
+
+
+def test_kill_9_during_move_of_a_large_document_then_repair(tmp_path: Path) -> None:
+    library, doc_id = _large_text_library(tmp_path, 600)
+    for attempt, target in enumerate(("甲", "乙", "丙")):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from cli import run; run()", "--library", str(library),
+             "move", doc_id, "--collection", target], cwd=Path(__file__).parent.parent,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db = sqlite3.connect(library / "catalog.sqlite", timeout=30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db.execute("SELECT collection FROM documents").fetchone()[0] == target:
+                break
+            time.sleep(0.002)
+        time.sleep(0.02 * attempt)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        db.close()
+        # The index holds the document in one collection or the other, never in both.
+        facets = search(library, '"岚江县电厂"', "--facets")["facets"]["collection"]
+        assert list(facets.values()) == [600], facets
+        if wenshi(library, "check").exit_code != 0:
+            assert wenshi(library, "check", "--repair").exit_code == 0
+        check_ok(library)
+        assert search(library, '"岚江县电厂"', "--facets")["facets"]["collection"] == {target: 600}

@@ -80,7 +80,7 @@ def test_real_ocr_of_a_skewed_upscaled_page_lands_on_its_ink() -> None:
                               "铁路勘测队沿岚江河谷踏勘线路。")):
         draw.text((60, 60 + i * 50), line, font=font, fill=0)
     scan = page.rotate(4.0, resample=Image.Resampling.BICUBIC, fillcolor=255)  # skewed 4° ccw
-    pre = preprocess_image(scan, 150, PreprocessOptions(orientation=False))
+    pre = preprocess_image(scan, 150, PreprocessOptions.without("orientation"))
     assert pre.dpi == 300 and abs(pre.skew_degrees - 4.0) < 0.3
     result = tesseract.ocr_image(pre.image, "chi_sim", psm=3, dpi=pre.dpi)
     geometry = PageGeometry.of(scan.size, pre)

@@ -1,7 +1,9 @@
 """Ingest orchestration: resume, page failures and retries, worker crashes, progress, timeouts.
 
-Most tests replace `recognise` with a small fake and run inline (no Tesseract, no processes),
-so the exact sequence of pages is known; the timeout test runs the real CLI and Tesseract.
+Most tests hand the ingest a small fake engine (tests/scanned_pages.FakeEngine) and run inline
+(no Tesseract, no processes), so the exact sequence of pages is known; the page loop around the
+engine (decoding, preprocessing, the script and direction choice) is the real one. The timeout
+test runs the real CLI and Tesseract.
 """
 
 from __future__ import annotations
@@ -17,53 +19,36 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
 
 from cli import main
 from index.library import LibraryFolder
 from pipeline.config import Config
-from pipeline.errors import InputFileError, OcrError
+from pipeline.errors import InputFileError
+from pipeline.page import images
 from pipeline.page.engines import tesseract
-from pipeline.page.script import PROVISIONAL as P
-from pipeline.records import Word
-from pipeline.run import ingest
-from pipeline.page import images, process
-from pipeline.page.process import Recognised
-from pipeline.run import pool
+from pipeline.run import ingest, pool
 from pipeline.run.ingest import ingest_paths
 
 from .conftest import tesseract_or_skip
-from .scanned_pages import LANG, PHRASES, install_slow_tesseract, write_pdf, write_png, write_tiff
+from .scanned_pages import (
+    LANG,
+    PHRASES,
+    FakeEngine,
+    install_slow_tesseract,
+    write_pdf,
+    write_png,
+    write_tiff,
+)
 
 
 class _Abort(BaseException):
     """Ends a run the way a crash would: nothing in the ingest catches it."""
 
 
-class FakeOcr:
-    """Stands in for `recognise`: counts calls; fails chosen calls, or aborts the run."""
-
-    def __init__(self, fail_calls: tuple[int, ...] = (), abort_at: int | None = None) -> None:
-        self.calls = 0
-        self.fail_calls = fail_calls
-        self.abort_at = abort_at
-
-    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config,
-                 hint: str = "") -> Recognised:
-        self.calls += 1
-        if self.calls == self.abort_at:
-            raise _Abort()
-        if self.calls in self.fail_calls:
-            raise OcrError("Tesseract timed out after 1 s")
-        return Recognised(f"第{self.calls}次识别的文字", 91.0, (), "", "chi_sim")
-
-
-def _ingest(cfg: Config, paths: list[Path], fake: FakeOcr, monkeypatch: pytest.MonkeyPatch,
-            progress: Any = None) -> Any:
-    monkeypatch.setattr(process, "recognise", fake)
+def _ingest(cfg: Config, paths: list[Path], engine: FakeEngine, progress: Any = None) -> Any:
     with LibraryFolder(cfg, create=True, writable=True) as library:
         library.index_unindexed()
-        return ingest_paths(paths, "测试", cfg, library, progress=progress)
+        return ingest_paths(paths, "测试", cfg, library, progress=progress, engine=engine)
 
 
 @pytest.fixture
@@ -85,30 +70,31 @@ def test_interrupted_ingest_resumes_without_redoing_stored_pages(tmp_path, cfg, 
 
     monkeypatch.setattr(LibraryFolder, "store_page", crash_after_three)
     with pytest.raises(_Abort):
-        _ingest(cfg, [volume, *singles], FakeOcr(), monkeypatch)
+        _ingest(cfg, [volume, *singles], FakeEngine())
     monkeypatch.setattr(LibraryFolder, "store_page", real_store)
     with LibraryFolder(cfg) as library:
         partial = next(iter(library.catalog.documents(status="partial")))
         assert library.document_state(partial.doc_id) == ("partial", set(stores))
 
-    again = FakeOcr()
-    summary = _ingest(cfg, [volume, *singles], again, monkeypatch)
-    assert again.calls == 3  # the last page of the volume and the two single pages, nothing twice
+    again = FakeEngine()
+    summary = _ingest(cfg, [volume, *singles], again)
+    # The last page of the volume and the two single pages, nothing twice.
+    assert len(again.reads) == 3
     assert [(o.status, o.pages, o.reused_pages) for o in summary.outcomes] == [
         ("ingested", 4, 3), ("ingested", 1, 0), ("ingested", 1, 0)]
 
-    third = FakeOcr()
-    summary = _ingest(cfg, [volume, *singles], third, monkeypatch)
-    assert third.calls == 0 and summary.count("skipped") == 3
+    third = FakeEngine()
+    summary = _ingest(cfg, [volume, *singles], third)
+    assert third.reads == [] and summary.count("skipped") == 3
     with LibraryFolder(cfg) as library:
         found = library.check()
         assert found.ok, found
         assert (found.catalog_documents, found.catalog_pages, found.index_pages) == (3, 6, 6)
 
 
-def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, cfg, monkeypatch):
+def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, cfg):
     tiff = write_tiff(tmp_path / "档案.tif", list(PHRASES[:3]))
-    summary = _ingest(cfg, [tiff], FakeOcr(fail_calls=(2,)), monkeypatch)
+    summary = _ingest(cfg, [tiff], FakeEngine(fail_reads=(2,)))
     outcome = summary.outcomes[0]
     assert outcome.status == "ingested" and outcome.pages == 3
     assert outcome.failed_pages == ((2, "Tesseract timed out after 1 s"),)
@@ -118,9 +104,9 @@ def test_failed_page_is_stored_listed_and_retried_by_the_next_ingest(tmp_path, c
             (2, "Tesseract timed out after 1 s")]
         assert library.document_state(outcome.doc_id) == ("partial", {1, 3})
 
-    retry = FakeOcr()
-    summary = _ingest(cfg, [tiff], retry, monkeypatch)
-    assert retry.calls == 1
+    retry = FakeEngine()
+    summary = _ingest(cfg, [tiff], retry)
+    assert len(retry.reads) == 1
     outcome = summary.outcomes[0]
     assert (outcome.status, outcome.failed_pages, outcome.reused_pages) == ("ingested", (), 2)
     with LibraryFolder(cfg) as library:
@@ -140,23 +126,23 @@ def test_unreadable_pdf_page_fails_alone(tmp_path, cfg, monkeypatch):
         return real(path, number, config)
 
     monkeypatch.setattr(images, "pdf_page_image", damaged_page_two)
-    summary = _ingest(cfg, [volume], FakeOcr(), monkeypatch)
+    summary = _ingest(cfg, [volume], FakeEngine())
     assert summary.outcomes[0].status == "ingested"
     assert summary.outcomes[0].failed_pages == (
         (2, "cannot rasterise PDF page (damaged content stream)"),)
 
 
 def test_document_with_no_readable_page_is_a_failed_input_until_a_retry_succeeds(
-        tmp_path, cfg, monkeypatch):
+        tmp_path, cfg):
     scan = write_png(tmp_path / "单页.png", PHRASES[0])
-    summary = _ingest(cfg, [scan], FakeOcr(fail_calls=(1,)), monkeypatch)
+    summary = _ingest(cfg, [scan], FakeEngine(fail_reads=(1,)))
     outcome = summary.outcomes[0]
     assert (outcome.status, outcome.error) == ("failed", "Tesseract timed out after 1 s")
     with LibraryFolder(cfg) as library:
         assert library.catalog.document(outcome.doc_id) is None
         assert [e["error"] for e in library.catalog.errors()] == ["Tesseract timed out after 1 s"]
 
-    summary = _ingest(cfg, [scan], FakeOcr(), monkeypatch)
+    summary = _ingest(cfg, [scan], FakeEngine())
     assert summary.outcomes[0].status == "ingested"
     with LibraryFolder(cfg) as library:
         assert library.catalog.errors() == []  # the successful retry supersedes the old failure
@@ -177,11 +163,11 @@ def test_worker_crash_fails_only_the_page_that_caused_it(tmp_path, monkeypatch):
     assert "worker process died" in outcome.failed_pages[0][1]
 
 
-def test_progress_counts_pages_and_estimates_the_total(tmp_path, cfg, monkeypatch):
+def test_progress_counts_pages_and_estimates_the_total(tmp_path, cfg):
     files = [write_tiff(tmp_path / "a.tif", list(PHRASES[:2]))] + [
         write_png(tmp_path / f"b{i}.png", PHRASES[i]) for i in range(2, 8)]
     seen: list[tuple[int, int]] = []
-    _ingest(cfg, files, FakeOcr(), monkeypatch,
+    _ingest(cfg, files, FakeEngine(),
             progress=lambda done, total: seen.append((done, total)))
     assert [d for d, _ in seen] == list(range(1, 9))
     # The first report comes before every file is planned: the total is extrapolated from the
@@ -191,11 +177,11 @@ def test_progress_counts_pages_and_estimates_the_total(tmp_path, cfg, monkeypatc
     assert seen[-1] == (8, 8)
 
 
-def test_same_content_twice_in_one_batch_is_ingested_once(tmp_path, cfg, monkeypatch):
+def test_same_content_twice_in_one_batch_is_ingested_once(tmp_path, cfg):
     first = write_png(tmp_path / "原件.png", PHRASES[0])
     copy = tmp_path / "副本.png"
     shutil.copy(first, copy)
-    summary = _ingest(cfg, [first, copy], FakeOcr(), monkeypatch)
+    summary = _ingest(cfg, [first, copy], FakeEngine())
     assert [o.status for o in summary.outcomes] == ["ingested", "skipped"]
 
 
@@ -238,56 +224,52 @@ def test_tesseract_timeout_fails_one_page_and_a_later_ingest_retries_it(tmp_path
     assert stats["failed_pages"] == [] and stats["pages"] == 3
 
 
-class HintRecorder:
-    """Stands in for `recognise`: notes the `--lang auto` hint each page arrives with and reads
-    every page confidently with one model, so finished pages vote for it."""
-
-    def __init__(self, lang: str = "chi_tra_vert", confidence: float = 91.0) -> None:
-        self.hints: list[str] = []
-        self.lang, self.confidence = lang, confidence
-
-    def __call__(self, image: Image.Image, dpi: int | None, cfg: Config,
-                 hint: str = "") -> Recognised:
-        self.hints.append(hint)
-        words = tuple(Word("字", 10 * i, 0, 10, 10, self.confidence) for i in range(25))
-        return Recognised("文字" * 20, self.confidence, words, "", self.lang)
+# Reads with chi_tra confidently and with chi_sim not (below the script recheck at 80): the
+# pages of a traditional volume.
+TRADITIONAL = {"chi_tra": 91.0, "chi_sim": 70.0}
+TRIAL = [("chi_sim", False), ("chi_tra", False)]  # the script trial's two strips, uncorrected
 
 
-def test_auto_lang_is_decided_by_the_first_pages_and_handed_to_the_rest(tmp_path, monkeypatch):
+def test_auto_lang_is_decided_by_the_first_pages_and_handed_to_the_rest(tmp_path):
     cfg = Config(library=tmp_path / "library", jobs=1, lang="auto")
     volume = write_pdf(tmp_path / "卷三.pdf", list(PHRASES[:6]))
-    fake = HintRecorder()
-    summary = _ingest(cfg, [volume], fake, monkeypatch)
+    engine = FakeEngine(TRADITIONAL)
+    summary = _ingest(cfg, [volume], engine)
     assert summary.outcomes[0].pages == 6
     # Four pages are in flight before the first comes back (TASKS_PER_WORKER): the first runs
-    # the trial, the next three read provisionally; the rest get the model they were read with.
-    assert fake.hints == ["", P, P, P, "chi_tra_vert", "chi_tra_vert"]
+    # the trial; the next three read provisionally with chi_sim, which reads them badly, so each
+    # runs its own trial and reads again; the last two get the model the others voted for.
+    provisional = [("chi_sim", True), *TRIAL, ("chi_tra", True)]
+    assert engine.reads == [*TRIAL, ("chi_tra", True), *provisional * 3, *[("chi_tra", True)] * 2]
     with LibraryFolder(cfg) as library:
         pages = library.catalog.pages(summary.outcomes[0].doc_id)
-        assert {p.lang for p in pages} == {"chi_tra_vert"}
+        assert [p.lang for p in pages] == ["chi_tra"] * 6
 
 
-def test_single_page_files_share_their_folder_decision_but_a_volume_decides_alone(
-        tmp_path, monkeypatch):
+def test_single_page_files_share_their_folder_decision_but_a_volume_decides_alone(tmp_path):
     cfg = Config(library=tmp_path / "library", jobs=1, lang="auto")
     folder = tmp_path / "散页"
     folder.mkdir()
     singles = [write_png(folder / f"第{i}页.png", PHRASES[i]) for i in range(6)]
     volume = write_pdf(folder / "卷四.pdf", list(PHRASES[6:8]))
-    fake = HintRecorder()
-    _ingest(cfg, [*singles, volume], fake, monkeypatch)
-    assert fake.hints == ["", P, P, P, "chi_tra_vert", "chi_tra_vert", "", P]
+    engine = FakeEngine(TRADITIONAL)
+    _ingest(cfg, [*singles, volume], engine)
+    provisional = [("chi_sim", True), *TRIAL, ("chi_tra", True)]
+    decided = [*TRIAL, ("chi_tra", True)]
+    assert engine.reads == [*decided, *provisional * 3, *[("chi_tra", True)] * 2,
+                            *decided, *provisional]
 
 
-def test_pages_read_with_low_confidence_or_explicit_lang_give_no_hint(tmp_path, monkeypatch):
+def test_pages_read_with_low_confidence_or_explicit_lang_give_no_hint(tmp_path):
     volume = write_pdf(tmp_path / "卷五.pdf", list(PHRASES[:6]))
-    unsure = HintRecorder(confidence=55.0)
-    _ingest(Config(library=tmp_path / "lib1", jobs=1, lang="auto"), [volume], unsure, monkeypatch)
-    assert unsure.hints == ["", P, P, P, P, P]
-    explicit = HintRecorder()
-    _ingest(Config(library=tmp_path / "lib2", jobs=1, lang="chi_sim"), [volume], explicit,
-            monkeypatch)
-    assert explicit.hints == [""] * 6
+    unsure = FakeEngine({"chi_sim": 70.0, "chi_tra": 70.0})  # too unsure to vote
+    _ingest(Config(library=tmp_path / "lib1", jobs=1, lang="auto"), [volume], unsure)
+    # No page votes, so every page after the first reads provisionally and, reading below 80,
+    # runs its own trial (which keeps chi_sim: no margin for chi_tra).
+    assert unsure.reads == [*TRIAL, ("chi_sim", True), *[("chi_sim", True), *TRIAL] * 5]
+    explicit = FakeEngine()
+    _ingest(Config(library=tmp_path / "lib2", jobs=1, lang="chi_sim"), [volume], explicit)
+    assert explicit.reads == [("chi_sim", True)] * 6
 
 
 def test_an_ingest_removes_page_folders_its_killed_workers_left(tmp_path, monkeypatch):

@@ -1,216 +1,233 @@
-"""Writing direction, script choice and the recognise_page chain on generated pages."""
+"""Reading order and line roles (pipeline.page.layout) on synthetic line boxes."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
+import random
+from dataclasses import dataclass
 
-import numpy as np
-import pytest
-from PIL import Image, ImageDraw, ImageFont
+from lxml import etree
 
-from pipeline.page.preprocess import PreprocessOptions
-from pipeline.page.process import recognise_page
-from pipeline.page.script import (
-    PROVISIONAL,
-    PSM_HORIZONTAL,
-    PSM_VERTICAL,
-    _box_shrink,
-    _trial_strip,
-    choose_lang,
-    detect_vertical,
+from pipeline.page import layout
+from pipeline.page.layout import (
+    BODY,
+    CAPTION,
+    FOOTER,
+    HEADER,
+    PAGE_NUMBER,
+    order_lines,
 )
 
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
-FONT_SC, FONT_TC = 2, 3  # Noto Serif CJK SC and TC in the collection
-SIMPLIFIED = "县人民委员会决定在城东白沙河畔兴建第一座火力发电厂由省电业管理局派技术人员协助勘测设计"
-TRADITIONAL = "縣城舊有城牆一道周長四里有餘設東南西北四門城外環繞護城河城內街巷狹窄以十字街為中心"
-IN_CI = os.environ.get("CI") == "true"
-# Under CI a missing binary or font is a failure, never a silent skip (STYLE.md section 8).
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None and not IN_CI,
-                                     reason="tesseract is not installed")
-needs_font = pytest.mark.skipif(not FONT.exists() and not IN_CI,
-                                reason="fonts-noto-cjk is not installed")
 
-SIZE, FONT_PX, PITCH, MARGIN = (760, 560), 40, 70, 60
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float = 99.0
+    vertical: bool = False
 
 
-def horizontal_page(text: str, face: int = FONT_SC) -> Image.Image:
-    """Lines of `text` left to right, top to bottom."""
-    page = Image.new("L", SIZE, 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(str(FONT), FONT_PX, index=face)
-    per_line = (SIZE[0] - 2 * MARGIN) // FONT_PX
-    for i, ch in enumerate(text):
-        row, col = divmod(i, per_line)
-        draw.text((MARGIN + col * FONT_PX, MARGIN + row * PITCH), ch, font=font, fill=0)
-    return page
+def _hline(text: str, left: int, top: int, size: int = 40) -> _Line:
+    return _Line(text, (left, top, left + size * len(text), top + size))
 
 
-def vertical_page(text: str, face: int = FONT_TC) -> Image.Image:
-    """Columns of `text` top to bottom, the first column on the right."""
-    page = Image.new("L", SIZE, 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(str(FONT), FONT_PX, index=face)
-    per_column = (SIZE[1] - 2 * MARGIN) // FONT_PX
-    for i, ch in enumerate(text):
-        col, row = divmod(i, per_column)
-        x = SIZE[0] - MARGIN - FONT_PX - col * PITCH
-        draw.text((x, MARGIN + row * FONT_PX), ch, font=font, fill=0)
-    return page
+def _vline(text: str, left: int, top: int, size: int = 40) -> _Line:
+    return _Line(text, (left, top, left + size, top + size * len(text)), vertical=True)
 
 
-def compact(text: str) -> str:
-    return "".join(text.split())
+def _shuffled(lines: list[_Line], seed: int = 13) -> list[_Line]:
+    out = list(lines)
+    random.Random(seed).shuffle(out)
+    return out
 
 
-@needs_font
-def test_direction_from_blank_bands() -> None:
-    assert detect_vertical(horizontal_page(SIMPLIFIED))[0] is False
-    assert detect_vertical(vertical_page(TRADITIONAL))[0] is True
-    assert detect_vertical(vertical_page(SIMPLIFIED, FONT_SC))[0] is True
-    assert detect_vertical(Image.new("L", SIZE, 255)) == (False, "blank page: horizontal")
+def _texts(lines: list[_Line], width: int, height: int) -> list[str]:
+    return [p.line.text for p in order_lines(_shuffled(lines), width, height).lines]
 
 
-@needs_font
-def test_trial_strip_is_the_first_lines_in_reading_order() -> None:
-    page = horizontal_page(SIMPLIFIED)
-    strip = _trial_strip(page, vertical=False)
-    assert strip is not None
-    # Two lines: taller than one line pitch, shorter than three; full text width.
-    assert PITCH < strip.height < 3 * PITCH
-    assert strip.width > SIZE[0] - 2 * MARGIN - FONT_PX
-    column = _trial_strip(vertical_page(TRADITIONAL), vertical=True)
-    assert column is not None and PITCH < column.width < 3 * PITCH
-    # The first columns of a vertical page are on its right: the strip holds exactly their ink.
-    ink = np.asarray(vertical_page(TRADITIONAL)) < 128
-    first_two = int(ink[:, SIZE[0] - MARGIN - FONT_PX - PITCH - 10:].sum())
-    assert int((np.asarray(column) < 128).sum()) == pytest.approx(first_two, rel=0.02)
-    assert _trial_strip(Image.new("L", SIZE, 255), vertical=False) is None
+def _column(prefix: str, left: int, top: int, rows: int, chars: int = 18,
+            pitch: int = 60) -> list[_Line]:
+    return [_hline(f"{prefix}{n:02d}" + "字" * (chars - 3), left, top + n * pitch)
+            for n in range(rows)]
 
 
-def test_explicit_language_gets_its_psm_without_a_trial() -> None:
-    blank = Image.new("L", (10, 10), 255)  # never looked at
-    vertical = choose_lang(blank, "chi_tra_vert")
-    assert (vertical.lang, vertical.psm, vertical.vertical, vertical.traditional) == (
-        "chi_tra_vert", PSM_VERTICAL, True, True)
-    horizontal = choose_lang(blank, "chi_sim")
-    assert (horizontal.lang, horizontal.psm, horizontal.vertical, horizontal.traditional) == (
-        "chi_sim", PSM_HORIZONTAL, False, False)
-    assert choose_lang(blank, "chi_sim+eng").psm == PSM_HORIZONTAL
+def test_single_column_reads_top_to_bottom() -> None:
+    lines = _column("甲", 200, 300, rows=20, chars=30)
+    assert _texts(lines, 1600, 2400) == [line.text for line in lines]
 
 
-@needs_font
-@needs_tesseract
-@pytest.mark.tesseract
-@pytest.mark.parametrize(("page", "lang"), [
-    (lambda: horizontal_page(SIMPLIFIED), "chi_sim"),
-    (lambda: horizontal_page(TRADITIONAL, FONT_TC), "chi_tra"),
-    (lambda: vertical_page(TRADITIONAL), "chi_tra_vert"),
-], ids=["simplified-horizontal", "traditional-horizontal", "traditional-vertical"])
-def test_auto_picks_script_and_direction(page: object, lang: str) -> None:
-    image = page()  # type: ignore[operator]
-    choice = choose_lang(image, "auto")
-    assert choice.lang == lang, choice.reason
-    assert choice.psm == (PSM_VERTICAL if lang.endswith("_vert") else PSM_HORIZONTAL)
+def test_skewed_lines_whose_boxes_overlap_stay_in_order() -> None:
+    # A page scanned 5° askew: each line's upright box is taller than the line pitch, so the
+    # boxes of neighbouring lines overlap; the short last line starts further left.
+    lines = [_Line(f"第{n:02d}行" + "字" * 20, (150 - 7 * n, 100 + 80 * n, 1040 - 7 * n,
+                                              230 + 80 * n)) for n in range(12)]
+    lines.append(_Line("末行较短", (60, 1060, 600, 1150)))
+    assert _texts(lines, 1200, 1400) == [x.text for x in lines]
 
 
-@needs_font
-@needs_tesseract
-@pytest.mark.tesseract
-def test_vertical_page_is_read_in_column_order_right_to_left() -> None:
-    result, pre, choice = recognise_page(vertical_page(TRADITIONAL), 300, "auto",
-                                         PreprocessOptions(), timeout=60)
-    assert choice.lang == "chi_tra_vert"
-    text = compact(result.text)
-    # Eleven characters a column: a phrase from each column, in the order the columns were set
-    # from the right, must come out in that order.
-    positions = [text.find(phrase) for phrase in ("一道", "東南", "環繞", "十字")]
-    assert -1 not in positions and positions == sorted(positions), text
-    assert sum(1 for ch in TRADITIONAL if ch in text) >= 0.9 * len(TRADITIONAL)
-    assert pre.rotation == 0
+def test_two_columns_after_a_full_width_title() -> None:
+    # Baselines line up across the columns (a journal grid), so only the gutter tells them apart.
+    title = _hline("标题跨两栏的一行", 500, 200, size=60)
+    abstract = _hline("摘要" + "字" * 30, 200, 320)
+    left = _column("左", 200, 450, rows=25)
+    right = _column("右", 200 + 18 * 40 + 80, 450, rows=25)
+    expected = [title.text, abstract.text] + [x.text for x in left] + [x.text for x in right]
+    assert _texts([title, abstract] + left + right, 1700, 2400) == expected
 
 
-@needs_font
-@needs_tesseract
-@pytest.mark.tesseract
-def test_recognise_page_reads_a_skewed_low_resolution_page() -> None:
-    page = horizontal_page(SIMPLIFIED)
-    page = page.rotate(3.0, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    small = page.resize((page.width // 2, page.height // 2), Image.Resampling.LANCZOS)
-    result, pre, choice = recognise_page(small, 150, "chi_sim", PreprocessOptions(), timeout=60)
-    assert pre.dpi == 300 and abs(pre.skew_degrees - 3.0) <= 0.3
-    assert choice.reason == "requested"
-    text = compact(result.text)
-    matched = sum(1 for ch in SIMPLIFIED if ch in text)
-    assert matched >= 0.9 * len(SIMPLIFIED)
+def test_three_columns_left_to_right() -> None:
+    cols = [_column(c, 100 + k * 560, 200, rows=10, chars=12) for k, c in enumerate("甲乙丙")]
+    assert _texts(cols[0] + cols[1] + cols[2], 1800, 1000) == [
+        x.text for col in cols for x in col]
 
 
-@needs_font
-@needs_tesseract
-@pytest.mark.tesseract
-@pytest.mark.parametrize(("turned", "hint"),
-                         [(180, ""), (90, ""), (90, "chi_sim"), (270, "chi_sim")],
-                         ids=["upside-down", "sideways", "sideways-hinted", "other-way-hinted"])
-def test_page_turned_by_the_scanner_is_read_upright(turned: int, hint: str) -> None:
-    # Orientation is no longer checked on every page: a turned page reads with low confidence
-    # (or, under a horizontal hint, looks vertical), and that is what sends it to OSD.
-    page = horizontal_page(SIMPLIFIED).rotate(turned, expand=True)
-    result, pre, choice = recognise_page(page, 300, "auto", PreprocessOptions(), timeout=60,
-                                         hint=hint)
-    assert pre.rotation == turned and "orientation" in pre.steps
-    assert choice.lang == "chi_sim", choice.reason
-    assert sum(1 for ch in SIMPLIFIED if ch in compact(result.text)) >= 0.9 * len(SIMPLIFIED)
+def test_a_corner_label_beside_the_title_is_no_column() -> None:
+    # A slide: a label in the top right corner, far from a block of text on the left that
+    # starts lower down. The gap beside the block is wider than the one under the label, but
+    # the label does not run down the slide as a column would.
+    corner = _hline("标语", 2500, 40, size=50)
+    title = _hline("传统数据准备现状", 1100, 200, size=100)
+    block = _column("点", 600, 450, rows=8, chars=20)
+    assert _texts([corner, title] + block, 3000, 1700) == [corner.text, title.text] + [
+        x.text for x in block]
 
 
-@needs_font
-@needs_tesseract
-@pytest.mark.tesseract
-def test_upright_page_under_a_hint_runs_no_trial_and_no_orientation_check() -> None:
-    result, pre, choice = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto",
-                                         PreprocessOptions(), timeout=60, hint="chi_sim")
-    assert choice.lang == "chi_sim" and "script of the document" in choice.reason
-    assert pre.rotation == 0 and "orientation" not in pre.steps
-    assert result.confidence is not None and result.confidence >= 80
+def test_table_reads_row_by_row() -> None:
+    cells = []
+    for row in range(6):
+        top = 300 + row * 70
+        cells += [_hline(f"名{row}", 200, top), _hline(f"数值{row}", 700, top),
+                  _hline(f"备注说明{row}", 1100, top)]
+    assert _texts(cells, 1600, 1200) == [c.text for c in cells]
 
 
-@needs_font
-@needs_tesseract
-@pytest.mark.tesseract
-def test_page_in_another_script_than_its_document_gets_its_own_trial() -> None:
-    # chi_sim reads a traditional page with less confidence (74 against 88 for chi_tra on the
-    # benchmark pages): below SCRIPT_RECHECK_CONFIDENCE the page runs the trial after all.
-    page = horizontal_page(TRADITIONAL, FONT_TC)
-    result, _pre, choice = recognise_page(page, 300, "auto", PreprocessOptions(), timeout=60,
-                                          hint="chi_sim")
-    assert choice.lang == "chi_tra", choice.reason
-    assert sum(1 for ch in TRADITIONAL if ch in compact(result.text)) >= 0.9 * len(TRADITIONAL)
+def test_two_column_contents_page_reads_each_column_down() -> None:
+    # A table of contents in two page columns, each a name column and a page-number column
+    # whose dot leaders the engine dropped: four columns on one baseline grid, read as two.
+    lines = []
+    for half, left in enumerate((200, 1300)):
+        for row in range(15):
+            top = 300 + row * 70
+            name = "甲乙丙丁戊"[: 2 + row % 4] + f"{half}{row:02d}"
+            lines += [_hline(name, left, top), _hline(str(10 + 3 * row + 50 * half), left + 800,
+                                                      top)]
+    assert _texts(lines, 2480, 1800) == [x.text for x in lines]
 
 
-@needs_font
-@needs_tesseract
-@pytest.mark.tesseract
-def test_provisional_page_reads_as_simplified_unless_it_reads_badly() -> None:
-    simplified = recognise_page(horizontal_page(SIMPLIFIED), 300, "auto", timeout=60,
-                                hint=PROVISIONAL)
-    assert simplified[2].lang == "chi_sim" and "provisionally" in simplified[2].reason
-    traditional = recognise_page(vertical_page(TRADITIONAL), 300, "auto", timeout=60,
-                                 hint=PROVISIONAL)
-    assert traditional[2].lang == "chi_tra_vert", traditional[2].reason
+def test_table_of_names_and_figures_reads_row_by_row() -> None:
+    cells = []
+    for row in range(8):
+        top = 300 + row * 70
+        cells += [_hline("收入支出"[: 2 + row % 3] + str(row), 200, top),
+                  _hline(f"{1000 + 37 * row}", 900, top), _hline(f"{20 + row}", 1300, top)]
+    assert _texts(cells, 1800, 1200) == [c.text for c in cells]
 
 
-@pytest.mark.parametrize("shape", [(2480, 1748), (1748, 2480), (3508, 2480), (2480, 3508),
-                                   (400, 4000), (3000, 2000), (3001, 2000), (5004, 2500)])
-def test_quick_box_shrink_is_pillows_box_resize(shape: tuple[int, int]) -> None:
-    # The direction is read from this quarter-size copy: the shortcut for pages whose sides the
-    # factor divides must give Pillow's pixels exactly, grey levels at every rounding included.
-    height, width = shape
-    rng = np.random.default_rng(height + width)
-    page = Image.fromarray(rng.integers(0, 256, (height, width)).astype(np.uint8), "L")
-    expected = page.resize((width // 4, height // 4), Image.Resampling.BOX)
-    assert np.array_equal(_box_shrink(page, 4), np.asarray(expected))
-    for factor in (2, 3, 8):
-        small = page.crop((0, 0, 96, 120))
-        expected = small.resize((96 // factor, 120 // factor), Image.Resampling.BOX)
-        assert np.array_equal(_box_shrink(small, factor), np.asarray(expected))
+def test_running_head_page_number_and_foot_are_roles_apart() -> None:
+    head = _hline("自动化学报第四十卷", 200, 60, size=30)
+    folio = _hline("123", 1300, 62, size=30)
+    body = _column("正", 200, 300, rows=30, chars=30)
+    foot = _hline("收稿日期2014年", 200, 2250, size=30)
+    number = _hline("- 5 -", 760, 2300, size=30)
+    result = order_lines(_shuffled([head, folio, foot, number] + body), 1600, 2400)
+    roles = {p.line.text: p.role for p in result.lines}
+    assert roles[head.text] == HEADER
+    assert roles[folio.text] == PAGE_NUMBER
+    assert roles[foot.text] == FOOTER
+    assert roles[number.text] == PAGE_NUMBER
+    assert {roles[x.text] for x in body} == {BODY}
+    texts = [p.line.text for p in result.lines]
+    assert texts[:2] == [head.text, folio.text] and texts[-2:] == [foot.text, number.text]
+    assert result.text(marginal=False) == "\n".join(x.text for x in body)
+    # Heads and feet are set apart by a blank line, so the clean-up never joins them to the body.
+    assert result.text() == "\n\n".join([f"{head.text}\n{folio.text}",
+                                          "\n".join(x.text for x in body),
+                                          f"{foot.text}\n{number.text}"])
+
+
+def test_large_title_at_the_top_is_body_not_header() -> None:
+    title = _hline("第一章緒論", 600, 100, size=80)
+    body = _column("正", 200, 350, rows=30, chars=30)
+    result = order_lines([title] + body, 1600, 2400)
+    assert result.lines[0].line is title and result.lines[0].role == BODY
+
+
+def test_a_sentence_naming_a_table_is_not_a_caption() -> None:
+    body = _column("正", 200, 300, rows=5, chars=30)
+    tail = _hline("表4-2。", 200, 300 + 5 * 60)
+    result = order_lines(body + [tail], 1600, 2400)
+    assert {p.role for p in result.lines} == {BODY}
+
+
+def test_margin_bands_by_size_and_pieces() -> None:
+    body = _column("正", 200, 300, rows=30, chars=30)
+    # A section heading alone at the top, set a little larger than the body: not a head.
+    heading = _hline("第三节", 200, 100, size=46)
+    first = order_lines([heading] + body, 1600, 2400).lines[0]
+    assert first.line is heading and first.role == BODY
+    # The same size in three pieces across the page (journal, volume, date): a running head.
+    pieces = [_hline("计算机学报", 200, 100, size=46), _hline("第四十卷", 800, 100, size=46),
+              _hline("二〇一九年", 1300, 100, size=46)]
+    roles = [p.role for p in order_lines(pieces + body, 1600, 2400).lines[:3]]
+    assert roles == [HEADER] * 3
+
+
+def test_caption_keeps_its_place_with_its_own_role() -> None:
+    above = _column("上", 200, 300, rows=5, chars=30)
+    caption = _hline("图 3 某县地形图", 500, 1200)
+    below = _column("下", 200, 1400, rows=5, chars=30)
+    result = order_lines(_shuffled(above + [caption] + below), 1600, 2400)
+    assert [p.line.text for p in result.lines] == [x.text for x in above + [caption] + below]
+    assert [p.role for p in result.lines if p.line is caption] == [CAPTION]
+
+
+def test_vertical_columns_right_to_left_with_double_row_note() -> None:
+    # Main text column, then a column holding a heading over a double-row note (夹注): the
+    # heading first, then the note's right sub-column, then its left one; then the next column.
+    first = _vline("天地玄黄宇宙洪荒日月盈昃", 1400, 200, size=80)
+    heading = _vline("黄帝者", 1280, 200, size=80)
+    note_right = _vline("集解徐廣曰號有熊索隱", 1322, 460, size=38)
+    note_left = _vline("黄故稱黄帝猶神農火德", 1280, 460, size=38)
+    last = _vline("辰宿列張寒來暑往秋收", 1160, 200, size=80)
+    lines = [first, heading, note_right, note_left, last]
+    result = order_lines(_shuffled(lines), 1600, 1400)
+    assert result.vertical
+    assert [p.line.text for p in result.lines] == [x.text for x in lines]
+
+
+def test_decisions_do_not_depend_on_the_scale() -> None:
+    title = _hline("标题跨两栏的一行", 500, 200, size=60)
+    left = _column("左", 200, 450, rows=12)
+    right = _column("右", 200 + 18 * 40 + 80, 450, rows=12)
+    lines = [title] + left + right
+
+    def scaled(line: _Line, k: int) -> _Line:
+        return _Line(line.text, (line.box[0] * k, line.box[1] * k, line.box[2] * k,
+                                 line.box[3] * k))
+
+    small = [p.line.text for p in order_lines(lines, 1700, 1300).lines]
+    big = [p.line.text for p in order_lines([scaled(x, 3) for x in lines], 5100, 3900).lines]
+    assert small == big == [x.text for x in lines]
+
+
+def test_empty_and_blank_lines() -> None:
+    assert order_lines([], 100, 100).lines == ()
+    only_blank = order_lines([_hline("  ", 10, 10)], 100, 100)
+    assert only_blank.lines == () and only_blank.text() == ""
+
+
+def test_marginal_roles_are_the_ones_manuscripts_drop() -> None:
+    assert layout.MARGINAL_ROLES == {HEADER, FOOTER, PAGE_NUMBER}
+
+
+def test_marginal_texts_are_read_from_the_alto_layout_tags() -> None:
+    alto = etree.fromstring(
+        '<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Tags>'
+        '<LayoutTag ID="role-header" LABEL="header"/><LayoutTag ID="role-body" LABEL="body"/>'
+        '<LayoutTag ID="role-page-number" LABEL="page-number"/></Tags><Layout><Page><PrintSpace>'
+        '<TextBlock ID="b0" TAGREFS="role-header"><TextLine><String CONTENT="自动化"/>'
+        '<String CONTENT="学报"/></TextLine></TextBlock>'
+        '<TextBlock ID="b1" TAGREFS="role-body"><TextLine><String CONTENT="正文"/></TextLine>'
+        '</TextBlock><TextBlock ID="b2" TAGREFS="role-page-number"><TextLine>'
+        '<String CONTENT="12"/></TextLine></TextBlock></PrintSpace></Page></Layout></alto>')
+    assert layout.marginal_texts(alto) == ("自动化学报", "12")
+    assert layout.marginal_texts(None) == ()

@@ -47,3 +47,30 @@ def test_sheet_without_file_column_is_a_usage_error(tmp_path):
     path.write_text("title,contributor\n一,二\n", encoding="utf-8")
     with pytest.raises(UsageError, match="needs a 'file' column"):
         read_metadata_csv(path)
+
+
+def test_xlsx_sheet_with_chinese_headers_excel_dates_and_numbers(tmp_path):
+    """Issue 17: the headers `catalog export` writes, dates as Excel dates or text."""
+    import datetime as dt
+
+    import openpyxl
+
+    path = tmp_path / "目录.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["编号", "源文件", "题名", "撰稿人", "卷次", "日期", "人名", "页数", "来源"])
+    sheet.append(["", "a.txt", "县电厂的创建", "王德明", 3, dt.datetime(1958, 7, 1), "王德明", 1,
+                  "政协征集"])
+    sheet.append(["", "b.txt", "铁路勘测", "李秀英", "第三辑", "1956年5月", "", 2, ""])
+    sheet.append(["", "c.txt", "坏日期", "", "", "1958-13-01", "", "", ""])
+    book.save(path)
+    sheet_read = read_metadata_csv(path)
+    a = sheet_read.for_path(tmp_path / "a.txt")
+    # Tag columns, 编号 and the catalog's counts are not fields of a new document.
+    assert a == {"title": "县电厂的创建", "contributor": "王德明", "volume": "3",
+                 "date": "1958-07-01", "来源": "政协征集"}
+    assert sheet_read.for_path(tmp_path / "b.txt")["date"] == "1956年5月"
+    assert sheet_read.errors == (f"{path}: row 4, column date: '1958-13-01' is not a date "
+                                 "(month 1-12, day 1-31)",)
+    number, cells = sheet_read.full_row(tmp_path / "a.txt")
+    assert number == 2 and cells["persons"] == "王德明"

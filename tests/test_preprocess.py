@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from pipeline.config import PREPROCESS_STEPS, Config
+from pipeline.errors import UsageError
+from pipeline.page import preprocess
 from pipeline.page.preprocess import (
     STEP_BORDER,
     STEP_DESKEW,
@@ -20,6 +23,7 @@ from pipeline.page.preprocess import (
     preprocess_image,
     rotate_upright,
 )
+from pipeline.page.process import preprocess_options
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 FONT_SC = 2  # Noto Serif CJK SC in the collection
@@ -31,7 +35,7 @@ needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None and not I
                                      reason="tesseract is not installed")
 needs_font = pytest.mark.skipif(not FONT.exists() and not IN_CI,
                                 reason="fonts-noto-cjk is not installed")
-NO_OSD = PreprocessOptions(orientation=False)
+NO_OSD = PreprocessOptions.without("orientation")
 
 
 def render_page(text: str = TEXT, size: tuple[int, int] = (900, 620), font_px: int = 40,
@@ -78,8 +82,8 @@ def test_deskew_turns_the_page_as_pillow_does_about_its_centre(page: Image.Image
     # kept); the OpenCV rotation must be the same turn. Turned about a centre half a pixel off,
     # this page differs from Pillow's by 0.46 grey levels on average; about the right one, 0.06.
     skewed = page.rotate(-6.0, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    grey_only = PreprocessOptions(border=False, normalize=False, denoise=False, binarize=False,
-                                  orientation=False)
+    grey_only = PreprocessOptions.without("border", "normalize", "denoise", "binarize",
+                                          "orientation")
     result = preprocess_image(skewed, 300, grey_only)
     assert result.steps == ("grayscale", STEP_DESKEW) and result.image.size == skewed.size
     expected = skewed.rotate(-result.skew_degrees, resample=Image.Resampling.BILINEAR,
@@ -112,7 +116,7 @@ def test_rotate_upright_undoes_quarter_turns() -> None:
 @pytest.mark.parametrize("turned", [90, 180, 270])
 def test_page_scanned_sideways_or_upside_down_is_turned_upright(
         page: Image.Image, turned: int) -> None:
-    sharp = PreprocessOptions(smooth=False)
+    sharp = PreprocessOptions.without("smooth")
     upright = preprocess_image(page, 300, sharp)
     result = preprocess_image(page.rotate(turned, expand=True), 300, sharp)
     assert result.rotation == turned
@@ -149,7 +153,7 @@ def test_dark_scan_border_is_removed(page: Image.Image) -> None:
     w, h = result.image.size
     assert ink_share(result.image, (w - 45, 0, w, h)) < 0.01
     assert ink_share(result.image, (0, 0, w, 30)) < 0.01
-    without = preprocess_image(bordered, 300, PreprocessOptions(orientation=False, border=False))
+    without = preprocess_image(bordered, 300, PreprocessOptions.without("orientation", "border"))
     assert ink_share(without.image, (w - 45, 30, w, h)) > 0.2
 
 
@@ -227,9 +231,7 @@ def test_despeckle_sees_specks_at_the_edges_of_the_ink_and_of_the_page() -> None
 
 @needs_font
 def test_every_step_can_be_switched_off(page: Image.Image) -> None:
-    off = PreprocessOptions(grayscale=False, upscale=False, border=False, normalize=False,
-                            denoise=False, deskew=False, binarize=False, despeckle=False,
-                            orientation=False, smooth=False)
+    off = PreprocessOptions.nothing()
     rgb = page.convert("RGB")
     result = preprocess_image(rgb, 150, off)
     assert result.steps == ()
@@ -238,9 +240,9 @@ def test_every_step_can_be_switched_off(page: Image.Image) -> None:
     assert np.array_equal(np.asarray(result.image), np.asarray(rgb))
 
     skewed = page.rotate(4, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    kept = preprocess_image(skewed, 300, PreprocessOptions(orientation=False, deskew=False))
+    kept = preprocess_image(skewed, 300, PreprocessOptions.without("orientation", "deskew"))
     assert kept.skew_degrees == 0.0 and STEP_DESKEW not in kept.steps
-    gray_only = preprocess_image(page, 300, PreprocessOptions(orientation=False, binarize=False))
+    gray_only = preprocess_image(page, 300, PreprocessOptions.without("orientation", "binarize"))
     assert "binarize" not in gray_only.steps and "smooth" not in gray_only.steps
     assert 0 < np.mean((np.asarray(gray_only.image) > 20) & (np.asarray(gray_only.image) < 235))
 
@@ -255,3 +257,19 @@ def test_despeckle_at_any_resolution_without_specks_or_with_them(scale: float) -
     ink[20:22, 20:22] = True  # a speck far from it
     out = despeckle(ink, scale)
     assert not out[20:22, 20:22].any() and out[100:140, 100:200].all()
+
+
+def test_one_list_names_the_steps_and_no_preprocess_turns_every_one_off() -> None:
+    # pipeline.config.PREPROCESS_STEPS is the one list: the step names the module uses, the
+    # CLI's --skip choices and --no-preprocess all come from it.
+    named = {value for name, value in vars(preprocess).items() if name.startswith("STEP_")}
+    assert named == set(PREPROCESS_STEPS)
+    nothing = preprocess_options(Config(preprocess=False))
+    assert nothing == PreprocessOptions.nothing()
+    assert not any(nothing.runs(step) for step in PREPROCESS_STEPS)
+    some = preprocess_options(Config(skip_steps=("deskew", "smooth")))
+    assert [s for s in PREPROCESS_STEPS if not some.runs(s)] == ["deskew", "smooth"]
+    with pytest.raises(ValueError):
+        PreprocessOptions().runs("sharpen")  # a step the list does not name
+    with pytest.raises(UsageError, match="unknown preprocessing step 'sharpen'"):
+        PreprocessOptions.without("sharpen")

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from index import api
+from index import Library
 from index.search import SearchRequest
 from pipeline.config import Config
 
@@ -108,7 +108,8 @@ def test_kill_9_halfway_then_the_same_command_finishes_with_exact_counts(tmp_pat
     # No page stored before the kill was recognised again: its ALTO file is untouched.
     for path, mtime in altos.items():
         assert path.stat().st_mtime_ns == mtime, path
-    found = api.check(Config(library=library))
+    with Library(Config(library=library)) as lib:
+        found = lib.check().to_dict()
     assert found["ok"], found
     assert (found["catalog"]["documents"], found["catalog"]["pages"],
             found["index"]["pages"]) == (4, 8, 8)
@@ -154,9 +155,10 @@ def test_searches_work_while_an_ingest_writes(busy_library):
     cfg = Config(library=library)
     searches = seen_running = 0
     while proc.poll() is None:
-        results = api.search(cfg, SearchRequest("县城", limit=0))
-        assert results.total >= 0
-        running = api.check(cfg)["ingest_running"]
+        with Library(cfg) as lib:  # as a `wenshi search` and a `wenshi check` would
+            results = lib.search(SearchRequest("县城", limit=0))
+            assert results.total >= 0
+            running = lib.check().ingest_running
         assert running in (proc.pid, None)
         seen_running += running == proc.pid
         searches += 1
@@ -164,5 +166,6 @@ def test_searches_work_while_an_ingest_writes(busy_library):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert json.loads(out)["ingested"] == 4
-    assert api.search(cfg, SearchRequest(f'"{SEARCHABLE}"')).total >= 1
-    assert api.check(cfg)["ok"]
+    with Library(cfg) as lib:
+        assert lib.search(SearchRequest(f'"{SEARCHABLE}"')).total >= 1
+        assert lib.check().ok

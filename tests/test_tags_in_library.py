@@ -71,6 +71,41 @@ def test_metadata_and_tags_are_stored_and_shown(tmp_path):
     assert unlisted["tags"]["years"] == [1956]
 
 
+def test_every_tag_kind_reaches_the_index_show_the_csv_export_and_tag_set(tmp_path):
+    # A new kind of tag is one field of pipeline.records.Tags: everything else derives from it.
+    from dataclasses import fields
+
+    from index.schema import build_schema
+    from pipeline.records import TAG_KINDS, Tags
+
+    assert {f.name for f in fields(Tags)} - {k.name for k in TAG_KINDS} == {"char_count"}
+    runner, library, ids = _library(tmp_path)
+    doc_id = ids["民国电灯公司.txt"]
+    values = {"years": ("1888", "1888"), "period": ("试验期", "试验期"), "subjects": ("文化", "文化"),
+              "persons": ("张三丰", "张三丰"), "places": ("青石滩", "青石滩"),
+              "organizations": ("岚江县档案局", "岚江县档案局"), "keywords": ("Dynamo", "dynamo")}
+    assert set(values) == {k.name for k in TAG_KINDS if k.correctable}
+    tagged = runner.invoke(main, ["--library", str(library), "tag", doc_id,
+                                  *(f"--set={k}={v}" for k, (v, _) in values.items())])
+    assert tagged.exit_code == 0, tagged.output
+    shown = _run(runner, library, "show", doc_id, "--json")["tags"]
+    text = runner.invoke(main, ["--library", str(library), "show", doc_id]).stdout
+    schema = build_schema()
+    export = tmp_path / "catalog-export.csv"
+    exported = runner.invoke(main, ["--library", str(library), "export", "电力工业史",
+                                    "--format", "csv", "--output", str(export)])
+    assert exported.exit_code == 0, exported.output
+    header = export.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    for kind in TAG_KINDS:
+        assert kind.index_field in schema.names(), kind
+        assert kind.name in shown and f"tag {kind.name:8}" in text, kind
+        assert kind.label in header, kind
+        if kind.correctable:
+            query = f"{kind.index_field}:{values[kind.name][1]}"
+            found = _run(runner, library, "search", query, "--json")["hits"]
+            assert [h["doc_id"] for h in found] == [doc_id], kind
+
+
 def test_tag_filters_in_search(tmp_path):
     runner, library, ids = _library(tmp_path)
 
@@ -160,7 +195,7 @@ def _expected_tags(library: Path, title: str, metadata: dict, text: str) -> dict
     from index.tags import tags_for_text
 
     metadata = {k: v for k, v in metadata.items() if k != "indexed"}
-    return json.loads(json.dumps(tags_for_text(text, title, library, metadata), ensure_ascii=False))
+    return tags_for_text(text, title, library, metadata).to_dict()
 
 
 def test_index_workers_tag_documents_as_the_writer_would(tmp_path, monkeypatch):
@@ -192,7 +227,7 @@ def test_index_workers_tag_documents_as_the_writer_would(tmp_path, monkeypatch):
 
 
 def test_documents_left_untagged_by_a_killed_writer_are_tagged_by_check_repair(tmp_path):
-    from index.tags import tags_pending
+    from index.catalog import tags_pending
 
     library = tmp_path / "library"
     # The writer dies (os._exit: no commit, no clean-up) after its last document is complete:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError
 
+from .orders import ORDERS
+
 if TYPE_CHECKING:
     from ..library import LibraryFolder
     from .common import DocumentIssue
-
-ORDERS = ("ingest", "year", "title", "contributor")
 
 # format -> (module, writer function, writes a folder)
 _WRITERS = {
@@ -30,6 +30,8 @@ _WRITERS = {
     "dc": ("dublincore", "write_dublin_core", True),
     "alto": ("alto", "write_alto", True),
     "pdf": ("pdf", "write_pdfs", True),
+    "bagit": ("bag", "write_bag", True),
+    "proofread": ("proofread", "write_proofread", False),
 }
 FORMATS = tuple(_WRITERS)
 FOLDER_FORMATS = tuple(f for f, (_, _, folder) in _WRITERS.items() if folder)

@@ -7,8 +7,10 @@ import io
 import json
 import time
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Iterable, Sequence
+
+from pipeline.records import TAG_KINDS, Tags
 
 from ..catalog import DocumentRow
 from .common import (UNSIGNED, ExportJob, WriterOutcome, contributor_of, display_title,
@@ -17,10 +19,9 @@ from .common import (UNSIGNED, ExportJob, WriterOutcome, contributor_of, display
 LIST_SEPARATOR = "|"  # multi-valued cells: never occurs in Chinese text, common in import tools
 METADATA_COLUMNS = (("contributor", "撰稿人"), ("region", "地区"), ("volume", "卷次"),
                     ("date", "日期"), ("doctype", "文献类型"), ("notes", "备注"))
-TAG_COLUMNS = (("years", "年代"), ("period", "时期"), ("subjects", "主题"), ("persons", "人名"),
-               ("places", "地名"), ("organizations", "机构"), ("keywords", "关键词"),
-               ("doctype", "文献类型（自动）"))
-_TAGS_NOT_COLUMNS = {"char_count"}  # the catalog's own 字数 column says it
+TAG_COLUMNS = tuple((kind.name, kind.label) for kind in TAG_KINDS)
+# Fields of the tags record that are not tags (char_count: the catalog's own 字数 column says it).
+_TAGS_NOT_COLUMNS = {f.name for f in fields(Tags)} - {kind.name for kind in TAG_KINDS}
 
 
 # -- word counts -----------------------------------------------------------------------------

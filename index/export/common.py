@@ -16,7 +16,7 @@ from pipeline.errors import InputFileError, LibraryError, NotFoundError, UsageEr
 
 from ..catalog import DocumentRow
 from ..library import LibraryFolder
-from . import ORDERS
+from .orders import ORDERS
 
 UNSIGNED = "未署名"  # contributor of a document whose metadata names none
 MAX_NAME_BYTES = 120  # file-name stems stay well below the 255-byte limit of common file systems
@@ -86,11 +86,13 @@ def select_documents(library: LibraryFolder, collection: str, query: str | None,
 
 
 def _matching_doc_ids(library: LibraryFolder, collection: str, query: str) -> set[str]:
-    from ..search import SearchRequest, search
+    from ..search import SearchRequest, run
 
-    with library.open_index().searcher() as searcher:
-        results = search(searcher, library.catalog,
-                         SearchRequest(query, collection, limit=0, snippets=False))
+    context = library.search_context()
+    try:
+        results = run(context, SearchRequest(query, collection, limit=0, snippets=False))
+    finally:
+        context.close()
     return {hit.doc_id for hit in results.hits}
 
 

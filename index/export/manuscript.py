@@ -8,7 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from pipeline.records import KIND_DOCX
+from lxml import etree
+
+from pipeline.page.alto import parse_alto
+from pipeline.page.layout import marginal_texts
+from pipeline.records import KIND_DOCX, METHOD_OCR
 
 from ..analysis import compact_search_form
 from ..catalog import DocumentRow, PageRow
@@ -166,8 +170,8 @@ def build_chapter(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob) ->
     title = display_title(doc)
     join = doc.kind != KIND_DOCX
     threshold = job.cfg.proofread_threshold
-    sections = [PageSection(p.number, text_blocks(p.text, join), needs_proofreading(p, threshold),
-                            bool(p.error)) for p in pages]
+    sections = [PageSection(p.number, text_blocks(_body_text(p, job), join),
+                            needs_proofreading(p, threshold), bool(p.error)) for p in pages]
     # The first line of a draft is often its own title: the chapter heading already says it.
     if sections and sections[0].blocks and _is_title(sections[0].blocks[0], title):
         first = sections[0]
@@ -175,6 +179,40 @@ def build_chapter(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob) ->
     volume = str(doc.metadata.get("volume") or "").strip()
     return Chapter(doc.doc_id, title, source_name(doc), volume, contributor_of(doc),
                    tuple(sections), doc.char_count)
+
+
+def _body_text(page: PageRow, job: ExportJob) -> str:
+    """An OCR page's text without the running head, foot and page number its ALTO tags."""
+    if page.method != METHOD_OCR:
+        return page.text
+    path = job.library.alto_path(page.doc_id, page.number)
+    try:
+        alto = parse_alto(path.read_text(encoding="utf-8"))
+    except (OSError, etree.XMLSyntaxError):
+        return page.text
+    return without_marginal(page.text, marginal_texts(alto))
+
+
+def without_marginal(text: str, marginal: Sequence[str]) -> str:
+    """`text` without its first and last paragraphs where they hold nothing but the marginal
+    lines (the page text sets heads and feet apart by a blank line; the clean-up may have
+    joined a head's lines into one)."""
+    wanted = sorted({compact_search_form(m) for m in marginal} - {""}, key=len, reverse=True)
+    if not wanted:
+        return text
+    paragraphs = re.split(r"\n[ \t]*\n", text)
+
+    def only_marginal(paragraph: str) -> bool:
+        rest = compact_search_form(paragraph)
+        for m in wanted:
+            rest = rest.replace(m, "")
+        return not rest
+
+    while paragraphs and only_marginal(paragraphs[0]):
+        paragraphs.pop(0)
+    while paragraphs and only_marginal(paragraphs[-1]):
+        paragraphs.pop()
+    return "\n\n".join(paragraphs)
 
 
 def _is_title(block: Block, title: str) -> bool:

@@ -2,12 +2,13 @@
 word boxes, so any PDF reader can find and copy the Chinese text.
 
 Page images are not kept in the library: they are made again from the source file (Pillow for
-images, pypdfium2 for PDFs). The text is drawn in render mode 3 (invisible) in the Adobe CID font
-STSong-Light, which every PDF reader has and which maps back to Unicode, so nothing is embedded.
+images, pypdfium2 for PDFs). The text is drawn in render mode 3 (invisible) in a subset of Noto
+Sans CJK SC that is embedded, and each file is PDF/A-2b (pdfa.py).
 """
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from dataclasses import dataclass
@@ -33,9 +34,9 @@ from .common import (
     open_source,
     write_atomic,
 )
+from .pdfa import register_cjk_font, to_pdfa
 
-TEXT_FONT = "STSong-Light"
-FONT_DESCENT = 0.12  # STSong-Light's descent, in em: puts the glyph box over the word box
+FONT_DESCENT = 0.12  # Noto Sans CJK's descent, in em: puts the glyph box over the word box
 DEFAULT_IMAGE_DPI = 300  # for images that do not say their resolution
 JPEG_QUALITY = 85  # rasterised PDF pages; image sources keep their own encoding
 _NS = ALTO_NS
@@ -43,6 +44,7 @@ _NS = ALTO_NS
 _CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
                   "\u2018-\u201f\u2026\u2014]")
 _CID_GARBAGE = re.compile(r"\(cid:\d+\)")
+_ALTO_CONTENT = re.compile(r'CONTENT="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,10 @@ def write_pdfs(job: ExportJob) -> WriterOutcome:
     if not chosen:
         return outcome
     targets = folder_targets(job.output, [f"{document_stem(d)}.pdf" for d, _ in chosen], job.force)
+    font = register_cjk_font(_characters(job, chosen))
     for (doc, pages), target in zip(chosen, targets):
         try:
-            data = searchable_pdf(doc, pages, job)
+            data = searchable_pdf(doc, pages, job, font)
         except InputFileError as exc:
             outcome.failed.append(DocumentIssue(doc.doc_id, display_title(doc), str(exc)))
             continue
@@ -88,14 +91,29 @@ def _not_scanned(doc: DocumentRow, pages: Sequence[PageRow]) -> str:
     return ""
 
 
-def searchable_pdf(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob) -> bytes:
-    """The PDF bytes of one scanned document; InputFileError when its source is unusable."""
+def _characters(job: ExportJob, chosen: Sequence[tuple[DocumentRow, list[PageRow]]]) -> set[str]:
+    """Every character the text layers may draw: the catalog's text and the ALTO words."""
+    chars: set[str] = set()
+    for doc, pages in chosen:
+        for page in pages:
+            chars.update(page.text)
+            alto = job.library.alto_path(doc.doc_id, page.number)
+            if alto.is_file():
+                chars.update(html.unescape("".join(_ALTO_CONTENT.findall(
+                    alto.read_text(encoding="utf-8", errors="replace")))))
+    return chars
+
+
+def searchable_pdf(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob,
+                   font: str) -> bytes:
+    """The PDF/A-2b bytes of one scanned document, its text layer in `font` (a registered
+    reportlab font); InputFileError when its source is unusable."""
     from reportlab.pdfgen import canvas
 
-    _register_font()
     source = open_source(doc)
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pageCompression=1)
+    # The canvas's initial font is ours: every font a page names is then embedded (PDF/A).
+    pdf = canvas.Canvas(buffer, pageCompression=1, initialFontName=font)
     pdf.setTitle(display_title(doc))
     pdf.setAuthor(contributor_of(doc))
     pdf.setSubject(doc.collection)
@@ -104,20 +122,12 @@ def searchable_pdf(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob) -
         for image, width, height, words in _page_images(doc, source, pages, job):
             pdf.setPageSize((width, height))
             pdf.drawImage(image, 0, 0, width, height)
-            _draw_invisible_text(pdf, words)
+            _draw_invisible_text(pdf, words, font)
             pdf.showPage()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise InputFileError(f"source file {doc.path}: cannot render its pages ({exc})") from exc
     pdf.save()
-    return buffer.getvalue()
-
-
-def _register_font() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if TEXT_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(TEXT_FONT))
+    return to_pdfa(buffer.getvalue(), display_title(doc), contributor_of(doc), doc.collection)
 
 
 def _page_images(doc: DocumentRow, source: Path, pages: Sequence[PageRow],
@@ -266,14 +276,14 @@ def _num(element: Any, name: str) -> float:
         return 0.0
 
 
-def _draw_invisible_text(pdf: Any, words: Sequence[PlacedWord]) -> None:
+def _draw_invisible_text(pdf: Any, words: Sequence[PlacedWord], font: str) -> None:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     for word in words:
-        natural = stringWidth(word.text, TEXT_FONT, word.size)
+        natural = stringWidth(word.text, font, word.size)
         text = pdf.beginText()
         text.setTextRenderMode(3)  # invisible: found and copied, never drawn over the scan
-        text.setFont(TEXT_FONT, word.size)
+        text.setFont(font, word.size)
         if natural > 0 and word.width > 0:
             text.setHorizScale(100.0 * word.width / natural)
         text.setTextOrigin(word.x, word.baseline)

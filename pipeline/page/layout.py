@@ -26,6 +26,9 @@ or column width on vertical pages) rather than pixels:
    is cut into rows first, so it is read row by row, each cell top to bottom. A region with
    no gap left is read in rows of overlapping lines, left to right.
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
+5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
+   photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
+   logo in a photo is not text of the page.
 
 Headers, footers and page numbers come first and last in the order (where a printed page puts
 them), so the page text stays complete and searchable; manuscripts drop them by role.
@@ -33,18 +36,22 @@ them), so the page text stays complete and searchable; manuscripts drop them by 
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from lxml import etree
+
 BODY = "body"
 HEADER = "header"
 FOOTER = "footer"
 PAGE_NUMBER = "page-number"
 CAPTION = "caption"
-ROLES = (BODY, HEADER, FOOTER, PAGE_NUMBER, CAPTION)
+FIGURE = "figure"  # text inside a plot, photo or drawing: not part of the page's text
+ROLES = (BODY, HEADER, FOOTER, PAGE_NUMBER, CAPTION, FIGURE)
 # Roles a manuscript leaves out (they repeat on every page); search still finds them.
 MARGINAL_ROLES = frozenset({HEADER, FOOTER, PAGE_NUMBER})
 
@@ -54,16 +61,22 @@ _MARGIN_SHARE = 0.125
 # ... is at most this many body lines tall (a head with a rule, or a two-line foot) ...
 _MARGIN_MAX_LINES = 2.5
 # ... is not set larger than the body (a title at the top of a page is) ...
-_MARGIN_MAX_SIZE = 1.25
+_MARGIN_MAX_SIZE = 1.05
+_MARGIN_PIECES = 3
 # ... and is parted from the body by a gap wider than this many times the body's usual gap.
 _MARGIN_GAP_RATIO = 1.5
-_MARGIN_MIN_GAP = 0.5
+_MARGIN_MIN_GAP = 0.75
 # Blank bands narrower than this share of a character do not separate anything (detector boxes
 # of neighbouring lines touch or overlap by a few pixels).
 _MIN_GAP = 0.01
+# A line counts as inside a figure if it sticks out of it by at most this many characters: the
+# figure is its graphics (curves, a photo), and tick labels and legends sit at their edge.
+_FIGURE_LEEWAY = 1.5
 # Where a region could be cut either way, a cut down it (between columns) must be at least this
 # wide to win: narrower gaps down a region part a heading from its run-in note, not columns.
 _GUTTER = 0.5
+# A column runs down at least this share of the region it is cut from.
+_COLUMN_RUN = 0.5
 # Columns of running text: at least this many characters wide, their lines filling this share
 # of the column's width (median). Table columns are narrower or ragged.
 _PROSE_MIN_WIDTH = 6.0
@@ -148,10 +161,22 @@ class PageLayout(Generic[L]):
     vertical: bool
     char_size: float
 
-    def text(self, marginal: bool = True) -> str:
-        """The page text, one line per line; without heads, feet and page numbers if asked."""
-        return "\n".join(p.line.text for p in self.lines
-                         if marginal or p.role not in MARGINAL_ROLES)
+    def text(self, marginal: bool = True, figures: bool = False) -> str:
+        """The page text, one line per line; the head and the foot set apart from the body by a
+        blank line (so the clean-up never joins them to it); without them if asked. Text read
+        inside figures is left out unless asked for."""
+        parts: list[list[str]] = [[], [], []]
+        seen_body = False
+        for p in self.lines:
+            if p.role == FIGURE and not figures:
+                continue
+            if p.role in MARGINAL_ROLES:
+                if marginal:
+                    parts[2 if seen_body else 0].append(p.line.text)
+            else:
+                seen_body = True
+                parts[1].append(p.line.text)
+        return "\n\n".join("\n".join(part) for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -172,8 +197,12 @@ class _Item:
         return self.right - self.left
 
 
-def order_lines(lines: Sequence[L], width: int, height: int) -> PageLayout[L]:
-    """Put one page's engine lines into reading order and give each a role (see module doc)."""
+def order_lines(lines: Sequence[L], width: int, height: int,
+                figures: Sequence[Box] = ()) -> PageLayout[L]:
+    """Put one page's engine lines into reading order and give each a role (see module doc).
+
+    `figures` are the boxes of the page's plots, photos and drawings (pipeline.page.figures):
+    a line inside one is text of the figure (role `figure`), not of the page."""
     kept = [i for i, line in enumerate(lines) if line.text.strip()]
     vertical = _is_vertical([lines[i] for i in kept])
     items = [_frame(i, lines[i], width, vertical) for i in kept]
@@ -188,16 +217,43 @@ def order_lines(lines: Sequence[L], width: int, height: int) -> PageLayout[L]:
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, HEADER), -1))
     for n, block in enumerate(blocks):
         for it in block:
-            role = CAPTION if _CAPTION.match(it.text) else BODY
-            placed.append(PlacedLine(lines[it.index], role, n))
+            line = lines[it.index]
+            role = (FIGURE if any(_within(line.box, f, size) for f in figures)
+                    else CAPTION if _CAPTION.match(it.text) else BODY)
+            placed.append(PlacedLine(line, role, n))
     for it in _rows(feet):
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
     return PageLayout(tuple(placed), vertical, size)
 
 
-def order_reading(reading: ReadingLike[L]) -> PageLayout[L]:
+def _within(box: Box, figure: Box, size: float) -> bool:
+    """The line lies inside the figure, give or take the leeway (tick labels stick out)."""
+    leeway = _FIGURE_LEEWAY * size
+    return (box[0] >= figure[0] - leeway and box[1] >= figure[1] - leeway
+            and box[2] <= figure[2] + leeway and box[3] <= figure[3] + leeway)
+
+
+def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
+    """The texts of the lines an ALTO page tags as running head, foot or page number.
+
+    The page's ALTO carries each line's role as a LayoutTag (LABEL = the role) that its
+    TextBlock names in TAGREFS; a manuscript leaves these lines out of the page text.
+    """
+    if alto is None:
+        return ()
+    marginal = {tag.get("ID") for tag in alto.iter("{*}LayoutTag")
+                if tag.get("LABEL") in MARGINAL_ROLES}
+    texts = []
+    for block in alto.iter("{*}TextBlock"):
+        if marginal.intersection((block.get("TAGREFS") or "").split()):
+            for line in block.iter("{*}TextLine"):
+                texts.append("".join(s.get("CONTENT", "") for s in line.iter("{*}String")))
+    return tuple(texts)
+
+
+def order_reading(reading: ReadingLike[L], figures: Sequence[Box] = ()) -> PageLayout[L]:
     """`order_lines` on what an engine returned for one page."""
-    return order_lines(reading.lines, reading.width, reading.height)
+    return order_lines(reading.lines, reading.width, reading.height, figures)
 
 
 def _margin_role(text: str, role: str) -> str:
@@ -266,8 +322,13 @@ def _margins(items: list[_Item], size: float, extent: float
         bottom = max(it.bottom for it in band)
         inside = bottom <= extent * _MARGIN_SHARE if at_top else top >= extent * (
             1 - _MARGIN_SHARE)
-        return (inside and bottom - top <= _MARGIN_MAX_LINES * size
-                and max(it.height for it in band) <= _MARGIN_MAX_SIZE * size
+        # A band holding a page number, or pieces spread across the page (title, author,
+        # folio), is a running head or foot whatever its type size (a journal's name is often
+        # set larger than its text); a heading alone at the top of a page is one piece.
+        small = (max(it.height for it in band) <= _MARGIN_MAX_SIZE * size
+                 or len(band) >= _MARGIN_PIECES
+                 or any(_PAGE_NUMBER.match(it.text.strip()) for it in band))
+        return (inside and bottom - top <= _MARGIN_MAX_LINES * size and small
                 and gap[1] - gap[0] >= parted)
 
     heads: list[_Item] = []
@@ -289,14 +350,22 @@ def _margins(items: list[_Item], size: float, extent: float
 
 def _leading(items: Sequence[_Item]) -> float:
     """The body's usual gap between a line and the next one below it in the same column."""
+    ordered = sorted(items, key=lambda i: i.top)
+    tops = [it.top for it in ordered]
     gaps = []
-    for it in items:
-        below = [max(o.top - it.bottom, 0.0) for o in items
-                 if o.top > (it.top + it.bottom) / 2
-                 and min(o.right, it.right) - max(o.left, it.left)
-                 >= _ROW_OVERLAP * min(o.width, it.width)]
-        if below:
-            gaps.append(min(below))
+    for it in ordered:
+        best: float | None = None
+        # Candidates start below the line's middle; sorted by top, so once a candidate's top is
+        # further down than the best gap found, none after it can be nearer.
+        for o in ordered[bisect.bisect_right(tops, (it.top + it.bottom) / 2):]:
+            gap = max(o.top - it.bottom, 0.0)
+            if best is not None and gap > best:
+                break
+            if min(o.right, it.right) - max(o.left, it.left) >= _ROW_OVERLAP * min(o.width,
+                                                                                   it.width):
+                best = gap if best is None else min(best, gap)
+        if best is not None:
+            gaps.append(best)
     return float(statistics.median(gaps)) if gaps else 0.0
 
 
@@ -317,7 +386,8 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
             pieces = _split(items, gutters, across=False)
             return [block for piece in pieces for block in _xy_cut(piece, size)]
         table = _is_table(columns, size)
-        by_rows = table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
+        by_rows = (table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
+                   or not _columns_run_down(columns, items))
     else:
         by_rows = bool(down)
     gaps = down if by_rows else across
@@ -329,6 +399,14 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
     if table:
         return [_table_row(piece, min_gap) for piece in pieces]
     return [block for piece in pieces for block in _xy_cut(piece, size)]
+
+
+def _columns_run_down(columns: list[list[_Item]], items: list[_Item]) -> bool:
+    """Each piece a gutter would make runs down most of the region, as columns do; a short
+    piece beside a tall one (a slide's corner logo) is no column."""
+    height = max(it.bottom for it in items) - min(it.top for it in items)
+    return all(max(it.bottom for it in c) - min(it.top for it in c) >= _COLUMN_RUN * height
+               for c in columns)
 
 
 def _widest(gaps: Sequence[tuple[float, float]]) -> float:
@@ -353,13 +431,20 @@ def _table_row(items: list[_Item], min_gap: float) -> list[_Item]:
 def _aligned(columns: list[list[_Item]]) -> bool:
     """A grid: most lines have a partner on the same row (nearly the same height on the
     page) in another column. Columns of running text set off a grid rarely do."""
+    where = {id(it): n for n, col in enumerate(columns) for it in col}
+    ordered = sorted((it for col in columns for it in col), key=lambda i: i.top)
+    tops = [it.top for it in ordered]
+    tallest = max(it.height for it in ordered)
     partnered = 0
-    for n, col in enumerate(columns):
-        others = [o for m, other in enumerate(columns) if m != n for o in other]
-        partnered += sum(1 for it in col if any(
-            min(it.bottom, o.bottom) - max(it.top, o.top) >= _GRID_OVERLAP * min(
-                it.height, o.height) for o in others))
-    return partnered >= _TABLE_ROW_SHARE * sum(len(c) for c in columns)
+    for it in ordered:
+        # Only lines whose top lies within one line height of this one's can overlap it enough.
+        start = bisect.bisect_left(tops, it.top - tallest)
+        stop = bisect.bisect_right(tops, it.bottom)
+        if any(where[id(o)] != where[id(it)]
+               and min(it.bottom, o.bottom) - max(it.top, o.top)
+               >= _GRID_OVERLAP * min(it.height, o.height) for o in ordered[start:stop]):
+            partnered += 1
+    return partnered >= _TABLE_ROW_SHARE * len(ordered)
 
 
 def _is_table(columns: list[list[_Item]], size: float) -> bool:
@@ -406,10 +491,14 @@ def _rows(items: Sequence[_Item]) -> list[_Item]:
         if rows:
             # Compared with the row's first line, not the row's growing extent: a cell centred
             # over two rows must not pull the second row into the first.
+            # Lines side by side on a row do not overlap across: two long lines that do are
+            # lines one above the other whose boxes a skewed scan made overlap.
             row = rows[-1]
             seed = row[0]
             overlap = min(seed.bottom, it.bottom) - max(seed.top, it.top)
-            if overlap >= _ROW_OVERLAP * min(it.height, seed.height):
+            beside = all(min(r.right, it.right) - max(r.left, it.left)
+                         < _ROW_OVERLAP * min(r.width, it.width) for r in row)
+            if beside and overlap >= _ROW_OVERLAP * min(it.height, seed.height):
                 row.append(it)
                 continue
         rows.append([it])

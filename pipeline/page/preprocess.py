@@ -30,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from ..config import PREPROCESS_STEPS
+from ..errors import UsageError
 from .engines import tesseract
 from .inkmask import STRONG_INK as _STRONG
 from .inkmask import (Box, Gray, Mask, binarize, blur_ink, bounding_box, despeckle, ink_page,
@@ -67,7 +69,8 @@ _DENOISE_SIGMA = 0.6  # 1.0 blurred noisy pages into 8% CER, 0.3 left noise: 4%;
 _DARK = 90  # a scanner-lid band is darker than 0.35 of white
 _SMOOTH_SIGMA = 1.5
 
-# Step names, in the order they run; `PreprocessResult.steps` lists the ones applied.
+# Step names (pipeline.config.PREPROCESS_STEPS), in the order they run; `PreprocessResult.steps`
+# lists the ones applied.
 STEP_GRAYSCALE = "grayscale"
 STEP_UPSCALE = "upscale"
 STEP_BORDER = "border"
@@ -82,21 +85,38 @@ STEP_SMOOTH = "smooth"
 
 @dataclass(frozen=True)
 class PreprocessOptions:
-    """Which clean-up steps run (all by default) and their few settings."""
+    """Which clean-up steps run (every one not in `skip`) and their few settings.
 
-    grayscale: bool = True
-    upscale: bool = True
-    border: bool = True
-    normalize: bool = True
-    denoise: bool = True
-    deskew: bool = True
-    binarize: bool = True
-    despeckle: bool = True
-    orientation: bool = True
-    smooth: bool = True
+    The steps are named in `pipeline.config.PREPROCESS_STEPS`, the one list of them: the CLI's
+    --skip choices, Config's check and --no-preprocess (`nothing`) all read it, and `runs`
+    refuses a name that is not in it, so a new step cannot be missed by any of them."""
+
+    skip: frozenset[str] = frozenset()
     target_dpi: int = DEFAULT_TARGET_DPI
     max_skew: float = DEFAULT_MAX_SKEW
     osd_min_confidence: float = DEFAULT_OSD_MIN_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.skip) - set(PREPROCESS_STEPS))
+        if unknown:
+            raise UsageError(f"unknown preprocessing step {unknown[0]!r}: "
+                             f"steps are {', '.join(PREPROCESS_STEPS)}")
+
+    @classmethod
+    def without(cls, *steps: str) -> PreprocessOptions:
+        """Every step but `steps`."""
+        return cls(skip=frozenset(steps))
+
+    @classmethod
+    def nothing(cls) -> PreprocessOptions:
+        """No step at all (--no-preprocess)."""
+        return cls(skip=frozenset(PREPROCESS_STEPS))
+
+    def runs(self, step: str) -> bool:
+        """True when `step` (one of PREPROCESS_STEPS) is on."""
+        if step not in PREPROCESS_STEPS:
+            raise ValueError(f"{step!r} is not a step of pipeline.config.PREPROCESS_STEPS")
+        return step not in self.skip
 
 
 @dataclass(frozen=True)
@@ -119,40 +139,40 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
     """Clean up one page image for OCR; `source_dpi` None means 'as scanned, unknown'."""
     steps: list[str] = []
     dpi = source_dpi or _image_dpi(image) or options.target_dpi
-    if not options.grayscale:
+    if not options.runs(STEP_GRAYSCALE):
         return _geometry_only(image, dpi, options)
 
     gray = _to_gray(image)
     steps.append(STEP_GRAYSCALE)
 
-    if options.upscale and dpi < 0.9 * options.target_dpi:
+    if options.runs(STEP_UPSCALE) and dpi < 0.9 * options.target_dpi:
         factor = min(_MAX_UPSCALE, options.target_dpi / dpi)
         gray = _resize(gray, factor)
         dpi = round(dpi * factor)
         steps.append(STEP_UPSCALE)
     scale = dpi / DEFAULT_TARGET_DPI  # pixel sizes below are tuned at 300 dpi
 
-    if options.border:
+    if options.runs(STEP_BORDER):
         gray, found = _remove_dark_border(gray)
         if found:
             steps.append(STEP_BORDER)
 
-    if options.normalize:
+    if options.runs(STEP_NORMALIZE):
         gray = _flatten(gray, scale)
         steps.append(STEP_NORMALIZE)
 
-    if options.denoise:
+    if options.runs(STEP_DENOISE):
         gray = _denoise(gray, scale)
         steps.append(STEP_DENOISE)
 
-    if options.normalize:
+    if options.runs(STEP_NORMALIZE):
         # Stretch after denoising: on a noisy page the darkest pixels are noise, not ink.
         gray = _stretch(gray)
 
     skew = 0.0
     # Where the pixels darker than _STRONG are, while `gray` is as the skew search saw it.
     dark_box: Box | None = None
-    if options.deskew:
+    if options.runs(STEP_DESKEW):
         dark = gray < _STRONG
         dark_box = bounding_box(dark.view(np.uint8))
         skew = estimate_skew(dark, options.max_skew, _MIN_DESKEW, dark_box)
@@ -162,17 +182,18 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
         else:
             skew = 0.0
 
-    if not options.binarize:
+    if not options.runs(STEP_BINARIZE):
         out, rotation = _upright(Image.fromarray(gray, "L"), options, steps, scale)
         return PreprocessResult(out, dpi, round(skew, 2), rotation, tuple(steps))
 
     steps.append(STEP_BINARIZE)
-    if options.despeckle:
+    despeckle_on = options.runs(STEP_DESPECKLE)
+    if despeckle_on:
         steps.append(STEP_DESPECKLE)
-    page, box = ink_page(gray, scale, dark_box, clean=options.despeckle)  # paper 255
+    page, box = ink_page(gray, scale, dark_box, clean=despeckle_on)  # paper 255
     out, rotation = _upright(Image.fromarray(page, "L"), options, steps, scale)
 
-    if options.smooth:
+    if options.runs(STEP_SMOOTH):
         # The LSTM was trained on anti-aliased renderings, not on hard 0/255 edges: a light blur
         # brought our clean-page CER down by a third (measured, benchmarks/README.md).
         if rotation:
@@ -427,7 +448,7 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees:
 
 def _upright(image: Image.Image, options: PreprocessOptions, steps: list[str],
              scale: float = 1.0) -> tuple[Image.Image, int]:
-    if not options.orientation:
+    if not options.runs(STEP_ORIENTATION):
         return image, 0
     rotation = detect_rotation(image, options.osd_min_confidence, round(_OSD_CROP * scale))
     if rotation:
@@ -478,7 +499,7 @@ def _geometry_only(image: Image.Image, dpi: int, options: PreprocessOptions) -> 
     # on a grey copy. Useful to see what the tonal steps contribute.
     steps: list[str] = []
     skew = 0.0
-    if options.deskew:
+    if options.runs(STEP_DESKEW):
         skew = estimate_skew(_to_gray(image) < _STRONG, options.max_skew, _MIN_DESKEW)
         if abs(skew) < _MIN_DESKEW:
             skew = 0.0

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from PIL import Image
 
-from ..config import DEFAULT_OCR_TIMEOUT, PREPROCESS_STEPS, Config
+from ..config import DEFAULT_OCR_TIMEOUT, Config
 from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
-from .engines import tesseract
+from .engines import Engine, OcrResult, ReadOptions
+from .engines.tesseract import TesseractEngine
 from .geometry import PageGeometry, alto_to_source, words_to_source
 from .images import load_page_image
 from .preprocess import (
@@ -48,8 +50,21 @@ SCRIPT_RECHECK_CONFIDENCE = 80.0
 _OSD_CROP = 500  # pixels at 300 dpi: ~100 characters, enough for OSD (preprocess.detect_rotation)
 
 
-def process_page(task: PageTask, cfg: Config) -> Page:
+def engine_for(cfg: Config) -> Engine:
+    """The engine `cfg` reads pages with, built once per process: a worker keeps it for every
+    page it is handed. Tesseract, the one engine today."""
+    return _engine(TesseractEngine.name)
+
+
+@lru_cache(maxsize=None)
+def _engine(name: str) -> Engine:
+    return TesseractEngine()
+
+
+def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> Page:
     """Load, preprocess, OCR and clean one page. Runs in a worker process.
+
+    `engine` reads the page; None: the engine `cfg` names (`engine_for`).
 
     A page that cannot be read or recognised (damaged image data, Tesseract crash or timeout)
     comes back with its error, so the rest of the document goes on. Only a missing Tesseract or
@@ -57,7 +72,7 @@ def process_page(task: PageTask, cfg: Config) -> Page:
     """
     try:
         image, dpi = load_page_image(task, cfg)
-        recognised = recognise(image, dpi, cfg, task.lang_hint)
+        recognised = recognise(image, dpi, cfg, task.lang_hint, engine or engine_for(cfg))
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
@@ -87,11 +102,13 @@ class Recognised:
     lang: str
 
 
-def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") -> Recognised:
+def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
+              engine: Engine | None = None) -> Recognised:
     """Image -> text: preprocessing, model choice (`--lang auto`, with the document's `hint`)
-    and, for a page that reads well, one Tesseract run."""
+    and, for a page that reads well, one engine run."""
     result, pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
-                                         timeout=cfg.ocr_timeout, hint=hint)
+                                         timeout=cfg.ocr_timeout, hint=hint,
+                                         engine=engine or engine_for(cfg))
     # Word boxes and ALTO are kept in the scan's pixels: exports draw them over the scan.
     geometry = PageGeometry.of(image.size, pre)
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
@@ -101,55 +118,59 @@ def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "") 
 def preprocess_options(cfg: Config) -> PreprocessOptions:
     """The preprocessing steps the configuration leaves on."""
     if not cfg.preprocess:
-        return PreprocessOptions(**{step: False for step in PREPROCESS_STEPS})
-    return PreprocessOptions(**{step: False for step in cfg.skip_steps})
+        return PreprocessOptions.nothing()
+    return PreprocessOptions.without(*cfg.skip_steps)
 
 
 def recognise_page(image: Image.Image, source_dpi: int | None, requested_lang: str,
                    options: PreprocessOptions = PreprocessOptions(),
-                   timeout: float = DEFAULT_OCR_TIMEOUT, hint: str = ""
-                   ) -> tuple[tesseract.OcrResult, PreprocessResult, LangChoice]:
-    """Preprocess one page, choose the model, and recognise it with Tesseract.
+                   timeout: float = DEFAULT_OCR_TIMEOUT, hint: str = "",
+                   engine: Engine | None = None) -> tuple[OcrResult, PreprocessResult, LangChoice]:
+    """Preprocess one page, choose the model, and recognise it with `engine` (Tesseract when
+    None).
 
     One Tesseract run when the page reads well; orientation and (under a `hint`) the script are
     checked only when it does not, or when its direction contradicts the hint's."""
-    pre = preprocess_image(image, source_dpi, replace(options, orientation=False))
+    engine = engine or TesseractEngine()
+    pre = preprocess_image(image, source_dpi,
+                           replace(options, skip=options.skip | {STEP_ORIENTATION}))
     hint = hint if requested_lang == AUTO else ""
-    choice = choose_lang(pre.image, requested_lang, hint)
+    choice = choose_lang(pre.image, requested_lang, hint, engine)
     checked = False
     decided = hint not in ("", PROVISIONAL)
-    if options.orientation and decided and choice.vertical != hint.endswith("_vert"):
+    if options.runs(STEP_ORIENTATION) and decided and choice.vertical != hint.endswith("_vert"):
         # A horizontal volume's page that looks vertical is most likely scanned sideways.
         pre, checked = _turn_upright(pre, options), True
         if pre.rotation:
-            choice = choose_lang(pre.image, requested_lang, hint)
-    result = _read(pre, choice, timeout)
-    if _below(result, LOW_CONFIDENCE) and options.orientation and not checked:
+            choice = choose_lang(pre.image, requested_lang, hint, engine)
+    result = _read(engine, pre, choice, timeout)
+    if _below(result, LOW_CONFIDENCE) and options.runs(STEP_ORIENTATION) and not checked:
         turned = _turn_upright(pre, options)
         if turned.rotation:
-            retry = choose_lang(turned.image, requested_lang, hint)
+            retry = choose_lang(turned.image, requested_lang, hint, engine)
             result, pre, choice = _better((result, pre, choice),
-                                          (_read(turned, retry, timeout), turned, retry))
+                                          (_read(engine, turned, retry, timeout), turned, retry))
     if hint and _below(result, SCRIPT_RECHECK_CONFIDENCE):
         # The document's script may not be this page's: give the page its own trial.
-        own = choose_lang(pre.image, requested_lang)
+        own = choose_lang(pre.image, requested_lang, engine=engine)
         if own.lang != choice.lang:
             result, pre, choice = _better((result, pre, choice),
-                                          (_read(pre, own, timeout), pre, own))
+                                          (_read(engine, pre, own, timeout), pre, own))
     log.debug("page: %s psm %d (%s); steps %s", choice.lang, choice.psm, choice.reason,
               ",".join(pre.steps))
     return result, pre, choice
 
 
-def _read(pre: PreprocessResult, choice: LangChoice, timeout: float) -> tesseract.OcrResult:
-    return tesseract.ocr_image(pre.image, choice.lang, psm=choice.psm, dpi=pre.dpi, timeout=timeout)
+def _read(engine: Engine, pre: PreprocessResult, choice: LangChoice, timeout: float
+          ) -> OcrResult:
+    return engine.read(pre.image, ReadOptions(choice.lang, choice.psm, pre.dpi, timeout))
 
 
-def _below(result: tesseract.OcrResult, confidence: float) -> bool:
+def _below(result: OcrResult, confidence: float) -> bool:
     return result.confidence is None or result.confidence < confidence
 
 
-Reading = tuple[tesseract.OcrResult, PreprocessResult, LangChoice]
+Reading = tuple[OcrResult, PreprocessResult, LangChoice]
 
 
 def _better(first: Reading, second: Reading) -> Reading:

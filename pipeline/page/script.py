@@ -26,7 +26,8 @@ import numpy.typing as npt
 from PIL import Image
 
 from ..errors import OcrError
-from .engines import tesseract
+from .engines import Engine, ReadOptions
+from .engines.tesseract import TesseractEngine
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,13 @@ class LangChoice:
     reason: str
 
 
-def choose_lang(image: Image.Image, requested: str, hint: str = "") -> LangChoice:
+def choose_lang(image: Image.Image, requested: str, hint: str = "",
+                engine: Engine | None = None) -> LangChoice:
     """The model and psm to read `image` (a preprocessed page) with; decides when 'auto'.
 
     `hint`, a model name, gives the script decided for the document: then only the direction
-    is measured on this page (milliseconds), and no script trial runs."""
+    is measured on this page (milliseconds), and no script trial runs. The trial reads with
+    `engine` (Tesseract when None)."""
     if requested != AUTO:
         return _explicit(requested)
     vertical, direction_reason = detect_vertical(image)
@@ -78,7 +81,7 @@ def choose_lang(image: Image.Image, requested: str, hint: str = "") -> LangChoic
     elif hint:
         traditional, script_reason = hint.startswith("chi_tra"), f"script of the document ({hint})"
     else:
-        traditional, script_reason = _trial_script(image, vertical)
+        traditional, script_reason = _trial_script(image, vertical, engine or TesseractEngine())
     lang = ("chi_tra" if traditional else "chi_sim") + ("_vert" if vertical else "")
     return LangChoice(lang, PSM_VERTICAL if vertical else PSM_HORIZONTAL, vertical, traditional,
                       f"auto: {direction_reason}; {script_reason}")
@@ -167,7 +170,7 @@ def _blank_share(profile: npt.NDArray[np.int64]) -> float:
 
 # --- script ------------------------------------------------------------------------------------
 
-def _trial_script(image: Image.Image, vertical: bool) -> tuple[bool, str]:
+def _trial_script(image: Image.Image, vertical: bool, engine: Engine) -> tuple[bool, str]:
     strip = _trial_strip(image, vertical)
     if strip is None:
         return False, "no text for a script trial: simplified"
@@ -177,8 +180,8 @@ def _trial_script(image: Image.Image, vertical: bool) -> tuple[bool, str]:
     for model in ("chi_sim" + suffix, "chi_tra" + suffix):
         try:
             # Only the confidence counts here: no look-alike correction of the strip's text.
-            result = tesseract.ocr_image(strip, model, psm=psm, timeout=_TRIAL_TIMEOUT,
-                                         correct=False)
+            result = engine.read(strip, ReadOptions(model, psm, timeout=_TRIAL_TIMEOUT,
+                                                    correct=False))
         except OcrError as exc:  # the trial is advice; the page itself is still read
             log.debug("script trial with %s failed: %s", model, exc)
             return False, "script trial failed: simplified"

@@ -25,7 +25,7 @@ from PIL import Image
 
 from ..config import Config
 from ..errors import EnvironmentProblemError
-from ..page.engines import tesseract
+from ..page.engines import Engine, tesseract
 from ..page.images import extract_pdf_page, load_page_image
 from ..page.process import process_page
 from ..records import KIND_PDF, Page, PageTask
@@ -68,16 +68,16 @@ def ship_page(task: PageTask, cfg: Config) -> ShippedPage:
     return ShippedPage(task, buffer.getvalue(), ".png")
 
 
-def run_shipped(shipped: ShippedPage, cfg: Config) -> Page:
+def run_shipped(shipped: ShippedPage, cfg: Config, engine: Engine | None = None) -> Page:
     """Process a shipped page on a cluster worker: the page file goes to a private temporary
     folder, and from there on it is the same `process_page` a local worker runs."""
     tesseract.single_threaded_env()
     if not shipped.data:
-        return process_page(shipped.task, cfg)
+        return process_page(shipped.task, cfg, engine)
     with tempfile.TemporaryDirectory(prefix="wenshi-page-") as folder:
         local = Path(folder) / f"page{shipped.suffix}"
         local.write_bytes(shipped.data)
-        page = process_page(replace(shipped.task, path=str(local), number=1), cfg)
+        page = process_page(replace(shipped.task, path=str(local), number=1), cfg, engine)
     return replace(page, number=shipped.task.number)
 
 

@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from ..config import Config
 from ..errors import EnvironmentProblemError, InputFileError
+from ..page.engines import Engine
 from ..page.process import SCRIPT_RECHECK_CONFIDENCE, page_error, process_page
 from ..page.script import AUTO, PROVISIONAL
 from ..records import METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
@@ -136,8 +137,10 @@ class _Ingest:
     """One ingest run: plans lazily, keeps the executor's window full, stores what returns."""
 
     def __init__(self, cfg: Config, sink: Sink, collection: str, metadata_for: MetadataFn | None,
-                 progress: ProgressFn | None, executor: Executor | None) -> None:
+                 progress: ProgressFn | None, executor: Executor | None,
+                 engine: Engine | None = None) -> None:
         self.cfg, self.sink, self.collection = cfg, sink, collection
+        self.engine = engine
         self.metadata_for, self.progress = metadata_for, progress
         self.own_pool = executor is None
         self.pool = executor or make_executor(cfg)
@@ -252,7 +255,7 @@ class _Ingest:
         if hint:
             job.task = replace(job.task, lang_hint=hint)
         try:
-            future = self.pool.submit(process_page, job.task, self.cfg)
+            future = self.pool.submit(process_page, job.task, self.cfg, self.engine)
         except InputFileError as exc:  # a cluster executor reads the page to ship it
             self._page_done(job, Page(number=job.task.number, text="", method=METHOD_OCR,
                                       error=page_error(job.task.number, exc)))
@@ -349,13 +352,15 @@ class _Ingest:
 
 def ingest_paths(paths: Sequence[str | Path], collection: str, cfg: Config, sink: Sink,
                  metadata_for: MetadataFn | None = None, progress: ProgressFn | None = None,
-                 executor: Executor | None = None) -> IngestSummary:
+                 executor: Executor | None = None, engine: Engine | None = None
+                 ) -> IngestSummary:
     """Ingest files and folders into `sink`; one outcome per input file, in input order.
 
     Resumable: documents the sink holds complete are skipped, pages it holds without error are
-    not processed again, and pages that failed before are retried."""
+    not processed again, and pages that failed before are retried. `engine` reads the pages
+    (None: the one `cfg` names, built in each worker); it travels to pool workers pickled."""
     started = time.monotonic()
     remove_orphaned_work_dirs()
-    run = _Ingest(cfg, sink, collection, metadata_for, progress, executor)
+    run = _Ingest(cfg, sink, collection, metadata_for, progress, executor, engine)
     run.run(paths)
     return run.summary(time.monotonic() - started)

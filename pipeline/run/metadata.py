@@ -16,19 +16,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import records
 from ..errors import UsageError
 from .sources import decode_text
 
 COLUMNS = ("file", "title", "collection", "contributor", "region", "volume", "date", "doctype",
            "notes")
-# Fields `wenshi tag --set` may correct besides the CSV columns: automatic tags.
-TAG_OVERRIDES = ("period", "subjects", "persons", "places", "organizations", "keywords", "years")
+# Fields `wenshi tag --set` may correct besides the CSV columns: automatic tags (defined with
+# the tag kinds, pipeline/records.py).
+TAG_OVERRIDES = records.TAG_OVERRIDES
 # The sheet's columns in the order `catalog export` writes them: (field, Chinese label).
 FIELD_LABELS = (("doc_id", "编号"), ("file", "源文件"), ("title", "题名"), ("collection", "汇集"),
                 ("contributor", "撰稿人"), ("region", "地区"), ("volume", "卷次"),
                 ("date", "日期"), ("doctype", "文献类型"), ("notes", "备注"))
-TAG_LABELS = (("period", "时期"), ("subjects", "主题"), ("persons", "人名"), ("places", "地名"),
-              ("organizations", "机构"), ("keywords", "关键词"), ("years", "年代"))
+TAG_LABELS = tuple((kind.name, kind.label) for kind in records.TAG_KINDS if kind.correctable)
 # Columns a sheet shows but no import changes (the catalog's own counts and records).
 READ_ONLY_LABELS = (("pages", "页数"), ("characters", "字数"), ("kind", "文件类型"),
                     ("ingested_at", "入库时间"), ("doctype_auto", "文献类型（自动）"))

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from operator import mul
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 from ..errors import UsageError
+from ..records import Tags
 from .names import Matcher, Token, find_names, read_table, tokenize, tokens_from_pairs
 from .normalize import to_search_form
 
@@ -53,49 +54,6 @@ class TagOptions:
     user_dicts: tuple[str, ...] = ()  # jieba user dictionaries: word [freq] [flag]
     subject_lexicons: tuple[str, ...] = ()  # word<TAB>subject<TAB>weight, over subjects.tsv
     keyword_count: int = DEFAULT_KEYWORD_COUNT
-
-
-@dataclass(frozen=True)
-class Tags:
-    """The automatic tags of one document."""
-
-    years: tuple[int, ...] = ()
-    period: str = ""  # 建国前 | 建国后 | ""
-    subjects: tuple[str, ...] = ()
-    persons: tuple[tuple[str, int], ...] = ()  # (name, count), most frequent first
-    places: tuple[tuple[str, int], ...] = ()
-    organizations: tuple[tuple[str, int], ...] = ()
-    keywords: tuple[str, ...] = ()
-    doctype: str = ""
-    char_count: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict; name counts become [name, count] lists."""
-        return {k: _jsonable(v) for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Tags":
-        """The inverse of `to_dict`; missing keys take their defaults."""
-        def names(key: str) -> tuple[tuple[str, int], ...]:
-            return tuple((str(n), int(c)) for n, c in data.get(key, ()))
-
-        return cls(
-            years=tuple(int(y) for y in data.get("years", ())),
-            period=str(data.get("period", "")),
-            subjects=tuple(str(s) for s in data.get("subjects", ())),
-            persons=names("persons"),
-            places=names("places"),
-            organizations=names("organizations"),
-            keywords=tuple(str(k) for k in data.get("keywords", ())),
-            doctype=str(data.get("doctype", "")),
-            char_count=int(data.get("char_count", 0)),
-        )
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def tag_text(text: str, title: str = "", options: TagOptions = TagOptions(),

@@ -1,1 +1,155 @@
-"""OCR engines behind one seam. `tesseract` (pytesseract; its sole importer) today."""
+"""OCR engines behind one seam: an engine reads one page image and returns an `OcrResult`.
+
+The page loop (`pipeline.page.process`) cleans the page up and chooses the model and the
+segmentation (`pipeline.page.script`); the engine is then given the cleaned image and
+`ReadOptions`, and returns the page's text and ALTO v3 XML (blocks, lines, words with boxes in
+the pixels of the image it was given, and confidences). `finish_result` builds the rest from
+those two the same way whatever the engine: the look-alike correction of simplified-Chinese
+pages (`pipeline.page.correct`), the words as records, the mean confidence, the lines. A new
+engine (PP-OCR through rapidocr: `paddle.py`) produces text and ALTO and calls it.
+
+Engines: `tesseract` (pytesseract; its sole importer). An engine is built once per worker
+process (`pipeline.page.process.engine_for`) and handed to `process_page`; tests hand in a small
+fake instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lxml import etree
+from PIL import Image
+
+from ...config import DEFAULT_OCR_TIMEOUT
+from ...records import Word
+from ..alto import parse_alto, strings
+from ..correct import Correction, correct_page
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one page image."""
+
+    # The model as Tesseract names it ('chi_sim', 'chi_tra_vert', 'chi_sim+eng'): the script
+    # and, with `_vert`, vertical columns read right to left. Other engines map it to theirs.
+    lang: str
+    psm: int = 3  # Tesseract's page segmentation mode; other engines may ignore it
+    dpi: int = 300
+    timeout: float = DEFAULT_OCR_TIMEOUT  # seconds; a stuck page must not stall a batch
+    correct: bool = True  # look-alike correction (simplified-Chinese models only)
+
+    @property
+    def vertical(self) -> bool:
+        """True when the model reads vertical columns."""
+        return self.lang.endswith("_vert")
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Which engine and model read a page."""
+
+    name: str  # 'tesseract'
+    version: str  # the engine's own version, e.g. '5.3.0'
+    model: str  # e.g. 'chi_sim_vert'
+
+
+@dataclass(frozen=True)
+class Line:
+    """One text line (a column on a vertical page) with its box and words."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float | None  # mean of its words' confidences, 0-100
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class OcrResult:
+    """What one engine run produced for one page image."""
+
+    text: str
+    words: tuple[Word, ...]  # in reading order; for Chinese usually one or a few characters
+    alto: str  # ALTO v3 XML, boxes in the pixels of the image read
+    confidence: float | None  # mean word confidence 0-100; None when no word was found
+    corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.page.correct)
+    # `alto` parsed (pipeline.page.alto), so that pipeline.page.geometry need not parse it
+    # again; None for an empty one. Not a record field: mapping the boxes changes it in place.
+    tree: etree._Element | None = field(default=None, compare=False, repr=False)
+
+    def lines(self) -> tuple[Line, ...]:
+        """The text lines of `tree` (in its current pixels), each with its words."""
+        found = []
+        for element in () if self.tree is None else self.tree.iter("{*}TextLine"):
+            words = words_of(element)
+            found.append(Line("".join(w.text for w in words), *_box(element),
+                              _mean(words), words))
+        return tuple(found)
+
+
+class Engine(Protocol):
+    """An OCR engine: reads a page image; says what it is; checks its models are installed."""
+
+    @property
+    def name(self) -> str:
+        """Short name, e.g. 'tesseract'."""
+
+    def read(self, image: Image.Image, options: ReadOptions) -> OcrResult:
+        """Recognise one page image. Raises OcrError for this page, EnvironmentProblemError
+        when the engine or a model is missing (then no page can be read)."""
+
+    def info(self, model: str) -> EngineInfo:
+        """Name, version and `model` for the record of a page."""
+
+    def check(self, lang: str) -> None:
+        """Raise EnvironmentProblemError, naming the package to install, when a model named in
+        `lang` ('a+b') is missing."""
+
+
+def finish_result(text: str, alto: str, image: Image.Image, options: ReadOptions) -> OcrResult:
+    """An engine's text and ALTO for `image` -> the result: corrected where `options.correct`
+    and the model is simplified Chinese, with its words and mean confidence."""
+    # Parsed once: the correction, the words and (pipeline.page.geometry) the box mapping read it.
+    tree = parse_alto(alto)
+    corrections: tuple[Correction, ...] = ()
+    if options.correct and simplified(options.lang):
+        text, alto, corrections = correct_page(text, alto, image, options.vertical, tree=tree)
+    words = words_of(tree)
+    confidence = sum(w.confidence for w in words) / len(words) if words else None
+    return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
+                     corrections=corrections, tree=tree)
+
+
+def simplified(lang: str) -> bool:
+    """True for simplified-Chinese models only: the correction's dictionary is simplified
+    Chinese, so a traditional page is left alone."""
+    parts = lang.split("+")
+    return (any(p.startswith("chi_sim") for p in parts)
+            and not any(p.startswith("chi_tra") for p in parts))
+
+
+def words_of(root: etree._Element | None) -> tuple[Word, ...]:
+    """The non-blank ALTO String elements under `root` as Words (WC 0-1 -> confidence 0-100)."""
+    words = []
+    for s in strings(root):
+        get = s.get
+        content = get("CONTENT", "")
+        if not content.strip():
+            continue
+        words.append(Word(content, int(float(get("HPOS", 0))), int(float(get("VPOS", 0))),
+                          int(float(get("WIDTH", 0))), int(float(get("HEIGHT", 0))),
+                          round(float(get("WC", 0)) * 100, 1)))
+    return tuple(words)
+
+
+def _box(element: etree._Element) -> tuple[int, int, int, int]:
+    get = element.get
+    return (int(float(get("HPOS", 0))), int(float(get("VPOS", 0))),
+            int(float(get("WIDTH", 0))), int(float(get("HEIGHT", 0))))
+
+
+def _mean(words: tuple[Word, ...]) -> float | None:
+    return sum(w.confidence for w in words) / len(words) if words else None

@@ -1,7 +1,9 @@
-"""Tesseract through pytesseract. The only module that runs Tesseract.
+"""Tesseract through pytesseract, the first engine behind the seam (`pipeline.page.engines`).
+The only module that runs Tesseract.
 
 One Tesseract run per page writes the plain text and the ALTO XML (word boxes and confidences)
-together, so a page is never recognised twice.
+together, so a page is never recognised twice. Orientation detection (OSD) is Tesseract's too
+(`detect_orientation`, used by pipeline.page.preprocess), whatever engine reads the page.
 """
 
 from __future__ import annotations
@@ -10,18 +12,16 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import pytesseract
-from lxml import etree
 from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
 from ...records import Word
-from ..alto import parse_alto, strings
-from ..correct import Correction, correct_page
+from ..alto import parse_alto
+from . import EngineInfo, OcrResult, ReadOptions, finish_result, words_of
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +35,23 @@ _LANG_PACKAGES = {
 }
 
 
-@dataclass(frozen=True)
-class OcrResult:
-    """What one Tesseract run produced for one page image."""
+class TesseractEngine:
+    """The Tesseract engine (stateless: building one costs nothing)."""
 
-    text: str
-    words: tuple[Word, ...]
-    alto: str
-    confidence: float | None  # mean word confidence 0-100; None when no word was found
-    corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.page.correct)
-    # `alto` parsed (pipeline.page.alto), so that pipeline.page.geometry need not parse it
-    # again; None for an empty one. Not a record field: mapping the boxes changes it in place.
-    tree: etree._Element | None = field(default=None, compare=False, repr=False)
+    name = "tesseract"
+
+    def read(self, image: Image.Image, options: ReadOptions) -> OcrResult:
+        """Recognise one page image with Tesseract (`ocr_image`)."""
+        return ocr_image(image, options.lang, psm=options.psm, dpi=options.dpi,
+                         timeout=options.timeout, correct=options.correct)
+
+    def info(self, model: str) -> EngineInfo:
+        """Tesseract, its version and `model`."""
+        return EngineInfo(self.name, tesseract_version(), model)
+
+    def check(self, lang: str) -> None:
+        """Fail when a language model named in `lang` is missing (`check_languages`)."""
+        check_languages(lang)
 
 
 @lru_cache(maxsize=1)
@@ -90,8 +95,8 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
 
     With `correct` (the default), characters the model misread for a look-alike are replaced
     where the dictionary gives evidence for it, in the text and the ALTO alike
-    (pipeline.page.correct); simplified-Chinese models only. `correct=False` is Tesseract's output
-    as it is.
+    (pipeline.page.correct, through `engines.finish_result`); simplified-Chinese models only.
+    `correct=False` is Tesseract's output as it is.
     """
     with tempfile.TemporaryDirectory(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-") as tmp:
         # PNM, not PNG: Tesseract reads both the same (identical text and ALTO), but compressing
@@ -116,17 +121,9 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
             raise OcrError(f"Tesseract timed out after {timeout:.0f} s") from exc
         text = Path(base + ".txt").read_text(encoding="utf-8", errors="replace")
         alto = Path(base + ".xml").read_text(encoding="utf-8", errors="replace")
-    # Parsed once: the correction, the words and (pipeline.page.geometry) the box mapping read it.
-    tree = parse_alto(alto)
-    corrections: tuple[Correction, ...] = ()
-    if correct and _simplified(lang):
-        text, alto, corrections = correct_page(text, alto, image, lang.endswith("_vert"),
-                                               tree=tree)
-    words = _words(tree)
-    log.debug("[tesseract] %s psm %d: %d words", lang, psm, len(words))
-    confidence = sum(w.confidence for w in words) / len(words) if words else None
-    return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
-                     corrections=corrections, tree=tree)
+    result = finish_result(text, alto, image, ReadOptions(lang, psm, dpi, timeout, correct))
+    log.debug("[tesseract] %s psm %d: %d words", lang, psm, len(result.words))
+    return result
 
 
 # A page's work folder (its image and Tesseract's outputs, ~5 MB) carries the pid of the process
@@ -135,29 +132,9 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
 WORK_DIR_PREFIX = "wenshi-ocr-"
 
 
-def _simplified(lang: str) -> bool:
-    # The correction's dictionary is simplified Chinese: a traditional page is left alone.
-    parts = lang.split("+")
-    return (any(p.startswith("chi_sim") for p in parts)
-            and not any(p.startswith("chi_tra") for p in parts))
-
-
 def parse_alto_words(alto: str) -> tuple[Word, ...]:
     """The String elements of a Tesseract ALTO document as Words (confidence 0-100)."""
-    return _words(parse_alto(alto))
-
-
-def _words(root: etree._Element | None) -> tuple[Word, ...]:
-    words = []
-    for s in strings(root):
-        get = s.get
-        content = get("CONTENT", "")
-        if not content.strip():
-            continue
-        words.append(Word(content, int(float(get("HPOS", 0))), int(float(get("VPOS", 0))),
-                          int(float(get("WIDTH", 0))), int(float(get("HEIGHT", 0))),
-                          round(float(get("WC", 0)) * 100, 1)))
-    return tuple(words)
+    return words_of(parse_alto(alto))
 
 
 def detect_orientation(image: Image.Image, timeout: float = 60.0) -> tuple[int, float]:

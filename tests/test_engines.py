@@ -1,4 +1,5 @@
-"""The Tesseract wrapper: one run per page, text plus word boxes, clear errors."""
+"""The engine seam and the Tesseract engine: one run per page, text plus word boxes, clear
+errors."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import EnvironmentProblemError
-from pipeline.page.engines import tesseract
+from pipeline.page.engines import Engine, ReadOptions, finish_result, tesseract
 
 from .conftest import tesseract_or_skip
 
@@ -55,15 +56,51 @@ def test_alto_parsing_reads_boxes_and_confidence():
             == ("电厂", 10, 20, 30, 40, 91.0))
 
 
+def test_the_result_gives_lines_with_their_boxes_words_and_confidence():
+    alto = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Layout><Page><PrintSpace>'
+            '<TextBlock><TextLine HPOS="10" VPOS="20" WIDTH="70" HEIGHT="40">'
+            '<String HPOS="10" VPOS="20" WIDTH="30" HEIGHT="40" WC="0.90" CONTENT="县电"/>'
+            '<SP/><String HPOS="45" VPOS="20" WIDTH="35" HEIGHT="40" WC="0.70" CONTENT="厂"/>'
+            '</TextLine><TextLine HPOS="10" VPOS="80" WIDTH="30" HEIGHT="40">'
+            '<String HPOS="10" VPOS="80" WIDTH="30" HEIGHT="40" WC="0.50" CONTENT="建设"/>'
+            '</TextLine></TextBlock></PrintSpace></Page></Layout></alto>')
+    result = finish_result("县电 厂\n建设", alto, Image.new("L", (100, 130), 255),
+                           ReadOptions("chi_tra", correct=False))
+    assert [w.text for w in result.words] == ["县电", "厂", "建设"]
+    assert result.confidence == pytest.approx(70.0)
+    first, second = result.lines()
+    assert (first.text, first.left, first.top, first.width, first.height) == ("县电厂", 10, 20,
+                                                                              70, 40)
+    assert first.confidence == pytest.approx(80.0) and len(first.words) == 2
+    assert (second.text, second.confidence) == ("建设", 50.0)
+
+
+@pytest.mark.tesseract
+def test_the_tesseract_engine_reads_through_the_seam():
+    tesseract_or_skip()
+    engine: Engine = tesseract.TesseractEngine()
+    page = _page("县电厂开始建设发电机组")
+    result = engine.read(page, ReadOptions("chi_sim", psm=6))
+    direct = tesseract.ocr_image(page, "chi_sim", psm=6)
+    # The same run (the ALTO differs only in the temporary file name it records).
+    assert (result.text, result.words, result.confidence) == (direct.text, direct.words,
+                                                              direct.confidence)
+    assert "".join(line.text for line in result.lines()) == "".join(result.text.split())
+    info = engine.info("chi_sim")
+    assert (info.name, info.model) == ("tesseract", "chi_sim") and info.version[0].isdigit()
+    with pytest.raises(EnvironmentProblemError, match="tesseract-ocr-chi-xx"):
+        engine.check("chi_xx")
+
+
 @pytest.mark.tesseract
 def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_path):
     """`wenshi ocr` of a volume: the first page runs the script trial (two short Tesseract runs
     besides its reading), the pages after it are read once each with its decision."""
     tesseract_or_skip()
-    from index import api
+    from index.api import ocr_file
     from pipeline.config import Config
 
-    from .test_layout import SIMPLIFIED, horizontal_page
+    from .test_script import SIMPLIFIED, horizontal_page
 
     pages = [horizontal_page(SIMPLIFIED[i:] + SIMPLIFIED[:i]) for i in (0, 7, 14)]
     volume = tmp_path / "卷.tif"
@@ -76,7 +113,7 @@ def test_wenshi_ocr_decides_the_script_on_the_first_page_only(monkeypatch, tmp_p
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tesseract.pytesseract.pytesseract, "run_tesseract", counting)
-    read = api.ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
+    read = ocr_file(Config(library=tmp_path / "unused", jobs=1), str(volume))
     assert [p.lang for p in read] == ["chi_sim"] * 3 and not any(p.error for p in read)
     assert "第一座火力发电厂" in read[0].text
     # page 1: trial pair + reading; 2, 3: one each

@@ -1,0 +1,88 @@
+"""Figures on a page image (pipeline.page.figures) and the role they give the text inside them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.page.figures import find_figures
+from pipeline.page.layout import BODY, FIGURE, order_lines
+
+FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+SIZE = 40
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float = 99.0
+    vertical: bool = False
+
+
+def _page() -> tuple[Image.Image, list[_Line], tuple[int, int, int, int]]:
+    """A page: text lines, a ruled table, and a plot (axes, a curve, tick labels)."""
+    image = Image.new("L", (1600, 2200), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, SIZE, index=2)
+    lines = []
+
+    def text(s: str, x: int, y: int) -> None:
+        draw.text((x, y), s, font=font, fill=0)
+        left, top, right, bottom = draw.textbbox((x, y), s, font=font)
+        lines.append(_Line(s, (left, top, right, bottom)))
+
+    for n in range(6):
+        text("县城旧有城墙一道周长四里有余设东南西北四门", 150, 150 + 70 * n)
+    # A ruled table: frame and grid lines, text in the cells.
+    top, rows, cols = 700, 4, 3
+    for r in range(rows + 1):
+        draw.line((150, top + 80 * r, 1350, top + 80 * r), fill=0, width=3)
+    for c in range(cols + 1):
+        draw.line((150 + 400 * c, top, 150 + 400 * c, top + 80 * rows), fill=0, width=3)
+    for r in range(rows):
+        for c in range(cols):
+            text(f"单元{r}{c}", 180 + 400 * c, top + 20 + 80 * r)
+    # A plot: axes, a sine curve, tick labels inside its area.
+    x0, y0, w, h = 300, 1250, 900, 600
+    draw.line((x0, y0 + h, x0 + w, y0 + h), fill=0, width=3)
+    draw.line((x0, y0, x0, y0 + h), fill=0, width=3)
+    points = [(x0 + i, y0 + h / 2 - (h / 2.5) * math.sin(i / 60)) for i in range(0, w, 4)]
+    draw.line(points, fill=0, width=4)
+    for k in range(4):
+        text(f"{k}.5", x0 + 60 + 220 * k, y0 + h - 60)
+    return image, lines, (x0, y0, x0 + w, y0 + h)
+
+
+def test_a_plot_is_a_figure_and_a_ruled_table_is_not() -> None:
+    image, lines, plot = _page()
+    figures = find_figures(image, [line.box for line in lines])
+    assert len(figures) == 1
+    left, top, right, bottom = figures[0]
+    # The curve spans the plot (the axes, being straight rules, may be left out).
+    assert left < plot[0] + 100 and right > plot[2] - 100
+    assert top < plot[1] + 150 and bottom > plot[3] - 250
+
+
+def test_text_inside_a_figure_leaves_the_page_text() -> None:
+    image, lines, _ = _page()
+    figures = find_figures(image, [line.box for line in lines])
+    result = order_lines(lines, image.width, image.height, figures)
+    roles = {p.line.text: p.role for p in result.lines}
+    assert {roles[f"{k}.5"] for k in range(4)} == {FIGURE}
+    assert roles["单元00"] == BODY
+    assert "0.5" not in result.text() and "单元00" in result.text()
+    assert "0.5" in result.text(figures=True)
+
+
+def test_a_page_of_text_has_no_figures() -> None:
+    image, lines, _ = _page()
+    blank = Image.new("L", image.size, 255)
+    draw = ImageDraw.Draw(blank)
+    font = ImageFont.truetype(FONT, SIZE, index=2)
+    for line in lines[:6]:
+        draw.text((line.box[0], line.box[1]), line.text, font=font, fill=0)
+    assert find_figures(blank, [line.box for line in lines[:6]]) == ()
+    assert find_figures(blank, []) == ()
