@@ -16,6 +16,9 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	@# iiif-prezi3 (IIIF manifests) pins Pillow<=12.0.0 in every release while pdfplumber 0.11.11
+	@# needs Pillow>=12.2: installed without its pins; its models need only pydantic 2 (setup.cfg).
+	$(BIN)/pip install -q --no-deps 'iiif-prezi3==3.1.1'
 	@# Bytecode now, as a regular install compiles it: otherwise every process compiles Wenshi's
 	@# modules itself (~0.2 CPU s each) until one may write __pycache__.
 	$(BIN)/python -m compileall -q cli.py pipeline index

@@ -265,11 +265,14 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
                      + "; ".join(report["catalog_integrity"][:5]))
     for key, label in (("changed", "page file changed since it was stored (restore it from a "
                                    "copy or a bag)"),
-                       ("missing", "page file missing"),
-                       ("unrecorded", "page file without a checksum yet (check --repair "
-                                      "records it)")):
+                       ("missing", "page file missing")):
         for name in report["fixity"][key]:
             lines.append(f"{label}: {name}")
+    unrecorded = report["fixity"]["unrecorded"]
+    if unrecorded:  # a library made before checksums has many: say how many
+        shown = ", ".join(unrecorded[:3]) + (", ..." if len(unrecorded) > 3 else "")
+        lines.append(f"{len(unrecorded)} page files without a checksum yet (check --repair "
+                     f"records them): {shown}")
     for path in report["originals"]["changed"]:
         lines.append(f"source file changed since ingest: {path}")
     for path in report["catalog"]["partial_documents"]:
@@ -277,8 +280,19 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     if report["catalog"]["failed_pages"]:
         lines.append(f"{report['catalog']['failed_pages']} failed pages "
                      "(see `wenshi stats`; the next ingest retries them)")
-    lines.append("OK: catalog and index agree" if report["ok"]
+    images = report["images"]
+    lines.append(f"page images: {images['checked']} checked, {len(images['problems'])} damaged "
+                 "or missing")
+    for problem in images["problems"][:20]:
+        lines.append(f"image {problem['doc_id']} page {problem['page']}: {problem['reason']} "
+                     f"({problem['file']})")
+    index_ok = not any(report[k] for k in ("missing", "extra", "duplicates",
+                                           "unindexed_documents"))
+    lines.append("OK: catalog and index agree" if index_ok
                  else "run `wenshi check --repair` to re-index them")
+    if images["problems"]:
+        lines.append("run `wenshi reindex --images` to make the damaged page images again from "
+                     "the originals")
     return lines
 
 
@@ -463,16 +477,52 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
 
 @main.command()
 @click.option("--retag", is_flag=True, help="Recompute automatic tags from the catalog text first.")
+@click.option("--images", is_flag=True,
+              help="Instead: make the reading room's page images the library lacks or has "
+                   "damaged (libraries ingested before they were kept), from the originals.")
 @click.pass_context
 @handle_errors
-def reindex(ctx: click.Context, retag: bool) -> None:
+def reindex(ctx: click.Context, retag: bool, images: bool) -> None:
     """Rebuild the search index from the catalog (no OCR).
 
     Example: wenshi reindex --retag
     """
     with _open(_config(ctx)) as library:
+        if images:
+            if retag:
+                raise UsageError("--images and --retag are separate runs")
+            made = library.make_images()
+            for doc_id, page, reason in made.unavailable:
+                click.echo(f"{doc_id} page {page}: {reason}", err=True)
+            click.echo(f"made page images for {made.pages} pages ({made.bytes / 1e6:.1f} MB); "
+                       f"{len(made.unavailable)} pages without a usable source")
+            if made.unavailable:
+                sys.exit(EXIT_SOME_FAILED)
+            return
         pages = library.reindex(retag=retag)
     click.echo(f"reindexed {pages} pages" + (" with fresh tags" if retag else ""))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("--edit", is_flag=True,
+              help="Let signed-in editors proofread (校对): correct page text, mark 已校对, "
+                   "revert (accounts: `wenshi editor add`).")
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int, edit: bool) -> None:
+    """Serve the library in a browser: the reading room (search, page views with the scan,
+    IIIF), read-only unless --edit. Stops on Ctrl-C.
+
+    Example: wenshi serve --port 8000, then open http://127.0.0.1:8000/
+    """
+    from index.web import serve as run_server
+
+    with _open(_config(ctx)) as library:
+        run_server(library, host, port, edit=edit)
 
 
 @main.command("tag")

@@ -30,18 +30,19 @@ from .faults import out_of_space
 from .library import Consistency, LibraryFolder
 from .quality import needs_proofreading
 from .records import (CheckReport, CollectionRecord, DocumentRecord, EditorRecord, FailedPage,
-                      IngestFailure, LibraryStats, PageRecord, PageText, ProofreadImport,
-                      ProofreadPage, Repair, VersionRecord)
+                      ImagesMade, IngestFailure, LibraryStats, PageRecord, PageText,
+                      ProofreadImport, ProofreadPage, Repair, VersionRecord)
 from .results import SearchRequest, SearchResults
 from .writer import peak_rss_mb
 
 if TYPE_CHECKING:
     from pipeline.run.metadata import MetadataSheet
 
-    from .catalog import DocumentRow
+    from .catalog import DocumentRow, ImageSize
     from .curation import FieldChange, ImportPlan
     from .export import ExportResult
     from .export.catalog_formats import WordCounts
+    from .pageimages import PageScan
     from .search import SearchContext
 
 # OCR, ingest, metadata, export and tagging modules are imported inside the methods that use
@@ -373,18 +374,52 @@ class Library:
         return count_words(self._folder.documents(collection))
 
     def check(self, repair: bool = False) -> CheckReport:
-        """Compare catalog and index page by page; with `repair`, re-index from the catalog what
-        the index lacks or holds wrongly, and re-align the ALTO of corrected pages to their text
-        (takes the ingest lock: not while an ingest runs)."""
+        """Compare catalog and index page by page, and verify the kept page images; with
+        `repair`, re-index from the catalog what the index lacks or holds wrongly, and re-align
+        the ALTO of corrected pages to their text (takes the ingest lock: not while an ingest
+        runs). Damaged page images are listed, not repaired (`reindex --images` makes them
+        again from the originals)."""
+        from .pageimages import check_page_images
+
+        checked, problems = check_page_images(self.path, self._folder.catalog)
         if not repair:
-            return _report(self._folder.check())
+            return replace(_report(self._folder.check()), images_checked=checked,
+                           image_problems=tuple(problems))
         from .proofreading import realign_stale
 
         with self._writer() as folder:
             found = folder.check()
             reindexed, dropped = folder.repair(found) if not found.ok else (0, 0)
             realign_stale(folder)  # ALTO a crash left behind a correction
-            return replace(_report(folder.check()), repaired=Repair(reindexed, dropped))
+            return replace(_report(folder.check()), repaired=Repair(reindexed, dropped),
+                           images_checked=checked, image_problems=tuple(problems))
+
+    def make_images(self, progress: Callable[[int, int], None] | None = None) -> ImagesMade:
+        """Give every scanned page without kept images (a library ingested before they were
+        kept) its images, from the original file where it still exists unchanged; the pages
+        whose source is gone are listed. Takes the ingest lock."""
+        from .export.common import open_source
+        from .pageimages import make_missing_images
+
+        with self._writer() as folder:
+            return make_missing_images(folder.root, folder.catalog, folder.write_page_file,
+                                       self.cfg, open_source, progress)
+
+    # -- the reading room's page images (index/web/) ---------------------------------------
+
+    def page_scans(self, doc_id: str) -> dict[int, PageScan]:
+        """A document's scanned pages with kept images: size as read, image sizes, ALTO file.
+        `doc_id` is a full id (NotFoundError otherwise)."""
+        from .pageimages import page_scans
+
+        return page_scans(self.path, self._folder.catalog, doc_id)
+
+    def page_image_file(self, doc_id: str, number: int, size: ImageSize) -> Path:
+        """The file of one kept page image, checked to lie inside the library (NotFoundError
+        otherwise)."""
+        from .pageimages import image_file
+
+        return image_file(self.path, doc_id, number, size)
 
     # -- proofreading (校对) ------------------------------------------------------------------
 
@@ -452,6 +487,20 @@ class Library:
         self._drop_search()  # the next search sees the corrected index
         indexed = refresh_index(self._folder, [doc_id]) if changed else True
         return replace(self.page_text(doc_id, number), changed=changed, indexed=indexed)
+
+    def next_to_proofread(self, doc_id: str | None = None,
+                          number: int = 0) -> ProofreadPage | None:
+        """The first page needing proofreading (需校对) after page `number` of `doc_id` in
+        archive order (from the start when none is given; wrapping round), or None."""
+        catalog = self._folder.catalog
+        order = {d.doc_id: d.seq for d in catalog.documents()}
+        pages = [ProofreadPage(**r)
+                 for r in catalog.proofreading_pages(self.cfg.proofread_threshold)
+                 if r["doc_id"] in order]
+        here = (order.get(doc_id, 0), number) if doc_id is not None else (0, 0)
+        later = [p for p in pages if (order[p.doc_id], p.number) > here]
+        chosen = later or pages
+        return chosen[0] if chosen else None
 
     def import_proofread(self, path: str | os.PathLike[str], *, editor: str,
                          mark_proofread: bool = False) -> ProofreadImport:

@@ -64,6 +64,15 @@ CREATE TABLE IF NOT EXISTS pages (
     error TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (doc_id, number)
 );
+-- JPEG copies of scanned pages kept for readers (pages/DOC_ID/NNNN.WxH.jpg), largest first
+CREATE TABLE IF NOT EXISTS page_images (
+    doc_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, number, width)
+);
 -- Fixity: the checksum of every file the library keeps for a page (ALTO, page images), taken
 -- when it is written; `wenshi check` reads the files again and compares.
 -- A file being rewritten has its new checksum in `pending` until the rename is done, so a crash
@@ -117,6 +126,10 @@ _PROOFREAD_OF_P = ("COALESCE((SELECT v.proofread FROM page_versions v"
                    " WHERE v.doc_id = p.doc_id AND v.number = p.number"
                    " ORDER BY v.version DESC LIMIT 1), 0)")
 MAX_PAGE_CHARS = 100_000  # a page's text as an editor may save it
+
+
+_ADDED_COLUMNS = (("fixity", "pending", "TEXT NOT NULL DEFAULT ''"),
+                  ("fixity", "pending_size", "INTEGER NOT NULL DEFAULT 0"))
 
 
 def char_count(text: str) -> int:
@@ -183,6 +196,15 @@ class PageVersion:
     source: str  # ocr (version 0), web, docx, revert, cli
 
 
+@dataclass(frozen=True)
+class ImageSize:
+    """One kept JPEG copy of a page: its pixel size and its file's length."""
+
+    width: int
+    height: int
+    bytes: int
+
+
 class Catalog:
     """Thin typed access to catalog.sqlite. One connection; WAL so readers never block."""
 
@@ -202,6 +224,11 @@ class Catalog:
 
     def _migrate(self) -> None:
         self.db.executescript(_DDL)
+        # Columns added after a table first shipped (idempotent: only when missing).
+        for table, column, ddl in _ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
         row = self.db.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('catalog_version', ?)",
@@ -257,6 +284,15 @@ class Catalog:
             )
         return True
 
+    def store_page_images(self, doc_id: str, number: int,
+                          sizes: Iterable[tuple[int, int, int]]) -> None:
+        """Record a page's image copies as (width, height, bytes), replacing earlier ones."""
+        with self.transaction():
+            self.db.execute("DELETE FROM page_images WHERE doc_id = ? AND number = ?",
+                            (doc_id, number))
+            self.db.executemany("INSERT INTO page_images VALUES (?, ?, ?, ?, ?)",
+                                [(doc_id, number, w, h, n) for w, h, n in sizes])
+
     def finish_document(self, doc_id: str, tags: Tags | None) -> int:
         """Mark a document complete with its tags (None: pending, the index workers make them);
         returns its 字数."""
@@ -276,6 +312,7 @@ class Catalog:
         with self.transaction():
             self.db.execute("DELETE FROM page_versions WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
+            self.db.execute("DELETE FROM page_images WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
     def move_documents(self, doc_ids: list[str], collection: str) -> None:
@@ -535,6 +572,37 @@ class Catalog:
                 ):
                     out[(doc_id, r[0])] = r[1]
         return out
+
+    def page_images(self, doc_id: str) -> dict[int, list[ImageSize]]:
+        """A document's kept page images: page number -> sizes, largest first."""
+        out: dict[int, list[ImageSize]] = {}
+        for r in self.db.execute(
+                "SELECT number, width, height, bytes FROM page_images WHERE doc_id = ?"
+                " ORDER BY number, width DESC", (doc_id,)):
+            out.setdefault(r[0], []).append(ImageSize(r[1], r[2], r[3]))
+        return out
+
+    def page_dimensions(self, doc_id: str) -> dict[int, tuple[int, int]]:
+        """Width and height in pixels of each scanned page as read (0, 0 for text pages)."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT number, width, height FROM pages WHERE doc_id = ?", (doc_id,))}
+
+    def scanned_pages_without_images(self) -> list[tuple[str, int]]:
+        """(doc_id, page) of complete documents' OCR pages that have no kept image."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT p.doc_id, p.number FROM pages p JOIN documents d USING (doc_id)"
+            " WHERE d.status = 'complete' AND p.method = 'ocr' AND p.error = ''"
+            " AND NOT EXISTS (SELECT 1 FROM page_images i"
+            "                 WHERE i.doc_id = p.doc_id AND i.number = p.number)"
+            " ORDER BY d.seq, p.number")]
+
+    def all_page_images(self) -> Iterator[tuple[str, int, ImageSize]]:
+        """Every kept page image of a complete document: (doc_id, page, size)."""
+        for r in self.db.execute(
+                "SELECT i.doc_id, i.number, i.width, i.height, i.bytes FROM page_images i"
+                " JOIN documents d USING (doc_id) WHERE d.status = 'complete'"
+                " ORDER BY d.seq, i.number, i.width DESC"):
+            yield r[0], r[1], ImageSize(r[2], r[3], r[4])
 
     def collections(self) -> list[dict[str, Any]]:
         """Each collection with its document, page and 字数 totals."""

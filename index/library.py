@@ -23,6 +23,7 @@ from pipeline.text import segment
 from .analysis import compact_search_form
 from .catalog import Catalog, DocumentRow
 from .grams import GRAMS_DIR, GramWriter, page_key
+from .pageimages import write_page_images
 from .realign import realign_alto
 from .schema import SCHEMA_VERSION, build_schema
 from .writer import IndexQueue, WriterBudget, write_documents
@@ -65,22 +66,33 @@ class LibraryFolder:
         self._lock_fh: Any = None
         if writable:
             self._take_lock()
-        self.catalog = Catalog(self.root / CATALOG_FILE)
-        user_dict = self.root / USER_DICT_FILE
-        segment.use_user_dicts((str(user_dict),) if user_dict.is_file() else ())
-        self._ix: Index | None = None
-        self._writer: Any = None
-        self._pending: list[str] = []
-        self._queue: IndexQueue | None = None
-        self._pending_pages = 0
-        self._pending_chars = 0
-        self.budget = WriterBudget(cfg.writer_memory)
-        self._last_commit = time.monotonic()
-        # Automatic tags on new documents (a bulk import may switch them off).
-        self.auto_tags = True
-        self.kept_corrections = 0  # corrected pages whose text a new OCR did not replace
-        if writable and not rebuilding:  # `reindex` replaces an index of any version
-            self._index(create=True)
+        try:
+            self.catalog = Catalog(self.root / CATALOG_FILE)
+            user_dict = self.root / USER_DICT_FILE
+            segment.use_user_dicts((str(user_dict),) if user_dict.is_file() else ())
+            self._ix: Index | None = None
+            self._writer: Any = None
+            self._pending: list[str] = []
+            self._queue: IndexQueue | None = None
+            self._pending_pages = 0
+            self._pending_chars = 0
+            self.budget = WriterBudget(cfg.writer_memory)
+            self._last_commit = time.monotonic()
+            # Automatic tags on new documents (a bulk import may switch them off).
+            self.auto_tags = True
+            self.kept_corrections = 0  # corrected pages whose text a new OCR did not replace
+            if writable and not rebuilding:  # `reindex` replaces an index of any version
+                self._index(create=True)
+        except BaseException:
+            # Opening failed half-way (a full disk while the index is created): release the
+            # lock now, not when the traceback lets go of this object, or the next ingest in
+            # this process finds it held.
+            if getattr(self, "catalog", None) is not None:
+                self.catalog.close()
+            if self._lock_fh is not None:
+                self._lock_fh.close()
+                self._lock_fh = None
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -131,13 +143,17 @@ class LibraryFolder:
         try:
             self.commit()
         finally:
-            if self._queue is not None:
-                self._queue.close()  # stop the jieba workers now, not when the object is collected
-                self._queue = None
-            self.catalog.close()
-            if self._lock_fh is not None:
-                self._lock_fh.close()
-                self._lock_fh = None
+            try:
+                if self._queue is not None:
+                    self._queue.close()  # stop the jieba workers now, not when collected
+                    self._queue = None
+                self.catalog.close()
+            finally:
+                # Released whatever failed above (closing the catalog on a full disk can fail):
+                # a lock left held would refuse every later ingest in this process.
+                if self._lock_fh is not None:
+                    self._lock_fh.close()
+                    self._lock_fh = None
 
     @property
     def writable(self) -> bool:
@@ -168,9 +184,14 @@ class LibraryFolder:
 
     def _create_index(self) -> Index:
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        ix = whoosh_index.create_in(str(self.index_dir), build_schema())
-        (self.index_dir / SCHEMA_FILE).write_text(f"{SCHEMA_VERSION}\n")
-        return ix
+        # The version first and whole: an index whose creation a full disk interrupted then has
+        # no table of contents yet and is created again, rather than standing without a
+        # version (which `reindex` alone would mend).
+        version = self.index_dir / SCHEMA_FILE
+        tmp = version.with_name(SCHEMA_FILE + ".tmp")
+        tmp.write_text(f"{SCHEMA_VERSION}\n")
+        os.replace(tmp, version)
+        return whoosh_index.create_in(str(self.index_dir), build_schema())
 
     def open_index(self) -> Index:
         """The Whoosh index for reading."""
@@ -229,7 +250,7 @@ class LibraryFolder:
                                         len(plan.pages), metadata)
 
     def store_page(self, doc_id: str, page: Page) -> None:
-        """Store a page and its ALTO file; a checkpoint that survives a crash.
+        """Store a page, its ALTO file and its images; a checkpoint that survives a crash.
 
         A page an editor corrected keeps its text (counted in `kept_corrections`): a new OCR
         only replaces its OCR fields, and its ALTO is aligned again to the corrected text."""
@@ -240,7 +261,13 @@ class LibraryFolder:
             target = self.alto_ocr_path(doc_id, page.number) if corrected else self.alto_path(
                 doc_id, page.number)
             self.write_page_file(doc_id, target, page.alto.encode("utf-8"))
-        if not self.catalog.store_page(doc_id, page, compact_search_form(page.text)):
+        sizes = write_page_images(self.root, doc_id, page.number, page.images,
+                                  self.write_page_file)
+        with self.catalog.transaction():
+            kept = not self.catalog.store_page(doc_id, page, compact_search_form(page.text))
+            if sizes:
+                self.catalog.store_page_images(doc_id, page.number, sizes)
+        if kept:
             self.kept_corrections += 1
             self.realign_page(doc_id, page.number)
         self.record_page_files(doc_id, page.number)  # page files others wrote (images)

@@ -211,6 +211,32 @@ class Repair:
 
 
 @dataclass(frozen=True)
+class ImageProblem:
+    """A kept page image that is missing or damaged (`wenshi check`)."""
+
+    doc_id: str
+    page: int
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImagesMade:
+    """What `wenshi reindex --images` did: pages given their images, and the pages whose
+    source file is gone or changed (doc_id, page, reason)."""
+
+    pages: int
+    bytes: int
+    unavailable: tuple[tuple[str, int, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"pages": self.pages, "bytes": self.bytes,
+                "unavailable": [{"doc_id": d, "page": p, "reason": r}
+                                for d, p, r in self.unavailable]}
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """Catalog against index, page id by page id (`wenshi check`)."""
 
@@ -233,14 +259,18 @@ class CheckReport:
     unrecorded_files: tuple[str, ...] = ()  # page files without a checksum yet
     changed_originals: tuple[str, ...] = ()  # reachable source files whose content changed
     unreachable_originals: int = 0  # source files no longer at their path
+    images_checked: int = 0  # kept page images (pages/DOC_ID/NNNN.WxH.jpg) verified
+    image_problems: tuple[ImageProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when the index holds exactly the catalog's complete pages, each once, no
-        removal is unfinished, the catalog file is sound and every page file is as written."""
+        removal is unfinished, the catalog file is sound, every page file is as written and
+        every kept page image is whole."""
         return not (self.missing or self.extra or self.duplicates or self.unindexed_documents
                     or self.removals or self.orphan_folders or self.integrity
-                    or self.changed_files or self.missing_files or self.unrecorded_files)
+                    or self.changed_files or self.missing_files or self.unrecorded_files
+                    or self.image_problems)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi check --json` prints."""
@@ -262,4 +292,6 @@ class CheckReport:
             "originals": {"changed": list(self.changed_originals),
                           "unreachable": self.unreachable_originals},
             "repaired": asdict(self.repaired) if self.repaired is not None else None,
+            "images": {"checked": self.images_checked,
+                       "problems": [asdict(p) for p in self.image_problems]},
         }

@@ -12,6 +12,9 @@ from typing import Any
 from pipeline.errors import UsageError
 
 SORTS = ("relevance", "year", "title", "document")
+# Facets a search can count matching pages by; `--facets` alone counts the first three.
+FACETS = ("collection", "period", "subject", "decade", "person", "place", "doctype")
+DEFAULT_FACETS = FACETS[:3]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class SearchRequest:
     sort: str = "relevance"  # relevance | year | title | document (archive order)
     group: bool = False  # one result per document, its matching pages listed
     facets: bool = False  # page counts by collection, period and subject
+    facet_fields: tuple[str, ...] = ()  # with `facets`: which (FACETS); () = DEFAULT_FACETS
     snippets: bool = True  # False: no page text is read (hits carry empty snippets)
 
 
@@ -88,3 +92,6 @@ def check_request(request: SearchRequest) -> None:
         raise UsageError("--limit and --offset must not be negative")
     if request.sort not in SORTS:
         raise UsageError(f"--sort must be one of {', '.join(SORTS)}")
+    unknown = [f for f in request.facet_fields if f not in FACETS]
+    if unknown:
+        raise UsageError(f"unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)}")

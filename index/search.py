@@ -28,14 +28,15 @@ from .bulk_read import field_lengths, hold_segment_files, int_column, page_key_a
 from .catalog import Catalog
 from .grams import GRAMS_DIR, PAGE_BITS, GramReader, code_points, runs
 from .query import And, FieldFilter, Node, Not, Or, Phrase, Words, parse_query, positive_terms
-from .results import SORTS, DocumentHit, SearchHit, SearchRequest, SearchResults, check_request
+from .results import (DEFAULT_FACETS, SORTS, DocumentHit, SearchHit, SearchRequest, SearchResults,
+                      check_request)
 from .schema import NO_YEAR
 from .snippets import MARK_END, MARK_START, find_matches, make_snippet
 
 __all__ = ["MARK_END", "MARK_START", "SORTS", "DocumentHit", "SearchContext", "SearchHit",
-           "SearchRequest", "SearchResults", "find_matches", "make_snippet", "run"]
+           "SearchRequest", "SearchResults", "find_matches", "make_snippet", "query_needles", "run"]
 
-FACET_FIELDS = ("collection", "period", "subject")
+FACET_FIELDS = DEFAULT_FACETS
 _K1, _B = 1.2, 0.75  # BM25 parameters, as Whoosh's BM25F
 
 Mask = npt.NDArray[np.bool_]
@@ -93,6 +94,7 @@ class SearchContext:
         self._phrases: dict[str, Ints] = {}
         self._lengths: dict[str, Floats] = {}
         self._columns: dict[str, Ints] = {}
+        self._facets: dict[str, tuple[list[str], Ints, Ints]] = {}
 
     def close(self) -> None:
         """Release the gram segment files."""
@@ -137,6 +139,13 @@ class SearchContext:
         if fieldname not in self._lengths:
             self._lengths[fieldname] = field_lengths(self.reader, fieldname)
         return self._lengths[fieldname]
+
+    def facet_table(self, name: str) -> tuple[list[str], Ints, Ints]:
+        """A facet's values and, over all its postings, (document numbers, value index) pairs,
+        read once per index generation: counting one query's facets is then one bincount."""
+        if name not in self._facets:
+            self._facets[name] = _facet_table(self, name)
+        return self._facets[name]
 
     def column(self, name: str, typecode: str, default: int) -> Ints:
         """A fixed-width integer column over all document numbers (cached)."""
@@ -238,6 +247,21 @@ def filter_query(f: FieldFilter) -> wq.Query:
     return wq.Term(f.name, norm)
 
 
+def _positive(node: Node) -> tuple[list[str], list[str]]:
+    """The compact quoted strings and the words that count towards ranking and highlights."""
+    phrase_texts, word_texts = positive_terms(node)
+    phrases = [c for c in (compact_search_form(p) for p in phrase_texts) if c]
+    words = [w for t in word_texts for w in query_words(t)]
+    return phrases, words
+
+
+def query_needles(query: str) -> list[str]:
+    """What a query highlights on a page, in the compact normal form (find_matches' needles):
+    its quoted strings and words outside any NOT. UsageError for a malformed query."""
+    phrases, words = _positive(parse_query(query))
+    return phrases + [compact_search_form(w) for w in words]
+
+
 # -- ranking, windows, snippets ------------------------------------------------------------------
 
 
@@ -307,18 +331,49 @@ def _hits(ctx: SearchContext, docs: Ints, scores: Floats, needles: list[str],
     return hits
 
 
-def _facets(ctx: SearchContext, matched: Mask) -> dict[str, dict[str, int]]:
-    names = {to_search_form(c["name"]): c["name"] for c in ctx.catalog.collections()}
+def _facet_table(ctx: SearchContext, name: str) -> tuple[list[str], Ints, Ints]:
+    fieldname = "year" if name == "decade" else name
+    if name == "collection":
+        names = {to_search_form(c["name"]): c["name"] for c in ctx.catalog.collections()}
+    labels: list[str] = []
+    index: dict[str, int] = {}
+    ids_parts: list[Ints] = []
+    value_parts: list[Ints] = []
+    for value in ctx.reader.field_terms(fieldname):
+        ids, _ = postings(ctx.reader, fieldname, value)
+        if not len(ids):
+            continue
+        if name == "decade":
+            label = f"{int(value) // 10 * 10}"
+        elif name == "collection":
+            label = names.get(value, value)
+        else:
+            label = str(value)
+        if label not in index:
+            index[label] = len(labels)
+            labels.append(label)
+        ids_parts.append(ids)
+        value_parts.append(np.full(len(ids), index[label], dtype=np.int64))
+    if not ids_parts:
+        return labels, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ids, values = np.concatenate(ids_parts), np.concatenate(value_parts)
+    # A page naming 1950 and 1958 counts once in the 1950s (and a collection's two spellings once).
+    pairs = np.unique(ids * (len(labels) + 1) + values)
+    return labels, pairs // (len(labels) + 1), pairs % (len(labels) + 1)
+
+
+def _facets(ctx: SearchContext, matched: Mask,
+            names: tuple[str, ...]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for fieldname in FACET_FIELDS:
-        counts: dict[str, int] = {}
-        for value in ctx.reader.field_terms(fieldname):
-            ids, _ = postings(ctx.reader, fieldname, value)
-            n = int(matched[ids].sum()) if len(ids) else 0
-            if n:
-                label = names.get(value, value) if fieldname == "collection" else value
-                counts[label] = counts.get(label, 0) + n
-        out[fieldname] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    for name in names:
+        labels, ids, values = ctx.facet_table(name)
+        counts: list[int] = (np.bincount(values[matched[ids]], minlength=len(labels)).tolist()
+                             if len(ids) else [])
+        found = {labels[i]: n for i, n in enumerate(counts) if n}
+        if name == "decade":
+            out[name] = dict(sorted(found.items()))
+        else:
+            out[name] = dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
 
 
@@ -337,12 +392,11 @@ def run(ctx: SearchContext, request: SearchRequest) -> SearchResults:
     total = len(docs)
     seqs = ctx.keys[docs] >> PAGE_BITS
     n_documents = len(runs(np.sort(seqs))[0])
-    facets = _facets(ctx, matched) if request.facets else None
+    facets = (_facets(ctx, matched, request.facet_fields or FACET_FIELDS) if request.facets
+              else None)
     if not total:
         return SearchResults(0, (), 0, (), facets)
-    phrase_texts, word_texts = positive_terms(node)
-    phrases = [c for c in (compact_search_form(p) for p in phrase_texts) if c]
-    words = [w for t in word_texts for w in query_words(t)]
+    phrases, words = _positive(node)
     scores = (_scores(ctx, matched, phrases, words) if request.sort == "relevance"
               else np.zeros(ctx.n))
     ordered = _order(ctx, docs, scores, request.sort)

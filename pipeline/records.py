@@ -31,6 +31,15 @@ class Word:
 
 
 @dataclass(frozen=True)
+class PageImage:
+    """A JPEG copy of a scanned page kept for readers (pipeline/derivatives.py)."""
+
+    width: int
+    height: int
+    jpeg: bytes
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """An input file recognised as one of the supported kinds."""
 
@@ -73,6 +82,8 @@ class Page:
     width: int = 0
     height: int = 0
     error: str = ""  # non-empty: the page failed and this is why
+    # JPEG copies of the scan for the reading room and IIIF, largest first (scanned pages only)
+    images: tuple[PageImage, ...] = ()
 
     @property
     def failed(self) -> bool:

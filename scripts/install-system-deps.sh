@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Wenshi needs (Tesseract, its Chinese models, a CJK font).
+# Installs the Debian packages Wenshi needs (Tesseract, its Chinese models, a CJK font, and
+# Chromium for the reading room's browser tests).
 # Idempotent: does nothing when everything is present. Not root: says what to run instead.
 set -euo pipefail
-PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-chi-sim-vert tesseract-ocr-chi-tra-vert fonts-noto-cjk fonts-wqy-zenhei"
+PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-chi-sim-vert tesseract-ocr-chi-tra-vert fonts-noto-cjk fonts-wqy-zenhei chromium"
 
 have_all() {
   command -v tesseract >/dev/null 2>&1 || return 1
@@ -16,6 +17,8 @@ have_all() {
   local fonts
   fonts=$(fc-list 2>/dev/null) || return 1
   grep -qi "Noto Serif CJK" <<<"$fonts" || return 1
+  # The browser tests drive this Chromium through Playwright (its own download is not used).
+  [ -x /usr/bin/chromium ] || return 1
 }
 
 if have_all; then
@@ -30,5 +33,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $PACKAGES fontconfig >/dev/null
-have_all || { echo "system packages: install finished but Tesseract or its Chinese models are still missing" >&2; exit 1; }
+have_all || { echo "system packages: install finished but Tesseract, its Chinese models, the CJK font or Chromium are still missing" >&2; exit 1; }
 echo "system packages: installed"

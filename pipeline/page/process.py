@@ -24,6 +24,7 @@ from ..config import DEFAULT_OCR_TIMEOUT, Config
 from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
+from .derivatives import page_derivatives
 from .engines import Engine, OcrResult, ReadOptions
 from .engines.tesseract import TesseractEngine
 from .geometry import PageGeometry, alto_to_source, words_to_source
@@ -80,6 +81,7 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
         lang=recognised.lang, width=image.width, height=image.height,
+        images=page_derivatives(image),
     )
 
 
