@@ -168,7 +168,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                    f"{len(failed)} failed, {summary.count('unsupported')} unsupported; "
                    f"{summary.pages} pages ({len(failed_pages)} failed), "
                    f"{summary.characters} characters "
-                   f"in {summary.elapsed:.1f} s ({summary.pages_per_minute:.1f} pages/min)")
+                   f"in {summary.elapsed:.1f} s ({summary.pages_per_minute:.1f} pages/min); "
+                   f"writer peak memory {summary.writer_peak_rss_mb:.0f} MB")
     if failed or failed_pages:
         sys.exit(EXIT_SOME_FAILED)
 
@@ -195,7 +196,8 @@ class _ProgressLine:
         (then, before) = self.samples[0]
         rate = (done - before) / (now - then) * 60 if now > then else 0.0
         eta = _duration((total - done) / rate * 60) if rate > 0 else "?"
-        text = f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta}"
+        text = (f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta} · "
+                f"writer {_writer_peak_mb():.0f} MB")
         click.echo("\r" + text.ljust(self.width), err=True, nl=False)
         self.width = len(text)
 
@@ -203,6 +205,13 @@ class _ProgressLine:
         """Clear the line so the summary starts on a clean one."""
         if self.width:
             click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+
+
+def _writer_peak_mb() -> float:
+    """The peak resident memory of this process, the ingest's writer (workers not included)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _duration(seconds: float) -> str:
@@ -397,7 +406,12 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
         conf = f", {page['engine']}" if page.get("engine") else ""
         conf += f", {page['lang']}" if page["lang"] else ""
         conf += f", confidence {page['confidence']:.0f}" if page["confidence"] is not None else ""
+        q = page["quality"]
+        conf += (f", ~{q['estimated_errors']} errors ({q['estimated_error_rate']:.1%})"
+                 if q["estimated_error_rate"] is not None else "")
         flag = "  需校对" if page["needs_proofreading"] else ""
+        if page["needs_proofreading"] and q["reasons"]:
+            flag += f" ({'; '.join(q['reasons'])})"
         error = f"  FAILED: {page['error']}" if page["error"] else ""
         click.echo(f"\n--- page {page['number']} ({page['method']}{conf}){flag}{error}")
         click.echo(page["text"])
@@ -465,10 +479,17 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
         for p in data.failed_pages:
             click.echo(f"  {p.path} page {p.number}: {p.error}")
     if data.proofreading:
-        click.echo("\npages needing proofreading (需校对, "
-                   f"confidence < {data.proofread_threshold:.0f}):")
+        click.echo(f"\npages needing proofreading (需校对, {len(data.proofreading)}), most "
+                   "estimated errors first:")
         for q in data.proofreading:
-            click.echo(f"  {q.doc_id} {q.title} page {q.number} (confidence {q.confidence:.0f})")
+            if q.est_errors is not None and q.error_rate is not None:
+                why = f"~{q.est_errors} errors ({q.error_rate:.1%})"
+                why += f": {'; '.join(q.reasons)}" if q.reasons else ""
+            else:
+                why = f"no estimate; confidence {q.confidence:.0f}"
+            click.echo(f"  {q.doc_id} {q.title} page {q.number} ({why})")
+        click.echo("estimated errors to fix per collection: " + ", ".join(
+            f"{name} {n}" for name, n in data.proofreading_errors().items()))
 
 
 @main.command()

@@ -45,11 +45,22 @@ class PageRecord:
     engine: str = ""  # the OCR engine that read the page: paddle | tesseract
     model: str = ""  # the engine's model (chi_sim, PP-OCRv6 small (rapidocr 3.10.0), ...)
     steps: tuple[str, ...] = ()  # the clean-up steps before the engine
+    # The quality estimate (pipeline/page/quality.py): expected share and number of wrong
+    # characters (None: no estimate), why, and the lines with characters likely wrong.
+    error_rate: float | None = None
+    est_errors: int | None = None
+    quality_reasons: tuple[str, ...] = ()
+    suspect_lines: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a page in `wenshi show --json`."""
-        return {**asdict(self), "history": [v.to_dict() for v in self.history],
+        data = {**asdict(self), "history": [v.to_dict() for v in self.history],
                 "steps": list(self.steps)}
+        data["quality"] = {"estimated_error_rate": data.pop("error_rate"),
+                           "estimated_errors": data.pop("est_errors"),
+                           "reasons": list(data.pop("quality_reasons")),
+                           "suspect_lines": list(data.pop("suspect_lines"))}
+        return data
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,10 @@ class ProofreadPage:
     path: str
     number: int
     confidence: float | None
+    collection: str = ""
+    error_rate: float | None = None  # estimated share of wrong characters (None: no estimate)
+    est_errors: int | None = None  # estimated wrong characters
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +209,14 @@ class LibraryStats:
         """Their 字数."""
         return sum(c.characters for c in self.collections)
 
+    def proofreading_errors(self) -> dict[str, int]:
+        """Estimated wrong characters on the 需校对 pages, per collection (how much
+        proofreading each needs)."""
+        totals: dict[str, int] = {}
+        for p in self.proofreading:
+            totals[p.collection] = totals.get(p.collection, 0) + (p.est_errors or 0)
+        return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi stats --json` prints."""
         return {
@@ -202,6 +225,7 @@ class LibraryStats:
             "failures": [asdict(f) for f in self.failures],
             "failed_pages": [asdict(p) for p in self.failed_pages],
             "proofreading": [asdict(p) for p in self.proofreading],
+            "proofreading_errors": self.proofreading_errors(),
             "proofread_threshold": self.proofread_threshold,
         }
 

@@ -90,6 +90,11 @@ class Page:
     steps: tuple[str, ...] = ()  # the clean-up steps the page went through before the engine
     # JPEG copies of the scan for the reading room and IIIF, largest first (scanned pages only)
     images: tuple[PageImage, ...] = ()
+    # Page quality estimate (pipeline/page/quality.py): expected share and number of characters
+    # wrong, and why; None for pages not OCR'd or with no text.
+    error_rate: float | None = None
+    est_errors: int | None = None
+    quality_reasons: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -134,6 +139,7 @@ class IngestSummary:
     kept_corrections: int = 0  # corrected pages a new OCR did not overwrite (the text is kept)
     # `doc_id field: old -> new` for documents already stored that a metadata sheet changed
     updates: tuple[str, ...] = ()
+    writer_peak_rss_mb: float = 0.0  # the peak resident memory of the ingest's writer process
 
     def count(self, status: str) -> int:
         """How many inputs ended with `status`."""
@@ -179,6 +185,7 @@ class IngestSummary:
             "elapsed": round(self.elapsed, 2), "pages_per_minute": round(self.pages_per_minute, 1),
             "kept_corrections": self.kept_corrections,
             "updates": list(self.updates),
+            "writer_peak_rss_mb": round(self.writer_peak_rss_mb),
         }
 
 
