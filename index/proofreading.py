@@ -245,10 +245,15 @@ def read_docx_pages(path: Path) -> Iterator[DocxPage]:
             current = (match.group(1), int(match.group(2)),
                        int(match.group(3)) if match.group(3) else None)
             lines = []
-        elif current is not None:
+        elif current is not None and not _is_picture(paragraph):
             lines.append(paragraph.text)
     if current is not None:
         yield DocxPage(current[0], current[1], current[2], _joined(lines))
+
+
+def _is_picture(paragraph: Any) -> bool:
+    """A paragraph holding only a picture (the scan the export puts above the text)."""
+    return not paragraph.text.strip() and bool(paragraph._p.xpath(".//w:drawing"))
 
 
 def _joined(lines: list[str]) -> str:

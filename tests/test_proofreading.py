@@ -382,6 +382,7 @@ def test_docx_round_trip(library: Path, tmp_path: Path) -> None:
     document = docx.Document(str(out))
     headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert len(headings) == len(SCANS) and len(document.sections) == len(SCANS) + 1
+    assert len(document.inline_shapes) == len(SCANS)  # each page's scan above its text
     ids = [h.text.split()[0] for h in headings]
     assert f"{EXPANSION}#1" in ids
     changed = {EXPANSION: ("滚林", "滚木"), ids[0].split("#")[0]: None}
