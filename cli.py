@@ -164,7 +164,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], collection: str, lang: st
                    f"{len(failed)} failed, {summary.count('unsupported')} unsupported; "
                    f"{summary.pages} pages ({len(failed_pages)} failed), "
                    f"{summary.characters} characters "
-                   f"in {summary.elapsed:.1f} s ({summary.pages_per_minute:.1f} pages/min)")
+                   f"in {summary.elapsed:.1f} s ({summary.pages_per_minute:.1f} pages/min); "
+                   f"writer peak memory {summary.writer_peak_rss_mb:.0f} MB")
     if failed or failed_pages:
         sys.exit(EXIT_SOME_FAILED)
 
@@ -191,7 +192,8 @@ class _ProgressLine:
         (then, before) = self.samples[0]
         rate = (done - before) / (now - then) * 60 if now > then else 0.0
         eta = _duration((total - done) / rate * 60) if rate > 0 else "?"
-        text = f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta}"
+        text = (f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta} · "
+                f"writer {_writer_peak_mb():.0f} MB")
         click.echo("\r" + text.ljust(self.width), err=True, nl=False)
         self.width = len(text)
 
@@ -199,6 +201,13 @@ class _ProgressLine:
         """Clear the line so the summary starts on a clean one."""
         if self.width:
             click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+
+
+def _writer_peak_mb() -> float:
+    """The peak resident memory of this process, the ingest's writer (workers not included)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _duration(seconds: float) -> str:

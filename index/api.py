@@ -33,6 +33,7 @@ from .records import (CheckReport, CollectionRecord, DocumentRecord, EditorRecor
                       ImagesMade, IngestFailure, LibraryStats, PageRecord, PageText,
                       ProofreadImport, ProofreadPage, Repair, VersionRecord)
 from .results import SearchRequest, SearchResults
+from .writer import peak_rss_mb
 
 if TYPE_CHECKING:
     from pipeline.run.metadata import MetadataSheet
@@ -141,7 +142,8 @@ class Library:
             folder.index_unindexed()
             if folder.kept_corrections:
                 summary = replace(summary, kept_corrections=folder.kept_corrections)
-        return summary
+        # After the writer's last commit: its peak covers the whole ingest.
+        return replace(summary, writer_peak_rss_mb=peak_rss_mb())
 
     def tag(self, doc_id: str, changes: Mapping[str, str]) -> DocumentRecord:
         """Correct catalog fields or tags of a document ({"contributor": "王德明",

@@ -81,6 +81,9 @@ def _restore_document(folder: LibraryFolder, source: Path, record: dict[str, Any
             confidence=page.get("confidence"), lang=str(page.get("lang") or ""),
             width=int(page.get("width") or 0), height=int(page.get("height") or 0),
             error=str(page.get("error") or "")), _compact(str(page["text"])))
+        if page.get("images"):  # the reading room's copies of the scan, as the library had them
+            catalog.store_page_images(doc_id, number,
+                                      [(int(w), int(h), int(n)) for w, h, n in page["images"]])
         folder.record_page_files(doc_id, number)
     catalog.restore_page_versions(doc_id, list(record.get("versions") or ()))
     tags = record["tags"]

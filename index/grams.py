@@ -28,10 +28,11 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,7 @@ _MAGIC = b"WSGRAM01"
 _BIGRAM_BASE = 1 << 21  # codes below this are single characters (Unicode ends at 0x10FFFF)
 PAGE_BITS = 20  # page_key = document sequence number << 20 | page number
 _MANIFEST_RETRIES = 5
+_COPY_BLOCK = 1 << 22
 
 U8 = npt.NDArray[np.uint8]
 U64 = npt.NDArray[np.uint64]
@@ -173,36 +175,77 @@ def postings_for_pages(keys: Sequence[int], compacts: Sequence[str]) -> Postings
     )
 
 
+def _encode_terms(codes: U64, keys: I64, values: U64 | None) -> tuple[U64, U8, U64, I64]:
+    """Varint-code one kind of entries sorted by (code, key): (terms, postings, byte lengths of
+    each term's postings, entries of each term). A term's first key is stored as it is, the
+    others as deltas; `values` (the counts of characters) follow each key."""
+    terms, first, n = _runs_u64(codes)
+    delta = np.diff(keys, prepend=0).astype(np.uint64)
+    delta[first] = keys[first].astype(np.uint64)
+    if values is not None:
+        coded = np.empty(2 * len(keys), dtype=np.uint64)
+        coded[0::2] = delta
+        coded[1::2] = values
+        value_starts = 2 * first
+    else:
+        coded, value_starts = delta, first
+    postings, lengths = encode_varints(coded)
+    byte_ends = np.zeros(len(coded) + 1, dtype=np.uint64)
+    byte_ends[1:] = np.cumsum(lengths)
+    term_bytes: U64 = np.diff(np.append(byte_ends[value_starts], byte_ends[-1])).astype(np.uint64)
+    return terms, postings, term_bytes, n
+
+
+def _runs_u64(codes: U64) -> tuple[U64, I64, I64]:
+    """(distinct codes, index of the first of each, how many) of a sorted code array."""
+    if not len(codes):
+        return codes, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1]))).astype(np.int64)
+    n = np.diff(np.append(first, len(codes))).astype(np.int64)
+    return codes[first], first, n
+
+
 def _encode(p: Postings) -> dict[str, np.ndarray]:
     """The arrays of a segment file: code table, byte offsets, entry counts, postings, pages."""
-    uni_terms, uni_first, uni_n = np.unique(p.uni_codes, return_index=True, return_counts=True)
-    bi_terms, bi_first, bi_n = np.unique(p.bi_codes, return_index=True, return_counts=True)
-    page_delta = np.diff(p.uni_pages, prepend=0).astype(np.uint64)
-    page_delta[uni_first] = p.uni_pages[uni_first].astype(np.uint64)
-    uni_values = np.empty(2 * len(p.uni_pages), dtype=np.uint64)
-    uni_values[0::2] = page_delta
-    uni_values[1::2] = p.uni_counts.astype(np.uint64)
-    pos_delta = np.diff(p.bi_positions, prepend=0).astype(np.uint64)
-    pos_delta[bi_first] = p.bi_positions[bi_first].astype(np.uint64)
-    values = np.concatenate([uni_values, pos_delta])
-    value_starts = np.concatenate([2 * uni_first, len(uni_values) + bi_first]).astype(np.int64)
-    postings, lengths = encode_varints(values)
-    byte_ends = np.zeros(len(values) + 1, dtype=np.uint64)
-    byte_ends[1:] = np.cumsum(lengths)
-    offsets = np.append(byte_ends[value_starts], byte_ends[-1]).astype(np.uint64)
+    uni = _encode_terms(p.uni_codes, p.uni_pages, p.uni_counts.astype(np.uint64))
+    bi = _encode_terms(p.bi_codes, p.bi_positions, None)
+    return _segment_arrays([uni, bi], p.page_starts, p.page_keys)
+
+
+def _segment_arrays(parts: Sequence[tuple[U64, U8, U64, I64]], page_starts: I64,
+                    page_keys: I64) -> dict[str, np.ndarray]:
+    """The arrays of a segment file from coded parts in code order."""
+    term_bytes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.uint64)
+    offsets = np.zeros(len(term_bytes) + 1, dtype=np.uint64)
+    offsets[1:] = np.cumsum(term_bytes, dtype=np.uint64)
     return {
-        "codes": np.concatenate([uni_terms, bi_terms]).astype(np.uint64),
+        "codes": np.concatenate([p[0] for p in parts]).astype(np.uint64),
         "offsets": offsets,
-        "counts": np.concatenate([uni_n, bi_n]).astype(np.uint32),
-        "postings": postings,
-        "page_starts": p.page_starts.astype(np.int64),
-        "page_keys": p.page_keys.astype(np.int64),
+        "counts": np.concatenate([p[3] for p in parts]).astype(np.uint32),
+        "postings": np.concatenate([p[1] for p in parts]).astype(np.uint8),
+        "page_starts": page_starts.astype(np.int64),
+        "page_keys": page_keys.astype(np.int64),
     }
 
 
 def write_segment(path: Path, postings: Postings) -> None:
     """Write a segment file (atomically: a reader never sees half of it)."""
-    arrays = _encode(postings)
+    _write_file(path, _encode(postings))
+
+
+@dataclass(frozen=True)
+class _Spilled:
+    """An array written to a file of its own while a merge made it, copied in at the end."""
+
+    path: Path
+    nbytes: int
+    dtype: np.dtype[Any] = np.dtype(np.uint8)
+
+    def __len__(self) -> int:
+        return self.nbytes // self.dtype.itemsize
+
+
+def _write_file(path: Path, arrays: Mapping[str, np.ndarray | _Spilled]) -> None:
     header: dict[str, object] = {}
     offset = 0
     for name, arr in arrays.items():
@@ -216,7 +259,11 @@ def write_segment(path: Path, postings: Postings) -> None:
         fh.write(_MAGIC + len(head).to_bytes(4, "little") + head)
         for name, arr in arrays.items():
             fh.seek(base + int(header[name][2]))  # type: ignore[index]
-            fh.write(np.ascontiguousarray(arr).tobytes())
+            if isinstance(arr, _Spilled):
+                with open(arr.path, "rb") as src:
+                    shutil.copyfileobj(src, fh, _COPY_BLOCK)
+            else:
+                fh.write(np.ascontiguousarray(arr).tobytes())
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -334,6 +381,13 @@ class Segment:
             page_keys=np.asarray(self.page_keys, dtype=np.int64),
         )
 
+    def release(self) -> None:
+        """Drop the file's pages this process has read from its resident set (they stay in the
+        page cache): a merge reads whole segments, which would otherwise all count as the
+        writer's memory until the segment is closed."""
+        if self._map is not None and hasattr(mmap, "MADV_DONTNEED"):
+            self._map.madvise(mmap.MADV_DONTNEED)
+
     def close(self) -> None:
         """Release the memory map (arrays taken from it must not be used afterwards)."""
         if self._map is not None:
@@ -379,6 +433,125 @@ def merge_postings(parts: Sequence[tuple[Postings, npt.NDArray[np.bool_]]]) -> P
         bi_positions=np.concatenate(bi_pos)[b_order], page_starts=page_starts,
         page_keys=np.concatenate(keys).astype(np.int64),
     )
+
+
+# Entries (a character on a page, a bigram at a position) a merge decodes at once. At its peak
+# a merge holds ~170 bytes an entry (decoded, renumbered, sorted and coded again): ~170 MB here.
+MERGE_CHUNK_ENTRIES = 1_000_000
+_END_CODE = 1 << 63  # above every code
+
+
+def merge_segments(path: Path, segs: Sequence[Segment], keeps: Sequence[npt.NDArray[np.bool_]],
+                   chunk_entries: int = MERGE_CHUNK_ENTRIES) -> None:
+    """Write one segment holding the pages each `keep` mask selects from `segs` (oldest first),
+    a range of codes at a time: memory stays bounded by `chunk_entries`, however big the
+    segments. The file is the one `write_segment(merge_postings(...))` writes."""
+    tables = []
+    keys, lengths = [], []
+    page_base = pos_base = 0
+    for seg, keep in zip(segs, keeps):
+        old_lengths = np.diff(np.asarray(seg.page_starts))  # including the gap
+        new_index = np.cumsum(keep) - 1 + page_base
+        new_starts = pos_base + np.concatenate([[0], np.cumsum(old_lengths[keep])])[:-1]
+        shift = np.full(len(keep), -1, dtype=np.int64)
+        shift[keep] = new_starts - np.asarray(seg.page_starts)[:-1][keep]
+        tables.append((new_index.astype(np.int64), shift))
+        keys.append(np.asarray(seg.page_keys)[keep])
+        lengths.append(old_lengths[keep])
+        page_base += int(keep.sum())
+        pos_base += int(old_lengths[keep].sum())
+    all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    page_starts = np.zeros(len(all_lengths) + 1, dtype=np.int64)
+    page_starts[1:] = np.cumsum(all_lengths)
+    page_keys = (np.concatenate(keys) if keys else np.zeros(0, np.int64)).astype(np.int64)
+
+    spill = path.with_suffix(".postings.tmp")
+    parts: list[tuple[U64, U8, U64, I64]] = []
+    written = 0
+    try:
+        with open(spill, "wb") as out:
+            bounds = _chunk_bounds(segs, chunk_entries)
+            for lo, hi in zip(bounds[:-1], bounds[1:]):
+                codes, keys_, values = _chunk_entries(segs, keeps, tables, lo, hi)
+                if not len(codes):
+                    continue
+                terms, postings, term_bytes, n = _encode_terms(codes, keys_, values)
+                del codes, keys_, values
+                out.write(postings.tobytes())
+                written += len(postings)
+                parts.append((terms, np.zeros(0, np.uint8), term_bytes, n))
+                for seg in segs:
+                    seg.release()
+        arrays: dict[str, np.ndarray | _Spilled] = dict(
+            _segment_arrays(parts, page_starts, page_keys))
+        arrays["postings"] = _Spilled(spill, written)
+        _write_file(path, arrays)
+    finally:
+        spill.unlink(missing_ok=True)
+
+
+def _chunk_bounds(segs: Sequence[Segment], chunk_entries: int) -> list[int]:
+    """Code boundaries cutting the segments' entries into chunks of about `chunk_entries`
+    (characters and bigrams never share a chunk)."""
+    candidates = {0, _BIGRAM_BASE, _END_CODE}
+    for seg in segs:
+        codes = np.asarray(seg.codes)
+        stride = max(1, len(codes) // 2000)
+        candidates.update(int(c) for c in codes[::stride])
+    cands = np.array(sorted(candidates), dtype=np.uint64)
+    below = np.zeros(len(cands), dtype=np.int64)  # entries with a code below each candidate
+    for seg in segs:
+        cum = np.zeros(len(seg.counts) + 1, dtype=np.int64)
+        cum[1:] = np.cumsum(seg.counts, dtype=np.int64)
+        below += cum[np.searchsorted(seg.codes, cands)]
+        seg.release()
+    bounds = [0]
+    for code, entries in zip(cands[1:].tolist(), below[1:].tolist()):
+        if code in (_BIGRAM_BASE, _END_CODE):
+            bounds.append(code)
+        elif entries - int(below[np.searchsorted(cands, np.uint64(bounds[-1]))]) >= chunk_entries:
+            bounds.append(code)
+    return sorted(set(bounds))
+
+
+def _chunk_entries(segs: Sequence[Segment], keeps: Sequence[npt.NDArray[np.bool_]],
+                   tables: Sequence[tuple[I64, I64]], lo: int,
+                   hi: int) -> tuple[U64, I64, U64 | None]:
+    """The merged entries with codes in [lo, hi), sorted by (code, page or position)."""
+    uni = hi <= _BIGRAM_BASE
+    codes_, keys_, values_ = [], [], []
+    for seg, keep, (new_index, shift) in zip(segs, keeps, tables):
+        i0 = int(np.searchsorted(seg.codes, np.uint64(lo)))
+        i1 = int(np.searchsorted(seg.codes, np.uint64(hi)))
+        if i0 == i1:
+            continue
+        values = decode_varints(seg.postings[int(seg.offsets[i0]):int(seg.offsets[i1])])
+        n = seg.counts[i0:i1].astype(np.int64)
+        starts = (np.cumsum(n) - n).astype(np.int64)
+        codes = np.repeat(np.asarray(seg.codes[i0:i1]), n)
+        if uni:
+            pairs = values.reshape(-1, 2)
+            pages = _segmented_cumsum(pairs[:, 0].copy(), starts).astype(np.int64)
+            ok = keep[pages]
+            codes_.append(codes[ok])
+            keys_.append(new_index[pages[ok]])
+            values_.append(pairs[:, 1][ok])
+        else:
+            pos = _segmented_cumsum(values, starts).astype(np.int64)
+            del values
+            page = np.searchsorted(np.asarray(seg.page_starts), pos, side="right") - 1
+            ok = keep[page]
+            codes_.append(codes[ok])
+            keys_.append(pos[ok] + shift[page[ok]])
+    if not codes_:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64), None
+    all_codes = np.concatenate(codes_)
+    del codes_
+    order = np.argsort(all_codes, kind="stable")
+    all_keys = np.concatenate(keys_)[order]
+    del keys_
+    all_values = np.concatenate(values_)[order].astype(np.uint64) if uni else None
+    return all_codes[order], all_keys, all_values
 
 
 # -- the index: manifest + segments --------------------------------------------------------------
@@ -431,10 +604,15 @@ class GramWriter:
     merge_ratio = 1.0  # merge the newest two while the older is no bigger than this x the newer
     max_segments = 12
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, chunk_entries: int = MERGE_CHUNK_ENTRIES) -> None:
         self.folder = folder
+        self.chunk_entries = chunk_entries
         folder.mkdir(parents=True, exist_ok=True)
         self.manifest = _read_manifest(folder)
+        # A writer killed while it wrote a segment leaves its temporary files behind (the
+        # manifest never named them); the ingest lock says no other writer is at work.
+        for stray in folder.glob("*.tmp"):
+            stray.unlink(missing_ok=True)
 
     @property
     def names(self) -> list[str]:
@@ -515,17 +693,17 @@ class GramWriter:
     def _merge(self, segs: list[Segment], take: int, live_keys: I64 | None) -> None:
         merged, kept = segs[-take:], segs[:-take]
         newer: I64 = np.zeros(0, np.int64)
-        parts: list[tuple[Postings, npt.NDArray[np.bool_]]] = []
+        keeps: list[npt.NDArray[np.bool_]] = []
         for seg in reversed(merged):  # newest first: a key seen in a newer segment supersedes
             keys = np.asarray(seg.page_keys)
             keep = ~np.isin(keys, newer)
             if live_keys is not None:
                 keep &= np.isin(keys, live_keys)
-            parts.append((seg.all_postings(), keep))
+            keeps.append(keep)
             newer = np.union1d(newer, keys)
-        parts.reverse()
+        keeps.reverse()
         name = self._new_name()
-        write_segment(self.folder / name, merge_postings(parts))
+        merge_segments(self.folder / name, merged, keeps, self.chunk_entries)
         self.manifest["segments"] = [s.name for s in kept] + [name]
         _write_manifest(self.folder, self.manifest)
         for seg in merged:

@@ -26,7 +26,7 @@ from .grams import GRAMS_DIR, GramWriter, page_key
 from .pageimages import write_page_images
 from .realign import realign_alto
 from .schema import SCHEMA_VERSION, build_schema
-from .writer import IndexQueue, write_documents
+from .writer import IndexQueue, WriterBudget, write_documents
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
     from pipeline.run.sources import DocumentPlan
@@ -75,6 +75,8 @@ class LibraryFolder:
             self._pending: list[str] = []
             self._queue: IndexQueue | None = None
             self._pending_pages = 0
+            self._pending_chars = 0
+            self.budget = WriterBudget(cfg.writer_memory)
             self._last_commit = time.monotonic()
             # Automatic tags on new documents (a bulk import may switch them off).
             self.auto_tags = True
@@ -452,7 +454,7 @@ class LibraryFolder:
         self._pending.append(doc_id)
         self._pending_pages += pages
         queue = self._index_queue()
-        queue.add(doc_id)
+        self._pending_chars += queue.add(doc_id)
         # Write what the index workers have finished while they go on with the rest; when they
         # have too much waiting, write or help them rather than queue more. So the workers
         # segment and tag while this process writes Whoosh, and neither waits long.
@@ -462,11 +464,15 @@ class LibraryFolder:
                 self.commit(ready)
             else:
                 queue.help()
-        if (self._pending_pages >= COMMIT_PAGES
+        if (self._pending_pages >= COMMIT_PAGES or self._pending_chars >= self.budget.batch_chars
                 or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
             ready = queue.ready(self._pending)
             if ready:
                 self.commit(ready)
+            elif self._pending_chars >= 2 * self.budget.batch_chars:
+                # Back-pressure: the queue holds its documents' texts and word counts; rather
+                # than let it grow past the budget, wait for the workers and write it.
+                self.commit()
 
     def _index_queue(self) -> IndexQueue:
         queue = self._queue
@@ -474,7 +480,7 @@ class LibraryFolder:
             user_dict = self.root / USER_DICT_FILE
             queue = self._queue = IndexQueue(self.catalog,
                                              (str(user_dict),) if user_dict.is_file() else (),
-                                             self.cfg.workers, self._tagger_for)
+                                             self.cfg.workers, self._tagger_for, self.budget)
         return queue
 
     def commit(self, count: int | None = None) -> None:
@@ -486,12 +492,14 @@ class LibraryFolder:
         n = len(self._pending) if count is None else count
         docs = [d for d in (self.catalog.document(i) for i in dict.fromkeys(self._pending[:n]))
                 if d is not None]
-        written = write_documents(ix, self.catalog, docs, self._index_queue(), update=True)
+        written = write_documents(ix, self.catalog, docs, self._index_queue(), update=True,
+                                  budget=self.budget)
         self.catalog.set_indexed(written)
         done = set(written)
         self._pending = [d for d in self._pending[n:] if d not in done]
-        self._pending_pages = sum(d.page_count for d in map(self.catalog.document, self._pending)
-                                  if d)
+        rest = [d for d in map(self.catalog.document, self._pending) if d]
+        self._pending_pages = sum(d.page_count for d in rest)
+        self._pending_chars = sum(d.char_count for d in rest)
         self._last_commit = time.monotonic()
 
     def index_unindexed(self) -> int:
@@ -515,18 +523,19 @@ class LibraryFolder:
         docs = list(self.catalog.documents())
         batches: list[list[DocumentRow]] = [[]]
         for doc in docs:
-            if sum(d.page_count for d in batches[-1]) >= REINDEX_BATCH_PAGES:
+            if (sum(d.page_count for d in batches[-1]) >= REINDEX_BATCH_PAGES
+                    or sum(d.char_count for d in batches[-1]) >= self.budget.batch_chars):
                 batches.append([])
             batches[-1].append(doc)
         user_dict = self.root / USER_DICT_FILE
         queue = IndexQueue(self.catalog, (str(user_dict),) if user_dict.is_file() else (),
-                           self.cfg.workers, self._tagger_for)
+                           self.cfg.workers, self._tagger_for, self.budget)
         try:
             for batch in batches[:2]:  # workers segment one batch ahead of the writer
                 for doc in batch:
                     queue.add(doc.doc_id)
             for i, batch in enumerate(batches):
-                write_documents(ix, self.catalog, batch, queue, update=False)
+                write_documents(ix, self.catalog, batch, queue, update=False, budget=self.budget)
                 for doc in batches[i + 2] if i + 2 < len(batches) else ():
                     queue.add(doc.doc_id)
         finally:

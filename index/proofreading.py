@@ -290,7 +290,7 @@ def import_docx(library: LibraryFolder, path: Path, editor: str,
         if page is None:
             unknown.append(page_id)
             continue
-        if same_text(item.text, page.text) and (page.proofread or not mark_proofread):
+        if same_text(item.text, page.text):  # left alone, 已校对 flag included
             unchanged.append(page_id)
             continue
         base = page.version if item.version is None else item.version
@@ -298,8 +298,7 @@ def import_docx(library: LibraryFolder, path: Path, editor: str,
             conflicts.append(f"{page_id}: exported at version {base}, the library has version "
                              f"{page.version} now (export again and redo this page)")
             continue
-        text = page.text if same_text(item.text, page.text) else item.text
-        save_text(library, item.doc_id, item.number, text, editor, base,
+        save_text(library, item.doc_id, item.number, item.text, editor, base,
                   mark_proofread or page.proofread, "docx")
         corrected.append(page_id)
         docs.append(item.doc_id)

@@ -20,6 +20,12 @@ DEFAULT_MIN_TEXT_LAYER_CHARS = 8
 # and refuse anything larger with a clear message instead of exhausting memory.
 DEFAULT_MAX_IMAGE_PIXELS = 600_000_000
 DEFAULT_PROOFREAD_THRESHOLD = 70.0  # mean word confidence below this: 需校对
+# Working memory of the ingest's writer process for its index buffers, in MB (WENSHI_WRITER_MEMORY):
+# the exact index's new segments and merges and the Whoosh writer's posting pool are flushed to
+# disk within it. Sized for a small machine; the whole ingest (writer, workers, forkserver) of a
+# 1亿-character batch stays under ~2 GB with it (benchmarks/ingest_memory.py).
+DEFAULT_WRITER_MEMORY_MB = 256
+MIN_WRITER_MEMORY_MB = 32
 # The image clean-up steps before OCR (pipeline/page/preprocess.py), each of which can be skipped.
 PREPROCESS_STEPS = ("grayscale", "upscale", "border", "normalize", "denoise", "deskew", "binarize",
                     "despeckle", "orientation", "smooth")
@@ -32,6 +38,7 @@ _ENV = {
     "pdf_dpi": "WENSHI_PDF_DPI",
     "proofread_threshold": "WENSHI_PROOFREAD_THRESHOLD",
     "scheduler": "WENSHI_SCHEDULER",
+    "writer_memory": "WENSHI_WRITER_MEMORY",
 }
 
 
@@ -50,6 +57,7 @@ class Config:
     preprocess: bool = True
     skip_steps: tuple[str, ...] = ()
     scheduler: str = ""  # Dask scheduler address (tcp://host:8786): OCR on a cluster, not locally
+    writer_memory: int = DEFAULT_WRITER_MEMORY_MB  # MB for the index writer's buffers
 
     def __post_init__(self) -> None:
         if self.lang not in LANG_CHOICES and not all(
@@ -66,6 +74,9 @@ class Config:
                              f"steps are {', '.join(PREPROCESS_STEPS)}")
         if not 72 <= self.pdf_dpi <= 1200:
             raise UsageError("the PDF rasterisation dpi must be between 72 and 1200")
+        if self.writer_memory < MIN_WRITER_MEMORY_MB:
+            raise UsageError(f"the writer's memory (WENSHI_WRITER_MEMORY) must be at least "
+                             f"{MIN_WRITER_MEMORY_MB} MB")
         if self.scheduler and ":" not in self.scheduler:
             raise UsageError(f"invalid --scheduler {self.scheduler!r}: "
                              "use tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")

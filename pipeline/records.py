@@ -128,6 +128,7 @@ class IngestSummary:
     kept_corrections: int = 0  # corrected pages a new OCR did not overwrite (the text is kept)
     # `doc_id field: old -> new` for documents already stored that a metadata sheet changed
     updates: tuple[str, ...] = ()
+    writer_peak_rss_mb: float = 0.0  # the peak resident memory of the ingest's writer process
 
     def count(self, status: str) -> int:
         """How many inputs ended with `status`."""
@@ -173,6 +174,7 @@ class IngestSummary:
             "elapsed": round(self.elapsed, 2), "pages_per_minute": round(self.pages_per_minute, 1),
             "kept_corrections": self.kept_corrections,
             "updates": list(self.updates),
+            "writer_peak_rss_mb": round(self.writer_peak_rss_mb),
         }
 
 

@@ -69,6 +69,14 @@ def test_bag_validates_and_restores_a_collection_in_a_fresh_library(built_librar
     for query in ("电厂", '"水电站"', "合龙", "contributor:陈国栋", "period:建国后",
                   "collection:电力工业史", "person:王德明"):
         assert hits(fresh, query) == hits(library, f"({query}) collection:电力工业史"), query
+    with Library.open(library) as lib, Library.open(fresh) as back_lib:
+        scans = lib.page_scans(doc.doc_id)  # the reading room's page images come back too
+        assert scans and {n: s.images for n, s in back_lib.page_scans(doc.doc_id).items()} == {
+            n: s.images for n, s in scans.items()}
+        for n, scan in scans.items():
+            for size in scan.images:
+                assert (back_lib.page_image_file(doc.doc_id, n, size).read_bytes()
+                        == lib.page_image_file(doc.doc_id, n, size).read_bytes())
     with Library.open(fresh) as lib:
         back = lib.page_text(doc.doc_id, 1)
         assert back.version == 1 and back.proofread and "合龙" in back.text

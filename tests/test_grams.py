@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from index.grams import (
     code_points,
     decode_varints,
     encode_varints,
+    merge_postings,
+    merge_segments,
     page_key,
     postings_for_pages,
     write_segment,
@@ -129,3 +132,56 @@ def test_a_segment_file_is_checked(tmp_path: Path):
     bad.write_bytes(b"not a segment at all")
     with pytest.raises(ValueError, match="not a gram segment"):
         Segment(bad)
+
+
+def _segments_to_merge(folder: Path, pages: int, seed: int) -> tuple[list[Segment], list]:
+    """Four segments of random pages (some keys repeated: newer copies supersede), with the
+    keep masks a merge computes (newest copy of each live key)."""
+    rng = random.Random(seed)
+    segs, key = [], 1
+    for s in range(4):
+        keys, texts = [], []
+        for _ in range(pages):
+            keys.append(rng.choice([key, rng.randint(1, key)]))
+            key += 1
+            texts.append("".join(rng.choice(ALPHABET + "乙丙丁戊己庚辛") for _ in
+                                 range(rng.randint(0, 300))))
+        write_segment(folder / f"s{s}.grams", postings_for_pages(keys, texts))
+        segs.append(Segment(folder / f"s{s}.grams"))
+    live = np.arange(1, key, 2)
+    newer: np.ndarray = np.zeros(0, np.int64)
+    keeps = []
+    for seg in reversed(segs):
+        keys_ = np.asarray(seg.page_keys)
+        keeps.append(~np.isin(keys_, newer) & np.isin(keys_, live))
+        newer = np.union1d(newer, keys_)
+    return segs, keeps[::-1]
+
+
+def test_a_merge_by_chunks_writes_the_segment_a_merge_in_memory_writes(tmp_path: Path):
+    segs, keeps = _segments_to_merge(tmp_path, 40, 18)
+    write_segment(tmp_path / "whole.grams",
+                  merge_postings([(s.all_postings(), k) for s, k in zip(segs, keeps)]))
+    whole = (tmp_path / "whole.grams").read_bytes()
+    for chunk in (1, 7, 500, 10**9):
+        merge_segments(tmp_path / "chunked.grams", segs, keeps, chunk)
+        assert (tmp_path / "chunked.grams").read_bytes() == whole, chunk
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_merge_by_chunks_holds_a_chunk_not_the_segments(tmp_path: Path):
+    segs, keeps = _segments_to_merge(tmp_path, 1200, 19)  # ~720,000 entries
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        write_segment(tmp_path / "whole.grams",
+                      merge_postings([(s.all_postings(), k) for s, k in zip(segs, keeps)]))
+        in_memory = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        merge_segments(tmp_path / "chunked.grams", segs, keeps, 5_000)
+        chunked = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "chunked.grams").read_bytes() == (tmp_path / "whole.grams").read_bytes()
+    # 5 MB of it is fixed (the 4 MB buffer that copies the postings into place), 34 MB in memory
+    assert chunked < in_memory / 4, (chunked, in_memory)

@@ -397,7 +397,8 @@ def test_docx_round_trip(library: Path, tmp_path: Path) -> None:
     edited = tmp_path / "edited.docx"
     document.save(str(edited))
 
-    result = run(library, "proofread", "import", str(edited), "--editor", EDITOR, "--json")
+    result = run(library, "proofread", "import", str(edited), "--editor", EDITOR, "--json",
+                 "--mark-proofread")
     assert result.exit_code == 1, result.output
     assert "ffffffffffffffff#3: not in this library; skipped" in result.output
     report = json.loads(result.output[result.output.index("{"):])
@@ -407,13 +408,13 @@ def test_docx_round_trip(library: Path, tmp_path: Path) -> None:
     for doc_id, text in before.items():
         page = show_page(library, doc_id)
         if doc_id == EXPANSION:
-            assert "滚木" in page["text"] and "滚林" not in page["text"]
+            assert "滚木" in page["text"] and "滚林" not in page["text"] and page["proofread"]
             assert page["history"][-1]["editor"] == EDITOR
             assert page["history"][-1]["source"] == "docx"
         elif doc_id in changed:
             assert "（校）" in page["text"] and page["version"] == 1
         else:
-            assert page["text"] == text and page["version"] == 0
+            assert page["text"] == text and page["version"] == 0 and not page["proofread"]
     assert f"{EXPANSION}#1" in hit_pages(library, '"滚木"')
     again = run(library, "proofread", "import", str(edited), "--editor", EDITOR)
     assert again.exit_code == 1 and "0 corrected, 3 unchanged, 1 unknown" in again.output

@@ -96,8 +96,10 @@ def _bag_document(job: ExportJob, doc: DocumentRow, folder: Path) -> bool:
     except InputFileError:
         original = None
     stored = job.library.root / "pages" / doc.doc_id
+    images = catalog.page_images(doc.doc_id)
     for page in pages:
         number = int(page["number"])
+        page["images"] = [[i.width, i.height, i.bytes] for i in images.get(number, ())]
         (folder / "pages" / f"{number:04d}.txt").write_text(page["text"], encoding="utf-8")
         page["files"] = []
         for path in sorted(stored.rglob(f"{number:04d}.*")) if stored.is_dir() else ():

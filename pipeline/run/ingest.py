@@ -227,6 +227,7 @@ class _Ingest:
             doc = _Doc(index, str(path), source.doc_id, group)
             self.open_docs[doc.doc_id] = doc
             tasks: list[PageTask] = []
+            inline = 0
             for page in plan.pages:
                 if page.number in stored:
                     doc.ok_pages += 1
@@ -234,14 +235,18 @@ class _Ingest:
                 elif isinstance(page, Page):
                     self.sink.store_page(doc.doc_id, page)
                     doc.ok_pages += 1
+                    inline += 1
                 else:
                     tasks.append(page)
-            self.pages_total += len(tasks)
+            self.pages_total += len(tasks) + inline
+            self.pages_done += inline
             for task in tasks:
                 doc.outstanding.add(task.number)
                 yield _Job(doc, task)
             doc.planned = True
             self._finish_if_done(doc)
+            if inline and self.progress:  # text pages: done as soon as they are planned
+                self.progress(self.pages_done, self._expected_pages())
 
     # -- executing ---------------------------------------------------------------------------
 

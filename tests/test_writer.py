@@ -1,0 +1,246 @@
+"""The index writer in bounded memory (index/writer.py, issue 18): batches flushed by the
+writer's budget, the same search results as a build in one piece, recovery after a writer
+killed between two segments, and back-pressure on the index queue. Real Whoosh and SQLite."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from index import library as library_module
+from index.grams import MANIFEST
+from index.library import LibraryFolder
+from index.search import SearchContext, SearchRequest, run
+from index.writer import IndexQueue, WriterBudget
+from pipeline.config import Config
+from pipeline.errors import UsageError
+from pipeline.records import KIND_TEXT, METHOD_TEXT, Page, SourceFile
+from pipeline.run.sources import DocumentPlan
+
+from .conftest import ROOT
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "laws-zh.jsonl.gz"
+BATCH_CHARS = 20_000  # a budget this small makes a few thousand corpus characters a batch
+
+
+def _laws(pages: int) -> list[tuple[str, list[str]]]:
+    """Documents of 1-4 corpus pages each, about `pages` pages in all (fixed order)."""
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"][:1500] for line, _ in zip(fh, range(pages))]
+    rng = random.Random(18)
+    docs, i = [], 0
+    while i < len(texts):
+        n = rng.randint(1, 4)
+        docs.append((f"law{len(docs):03d}", texts[i:i + n]))
+        i += n
+    return docs
+
+
+def _feed(lib: LibraryFolder, docs: list[tuple[str, list[str]]]) -> None:
+    for doc_id, texts in docs:
+        pages = tuple(Page(number=n + 1, text=t, method=METHOD_TEXT) for n, t in enumerate(texts))
+        plan = DocumentPlan(SourceFile(f"{doc_id}.txt", KIND_TEXT, doc_id, 1), doc_id, pages)
+        lib.begin_document(plan, "法规", {})
+        for page in pages:
+            lib.store_page(doc_id, page)
+        lib.finish_document(doc_id)
+
+
+def _build(library: Path, docs: list[tuple[str, list[str]]], jobs: int = 1) -> None:
+    cfg = Config.resolve(library=library, jobs=jobs)
+    with LibraryFolder(cfg, create=True, writable=True) as lib:
+        lib.auto_tags = False
+        _feed(lib, docs)
+
+
+def _segments_written(library: Path) -> int:
+    manifest = json.loads((library / "index" / "grams" / MANIFEST).read_text())
+    return int(manifest["next"]) - 1
+
+
+def _queries(docs: list[tuple[str, list[str]]]) -> list[str]:
+    rng = random.Random(5)
+    texts = [t for _, ts in docs for t in ts]
+    out = []
+    for n in (1, 2, 3, 5, 8) * 6:
+        t = "".join(rng.choice(texts).split())
+        start = rng.randrange(len(t) - n)
+        out.append(f'"{t[start:start + n]}"')
+    return out + ["法律 责任", "人民政府", '"不存在的字符串甲乙"']
+
+
+def _results(library: Path, queries: list[str]) -> list[object]:
+    """Each query's hits: quoted ones with their scores, word queries as a set of pages with
+    scores to 1%. (Whoosh keeps each page's word count to one byte's precision and sums those
+    when it merges its segments, so the average length behind BM25F moves by a few tenths of a
+    percent with the number of commits, as it did before the budget.)"""
+    out: list[object] = []
+    with LibraryFolder(Config.resolve(library=library)) as lib:
+        with lib.open_index().searcher() as searcher:
+            ctx = SearchContext(searcher, lib.catalog)
+            try:
+                for q in queries:
+                    hits = run(ctx, SearchRequest(q, limit=0, snippets=False)).hits
+                    if q.startswith('"'):
+                        out.append([(h.doc_id, h.page, h.score) for h in hits])
+                    else:
+                        out.append({(h.doc_id, h.page): h.score for h in hits})
+            finally:
+                ctx.close()
+    return out
+
+
+def _assert_same(got: list[object], expected: list[object]) -> None:
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        if isinstance(e, dict):
+            assert isinstance(g, dict) and g.keys() == e.keys()
+            assert all(math.isclose(g[k], e[k], rel_tol=0.01, abs_tol=1e-3) for k in e)
+        else:
+            assert g == e
+
+
+@pytest.fixture
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of BATCH_CHARS characters and merges of a few thousand entries at a time."""
+    monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: BATCH_CHARS))
+    monkeypatch.setattr(WriterBudget, "merge_entries", property(lambda self: 3_000))
+    monkeypatch.setattr(library_module, "COMMIT_SECONDS", 1e9)  # only the budget commits
+
+
+def test_budget_comes_from_the_environment_and_is_checked():
+    assert Config.resolve(env={}).writer_memory == 256
+    assert Config.resolve(env={"WENSHI_WRITER_MEMORY": "1024"}).writer_memory == 1024
+    with pytest.raises(UsageError, match="at least 32 MB"):
+        Config.resolve(env={"WENSHI_WRITER_MEMORY": "8"})
+    small, big = WriterBudget(64), WriterBudget(1024)
+    assert small.batch_chars < big.batch_chars and small.merge_entries < big.merge_entries
+    assert small.whoosh_limitmb == 32
+
+
+def test_a_small_budget_flushes_batches_and_finds_what_one_batch_finds(tmp_path, monkeypatch):
+    docs = _laws(120)  # ~180,000 characters
+    one, many = tmp_path / "one", tmp_path / "many"
+    monkeypatch.setattr(library_module, "COMMIT_SECONDS", 1e9)
+    _build(one, docs)
+    assert _segments_written(one) == 1
+    monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: BATCH_CHARS))
+    monkeypatch.setattr(WriterBudget, "merge_entries", property(lambda self: 3_000))
+    _build(many, docs)
+    # ~9 batches, each its own gram segment and Whoosh commit, merged along the way.
+    assert _segments_written(many) >= 9
+    queries = _queries(docs)
+    expected = _results(one, queries)
+    assert sum(map(len, expected)) > 100
+    _assert_same(_results(many, queries), expected)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--library", str(many), "check"]).exit_code == 0
+
+
+def test_back_pressure_bounds_the_index_queue(tmp_path, monkeypatch, small_budget):
+    """With index workers, documents queued for the index never hold much more than two
+    batches: the writer waits for the workers and writes instead of queueing more."""
+    monkeypatch.setattr(IndexQueue, "POOL_MIN_CHARS", 0)
+    seen: list[int] = []
+    queue_for_index = LibraryFolder._queue_for_index
+
+    def watched(self: LibraryFolder, doc_id: str, pages: int) -> None:
+        queue_for_index(self, doc_id, pages)
+        seen.append(self._pending_chars)
+
+    monkeypatch.setattr(LibraryFolder, "_queue_for_index", watched)
+    docs = _laws(120)
+    _build(tmp_path / "lib", docs, jobs=2)
+    largest = max(sum(len(t) for t in texts) for _, texts in docs)
+    assert len(seen) == len(docs)
+    assert max(seen) <= 2 * BATCH_CHARS + largest
+    assert _segments_written(tmp_path / "lib") >= 5
+    runner = CliRunner()
+    assert runner.invoke(main, ["--library", str(tmp_path / "lib"), "check"]).exit_code == 0
+    queries = _queries(docs)
+    monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: 10**9))
+    _build(tmp_path / "one", docs)
+    _assert_same(_results(tmp_path / "lib", queries), _results(tmp_path / "one", queries))
+
+
+def test_a_writer_killed_between_two_segments_is_repaired_by_check(tmp_path, small_budget):
+    docs = _laws(120)
+    library = tmp_path / "library"
+    # The writer dies (os._exit: no clean-up) right after publishing its fourth gram segment:
+    # three batches are in the index, the fourth's pages are in the gram index but not in
+    # Whoosh, and complete in the catalog.
+    script = f'''
+import os, sys
+sys.path.insert(0, {str(ROOT)!r})
+from index import grams, library as library_module
+from index.library import LibraryFolder
+from index.writer import WriterBudget
+from pipeline.config import Config
+from tests.test_writer import _feed, _laws
+WriterBudget.batch_chars = property(lambda self: {BATCH_CHARS})
+WriterBudget.merge_entries = property(lambda self: 3000)
+library_module.COMMIT_SECONDS = 1e9
+add = grams.GramWriter.add
+calls = []
+def dying_add(self, keys, compacts):
+    calls.append(1)
+    add(self, keys, compacts)
+    if len(calls) == 4:
+        os._exit(0)
+grams.GramWriter.add = dying_add
+lib = LibraryFolder(Config.resolve(library={str(library)!r}, jobs=1), create=True,
+                    writable=True)
+lib.auto_tags = False
+_feed(lib, _laws(120))
+'''
+    writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, start_new_session=True)
+    try:
+        assert writer.wait(timeout=120) == 0
+    finally:
+        try:
+            os.killpg(writer.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    runner = CliRunner()
+    found = runner.invoke(main, ["--library", str(library), "check"])
+    assert found.exit_code == 1 and "missing from the index" in found.stdout
+    repaired = runner.invoke(main, ["--library", str(library), "check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert runner.invoke(main, ["--library", str(library), "check"]).exit_code == 0
+    assert not list((library / "index" / "grams").glob("*.tmp"))
+    # The documents the killed writer never saw are resumed by feeding them again.
+    with LibraryFolder(Config.resolve(library=library), writable=True) as lib:
+        lib.auto_tags = False
+        _feed(lib, [d for d in docs if lib.document_state(d[0]) is None])
+    queries = _queries(docs)
+    _build(tmp_path / "clean", docs)
+    _assert_same(_results(library, queries), _results(tmp_path / "clean", queries))
+
+
+def test_the_summary_shows_the_writers_peak_memory(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "条例.txt").write_text(
+        "第一条　为了规范管理，制定本条例。\f第二条　本条例自公布之日起施行。", encoding="utf-8")
+    runner = CliRunner()
+    wenshi = ["--library", str(tmp_path / "lib")]
+    text = runner.invoke(main, [*wenshi, "ingest", str(tmp_path / "in"), "-c", "法规"])
+    assert text.exit_code == 0, text.output
+    line = text.stdout.strip().splitlines()[-1]
+    assert line.startswith("1 ingested") and "writer peak memory" in line
+    assert int(line.rsplit("writer peak memory ", 1)[1].split()[0]) > 50  # Python + jieba
+    (tmp_path / "in" / "第二份.txt").write_text("第三条　附则。", encoding="utf-8")
+    as_json = runner.invoke(main, [*wenshi, "ingest", str(tmp_path / "in"), "-c", "法规",
+                                   "--json"])
+    report = json.loads(as_json.stdout)
+    assert report["ingested"] == 1 and report["skipped"] == 1 and report["writer_peak_rss_mb"] > 50
