@@ -401,7 +401,12 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     for page in doc["pages"]:
         conf = f", {page['lang']}" if page["lang"] else ""
         conf += f", confidence {page['confidence']:.0f}" if page["confidence"] is not None else ""
+        q = page["quality"]
+        conf += (f", ~{q['estimated_errors']} errors ({q['estimated_error_rate']:.1%})"
+                 if q["estimated_error_rate"] is not None else "")
         flag = "  需校对" if page["needs_proofreading"] else ""
+        if page["needs_proofreading"] and q["reasons"]:
+            flag += f" ({'; '.join(q['reasons'])})"
         error = f"  FAILED: {page['error']}" if page["error"] else ""
         click.echo(f"\n--- page {page['number']} ({page['method']}{conf}){flag}{error}")
         click.echo(page["text"])
@@ -469,10 +474,17 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
         for p in data.failed_pages:
             click.echo(f"  {p.path} page {p.number}: {p.error}")
     if data.proofreading:
-        click.echo("\npages needing proofreading (需校对, "
-                   f"confidence < {data.proofread_threshold:.0f}):")
+        click.echo(f"\npages needing proofreading (需校对, {len(data.proofreading)}), most "
+                   "estimated errors first:")
         for q in data.proofreading:
-            click.echo(f"  {q.doc_id} {q.title} page {q.number} (confidence {q.confidence:.0f})")
+            if q.est_errors is not None and q.error_rate is not None:
+                why = f"~{q.est_errors} errors ({q.error_rate:.1%})"
+                why += f": {'; '.join(q.reasons)}" if q.reasons else ""
+            else:
+                why = f"no estimate; confidence {q.confidence:.0f}"
+            click.echo(f"  {q.doc_id} {q.title} page {q.number} ({why})")
+        click.echo("estimated errors to fix per collection: " + ", ".join(
+            f"{name} {n}" for name, n in data.proofreading_errors().items()))
 
 
 @main.command()

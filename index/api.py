@@ -22,9 +22,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from lxml import etree
+
 from pipeline.config import Config
 from pipeline.errors import NotFoundError, UsageError, WenshiError
-from pipeline.records import FileOutcome, IngestSummary, Page
+from pipeline.page.alto import parse_alto, strings
+from pipeline.page.quality import mark_alto, suspect_lines
+from pipeline.records import METHOD_OCR, FileOutcome, IngestSummary, Page
 
 from .faults import out_of_space
 from .library import Consistency, LibraryFolder
@@ -307,8 +311,24 @@ class Library:
                                    error=p.error, char_count=p.char_count, text=p.text,
                                    version=p.version, proofread=p.proofread,
                                    history=_history(catalog, doc.doc_id, p.number)
-                                   if p.version else ())
+                                   if p.version else (),
+                                   error_rate=p.error_rate, est_errors=p.est_errors,
+                                   quality_reasons=p.quality_reasons,
+                                   suspect_lines=self._suspects(doc.doc_id, p.number)
+                                   if p.method == METHOD_OCR and not p.error else ())
                         for p in catalog.pages(doc.doc_id)))
+
+    def _suspects(self, doc_id: str, number: int) -> tuple[dict[str, Any], ...]:
+        """Lines of a stored page with characters likely wrong (the ALTO's CC marks; an ALTO
+        stored before they existed is marked in memory)."""
+        path = self._folder.alto_path(doc_id, number)
+        try:
+            root = parse_alto(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, ValueError, etree.XMLSyntaxError):
+            return ()
+        if root is not None and not any(s.get("CC") for s in strings(root)):
+            mark_alto(root)
+        return tuple(suspect_lines(root))
 
     def collections(self) -> list[CollectionRecord]:
         """Each collection with its documents, pages and 字数, by name."""
@@ -490,17 +510,19 @@ class Library:
 
     def next_to_proofread(self, doc_id: str | None = None,
                           number: int = 0) -> ProofreadPage | None:
-        """The first page needing proofreading (需校对) after page `number` of `doc_id` in
-        archive order (from the start when none is given; wrapping round), or None."""
+        """The page needing proofreading (需校对) that follows page `number` of `doc_id` in the
+        list's order, most estimated errors first (the worst page when none is given, or when
+        that page has left the list, e.g. marked 已校对; wrapping round), or None."""
         catalog = self._folder.catalog
-        order = {d.doc_id: d.seq for d in catalog.documents()}
+        complete = {d.doc_id for d in catalog.documents()}
         pages = [ProofreadPage(**r)
                  for r in catalog.proofreading_pages(self.cfg.proofread_threshold)
-                 if r["doc_id"] in order]
-        here = (order.get(doc_id, 0), number) if doc_id is not None else (0, 0)
-        later = [p for p in pages if (order[p.doc_id], p.number) > here]
-        chosen = later or pages
-        return chosen[0] if chosen else None
+                 if r["doc_id"] in complete]
+        at = next((i for i, p in enumerate(pages) if (p.doc_id, p.number) == (doc_id, number)),
+                  None)
+        if at is None:
+            return pages[0] if pages else None
+        return pages[(at + 1) % len(pages)]
 
     def import_proofread(self, path: str | os.PathLike[str], *, editor: str,
                          mark_proofread: bool = False) -> ProofreadImport:

@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS pages (
     height INTEGER NOT NULL DEFAULT 0,
     char_count INTEGER NOT NULL,
     error TEXT NOT NULL DEFAULT '',
+    error_rate REAL,
+    est_errors INTEGER,
+    quality_reasons TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (doc_id, number)
 );
 -- JPEG copies of scanned pages kept for readers (pages/DOC_ID/NNNN.WxH.jpg), largest first
@@ -128,8 +131,13 @@ _PROOFREAD_OF_P = ("COALESCE((SELECT v.proofread FROM page_versions v"
 MAX_PAGE_CHARS = 100_000  # a page's text as an editor may save it
 
 
+# The page quality estimate (index/quality.py, pipeline/page/quality.py): expected share and
+# number of wrong characters, and the reasons (JSON list); NULL: no estimate. In the pages DDL
+# for new catalogs too (fewer writes when a catalog is made on a nearly full disk).
 _ADDED_COLUMNS = (("fixity", "pending", "TEXT NOT NULL DEFAULT ''"),
-                  ("fixity", "pending_size", "INTEGER NOT NULL DEFAULT 0"))
+                  ("fixity", "pending_size", "INTEGER NOT NULL DEFAULT 0"),
+                  ("pages", "error_rate", "REAL"), ("pages", "est_errors", "INTEGER"),
+                  ("pages", "quality_reasons", "TEXT NOT NULL DEFAULT '[]'"))
 
 
 def char_count(text: str) -> int:
@@ -180,6 +188,9 @@ class PageRow:
     error: str
     version: int = 0  # 0: the OCR (or file) text; each saved correction adds one
     proofread: bool = False  # 已校对: an editor marked the current version proofread
+    error_rate: float | None = None  # quality estimate: expected share of wrong characters
+    est_errors: int | None = None  # expected number of wrong characters
+    quality_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -275,6 +286,8 @@ class Catalog:
                     " error = ? WHERE doc_id = ? AND number = ?",
                     (page.method, page.confidence, page.lang, page.width, page.height, page.error,
                      doc_id, page.number))
+                self.set_quality(doc_id, page.number, page.error_rate, page.est_errors,
+                                 page.quality_reasons)
                 return False
             self.db.execute(
                 "INSERT OR REPLACE INTO pages (doc_id, number, text, compact, method, confidence,"
@@ -282,7 +295,23 @@ class Catalog:
                 (doc_id, page.number, page.text, compact, page.method, page.confidence, page.lang,
                  page.width, page.height, char_count(page.text), page.error),
             )
+            self.set_quality(doc_id, page.number, page.error_rate, page.est_errors,
+                             page.quality_reasons)
         return True
+
+    def set_quality(self, doc_id: str, number: int, error_rate: float | None,
+                    errors: int | None, reasons: tuple[str, ...]) -> None:
+        """Store a page's quality estimate (None: no estimate)."""
+        self.db.execute("UPDATE pages SET error_rate = ?, est_errors = ?, quality_reasons = ?"
+                        " WHERE doc_id = ? AND number = ?",
+                        (error_rate, errors, json.dumps(list(reasons), ensure_ascii=False),
+                         doc_id, number))
+
+    def pages_without_estimate(self) -> list[tuple[str, int]]:
+        """OCR pages stored without a quality estimate (libraries made before it existed)."""
+        return [(r[0], int(r[1])) for r in self.db.execute(
+            "SELECT doc_id, number FROM pages WHERE method = 'ocr' AND error = ''"
+            " AND error_rate IS NULL ORDER BY doc_id, number")]
 
     def store_page_images(self, doc_id: str, number: int,
                           sizes: Iterable[tuple[int, int, int]]) -> None:
@@ -535,9 +564,12 @@ class Catalog:
         """A document's stored pages in page order."""
         rows = self.db.execute(
             "SELECT p.doc_id, p.number, p.text, p.method, p.confidence, p.lang, p.char_count,"
-            f" p.error, {_VERSION_OF_P} AS version, {_PROOFREAD_OF_P} AS proofread"
+            f" p.error, {_VERSION_OF_P} AS version, {_PROOFREAD_OF_P} AS proofread,"
+            " p.error_rate, p.est_errors, p.quality_reasons"
             " FROM pages p WHERE p.doc_id = ? ORDER BY p.number", (doc_id,)).fetchall()
-        return [PageRow(**{**dict(r), "proofread": bool(r["proofread"])}) for r in rows]
+        return [PageRow(**{**dict(r), "proofread": bool(r["proofread"]),
+                           "quality_reasons": tuple(json.loads(r["quality_reasons"] or "[]"))})
+                for r in rows]
 
     def stored_page_numbers(self, doc_id: str, include_failed: bool = False) -> set[int]:
         """Numbers of the pages already stored for a document (failed ones only if asked).
@@ -635,18 +667,28 @@ class Catalog:
 
     def proofreading_pages(self, threshold: float,
                            collection: str | None = None) -> list[dict[str, Any]]:
-        """Pages that need proofreading (需校对, the rule of `index/quality.py`), in archive order."""
-        sql = ("SELECT p.doc_id, d.title, d.path, p.number, p.confidence, p.method, p.error,"
+        """Pages that need proofreading (需校对, the rule of `index/quality.py`): most estimated
+        wrong characters first (pages without an estimate after them, in archive order)."""
+        sql = ("SELECT p.doc_id, d.title, d.path, d.collection, p.number, p.confidence, p.method,"
+               " p.error, p.error_rate, p.est_errors, p.quality_reasons,"
                f" {_PROOFREAD_OF_P} AS proofread FROM pages p JOIN documents d USING (doc_id)")
         args: list[Any] = []
         if collection is not None:
             sql += " WHERE d.collection = ?"
             args.append(collection)
-        return [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
-                 "number": r["number"], "confidence": r["confidence"]}
-                for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
-                if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
-                                               bool(r["proofread"])), threshold)]
+        listed = [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
+                   "collection": r["collection"], "number": r["number"],
+                   "confidence": r["confidence"], "error_rate": r["error_rate"],
+                   "est_errors": r["est_errors"],
+                   "reasons": tuple(json.loads(r["quality_reasons"] or "[]"))}
+                  for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
+                  if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
+                                                 bool(r["proofread"]), r["error_rate"]),
+                                        threshold)]
+        # Stable sort: worst first; pages without an estimate keep archive order at the end.
+        listed.sort(key=lambda d: -1 if d["est_errors"] is None else -d["est_errors"])
+        listed.sort(key=lambda d: d["est_errors"] is None)
+        return listed
 
     # -- proofreading: page text versions and editors ----------------------------------------
 
@@ -762,6 +804,7 @@ class _RowPage:
     confidence: float | None
     error: str
     proofread: bool
+    error_rate: float | None = None
 
 
 def _version_row(row: sqlite3.Row) -> PageVersion:

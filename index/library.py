@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
+from lxml import etree
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
 from pipeline.config import Config
 from pipeline.errors import LibraryError, NotFoundError
+from pipeline.page.alto import parse_alto
+from pipeline.page.quality import estimate_alto
 from pipeline.records import Page, Tags
 from pipeline.text import segment
 
@@ -515,6 +518,7 @@ class LibraryFolder:
 
         The new index is built beside the old one and swapped in, so searches keep working.
         """
+        self.estimate_stored_pages()
         tmp_dir = self.root / (INDEX_DIR + ".new")
         shutil.rmtree(tmp_dir, ignore_errors=True)
         tmp_dir.mkdir(parents=True)
@@ -550,6 +554,30 @@ class LibraryFolder:
         shutil.rmtree(old, ignore_errors=True)
         self.catalog.set_indexed([d.doc_id for d in docs])
         return sum(d.page_count for d in docs)
+
+    def estimate_stored_pages(self) -> int:
+        """Give OCR pages stored before the quality estimate existed their estimate, from their
+        stored ALTO (the OCR's own, for corrected pages): no OCR, files left as they are.
+        Returns the pages estimated; a page without ALTO keeps no estimate."""
+        done = 0
+        for doc_id, number in self.catalog.pages_without_estimate():
+            root = self.page_alto(doc_id, number)
+            estimate = estimate_alto(root) if root is not None else None
+            if estimate is not None:
+                self.catalog.set_quality(doc_id, number, estimate.error_rate, estimate.errors,
+                                         estimate.reasons)
+                done += 1
+        return done
+
+    def page_alto(self, doc_id: str, number: int) -> etree._Element | None:
+        """The OCR's ALTO of a stored page, parsed (None if it has none or it cannot be read)."""
+        for path in (self.alto_ocr_path(doc_id, number), self.alto_path(doc_id, number)):
+            if path.is_file():
+                try:
+                    return parse_alto(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError, etree.XMLSyntaxError):
+                    return None
+        return None
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -1,15 +1,18 @@
 """Page quality: which stored pages need proofreading (需校对).
 
-The one rule `show`, `stats` and the manuscript exports apply; change it here only. Today: an OCR
-page stored without error whose mean word confidence is below the configured threshold
-(`--proofread-threshold` / WENSHI_PROOFREAD_THRESHOLD, 70 by default), unless an editor
-marked it 已校对 (index/proofreading.py).
+The one rule `show`, `stats` and the manuscript exports apply; change it here only. An OCR page
+stored without error, that no editor marked 已校对 (index/proofreading.py), whose estimated
+character error rate (pipeline/page/quality.py, issue 19) is above `LIST_RATE`, or whose mean
+word confidence is below the configured threshold (`--proofread-threshold` /
+WENSHI_PROOFREAD_THRESHOLD, 70 by default: the earlier rule, kept as a floor; a page stored
+before the estimate existed, until `wenshi reindex` gives it one, is listed by it alone).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from pipeline.page.quality import LIST_RATE
 from pipeline.records import METHOD_OCR
 
 
@@ -28,9 +31,15 @@ class StoredPage(Protocol):
     @property
     def proofread(self) -> bool: ...  # noqa: E704 - 已校对: an editor marked it proofread
 
+    @property
+    def error_rate(self) -> float | None: ...  # noqa: E704 - the quality estimate, if any
+
 
 def needs_proofreading(page: StoredPage, threshold: float) -> bool:
-    """需校对: an OCR page, stored without error, whose mean word confidence is below
-    `threshold`, and that no editor has marked 已校对 (proofread)."""
-    return (not page.proofread and page.method == METHOD_OCR and not page.error
-            and page.confidence is not None and page.confidence < threshold)
+    """需校对: an OCR page, stored without error, not marked 已校对 (proofread), whose estimated
+    error rate is above LIST_RATE or whose mean word confidence is below `threshold`."""
+    if page.proofread or page.method != METHOD_OCR or page.error:
+        return False
+    if page.error_rate is not None and page.error_rate > LIST_RATE:
+        return True
+    return page.confidence is not None and page.confidence < threshold

@@ -42,10 +42,21 @@ class PageRecord:
     version: int = 0  # 0: the OCR's text; each saved correction adds one
     proofread: bool = False  # 已校对
     history: tuple[VersionRecord, ...] = ()  # every version, oldest first (empty: never corrected)
+    # The quality estimate (pipeline/page/quality.py): expected share and number of wrong
+    # characters (None: no estimate), why, and the lines with characters likely wrong.
+    error_rate: float | None = None
+    est_errors: int | None = None
+    quality_reasons: tuple[str, ...] = ()
+    suspect_lines: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a page in `wenshi show --json`."""
-        return {**asdict(self), "history": [v.to_dict() for v in self.history]}
+        data = {**asdict(self), "history": [v.to_dict() for v in self.history]}
+        data["quality"] = {"estimated_error_rate": data.pop("error_rate"),
+                           "estimated_errors": data.pop("est_errors"),
+                           "reasons": list(data.pop("quality_reasons")),
+                           "suspect_lines": list(data.pop("suspect_lines"))}
+        return data
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,10 @@ class ProofreadPage:
     path: str
     number: int
     confidence: float | None
+    collection: str = ""
+    error_rate: float | None = None  # estimated share of wrong characters (None: no estimate)
+    est_errors: int | None = None  # estimated wrong characters
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,14 @@ class LibraryStats:
         """Their 字数."""
         return sum(c.characters for c in self.collections)
 
+    def proofreading_errors(self) -> dict[str, int]:
+        """Estimated wrong characters on the 需校对 pages, per collection (how much
+        proofreading each needs)."""
+        totals: dict[str, int] = {}
+        for p in self.proofreading:
+            totals[p.collection] = totals.get(p.collection, 0) + (p.est_errors or 0)
+        return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `wenshi stats --json` prints."""
         return {
@@ -198,6 +221,7 @@ class LibraryStats:
             "failures": [asdict(f) for f in self.failures],
             "failed_pages": [asdict(p) for p in self.failed_pages],
             "proofreading": [asdict(p) for p in self.proofreading],
+            "proofreading_errors": self.proofreading_errors(),
             "proofread_threshold": self.proofread_threshold,
         }
 

@@ -84,6 +84,11 @@ class Page:
     error: str = ""  # non-empty: the page failed and this is why
     # JPEG copies of the scan for the reading room and IIIF, largest first (scanned pages only)
     images: tuple[PageImage, ...] = ()
+    # Page quality estimate (pipeline/page/quality.py): expected share and number of characters
+    # wrong, and why; None for pages not OCR'd or with no text.
+    error_rate: float | None = None
+    est_errors: int | None = None
+    quality_reasons: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:

@@ -129,15 +129,19 @@ def test_show_collections_stats_and_reindex(built_library, manifest):
     assert before["total"] == after["total"] > 0
 
 
-def test_pages_below_the_confidence_threshold_are_listed_for_proofreading(built_library):
+def test_pages_estimated_to_have_errors_are_listed_for_proofreading(built_library):
+    # 需校对 follows the page quality estimate (index/quality.py), with the confidence threshold
+    # as a floor: 0 leaves the pages the estimate lists, 101 lists every OCR page.
     runner, library = built_library["runner"], str(built_library["library"])
-    env = {"WENSHI_PROOFREAD_THRESHOLD": "101"}  # every OCR page is below it
     stats = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"],
-                                     env=env).stdout)
-    assert stats["proofreading"] and all(p["confidence"] < 101 for p in stats["proofreading"])
+                                     env={"WENSHI_PROOFREAD_THRESHOLD": "0"}).stdout)
+    assert stats["proofreading"]
+    assert all(p["error_rate"] > 0.02 and p["est_errors"] is not None
+               for p in stats["proofreading"])
     doc_id = stats["proofreading"][0]["doc_id"]
-    shown = runner.invoke(main, ["--library", library, "show", doc_id], env=env)
-    assert "需校对" in shown.stdout
-    relaxed = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"],
-                                       env={"WENSHI_PROOFREAD_THRESHOLD": "0"}).stdout)
-    assert relaxed["proofreading"] == []
+    shown = runner.invoke(main, ["--library", library, "show", doc_id])
+    assert "需校对" in shown.stdout and "errors" in shown.stdout
+    every = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"],
+                                     env={"WENSHI_PROOFREAD_THRESHOLD": "101"}).stdout)
+    assert len(every["proofreading"]) > len(stats["proofreading"])
+    assert all(p["confidence"] < 101 for p in every["proofreading"])

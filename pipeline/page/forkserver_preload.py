@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy.ma  # noqa: F401
 import numpy.random  # noqa: F401
 
-from ..text import segment
+from ..text import charlm, segment
 
 segment.word_frequencies(())
+charlm.model()  # the page quality estimate's character table (0.2 CPU s, pipeline/page/quality.py)

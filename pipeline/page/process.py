@@ -18,12 +18,14 @@ import logging
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from lxml import etree
 from PIL import Image
 
 from ..config import DEFAULT_OCR_TIMEOUT, Config
 from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
+from .alto import parse_alto
 from .derivatives import page_derivatives
 from .engines import Engine, OcrResult, ReadOptions
 from .engines.tesseract import TesseractEngine
@@ -37,6 +39,7 @@ from .preprocess import (
     preprocess_image,
     rotate_upright,
 )
+from .quality import PageQuality, estimate_alto, mark_alto
 from .script import AUTO, PROVISIONAL, LangChoice, choose_lang
 
 log = logging.getLogger(__name__)
@@ -77,12 +80,26 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
+    alto, estimate = assess_alto(recognised.alto)
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
-        confidence=recognised.confidence, words=recognised.words, alto=recognised.alto,
+        confidence=recognised.confidence, words=recognised.words, alto=alto,
         lang=recognised.lang, width=image.width, height=image.height,
         images=page_derivatives(image),
+        error_rate=estimate.error_rate if estimate else None,
+        est_errors=estimate.errors if estimate else None,
+        quality_reasons=estimate.reasons if estimate else (),
     )
+
+
+def assess_alto(alto: str) -> tuple[str, PageQuality | None]:
+    """The page's ALTO with per-character doubt (CC) marked, and its quality estimate."""
+    root = parse_alto(alto)
+    if root is None:
+        return alto, None
+    estimate = estimate_alto(root)
+    mark_alto(root)
+    return etree.tostring(root, encoding="unicode"), estimate
 
 
 def page_error(number: int, exc: Exception) -> str:
