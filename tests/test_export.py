@@ -523,6 +523,30 @@ def test_fee_thousands_follows_the_2014_rule():
     assert [fee_thousands(n) for n in counts] == [0, 0.5, 0.5, 1, 1, 2.5, 3]
 
 
+@pytest.mark.paddle
+def test_issue_13_a_running_head_is_searchable_but_left_out_of_the_manuscript(tmp_path):
+    """A real manual page read by PP-OCR: its running head (Java 开发手册（黄山版）) and page
+    number (1/51) are found by search, and the manuscript leaves them out."""
+    from .test_paddle import paddle_or_skip
+
+    paddle_or_skip()
+    tesseract_or_skip()
+    source = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages" / "pages"
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(source / "javamanual_p4@150.png", scans / "手册第一页.png")
+    cfg = Config(library=tmp_path / "library", jobs=1, engine="paddle")
+    with Library(cfg, create=True) as opened:
+        summary = opened.ingest([str(scans)], "手册")
+        assert summary.count("ingested") == 1, summary
+        assert opened.search("开发手册").total == 1
+        assert opened.search("命名风格").total == 1
+        opened.export("手册", "md", tmp_path / "书稿.md")
+    manuscript = _compact((tmp_path / "书稿.md").read_text(encoding="utf-8"))
+    assert "命名风格" in manuscript and "编程规约" in manuscript
+    assert "开发手册" not in manuscript and "1/51" not in manuscript
+
+
 def test_running_heads_feet_and_page_numbers_stay_out_of_the_manuscript():
     page = "Java 开发手册（黄山版）\n\n一、编程规约\n（一）命名风格\n\n9/51"
     marginal = ("Java 开发手册（黄山版）", "9/51")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from lxml import etree
+from PIL import Image
 
 from pipeline.page import layout
+from pipeline.page.engines import paddle
 from pipeline.page.layout import (
     BODY,
     CAPTION,
@@ -231,3 +235,50 @@ def test_marginal_texts_are_read_from_the_alto_layout_tags() -> None:
         '<String CONTENT="12"/></TextLine></TextBlock></PrintSpace></Page></Layout></alto>')
     assert layout.marginal_texts(alto) == ("自动化学报", "12")
     assert layout.marginal_texts(None) == ()
+
+
+# -- the real engine on crops of real pages -------------------------------------------------
+
+REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
+
+
+def _real_crop(name: str, box: tuple[int, int, int, int]) -> Image.Image:
+    from .test_paddle import paddle_or_skip
+
+    paddle_or_skip()
+    path = REALPAGES / "pages" / f"{name}.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as image:
+        return image.crop(box).copy()
+
+
+@pytest.mark.paddle
+def test_pp_ocr_two_column_contents_page_reads_each_column_down() -> None:
+    # The top of a gazette's two-column table of contents (party names, page numbers).
+    image = _real_crop("cy_gazette_p2", (200, 100, 2300, 900))
+    reading = paddle.read_image(image)
+    middle = image.width / 2
+
+    def side(box: tuple[int, int, int, int]) -> int:
+        return 0 if (box[0] + box[2]) / 2 < middle else 1
+
+    own = [side(line.box) for line in reading.lines]
+    assert own != sorted(own), "PP-OCR's own order goes across the columns"
+    result = layout.order_reading(reading)
+    ours = [side(p.line.box) for p in result.lines]
+    assert ours == sorted(ours) and set(ours) == {0, 1}
+    text = result.text()
+    assert text.index("世界和平中立黨") < text.index("台灣獨立黨") < text.index("賴清德")
+
+
+@pytest.mark.paddle
+def test_pp_ocr_vertical_columns_read_right_to_left() -> None:
+    # Seven columns of a classical page (史記 五帝本紀), ruled, on beige paper.
+    image = _real_crop("shiji_col_p3", (1030, 820, 1800, 1900))
+    reading = paddle.read_image(image)
+    result = layout.order_reading(reading)
+    assert result.vertical
+    centres = [(p.line.box[0] + p.line.box[2]) / 2 for p in result.lines]
+    assert centres == sorted(centres, reverse=True) and len(centres) >= 5
+    assert result.text().startswith("以黄帝為五帝之首")
