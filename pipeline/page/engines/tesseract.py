@@ -109,7 +109,7 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
         try:
             pytesseract.pytesseract.run_tesseract(
                 str(src), base, extension="txt", lang=lang,
-                config=_tesseract_args(psm, dpi), timeout=int(max(1, round(timeout))),
+                config=_tesseract_args(psm, dpi), timeout=_seconds(timeout),
             )
         except pytesseract.TesseractNotFoundError as exc:
             raise EnvironmentProblemError(
@@ -118,7 +118,7 @@ def ocr_image(image: Image.Image, lang: str, psm: int = 3, dpi: int = 300, timeo
         except pytesseract.TesseractError as exc:
             raise OcrError(f"Tesseract failed: {exc.message}") from exc
         except RuntimeError as exc:  # pytesseract signals its timeout with a bare RuntimeError
-            raise OcrError(f"Tesseract timed out after {timeout:.0f} s") from exc
+            raise OcrError(f"Tesseract timed out after {timeout:g} s") from exc
         text = Path(base + ".txt").read_text(encoding="utf-8", errors="replace")
         alto = Path(base + ".xml").read_text(encoding="utf-8", errors="replace")
     result = finish_result(text, alto, image, ReadOptions(lang, psm, dpi, timeout, correct))
@@ -137,17 +137,23 @@ def parse_alto_words(alto: str) -> tuple[Word, ...]:
     return words_of(parse_alto(alto))
 
 
+def _seconds(timeout: float) -> float:
+    """pytesseract's timeout: 0 would mean none, so a tiny limit stays a limit (not rounded up
+    to 1 s, which a quick page beats on a quiet machine)."""
+    return max(timeout, 0.001)
+
+
 def detect_orientation(image: Image.Image, timeout: float = 60.0) -> tuple[int, float]:
     """Tesseract OSD: (degrees to rotate clockwise to make the page upright, confidence)."""
     try:
-        osd = pytesseract.image_to_osd(image, config="--psm 0", timeout=int(max(1, round(timeout))),
+        osd = pytesseract.image_to_osd(image, config="--psm 0", timeout=_seconds(timeout),
                                        output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractError as exc:
         # Too few characters for OSD is common on sparse pages: treat as upright.
         log.debug("[tesseract] osd: %s", exc.message)
         return 0, 0.0
     except RuntimeError as exc:
-        raise OcrError(f"Tesseract orientation detection timed out after {timeout:.0f} s") from exc
+        raise OcrError(f"Tesseract orientation detection timed out after {timeout:g} s") from exc
     return int(osd.get("rotate", 0)), float(osd.get("orientation_conf", 0.0))
 
 
