@@ -196,8 +196,10 @@ class _ProgressLine:
         (then, before) = self.samples[0]
         rate = (done - before) / (now - then) * 60 if now > then else 0.0
         eta = _duration((total - done) / rate * 60) if rate > 0 else "?"
+        from index.writer import peak_rss_mb  # loaded by the ingest already; not at `import cli`
+
         text = (f"pages {done}/{total} · {rate:.1f} pages/min · ETA {eta} · "
-                f"writer {_writer_peak_mb():.0f} MB")
+                f"writer {peak_rss_mb():.0f} MB")
         click.echo("\r" + text.ljust(self.width), err=True, nl=False)
         self.width = len(text)
 
@@ -205,13 +207,6 @@ class _ProgressLine:
         """Clear the line so the summary starts on a clean one."""
         if self.width:
             click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
-
-
-def _writer_peak_mb() -> float:
-    """The peak resident memory of this process, the ingest's writer (workers not included)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _duration(seconds: float) -> str:

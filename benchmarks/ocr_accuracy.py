@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import realpages  # noqa: E402
+from realpages import levenshtein  # noqa: E402  (one edit distance for both benchmarks)
 from pipeline.config import Config  # noqa: E402
 from pipeline.errors import UsageError  # noqa: E402
 from pipeline.page.correct import Correction  # noqa: E402
@@ -311,25 +312,6 @@ def make_samples(condition: str, pages: int, simplified: tuple[str, ...] = SIMPL
 
 
 # --- measuring ---------------------------------------------------------------------------------
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance, one row at a time in numpy (hypotheses can run to thousands of chars)."""
-    if not a:
-        return len(b)
-    if not b:
-        return len(a)
-    bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    ramp = np.arange(len(b) + 1, dtype=np.int64)
-    prev = ramp.copy()
-    for i, ch in enumerate(a, start=1):
-        cur = np.empty_like(prev)
-        cur[0] = i
-        cur[1:] = np.minimum(prev[:-1] + (bb != ord(ch)), prev[1:] + 1)
-        # Insertions: cur[j] = min over k <= j of cur[k] + (j - k).
-        cur = np.minimum.accumulate(cur - ramp) + ramp
-        prev = cur
-    return int(prev[-1])
-
 
 def cer(reference: str, hypothesis: str) -> float:
     """Character error rate with all whitespace removed from both sides."""

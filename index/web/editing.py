@@ -28,13 +28,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
 from pipeline.errors import NotFoundError, UsageError, VersionConflictError
 
 from ..catalog import MAX_PAGE_CHARS
 from ..reading import ReadingRoom
 from . import urls
+from .views import _room, _templates
 
 if TYPE_CHECKING:
     from ..api import Library
@@ -132,19 +132,9 @@ class Editor:
         self._pool.shutdown(wait=True)
 
 
-def _room(request: Request) -> ReadingRoom:
-    room: ReadingRoom = request.app.state.room
-    return room
-
-
 def _editor(request: Request) -> Editor:
     editor: Editor = request.app.state.editor
     return editor
-
-
-def _templates(request: Request) -> Jinja2Templates:
-    templates: Jinja2Templates = request.app.state.templates
-    return templates
 
 
 def _page_ref(request: Request) -> tuple[str, int]:
