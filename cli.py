@@ -479,7 +479,7 @@ def stats(ctx: click.Context, collection: str | None, by: str, as_json: bool) ->
         for q in data.proofreading:
             if q.est_errors is not None and q.error_rate is not None:
                 why = f"~{q.est_errors} errors ({q.error_rate:.1%})"
-                why += f": {'; '.join(q.reasons)}" if q.reasons else ""
+                why += f": {'; '.join(q.reasons_in_words())}" if q.reasons else ""
             else:
                 why = f"no estimate; confidence {q.confidence:.0f}"
             click.echo(f"  {q.doc_id} {q.title} page {q.number} ({why})")

@@ -1,22 +1,32 @@
 """Page quality estimate (pipeline/page/quality.py): fit, cross-validate and score it.
 
-Pages with ground truth, each read by two engines:
-- real pages (../shared/realpages, `order_ok` pages, 300 and 150 dpi), read by PP-OCR
-  (rapidocr) and Tesseract, from a cache of the raw engine outputs (`--cache`, the format of
-  /work/scratch/ocrcache: `rapidocr/NAME.json`, `tesseract/NAME.json`, `tesseract_psm5/NAME.json`
-  for the vertical pages; `--make-cache` fills what is missing, slowly);
-- the rendered conditions of benchmarks/ocr_accuracy.py (built-in and sample texts), read by
-  Wenshi's Tesseract pipeline (`recognise_page`), from `--rendered DIR` (filled when missing).
+Pages with ground truth:
+- real pages (../shared/realpages, `order_ok` pages, 300 and 150 dpi), from a cache of the raw
+  engine outputs (`--cache`, the format of /work/scratch/ocrcache: `rapidocr/NAME.json`,
+  `tesseract/NAME.json`, `tesseract_psm5/NAME.json` for the vertical pages; `--make-cache` fills
+  what is missing, slowly). PP-OCR's lines go through Wenshi's own assembly
+  (pipeline.page.assemble: figures left out, reading order, look-alike correction, ALTO), so the
+  page is what `--engine auto` stores for it; Tesseract's words (raw, psm 3/5) through the
+  reading order;
+- the rendered conditions of benchmarks/ocr_accuracy.py (built-in and sample texts) and the
+  OCR pages of samples/, read by Wenshi's Tesseract pipeline (`recognise_page`), from
+  `--rendered DIR` (filled when missing); their ALTO is mapped back onto the scan as
+  `process_page` does.
 
-The page text is the engine's lines in reading order (pipeline.page.layout) after the clean-up;
-true CER = Levenshtein distance / reference length, whitespace removed. The features are the
-ones `pipeline.page.quality.features` reads from a page's ALTO (lines of (text, confidence)).
+True error, two measures (both printed):
+- CER, the issue's: Levenshtein distance / reference length, whitespace removed, on the page
+  text in Wenshi's reading order (so it counts reading-order slips, dot leaders and text the
+  ground truth leaves out);
+- content CER: the same on letters and digits only (NFKC; punctuation, dot leaders and symbols
+  removed): what an editor fixes in the words.
 
-Fit: least squares of log(CER + OFFSET) on the features (ridge, alpha 1e-3 on standardised
-features), leave-one-source-out: each source document (a realpages PDF, a rendered text) is
-predicted by a model fitted without any of its pages. Printed: the cross-validated figures per
-set (real, rendered) — share of pages with CER > 3% listed, share of pages with CER <= 1%
-listed, Spearman — then the coefficients fitted on all pages (what quality.MODEL holds).
+Fit: one model per engine (their confidences mean different things), least squares of
+log(CER + OFFSET) on the features (ridge, alpha 1e-3 on standardised features, every set the
+engine read weighted equally, a feature whose weight comes out negative dropped and the rest
+refitted), leave-one-source-out: each source document (a realpages PDF, a rendered text, a
+sample file) is estimated by a model fitted without any of its pages. Printed: the
+cross-validated figures per set, then the models fitted on all pages (what quality.MODELS
+holds) and the cost.
 
     .venv/bin/python benchmarks/page_quality.py --cache /work/scratch/ocrcache \
         --rendered /work/scratch/quality/rendered
@@ -40,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config import DEFAULT_PROOFREAD_THRESHOLD  # noqa: E402
-from pipeline.page import quality  # noqa: E402
+from pipeline.page import pagelook, quality  # noqa: E402
 from pipeline.page.alto import parse_alto  # noqa: E402
 from pipeline.page.layout import order_lines  # noqa: E402
 from pipeline.text.clean import clean_ocr_text  # noqa: E402
@@ -61,18 +71,51 @@ def _cer(text: str, reference: str) -> float:
     return min(1.0, Levenshtein.distance(a, b) / max(len(b), 1))
 
 
-def _rapid_lines(data: dict[str, Any]) -> list[_Line]:
-    out = []
+def _content_cer(text: str, reference: str) -> float:
+    import unicodedata
+
+    import Levenshtein
+
+    def content(t: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKC", t)
+                       if unicodedata.category(c)[0] in "LN")
+    a, b = content(text), content(reference)
+    return min(1.0, Levenshtein.distance(a, b) / max(len(b), 1))
+
+
+def _reading(data: dict[str, Any]) -> Any:
+    """The cached PP-OCR output as the engine seam's Reading (as engines/paddle.py makes it)."""
+    from pipeline.page.engines import Glyph, OcrLine, Reading
+    from pipeline.page.engines.paddle import VERTICAL_RATIO
+    lines = []
     for ln in data["lines"]:
-        xs = [p[0] for p in ln["box"]]
-        ys = [p[1] for p in ln["box"]]
-        box = (int(min(xs)), int(min(ys)), int(max(xs)), int(max(ys)))
-        vertical = (box[3] - box[1]) > 1.5 * (box[2] - box[0]) and len(ln["text"]) > 1
-        tokens = [(w["text"], w["score"] * 100) for w in ln.get("words") or []]
-        if "".join(t for t, _ in tokens) != ln["text"]:
-            tokens = [(ln["text"], ln["score"] * 100)]
-        out.append(_Line(ln["text"], box, vertical, tokens))
-    return out
+        if not ln["text"].strip():
+            continue
+        poly = tuple((int(round(x)), int(round(y))) for x, y in ln["box"])
+        xs, ys = [q[0] for q in poly], [q[1] for q in poly]
+        box = (min(xs), min(ys), max(xs), max(ys))
+        glyphs = []
+        for w in ln.get("words") or []:
+            pts = np.asarray(w["box"], dtype=float).reshape(-1, 2)
+            glyphs.append(Glyph(w["text"], (int(pts[:, 0].min()), int(pts[:, 1].min()),
+                                            int(np.ceil(pts[:, 0].max())),
+                                            int(np.ceil(pts[:, 1].max()))),
+                                round(w["score"] * 100, 1)))
+        lines.append(OcrLine(ln["text"], box, poly, round(ln["score"] * 100, 1), tuple(glyphs),
+                             box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])))
+    return Reading(tuple(lines), data["width"], data["height"], "paddle", "PP-OCR (cached)")
+
+
+def _row(name: str, engine: str, group: str, kind: str, text: str, reference: str,
+         lines: Sequence[Sequence[quality.Token]], signals: tuple[float, ...], cost: float,
+         **extra: Any) -> dict[str, Any]:
+    t = time.process_time()
+    feats, n = quality.features(lines)
+    cost += time.process_time() - t
+    return {"name": name, "engine": engine, "group": group, "set": kind,
+            "cer": _cer(text, reference), "ccer": _content_cer(text, reference),
+            "x": feats + signals, "n": n, "cost": cost,
+            "wconf": _word_confidence(lines), **extra}
 
 
 def _tess_lines(data: dict[str, Any], vertical: bool) -> list[_Line]:
@@ -90,7 +133,11 @@ def _tess_lines(data: dict[str, Any], vertical: bool) -> list[_Line]:
 
 
 def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
-    """One record per (order_ok realpage, engine): features, true CER, group."""
+    """One record per (order_ok realpage, engine)."""
+    from PIL import Image
+
+    from pipeline.page.assemble import assemble
+    from pipeline.page.engines import ReadOptions
     manifest = json.loads((REAL / "manifest.json").read_text(encoding="utf-8"))
     rows = []
     for e in manifest:
@@ -98,6 +145,9 @@ def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
             continue
         gt = (REAL / e["gt"]).read_text(encoding="utf-8")
         vertical = e["direction"] == "v"
+        image = Image.open(REAL / e["image"])
+        image.load()
+        group = e["source"].split("#")[0]
         for engine in ("rapidocr", "tesseract"):
             sub = "tesseract_psm5" if engine == "tesseract" and vertical else engine
             path = cache / sub / f"{e['name']}.json"
@@ -106,17 +156,23 @@ def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
                     continue
                 _make_cache(e, sub, path)
             data = json.loads(path.read_text(encoding="utf-8"))
-            lines = (_rapid_lines(data) if engine == "rapidocr"
-                     else _tess_lines(data, vertical))
-            layout = order_lines(lines, data["width"], data["height"])
-            text = clean_ocr_text(layout.text())
-            t = time.process_time()
-            feats, n = quality.features([ln.tokens for ln in lines])
-            cost = time.process_time() - t
-            wconf = _word_confidence([ln.tokens for ln in lines])
-            rows.append({"name": e["name"], "engine": engine, "group": e["source"].split("#")[0],
-                         "cer": _cer(text, gt), "x": feats, "n": n, "cost": cost,
-                         "set": "real", "wconf": wconf})
+            if engine == "rapidocr":
+                res = assemble(_reading(data), image, ReadOptions("chi_sim", dpi=e["dpi"]))
+                root = parse_alto(res.alto)
+                t = time.process_time()
+                signals = pagelook.measure(image, quality.alto_line_boxes(root))
+                cost = time.process_time() - t
+                rows.append(_row(e["name"], "paddle", group, "real", clean_ocr_text(res.text),
+                                 gt, quality.alto_lines(root), signals, cost,
+                                 seconds=data.get("seconds")))
+            else:
+                lines = _tess_lines(data, vertical)
+                text = clean_ocr_text(order_lines(lines, data["width"], data["height"]).text())
+                t = time.process_time()
+                signals = pagelook.measure(image, [ln.box for ln in lines])
+                cost = time.process_time() - t
+                rows.append(_row(e["name"], "tesseract", group, "real", text, gt,
+                                 [ln.tokens for ln in lines], signals, cost))
     return rows
 
 
@@ -147,23 +203,40 @@ def _make_cache(e: dict[str, Any], sub: str, path: Path) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
+def _on_scan(image: Any, dpi: int | None, alto: str) -> Any:
+    """The ALTO of a page Wenshi's Tesseract pipeline read, in the scan's pixels (as
+    process_page stores it), parsed."""
+    from pipeline.page.geometry import PageGeometry, alto_to_source
+    from pipeline.page.preprocess import STEP_ORIENTATION, PreprocessOptions, preprocess_image
+    pre = preprocess_image(image, dpi, PreprocessOptions(skip=frozenset({STEP_ORIENTATION})))
+    return parse_alto(alto_to_source(alto, PageGeometry.of(image.size, pre)))
+
+
 def rendered_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
     """One record per rendered page (Wenshi's Tesseract pipeline)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import ocr_accuracy as oa
     if make:
         _make_rendered(folder)
+    images: dict[str, Any] = {}
+    for source, pages in (("builtin", 4), ("samples", 3)):
+        simp, trad = oa.sample_texts(source)
+        for cond in oa.CONDITIONS:
+            for s in oa.make_samples(cond, pages, simp, trad):
+                images[f"{source}_{cond}_{s.index}"] = (s.image, s.dpi)
     rows = []
     for path in sorted(folder.glob("*.json")):
         if path.name.startswith("sample_"):
             continue
         d = json.loads(path.read_text(encoding="utf-8"))
-        root = parse_alto(d["alto"])
+        image, dpi = images[d["name"]]
+        root = _on_scan(image, dpi, d["alto"])
         t = time.process_time()
-        feats, n = quality.features(quality.alto_lines(root))
+        signals = pagelook.measure(image, quality.alto_line_boxes(root))
         cost = time.process_time() - t
-        rows.append({"name": d["name"], "engine": "tesseract", "group": d["group"],
-                     "cer": _cer(d["text"], d["reference"]), "x": feats, "n": n, "cost": cost,
-                     "set": "rendered", "seconds": d["seconds"],
-                     "wconf": _word_confidence(quality.alto_lines(root))})
+        rows.append(_row(d["name"], "tesseract", d["group"], "rendered", d["text"],
+                         d["reference"], quality.alto_lines(root), signals, cost,
+                         seconds=d["seconds"]))
     return rows
 
 
@@ -206,15 +279,26 @@ def sample_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
                     continue
                 _make_sample(entry, number, reference, path)
             d = json.loads(path.read_text(encoding="utf-8"))
+            image, dpi = _sample_image(entry, number)
+            root = _on_scan(image, dpi, d["alto"])
             t = time.process_time()
-            lines = quality.alto_lines(parse_alto(d["alto"]))
-            feats, n = quality.features(lines)
+            signals = pagelook.measure(image, quality.alto_line_boxes(root))
             cost = time.process_time() - t
-            rows.append({"name": path.stem, "engine": "tesseract", "group": entry["path"],
-                         "cer": _cer(d["text"], reference), "x": feats, "n": n, "cost": cost,
-                         "set": "samples", "seconds": d["seconds"],
-                         "wconf": _word_confidence(lines)})
+            rows.append(_row(path.stem, "tesseract", entry["path"], "samples", d["text"],
+                             reference, quality.alto_lines(root), signals, cost,
+                             seconds=d["seconds"]))
     return rows
+
+
+def _sample_image(entry: dict[str, Any], number: int) -> tuple[Any, int | None]:
+    from pipeline.config import Config
+    from pipeline.page.images import load_page_image
+    from pipeline.records import PageTask
+    from pipeline.run.sources import identify, plan_document
+    cfg = Config()
+    plan = plan_document(identify(ROOT / "samples" / entry["path"]), cfg)
+    task = next(t for t in plan.pages if isinstance(t, PageTask) and t.number == number)
+    return load_page_image(task, cfg)
 
 
 def _make_sample(entry: dict[str, Any], number: int, reference: str, path: Path) -> None:
@@ -300,11 +384,14 @@ def report(label: str, rows: Sequence[dict[str, Any]], est: Sequence[float],
     listed = [e > rate or r["wconf"] < DEFAULT_PROOFREAD_THRESHOLD for r, e in zip(rows, est)]
     bad = [li for c, li in zip(cer, listed) if c > 0.03]
     good = [li for c, li in zip(cer, listed) if c <= 0.01]
-    bad_listed = sum(bad)
-    good_listed = sum(good)
-    print(f"{label:<28} pages {len(rows):3d}  CER>3%: {bad_listed}/{len(bad)} listed "
-          f"({bad_listed / max(len(bad), 1):.0%})  CER<=1%: {good_listed}/{len(good)} listed "
-          f"({good_listed / max(len(good), 1):.0%})  Spearman {_spearman(est, cer):.2f}")
+    print(f"{label:<30} pages {len(rows):3d}  CER>3%: {sum(bad)}/{len(bad)} listed "
+          f"({sum(bad) / max(len(bad), 1):.0%})  CER<=1%: {sum(good)}/{len(good)} listed "
+          f"({sum(good) / max(len(good), 1):.0%})  Spearman: CER {_spearman(est, cer):.2f}, "
+          f"content CER {_spearman(est, [r['ccer'] for r in rows]):.2f}")
+
+
+ENGINES = (("paddle", "PP-OCR"), ("tesseract", "Tesseract"))
+SETS = (("real", "real pages"), ("rendered", "rendered"), ("samples", "samples/ OCR pages"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,44 +405,62 @@ def main(argv: list[str] | None = None) -> int:
     rows = real_pages(args.cache, args.make_cache)
     rows += rendered_pages(args.rendered, args.make_cache)
     rows += sample_pages(args.rendered, args.make_cache)
-    groups = sorted({r["group"] for r in rows})
     est = [0.0] * len(rows)
-    for g in groups:
-        model = fit([r for r in rows if r["group"] != g])
-        for i, r in enumerate(rows):
-            if r["group"] == g:
-                est[i] = predict(model, r["x"])
+    models = {}
+    for engine, _ in ENGINES:
+        mine = [r for r in rows if r["engine"] == engine]
+        for g in sorted({r["group"] for r in mine}):
+            model = fit([r for r in mine if r["group"] != g])
+            for i, r in enumerate(rows):
+                if r["engine"] == engine and r["group"] == g:
+                    est[i] = predict(model, r["x"])
+        models[engine] = fit(mine)
     rate = quality.LIST_RATE
-    print(f"leave-one-source-out over {len(groups)} sources; listed = estimate > {rate:.0%} "
-          f"or mean word confidence < {DEFAULT_PROOFREAD_THRESHOLD:.0f}")
-    for label, keep in (("real pages, both engines", lambda r: r["set"] == "real"),
-                        ("real pages, PP-OCR", lambda r: r["set"] == "real"
-                         and r["engine"] == "rapidocr"),
-                        ("real pages, Tesseract", lambda r: r["set"] == "real"
-                         and r["engine"] == "tesseract"),
-                        ("rendered (Tesseract)", lambda r: r["set"] == "rendered"),
-                        ("samples (Tesseract)", lambda r: r["set"] == "samples")):
-        idx = [i for i, r in enumerate(rows) if keep(r)]
-        if idx:
-            report(label, [rows[i] for i in idx], [est[i] for i in idx], rate)
+    print(f"leave-one-source-out over {len({r['group'] for r in rows})} sources, one model per "
+          f"engine; listed = estimate > {rate:.0%} or mean word confidence "
+          f"< {DEFAULT_PROOFREAD_THRESHOLD:.0f}")
+    for engine, engine_label in ENGINES:
+        for kind, set_label in SETS:
+            idx = [i for i, r in enumerate(rows) if r["engine"] == engine and r["set"] == kind]
+            if idx:
+                report(f"{set_label}, {engine_label}", [rows[i] for i in idx],
+                       [est[i] for i in idx], rate)
+    real = [i for i, r in enumerate(rows) if r["set"] == "real"]
+    report("real pages, both engines", [rows[i] for i in real], [est[i] for i in real], rate)
+    print("one feature alone (Spearman with CER): real PP-OCR / real Tesseract / rendered")
+    for k, name in enumerate(quality.FEATURES):
+        cells = []
+        for engine, kind in (("paddle", "real"), ("tesseract", "real"), ("tesseract", "rendered")):
+            sel = [r for r in rows if r["engine"] == engine and r["set"] == kind]
+            values = [r["x"][k] for r in sel]
+            cells.append(f"{_spearman(values, [r['cer'] for r in sel]):6.2f}"
+                         if len(set(values)) > 1 else "     -")
+        print(f"  {name:<13}" + " ".join(cells))
     if args.show:
         for r, e in sorted(zip(rows, est), key=lambda p: -p[0]["cer"]):
             print(f"  {r['set']:<8} {r['engine']:<9} {r['name']:<26} CER {r['cer']:.3f} "
-                  f"est {e:.3f}  " + " ".join(f"{v:.3f}" for v in r["x"]))
-    model = fit(rows)
-    print("fitted on all pages: MODEL = (" + ", ".join(f"{v:.3f}" for v in model) + ")")
-    print("  intercept, " + ", ".join(quality.FEATURES))
-    clean = np.array([r["x"] for r in rows if r["cer"] <= 0.01])
-    if len(clean):
-        print("REFERENCE (medians, CER <= 1%) = ("
-              + ", ".join(f"{v:.3f}" for v in np.median(clean, axis=0)) + ")")
-    real = [r for r in rows if r["set"] == "rendered" and r.get("seconds")]
-    cost = np.mean([r["cost"] for r in rows])
-    print(f"feature cost: {cost * 1000:.1f} ms CPU per page (mean over {len(rows)} pages, "
-          f"{np.mean([r['n'] for r in rows]):.0f} characters)")
-    if real:
-        print(f"  OCR wall time of the rendered pages: {np.mean([r['seconds'] for r in real]):.1f}"
-              f" s per page (this run's load)")
+                  f"content {r['ccer']:.3f} est {e:.3f}  "
+                  + " ".join(f"{v:.3f}" for v in r["x"]))
+    print("fitted on all pages: MODELS = {")
+    for engine, _ in ENGINES:
+        print(f'    "{engine}": (' + ", ".join(f"{v:.3f}" for v in models[engine]) + "),")
+    print("}  # intercept, " + ", ".join(quality.FEATURES))
+    print("REFERENCE (medians of each engine's pages at CER <= 3%) = {")
+    for engine, _ in ENGINES:
+        clean = np.array([r["x"] for r in rows if r["engine"] == engine and r["cer"] <= 0.03])
+        print(f'    "{engine}": (' + ", ".join(f"{v:.3f}" for v in np.median(clean, axis=0))
+              + "),")
+    print("}")
+    for engine, label in ENGINES:
+        mine = [r for r in rows if r["engine"] == engine]
+        timed = [r["seconds"] for r in mine if r.get("seconds")]
+        cost = float(np.mean([r["cost"] for r in mine]))
+        line = (f"cost, {label} pages: features {cost * 1000:.1f} ms CPU per page (mean over "
+                f"{len(mine)} pages, {np.mean([r['n'] for r in mine]):.0f} characters)")
+        if timed:
+            line += (f"; OCR {np.mean(timed):.1f} s wall per page in the cached runs "
+                     f"({cost / np.mean(timed):.1%})")
+        print(line)
     return 0
 
 

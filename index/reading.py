@@ -43,6 +43,7 @@ class PageSummary:
     height: int
     images: tuple[ImageSize, ...]  # kept JPEG copies, largest first (none: text page)
     alto: Path | None  # where its ALTO file is (scanned pages)
+    est_errors: int | None = None  # estimated wrong characters (pipeline/page/quality.py)
 
     @property
     def thumbnail(self) -> ImageSize | None:
@@ -222,7 +223,7 @@ def _summary(page: PageRecord, scan: PageScan | None) -> PageSummary:
         needs_proofreading=page.needs_proofreading, error=page.error,
         char_count=page.char_count, width=scan.width if scan else 0,
         height=scan.height if scan else 0, images=scan.images if scan else (),
-        alto=scan.alto if scan else None)
+        alto=scan.alto if scan else None, est_errors=page.est_errors)
 
 
 def _text(document: DocumentView, number: int) -> str:

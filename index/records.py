@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pipeline.page.quality import describe
+
 
 @dataclass(frozen=True)
 class VersionRecord:
@@ -58,9 +60,15 @@ class PageRecord:
                 "steps": list(self.steps)}
         data["quality"] = {"estimated_error_rate": data.pop("error_rate"),
                            "estimated_errors": data.pop("est_errors"),
-                           "reasons": list(data.pop("quality_reasons")),
+                           "reasons": list(self.reasons()),
+                           "reasons_zh": list(self.reasons(chinese=True)),
+                           "reason_codes": list(data.pop("quality_reasons")),
                            "suspect_lines": list(data.pop("suspect_lines"))}
         return data
+
+    def reasons(self, chinese: bool = False) -> tuple[str, ...]:
+        """Why the estimate is what it is, in words: English, or Chinese for the reading room."""
+        return tuple(describe(r, chinese) for r in self.quality_reasons)
 
 
 @dataclass(frozen=True)
@@ -181,7 +189,11 @@ class ProofreadPage:
     collection: str = ""
     error_rate: float | None = None  # estimated share of wrong characters (None: no estimate)
     est_errors: int | None = None  # estimated wrong characters
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()  # codes "feature=value" (pipeline.page.quality.describe)
+
+    def reasons_in_words(self, chinese: bool = False) -> tuple[str, ...]:
+        """The reasons in English, or Chinese for the reading room."""
+        return tuple(describe(r, chinese) for r in self.reasons)
 
 
 @dataclass(frozen=True)
@@ -224,7 +236,9 @@ class LibraryStats:
             "documents": self.documents, "pages": self.pages, "characters": self.characters,
             "failures": [asdict(f) for f in self.failures],
             "failed_pages": [asdict(p) for p in self.failed_pages],
-            "proofreading": [asdict(p) for p in self.proofreading],
+            "proofreading": [{**asdict(p), "reasons": list(p.reasons_in_words()),
+                              "reasons_zh": list(p.reasons_in_words(chinese=True)),
+                              "reason_codes": list(p.reasons)} for p in self.proofreading],
             "proofreading_errors": self.proofreading_errors(),
             "proofread_threshold": self.proofread_threshold,
         }

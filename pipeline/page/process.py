@@ -119,7 +119,7 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
-    alto, estimate = assess_alto(recognised.alto)
+    alto, estimate = assess_alto(recognised.alto, image)
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=alto,
@@ -132,12 +132,13 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     )
 
 
-def assess_alto(alto: str) -> tuple[str, PageQuality | None]:
-    """The page's ALTO with per-character doubt (CC) marked, and its quality estimate."""
+def assess_alto(alto: str, image: Image.Image | None = None) -> tuple[str, PageQuality | None]:
+    """The page's ALTO with per-character doubt (CC) marked, and its quality estimate (with the
+    page image's signals when `image`, the scan the ALTO's positions refer to, is given)."""
     root = parse_alto(alto)
     if root is None:
         return alto, None
-    estimate = estimate_alto(root)
+    estimate = estimate_alto(root, image)
     mark_alto(root)
     return etree.tostring(root, encoding="unicode"), estimate
 

@@ -1,21 +1,26 @@
 """Page quality estimate: how much of an OCR page is likely wrong, and why (issue 19).
 
-Read from the page's ALTO alone (what every engine writes and every library stores), so a page
-gets the same estimate when it is OCR'd (`pipeline.page.process`) and when an old library is
-re-indexed from its stored ALTO. Signals, per character of the recognised text:
+Read from the page's ALTO (what every engine writes and every library stores) and, when the
+page is OCR'd (`pipeline.page.process`), from its image: an old library re-indexed from its
+stored ALTO gets the text's part, the image's signals counted at a clean page's values.
+Signals, per character of the recognised text:
 
 - the engine's confidence (ALTO `WC`, a String's confidence given to each of its characters):
-  the share of characters below `LOW_CONFIDENCE`, and the mean shortfall from 100;
+  the share of characters below `LOW_CONFIDENCE` and below `UNSURE`, and the mean shortfall;
 - how plausible the text is as Chinese: the mean surprise (nats per character) of a character
   bigram model (pipeline/text/charlm.py) and the share of characters that form no known pair
   with either neighbour;
 - characters unknown to that model (rare or unusual characters, garbage from handwriting);
-- stray symbols (neither ideograph, letter, digit nor common punctuation).
+- stray symbols, Latin letters, and text in fragments of 1-3 characters;
+- the page image (pipeline/page/pagelook.py): text-like ink outside every line read (text the
+  engine missed: on real pages the largest errors), figure and dark-background area, contrast,
+  character size.
 
-`MODEL` combines them linearly into log(page CER + 0.01); benchmarks/page_quality.py fits the
-coefficients (leave-one-source-out over real pages and the rendered conditions, two engines)
-and prints them; they are copied here. The estimate is the page's expected character error
-rate, times its characters: the expected number of characters an editor will have to fix.
+`MODELS` (one per engine) combine them linearly into log(page CER + 0.01);
+benchmarks/page_quality.py fits the coefficients (leave-one-source-out over real pages and the
+rendered conditions) and prints them; they are copied here. The estimate is the page's expected
+character error rate, times its characters: the expected number of characters an editor will
+have to fix.
 
 `mark_alto` writes a `CC` attribute (ALTO: one digit per character, 0 sure .. 9 unsure) on every
 String, so a proofreading view can highlight the characters likely wrong.
@@ -28,8 +33,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from lxml import etree
+from PIL import Image
 
 from ..text.charlm import CharModel, is_han, model
+from .pagelook import SIGNALS, measure
 
 LOW_CONFIDENCE = 60.0  # a character read below this (0-100) counts as low-confidence
 # A character is marked likely wrong (CC >= SUSPECT_CC) ...
@@ -37,32 +44,64 @@ SUSPECT_CC = 5
 # Punctuation and marks that are part of ordinary Chinese and Western text.
 _COMMON = set("，。、；：？！“”‘’（）《》〈〉【】「」『』—…·．,.;:?!\"'()[]-%/+=<>&*#@_~|°")
 
-# Features, in the order of MODEL's coefficients.
-FEATURES = ("low_conf", "unsure", "conf_gap", "lm_surprise", "odd_pairs", "unknown", "symbols",
-            "fragments", "latin")
+# Features read from the text and confidences (ALTO), then the page image's (pagelook.SIGNALS),
+# in the order of a model's coefficients.
+TEXT_FEATURES = ("low_conf", "unsure", "conf_gap", "lm_surprise", "odd_pairs", "unknown",
+                 "symbols", "fragments", "latin")
+FEATURES = TEXT_FEATURES + SIGNALS
 UNSURE = 90.0  # a character read below this is not sure (PP-OCR's wrong reads sit at 80-95)
-# Fitted by benchmarks/page_quality.py (see benchmarks/README.md, "Page quality"):
-# intercept, then one coefficient per feature, for log(CER + OFFSET).
 OFFSET = 0.01
-MODEL: tuple[float, ...] = (
-    -4.101, 5.111, 0.165, 0.0, 0.0, 3.2, 0.0, 17.557, 6.719, 1.774)
+# Fitted by benchmarks/page_quality.py (see benchmarks/README.md, "Page quality"), one model
+# per engine (their confidences mean different things: PP-OCR scores its misreadings 0.9+):
+# intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
+# last lines ("MODELS").
+MODELS: dict[str, tuple[float, ...]] = {
+    "paddle": (-3.207, 0.0, 5.451, 19.043, 0.0, 0.159, 77.74, 0.0, 3.859, 0.0,
+               4.872, 0.0, 1.103, 0.0, 4.594),
+    "tesseract": (-4.969, 2.312, 4.016, 0.0, 0.106, 0.0, 0.0, 0.0, 5.074, 0.0,
+                  1.195, 0.0, 0.555, 0.0, 0.0),
+}
+# Reference values of a clean page (the medians of each engine's pages under 3% CER in the
+# fit): a reason is given for a feature whose contribution above its reference is at least
+# REASON_MIN of log CER. A page estimated without its image (re-indexed from stored ALTO)
+# counts at the reference for the image's signals.
+REFERENCE: dict[str, tuple[float, ...]] = {
+    "paddle": (0.004, 0.012, 0.005, 6.906, 0.202, 0.0, 0.0, 0.003, 0.036,
+               0.0, 0.0, 0.0, 0.518, 0.0),
+    "tesseract": (0.034, 0.148, 0.103, 6.264, 0.076, 0.0, 0.0, 0.0, 0.0,
+                  0.0, 0.0, 0.0, 0.596, 0.0),
+}
 # The estimated error rate above which a page is listed 需校对: set a priori between the
 # targets' 1% (pages that should not be listed) and 3% (pages that must be), not fitted.
 LIST_RATE = 0.02
-# Reference values of a clean page (the medians of pages under 1% CER in the fit): a reason is
-# given for a feature whose contribution above its reference is at least REASON_MIN of log CER.
-REFERENCE: tuple[float, ...] = (0.026, 0.139, 0.098, 6.175, 0.064, 0.0, 0.0, 0.0, 0.0)
 REASON_MIN = 0.1
-_REASON_TEXT = {
-    "low_conf": "{:.0%} of characters read with low engine confidence",
-    "unsure": "{:.0%} of characters read with engine confidence under 90",
-    "conf_gap": "mean engine confidence {:.0f}",
-    "fragments": "{:.0%} of the text in fragments of 1-3 characters (tables, figures, noise)",
-    "latin": "{:.0%} Latin letters",
-    "lm_surprise": "text reads unlike Chinese (language-model surprise {:.1f} nats/char)",
-    "odd_pairs": "{:.0%} of characters form no known word pair with their neighbours",
-    "unknown": "{:.0%} rare or unknown characters",
-    "symbols": "{:.0%} stray symbols",
+# What each reason says, in English (CLI) and Chinese (reading room), with its value.
+_REASON_TEXT: dict[str, tuple[str, str]] = {
+    "low_conf": ("{:.0%} of characters read with low engine confidence",
+                 "{:.0%}的字识别置信度低"),
+    "unsure": ("{:.0%} of characters read with engine confidence under 90",
+               "{:.0%}的字识别置信度不足90"),
+    "conf_gap": ("mean engine confidence {:.0f}", "平均识别置信度{:.0f}"),
+    "fragments": ("{:.0%} of the text in fragments of 1-3 characters (tables, figures, noise)",
+                  "{:.0%}的文字是1至3字的零碎片段（表格、插图或污点）"),
+    "latin": ("{:.0%} Latin letters", "拉丁字母占{:.0%}"),
+    "lm_surprise": ("text reads unlike Chinese (language-model surprise {:.1f} nats/char)",
+                    "文字不像通顺的中文（字频模型每字意外度{:.1f}）"),
+    "odd_pairs": ("{:.0%} of characters form no known word pair with their neighbours",
+                  "{:.0%}的字与前后字构不成常见搭配"),
+    "unknown": ("{:.0%} rare or unknown characters", "生僻字或未知字占{:.0%}"),
+    "symbols": ("{:.0%} stray symbols", "杂乱符号占{:.0%}"),
+    "unread_ink": ("{:.0%} of the page's text-like ink lies outside every line read "
+                   "(text probably missed)",
+                   "页面上{:.0%}的字迹不在任何识别出的行内（可能漏识）"),
+    "figure_area": ("{:.0%} of the page is pictures or figures", "图片、插图占页面{:.0%}"),
+    "dark_area": ("{:.0%} of the page has a dark background", "深色底占页面{:.0%}"),
+    "low_contrast": ("low contrast between ink and paper ({:.0%} short of full)",
+                     "字迹与纸色反差小（差{:.0%}）"),
+    "baseline": ("pages this engine reads have about {:.0%} of characters wrong as a rule",
+                 "此识别引擎所读页面一般约{:.0%}的字有误"),
+    "small_text": ("small characters in the scan ({:.0%} below a good size)",
+                   "扫描图中字太小（比适宜大小小{:.0%}）"),
 }
 
 Token = tuple[str, float | None]  # a String's text and its confidence 0-100 (None: not given)
@@ -75,7 +114,9 @@ class PageQuality:
     error_rate: float  # expected share of characters wrong (0-1)
     errors: int  # expected number of wrong characters
     characters: int  # characters the estimate read
-    reasons: tuple[str, ...]  # why, in words, worst first
+    # Why, worst first, as codes "feature=value" (`describe` words them in English or Chinese):
+    # stored so, a reason reads in the reader's language.
+    reasons: tuple[str, ...]
     features: tuple[float, ...]  # the FEATURES' values
 
     def listed(self, rate: float = LIST_RATE) -> bool:
@@ -121,8 +162,8 @@ def _score_line(tokens: Sequence[Token], lm: CharModel) -> _Scored:
 
 
 def features(lines: Sequence[Sequence[Token]]) -> tuple[tuple[float, ...], int]:
-    """The FEATURES of a page given as lines of (text, confidence) tokens, and its character
-    count (non-blank characters)."""
+    """The TEXT_FEATURES of a page given as lines of (text, confidence) tokens, and its
+    character count (non-blank characters)."""
     lm = model()
     n = han = low = unsure = sym = odd = unk = frag = latin = 0
     conf_sum = 0.0
@@ -149,7 +190,7 @@ def features(lines: Sequence[Sequence[Token]]) -> tuple[tuple[float, ...], int]:
             elif not ch.isalnum() and ch not in _COMMON:
                 sym += 1
     if not n:
-        return (0.0,) * len(FEATURES), 0
+        return (0.0,) * len(TEXT_FEATURES), 0
     return ((low / conf_n if conf_n else 0.0),
             (unsure / conf_n if conf_n else 0.0),
             (1 - conf_sum / conf_n / 100 if conf_n else 0.0),
@@ -159,28 +200,56 @@ def features(lines: Sequence[Sequence[Token]]) -> tuple[tuple[float, ...], int]:
             sym / n, frag / n, latin / n), n
 
 
-def estimate(lines: Sequence[Sequence[Token]]) -> PageQuality | None:
-    """The quality estimate of a page given as lines of (text, confidence) tokens; None for a
-    page with no text (nothing to estimate: a blank page, or one the engine found no text on)."""
-    values, n = features(lines)
+def model_of(engine: str) -> str:
+    """The MODELS key for a page read by `engine` (an ALTO's software name will do)."""
+    return "paddle" if "paddle" in engine.lower() or "pp-ocr" in engine.lower() else "tesseract"
+
+
+def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None = None,
+             engine: str = "tesseract") -> PageQuality | None:
+    """The quality estimate of a page given as lines of (text, confidence) tokens, read by
+    `engine`, whose image measured `signals` (pagelook.measure; None: not measured, the clean
+    page's values are taken); None for a page with no text (nothing to estimate: a blank page,
+    or one the engine found no text on)."""
+    text_values, n = features(lines)
     if not n:
         return None
-    contributions = [w * v for w, v in zip(MODEL[1:], values)]
-    log_rate = MODEL[0] + sum(contributions)
+    key = model_of(engine)
+    weights, reference = MODELS[key], REFERENCE[key]
+    image = tuple(signals) if signals is not None else reference[len(TEXT_FEATURES):]
+    values = text_values + image
+    log_rate = weights[0] + sum(w * v for w, v in zip(weights[1:], values))
     rate = min(1.0, max(0.0, math.exp(log_rate) - OFFSET))
     excess = sorted(((w * (v - r), name, v) for w, v, r, name
-                     in zip(MODEL[1:], values, REFERENCE, FEATURES)), reverse=True)
-    reasons = tuple(_reason(name, v) for e, name, v in excess if e >= REASON_MIN)
+                     in zip(weights[1:], values, reference, FEATURES)), reverse=True)
+    reasons = tuple(reason_code(name, v) for e, name, v in excess if e >= REASON_MIN)
     if not reasons and excess[0][0] > 0:
-        reasons = (_reason(excess[0][1], excess[0][2]),)
+        reasons = (reason_code(excess[0][1], excess[0][2]),)
+    if not reasons and rate > LIST_RATE:
+        # Nothing on the page stands out: the engine's pages are this bad as a rule (on the real
+        # pages most of PP-OCR's errors are layout, which a clean-looking page may still have).
+        reasons = (reason_code("baseline", rate),)
     return PageQuality(round(rate, 4), round(rate * n), n, reasons,
                        tuple(round(v, 4) for v in values))
 
 
-def _reason(name: str, value: float) -> str:
-    if name == "conf_gap":
-        return _REASON_TEXT[name].format(100 * (1 - value))
-    return _REASON_TEXT[name].format(value)
+def reason_code(name: str, value: float) -> str:
+    """The stored form of a reason: "feature=value"."""
+    return f"{name}={value:.4g}"
+
+
+def describe(reason: str, chinese: bool = False) -> str:
+    """A stored reason in words: English (CLI) or Chinese (reading room). A reason stored before
+    the codes (English words) is given as it is."""
+    name, _, raw = reason.partition("=")
+    if name not in _REASON_TEXT:
+        return reason
+    try:
+        value = float(raw)
+    except ValueError:
+        return reason
+    text = _REASON_TEXT[name][1 if chinese else 0]
+    return text.format(100 * (1 - value) if name == "conf_gap" else value)
 
 
 def alto_lines(root: etree._Element | None) -> list[list[Token]]:
@@ -197,9 +266,38 @@ def alto_lines(root: etree._Element | None) -> list[list[Token]]:
     return lines
 
 
-def estimate_alto(root: etree._Element | None) -> PageQuality | None:
-    """`estimate` of the page whose parsed ALTO is `root`."""
-    return estimate(alto_lines(root))
+def alto_engine(root: etree._Element | None) -> str:
+    """The software that wrote the ALTO (its softwareName: "tesseract 5.3.0", "paddle ...")."""
+    if root is None:
+        return ""
+    for element in root.iter("{*}softwareName"):
+        return element.text or ""
+    return ""
+
+
+def alto_line_boxes(root: etree._Element | None) -> list[tuple[int, int, int, int]]:
+    """The boxes (left, top, right, bottom) of the ALTO's TextLines."""
+    boxes: list[tuple[int, int, int, int]] = []
+    if root is None:
+        return boxes
+    for line in root.iter("{*}TextLine"):
+        try:
+            x, y, w, h = (float(line.get(k, "")) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+        except ValueError:
+            continue
+        boxes.append((int(x), int(y), int(x + w), int(y + h)))
+    return boxes
+
+
+def estimate_alto(root: etree._Element | None, image: Image.Image | None = None
+                  ) -> PageQuality | None:
+    """`estimate` of the page whose parsed ALTO is `root` (positions in `image`'s pixels), its
+    image measured when given."""
+    lines = alto_lines(root)
+    if not any(t.strip() for tokens in lines for t, _ in tokens):
+        return None
+    signals = measure(image, alto_line_boxes(root)) if image is not None else None
+    return estimate(lines, signals, alto_engine(root))
 
 
 def char_doubt(confidence: float | None, surprise: float, odd: bool, unknown: bool) -> int:

@@ -1,0 +1,94 @@
+"""What the page image says about how well it can have been read (issue 19): measured on the
+scan and the line boxes the engine found, cheaply (tens of milliseconds, at a working scale where
+a character is `_WORK_CHAR` pixels high, as pipeline/page/figures.py does).
+
+- `unread_ink`: the share of the page's text-like ink (pieces of ink the size of characters or
+  their strokes, not rules, dots or pictures) that lies outside every line the engine read:
+  text the engine missed (a column its detector skipped, a table of contents behind dot
+  leaders). On the real pages the largest errors are missing text, which neither the engine's
+  confidences nor the language of what it read can show.
+- `figure_area`: the share of the page covered by plots, photos and drawings (figures.py).
+- `dark_area`: the share of the page whose background is dark (text on dark: slides, covers).
+- `low_contrast`: 1 - (paper - ink) / 255 inside the lines read.
+- `small_text`: how far the characters are below `_GOOD_CHAR` pixels high (150-dpi copies).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .figures import find_figures
+
+Box = tuple[int, int, int, int]
+
+SIGNALS = ("unread_ink", "figure_area", "dark_area", "low_contrast", "small_text")
+_WORK_CHAR = 16.0  # pixels per character height in the working copy
+_WINDOW = 3.0  # adaptive threshold window, in characters
+_INK_OFFSET = 15  # grey levels darker (or, on dark ground, lighter) than the window's mean
+_DARK = 96  # a background darker than this (mean grey over ~2 characters) is dark
+_RULE = 2.0  # straight runs of ink this many characters long are rules
+_TEXT_MIN, _TEXT_MAX = 0.3, 2.5  # text-like ink pieces: this many characters across, at most
+_MARGIN = 0.3  # a line's box is widened by this many characters when it claims ink
+_GOOD_CHAR = 30.0  # characters this many pixels high or more read as well as larger ones
+
+
+def measure(image: Image.Image, boxes: Sequence[Box]) -> tuple[float, ...]:
+    """The SIGNALS of a page image whose read lines have `boxes` (in `image` pixels)."""
+    boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
+    if not boxes:
+        return (0.0,) * len(SIGNALS)
+    size = float(statistics.median(min(b[2] - b[0], b[3] - b[1]) for b in boxes))
+    scale = min(1.0, _WORK_CHAR / max(size, 1.0))
+    grey = image.convert("L")
+    if scale < 1.0:
+        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
+                           Image.Resampling.BOX)
+    px = np.asarray(grey)
+    h, w = px.shape
+    char = size * scale
+    k = max(2, int(2 * char))
+    means = cv2.blur(px, (k, k))
+    dark = means < _DARK
+    window = max(3, int(_WINDOW * char) | 1)
+    ink = cv2.adaptiveThreshold(px, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                window, _INK_OFFSET)
+    if dark.any():
+        light = cv2.adaptiveThreshold(px, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
+                                      window, -_INK_OFFSET)
+        ink = np.where(dark, light, ink).astype(np.uint8)
+    run = max(3, int(_RULE * char))
+    rules = cv2.bitwise_or(
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1))),
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run))))
+    ink = cv2.subtract(ink, cv2.dilate(rules, np.ones((3, 3), np.uint8)))
+    figures = find_figures(image, boxes)
+    figure_px = 0
+    for f in figures:
+        x0, y0, x1, y1 = (int(v * scale) for v in f)
+        figure_px += (x1 - x0) * (y1 - y0)
+        ink[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    span = np.maximum(stats[:, 2], stats[:, 3])
+    textlike = (span >= _TEXT_MIN * char) & (span <= _TEXT_MAX * char)
+    textlike[0] = False
+    text_ink = textlike[labels]
+    covered = np.zeros((h, w), dtype=bool)
+    pad = int(_MARGIN * char)
+    for b in boxes:
+        x0, y0, x1, y1 = (int(v * scale) for v in b)
+        covered[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1] = True
+    total = int(text_ink.sum())
+    unread = float((text_ink & ~covered).sum()) / total if total else 0.0
+    ink_in = text_ink & covered
+    near_ink = cv2.dilate(ink_in.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    paper_in = covered & ~near_ink
+    contrast = (abs(float(np.median(px[paper_in])) - float(np.median(px[ink_in])))
+                if ink_in.any() and paper_in.any() else 255.0)
+    return (round(unread, 4), round(figure_px / max(1, h * w), 4),
+            round(float(dark.mean()), 4), round(max(0.0, 1 - contrast / 255), 4),
+            round(max(0.0, 1 - size / _GOOD_CHAR), 4))
