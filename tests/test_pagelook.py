@@ -1,0 +1,46 @@
+"""What the page image says about its reading (pipeline/page/pagelook.py), with the real PP-OCR
+on a crop of a real page."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageOps
+
+from pipeline.page import pagelook, quality
+from pipeline.page.engines import paddle
+
+from .test_layout import _real_crop
+
+UNREAD = pagelook.SIGNALS.index("unread_ink")
+DARK = pagelook.SIGNALS.index("dark_area")
+
+
+@pytest.mark.paddle
+def test_text_the_engine_did_not_read_is_unread_ink_also_on_a_dark_background() -> None:
+    crop = _real_crop("lunbian_sim_p4", (0, 300, 2480, 1300))  # plain prose, ~10 lines
+    boxes = [line.box for line in paddle.read_image(crop).lines]
+    assert len(boxes) >= 6
+    read_all = pagelook.measure(crop, boxes)
+    half_read = pagelook.measure(crop, boxes[::2])
+    assert read_all[UNREAD] < 0.05 < 0.3 < half_read[UNREAD]
+    assert read_all[DARK] == 0.0
+    # The same page as light text on a dark ground (slides, covers): the ink is found all the same.
+    dark: Image.Image = ImageOps.invert(crop.convert("RGB"))
+    dark_all, dark_half = pagelook.measure(dark, boxes), pagelook.measure(dark, boxes[::2])
+    assert dark_all[DARK] > 0.9 and dark_all[UNREAD] < 0.05 < 0.3 < dark_half[UNREAD]
+
+
+@pytest.mark.paddle
+def test_missed_lines_raise_the_estimate_and_say_why() -> None:
+    crop = _real_crop("lunbian_sim_p4", (0, 300, 2480, 1300))
+    lines = paddle.read_image(crop).lines
+    tokens = [[(g.text, g.confidence) for g in line.glyphs] or [(line.text, line.confidence)]
+              for line in lines]
+    read_all = pagelook.measure(crop, [line.box for line in lines])
+    half_read = pagelook.measure(crop, [line.box for line in lines][::2])
+    full = quality.estimate(tokens, read_all, "paddle")
+    missed = quality.estimate(tokens[::2], half_read, "paddle")
+    assert full is not None and missed is not None
+    assert missed.error_rate > 2 * full.error_rate
+    assert missed.reasons[0].startswith("unread_ink=")
+    assert "可能漏识" in quality.describe(missed.reasons[0], chinese=True)
