@@ -135,17 +135,22 @@ def test_show_collections_stats_and_reindex(built_library, manifest):
 
 def test_pages_estimated_to_have_errors_are_listed_for_proofreading(built_library):
     # 需校对 follows the page quality estimate (index/quality.py), with the confidence threshold
-    # as a floor: 0 leaves the pages the estimate lists, 101 lists every OCR page.
+    # as a floor: 0 leaves the pages the estimate lists, 101 lists every OCR page. The samples'
+    # OCR pages read at most 1% wrong (benchmarks/README.md, "Page quality"), so the estimate
+    # may list none of them; real bad pages being listed: tests/test_quality.py.
     runner, library = built_library["runner"], str(built_library["library"])
     stats = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"],
                                      env={"WENSHI_PROOFREAD_THRESHOLD": "0"}).stdout)
-    assert stats["proofreading"]
     assert all(p["error_rate"] > 0.02 and p["est_errors"] is not None
                for p in stats["proofreading"])
-    doc_id = stats["proofreading"][0]["doc_id"]
-    shown = runner.invoke(main, ["--library", library, "show", doc_id])
-    assert "需校对" in shown.stdout and "errors" in shown.stdout
     every = json.loads(runner.invoke(main, ["--library", library, "stats", "--json"],
                                      env={"WENSHI_PROOFREAD_THRESHOLD": "101"}).stdout)
     assert len(every["proofreading"]) > len(stats["proofreading"])
     assert all(p["confidence"] < 101 for p in every["proofreading"])
+    assert all(p["est_errors"] is not None for p in every["proofreading"])
+    errors = [p["est_errors"] for p in every["proofreading"]]
+    assert errors == sorted(errors, reverse=True)  # most estimated errors first
+    doc_id = every["proofreading"][0]["doc_id"]
+    shown = runner.invoke(main, ["--library", library, "show", doc_id],
+                          env={"WENSHI_PROOFREAD_THRESHOLD": "101"})
+    assert "需校对" in shown.stdout and "errors" in shown.stdout

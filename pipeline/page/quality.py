@@ -56,18 +56,18 @@ OFFSET = 0.01
 # intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
 # last lines ("MODELS").
 MODELS: dict[str, tuple[float, ...]] = {
-    "paddle": (-3.207, 0.0, 5.451, 19.043, 0.0, 0.159, 77.74, 0.0, 3.859, 0.0,
-               4.872, 0.0, 1.103, 0.0, 4.594),
-    "tesseract": (-4.969, 2.312, 4.016, 0.0, 0.106, 0.0, 0.0, 0.0, 5.074, 0.0,
-                  1.195, 0.0, 0.555, 0.0, 0.0),
+    "paddle": (-4.551, 11.922, 7.761, 21.261, 0.023, 1.097, 175.876, 4.591, 3.249, 1.679,
+               5.030, 0.0, 0.775, 0.0, 0.0),
+    "tesseract": (-4.833, 1.847, 1.656, 2.188, 0.108, 0.779, 0.0, 0.0, 6.232, 0.585,
+                  0.750, 1.083, 0.351, 0.0, 0.0),
 }
 # Reference values of a clean page (the medians of each engine's pages under 3% CER in the
 # fit): a reason is given for a feature whose contribution above its reference is at least
 # REASON_MIN of log CER. A page estimated without its image (re-indexed from stored ALTO)
 # counts at the reference for the image's signals.
 REFERENCE: dict[str, tuple[float, ...]] = {
-    "paddle": (0.004, 0.012, 0.005, 6.906, 0.202, 0.0, 0.0, 0.003, 0.036,
-               0.0, 0.0, 0.0, 0.518, 0.0),
+    "paddle": (0.0, 0.005, 0.002, 6.402, 0.072, 0.0, 0.0, 0.0, 0.0,
+               0.0, 0.0, 0.0, 0.655, 0.0),
     "tesseract": (0.034, 0.148, 0.103, 6.264, 0.076, 0.0, 0.0, 0.0, 0.0,
                   0.0, 0.0, 0.0, 0.596, 0.0),
 }
