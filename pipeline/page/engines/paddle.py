@@ -162,7 +162,9 @@ def _engine() -> Any:
     engine = RapidOCR(params=params)
     # rapidocr loads its models on first use; load them now (a worker does before its first
     # page) and let each run take the time limit of the page it belongs to.
-    for loader in ("_load_det_model", "_load_cls_model", "_load_rec_model"):
+    loaders = ("_load_det_model", "_load_cls_model", "_load_rec_model") if _USE_CLS else \
+        ("_load_det_model", "_load_rec_model")
+    for loader in loaders:
         part = getattr(engine, loader)()
         part.session.session = _LimitedSession(part.session.session)
     log.debug("[paddle] engine loaded in %.2f s", time.perf_counter() - started)
