@@ -115,12 +115,18 @@ def test_a_page_that_kills_dask_workers_is_read_by_the_other_engine(tmp_path, mo
     monkeypatch.setattr(ingest, "process_page", scanned_pages.crash_unless_tesseract)
     settings = {"distributed.scheduler.allowed-failures": 0,
                 "distributed.scheduler.worker-saturation": 1.0}
-    with dask.config.set(settings), \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                         dashboard_address=None) as local:
+    with dask.config.set(settings):
+        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                             host="127.0.0.1", dashboard_address=None)
+    try:
         cfg = Config(library=tmp_path / "library", lang=LANG, scheduler=local.scheduler_address)
         with Library(cfg, create=True) as lib:
             summary = lib.ingest([str(tiff)], "集群")
+    finally:
+        try:  # a restarted worker still loading PP-OCR may outlast the nannies' 5 s to close
+            local.close()
+        except TimeoutError:
+            pass
     (outcome,) = summary.outcomes
     assert (outcome.status, outcome.pages, outcome.failed_pages) == ("ingested", 3, ())
     with Library(Config(library=tmp_path / "library")) as lib:
