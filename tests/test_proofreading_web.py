@@ -312,8 +312,8 @@ def test_the_gate_csrf_header_json_and_limits(signed_in: tuple[Any, str],
     assert client.post(url, data={"text": "x", "version": "1", "csrf": token}).status_code == 403
 
 
-def test_sign_in_is_refused_for_a_while_after_wrong_passwords(web_library: dict[str, Any],
-                                                               tmp_path: Path) -> None:
+def test_sign_in_is_refused_for_a_while_after_wrong_passwords(
+        web_library: dict[str, Any], tmp_path: Path) -> None:
     from starlette.testclient import TestClient
 
     from index import Library
