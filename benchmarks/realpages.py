@@ -6,7 +6,8 @@ Runs, each on every page of the manifest (300 dpi, and the 150 dpi copies with -
 - `raw-tesseract`: Tesseract as a user would run it, told the page's script and direction from the
   manifest: `chi_sim`/`chi_tra` at psm 3, `chi_tra_vert` at psm 5 for vertical pages (psm 3 read
   them worse: 39% against 73% bag F1, measured), the page as it is, no correction;
-- `raw-paddle`: rapidocr's defaults on the page as it is (its own line order, text score 0.5);
+- `raw-paddle`: rapidocr's defaults on the page as it is (its own line order, text score 0.5, its
+  text-direction classifier on, which Wenshi's engine turns off);
 - `wenshi`: `pipeline.page.process.recognise` with `--engine` (default auto) and `--lang auto`,
   then the text clean-up: what `wenshi ocr` prints;
 - `wenshi-tesseract`: the same with `--engine tesseract` (Wenshi before PP-OCR).
@@ -20,6 +21,7 @@ JSON in `--cache` (reused when present), so a long run can be split or resumed.
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import time
 import unicodedata
@@ -112,9 +114,24 @@ def _raw_tesseract(image: Image.Image, entry: dict[str, Any], timeout: float) ->
 
 
 def _raw_paddle(image: Image.Image, entry: dict[str, Any], timeout: float) -> str:
+    rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])  # BGR
+    out = _rapidocr_defaults()(rgb)
+    return "\n".join(str(text) for text in (out.txts or ()))
+
+
+@functools.lru_cache(maxsize=1)
+def _rapidocr_defaults() -> Any:
+    """rapidocr as it comes (its direction classifier on, text score 0.5), on one ONNX thread
+    and with the models in the wheel, as Wenshi's engine (pipeline/page/engines/paddle.py)."""
+    from rapidocr import RapidOCR
+
     from pipeline.page.engines import paddle
-    return "\n".join(line.text for line in paddle.read_image(image, timeout).lines
-                     if line.confidence >= 50)
+    engine = paddle._engine()  # its model files
+    return RapidOCR(params={
+        "Global.log_level": "error",
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        **{f"{task}.model_path": engine.cfg[task].model_path for task in ("Det", "Cls", "Rec")}})
 
 
 def _wenshi(engine: str) -> Callable[[Image.Image, dict[str, Any], float], str]:

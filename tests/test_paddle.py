@@ -184,6 +184,45 @@ def test_recognise_records_engine_model_and_steps():
     assert "发电机组" in recognised.text
 
 
+REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
+
+
+@pytest.mark.paddle
+def test_a_letter_spaced_line_of_a_real_page_reads_whole():
+    """PP-OCR's direction classifier turned this line upside down and it read as "三：" (score
+    0.69): it is off (engines/paddle.py), and the line reads right."""
+    paddle_or_skip()
+    path = REALPAGES / "pages" / "cy_gazette_no1_p4.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as page:
+        image = page.crop((0, 0, page.width, 1700))
+    texts = [line.text for line in paddle.read_image(image).lines]
+    assert any(t.startswith("三、本專刊自民國99年5月起，每月至少發行1期") for t in texts), texts
+    assert any(t.startswith("1.公職人員財產申報資料") for t in texts), texts
+
+
+@pytest.mark.paddle
+def test_a_page_upside_down_is_turned_and_its_boxes_land_on_the_scan():
+    paddle_or_skip()
+    lines = ["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂", "清光绪末年地方士绅集股"]
+    upright = _horizontal(lines)
+    turned = upright.rotate(180)
+    recognised = process.recognise(turned, 300, Config(engine="paddle"))
+    assert "orientation" in recognised.steps
+    assert recognised.text.split("\n") == lines
+    # The boxes are on the page as scanned (upside down): the first line is at the bottom.
+    first = [w for w in recognised.words if w.text == "县"][0]
+    assert first.top > turned.height / 2 and first.left > turned.width / 2
+    assert turned.crop((first.left, first.top, first.left + first.width,
+                        first.top + first.height)).getextrema()[0] < 128
+    # An upright page is read once, as it is.
+    assert "orientation" not in process.recognise(upright, 300, Config(engine="paddle")).steps
+    # --no-preprocess leaves the page as it is.
+    plain = process.recognise(turned, 300, Config(engine="paddle", preprocess=False))
+    assert "orientation" not in plain.steps and plain.text.split("\n") != lines
+
+
 def test_a_library_made_before_engines_were_recorded_opens_and_records_them(tmp_path):
     """issue 13: a catalog whose pages table has no engine columns gets them, once."""
     import sqlite3

@@ -64,6 +64,11 @@ _OSD_CROP = 500  # pixels at 300 dpi: ~100 characters, enough for OSD (preproces
 # CER, PP-OCR's characters differ from it in look-alike forms (内/內) and dropped columns only.
 AGREE_COVER = 0.95
 AGREE_SHARE = 0.80
+# PP-OCR's pages are read again turned 180 degrees below this mean character confidence
+# (_read_paddle). Measured without the direction classifier: the 79 real pages of
+# ../shared/realpages read upright at 94.1-100 (mean per page), two half pages turned upside down
+# at 57.6 and 68.3 (benchmarks/README.md).
+PADDLE_DOUBT = 80.0
 # Steps recorded for the choice `auto` made on a vertical page.
 STEP_ENGINES_AGREE = "engines-agree"
 STEP_ENGINES_DISAGREE = "engines-disagree"
@@ -231,10 +236,7 @@ def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
                hint: str) -> Recognised:
     """One engine's reading of the page, its boxes and ALTO in the scan's pixels."""
     if engine.name == ENGINE_PADDLE:
-        # PP-OCR reads the page as it is: on the rendered and real pages measured it read as
-        # well or better without Wenshi's clean-up (benchmarks/README.md).
-        pre = PreprocessResult(image, dpi or DEFAULT_TARGET_DPI, 0.0, 0, ())
-        result = engine.read(image, ReadOptions("chi_sim", dpi=pre.dpi, timeout=cfg.ocr_timeout))
+        result, pre = _read_paddle(engine, image, dpi, cfg)
         lang = result.lang
     else:
         result, pre, choice = recognise_page(image, dpi, cfg.lang, preprocess_options(cfg),
@@ -245,6 +247,36 @@ def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
                       alto_to_source(result.alto, geometry, result.tree), lang, engine.name,
                       engine.info(lang).model, pre.steps, result.corrections)
+
+
+def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config
+                 ) -> tuple[OcrResult, PreprocessResult]:
+    """PP-OCR's reading of the page as it is, or of the page turned 180 degrees when that reads
+    better.
+
+    PP-OCR reads the page as it is: on the rendered and real pages measured it read as well or
+    better without Wenshi's clean-up (benchmarks/README.md). Its line direction classifier is
+    off (engines/paddle.py), so a page scanned upside down is turned here: a page read with a
+    mean character confidence under PADDLE_DOUBT (or no text at all) is read again turned, and
+    the reading with more confident characters kept."""
+    options = ReadOptions("chi_sim", dpi=dpi or DEFAULT_TARGET_DPI, timeout=cfg.ocr_timeout)
+    pre = PreprocessResult(image, options.dpi, 0.0, 0, ())
+    result = engine.read(image, options)
+    if not preprocess_options(cfg).runs(STEP_ORIENTATION) or not _below(result, PADDLE_DOUBT):
+        return result, pre
+    turned = replace(pre, image=rotate_upright(image, 180), rotation=180,
+                     steps=(STEP_ORIENTATION,))
+    again = engine.read(turned.image, options)
+    log.debug("page read with confidence %s; turned 180 degrees: %s", result.confidence,
+              again.confidence)
+    if _weight(again) > _weight(result):
+        return again, turned
+    return result, pre
+
+
+def _weight(result: OcrResult) -> float:
+    """The characters a reading holds, each counted by its confidence."""
+    return sum(w.confidence * len(w.text) for w in result.words)
 
 
 def preprocess_options(cfg: Config) -> PreprocessOptions:

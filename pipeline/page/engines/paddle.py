@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 
 # Lines PP-OCR's recogniser scores below this are dropped (rapidocr's own default).
 _TEXT_SCORE = 0.5
+# PP-OCR's text-direction classifier is off: on real pages it turned whole letter-spaced lines
+# upside down before recognition (cy_gazette_no1_p4's "三、本專刊自民國99年5月起..." read as
+# "三系：", score 0.71), which lost 22-91 characters a page on 9 of the 59 pages of
+# ../shared/realpages (benchmarks/README.md); each of those lines reads right on its own. A page
+# that is upside down as a whole is turned by the page loop instead (pipeline.page.process).
+_USE_CLS = False
 # A detected box this much taller than wide is a vertical line (rapidocr turns such a crop on its
 # side before recognising it: utils/process_img.get_rotate_crop_image uses the same 1.5).
 VERTICAL_RATIO = 1.5
@@ -120,6 +126,7 @@ def _engine() -> Any:
         "Global.log_level": "error",
         "Global.text_score": _TEXT_SCORE,
         "Global.return_word_box": True,
+        "Global.use_cls": _USE_CLS,
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
     }
