@@ -270,6 +270,25 @@ def test_readings_agree_when_tesseract_holds_paddles_characters_and_little_else(
     assert not process.readings_agree("", paddle_text)
 
 
+def test_the_strip_tesseract_tries_first_is_the_first_columns_cut_in_a_gap():
+    from pipeline.records import Word
+
+    # Five columns of 10 characters, right to left, 40 px wide, 20 px apart; one box per char.
+    words = [Word(ch, 500 - 60 * k, 20 + 40 * j, 40, 40, 95.0)
+             for k, column in enumerate(["甲乙丙丁戊己庚辛壬癸"] * 5) for j, ch in enumerate(column)]
+    cut, text = process.first_columns(words, 600)
+    assert 400 < cut < 440  # in the gap left of the second column: 2 of 5 columns >= 30%
+    assert len(text) == 20 and all(w.left >= cut for w in words if w.left > 420)
+    # Two columns: the first; one column: the strip would hold all of it, so none (read it all).
+    assert process.first_columns(words[:20], 600) == (499, "甲乙丙丁戊己庚辛壬癸")
+    assert process.first_columns(words[:10], 600) is None
+    # Touching columns, no gap: none either.
+    packed = [Word(w.text, 500 - 40 * (i // 10), w.top, 40, 40, 95.0)
+              for i, w in enumerate(words)]
+    assert process.first_columns(packed, 600) is None
+    assert process.first_columns([], 600) is None
+
+
 @pytest.mark.paddle
 @pytest.mark.tesseract
 def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
