@@ -145,6 +145,44 @@ def test_a_page_over_its_time_limit_fails_with_a_clear_error():
 
 
 @pytest.mark.paddle
+def test_the_time_limit_holds_in_threads_and_stops_a_run_in_progress():
+    """Dask runs pages in a worker's threads, where signals cannot reach: the limit is the
+    reading thread's CPU time, and a model run in progress is stopped, not waited for."""
+    import threading
+    import time
+
+    paddle_or_skip()
+    paddle._engine()  # loaded outside the limit, as a worker does before its first page
+    results: dict[str, object] = {}
+
+    def read(key: str, image: Image.Image, timeout: float) -> None:
+        started = time.thread_time()
+        try:
+            results[key] = paddle.read_image(image, timeout)
+        except OcrError as exc:
+            results[key] = exc
+        results[key + " cpu"] = time.thread_time() - started
+
+    # A big page's detection alone takes ~1 CPU s here; its limit is 0.3 s.
+    big = _horizontal(["县电厂开始建设发电机组"] * 22).resize((1800, 4000))
+    small = _horizontal(["发电机组"])
+    threads = [threading.Thread(target=read, args=("big", big, 0.3)),
+               threading.Thread(target=read, args=("small", small, 60.0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert isinstance(results["big"], OcrError)
+    assert str(results["big"]) == "PP-OCR timed out after 0 CPU s"
+    assert float(results["big cpu"]) < 0.9  # type: ignore[arg-type]  # stopped mid-run
+    small_reading = results["small"]  # the other thread's page is not affected
+    assert isinstance(small_reading, paddle.Reading)
+    assert [line.text for line in small_reading.lines] == ["发电机组"]
+    # the engine reads on after a stopped run
+    assert [line.text for line in paddle.read_image(small).lines] == ["发电机组"]
+
+
+@pytest.mark.paddle
 @pytest.mark.tesseract
 def test_a_page_paddle_fails_on_is_read_by_tesseract(monkeypatch):
     """Under --engine auto an engine failure (here a real PP-OCR timeout: the limit applies to
