@@ -262,11 +262,14 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     if report["catalog_integrity"] != ["ok"]:
         lines.append("catalog.sqlite fails SQLite's integrity check: "
                      + "; ".join(report["catalog_integrity"][:5]))
+    # A damaged page image fails its checksum too; the image check's line (below) says more.
+    image_files = {problem["file"] for problem in report["images"]["problems"]}
     for key, label in (("changed", "page file changed since it was stored (restore it from a "
                                    "copy or a bag)"),
                        ("missing", "page file missing")):
         for name in report["fixity"][key]:
-            lines.append(f"{label}: {name}")
+            if not any(file.endswith("/" + name) for file in image_files):
+                lines.append(f"{label}: {name}")
     unrecorded = report["fixity"]["unrecorded"]
     if unrecorded:  # a library made before checksums has many: say how many
         shown = ", ".join(unrecorded[:3]) + (", ..." if len(unrecorded) > 3 else "")

@@ -79,6 +79,15 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _pss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -100,6 +109,7 @@ class Sampler:
     peak_pss_mb: float = 0.0
     writer_hwm_mb: float = 0.0
     peak_procs: int = 0
+    cpu: dict[int, float] = field(default_factory=dict)  # last CPU seconds seen of each process
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -111,6 +121,8 @@ class Sampler:
         n = 0
         while not self._stop.is_set():
             pids = process_tree(self.root)
+            for p in pids:
+                self.cpu[p] = max(self.cpu.get(p, 0.0), _cpu_s(p))
             rss = sum(_status_kb(p, "VmRSS") for p in pids) / 1024
             writer = _status_kb(self.root, "VmRSS") / 1024
             hwm = _status_kb(self.root, "VmHWM") / 1024
@@ -132,6 +144,19 @@ class Sampler:
     def peak_mb(self) -> float:
         """Highest sum of RSS over the tree."""
         return max((s[1] for s in self.samples), default=0.0)
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds of every process of the tree (as last sampled)."""
+        return sum(self.cpu.values())
+
+    @property
+    def peak_at(self) -> float:
+        """Share of the run's duration at which the RSS sum peaked."""
+        if not self.samples:
+            return 0.0
+        best = max(self.samples, key=lambda s: s[1])
+        return best[0] / max(self.samples[-1][0], 1e-9)
 
     def at(self, share: float) -> float:
         """The RSS sum at a share of the run's duration (the sample nearest before it)."""
@@ -197,6 +222,8 @@ class Run:
     peak_mb: float
     pss_mb: float
     writer_mb: float
+    peak_at: float
+    cpu_s: float
     quarters: list[float]
     load_before: str
     load_after: str
@@ -229,7 +256,7 @@ def measure(label: str, inputs: list[Path], library: Path, jobs: int, interval: 
         raise SystemExit(f"{label}: wenshi ingest exited {proc.returncode}")
     summary = json.loads(out)
     return Run(label, int(summary["characters"]), int(summary["pages"]), wall, sampler.peak_mb,
-               sampler.peak_pss_mb, sampler.writer_hwm_mb,
+               sampler.peak_pss_mb, sampler.writer_hwm_mb, sampler.peak_at, sampler.cpu_s,
                [sampler.at(q) for q in (0.25, 0.5, 0.75, 1.0)], before, load(), summary)
 
 
@@ -245,18 +272,29 @@ def report(run: Run) -> None:
           f"(target <= {TARGET_MB:,.0f}) {'OK' if run.peak_mb <= TARGET_MB else 'MISSED'}, "
           f"PSS sum {run.pss_mb:,.0f} MB; writer process peak (VmHWM) {run.writer_mb:,.0f} MB"
           + (f", as the summary reports it {writer_peak} MB" if writer_peak is not None else ""))
-    print(f"  RSS sum at 1/4, 1/2, 3/4 of the run and at the end: {q} MB")
+    print(f"  RSS sum at 1/4, 1/2, 3/4 of the run and at the end: {q} MB; it peaked at "
+          f"{run.peak_at:.0%} of the run")
+    print(f"  CPU time of the ingest's processes (user + system, sampled): {run.cpu_s:,.0f} s"
+          f" = {run.chars / max(run.cpu_s, 1e-9):,.0f} characters per CPU second")
 
 
 def indexed_chars(library: Path) -> int:
     """Characters of the documents the library has indexed so far."""
+    return _count(library, "SELECT COALESCE(SUM(char_count), 0) FROM documents WHERE indexed = 1")
+
+
+def stored_pages(library: Path) -> int:
+    """Pages the library has stored so far (a scanned volume is indexed only when finished)."""
+    return _count(library, "SELECT COUNT(*) FROM pages")
+
+
+def _count(library: Path, sql: str) -> int:
     import sqlite3
 
     try:
         with sqlite3.connect(f"file:{library / 'catalog.sqlite'}?mode=ro", uri=True,
                              timeout=30) as db:
-            return int(db.execute("SELECT COALESCE(SUM(char_count), 0) FROM documents "
-                                  "WHERE indexed = 1").fetchone()[0])
+            return int(db.execute(sql).fetchone()[0])
     except sqlite3.Error:
         return -1
 
@@ -272,7 +310,8 @@ def watch(pid: int, library: Path, interval: float) -> None:
             last = time.monotonic()
             now = sampler.samples[-1] if sampler.samples else (0.0, 0.0, 0.0, 0)
             chars = indexed_chars(library)
-            print(f"{now[0]:7.0f} s  indexed {chars:>12,} chars ({chars / max(1, now[0]):,.0f}/s)"
+            print(f"{now[0]:7.0f} s  {stored_pages(library):>7,} pages stored, "
+                  f"indexed {chars:>12,} chars ({chars / max(1, now[0]):,.0f}/s)"
                   f"  RSS sum {now[1]:6,.0f} MB (peak {sampler.peak_mb:6,.0f}, PSS peak "
                   f"{sampler.peak_pss_mb:6,.0f})  writer {now[2]:6,.0f} MB (peak "
                   f"{sampler.writer_hwm_mb:6,.0f})  {now[3]} processes  load {load()}",

@@ -261,6 +261,7 @@ class Library:
 
         request = query if isinstance(query, SearchRequest) else SearchRequest(
             query, collection, limit, offset, sort, group=group, facets=facets)
+        self._require_search_collection(request)
         return run(self._search_context(), request)
 
     def search_many(self, requests: Iterable[str | SearchRequest]
@@ -270,12 +271,25 @@ class Library:
         from .search import run
 
         context = self._search_context()
-        for request in requests:
+        for item in requests:
+            request = item if isinstance(item, SearchRequest) else SearchRequest(item)
             try:
-                yield run(context, request if isinstance(request, SearchRequest)
-                          else SearchRequest(request))
-            except UsageError as exc:
+                self._require_search_collection(request)
+                yield run(context, request)
+            except (UsageError, NotFoundError) as exc:
                 yield exc
+
+    def _require_search_collection(self, request: SearchRequest) -> None:
+        """NotFoundError (exit 5) when a search is limited to a collection the library does not
+        have: a misspelt `--collection` would otherwise look like a search with no hits. Either
+        script's spelling of a name counts, as it does in the search itself."""
+        if not request.collection:
+            return
+        from pipeline.text.normalize import to_search_form
+
+        wanted = to_search_form(request.collection)
+        if not any(to_search_form(c.name) == wanted for c in self.collections()):
+            raise NotFoundError(f"no collection {request.collection!r}; see `wenshi collections`")
 
     def _search_context(self) -> SearchContext:
         """The searcher of the index's newest generation, kept open while the index is not

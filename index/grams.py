@@ -32,7 +32,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -435,17 +435,23 @@ def merge_postings(parts: Sequence[tuple[Postings, npt.NDArray[np.bool_]]]) -> P
     )
 
 
-# Entries (a character on a page, a bigram at a position) a merge decodes at once. At its peak
-# a merge holds ~170 bytes an entry (decoded, renumbered, sorted and coded again): ~170 MB here.
-MERGE_CHUNK_ENTRIES = 1_000_000
+# Bytes of postings a merge decodes at once (a range of codes, or a window of one very frequent
+# bigram's postings). A merge holds ~MERGE_BYTES_PER_BYTE bytes for each (the entries decoded,
+# renumbered, sorted and coded again; about two bytes of postings an entry): 4 MB here.
+MERGE_CHUNK_BYTES = 1 << 20
 _END_CODE = 1 << 63  # above every code
+_MAX_VARINT = 10  # bytes of the longest LEB128 value (64 bits)
 
 
 def merge_segments(path: Path, segs: Sequence[Segment], keeps: Sequence[npt.NDArray[np.bool_]],
-                   chunk_entries: int = MERGE_CHUNK_ENTRIES) -> None:
+                   chunk_bytes: int = MERGE_CHUNK_BYTES) -> None:
     """Write one segment holding the pages each `keep` mask selects from `segs` (oldest first),
-    a range of codes at a time: memory stays bounded by `chunk_entries`, however big the
-    segments. The file is the one `write_segment(merge_postings(...))` writes."""
+    `chunk_bytes` of the segments' postings at a time: a range of codes, or, for a code whose
+    postings alone are more, a window of them, segment by segment. The merged postings and
+    code table go to files as they are made, so memory stays bounded by `chunk_bytes`, however
+    big the segments or their vocabulary. The file is the one `write_segment(merge_postings(
+    ...))` writes."""
+    chunk_bytes = max(chunk_bytes, 2 * _MAX_VARINT)
     tables = []
     keys, lengths = [], []
     page_base = pos_base = 0
@@ -464,54 +470,195 @@ def merge_segments(path: Path, segs: Sequence[Segment], keeps: Sequence[npt.NDAr
     page_starts = np.zeros(len(all_lengths) + 1, dtype=np.int64)
     page_starts[1:] = np.cumsum(all_lengths)
     page_keys = (np.concatenate(keys) if keys else np.zeros(0, np.int64)).astype(np.int64)
+    del keys, lengths, all_lengths
 
-    spill = path.with_suffix(".postings.tmp")
-    parts: list[tuple[U64, U8, U64, I64]] = []
-    written = 0
+    stream = _TermStream(path)
     try:
-        with open(spill, "wb") as out:
-            bounds = _chunk_bounds(segs, chunk_entries)
-            for lo, hi in zip(bounds[:-1], bounds[1:]):
-                codes, keys_, values = _chunk_entries(segs, keeps, tables, lo, hi)
-                if not len(codes):
-                    continue
-                terms, postings, term_bytes, n = _encode_terms(codes, keys_, values)
-                del codes, keys_, values
-                out.write(postings.tobytes())
-                written += len(postings)
-                parts.append((terms, np.zeros(0, np.uint8), term_bytes, n))
-                for seg in segs:
-                    seg.release()
-        arrays: dict[str, np.ndarray | _Spilled] = dict(
-            _segment_arrays(parts, page_starts, page_keys))
-        arrays["postings"] = _Spilled(spill, written)
-        _write_file(path, arrays)
+        lo = 0
+        while lo < _END_CODE:
+            cap = _BIGRAM_BASE if lo < _BIGRAM_BASE else _END_CODE
+            first = _first_code(segs, lo, cap)
+            if first is None:
+                lo = cap
+                continue
+            if _postings_bytes(segs, lo, first + 1) > chunk_bytes:
+                for s, (seg, keep, table) in enumerate(zip(segs, keeps, tables)):
+                    for codes, keys_, values in _term_windows(seg, keep, table, first,
+                                                              chunk_bytes):
+                        stream.add(codes, keys_, values)
+                        seg.release()
+                lo = first + 1
+                continue
+            hi = _range_end(segs, lo, first + 1, cap, chunk_bytes)
+            stream.add(*_chunk_entries(segs, keeps, tables, lo, hi))
+            for seg in segs:
+                seg.release()
+            lo = hi
+        arrays = stream.close()
+        arrays["page_starts"] = page_starts
+        arrays["page_keys"] = page_keys
+        _write_file(path, {name: arrays[name] for name in (
+            "codes", "offsets", "counts", "postings", "page_starts", "page_keys")})
     finally:
-        spill.unlink(missing_ok=True)
+        stream.remove()
 
 
-def _chunk_bounds(segs: Sequence[Segment], chunk_entries: int) -> list[int]:
-    """Code boundaries cutting the segments' entries into chunks of about `chunk_entries`
-    (characters and bigrams never share a chunk)."""
-    candidates = {0, _BIGRAM_BASE, _END_CODE}
+def _postings_bytes(segs: Sequence[Segment], lo: int, hi: int) -> int:
+    """Bytes of postings of the codes in [lo, hi), over all segments."""
+    total = 0
     for seg in segs:
-        codes = np.asarray(seg.codes)
-        stride = max(1, len(codes) // 2000)
-        candidates.update(int(c) for c in codes[::stride])
-    cands = np.array(sorted(candidates), dtype=np.uint64)
-    below = np.zeros(len(cands), dtype=np.int64)  # entries with a code below each candidate
+        i0, i1 = np.searchsorted(seg.codes, np.array([lo, hi], dtype=np.uint64))
+        total += int(seg.offsets[i1]) - int(seg.offsets[i0])
+    return total
+
+
+def _first_code(segs: Sequence[Segment], lo: int, hi: int) -> int | None:
+    """The smallest code in [lo, hi) any segment has."""
+    found = None
     for seg in segs:
-        cum = np.zeros(len(seg.counts) + 1, dtype=np.int64)
-        cum[1:] = np.cumsum(seg.counts, dtype=np.int64)
-        below += cum[np.searchsorted(seg.codes, cands)]
-        seg.release()
-    bounds = [0]
-    for code, entries in zip(cands[1:].tolist(), below[1:].tolist()):
-        if code in (_BIGRAM_BASE, _END_CODE):
-            bounds.append(code)
-        elif entries - int(below[np.searchsorted(cands, np.uint64(bounds[-1]))]) >= chunk_entries:
-            bounds.append(code)
-    return sorted(set(bounds))
+        i = int(np.searchsorted(seg.codes, np.uint64(lo)))
+        if i < len(seg.codes) and int(seg.codes[i]) < hi:
+            found = int(seg.codes[i]) if found is None else min(found, int(seg.codes[i]))
+    return found
+
+
+def _range_end(segs: Sequence[Segment], lo: int, least: int, cap: int, chunk_bytes: int) -> int:
+    """The largest end in [least, cap] whose range [lo, end) holds at most `chunk_bytes` of
+    postings (the range [lo, least) does), by bisection over the codes."""
+    if _postings_bytes(segs, lo, cap) <= chunk_bytes:
+        return cap
+    good, bad = least, cap
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if _postings_bytes(segs, lo, mid) <= chunk_bytes:
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def _term_windows(seg: Segment, keep: npt.NDArray[np.bool_], table: tuple[I64, I64], code: int,
+                  chunk_bytes: int) -> Iterator[tuple[U64, I64, U64 | None]]:
+    """The merged entries of one code in one segment, `chunk_bytes` of postings at a time."""
+    term = seg._term(code)
+    if term < 0:
+        return
+    new_index, shift = table
+    uni = code < _BIGRAM_BASE  # a character's postings are (page delta, count) pairs
+    start, end = int(seg.offsets[term]), int(seg.offsets[term + 1])
+    page_starts = np.asarray(seg.page_starts)
+    base = 0  # the page or position the window's first delta counts from
+    while start < end:
+        buf = np.asarray(seg.postings[start:min(start + chunk_bytes, end)])
+        ends = np.flatnonzero(buf < 0x80)  # the last byte of each value
+        whole = len(ends) - (len(ends) % 2 if uni else 0)  # values the window holds whole
+        stop = start + int(ends[whole - 1]) + 1
+        values = decode_varints(buf[:stop - start])
+        del buf, ends
+        if uni:
+            pairs = values.reshape(-1, 2)
+            pages = base + np.cumsum(pairs[:, 0]).astype(np.int64)
+            base = int(pages[-1])
+            ok = keep[pages]
+            yield (np.full(int(ok.sum()), code, dtype=np.uint64), new_index[pages[ok]],
+                   pairs[:, 1][ok].astype(np.uint64))
+        else:
+            pos = base + np.cumsum(values).astype(np.int64)
+            base = int(pos[-1])
+            page = np.searchsorted(page_starts, pos, side="right") - 1
+            ok = keep[page]
+            yield np.full(int(ok.sum()), code, dtype=np.uint64), pos[ok] + shift[page[ok]], None
+        start = stop
+
+
+class _TermStream:
+    """A merged segment's postings and code table, written to files beside it as its entries
+    arrive in (code, key) order, a chunk at a time; a code's entries may come in several chunks
+    (a very frequent bigram): its postings continue and its row is written when it ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.paths = {name: path.with_suffix(f".{name}.tmp")
+                      for name in ("codes", "offsets", "counts", "postings")}
+        self.files = {name: open(p, "wb") for name, p in self.paths.items()}
+        self.terms = 0
+        self.written = 0  # bytes of postings
+        self.row_start = 0  # byte offset of the next row's postings
+        self.open_row: tuple[int, int, int] | None = None  # (code, bytes, entries) of the last
+        self.last_key = 0
+
+    def add(self, codes: U64, keys: I64, values: U64 | None) -> None:
+        """Append entries sorted by (code, key), all after the ones added before."""
+        if not len(codes):
+            return
+        terms, first, n = _runs_u64(codes)
+        delta = np.diff(keys, prepend=0).astype(np.uint64)
+        delta[first] = keys[first].astype(np.uint64)
+        row = self.open_row
+        continues = row is not None and row[0] == int(terms[0])
+        if continues:
+            delta[0] = np.uint64(int(keys[0]) - self.last_key)
+        if values is not None:
+            coded = np.empty(2 * len(keys), dtype=np.uint64)
+            coded[0::2] = delta
+            coded[1::2] = values
+            value_starts = 2 * first
+        else:
+            coded, value_starts = delta, first
+        del delta
+        postings, lengths = encode_varints(coded)
+        byte_ends = np.zeros(len(coded) + 1, dtype=np.uint64)
+        byte_ends[1:] = np.cumsum(lengths)
+        del coded, lengths
+        term_bytes = np.diff(np.append(byte_ends[value_starts], byte_ends[-1])).astype(np.int64)
+        self.files["postings"].write(postings.tobytes())
+        self.written += len(postings)
+        self.last_key = int(keys[-1])
+        if row is not None:
+            if continues:
+                term_bytes[0] += row[1]
+                n[0] += row[2]
+            else:
+                self._rows(np.array([row[0]], np.uint64), np.array([row[1]], np.int64),
+                           np.array([row[2]], np.int64))
+        self._rows(terms[:-1], term_bytes[:-1], n[:-1])
+        self.open_row = (int(terms[-1]), int(term_bytes[-1]), int(n[-1]))
+
+    def _rows(self, codes: U64, term_bytes: I64, n: I64) -> None:
+        if not len(codes):
+            return
+        ends = self.row_start + np.cumsum(term_bytes)
+        self.files["codes"].write(codes.astype("<u8").tobytes())
+        self.files["offsets"].write((ends - term_bytes).astype("<u8").tobytes())
+        self.files["counts"].write(n.astype("<u4").tobytes())
+        self.row_start = int(ends[-1])
+        self.terms += len(codes)
+
+    def close(self) -> dict[str, np.ndarray | _Spilled]:
+        """Write the last row; the spilled arrays of the segment file."""
+        if self.open_row is not None:
+            code, nbytes, n = self.open_row
+            self._rows(np.array([code], np.uint64), np.array([nbytes], np.int64),
+                       np.array([n], np.int64))
+            self.open_row = None
+        self.files["offsets"].write(np.array([self.row_start], "<u8").tobytes())
+        if self.row_start != self.written:
+            raise AssertionError("merged postings and code table disagree")
+        for fh in self.files.values():
+            fh.close()
+        return {
+            "codes": _Spilled(self.paths["codes"], 8 * self.terms, np.dtype(np.uint64)),
+            "offsets": _Spilled(self.paths["offsets"], 8 * (self.terms + 1),
+                                np.dtype(np.uint64)),
+            "counts": _Spilled(self.paths["counts"], 4 * self.terms, np.dtype(np.uint32)),
+            "postings": _Spilled(self.paths["postings"], self.written),
+        }
+
+    def remove(self) -> None:
+        """Delete the files (after they have been copied into the segment, or on failure)."""
+        for fh in self.files.values():
+            fh.close()
+        for p in self.paths.values():
+            p.unlink(missing_ok=True)
 
 
 def _chunk_entries(segs: Sequence[Segment], keeps: Sequence[npt.NDArray[np.bool_]],
@@ -604,9 +751,9 @@ class GramWriter:
     merge_ratio = 1.0  # merge the newest two while the older is no bigger than this x the newer
     max_segments = 12
 
-    def __init__(self, folder: Path, chunk_entries: int = MERGE_CHUNK_ENTRIES) -> None:
+    def __init__(self, folder: Path, chunk_bytes: int = MERGE_CHUNK_BYTES) -> None:
         self.folder = folder
-        self.chunk_entries = chunk_entries
+        self.chunk_bytes = chunk_bytes
         folder.mkdir(parents=True, exist_ok=True)
         self.manifest = _read_manifest(folder)
         # A writer killed while it wrote a segment leaves its temporary files behind (the
@@ -659,21 +806,20 @@ class GramWriter:
         dropped = 0
         for name in self.names:
             seg = Segment(self.folder / name)
+            names = self.names
             try:
                 hit = np.isin(np.asarray(seg.page_keys), dead)
                 if not hit.any():
                     continue
-                postings = merge_postings([(seg.all_postings(), ~hit)]) if not hit.all() else None
+                if hit.all():
+                    names.remove(name)
+                else:  # rewritten a chunk at a time, like a merge
+                    new = self._new_name()
+                    merge_segments(self.folder / new, [seg], [~hit], self.chunk_bytes)
+                    names[names.index(name)] = new
             finally:
                 seg.close()
             dropped += int(hit.sum())
-            names = self.names
-            if postings is None:
-                names.remove(name)
-            else:
-                new = self._new_name()
-                write_segment(self.folder / new, postings)
-                names[names.index(name)] = new
             self.manifest["segments"] = names
             _write_manifest(self.folder, self.manifest)
             (self.folder / name).unlink(missing_ok=True)
@@ -703,7 +849,7 @@ class GramWriter:
             newer = np.union1d(newer, keys)
         keeps.reverse()
         name = self._new_name()
-        merge_segments(self.folder / name, merged, keeps, self.chunk_entries)
+        merge_segments(self.folder / name, merged, keeps, self.chunk_bytes)
         self.manifest["segments"] = [s.name for s in kept] + [name]
         _write_manifest(self.folder, self.manifest)
         for seg in merged:

@@ -37,10 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Peak bytes a character of a batch costs while its gram segment is built and coded (measured
-# with tracemalloc on 2 M characters of the laws corpus: 89 B building, 81 B coding), and an
-# entry of a gram merge (80 MB for a chunk of 1 M entries).
+# with tracemalloc on 2 M characters of the laws corpus: 89 B building, 81 B coding), and a byte
+# of postings a gram merge decodes at once (tracemalloc, merging two segments of 21 M characters
+# of the 1亿 set: 64-66 B for chunks of 0.25-4 MB; smaller chunks cost no more CPU).
 GRAM_BYTES_PER_CHAR = 96
-GRAM_MERGE_BYTES_PER_ENTRY = 96
+GRAM_MERGE_BYTES_PER_BYTE = 64
 
 Analysis = DocumentAnalysis  # word counts per page, of the title; tags if computed
 
@@ -54,7 +55,8 @@ class WriterBudget:
     characters (the writer commits when its queue reaches them, and waits for the index
     workers when they fall behind by twice that), Whoosh's posting pool spills sorted runs to
     disk beyond `whoosh_limitmb` (its Python objects take ~1.5x what it counts), and a gram
-    merge decodes `merge_entries` entries at a time, however large the segments.
+    merge decodes `merge_bytes` of postings at a time (a quarter of the budget's worth),
+    however large the segments and their vocabulary.
     """
 
     mb: int
@@ -70,9 +72,9 @@ class WriterBudget:
         return max(16, self.mb // 2)
 
     @property
-    def merge_entries(self) -> int:
-        """Entries a gram merge decodes at once."""
-        return max(50_000, self.mb * 2**20 // GRAM_MERGE_BYTES_PER_ENTRY)
+    def merge_bytes(self) -> int:
+        """Bytes of postings a gram merge decodes at once."""
+        return max(1 << 16, self.mb * 2**20 // 4 // GRAM_MERGE_BYTES_PER_BYTE)
 
     @property
     def backlog_chars(self) -> int:
@@ -432,7 +434,7 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
         catalog.store_tags(tagged)
         batch = [(replace(doc, tags=tagged[doc.doc_id].to_dict()) if doc.doc_id in tagged
                   else doc, pages) for doc, pages in batch]
-    grams = GramWriter(grams_dir(ix), budget.merge_entries)
+    grams = GramWriter(grams_dir(ix), budget.merge_bytes)
     # One segment per `batch_chars` (a batch is that big unless one document is bigger).
     start = chars = 0
     for i, compact in enumerate(compacts):

@@ -124,3 +124,23 @@ def test_analyze_document_counts_words_per_page_and_tags_as_the_tagger_alone(tmp
         assert tags == tags_for_text("\n".join(pages), title, tmp_path, {"tag.doctype": "史料"})
         assert tags.doctype == "史料" and ("李秀英", 1) in tags.persons
     assert analyze_document("勘测日记", pages, ())[2] is None
+
+
+def test_a_long_run_of_unknown_characters_is_tagged_in_pieces(monkeypatch):
+    # posseg's HMM is quadratic in a run's length (17 CPU s for 2,000 unknown characters in a
+    # row, OCR noise off a photo): such runs go to it in pieces; the pairs still cover the text
+    from pipeline.text import segment
+
+    lengths: list[int] = []
+    hmm = segment._unknown_run_flags
+
+    def spy(run: str) -> tuple[tuple[str, str], ...]:
+        lengths.append(len(run))
+        return hmm(run)
+
+    monkeypatch.setattr(segment, "_unknown_run_flags", spy)
+    noise = "鍂" * 1000 + "，县人民委员会决定" + "鍂𠀋" * 300
+    words, pairs = segment.cut_words_and_flags(noise, ())
+    assert "".join(w for w, _ in pairs) == noise == "".join(words)
+    assert lengths and max(lengths) == segment.MAX_TAGGED_RUN
+    assert sum(lengths) >= 1000

@@ -69,7 +69,8 @@ def test_a_missing_library_or_collection_is_named(tmp_path: Path, drafts: list[P
     with Library.open(tmp_path / "lib", create=True, jobs=1) as lib:
         lib.ingest(drafts[:1], collection="c")
         for call in (lambda: lib.stats("d"), lambda: lib.word_counts("d"),
-                     lambda: lib.export("d", "csv", tmp_path / "d.csv")):
+                     lambda: lib.export("d", "csv", tmp_path / "d.csv"),
+                     lambda: lib.search("电", collection="d")):
             with pytest.raises(NotFoundError, match="no collection 'd'; see `wenshi collections`"):
                 call()
 
@@ -81,7 +82,8 @@ def test_every_command_exits_5_for_a_missing_collection(tmp_path: Path, drafts: 
     for args in (["stats", "--collection", "d"],
                  ["stats", "--collection", "d", "--by", "contributor"],
                  ["export", "d", "--format", "csv", "--output", str(tmp_path / "d.csv")],
-                 ["catalog", "export", "d", "--output", str(tmp_path / "d.xlsx")]):
+                 ["catalog", "export", "d", "--output", str(tmp_path / "d.xlsx")],
+                 ["search", "电", "--collection", "d"]):
         out = runner.invoke(main, ["--library", library, *args])
         assert (out.exit_code, out.stderr) == (
             5, "Error: no collection 'd'; see `wenshi collections`\n"), args

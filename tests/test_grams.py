@@ -163,10 +163,55 @@ def test_a_merge_by_chunks_writes_the_segment_a_merge_in_memory_writes(tmp_path:
     write_segment(tmp_path / "whole.grams",
                   merge_postings([(s.all_postings(), k) for s, k in zip(segs, keeps)]))
     whole = (tmp_path / "whole.grams").read_bytes()
-    for chunk in (1, 7, 500, 10**9):
+    for chunk in (1, 7, 40, 500, 10**9):
         merge_segments(tmp_path / "chunked.grams", segs, keeps, chunk)
         assert (tmp_path / "chunked.grams").read_bytes() == whole, chunk
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def _one_bigram_segments(folder: Path, pages: int) -> tuple[list[Segment], list]:
+    """Two segments whose pages are one bigram repeated (every other page dropped by the
+    merge): nearly all their postings are one code's."""
+    segs = []
+    for s in range(2):
+        keys = list(range(1 + s * pages, 1 + (s + 1) * pages))
+        write_segment(folder / f"b{s}.grams",
+                      postings_for_pages(keys, ["天地" * (100 + k % 7) for k in keys]))
+        segs.append(Segment(folder / f"b{s}.grams"))
+    return segs, [np.arange(seg.page_count) % 2 == 0 for seg in segs]
+
+
+def test_a_code_bigger_than_a_chunk_is_merged_in_windows(tmp_path: Path):
+    segs, keeps = _one_bigram_segments(tmp_path, 300)
+    write_segment(tmp_path / "whole.grams",
+                  merge_postings([(s.all_postings(), k) for s, k in zip(segs, keeps)]))
+    whole = (tmp_path / "whole.grams").read_bytes()
+    for chunk in (20, 33, 1000, 10**9):  # windows inside one segment's term, across both
+        merge_segments(tmp_path / "chunked.grams", segs, keeps, chunk)
+        assert (tmp_path / "chunked.grams").read_bytes() == whole, chunk
+    merged = Segment(tmp_path / "chunked.grams")
+    assert merged.page_count == 300
+    pages, counts = merged.occurrences(code_points("天地天"))
+    assert len(pages) == 300 and counts.min() >= 99
+
+
+def test_a_merge_holds_the_same_memory_whatever_the_size_of_its_biggest_code(tmp_path: Path):
+    peaks = []
+    for pages in (1000, 4000):
+        folder = tmp_path / str(pages)
+        folder.mkdir()
+        segs, keeps = _one_bigram_segments(folder, pages)
+        tracemalloc.start()
+        try:
+            merge_segments(folder / "merged.grams", segs, keeps, 20_000)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert Segment(folder / "merged.grams").page_count == pages
+    # 4x the postings of the one code (~200 entries a page), the same chunk: the peak is the
+    # chunk's and the copy buffer's; only the per-page tables grow (page starts, keys, the
+    # renumbering: ~300 bytes a page at the peak), not the entries (~100 bytes each decoded).
+    assert peaks[1] - peaks[0] < 350 * 2 * 3000, peaks
 
 
 def test_a_merge_by_chunks_holds_a_chunk_not_the_segments(tmp_path: Path):

@@ -48,6 +48,10 @@ def test_ingest_keeps_the_images_and_check_verifies_them(web_library, tmp_path):
     assert result.exit_code == 1
     assert f"image {web_library['scan']} page 2: 100 bytes, " in result.output
     assert f"image {web_library['scan']} page 1: missing" in result.output
+    # each damaged image is named once: by the image check, not again by the checksums
+    assert damaged.name in result.output and "0001.163x65.jpg" in result.output
+    assert result.output.count(damaged.name) == 1
+    assert result.output.count("0001.163x65.jpg") == 1
     assert "wenshi reindex --images" in result.output
 
     result = _wenshi(library, "reindex", "--images")

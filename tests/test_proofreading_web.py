@@ -310,3 +310,56 @@ def test_the_gate_csrf_header_json_and_limits(signed_in: tuple[Any, str],
     assert too_long.status_code in (400, 413)
     assert client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
     assert client.post(url, data={"text": "x", "version": "1", "csrf": token}).status_code == 403
+
+
+def test_sign_in_is_refused_for_a_while_after_wrong_passwords(
+        web_library: dict[str, Any], tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from index import Library
+    from index.web import build_app
+    from index.web.editing import FAILED_SIGN_INS_PER_ACCOUNT
+
+    library = tmp_path / "library"
+    shutil.copytree(web_library["library"], library)
+    with Library.open(library) as lib:
+        for name, password in EDITORS.items():
+            lib.add_editor(name, password)
+        with TestClient(build_app(lib, edit=True)) as client:
+            token = _csrf(client.get("/login").text)
+
+            def sign_in(name: str, password: str) -> Any:
+                return client.post("/login", data={"name": name, "password": password,
+                                                   "csrf": token}, follow_redirects=False)
+
+            for _ in range(FAILED_SIGN_INS_PER_ACCOUNT):
+                assert sign_in("王编辑", "guess").status_code == 403
+            refused = sign_in("王编辑", EDITORS["王编辑"])  # even the right password, for now
+            assert refused.status_code == 429
+            assert "登录失败次数过多" in refused.text and int(refused.headers["retry-after"]) > 60
+            assert "data-editor" not in client.get("/").text  # not signed in
+            assert sign_in("李校对", EDITORS["李校对"]).status_code == 303  # others still can
+
+
+def test_the_sign_in_throttle_forgets_after_its_window() -> None:
+    from index.web.editing import SignInThrottle
+
+    now = [1000.0]
+    throttle = SignInThrottle({"account": 2, "client": 3}, 60, clock=lambda: now[0])
+    keys = {"account": "王编辑", "client": "127.0.0.1"}
+    throttle.failed(keys)
+    assert throttle.wait_seconds(keys) == 0
+    throttle.failed(keys)
+    assert throttle.wait_seconds(keys) == 61
+    assert throttle.wait_seconds({"account": "李校对", "client": "10.0.0.2"}) == 0
+    now[0] += 30
+    assert throttle.wait_seconds(keys) == 31
+    now[0] += 31
+    assert throttle.wait_seconds(keys) == 0  # the window has passed
+    throttle.failed(keys)
+    throttle.succeeded(keys)  # a right password clears the account, not the client
+    assert throttle.wait_seconds({"account": "李校对", "client": "127.0.0.1"}) == 0
+    throttle.failed({"account": "李校对", "client": "127.0.0.1"})
+    assert throttle.wait_seconds({"account": "赵", "client": "127.0.0.1"}) == 0  # client: 2 of 3
+    throttle.failed({"account": "李校对", "client": "127.0.0.1"})
+    assert throttle.wait_seconds({"account": "赵", "client": "127.0.0.1"}) == 61  # 3 of 3

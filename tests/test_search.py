@@ -178,6 +178,8 @@ def test_each_field_filter(cfg: Config, query: str, doc_ids: set[str]):
 def test_collection_option_and_a_bad_year(cfg: Config):
     assert {d for d, _ in _pages(cfg, '"电"', collection="铁路建设史")} == set()
     assert {d for d, _ in _pages(cfg, '"河谷"', collection="铁路建设史")} == {"d2-railway-survey"}
+    # the other script's spelling of a collection's name is the same collection
+    assert {d for d, _ in _pages(cfg, '"河谷"', collection="鐵路建設史")} == {"d2-railway-survey"}
     with pytest.raises(UsageError, match="year filter needs a year or a range"):
         _search(cfg, "year:fifties")
 

@@ -115,7 +115,7 @@ def _assert_same(got: list[object], expected: list[object]) -> None:
 def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches of BATCH_CHARS characters and merges of a few thousand entries at a time."""
     monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: BATCH_CHARS))
-    monkeypatch.setattr(WriterBudget, "merge_entries", property(lambda self: 3_000))
+    monkeypatch.setattr(WriterBudget, "merge_bytes", property(lambda self: 3_000))
     monkeypatch.setattr(library_module, "COMMIT_SECONDS", 1e9)  # only the budget commits
 
 
@@ -125,7 +125,7 @@ def test_budget_comes_from_the_environment_and_is_checked():
     with pytest.raises(UsageError, match="at least 32 MB"):
         Config.resolve(env={"WENSHI_WRITER_MEMORY": "8"})
     small, big = WriterBudget(64), WriterBudget(1024)
-    assert small.batch_chars < big.batch_chars and small.merge_entries < big.merge_entries
+    assert small.batch_chars < big.batch_chars and small.merge_bytes < big.merge_bytes
     assert small.whoosh_limitmb == 32
 
 
@@ -136,7 +136,7 @@ def test_a_small_budget_flushes_batches_and_finds_what_one_batch_finds(tmp_path,
     _build(one, docs)
     assert _segments_written(one) == 1
     monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: BATCH_CHARS))
-    monkeypatch.setattr(WriterBudget, "merge_entries", property(lambda self: 3_000))
+    monkeypatch.setattr(WriterBudget, "merge_bytes", property(lambda self: 3_000))
     _build(many, docs)
     # ~9 batches, each its own gram segment and Whoosh commit, merged along the way.
     assert _segments_written(many) >= 9
@@ -189,7 +189,7 @@ from index.writer import WriterBudget
 from pipeline.config import Config
 from tests.test_writer import _feed, _laws
 WriterBudget.batch_chars = property(lambda self: {BATCH_CHARS})
-WriterBudget.merge_entries = property(lambda self: 3000)
+WriterBudget.merge_bytes = property(lambda self: 3000)
 library_module.COMMIT_SECONDS = 1e9
 add = grams.GramWriter.add
 calls = []

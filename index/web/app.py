@@ -68,6 +68,7 @@ def build_app(library: Library, edit: bool = False) -> Starlette:
     app.state.room = room
     app.state.edit = edit
     app.state.editor = editor
+    app.state.sign_in_throttle = editing.sign_in_throttle()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)

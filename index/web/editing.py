@@ -15,6 +15,8 @@ import asyncio
 import difflib
 import hmac
 import secrets
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -47,6 +49,13 @@ CSRF_FIELD = "csrf"  # form field; fetch() may send the header instead
 CSRF_HEADER = "x-csrf-token"
 MAX_FORM_BYTES = 4 * MAX_PAGE_CHARS + 10_000  # a full page in UTF-8 plus the other fields
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Wrong passwords allowed per account, and per client address, in one window before sign-in is
+# refused (429) until the window has passed: a guesser gets a few tries an hour, an editor who
+# mistypes is kept out a quarter of an hour at most. Per client higher: an office behind one
+# address has several editors.
+FAILED_SIGN_INS_PER_ACCOUNT = 5
+FAILED_SIGN_INS_PER_CLIENT = 20
+SIGN_IN_WINDOW_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,55 @@ def routes() -> list[Route]:
         Route("/doc/{doc_id}/{page}/history", HistoryView, name="history"),
         Route("/proofread/next", NextView, name="proofread_next"),
     ]
+
+
+class SignInThrottle:
+    """Counts failed sign-ins per key (an account, a client address) in a sliding window.
+
+    Kept in the server's memory: a restart forgets the counts, as it signs everyone out."""
+
+    def __init__(self, limits: dict[str, int], window: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits, self.window, self.clock = limits, window, clock
+        self._failures: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_seconds(self, keys: dict[str, str]) -> int:
+        """0 when a sign-in with these keys may be tried; else seconds until it may."""
+        now = self.clock()
+        wait = 0.0
+        with self._lock:
+            for kind, value in keys.items():
+                recent = self._recent((kind, value), now)
+                if len(recent) >= self.limits[kind]:
+                    wait = max(wait, recent[-self.limits[kind]] + self.window - now)
+        return int(wait) + 1 if wait > 0 else 0
+
+    def failed(self, keys: dict[str, str]) -> None:
+        """Count a wrong password against each key."""
+        now = self.clock()
+        with self._lock:
+            for key in keys.items():
+                self._failures[key] = [*self._recent(key, now), now]
+
+    def succeeded(self, keys: dict[str, str]) -> None:
+        """A right password clears the account's count (not the client's)."""
+        with self._lock:
+            self._failures.pop(("account", keys["account"]), None)
+
+    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
+        recent = [t for t in self._failures.get(key, []) if t > now - self.window]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return recent
+
+
+def sign_in_throttle() -> SignInThrottle:
+    """The throttle a server starts with (build_app keeps it in app.state)."""
+    return SignInThrottle({"account": FAILED_SIGN_INS_PER_ACCOUNT,
+                           "client": FAILED_SIGN_INS_PER_CLIENT}, SIGN_IN_WINDOW_SECONDS)
 
 
 def edit_state(request: Request) -> EditState:
@@ -130,6 +188,11 @@ class Editor:
                 self._library = None
         self._pool.submit(close_library).result()
         self._pool.shutdown(wait=True)
+
+
+def _throttle(request: Request) -> SignInThrottle:
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    return throttle
 
 
 def _editor(request: Request) -> Editor:
@@ -210,11 +273,22 @@ class LoginView(ChangeEndpoint):
         name = str(form.get("name") or "")[:200]
         password = str(form.get("password") or "")[:1000]
         target = _local_target(str(form.get("next") or "/"))
+        throttle = _throttle(request)
+        keys = {"account": name, "client": request.client.host if request.client else ""}
+        wait = throttle.wait_seconds(keys)
+        if wait:
+            return _templates(request).TemplateResponse(
+                request, "login.html",
+                {"urls": urls, "next": target, "name": name,
+                 "error": f"登录失败次数过多，请 {(wait + 59) // 60} 分钟后再试"},
+                status_code=429, headers={"Retry-After": str(wait)})
         signed = await _editor(request).run(lambda lib: lib.authenticate(name, password))
         if signed is None:
+            throttle.failed(keys)
             return _templates(request).TemplateResponse(
                 request, "login.html", {"urls": urls, "error": "用户名或密码不对",
                                         "next": target, "name": name}, status_code=403)
+        throttle.succeeded(keys)
         request.session.clear()
         request.session.update({"editor": signed, CSRF_FIELD: secrets.token_urlsafe(32)})
         return RedirectResponse(target, 303)
