@@ -23,10 +23,12 @@ import numpy as np
 from PIL import Image
 
 from .figures import find_figures
+from .quality import SIGNALS
+
+__all__ = ["SIGNALS", "measure"]
 
 Box = tuple[int, int, int, int]
 
-SIGNALS = ("unread_ink", "figure_area", "dark_area", "low_contrast", "small_text")
 _WORK_CHAR = 16.0  # pixels per character height in the working copy
 _WINDOW = 3.0  # adaptive threshold window, in characters
 _INK_OFFSET = 15  # grey levels darker (or, on dark ground, lighter) than the window's mean

@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from lxml import etree
-from PIL import Image
 
 from ..text.charlm import CharModel, is_han, model
-from .pagelook import SIGNALS, measure
+
+if TYPE_CHECKING:  # opening a library must not import the image stack (tests/test_api.py)
+    from PIL import Image
 
 LOW_CONFIDENCE = 60.0  # a character read below this (0-100) counts as low-confidence
 # A character is marked likely wrong (CC >= SUSPECT_CC) ...
@@ -46,6 +47,9 @@ _COMMON = set("，。、；：？！“”‘’（）《》〈〉【】「」�
 
 # Features read from the text and confidences (ALTO), then the page image's (pagelook.SIGNALS),
 # in the order of a model's coefficients.
+# The page image's signals, measured by pipeline/page/pagelook.py (kept here: this module is
+# imported to word stored reasons, where the image stack is not loaded).
+SIGNALS = ("unread_ink", "figure_area", "dark_area", "low_contrast", "small_text")
 TEXT_FEATURES = ("low_conf", "unsure", "conf_gap", "lm_surprise", "odd_pairs", "unknown",
                  "symbols", "fragments", "latin")
 FEATURES = TEXT_FEATURES + SIGNALS
@@ -289,14 +293,17 @@ def alto_line_boxes(root: etree._Element | None) -> list[tuple[int, int, int, in
     return boxes
 
 
-def estimate_alto(root: etree._Element | None, image: Image.Image | None = None
+def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = None
                   ) -> PageQuality | None:
     """`estimate` of the page whose parsed ALTO is `root` (positions in `image`'s pixels), its
     image measured when given."""
     lines = alto_lines(root)
     if not any(t.strip() for tokens in lines for t, _ in tokens):
         return None
-    signals = measure(image, alto_line_boxes(root)) if image is not None else None
+    signals = None
+    if image is not None:
+        from .pagelook import measure
+        signals = measure(image, alto_line_boxes(root))
     return estimate(lines, signals, alto_engine(root))
 
 
