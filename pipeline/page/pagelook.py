@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from .figures import find_figures
-from .quality import SIGNALS
+from .signals import SIGNALS
 
 __all__ = ["SIGNALS", "measure"]
 

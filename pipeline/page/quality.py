@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Sequence
 from lxml import etree
 
 from ..text.charlm import CharModel, is_han, model
+from .signals import SIGNALS
 
 if TYPE_CHECKING:  # opening a library must not import the image stack (tests/test_api.py)
     from PIL import Image
@@ -47,9 +48,6 @@ _COMMON = set("，。、；：？！“”‘’（）《》〈〉【】「」�
 
 # Features read from the text and confidences (ALTO), then the page image's (pagelook.SIGNALS),
 # in the order of a model's coefficients.
-# The page image's signals, measured by pipeline/page/pagelook.py (kept here: this module is
-# imported to word stored reasons, where the image stack is not loaded).
-SIGNALS = ("unread_ink", "figure_area", "dark_area", "low_contrast", "small_text")
 TEXT_FEATURES = ("low_conf", "unsure", "conf_gap", "lm_surprise", "odd_pairs", "unknown",
                  "symbols", "fragments", "latin")
 FEATURES = TEXT_FEATURES + SIGNALS
