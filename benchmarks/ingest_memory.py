@@ -280,13 +280,21 @@ def report(run: Run) -> None:
 
 def indexed_chars(library: Path) -> int:
     """Characters of the documents the library has indexed so far."""
+    return _count(library, "SELECT COALESCE(SUM(char_count), 0) FROM documents WHERE indexed = 1")
+
+
+def stored_pages(library: Path) -> int:
+    """Pages the library has stored so far (a scanned volume is indexed only when finished)."""
+    return _count(library, "SELECT COUNT(*) FROM pages")
+
+
+def _count(library: Path, sql: str) -> int:
     import sqlite3
 
     try:
         with sqlite3.connect(f"file:{library / 'catalog.sqlite'}?mode=ro", uri=True,
                              timeout=30) as db:
-            return int(db.execute("SELECT COALESCE(SUM(char_count), 0) FROM documents "
-                                  "WHERE indexed = 1").fetchone()[0])
+            return int(db.execute(sql).fetchone()[0])
     except sqlite3.Error:
         return -1
 
@@ -302,7 +310,8 @@ def watch(pid: int, library: Path, interval: float) -> None:
             last = time.monotonic()
             now = sampler.samples[-1] if sampler.samples else (0.0, 0.0, 0.0, 0)
             chars = indexed_chars(library)
-            print(f"{now[0]:7.0f} s  indexed {chars:>12,} chars ({chars / max(1, now[0]):,.0f}/s)"
+            print(f"{now[0]:7.0f} s  {stored_pages(library):>7,} pages stored, "
+                  f"indexed {chars:>12,} chars ({chars / max(1, now[0]):,.0f}/s)"
                   f"  RSS sum {now[1]:6,.0f} MB (peak {sampler.peak_mb:6,.0f}, PSS peak "
                   f"{sampler.peak_pss_mb:6,.0f})  writer {now[2]:6,.0f} MB (peak "
                   f"{sampler.writer_hwm_mb:6,.0f})  {now[3]} processes  load {load()}",

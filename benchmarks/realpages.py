@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import functools
 import json
+import resource
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -171,14 +172,20 @@ def run_pages(runs: Sequence[str], entries: Sequence[dict[str, Any]], cache: Pat
                 continue
             image = Image.open(REALPAGES / entry["image"])
             image.load()
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu = time.perf_counter(), _cpu()
             text = fn(image, entry, timeout)
             result = {"text": text, "seconds": round(time.perf_counter() - wall, 2),
-                      "cpu": round(time.process_time() - cpu, 2)}
+                      "cpu": round(_cpu() - cpu, 2)}
             path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
             out[run][stem] = result
             log(f"{run} {stem}: {result['seconds']:.1f} s")
     return out
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of the children it waited for (Tesseract runs as one)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -219,7 +226,9 @@ def report(runs: Sequence[str], entries: Sequence[dict[str, Any]],
             lines.append(f"{g:<22} {len(by_group[g]):>3} " + " ".join(cells))
         for run in runs:
             secs = [outputs[run][Path(e["image"]).stem]["seconds"] for e in at]
-            lines.append(f"  {run}: {np.mean(secs):.2f} s a page (wall, mean)")
+            cpu = [outputs[run][Path(e["image"]).stem].get("cpu", 0.0) for e in at]
+            lines.append(f"  {run}: {np.mean(secs):.2f} s a page (wall, mean); "
+                         f"CPU {sum(cpu):.0f} s in all, median {np.median(cpu):.2f} s a page")
         if "raw-tesseract" in runs and "raw-paddle" in runs:
             for run in (r for r in runs if r.startswith("wenshi")):
                 worse = []

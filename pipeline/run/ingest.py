@@ -28,7 +28,8 @@ from typing import Callable, Iterator, Protocol, Sequence
 from ..config import Config
 from ..errors import EnvironmentProblemError, InputFileError
 from ..page.engines import Engine
-from ..page.process import SCRIPT_RECHECK_CONFIDENCE, crash_engine, page_error, process_page
+from ..page.process import (SCRIPT_RECHECK_CONFIDENCE, crash_engine, other_engine, page_error,
+                            process_page)
 from ..page.script import AUTO, PROVISIONAL
 from ..records import METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
 from .pool import executor_slots, make_executor, remove_orphaned_work_dirs
@@ -278,9 +279,22 @@ class _Ingest:
         except EnvironmentProblemError:
             raise  # a worker without Tesseract or a model: no page can succeed, stop now
         except Exception as exc:  # noqa: BLE001 - one page's bug must not end the batch
+            if (type(exc).__name__ == "KilledWorker" and not job.task.engine
+                    and crash_engine(self.cfg)):
+                # Dask workers died under this page (the scheduler has retried it on others
+                # up to its allowed-failures): give the page the other engine once.
+                log.warning("a Dask worker died on page %d of %s; reading it with %s",
+                            job.task.number, job.doc.path, crash_engine(self.cfg))
+                job.task = replace(job.task, engine=crash_engine(self.cfg))
+                self._submit(job)
+                return None
             log.debug("page %d of %s failed", job.task.number, job.doc.path, exc_info=True)
             page = Page(number=job.task.number, text="", method=METHOD_OCR,
                         error=f"{type(exc).__name__}: {exc}")
+        if job.task.engine and not page.error:
+            # read by the other engine after its worker died under the first (_recover)
+            page = replace(page, steps=page.steps + (
+                f"after-{other_engine(job.task.engine)}-crashed",))
         self._page_done(job, page)
         return None
 

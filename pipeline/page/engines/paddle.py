@@ -7,6 +7,18 @@ fetched at run time. One engine is made per process, on first use, and kept: loa
 ~1-3 s and ~300 MB. ONNX Runtime runs one thread per worker (intra- and inter-op), as Tesseract
 does under OMP_THREAD_LIMIT=1: pages run in parallel across workers instead.
 
+Memory: ONNX Runtime allocates a page's activations with malloc (its arena is off, rapidocr's
+default) and frees them after each model run: detection of a 2000-px page takes ~450 MB for a
+second. glibc kept much of it (below its dynamic mmap threshold, which grows to 32 MB) in a
+fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
+`_return_freed_memory` makes large blocks come from mmap and go back to the system when freed
+(benchmarks/README.md, "Memory").
+
+Time limit: a page's CPU seconds in the thread that reads it, watched from another thread
+(`_Deadline`), so it works in the main thread of a pool worker and in a Dask worker's task
+threads alike. When the limit passes, ONNX Runtime's run in progress is stopped
+(`RunOptions.terminate`) and every later run of the page fails at once.
+
 A page comes back as a `Reading` (lines with polygons, per-character boxes and confidences) and,
 through `ocr_image`, as the same `OcrResult` the Tesseract wrapper makes: the ALTO is built from
 the lines (one String per character), so the look-alike correction, the mapping onto the scan,
@@ -15,8 +27,9 @@ hit boxes and confidence work as they do for Tesseract's ALTO.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
-import signal
 import threading
 import time
 from contextlib import contextmanager
@@ -36,13 +49,19 @@ log = logging.getLogger(__name__)
 _TEXT_SCORE = 0.5
 # PP-OCR's text-direction classifier is off: on real pages it turned whole letter-spaced lines
 # upside down before recognition (cy_gazette_no1_p4's "三、本專刊自民國99年5月起..." read as
-# "三系：", score 0.71), which lost 22-91 characters a page on 9 of the 59 pages of
+# "三系：", score 0.71), which lost 32-91 characters a page on 9 of the 59 pages of
 # ../shared/realpages (benchmarks/README.md); each of those lines reads right on its own. A page
 # that is upside down as a whole is turned by the page loop instead (pipeline.page.process).
 _USE_CLS = False
 # A detected box this much taller than wide is a vertical line (rapidocr turns such a crop on its
 # side before recognising it: utils/process_img.get_rotate_crop_image uses the same 1.5).
 VERTICAL_RATIO = 1.5
+# Blocks this large or larger come from mmap and are returned to the system when freed (glibc's
+# M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
+MMAP_THRESHOLD = 64 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+# How often the watcher looks at the CPU time of the threads reading pages (seconds).
+_WATCH_INTERVAL = 0.1
 
 
 class PaddleEngine:
@@ -129,6 +148,8 @@ def _engine() -> Any:
         "Global.use_cls": _USE_CLS,
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        # rapidocr's default, stated: an arena would keep a page's peak for the process's life
+        "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,
     }
     for task in ("Det", "Cls", "Rec"):
         path = _model_file(models, task)
@@ -136,8 +157,16 @@ def _engine() -> Any:
             raise EnvironmentProblemError(
                 f"rapidocr's {task} model is missing from {models}: reinstall rapidocr")
         params[f"{task}.model_path"] = str(path)
+    _return_freed_memory()
     started = time.perf_counter()
     engine = RapidOCR(params=params)
+    # rapidocr loads its models on first use; load them now (a worker does before its first
+    # page) and let each run take the time limit of the page it belongs to.
+    loaders = ("_load_det_model", "_load_cls_model", "_load_rec_model") if _USE_CLS else \
+        ("_load_det_model", "_load_rec_model")
+    for loader in loaders:
+        part = getattr(engine, loader)()
+        part.session.session = _LimitedSession(part.session.session)
     log.debug("[paddle] engine loaded in %.2f s", time.perf_counter() - started)
     return engine
 
@@ -148,35 +177,100 @@ def _model_file(models: Path, task: str) -> Path | None:
     return found[0] if found else None
 
 
-@contextmanager
-def _deadline(timeout: float) -> Iterator[None]:
-    """Raise OcrError once this process has spent `timeout` CPU seconds in the block (main
-    thread only; elsewhere, e.g. a Dask worker's task thread, no limit).
-
-    CPU time, not wall time: on a loaded machine a page waits for a core without being stuck,
-    and PP-OCR runs in this process on one thread. ONNX Runtime's calls are C++: the signal is
-    seen between two model runs (a page is dozens of them, each well under a second), and
-    rapidocr wraps what it raises there in its own error, hence the flag."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    expired = []
-
-    def _expired(signum: int, frame: object) -> None:
-        expired.append(signum)
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGPROF, _expired)
-    signal.setitimer(signal.ITIMER_PROF, timeout)
+def _return_freed_memory() -> None:
+    """Have this process's large blocks come from mmap (and go back when freed): see the module
+    docstring. A no-op where the C library is not glibc."""
+    name = ctypes.util.find_library("c")
     try:
-        yield
-    except Exception as exc:
-        if expired:
-            raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
-        raise
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "mallopt"):
+            libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except OSError:
+        pass
+
+
+class _Deadline:
+    """The CPU-time limit of one page read by one thread."""
+
+    def __init__(self, timeout: float) -> None:
+        import onnxruntime
+
+        self.timeout = timeout
+        self.options = onnxruntime.RunOptions()
+        self.clock = time.pthread_getcpuclockid(threading.get_ident())
+        self.limit = time.clock_gettime(self.clock) + timeout
+        self.expired = False
+
+    def check(self) -> bool:
+        """True (and ONNX Runtime's runs stopped) once the thread has used its time."""
+        if not self.expired:
+            try:
+                over = time.clock_gettime(self.clock) >= self.limit
+            except OSError:  # the thread has ended
+                over = False
+            if over:
+                self.expired = True
+                self.options.terminate = True
+        return self.expired
+
+
+_local = threading.local()
+_watched: set[_Deadline] = set()
+_watch_lock = threading.Lock()
+_watcher: list[threading.Thread] = []
+
+
+def _watch() -> None:
+    while True:
+        time.sleep(_WATCH_INTERVAL)
+        with _watch_lock:
+            for deadline in list(_watched):
+                if deadline.check():
+                    _watched.discard(deadline)
+
+
+@contextmanager
+def _deadline(timeout: float) -> Iterator[_Deadline]:
+    """Stop this thread's reading once it has spent `timeout` CPU seconds in the block.
+
+    CPU time, not wall time: on a loaded machine a page waits for a core without being stuck;
+    PP-OCR runs in the calling thread (one ONNX Runtime thread). A watcher thread stops a model
+    run in progress; `_LimitedSession` checks before each run. rapidocr wraps what ONNX
+    Runtime raises in its own error (or logs it and returns nothing), hence `expired`."""
+    deadline = _Deadline(timeout)
+    with _watch_lock:
+        if not _watcher or not _watcher[0].is_alive():
+            _watcher[:] = [threading.Thread(target=_watch, name="wenshi-paddle-deadline",
+                                            daemon=True)]
+            _watcher[0].start()
+        _watched.add(deadline)
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = deadline
+    try:
+        yield deadline
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+        _local.deadline = previous
+        with _watch_lock:
+            _watched.discard(deadline)
+
+
+class _LimitedSession:
+    """An ONNX Runtime session whose runs obey the time limit of the page being read in the
+    calling thread (rapidocr calls `run(output_names, inputs)`; the rest is passed on)."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        deadline: _Deadline | None = getattr(_local, "deadline", None)
+        if deadline is None:
+            return self._session.run(output_names, input_feed, run_options)
+        if deadline.check():
+            raise TimeoutError(f"PP-OCR's time limit of {deadline.timeout:g} CPU s passed")
+        return self._session.run(output_names, input_feed, deadline.options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
 
 
 def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
@@ -187,15 +281,18 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
     else:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         pixels = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr wants BGR arrays
-    try:
-        with _deadline(timeout):
+    with _deadline(timeout) as deadline:
+        try:
             out = engine(pixels)
-    except OcrError:
-        raise
-    except Exception as exc:  # ONNX Runtime and rapidocr raise their own, untyped, errors
-        # rapidocr puts a whole traceback into its message: its last line says what went wrong.
-        last = (str(exc).strip().splitlines() or [""])[-1]
-        raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {last}") from exc
+        except Exception as exc:  # ONNX Runtime and rapidocr raise their own, untyped, errors
+            if deadline.expired:
+                raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
+            # rapidocr puts a whole traceback into its message: its last line says what went
+            # wrong.
+            last = (str(exc).strip().splitlines() or [""])[-1]
+            raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {last}") from exc
+    if deadline.expired:  # rapidocr logged the stopped run and returned what it had
+        raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s")
     return Reading(tuple(_lines(out)), image.width, image.height, ENGINE_PADDLE, model_name())
 
 
