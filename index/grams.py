@@ -175,6 +175,17 @@ def postings_for_pages(keys: Sequence[int], compacts: Sequence[str]) -> Postings
     )
 
 
+def _with_values(delta: U64, values: U64 | None, first: I64) -> tuple[U64, I64]:
+    """The numbers to code for a run of postings: each key's delta, followed by its value (the
+    count of characters) where there are values; and where each term's numbers start."""
+    if values is None:
+        return delta, first
+    coded = np.empty(2 * len(delta), dtype=np.uint64)
+    coded[0::2] = delta
+    coded[1::2] = values
+    return coded, 2 * first
+
+
 def _encode_terms(codes: U64, keys: I64, values: U64 | None) -> tuple[U64, U8, U64, I64]:
     """Varint-code one kind of entries sorted by (code, key): (terms, postings, byte lengths of
     each term's postings, entries of each term). A term's first key is stored as it is, the
@@ -182,13 +193,7 @@ def _encode_terms(codes: U64, keys: I64, values: U64 | None) -> tuple[U64, U8, U
     terms, first, n = _runs_u64(codes)
     delta = np.diff(keys, prepend=0).astype(np.uint64)
     delta[first] = keys[first].astype(np.uint64)
-    if values is not None:
-        coded = np.empty(2 * len(keys), dtype=np.uint64)
-        coded[0::2] = delta
-        coded[1::2] = values
-        value_starts = 2 * first
-    else:
-        coded, value_starts = delta, first
+    coded, value_starts = _with_values(delta, values, first)
     postings, lengths = encode_varints(coded)
     byte_ends = np.zeros(len(coded) + 1, dtype=np.uint64)
     byte_ends[1:] = np.cumsum(lengths)
@@ -597,13 +602,7 @@ class _TermStream:
         continues = row is not None and row[0] == int(terms[0])
         if continues:
             delta[0] = np.uint64(int(keys[0]) - self.last_key)
-        if values is not None:
-            coded = np.empty(2 * len(keys), dtype=np.uint64)
-            coded[0::2] = delta
-            coded[1::2] = values
-            value_starts = 2 * first
-        else:
-            coded, value_starts = delta, first
+        coded, value_starts = _with_values(delta, values, first)
         del delta
         postings, lengths = encode_varints(coded)
         byte_ends = np.zeros(len(coded) + 1, dtype=np.uint64)
