@@ -265,8 +265,8 @@ def _cut_block(tok: Any, tags: dict[str, str], blk: str, words: list[str] | None
 
 # posseg's part-of-speech HMM (jieba 0.42 viterbi) copies its whole path at every character:
 # quadratic in the length of a run of unknown characters — 17 CPU s for 2,000 in a row (OCR noise
-# read off a photo), minutes for 8,000. Longer runs are tagged in pieces of this many; runs of
-# real unknown text (names, classical phrases) are a few characters long.
+# read off a photo), over 4 minutes for 4,000. Longer runs are tagged in pieces of this many;
+# runs of real unknown text (names, classical phrases) are a few characters long.
 MAX_TAGGED_RUN = 80
 
 
