@@ -39,6 +39,7 @@ import json
 import os
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -61,8 +62,9 @@ ALPHA = 0.5  # ridge strength on standardised features (see benchmarks/README.md
 
 class _Line:
     def __init__(self, text: str, box: tuple[int, int, int, int], vertical: bool,
-                 tokens: list[quality.Token]) -> None:
+                 tokens: list[quality.Token], shape: quality.Shape) -> None:
         self.text, self.box, self.vertical, self.tokens = text, box, vertical, tokens
+        self.shape = shape
 
 
 def _cer(text: str, reference: str) -> float:
@@ -107,16 +109,27 @@ def _reading(data: dict[str, Any]) -> Any:
 
 
 def _row(name: str, engine: str, group: str, kind: str, text: str, reference: str,
-         lines: Sequence[Sequence[quality.Token]], signals: tuple[float, ...], cost: float,
-         **extra: Any) -> dict[str, Any]:
+         lines: Sequence[Sequence[quality.Token]], shapes: Sequence[quality.Shape],
+         signals: tuple[float, ...], cost: float, **extra: Any) -> dict[str, Any]:
     t = time.process_time()
     feats, n = quality.features(lines)
+    feats += quality.shape_features(shapes)
     cost += time.process_time() - t
     return {"name": name, "engine": engine, "group": group, "set": kind,
             "cer": _cer(text, reference), "ccer": _content_cer(text, reference),
             "nref": len("".join(reference.split())),
             "x": feats + signals, "n": n, "cost": cost,
             "wconf": _word_confidence(lines), **extra}
+
+
+def _alto_row(name: str, engine: str, group: str, kind: str, text: str, reference: str,
+              root: Any, image: Any, **extra: Any) -> dict[str, Any]:
+    """A page's record from its parsed ALTO (positions in `image`'s pixels) and image."""
+    t = time.process_time()
+    signals = pagelook.measure(image, quality.alto_line_boxes(root))
+    cost = time.process_time() - t
+    return _row(name, engine, group, kind, text, reference, quality.alto_lines(root),
+                quality.alto_shapes(root), signals, cost, **extra)
 
 
 def _tess_lines(data: dict[str, Any], vertical: bool) -> list[_Line]:
@@ -129,7 +142,9 @@ def _tess_lines(data: dict[str, Any], vertical: bool) -> list[_Line]:
         box = (min(w["left"] for w in ws), min(w["top"] for w in ws),
                max(w["left"] + w["width"] for w in ws), max(w["top"] + w["height"] for w in ws))
         tokens = [(w["text"], float(w["conf"])) for w in ws]
-        out.append(_Line("".join(t for t, _ in tokens), box, vertical, tokens))
+        shape = (box, [(w["text"], (w["left"], w["top"], w["left"] + w["width"],
+                                    w["top"] + w["height"])) for w in ws])
+        out.append(_Line("".join(t for t, _ in tokens), box, vertical, tokens, shape))
     return out
 
 
@@ -165,22 +180,14 @@ def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
             data = json.loads(path.read_text(encoding="utf-8"))
             if path == auto:
                 # as `wenshi ingest` stores the page by default (`recognise`, `--engine auto`)
-                root = parse_alto(data["alto"])
-                t = time.process_time()
-                signals = pagelook.measure(image, quality.alto_line_boxes(root))
-                cost = time.process_time() - t
-                rows.append(_row(e["name"], quality.model_of(data["engine"]), group, "real",
-                                 data["text"], gt, quality.alto_lines(root), signals, cost,
-                                 seconds=data["seconds"], cpu=data["cpu"]))
+                rows.append(_alto_row(e["name"], quality.model_of(data["engine"]), group,
+                                      "real", data["text"], gt, parse_alto(data["alto"]), image,
+                                      seconds=data["seconds"], cpu=data["cpu"]))
             elif engine == "rapidocr":
                 res = assemble(_reading(data), image, ReadOptions("chi_sim", dpi=e["dpi"]))
-                root = parse_alto(res.alto)
-                t = time.process_time()
-                signals = pagelook.measure(image, quality.alto_line_boxes(root))
-                cost = time.process_time() - t
-                rows.append(_row(e["name"], "paddle", group, "real", clean_ocr_text(res.text),
-                                 gt, quality.alto_lines(root), signals, cost,
-                                 seconds=data.get("seconds")))
+                rows.append(_alto_row(e["name"], "paddle", group, "real",
+                                      clean_ocr_text(res.text), gt, parse_alto(res.alto), image,
+                                      seconds=data.get("seconds")))
             else:
                 lines = _tess_lines(data, vertical)
                 text = clean_ocr_text(order_lines(lines, data["width"], data["height"]).text())
@@ -188,7 +195,8 @@ def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
                 signals = pagelook.measure(image, [ln.box for ln in lines])
                 cost = time.process_time() - t
                 rows.append(_row(e["name"], "tesseract", group, "real", text, gt,
-                                 [ln.tokens for ln in lines], signals, cost))
+                                 [ln.tokens for ln in lines], [ln.shape for ln in lines],
+                                 signals, cost))
     return rows
 
 
@@ -239,13 +247,9 @@ def rendered_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
             continue
         d = json.loads(path.read_text(encoding="utf-8"))
         image, dpi = images[d["name"]]
-        root = _on_scan(image, dpi, d["alto"])
-        t = time.process_time()
-        signals = pagelook.measure(image, quality.alto_line_boxes(root))
-        cost = time.process_time() - t
-        rows.append(_row(d["name"], "tesseract", d["group"], "rendered", d["text"],
-                         d["reference"], quality.alto_lines(root), signals, cost,
-                         seconds=d["seconds"]))
+        rows.append(_alto_row(d["name"], "tesseract", d["group"], "rendered", d["text"],
+                              d["reference"], _on_scan(image, dpi, d["alto"]), image,
+                              seconds=d["seconds"]))
     return rows
 
 
@@ -316,17 +320,14 @@ def auto_pages(folder: Path) -> list[dict[str, Any]]:
             image = _sample_image(d["entry"], d["number"])[0]
         else:
             image = images[d["name"]][0]
-        root = parse_alto(d["alto"])
-        t = time.process_time()
-        signals = pagelook.measure(image, quality.alto_line_boxes(root))
-        cost = time.process_time() - t
         kind = "samples" if d["name"].startswith("sample_") else "rendered"
-        rows.append(_row(d["name"], d["engine"], d["group"], kind + " (auto)", d["text"],
-                         d["reference"], quality.alto_lines(root), signals, cost,
-                         seconds=d["seconds"], cpu=d["cpu"]))
+        rows.append(_alto_row(d["name"], d["engine"], d["group"], kind + " (auto)", d["text"],
+                              d["reference"], parse_alto(d["alto"]), image,
+                              seconds=d["seconds"], cpu=d["cpu"]))
     return rows
 
 
+@lru_cache(maxsize=1)
 def _rendered_images() -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import ocr_accuracy as oa
@@ -361,13 +362,9 @@ def sample_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
                 extra = json.loads(auto.read_text(encoding="utf-8"))
                 extra.update(entry=entry, number=number)
                 auto.write_text(json.dumps(extra, ensure_ascii=False), encoding="utf-8")
-            root = _on_scan(image, dpi, d["alto"])
-            t = time.process_time()
-            signals = pagelook.measure(image, quality.alto_line_boxes(root))
-            cost = time.process_time() - t
-            rows.append(_row(path.stem, "tesseract", entry["path"], "samples", d["text"],
-                             reference, quality.alto_lines(root), signals, cost,
-                             seconds=d["seconds"]))
+            rows.append(_alto_row(path.stem, "tesseract", entry["path"], "samples", d["text"],
+                                  reference, _on_scan(image, dpi, d["alto"]), image,
+                                  seconds=d["seconds"]))
     return rows
 
 

@@ -164,7 +164,7 @@ def test_an_old_library_gets_estimates_from_its_stored_alto(tmp_path: Path) -> N
 REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages" / "pages"
 # Real pages (../shared/realpages, 150 dpi copies) whose PP-OCR reading is measured
 # (benchmarks/README.md, "Page quality"): a dark title slide read 54% wrong, a vertical page
-# whose small commentary PP-OCR misses (60% wrong), a plain page of prose read 0.4% wrong.
+# whose small commentary PP-OCR misreads (27% wrong), a plain page of prose read 0.4% wrong.
 BAD_PAGES = ("ali_slides_p1@150", "shiji16_modern_p2@150")
 CLEAN_PAGE = "lunbian_sim_p3@150"
 
@@ -241,3 +241,65 @@ def test_the_reading_room_gives_the_estimate_and_its_reasons_in_chinese(
     assert browser_page.locator("[data-quality]").count() == 0
     assert browser_page.locator(".crumbs .flag", has_text="需校对").count() == 0
     assert browser_page.console_errors == []
+
+
+def _shapes(lines: Any) -> list[quality.Shape]:
+    """PP-OCR's lines as `alto_shapes` gives them: each line's box and its characters' boxes."""
+    return [(line.box, [(g.text, g.box) for g in line.glyphs]) for line in lines]
+
+
+@pytest.mark.paddle
+def test_columns_side_by_side_and_gaps_in_lines_are_measured_on_real_pages() -> None:
+    from pipeline.page.engines import paddle
+
+    from .test_layout import _real_crop
+
+    side, gaps = (quality.SHAPE_FEATURES.index(k) for k in ("side_by_side", "gaps"))
+    prose = paddle.read_image(_real_crop("lunbian_sim_p4", (0, 300, 2480, 1300))).lines
+    assert len(prose) >= 6 and all(line.glyphs for line in prose)
+    plain = quality.shape_features(_shapes(prose))
+    assert plain[side] == 0.0 and plain[gaps] < 0.02
+    # The same lines with the middle third of each line's characters gone: gaps inside lines.
+    holed = [(box, chars[:len(chars) // 3] + chars[2 * len(chars) // 3:])
+             for box, chars in _shapes(prose)]
+    assert quality.shape_features(holed)[gaps] > 0.15
+    # A slide of three columns (../shared/realpages: scu_slides_p28): most text sits beside
+    # other text, and the estimate says so.
+    slide = paddle.read_image(_real_crop("scu_slides_p28", (0, 0, 1890, 1063))).lines
+    columns = quality.shape_features(_shapes(slide))
+    assert columns[side] > 0.4
+    tokens = [[(g.text, g.confidence) for g in line.glyphs] for line in slide]
+    estimate = quality.estimate(tokens, None, "paddle", _shapes(slide))
+    alone = quality.estimate(tokens, None, "paddle")
+    assert estimate is not None and alone is not None
+    assert estimate.error_rate > alone.error_rate
+    assert any(r.startswith("side_by_side=") for r in estimate.reasons)
+    assert "阅读顺序可能有误" in quality.describe(
+        next(r for r in estimate.reasons if r.startswith("side_by_side=")), chinese=True)
+
+
+def test_shapes_are_read_from_the_alto_boxes() -> None:
+    alto = """<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Layout><Page><PrintSpace>
+<TextBlock><TextLine HPOS="0" VPOS="0" WIDTH="400" HEIGHT="40">
+<String CONTENT="县电" HPOS="0" VPOS="0" WIDTH="80" HEIGHT="40"/>
+<String CONTENT="扩建" HPOS="320" VPOS="0" WIDTH="80" HEIGHT="40"/></TextLine>
+<TextLine HPOS="600" VPOS="5" WIDTH="80" HEIGHT="40">
+<String CONTENT="一九" HPOS="600" VPOS="5" WIDTH="80" HEIGHT="40"/></TextLine>
+<TextLine><String CONTENT="无框"/></TextLine></TextBlock></PrintSpace></Page></Layout></alto>"""
+    shapes = quality.alto_shapes(parse_alto(alto))
+    assert shapes == [((0, 0, 400, 40), [("县电", (0, 0, 80, 40)), ("扩建", (320, 0, 400, 40))]),
+                      ((600, 5, 680, 45), [("一九", (600, 5, 680, 45))])]
+    gaps, side = (quality.shape_features(shapes)[quality.SHAPE_FEATURES.index(k)]
+                  for k in ("gaps", "side_by_side"))
+    # 240 px blank inside a 400 px line, thickness 40: 6 of the lines' 10 + 2 thicknesses
+    assert gaps == pytest.approx(6 / 12)
+    # the two lines are 200 px = 5 thicknesses apart on one row: every character is beside another
+    assert side == 1.0
+
+
+def test_every_model_weighs_every_feature() -> None:
+    # estimate() pairs weights, values and references by position: a length off by one would
+    # shift every weight onto the wrong feature without an error.
+    for engine in quality.MODELS:
+        assert len(quality.MODELS[engine]) == 1 + len(quality.FEATURES)
+        assert len(quality.REFERENCE[engine]) == len(quality.FEATURES)

@@ -2,7 +2,8 @@
 
 Read from the page's ALTO (what every engine writes and every library stores) and, when the
 page is OCR'd (`pipeline.page.process`), from its image: an old library re-indexed from its
-stored ALTO gets the text's part, the image's signals counted at a clean page's values.
+stored ALTO gets the text's and the lines' part, the image's signals counted at a clean page's
+values.
 Signals, per character of the recognised text:
 
 - the engine's confidence (ALTO `WC`, a String's confidence given to each of its characters):
@@ -12,6 +13,9 @@ Signals, per character of the recognised text:
   with either neighbour;
 - characters unknown to that model (rare or unusual characters, garbage from handwriting);
 - stray symbols, Latin letters, and text in fragments of 1-3 characters;
+- the boxes of the lines and Strings read (`shape_features`): blank stretches inside lines
+  (text missed within a line, dot leaders), and lines side by side (columns, tables: on real
+  pages much of the error is reading order, which neither confidences nor language show);
 - the page image (pipeline/page/pagelook.py): text-like ink outside every line read (text the
   engine missed: on real pages the largest errors), figure and dark-background area, contrast,
   character size.
@@ -50,7 +54,9 @@ _COMMON = set("，。、；：？！“”‘’（）《》〈〉【】「」�
 # in the order of a model's coefficients.
 TEXT_FEATURES = ("low_conf", "unsure", "conf_gap", "lm_surprise", "odd_pairs", "unknown",
                  "symbols", "fragments", "latin")
-FEATURES = TEXT_FEATURES + SIGNALS
+# Read from the boxes of the ALTO's lines and Strings (`shape_features`).
+SHAPE_FEATURES = ("gaps", "side_by_side")
+FEATURES = TEXT_FEATURES + SHAPE_FEATURES + SIGNALS
 UNSURE = 90.0  # a character read below this is not sure (PP-OCR's wrong reads sit at 80-95)
 OFFSET = 0.01
 # Fitted by benchmarks/page_quality.py (see benchmarks/README.md, "Page quality"), one model
@@ -58,20 +64,20 @@ OFFSET = 0.01
 # intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
 # last lines ("MODELS").
 MODELS: dict[str, tuple[float, ...]] = {
-    "paddle": (-4.551, 11.922, 7.761, 21.261, 0.023, 1.097, 175.876, 4.591, 3.249, 1.679,
-               5.030, 0.0, 0.775, 0.0, 0.0),
-    "tesseract": (-4.833, 1.847, 1.656, 2.188, 0.108, 0.779, 0.0, 0.0, 6.232, 0.585,
-                  0.750, 1.083, 0.351, 0.0, 0.0),
+    "paddle": (-4.594, 13.553, 5.735, 16.192, 0.029, 0.788, 158.803, 0.0, 2.011, 1.237,
+               8.269, 1.137, 4.835, 0.0, 0.577, 0.0, 0.363),
+    "tesseract": (-5.023, 1.485, 1.356, 1.791, 0.148, 0.842, 0.0, 0.0, 2.021, 0.610,
+                  1.643, 0.818, 0.477, 2.504, 0.368, 0.0, 0.0),
 }
 # Reference values of a clean page (the medians of each engine's pages under 3% CER in the
 # fit): a reason is given for a feature whose contribution above its reference is at least
 # REASON_MIN of log CER. A page estimated without its image (re-indexed from stored ALTO)
 # counts at the reference for the image's signals.
 REFERENCE: dict[str, tuple[float, ...]] = {
-    "paddle": (0.0, 0.005, 0.002, 6.402, 0.072, 0.0, 0.0, 0.0, 0.0,
-               0.0, 0.0, 0.0, 0.655, 0.0),
+    "paddle": (0.0, 0.006, 0.002, 6.477, 0.072, 0.0, 0.0, 0.0, 0.0,
+               0.0, 0.0, 0.0, 0.0, 0.0, 0.598, 0.0),
     "tesseract": (0.034, 0.148, 0.103, 6.264, 0.076, 0.0, 0.0, 0.0, 0.0,
-                  0.0, 0.0, 0.0, 0.596, 0.0),
+                  0.0, 0.0, 0.0, 0.0, 0.0, 0.596, 0.0),
 }
 # The estimated error rate above which a page is listed 需校对: set a priori between the
 # targets' 1% (pages that should not be listed) and 3% (pages that must be), not fitted.
@@ -87,6 +93,12 @@ _REASON_TEXT: dict[str, tuple[str, str]] = {
     "fragments": ("{:.0%} of the text in fragments of 1-3 characters (tables, figures, noise)",
                   "{:.0%}的文字是1至3字的零碎片段（表格、插图或污点）"),
     "latin": ("{:.0%} Latin letters", "拉丁字母占{:.0%}"),
+    "gaps": ("gaps inside lines: {:.0%} of their length (text missing within a line, dot "
+             "leaders, table columns run together)",
+             "行内空缺占行长{:.0%}（行中漏字、引导点或表格各栏连成一行）"),
+    "side_by_side": ("{:.0%} of the text in lines side by side (columns, tables: the reading "
+                     "order may be wrong)",
+                     "{:.0%}的文字分栏或成表并排（阅读顺序可能有误）"),
     "lm_surprise": ("text reads unlike Chinese (language-model surprise {:.1f} nats/char)",
                     "文字不像通顺的中文（字频模型每字意外度{:.1f}）"),
     "odd_pairs": ("{:.0%} of characters form no known word pair with their neighbours",
@@ -107,6 +119,14 @@ _REASON_TEXT: dict[str, tuple[str, str]] = {
 }
 
 Token = tuple[str, float | None]  # a String's text and its confidence 0-100 (None: not given)
+Box = tuple[int, int, int, int]  # left, top, right, bottom
+# A line's box and its Strings' text and boxes (`alto_shapes`).
+Shape = tuple[Box, Sequence[tuple[str, Box]]]
+# A gap between two Strings of a line wider than this many line thicknesses is a gap in the text.
+_GAP = 1.0
+# Two lines this many line thicknesses apart or more along their direction, side by side, are
+# in different columns or table cells (a line PP-OCR cut in two has its pieces closer).
+_APART = 2.0
 
 
 @dataclass(frozen=True)
@@ -202,24 +222,74 @@ def features(lines: Sequence[Sequence[Token]]) -> tuple[tuple[float, ...], int]:
             sym / n, frag / n, latin / n), n
 
 
+def shape_features(shapes: Sequence[Shape]) -> tuple[float, ...]:
+    """The SHAPE_FEATURES of a page's lines (`alto_shapes`), shares of the characters read:
+
+    - `gaps`: the blank stretches inside lines (between a line's Strings, wider than `_GAP`
+      line thicknesses), in thicknesses, over the lines' length in thicknesses: text missing
+      within a line, dot leaders, table columns run together;
+    - `side_by_side`: the characters in lines that have another line beside them along their
+      own direction, `_APART` thicknesses away or more (columns, tables, slides): pages whose
+      reading order is easily wrong."""
+    found = [(box, [(t.strip(), b) for t, b in strings if t.strip()])
+             for box, strings in shapes]
+    found = [(box, strings) for box, strings in found if strings]
+    length = gaps = 0.0
+    chars = beside = 0
+    for i, ((left, top, right, bottom), strings) in enumerate(found):
+        vertical = bottom - top > right - left
+        thick = max(1, min(right - left, bottom - top))
+        length += max(right - left, bottom - top) / thick
+        spans = sorted((b[1], b[3]) if vertical else (b[0], b[2]) for _, b in strings)
+        end = spans[0][1]
+        for start, stop in spans[1:]:
+            if start - end > _GAP * thick:
+                gaps += (start - end) / thick
+            end = max(end, stop)
+        n = sum(len(t) for t, _ in strings)
+        chars += n
+        if any(_beside((left, top, right, bottom), other, vertical, thick)
+               for j, (other, _) in enumerate(found) if j != i):
+            beside += n
+    if not chars:
+        return (0.0,) * len(SHAPE_FEATURES)
+    return gaps / max(length, 1.0), beside / chars
+
+
+def _beside(box: Box, other: Box, vertical: bool, thick: int) -> bool:
+    """True when `other` lies beside `box` along `box`'s direction (rows for a horizontal line,
+    columns for a vertical one), overlapping half its thickness, `_APART` thicknesses away."""
+    a0, a1, b0, b1 = (1, 3, 0, 2) if vertical else (0, 2, 1, 3)  # along, then across
+    overlap = min(box[b1], other[b1]) - max(box[b0], other[b0])
+    across = min(box[b1] - box[b0], other[b1] - other[b0])
+    gap = _APART * thick
+    return overlap > 0.5 * across and (other[a0] >= box[a1] + gap or box[a0] >= other[a1] + gap)
+
+
 def model_of(engine: str) -> str:
     """The MODELS key for a page read by `engine` (an ALTO's software name will do)."""
     return "paddle" if "paddle" in engine.lower() or "pp-ocr" in engine.lower() else "tesseract"
 
 
 def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None = None,
-             engine: str = "tesseract") -> PageQuality | None:
+             engine: str = "tesseract", shapes: Sequence[Shape] | None = None
+             ) -> PageQuality | None:
     """The quality estimate of a page given as lines of (text, confidence) tokens, read by
-    `engine`, whose image measured `signals` (pagelook.measure; None: not measured, the clean
-    page's values are taken); None for a page with no text (nothing to estimate: a blank page,
-    or one the engine found no text on)."""
+    `engine`, whose image measured `signals` (pagelook.measure) and whose lines and Strings have
+    `shapes` (`alto_shapes`; None for either: not known, the clean page's values are taken);
+    None for a page with no text (nothing to estimate: a blank page, or one the engine found no
+    text on)."""
     text_values, n = features(lines)
     if not n:
         return None
     key = model_of(engine)
     weights, reference = MODELS[key], REFERENCE[key]
-    image = tuple(signals) if signals is not None else reference[len(TEXT_FEATURES):]
-    values = text_values + image
+    at = len(TEXT_FEATURES)
+    shape = (shape_features(shapes) if shapes is not None
+             else reference[at:at + len(SHAPE_FEATURES)])
+    image = (tuple(signals) if signals is not None
+             else reference[at + len(SHAPE_FEATURES):])
+    values = text_values + tuple(shape) + tuple(image)
     log_rate = weights[0] + sum(w * v for w, v in zip(weights[1:], values))
     rate = min(1.0, max(0.0, math.exp(log_rate) - OFFSET))
     excess = sorted(((w * (v - r), name, v) for w, v, r, name
@@ -279,16 +349,33 @@ def alto_engine(root: etree._Element | None) -> str:
 
 def alto_line_boxes(root: etree._Element | None) -> list[tuple[int, int, int, int]]:
     """The boxes (left, top, right, bottom) of the ALTO's TextLines."""
-    boxes: list[tuple[int, int, int, int]] = []
     if root is None:
-        return boxes
+        return []
+    return [box for line in root.iter("{*}TextLine") if (box := _box(line)) is not None]
+
+
+def alto_shapes(root: etree._Element | None) -> list[Shape]:
+    """The boxes of the ALTO's TextLines, each with its Strings' text and boxes (a String
+    without a box is left out; a line without one, too)."""
+    shapes: list[Shape] = []
+    if root is None:
+        return shapes
     for line in root.iter("{*}TextLine"):
-        try:
-            x, y, w, h = (float(line.get(k, "")) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
-        except ValueError:
+        box = _box(line)
+        if box is None:
             continue
-        boxes.append((int(x), int(y), int(x + w), int(y + h)))
-    return boxes
+        strings = [(s.get("CONTENT", ""), b) for s in line.iter("{*}String")
+                   if (b := _box(s)) is not None]
+        shapes.append((box, strings))
+    return shapes
+
+
+def _box(element: etree._Element) -> Box | None:
+    try:
+        x, y, w, h = (float(element.get(k, "")) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+    except ValueError:
+        return None
+    return int(x), int(y), int(x + w), int(y + h)
 
 
 def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = None
@@ -302,7 +389,7 @@ def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = Non
     if image is not None:
         from .pagelook import measure
         signals = measure(image, alto_line_boxes(root))
-    return estimate(lines, signals, alto_engine(root))
+    return estimate(lines, signals, alto_engine(root), alto_shapes(root))
 
 
 def char_doubt(confidence: float | None, surprise: float, odd: bool, unknown: bool) -> int:
