@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.browser import Server, new_page
+from tests.browser import Server, box_on_image, new_page
 
 pytestmark = pytest.mark.tesseract
 SCREENSHOTS = Path(os.environ["WENSHI_SCREENSHOTS"]) if os.environ.get(
@@ -141,20 +141,7 @@ def test_an_editor_corrects_a_page_beside_its_scan(editing: dict[str, Any], chro
     area.evaluate("(el, at) => { el.focus(); el.setSelectionRange(at, at); }", at)
     area.press("ArrowRight")
     page.wait_for_selector("[data-line-outline]", state="visible")
-    outline = page.evaluate(
-        """() => {
-            const el = document.querySelector('[data-line-outline]');
-            const r = el.getBoundingClientRect();
-            const v = document.getElementById('viewer').getBoundingClientRect();
-            const item = window.wenshiViewer.world.getItemAt(0);
-            const a = item.viewerElementToImageCoordinates(
-                new OpenSeadragon.Point(r.left - v.left, r.top - v.top));
-            const b = item.viewerElementToImageCoordinates(
-                new OpenSeadragon.Point(r.right - v.left, r.bottom - v.top));
-            const s = Number(document.getElementById('viewer').dataset.width)
-                / item.getContentSize().x;
-            return {x: a.x * s, y: a.y * s, w: (b.x - a.x) * s, h: (b.y - a.y) * s};
-        }""")
+    outline = box_on_image(page, "[data-line-outline]")
     x, y, w, h = editing["phrase_box"]
     assert outline["y"] - 15 <= y and y + h <= outline["y"] + outline["h"] + 15, outline
     assert outline["x"] - 15 <= x and x + w <= outline["x"] + outline["w"] + 15, outline
