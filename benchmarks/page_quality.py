@@ -467,6 +467,11 @@ def report(label: str, rows: Sequence[dict[str, Any]], est: Sequence[float],
           f"({sum(good) / max(len(good), 1):.0%})  Spearman: CER {_spearman(est, cer):.2f}, "
           f"content CER {_spearman(est, [r['ccer'] for r in rows]):.2f}; "
           f"ceiling {_ceiling(rows):.2f}")
+    # The same listing judged by content CER (letters and digits only: what an editor fixes).
+    bad = [li for r, li in zip(rows, listed) if r["ccer"] > 0.03]
+    good = [li for r, li in zip(rows, listed) if r["ccer"] <= 0.01]
+    print(f"{'':<30}            content CER>3%: {sum(bad)}/{len(bad)} listed  "
+          f"content CER<=1%: {sum(good)}/{len(good)} listed")
 
 
 def _ceiling(rows: Sequence[dict[str, Any]], draws: int = 200) -> float:
