@@ -42,6 +42,7 @@ from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
 from . import ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading
+from . import layout_model
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +76,16 @@ class PaddleEngine:
         scripts and directions, and the result's `lang` says which the page is."""
         from ..assemble import assemble  # the page room's assembly; it imports no engine
 
-        return assemble(read_image(image, options.timeout), image, options)
+        reading = read_image(image, options.timeout)
+        return assemble(reading, image, options, layout_model.regions(image, options.timeout))
 
     def info(self, model: str) -> EngineInfo:
         """PP-OCR, rapidocr's version and the model name (`model` is not PP-OCR's)."""
         return EngineInfo(self.name, _rapidocr_version(), model_name())
 
     def check(self, lang: str) -> None:
-        """Fail when rapidocr or ONNX Runtime is missing (`lang` needs no model of its own)."""
+        """Fail when rapidocr, ONNX Runtime or the layout model is missing (`lang` needs no
+        model of its own)."""
         check_available()
 
 
@@ -116,19 +119,22 @@ def check_available() -> None:
         raise EnvironmentProblemError(
             "PP-OCR is not installed: pip install rapidocr onnxruntime (make install does), "
             "or pass --engine tesseract")
+    layout_model.check_available()
 
 
 def preload() -> None:
-    """Import rapidocr and ONNX Runtime (~0.5 s) without loading a model: the forkserver does,
-    so that page workers fork with them imported."""
+    """Import rapidocr, ONNX Runtime and rapid_layout (~0.5 s) without loading a model: the
+    forkserver does, so that page workers fork with them imported."""
     if available():
         import rapidocr  # noqa: F401
+    layout_model.preload()
 
 
 def load() -> None:
-    """Load this process's engine now (it stays loaded): pool workers do before their first
-    page."""
+    """Load this process's engine and layout model now (they stay loaded): pool workers do
+    before their first page."""
     _engine()
+    layout_model.load()
 
 
 @lru_cache(maxsize=1)
