@@ -29,6 +29,8 @@ from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
 from . import Box
+from . import limits
+from .limits import LimitedSession
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def load() -> None:
 
 @dataclass(frozen=True)
 class _Model:
-    session: Any  # paddle._LimitedSession around an onnxruntime.InferenceSession
+    session: LimitedSession  # around an onnxruntime.InferenceSession
     input_name: str
     pre: Any  # rapid_layout's PPPreProcess
     post: Any  # rapid_layout's PPPostProcess
@@ -115,8 +117,6 @@ def _model() -> _Model:
     from rapid_layout.model_handler.pp.post_process import PPPostProcess
     from rapid_layout.model_handler.pp.pre_process import PPPreProcess
 
-    from .paddle import _LimitedSession
-
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
@@ -125,18 +125,16 @@ def _model() -> _Model:
     session = onnxruntime.InferenceSession(str(model_path()), sess_options=options,
                                            providers=["CPUExecutionProvider"])
     labels = session.get_modelmeta().custom_metadata_map["character"].splitlines()
-    return _Model(_LimitedSession(session), session.get_inputs()[0].name,
+    return _Model(LimitedSession(session), session.get_inputs()[0].name,
                   PPPreProcess(img_size=_INPUT_SIZE), PPPostProcess(labels, _MIN_SCORE, _IOU))
 
 
 def find_regions(image: Image.Image, timeout: float = 180.0) -> tuple[Region, ...]:
     """The regions the layout model finds on `image`, boxes in `image`'s pixels."""
-    from .paddle import _deadline
-
     model = _model()
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     pixels = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # BGR, as rapid_layout reads
-    with _deadline(timeout) as deadline:
+    with limits.deadline(timeout) as deadline:
         try:
             batch = model.pre(pixels)
             outputs = model.session.run(None, {model.input_name: batch})
