@@ -77,10 +77,11 @@ _MIN_GAP = 0.01
 _FIGURE_LEEWAY = 1.5
 # A layout model's figure is taken on a horizontal page when it holds less than this share of
 # the page's characters: a figure is part of a page, not its body. Measured on
-# ../shared/realpages (benchmarks/README.md, "Real pages"): the regions the CDLA model called
-# figures that were figures held 0-29% of their page's characters (javamanual_p40's diagram 7%,
-# journal_cjc_p2's example box 14%, ccu_thesis_p15's plots 16% and 29%); those that were text
-# (a gazette column, a slide, a whole page of an aged or unusual print) held 47-100%.
+# ../shared/realpages (benchmarks/README.md, "Real pages"): on horizontal pages the CDLA
+# model's figures that were figures held 0-18% of their page's characters (javamanual_p40's
+# diagram 7%, journal_cjc_p2's example box 14%, plots 16-18%); three sub-plots with their
+# sub-captions, which the page's text holds, 37%; gazette columns, slides and whole pages it
+# called figures 52-100%.
 _MODEL_FIGURE_SHARE = 1 / 3
 # ... and a line belongs to it when at least this share of its box lies inside (the model's box
 # takes in the figure's labels; a caption or the body line next to it only touches it).
