@@ -208,7 +208,7 @@ def test_real_bad_pages_are_listed_worst_first_and_the_clean_one_is_not(
         assert second is not None and second.doc_id == listed[1].doc_id
     for doc_id in bad:
         q = _run(library, "show", doc_id, "--json")["pages"][0]["quality"]
-        assert q["estimated_error_rate"] > 0.1 and q["reasons"] and q["reasons_zh"]
+        assert q["estimated_error_rate"] > quality.LIST_RATE and q["reasons"] and q["reasons_zh"]
     q = _run(library, "show", clean, "--json")["pages"][0]["quality"]
     assert q["estimated_error_rate"] is not None and q["estimated_error_rate"] <= 0.02
     stats = _run(library, "stats", "--json", )

@@ -64,19 +64,19 @@ OFFSET = 0.01
 # intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
 # last lines ("MODELS").
 MODELS: dict[str, tuple[float, ...]] = {
-    "paddle": (-4.594, 13.553, 5.735, 16.192, 0.029, 0.788, 158.803, 0.0, 2.011, 1.237,
-               8.269, 1.137, 4.835, 0.0, 0.577, 0.0, 0.363),
-    "tesseract": (-5.023, 1.485, 1.356, 1.791, 0.148, 0.842, 0.0, 0.0, 2.021, 0.610,
-                  1.643, 0.818, 0.477, 2.504, 0.368, 0.0, 0.0),
+    "paddle": (-4.877, 9.577, 4.456, 12.639, 0.057, 1.207, 142.735, 0.0, 2.255, 1.466,
+               10.984, 1.249, 3.028, 0.0, 0.828, 0.0, 0.0),
+    "tesseract": (-5.269, 1.691, 1.272, 1.895, 0.184, 0.806, 0.0, 0.0, 2.227, 0.579,
+                  1.429, 0.744, 0.457, 2.276, 0.333, 0.0, 0.0),
 }
 # Reference values of a clean page (the medians of each engine's pages under 3% CER in the
 # fit): a reason is given for a feature whose contribution above its reference is at least
 # REASON_MIN of log CER. A page estimated without its image (re-indexed from stored ALTO)
 # counts at the reference for the image's signals.
 REFERENCE: dict[str, tuple[float, ...]] = {
-    "paddle": (0.0, 0.006, 0.002, 6.477, 0.072, 0.0, 0.0, 0.0, 0.0,
-               0.0, 0.0, 0.0, 0.0, 0.0, 0.598, 0.0),
-    "tesseract": (0.034, 0.148, 0.103, 6.264, 0.076, 0.0, 0.0, 0.0, 0.0,
+    "paddle": (0.0, 0.007, 0.003, 6.345, 0.072, 0.0, 0.0, 0.0, 0.0,
+               0.0, 0.0, 0.0, 0.0, 0.0, 0.592, 0.0),
+    "tesseract": (0.033, 0.148, 0.102, 6.264, 0.073, 0.0, 0.0, 0.0, 0.0,
                   0.0, 0.0, 0.0, 0.0, 0.0, 0.596, 0.0),
 }
 # The estimated error rate above which a page is listed 需校对: set a priori between the
