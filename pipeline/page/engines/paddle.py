@@ -14,6 +14,15 @@ fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
 `_return_freed_memory` makes large blocks come from mmap and go back to the system when freed
 (benchmarks/README.md, "Memory").
 
+Speed: recognition runs one line at a time (`_REC_BATCH`) on ONNX Runtime's memory arena,
+detection without it: a batch of 6 lines padded to the widest changed shape nearly every run, and
+without an arena every run allocated (and the kernel zeroed) its tensors afresh; one line at a
+time on the arena read the same text in ~60 % of the CPU time at a lower peak. Detection's input
+is normalised through a table of the 256 byte values (`_DetPreProcess`), the same float32
+numbers rapidocr computes in float64 over the whole page (0.27 CPU s a page). Across the workers
+of a local pool one page is detected at a time (`share_detection`): detection is the ~450 MB
+peak of a page (benchmarks/README.md, "Memory").
+
 Time limit: a page's CPU seconds in the thread that reads it, watched from another thread
 (`_Deadline`), so it works in the main thread of a pool worker and in a Dask worker's task
 threads alike. When the limit passes, ONNX Runtime's run in progress is stopped
@@ -60,6 +69,8 @@ VERTICAL_RATIO = 1.5
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+# Lines recognised per ONNX Runtime run (rapidocr's default 6; see the module docstring).
+_REC_BATCH = 1
 # How often the watcher looks at the CPU time of the threads reading pages (seconds).
 _WATCH_INTERVAL = 0.1
 
@@ -150,6 +161,7 @@ def _engine() -> Any:
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         # rapidocr's default, stated: an arena would keep a page's peak for the process's life
         "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,
+        "Rec.rec_batch_num": _REC_BATCH,
     }
     for task in ("Det", "Cls", "Rec"):
         path = _model_file(models, task)
@@ -164,9 +176,19 @@ def _engine() -> Any:
     # page) and let each run take the time limit of the page it belongs to.
     loaders = ("_load_det_model", "_load_cls_model", "_load_rec_model") if _USE_CLS else \
         ("_load_det_model", "_load_rec_model")
+    ort_config = engine.cfg.EngineConfig.onnxruntime
     for loader in loaders:
-        part = getattr(engine, loader)()
-        part.session.session = _LimitedSession(part.session.session)
+        # The arena for recognition alone (rapidocr gives all three models one setting): its
+        # one-line runs reuse the arena's blocks; detection's 450 MB would stay in it.
+        ort_config.enable_cpu_mem_arena = loader == "_load_rec_model"
+        try:
+            part = getattr(engine, loader)()
+        finally:
+            ort_config.enable_cpu_mem_arena = False
+        part.session.session = _LimitedSession(part.session.session,
+                                               gated=loader == "_load_det_model")
+        if loader == "_load_det_model":
+            part.get_preprocess = _det_preprocess(part)
     log.debug("[paddle] engine loaded in %.2f s", time.perf_counter() - started)
     return engine
 
@@ -187,6 +209,68 @@ def _return_freed_memory() -> None:
             libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     except OSError:
         pass
+
+
+def _det_preprocess(detector: Any) -> Any:
+    """rapidocr's detection preprocessing with the normalisation by table (`_DetPreProcess`)."""
+    made_by_rapidocr = detector.get_preprocess
+
+    def make() -> _DetPreProcess:
+        return _DetPreProcess(made_by_rapidocr())
+    return make
+
+
+class _DetPreProcess:
+    """rapidocr's DetPreProcess (resize to a multiple of 32, normalise, channels first, float32)
+    with the normalisation looked up per byte value: rapidocr computes `(v * scale - mean) / std`
+    in float64 over the whole page, ~0.27 CPU s and ~270 MB of temporaries for a 1408x2016
+    input (the table: ~0.01 s); every pixel of a byte value gets the same float32, so a table of
+    the 256 values gives the same array (tests/test_paddle.py compares them)."""
+
+    def __init__(self, rapidocrs: Any) -> None:
+        self._rapidocrs = rapidocrs
+
+    def __call__(self, img: np.ndarray) -> np.ndarray | None:
+        inner = self._rapidocrs
+        if img.dtype != np.uint8 or img.ndim != 3:
+            return inner(img)  # type: ignore[no-any-return]  # rapidocr is untyped
+        resized = inner.resize(img)
+        if resized is None:
+            return None
+        table = _normalise_table(float(inner.scale), tuple(float(m) for m in inner.mean),
+                                 tuple(float(s) for s in inner.std), resized.shape[2])
+        import cv2  # rapidocr's own dependency
+
+        out = np.empty((1, resized.shape[2], resized.shape[0], resized.shape[1]),
+                       dtype=np.float32)
+        for channel, plane in enumerate(cv2.split(resized)):
+            out[0, channel] = cv2.LUT(plane, table[channel].reshape(1, 256))
+        return out
+
+
+@lru_cache(maxsize=4)
+def _normalise_table(scale: float, mean: tuple[float, ...], std: tuple[float, ...],
+                     channels: int) -> np.ndarray:
+    """What rapidocr's DetPreProcess.normalize makes of each byte value, per channel."""
+    values = np.arange(256, dtype=np.uint8).reshape(256, 1, 1).repeat(channels, axis=2)
+    normalised = (values.astype("float32") * scale - np.array(mean)) / np.array(std)
+    return np.ascontiguousarray(normalised.astype(np.float32).reshape(256, channels).T)
+
+
+_gate: list[Any] = []  # the lock detection is run under (share_detection)
+
+
+def share_detection(lock: Any) -> None:
+    """Run this process's detections under `lock` (a multiprocessing lock the workers of one
+    local pool share): one page is detected at a time across them, the others recognise,
+    clean up or decode meanwhile. Detection is a page's memory peak (~450 MB beside the engine's
+    ~300); two at once set the pool's peak."""
+    _gate[:] = [lock]
+
+
+def detection_shared() -> bool:
+    """True when this process detects under a lock it shares (`share_detection`)."""
+    return bool(_gate)
 
 
 class _Deadline:
@@ -258,10 +342,18 @@ class _LimitedSession:
     """An ONNX Runtime session whose runs obey the time limit of the page being read in the
     calling thread (rapidocr calls `run(output_names, inputs)`; the rest is passed on)."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, gated: bool = False) -> None:
         self._session = session
+        self._gated = gated
 
     def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        if self._gated and _gate:
+            # Waiting for the lock takes no CPU time: the page's time limit is not spent on it.
+            with _gate[0]:
+                return self._run(output_names, input_feed, run_options)
+        return self._run(output_names, input_feed, run_options)
+
+    def _run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
         deadline: _Deadline | None = getattr(_local, "deadline", None)
         if deadline is None:
             return self._session.run(output_names, input_feed, run_options)
