@@ -368,18 +368,6 @@ def test_detection_input_by_table_is_rapidocrs_to_the_bit():
         assert np.array_equal(got, expected)
 
 
-@pytest.mark.paddle
-def test_recognition_runs_a_line_at_a_time_on_the_arena_and_detection_without():
-    paddle_or_skip()
-    engine = paddle._engine()
-    assert engine.text_rec.rec_batch_num == 1
-    assert engine.text_rec.session.session.get_session_options().enable_cpu_mem_arena
-    assert not engine.text_det.session.session.get_session_options().enable_cpu_mem_arena
-    # a page of lines of different lengths reads every line as before
-    lines = ["县电厂", "一九五八年春兴建火力发电厂", "发电机组", "开始建设"]
-    assert [line.text for line in paddle.read_image(_horizontal(lines)).lines] == lines
-
-
 def _read_after_waiting(lock: object, queue: object) -> None:
     paddle.share_detection(lock)
     paddle.load()

@@ -14,14 +14,12 @@ fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
 `_return_freed_memory` makes large blocks come from mmap and go back to the system when freed
 (benchmarks/README.md, "Memory").
 
-Speed: recognition runs one line at a time (`_REC_BATCH`) on ONNX Runtime's memory arena,
-detection without it: a batch of 6 lines padded to the widest changed shape nearly every run, and
-without an arena every run allocated (and the kernel zeroed) its tensors afresh; one line at a
-time on the arena read the same text in ~60 % of the CPU time at a lower peak. Detection's input
-is normalised through a table of the 256 byte values (`_DetPreProcess`), the same float32
-numbers rapidocr computes in float64 over the whole page (0.27 CPU s a page). Across the workers
-of a local pool one page is detected at a time (`share_detection`): detection is the ~450 MB
-peak of a page (benchmarks/README.md, "Memory").
+Speed: detection's input is normalised through a table of the 256 byte values
+(`_DetPreProcess`), the same float32 numbers rapidocr computes in float64 over the whole page
+(0.27 CPU s a page). Recognition keeps rapidocr's batches of 6 lines without an arena: one line at
+a time on the arena took ~15 % less CPU but changed a few characters (pooled F1 on the real pages
+98.283 -> 98.275 %, benchmarks/README.md). Across the workers of a local pool one page is
+detected at a time (`share_detection`): detection is a page's ~450 MB peak ("Memory").
 
 Time limit: a page's CPU seconds in the thread that reads it, watched from another thread
 (`_Deadline`), so it works in the main thread of a pool worker and in a Dask worker's task
@@ -69,8 +67,6 @@ VERTICAL_RATIO = 1.5
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-# Lines recognised per ONNX Runtime run (rapidocr's default 6; see the module docstring).
-_REC_BATCH = 1
 # How often the watcher looks at the CPU time of the threads reading pages (seconds).
 _WATCH_INTERVAL = 0.1
 
@@ -161,7 +157,6 @@ def _engine() -> Any:
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         # rapidocr's default, stated: an arena would keep a page's peak for the process's life
         "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,
-        "Rec.rec_batch_num": _REC_BATCH,
     }
     for task in ("Det", "Cls", "Rec"):
         path = _model_file(models, task)
@@ -176,15 +171,8 @@ def _engine() -> Any:
     # page) and let each run take the time limit of the page it belongs to.
     loaders = ("_load_det_model", "_load_cls_model", "_load_rec_model") if _USE_CLS else \
         ("_load_det_model", "_load_rec_model")
-    ort_config = engine.cfg.EngineConfig.onnxruntime
     for loader in loaders:
-        # The arena for recognition alone (rapidocr gives all three models one setting): its
-        # one-line runs reuse the arena's blocks; detection's 450 MB would stay in it.
-        ort_config.enable_cpu_mem_arena = loader == "_load_rec_model"
-        try:
-            part = getattr(engine, loader)()
-        finally:
-            ort_config.enable_cpu_mem_arena = False
+        part = getattr(engine, loader)()
         part.session.session = _LimitedSession(part.session.session,
                                                gated=loader == "_load_det_model")
         if loader == "_load_det_model":
