@@ -174,6 +174,29 @@ def test_back_pressure_bounds_the_index_queue(tmp_path, monkeypatch, small_budge
     _assert_same(_results(tmp_path / "lib", queries), _results(tmp_path / "one", queries))
 
 
+def test_issue_18_commits_with_index_workers_are_whole_batches(tmp_path, monkeypatch,
+                                                               small_budget):
+    """While the index workers lag behind, the writer commits only a whole batch of what they
+    have finished (and helps them meanwhile), not every handful of documents that is ready:
+    each commit is a Whoosh and a gram segment that later merges rewrite."""
+    monkeypatch.setattr(IndexQueue, "POOL_MIN_CHARS", 0)
+    written: list[int] = []
+    write = library_module.write_documents
+
+    def counted(ix, catalog, docs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        docs = list(docs)
+        written.append(sum(len(p.text) for d in docs for p in catalog.pages(d.doc_id)))
+        return write(ix, catalog, docs, *args, **kwargs)
+
+    monkeypatch.setattr(library_module, "write_documents", counted)
+    docs = _laws(200)
+    _build(tmp_path / "lib", docs, jobs=2)
+    assert len(written) >= 5  # the budget still splits the batch
+    assert min(written[:-1]) >= BATCH_CHARS  # only the last commit may be smaller
+    runner = CliRunner()
+    assert runner.invoke(main, ["--library", str(tmp_path / "lib"), "check"]).exit_code == 0
+
+
 def test_a_writer_killed_between_two_segments_is_repaired_by_check(tmp_path, small_budget):
     docs = _laws(120)
     library = tmp_path / "library"
