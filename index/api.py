@@ -109,7 +109,6 @@ class Library:
         another collection); each bad row becomes a failed outcome naming the row and column.
         `settings` override this library's Config for this ingest (lang, jobs, preprocess, ...).
         `progress(done, total)` is called as pages finish."""
-        from pipeline.page.process import check_engines
         from pipeline.run.ingest import ingest_paths
         from pipeline.run.metadata import read_metadata_csv
 
@@ -117,7 +116,6 @@ class Library:
         if not collection.strip():
             raise UsageError("--collection must not be empty")
         sheet = read_metadata_csv(Path(metadata)) if metadata else None
-        check_engines(cfg)
         from .bags import is_bag, restore_bag
 
         bags = [Path(p) for p in paths if is_bag(Path(p))]

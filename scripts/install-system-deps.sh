@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Wenshi needs (Tesseract, its Chinese models, a CJK font, and
+# Installs the Debian packages Wenshi needs (Tesseract, its Chinese models, CJK fonts, and
 # Chromium for the reading room's browser tests).
 # Idempotent: does nothing when everything is present. Not root: says what to run instead.
 set -euo pipefail
-PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-chi-sim-vert tesseract-ocr-chi-tra-vert fonts-noto-cjk fonts-wqy-zenhei chromium"
+PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-chi-sim-vert tesseract-ocr-chi-tra-vert fonts-noto-cjk fonts-wqy-zenhei fonts-hanazono chromium"
 
 have_all() {
   command -v tesseract >/dev/null 2>&1 || return 1
@@ -17,6 +17,8 @@ have_all() {
   local fonts
   fonts=$(fc-list 2>/dev/null) || return 1
   grep -qi "Noto Serif CJK" <<<"$fonts" || return 1
+  # HanaMin: the rare characters (CJK Extension B and beyond) Noto lacks, in searchable PDFs.
+  grep -qi "HanaMinB" <<<"$fonts" || return 1
   # The browser tests drive this Chromium through Playwright (its own download is not used).
   [ -x /usr/bin/chromium ] || return 1
 }

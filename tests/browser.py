@@ -134,3 +134,23 @@ def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     return page
+
+
+def box_on_image(page: Any, selector: str) -> dict[str, float]:
+    """Where an overlay element lies on the scan, in the scan's pixels, read back through
+    OpenSeadragon's own coordinate conversion (what the reader sees, not what was asked)."""
+    return page.evaluate(
+        """(selector) => {
+            const el = document.querySelector(selector);
+            const r = el.getBoundingClientRect();
+            const v = document.getElementById('viewer').getBoundingClientRect();
+            const item = window.wenshiViewer.world.getItemAt(0);
+            const a = item.viewerElementToImageCoordinates(
+                new OpenSeadragon.Point(r.left - v.left, r.top - v.top));
+            const b = item.viewerElementToImageCoordinates(
+                new OpenSeadragon.Point(r.right - v.left, r.bottom - v.top));
+            const scale = Number(document.getElementById('viewer').dataset.width)
+                / item.getContentSize().x;
+            return {x: a.x * scale, y: a.y * scale, w: (b.x - a.x) * scale,
+                    h: (b.y - a.y) * scale, shown: r.width > 0 && r.height > 0};
+        }""", selector)

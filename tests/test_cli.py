@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +96,35 @@ def test_each_error_class_has_its_own_exit_code_and_the_docs_list_it():
     table = operations.read_text(encoding="utf-8").split("## Exit codes", 1)[1]
     for code in codes:
         assert f"\n| {code} | " in table, code
+
+
+def test_text_documents_ingest_without_an_ocr_engine_and_scans_stop_with_one_line(tmp_path):
+    # An office may ingest typed drafts and born-digital PDFs on a machine without Tesseract:
+    # the engines are checked when the first page needs OCR. That stops the run (exit 3) with
+    # the install line; what was stored before stays.
+    root = Path(__file__).parent.parent
+    typed, scanned = tmp_path / "typed", tmp_path / "scanned"
+    typed.mkdir()
+    scanned.mkdir()
+    for name in ("power/电力志稿_农村电气化.txt", "power/县电厂简介.docx",
+                 "power/岚江县电力工业大事记.pdf"):  # the PDF has a text layer
+        shutil.copy(root / "samples" / name, typed)
+    shutil.copy(root / "samples/railway/路基施工.bmp", scanned)
+    no_tesseract = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    assert shutil.which("tesseract", path=no_tesseract["PATH"]) is None
+
+    def wenshi(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(root / "cli.py"), "--library",
+                               str(tmp_path / "lib"), *args], cwd=tmp_path, env=no_tesseract,
+                              capture_output=True, text=True)
+
+    typed_run = wenshi("ingest", str(typed), "--collection", "电力", "--jobs", "1")
+    assert typed_run.returncode == 0, typed_run.stderr
+    assert "3 ingested, 0 skipped, 0 failed" in typed_run.stdout
+    scanned_run = wenshi("ingest", str(scanned), "--collection", "电力", "--jobs", "1")
+    assert scanned_run.returncode == 3
+    assert scanned_run.stderr.strip().splitlines() == [
+        "Error: Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-chi-sim"]
+    stored = wenshi("collections", "--json")
+    assert stored.returncode == 0, stored.stderr
+    assert [(c["name"], c["documents"]) for c in json.loads(stored.stdout)] == [("电力", 3)]

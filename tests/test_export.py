@@ -625,3 +625,45 @@ def test_searchable_pdf_text_of_a_skewed_scan_lies_on_its_glyphs(tmp_path):
 
     share = sum(map(on_ink, chars)) / len(chars)
     assert share >= 0.9, share
+
+
+@pytest.mark.tesseract
+def test_searchable_pdf_keeps_rare_characters_noto_lacks(tmp_path):
+    """Local history has rare characters in names: an editor's 𪚥 (Extension B, not in Noto
+    Sans CJK SC) is drawn in HanaMin and found in the PDF's text layer; a character no installed
+    font has is left out (PDF/A forbids drawing .notdef) and the export still succeeds."""
+    tesseract_or_skip()
+    import pdfplumber
+    import pikepdf
+    import pypdfium2
+
+    scan = tmp_path / "回忆录.png"
+    shutil.copy(SAMPLES / "power" / "县电厂 回忆录.png", scan)
+    cfg = Config(library=tmp_path / "library", jobs=1, lang="chi_sim", engine="tesseract")
+    with Library(cfg, create=True) as opened:
+        ingested = opened.ingest([str(scan)], "c")
+        assert ingested.count("ingested") == 1
+        doc_id = ingested.outcomes[0].doc_id
+        # An export before, in the same process: the second must not draw with its font.
+        opened.export("c", "pdf", tmp_path / "before")
+        page = opened.page_text(doc_id, 1)
+        opened.add_editor("王编辑", "correct horse 电池")
+        unencoded = "\U00031350"  # CJK Extension H (2022): in neither Noto nor HanaMin
+        text = f"{page.text}\n𪚥姓族谱，𬌗水{unencoded}村"
+        opened.save_page(doc_id, 1, text, editor="王编辑", base_version=page.version,
+                         proofread=False)
+        result = opened.export("c", "pdf", tmp_path / "pdf")
+    [pdf_path] = result.files
+    with pdfplumber.open(str(pdf_path)) as pdf:
+        extracted = _compact(pdf.pages[0].extract_text())
+    assert "𪚥姓族谱" in extracted and "𬌗水村" in extracted and unencoded not in extracted
+    assert "\x00" not in extracted and _compact(page.text) in extracted
+    document = pypdfium2.PdfDocument(str(pdf_path))
+    assert "𪚥姓族谱" in _compact(document[0].get_textpage().get_text_range())
+    document.close()
+    with pikepdf.open(pdf_path) as pdf:
+        assert pdf.open_metadata().pdfa_status == "2B"
+        fonts = {str(f.BaseFont): f for f in pdf.pages[0].Resources.Font.values()}
+        assert any("HanaMin" in name for name in fonts), fonts
+        assert all("/FontFile2" in f.FontDescriptor and "/ToUnicode" in f
+                   for f in fonts.values())

@@ -137,7 +137,9 @@ def test_nothing_imports_cli() -> None:
 @pytest.mark.parametrize("library, owner", [
     ("pytesseract", "pipeline.page.engines.tesseract"),
     ("rapidocr", "pipeline.page.engines.paddle"),
-    ("onnxruntime", "pipeline.page.engines.paddle"),
+    ("rapid_layout", "pipeline.page.engines.layout_model"),
+    # PP-OCR's models, the layout model and the time limit they share (engines/limits.py)
+    ("onnxruntime", "pipeline.page.engines"),
     ("jieba", "pipeline.text.segment"),
     ("opencc", "pipeline.text.normalize"),
     ("whoosh", "index"),

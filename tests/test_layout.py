@@ -282,3 +282,45 @@ def test_pp_ocr_vertical_columns_read_right_to_left() -> None:
     centres = [(p.line.box[0] + p.line.box[2]) / 2 for p in result.lines]
     assert centres == sorted(centres, reverse=True) and len(centres) >= 5
     assert result.text().startswith("以黄帝為五帝之首")
+
+
+def test_a_layout_models_figure_holding_a_minority_of_the_text_is_a_figure() -> None:
+    above = _column("上", 200, 300, rows=6, chars=30)
+    labels = [_hline("终端显示层", 500, 800), _hline("数据持久层", 900, 1000)]
+    caption = _hline("图 3 分层结构", 600, 1130)
+    below = _column("下", 200, 1300, rows=6, chars=30)
+    region = (450, 760, 1200, 1100)  # the model's box around the diagram and its labels
+    result = order_lines(_shuffled(above + labels + [caption] + below), 1600, 2400,
+                         model_regions=[region])
+    roles = {p.line.text: p.role for p in result.lines}
+    assert [roles[x.text] for x in labels] == [layout.FIGURE] * 2
+    assert roles[caption.text] == CAPTION  # a caption the box takes in stays the page's
+    assert all(roles[x.text] == BODY for x in above + below)
+    assert "终端显示层" not in result.text() and "图 3 分层结构" in result.text()
+
+
+def test_a_layout_models_figure_holding_most_of_the_text_is_not_taken() -> None:
+    # A column, a slide or an aged page the model calls a figure: it holds the page's body.
+    left = _column("左", 200, 300, rows=20, chars=12)
+    right = _column("右", 1000, 300, rows=20, chars=12)
+    assert layout.model_figures(left + right, [(950, 250, 1800, 1600)]) == ()
+    assert layout.model_figures(left + right, [(0, 0, 1800, 1600)]) == ()
+    result = order_lines(_shuffled(left + right), 1800, 2000,
+                         model_regions=[(950, 250, 1800, 1600)])
+    assert {p.role for p in result.lines} == {BODY}
+
+
+def test_a_layout_models_figures_are_not_used_on_vertical_pages() -> None:
+    columns = [_vline("天地玄黄宇宙洪荒日月盈昃" * 2, 1400 - 120 * k, 200) for k in range(8)]
+    result = order_lines(_shuffled(columns), 1600, 1400, model_regions=[(1150, 150, 1500, 1300)])
+    assert result.vertical and {p.role for p in result.lines} == {BODY}
+
+
+def test_a_line_belongs_to_a_layout_models_figure_when_half_of_it_lies_inside() -> None:
+    body = _column("正", 200, 300, rows=12, chars=30)
+    touching = _hline("紧邻图框的正文行紧邻图框的正文行", 200, 1100)  # a quarter inside
+    inside = _hline("图中标注", 700, 1250)
+    result = order_lines(body + [touching, inside], 1600, 2400,
+                         model_regions=[(500, 1130, 1400, 1400)])
+    roles = {p.line.text: p.role for p in result.lines}
+    assert roles[touching.text] == BODY and roles[inside.text] == layout.FIGURE

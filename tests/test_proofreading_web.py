@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.browser import Server, new_page
+from tests.browser import Server, box_on_image, new_page
 
 pytestmark = pytest.mark.tesseract
 SCREENSHOTS = Path(os.environ["WENSHI_SCREENSHOTS"]) if os.environ.get(
@@ -141,20 +141,7 @@ def test_an_editor_corrects_a_page_beside_its_scan(editing: dict[str, Any], chro
     area.evaluate("(el, at) => { el.focus(); el.setSelectionRange(at, at); }", at)
     area.press("ArrowRight")
     page.wait_for_selector("[data-line-outline]", state="visible")
-    outline = page.evaluate(
-        """() => {
-            const el = document.querySelector('[data-line-outline]');
-            const r = el.getBoundingClientRect();
-            const v = document.getElementById('viewer').getBoundingClientRect();
-            const item = window.wenshiViewer.world.getItemAt(0);
-            const a = item.viewerElementToImageCoordinates(
-                new OpenSeadragon.Point(r.left - v.left, r.top - v.top));
-            const b = item.viewerElementToImageCoordinates(
-                new OpenSeadragon.Point(r.right - v.left, r.bottom - v.top));
-            const s = Number(document.getElementById('viewer').dataset.width)
-                / item.getContentSize().x;
-            return {x: a.x * s, y: a.y * s, w: (b.x - a.x) * s, h: (b.y - a.y) * s};
-        }""")
+    outline = box_on_image(page, "[data-line-outline]")
     x, y, w, h = editing["phrase_box"]
     assert outline["y"] - 15 <= y and y + h <= outline["y"] + outline["h"] + 15, outline
     assert outline["x"] - 15 <= x and x + w <= outline["x"] + outline["w"] + 15, outline
@@ -239,6 +226,67 @@ def test_two_editors_saving_one_version(editing: dict[str, Any], chromium: Any) 
     assert [h["editor"] for h in state["history"]] == ["", "王编辑"]
     first.context.close()
     second.context.close()
+
+
+def test_a_save_refused_for_a_lapsed_sign_in_loses_nothing(
+        editing: dict[str, Any], chromium: Any) -> None:
+    # A server restart, the 12 hours, or signing out in another tab end the session while an
+    # editor is correcting; clearing the cookie does the same to this browser.
+    url, scan, library = editing["server"].url, editing["scan"], editing["library"]
+    page = new_page(chromium)
+    sign_in(page, url, "王编辑")
+    area = open_editor(page, url, scan)
+    corrected = area.input_value().replace(OLD, NEW)
+    area.fill(corrected)
+    page.context.clear_cookies()
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("[data-unsaved]")
+    assert "登录已失效" in page.locator(".unsaved .error").inner_text()
+    assert NEW in page.locator(".unsaved textarea").input_value()  # shown back, as text
+    _shot(page, "proofread-unsaved.png")
+    state = json.loads(wenshi(library, "show", scan, "--json").stdout)["pages"][0]
+    assert state["version"] == 0 and OLD in state["text"]
+
+    # Signing in again from there returns to the page, which offers the kept text back.
+    page.click("[data-unsaved-login]")
+    page.fill('input[name="name"]', "王编辑")
+    page.fill('input[name="password"]', EDITORS["王编辑"])
+    page.click('form[action="/login"] button[type="submit"]')
+    page.wait_for_url(re.compile(rf"/doc/{scan}/1\?edit=1$"))
+    note = page.locator("[data-draft]")
+    assert "未保存的修改" in note.inner_text() and "第0版" in note.inner_text()
+    _shot(page, "proofread-draft.png")
+    page.click("[data-draft-restore]")
+    assert page.locator('textarea[name="text"]').input_value() == corrected
+    page.keyboard.press("Control+s")
+    page.wait_for_selector('[data-saved="1"]')
+    state = json.loads(wenshi(library, "show", scan, "--json").stdout)["pages"][0]
+    assert state["version"] == 1 and NEW in state["text"] and OLD not in state["text"]
+    # Saved: nothing is offered any more.
+    page.goto(f"{url}/doc/{scan}/1")
+    page.wait_for_selector("[data-edit]")
+    assert page.locator("[data-draft]").count() == 0
+
+    # A draft written on a version someone has since replaced comes back as a conflict, not
+    # as a silent overwrite.
+    area = open_editor(page, url, scan)
+    area.fill(corrected.replace("次年十月", "次年十一月"))
+    page.wait_for_function(
+        "() => Object.keys(localStorage).some(k => k.startsWith('wenshi-draft'))")
+    other = new_page(chromium)
+    sign_in(other, url, "李校对")
+    other_area = open_editor(other, url, scan)
+    other_area.fill(other_area.input_value() + "。")
+    other.click("[data-save]")
+    other.wait_for_selector('[data-saved="2"]')
+    page.goto(f"{url}/doc/{scan}/1")  # a reload (the unsaved-changes prompt is answered)
+    page.click("[data-draft-restore]")
+    assert page.locator('input[name="version"]').input_value() == "1"
+    page.click("[data-save]")
+    page.wait_for_selector("[data-conflict]")
+    assert "次年十一月" in page.locator('textarea[name="text"]').input_value()
+    other.context.close()
+    page.context.close()
 
 
 def test_without_edit_nothing_changes(web_library: dict[str, Any], served: Any,

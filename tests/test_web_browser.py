@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.browser import PHONE, new_page
+from tests.browser import PHONE, box_on_image, new_page
 
 pytestmark = pytest.mark.tesseract
 SCREENSHOTS = Path(os.environ.get("WENSHI_SCREENSHOTS", "")) if os.environ.get(
@@ -25,26 +25,6 @@ def _shot(page: Any, name: str) -> None:
     if SCREENSHOTS is not None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / name))
-
-
-def _box_on_image(page: Any, selector: str) -> dict[str, float]:
-    """Where an overlay element lies on the scan, in the scan's pixels, read back through
-    OpenSeadragon's own coordinate conversion (what the reader sees, not what was asked)."""
-    return page.evaluate(
-        """(selector) => {
-            const el = document.querySelector(selector);
-            const r = el.getBoundingClientRect();
-            const v = document.getElementById('viewer').getBoundingClientRect();
-            const item = window.wenshiViewer.world.getItemAt(0);
-            const a = item.viewerElementToImageCoordinates(
-                new OpenSeadragon.Point(r.left - v.left, r.top - v.top));
-            const b = item.viewerElementToImageCoordinates(
-                new OpenSeadragon.Point(r.right - v.left, r.bottom - v.top));
-            const scale = Number(document.getElementById('viewer').dataset.width)
-                / item.getContentSize().x;
-            return {x: a.x * scale, y: a.y * scale, w: (b.x - a.x) * scale,
-                    h: (b.y - a.y) * scale, shown: r.width > 0 && r.height > 0};
-        }""", selector)
 
 
 def test_search_open_a_hit_and_see_it_outlined_on_the_scan_and_marked_in_the_text(
@@ -66,7 +46,7 @@ def test_search_open_a_hit_and_see_it_outlined_on_the_scan_and_marked_in_the_tex
     assert page.evaluate("window.wenshiViewer.world.getItemCount()") == 1
     assert page.evaluate("window.wenshiViewer.world.getItemAt(0).getFullyLoaded()"
                          " || document.getElementById('viewer').dataset.loaded === '1'")
-    box = _box_on_image(page, '[data-hit-box="0"]')
+    box = box_on_image(page, '[data-hit-box="0"]')
     px, py, pw, ph = web_library["phrase_box"]
     tolerance = 10  # pixels of the scan: OCR boxes hug the ink, the drawn box includes bearings
     assert box["shown"]

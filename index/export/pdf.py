@@ -34,7 +34,7 @@ from .common import (
     open_source,
     write_atomic,
 )
-from .pdfa import register_cjk_font, to_pdfa
+from .pdfa import TextFonts, register_cjk_fonts, to_pdfa
 
 FONT_DESCENT = 0.12  # Noto Sans CJK's descent, in em: puts the glyph box over the word box
 DEFAULT_IMAGE_DPI = 300  # for images that do not say their resolution
@@ -72,10 +72,10 @@ def write_pdfs(job: ExportJob) -> WriterOutcome:
     if not chosen:
         return outcome
     targets = folder_targets(job.output, [f"{document_stem(d)}.pdf" for d, _ in chosen], job.force)
-    font = register_cjk_font(_characters(job, chosen))
+    fonts = register_cjk_fonts(_characters(job, chosen))
     for (doc, pages), target in zip(chosen, targets):
         try:
-            data = searchable_pdf(doc, pages, job, font)
+            data = searchable_pdf(doc, pages, job, fonts)
         except InputFileError as exc:
             outcome.failed.append(DocumentIssue(doc.doc_id, display_title(doc), str(exc)))
             continue
@@ -105,15 +105,15 @@ def _characters(job: ExportJob, chosen: Sequence[tuple[DocumentRow, list[PageRow
 
 
 def searchable_pdf(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob,
-                   font: str) -> bytes:
-    """The PDF/A-2b bytes of one scanned document, its text layer in `font` (a registered
-    reportlab font); InputFileError when its source is unusable."""
+                   fonts: TextFonts) -> bytes:
+    """The PDF/A-2b bytes of one scanned document, its text layer in `fonts` (registered
+    reportlab fonts); InputFileError when its source is unusable."""
     from reportlab.pdfgen import canvas
 
     source = open_source(doc)
     buffer = io.BytesIO()
     # The canvas's initial font is ours: every font a page names is then embedded (PDF/A).
-    pdf = canvas.Canvas(buffer, pageCompression=1, initialFontName=font)
+    pdf = canvas.Canvas(buffer, pageCompression=1, initialFontName=fonts.primary)
     pdf.setTitle(display_title(doc))
     pdf.setAuthor(contributor_of(doc))
     pdf.setSubject(doc.collection)
@@ -122,7 +122,7 @@ def searchable_pdf(doc: DocumentRow, pages: Sequence[PageRow], job: ExportJob,
         for image, width, height, words in _page_images(doc, source, pages, job):
             pdf.setPageSize((width, height))
             pdf.drawImage(image, 0, 0, width, height)
-            _draw_invisible_text(pdf, words, font)
+            _draw_invisible_text(pdf, words, fonts)
             pdf.showPage()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise InputFileError(f"source file {doc.path}: cannot render its pages ({exc})") from exc
@@ -276,16 +276,21 @@ def _num(element: Any, name: str) -> float:
         return 0.0
 
 
-def _draw_invisible_text(pdf: Any, words: Sequence[PlacedWord], font: str) -> None:
+def _draw_invisible_text(pdf: Any, words: Sequence[PlacedWord], fonts: TextFonts) -> None:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     for word in words:
-        natural = stringWidth(word.text, font, word.size)
+        runs = fonts.runs(word.text)
+        if not runs:
+            continue
+        natural = sum(stringWidth(chars, font, word.size) for font, chars in runs)
         text = pdf.beginText()
         text.setTextRenderMode(3)  # invisible: found and copied, never drawn over the scan
-        text.setFont(font, word.size)
+        text.setFont(runs[0][0], word.size)
         if natural > 0 and word.width > 0:
             text.setHorizScale(100.0 * word.width / natural)
         text.setTextOrigin(word.x, word.baseline)
-        text.textOut(word.text)
+        for font, chars in runs:  # a rare character's run in its fallback font (pdfa.py)
+            text.setFont(font, word.size)
+            text.textOut(chars)
         pdf.drawText(text)

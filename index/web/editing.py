@@ -208,6 +208,14 @@ def _page_ref(request: Request) -> tuple[str, int]:
     return doc_id, int(raw)
 
 
+# Why the gate refuses a change; a refused save says it in an editor's terms (SaveView.refused).
+CSRF_REFUSED = "表单已失效（缺少或不符的 CSRF 令牌），请刷新页面后再试"
+SIGN_IN_NEEDED = "请先登录（编辑账号）"
+EDITOR_GONE = "编辑账号已不存在，请重新登录"
+SAVE_LAPSED = "登录已失效（服务器重启、超过 12 小时或在别处退出），这次保存没有成功"
+SAVE_STALE_FORM = "表单已过期（此后在别处重新登录过），这次保存没有成功"
+
+
 def _forbidden(reason: str) -> HTTPException:
     return HTTPException(403, reason)
 
@@ -241,14 +249,18 @@ class ChangeEndpoint(HTTPEndpoint):
         form = await request.form(max_part_size=MAX_FORM_BYTES)
         sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, ""))
         if not state.csrf or not hmac.compare_digest(sent.encode(), state.csrf.encode()):
-            raise _forbidden("表单已失效（缺少或不符的 CSRF 令牌），请刷新页面后再试")
+            return self.refused(request, form, CSRF_REFUSED)
         if self.needs_editor and not state.editor:
-            raise _forbidden("请先登录（编辑账号）")
+            return self.refused(request, form, SIGN_IN_NEEDED)
         return await self.change(request, form, state.editor)
 
     async def change(self, request: Request, form: FormData, editor: str) -> Response:
         """The change itself, once the gate has let it through."""
         raise HTTPException(405)
+
+    def refused(self, request: Request, form: FormData, reason: str) -> Response:
+        """The answer to a change the gate refuses (403)."""
+        raise _forbidden(reason)
 
 
 def _local_target(raw: str) -> str:
@@ -334,7 +346,7 @@ class SaveView(ChangeEndpoint):
         except NotFoundError as exc:
             if "editor" in str(exc):
                 request.session.clear()
-                raise _forbidden("编辑账号已不存在，请重新登录") from exc
+                return self.refused(request, form, EDITOR_GONE)
             raise
         if _wants_json(request):
             return JSONResponse({"version": saved.version, "changed": saved.changed,
@@ -345,6 +357,22 @@ class SaveView(ChangeEndpoint):
         if not saved.indexed:
             query["pending"] = "1"
         return RedirectResponse(f"{urls.page_url(doc_id, number)}?{urlencode(query)}", 303)
+
+    def refused(self, request: Request, form: FormData, reason: str) -> Response:
+        """A save refused because the sign-in or the form's token has lapsed (the server
+        restarted, 12 hours passed, another tab signed out): the editor's text is shown back,
+        and edit.js has kept it in the browser to restore after signing in."""
+        doc_id, number = _page_ref(request)
+        if _wants_json(request):
+            return JSONResponse({"error": reason}, status_code=403)
+        if reason in (CSRF_REFUSED, SIGN_IN_NEEDED):
+            reason = SAVE_LAPSED if not edit_state(request).editor else SAVE_STALE_FORM
+        back = f"{urls.page_url(doc_id, number)}?edit=1"
+        context = {"urls": urls, "reason": reason, "doc_id": doc_id, "number": number,
+                   "text": str(form.get("text") or ""), "back": back,
+                   "login": f"/login?{urlencode({'next': back})}"}
+        return _templates(request).TemplateResponse(request, "unsaved.html", context,
+                                                    status_code=403)
 
 
 def _conflict(request: Request, doc_id: str, number: int, text: str, proofread: bool,

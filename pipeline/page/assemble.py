@@ -21,11 +21,16 @@ from PIL import Image
 from ..text.normalize import to_simplified
 from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
+from .engines.layout_model import FIGURE as MODEL_FIGURE
+from .engines.layout_model import Region
 from .figures import find_figures
 from .layout import FIGURE, order_reading
 from .showthrough import drop_show_through
 
 log = logging.getLogger(__name__)
+
+# The page step recorded when the layout model's regions were looked at.
+STEP_LAYOUT_MODEL = "layout-model"
 
 # A page whose Han characters change under traditional-to-simplified conversion at least this
 # often is traditional. Measured on the ground truth of ../shared/realpages (300 dpi): 0.0% on
@@ -34,16 +39,20 @@ log = logging.getLogger(__name__)
 _TRADITIONAL_SHARE = 0.02
 
 
-def assemble(reading: Reading, image: Image.Image, options: ReadOptions) -> OcrResult:
+def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
+             regions: Sequence[Region] | None = None) -> OcrResult:
     """The page `reading` makes (`image`: the image the engine read, for the correction's
-    glyph check); its `lang` names the script and direction found."""
+    glyph check); its `lang` names the script and direction found. `regions` are what the
+    layout model found on `image` (None: it did not run; its figures count as figures where
+    pipeline.page.layout.model_figures takes them)."""
     # Characters of the page's back, seen through the paper, are not the page's text.
     reading, dropped = drop_show_through(reading, image)
     if dropped:
         log.debug("%d characters read in show-through dropped", dropped)
     # Lines inside a plot, photo or drawing are the figure's, not the page's text.
     figures = find_figures(image, [line.box for line in reading.lines])
-    layout = order_reading(reading, figures)
+    model_regions = [r.box for r in regions or () if r.kind == MODEL_FIGURE]
+    layout = order_reading(reading, figures, model_regions)
     placed = [(p.line, p.role, p.block) for p in layout.lines if p.role != FIGURE]
     text = layout.text()
     alto = build_alto(placed, reading.width, reading.height,
@@ -51,7 +60,7 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions) -> OcrR
     lang = (("chi_tra" if is_traditional(text) else "chi_sim")
             + ("_vert" if layout.vertical else ""))
     result = finish_result(text, alto, image, replace(options, lang=lang))
-    return replace(result, lang=lang)
+    return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,))
 
 
 def is_traditional(text: str) -> bool:

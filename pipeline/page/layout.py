@@ -28,7 +28,10 @@ or column width on vertical pages) rather than pixels:
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
 5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
    photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
-   logo in a photo is not text of the page.
+   logo in a photo is not text of the page. So do lines at least half inside a figure a layout
+   model found (pipeline.page.engines.layout_model: boxed diagrams, example boxes, plots with
+   their labels), where `model_figures` accepts it: on a horizontal page, holding less than a
+   third of the page's characters, captions (图 1 ...) kept.
 
 Headers, footers and page numbers come first and last in the order (where a printed page puts
 them), so the page text stays complete and searchable; manuscripts drop them by role.
@@ -72,6 +75,17 @@ _MIN_GAP = 0.01
 # A line counts as inside a figure if it sticks out of it by at most this many characters: the
 # figure is its graphics (curves, a photo), and tick labels and legends sit at their edge.
 _FIGURE_LEEWAY = 1.5
+# A layout model's figure is taken on a horizontal page when it holds less than this share of
+# the page's characters: a figure is part of a page, not its body. Measured on
+# ../shared/realpages (benchmarks/README.md, "Real pages"): on horizontal pages the CDLA
+# model's figures that were figures held 0-18% of their page's characters (javamanual_p40's
+# diagram 7%, journal_cjc_p2's example box 14%, plots 16-18%); three sub-plots with their
+# sub-captions, which the page's text holds, 37%; gazette columns, slides and whole pages it
+# called figures 52-100%.
+_MODEL_FIGURE_SHARE = 1 / 3
+# ... and a line belongs to it when at least this share of its box lies inside (the model's box
+# takes in the figure's labels; a caption or the body line next to it only touches it).
+_MODEL_FIGURE_INSIDE = 0.5
 # Where a region could be cut either way, a cut down it (between columns) must be at least this
 # wide to win: narrower gaps down a region part a heading from its run-in note, not columns.
 _GUTTER = 0.5
@@ -197,14 +211,16 @@ class _Item:
         return self.right - self.left
 
 
-def order_lines(lines: Sequence[L], width: int, height: int,
-                figures: Sequence[Box] = ()) -> PageLayout[L]:
+def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[Box] = (),
+                model_regions: Sequence[Box] = ()) -> PageLayout[L]:
     """Put one page's engine lines into reading order and give each a role (see module doc).
 
     `figures` are the boxes of the page's plots, photos and drawings (pipeline.page.figures):
-    a line inside one is text of the figure (role `figure`), not of the page."""
+    a line inside one is text of the figure (role `figure`), not of the page. `model_regions`
+    are the figures a layout model found; those `model_figures` accepts count the same way."""
     kept = [i for i, line in enumerate(lines) if line.text.strip()]
     vertical = _is_vertical([lines[i] for i in kept])
+    taken = () if vertical else model_figures([lines[i] for i in kept], model_regions)
     items = [_frame(i, lines[i], width, vertical) for i in kept]
     extent = float(width if vertical else height)
     if not items:
@@ -218,8 +234,10 @@ def order_lines(lines: Sequence[L], width: int, height: int,
     for n, block in enumerate(blocks):
         for it in block:
             line = lines[it.index]
+            caption = bool(_CAPTION.match(it.text))
             role = (FIGURE if any(_within(line.box, f, size) for f in figures)
-                    else CAPTION if _CAPTION.match(it.text) else BODY)
+                    or (not caption and any(_mostly_inside(line.box, f) for f in taken))
+                    else CAPTION if caption else BODY)
             placed.append(PlacedLine(line, role, n))
     for it in _rows(feet):
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
@@ -231,6 +249,30 @@ def _within(box: Box, figure: Box, size: float) -> bool:
     leeway = _FIGURE_LEEWAY * size
     return (box[0] >= figure[0] - leeway and box[1] >= figure[1] - leeway
             and box[2] <= figure[2] + leeway and box[3] <= figure[3] + leeway)
+
+
+def _mostly_inside(box: Box, region: Box) -> bool:
+    """At least _MODEL_FIGURE_INSIDE of the line's box lies inside the region."""
+    across = min(box[2], region[2]) - max(box[0], region[0])
+    down = min(box[3], region[3]) - max(box[1], region[1])
+    area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
+    return across > 0 and down > 0 and across * down >= _MODEL_FIGURE_INSIDE * area
+
+
+def model_figures(lines: Sequence[LineLike], regions: Sequence[Box]) -> tuple[Box, ...]:
+    """The figures of a layout model taken as figures on a horizontal page of `lines`: those
+    holding less than _MODEL_FIGURE_SHARE of the page's characters (captions not counted)."""
+    def chars(line: LineLike) -> int:
+        return len("".join(line.text.split()))
+
+    total = sum(chars(line) for line in lines)
+    taken = []
+    for region in regions:
+        inside = sum(chars(line) for line in lines
+                     if _mostly_inside(line.box, region) and not _CAPTION.match(line.text))
+        if inside < _MODEL_FIGURE_SHARE * total:
+            taken.append(region)
+    return tuple(taken)
 
 
 def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
@@ -251,9 +293,10 @@ def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
     return tuple(texts)
 
 
-def order_reading(reading: ReadingLike[L], figures: Sequence[Box] = ()) -> PageLayout[L]:
+def order_reading(reading: ReadingLike[L], figures: Sequence[Box] = (),
+                  model_regions: Sequence[Box] = ()) -> PageLayout[L]:
     """`order_lines` on what an engine returned for one page."""
-    return order_lines(reading.lines, reading.width, reading.height, figures)
+    return order_lines(reading.lines, reading.width, reading.height, figures, model_regions)
 
 
 def _margin_role(text: str, role: str) -> str:

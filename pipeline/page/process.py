@@ -299,7 +299,7 @@ def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
     geometry = PageGeometry.of(image.size, pre)
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
                       alto_to_source(result.alto, geometry, result.tree), lang, engine.name,
-                      engine.info(lang).model, pre.steps, result.corrections)
+                      engine.info(lang).model, pre.steps + result.steps, result.corrections)
 
 
 def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config

@@ -28,8 +28,8 @@ from typing import Callable, Iterator, Protocol, Sequence
 from ..config import Config
 from ..errors import EnvironmentProblemError, InputFileError
 from ..page.engines import Engine
-from ..page.process import (SCRIPT_RECHECK_CONFIDENCE, crash_engine, other_engine, page_error,
-                            process_page)
+from ..page.process import (SCRIPT_RECHECK_CONFIDENCE, check_engines, crash_engine, other_engine,
+                            page_error, process_page)
 from ..page.script import AUTO, PROVISIONAL
 from ..records import METHOD_OCR, FileOutcome, IngestSummary, Page, PageTask
 from .pool import executor_slots, make_executor, remove_orphaned_work_dirs
@@ -142,6 +142,9 @@ class _Ingest:
                  engine: Engine | None = None) -> None:
         self.cfg, self.sink, self.collection = cfg, sink, collection
         self.engine = engine
+        # The engines are checked when the first page needs OCR, not before: text files and
+        # born-digital PDFs ingest on a machine without Tesseract or PP-OCR.
+        self.engines_checked = engine is not None
         self.metadata_for, self.progress = metadata_for, progress
         self.own_pool = executor is None
         self.pool = executor or make_executor(cfg)
@@ -215,6 +218,11 @@ class _Ingest:
                 self.outcomes[index] = FileOutcome(str(path), STATUS_FAILED, error=str(exc))
                 self.sink.record_failure(str(path), str(exc), "")
                 continue
+            if not self.engines_checked and not all(isinstance(p, Page) for p in plan.pages):
+                # The first document with a page to read: a missing engine stops the run
+                # here, before the document is begun; the documents stored so far stay.
+                check_engines(self.cfg)
+                self.engines_checked = True
             stored: set[int] = set()
             if state is None:
                 metadata = self.metadata_for(path) if self.metadata_for else {}

@@ -73,7 +73,79 @@
   });
   if (window.wenshiViewer) { window.wenshiViewer.addHandler("open", outline); }
 
-  form.addEventListener("submit", function () { submitting = true; });
+  // Drafts: the text being corrected is kept in this browser (localStorage) as it is typed and
+  // when it is sent, so a save the server refuses (the sign-in lapsed: restart, 12 hours, signed
+  // out elsewhere) or a closed tab loses nothing. A successful save clears it; opening the page
+  // again offers the draft back while it differs from the stored text.
+  var versionField = form.querySelector("input[name=version]");
+  var draftKey = "wenshi-draft:" + form.getAttribute("action");
+  var draftTimer = 0;
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+  function keepDraft() {
+    var store = storage();
+    if (!store) { return; }
+    window.clearTimeout(draftTimer);
+    if (area.value === original) { store.removeItem(draftKey); return; }
+    try {
+      store.setItem(draftKey, JSON.stringify({ text: area.value, version: versionField.value,
+                                               at: Date.now() }));
+    } catch (e) { /* storage full or refused: the server still gets the text */ }
+  }
+  function readDraft() {
+    var store = storage();
+    if (!store) { return null; }
+    try {
+      var draft = JSON.parse(store.getItem(draftKey) || "null");
+      return draft && typeof draft.text === "string" ? draft : null;
+    } catch (e) { return null; }
+  }
+  function dropDraft() {
+    var store = storage();
+    if (store) { store.removeItem(draftKey); }
+  }
+  area.addEventListener("input", function () {
+    window.clearTimeout(draftTimer);
+    draftTimer = window.setTimeout(keepDraft, 400);
+  });
+  var draft = readDraft();
+  if (new URLSearchParams(window.location.search).get("saved")) { draft = null; dropDraft(); }
+  if (draft && draft.text === original) { draft = null; dropDraft(); }
+  if (draft) {
+    var note = document.createElement("div");
+    note.className = "draft-note";
+    note.setAttribute("data-draft", "");
+    var at = new Date(Number(draft.at) || 0);  // shown in the reader's own time zone
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    var when = at.getFullYear() + "-" + two(at.getMonth() + 1) + "-" + two(at.getDate()) + " " +
+      two(at.getHours()) + ":" + two(at.getMinutes());
+    var said = document.createElement("span");
+    said.textContent = "本页有未保存的修改（" + when + "，基于第" + draft.version + "版）";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.textContent = "恢复";
+    restore.setAttribute("data-draft-restore", "");
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.textContent = "舍弃";
+    discard.setAttribute("data-draft-discard", "");
+    note.appendChild(said);
+    note.appendChild(restore);
+    note.appendChild(discard);
+    form.parentNode.insertBefore(note, form);
+    restore.addEventListener("click", function () {
+      area.value = draft.text;
+      // Saved against the version it was written on: if the page changed since, the server
+      // answers with the conflict page instead of overwriting the newer version.
+      versionField.value = draft.version;
+      note.remove();
+      open();
+    });
+    discard.addEventListener("click", function () { dropDraft(); note.remove(); });
+  }
+
+  form.addEventListener("submit", function () { submitting = true; keepDraft(); });
   window.addEventListener("beforeunload", function (event) {
     if (!submitting && !form.hidden && area.value !== original) {
       event.preventDefault();

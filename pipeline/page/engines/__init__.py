@@ -124,6 +124,7 @@ class OcrResult:
     # The script and direction the engine found on the page, as a Tesseract model name (PP-OCR
     # reads both scripts and directions with one model); '' when the caller's model decided.
     lang: str = ""
+    steps: tuple[str, ...] = ()  # what the engine did beyond reading (e.g. 'layout-model')
 
     def lines(self) -> tuple[Line, ...]:
         """The text lines of `tree` (in its current pixels), each with its words."""

@@ -15,9 +15,9 @@ fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
 (benchmarks/README.md, "Memory").
 
 Time limit: a page's CPU seconds in the thread that reads it, watched from another thread
-(`_Deadline`), so it works in the main thread of a pool worker and in a Dask worker's task
-threads alike. When the limit passes, ONNX Runtime's run in progress is stopped
-(`RunOptions.terminate`) and every later run of the page fails at once.
+(`limits.deadline`, shared with the layout model), so it works in the main thread of a pool
+worker and in a Dask worker's task threads alike. When the limit passes, ONNX Runtime's run in
+progress is stopped (`RunOptions.terminate`) and every later run of the page fails at once.
 
 A page comes back as a `Reading` (lines with polygons, per-character boxes and confidences) and,
 through `ocr_image`, as the same `OcrResult` the Tesseract wrapper makes: the ALTO is built from
@@ -30,9 +30,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import threading
 import time
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -42,6 +40,9 @@ from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
 from . import ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading
+from . import layout_model
+from .limits import LimitedSession as _LimitedSession
+from .limits import deadline as _deadline
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,6 @@ VERTICAL_RATIO = 1.5
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-# How often the watcher looks at the CPU time of the threads reading pages (seconds).
-_WATCH_INTERVAL = 0.1
 
 
 class PaddleEngine:
@@ -75,14 +74,16 @@ class PaddleEngine:
         scripts and directions, and the result's `lang` says which the page is."""
         from ..assemble import assemble  # the page room's assembly; it imports no engine
 
-        return assemble(read_image(image, options.timeout), image, options)
+        reading = read_image(image, options.timeout)
+        return assemble(reading, image, options, layout_model.regions(image, options.timeout))
 
     def info(self, model: str) -> EngineInfo:
         """PP-OCR, rapidocr's version and the model name (`model` is not PP-OCR's)."""
         return EngineInfo(self.name, _rapidocr_version(), model_name())
 
     def check(self, lang: str) -> None:
-        """Fail when rapidocr or ONNX Runtime is missing (`lang` needs no model of its own)."""
+        """Fail when rapidocr, ONNX Runtime or the layout model is missing (`lang` needs no
+        model of its own)."""
         check_available()
 
 
@@ -116,19 +117,22 @@ def check_available() -> None:
         raise EnvironmentProblemError(
             "PP-OCR is not installed: pip install rapidocr onnxruntime (make install does), "
             "or pass --engine tesseract")
+    layout_model.check_available()
 
 
 def preload() -> None:
-    """Import rapidocr and ONNX Runtime (~0.5 s) without loading a model: the forkserver does,
-    so that page workers fork with them imported."""
+    """Import rapidocr, ONNX Runtime and rapid_layout (~0.5 s) without loading a model: the
+    forkserver does, so that page workers fork with them imported."""
     if available():
         import rapidocr  # noqa: F401
+    layout_model.preload()
 
 
 def load() -> None:
-    """Load this process's engine now (it stays loaded): pool workers do before their first
-    page."""
+    """Load this process's engine and layout model now (they stay loaded): pool workers do
+    before their first page."""
     _engine()
+    layout_model.load()
 
 
 @lru_cache(maxsize=1)
@@ -187,90 +191,6 @@ def _return_freed_memory() -> None:
             libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     except OSError:
         pass
-
-
-class _Deadline:
-    """The CPU-time limit of one page read by one thread."""
-
-    def __init__(self, timeout: float) -> None:
-        import onnxruntime
-
-        self.timeout = timeout
-        self.options = onnxruntime.RunOptions()
-        self.clock = time.pthread_getcpuclockid(threading.get_ident())
-        self.limit = time.clock_gettime(self.clock) + timeout
-        self.expired = False
-
-    def check(self) -> bool:
-        """True (and ONNX Runtime's runs stopped) once the thread has used its time."""
-        if not self.expired:
-            try:
-                over = time.clock_gettime(self.clock) >= self.limit
-            except OSError:  # the thread has ended
-                over = False
-            if over:
-                self.expired = True
-                self.options.terminate = True
-        return self.expired
-
-
-_local = threading.local()
-_watched: set[_Deadline] = set()
-_watch_lock = threading.Lock()
-_watcher: list[threading.Thread] = []
-
-
-def _watch() -> None:
-    while True:
-        time.sleep(_WATCH_INTERVAL)
-        with _watch_lock:
-            for deadline in list(_watched):
-                if deadline.check():
-                    _watched.discard(deadline)
-
-
-@contextmanager
-def _deadline(timeout: float) -> Iterator[_Deadline]:
-    """Stop this thread's reading once it has spent `timeout` CPU seconds in the block.
-
-    CPU time, not wall time: on a loaded machine a page waits for a core without being stuck;
-    PP-OCR runs in the calling thread (one ONNX Runtime thread). A watcher thread stops a model
-    run in progress; `_LimitedSession` checks before each run. rapidocr wraps what ONNX
-    Runtime raises in its own error (or logs it and returns nothing), hence `expired`."""
-    deadline = _Deadline(timeout)
-    with _watch_lock:
-        if not _watcher or not _watcher[0].is_alive():
-            _watcher[:] = [threading.Thread(target=_watch, name="wenshi-paddle-deadline",
-                                            daemon=True)]
-            _watcher[0].start()
-        _watched.add(deadline)
-    previous = getattr(_local, "deadline", None)
-    _local.deadline = deadline
-    try:
-        yield deadline
-    finally:
-        _local.deadline = previous
-        with _watch_lock:
-            _watched.discard(deadline)
-
-
-class _LimitedSession:
-    """An ONNX Runtime session whose runs obey the time limit of the page being read in the
-    calling thread (rapidocr calls `run(output_names, inputs)`; the rest is passed on)."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-
-    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
-        deadline: _Deadline | None = getattr(_local, "deadline", None)
-        if deadline is None:
-            return self._session.run(output_names, input_feed, run_options)
-        if deadline.check():
-            raise TimeoutError(f"PP-OCR's time limit of {deadline.timeout:g} CPU s passed")
-        return self._session.run(output_names, input_feed, deadline.options)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
 
 
 def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
