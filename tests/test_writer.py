@@ -267,3 +267,21 @@ def test_the_summary_shows_the_writers_peak_memory(tmp_path):
                                    "--json"])
     report = json.loads(as_json.stdout)
     assert report["ingested"] == 1 and report["skipped"] == 1 and report["writer_peak_rss_mb"] > 50
+
+
+def test_issue_18_the_writers_peak_is_its_own_not_its_parents():
+    """A writer started by a process that had 300 MB resident reports its own peak (Linux
+    keeps `ru_maxrss` across exec; VmHWM starts afresh)."""
+    script = f"""
+import subprocess, sys
+ballast = bytearray(300 * 2**20)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+child = "import sys; sys.path.insert(0, {str(ROOT)!r}); from index.writer import peak_rss_mb; "
+child += "print(peak_rss_mb())"
+print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                     check=True).stdout)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    assert 5 < float(out) < 200
