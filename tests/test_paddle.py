@@ -345,3 +345,71 @@ def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
     assert text.startswith("縣城舊有城牆一道")
     page = "縣城舊有城牆一道周長四里有餘設東南西北"
     assert sum((Counter(text) & Counter(page)).values()) >= 17
+
+
+@pytest.mark.paddle
+def test_detection_input_by_table_is_rapidocrs_to_the_bit():
+    """Detection's normalisation is looked up per byte value (engines/paddle.py): the array the
+    detector sees is exactly rapidocr's, for a page, a grey page and odd sizes."""
+    import numpy as np
+
+    paddle_or_skip()
+    detector = paddle._engine().text_det
+    ours = detector.get_preprocess()
+    assert isinstance(ours, paddle._DetPreProcess)
+    rapidocrs = ours._rapidocrs
+    rng = np.random.default_rng(13)
+    page = np.asarray(_horizontal(["县电厂开始建设发电机组"] * 3).convert("RGB"))[:, :, ::-1]
+    for img in (np.ascontiguousarray(page), rng.integers(0, 256, (1001, 707, 3), dtype=np.uint8),
+                rng.integers(0, 256, (40, 900, 3), dtype=np.uint8)):
+        expected, got = rapidocrs(img), ours(img)
+        assert got.dtype == expected.dtype == np.float32
+        assert got.shape == expected.shape
+        assert np.array_equal(got, expected)
+
+
+def _read_after_waiting(lock: object, queue: object) -> None:
+    paddle.share_detection(lock)
+    paddle.load()
+    queue.put("loaded")  # type: ignore[attr-defined]
+    reading = paddle.read_image(_horizontal(["发电机组"]))
+    queue.put([line.text for line in reading.lines])  # type: ignore[attr-defined]
+
+
+@pytest.mark.paddle
+def test_processes_sharing_the_detection_lock_detect_one_page_at_a_time():
+    """A worker whose pool-mate is detecting (here: the test holds the lock) waits before its
+    own detection, then reads its page."""
+    import multiprocessing
+    import queue as queues
+
+    paddle_or_skip()
+    context = multiprocessing.get_context("spawn")
+    lock, results = context.Lock(), context.Queue()
+    child = context.Process(target=_read_after_waiting, args=(lock, results))
+    with lock:
+        child.start()
+        assert results.get(timeout=120) == "loaded"
+        with pytest.raises(queues.Empty):  # detection waits for the lock
+            results.get(timeout=4)
+    assert results.get(timeout=120) == ["发电机组"]
+    child.join(30)
+    assert child.exitcode == 0
+
+
+@pytest.mark.paddle
+def test_the_workers_of_a_local_pool_share_one_detection_lock():
+    from pipeline.run import pool
+
+    paddle_or_skip()
+    executor = pool.make_executor(Config(jobs=2))
+    try:
+        shared = {executor.submit(paddle.detection_shared).result(timeout=120) for _ in range(4)}
+    finally:
+        executor.shutdown()
+    assert shared == {True}
+    executor = pool.make_executor(Config(jobs=2, engine=ENGINE_TESSERACT))
+    try:
+        assert executor.submit(paddle.detection_shared).result(timeout=120) is False
+    finally:
+        executor.shutdown()

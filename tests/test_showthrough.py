@@ -74,3 +74,20 @@ def test_latin_words_keep_their_spaces() -> None:
     line = OcrLine("Work Like x Alibaba", base.box, base.polygon, 95.0, words)
     cleaned, dropped = drop_show_through(Reading((line,), 520, 60, "paddle", "t"), image)
     assert dropped == 1 and cleaned.lines[0].text == "Work Like  Alibaba"
+
+
+def test_the_ink_percentile_is_numpys_to_the_bit():
+    """showthrough._percentile stands in for np.percentile (linear) on a glyph's colour
+    distances: the same float for every size, including one value and ties."""
+    import numpy as np
+
+    from pipeline.page import showthrough
+
+    rng = np.random.default_rng(19)
+    sizes = list(range(1, 60)) + [97, 200, 999, 1000, 1001, 1600, 2047, 4096, 12345]
+    for n in sizes:
+        for high in (2, 40, 256):
+            values = rng.integers(0, high, (n,), dtype=np.int16).reshape(1, n)
+            for q in (99.5, 50.0, 0.0, 100.0, 12.5):
+                expected = float(np.percentile(values, q))
+                assert showthrough._percentile(values, q) == expected, (n, high, q)

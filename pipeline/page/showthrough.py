@@ -70,7 +70,7 @@ def _kept(line: OcrLine, pixels: npt.NDArray[np.uint8]) -> list[bool] | None:
     for g in glyphs:
         box = distance[max(0, g.box[1] - top):max(0, g.box[3] - top),
                        max(0, g.box[0] - left):max(0, g.box[2] - left)]
-        inks.append(float(np.percentile(box, _STRONGEST)) if box.size else -1.0)
+        inks.append(_percentile(box, _STRONGEST) if box.size else -1.0)
     typical = float(np.median([i for i in inks if i >= 0] or [0.0]))
     if typical <= 0:
         return None
@@ -89,6 +89,23 @@ def _kept(line: OcrLine, pixels: npt.NDArray[np.uint8]) -> list[bool] | None:
                 keep[k] = False
         start = end
     return None if all(keep) else keep
+
+
+def _percentile(values: npt.NDArray[np.int16], q: float) -> float:
+    """`float(np.percentile(values, q))` (its default, linear method) for integer values, in a
+    fraction of its time: np.percentile's own overhead was 0.2 ms a call, ~0.1 CPU s on a page of
+    480 characters. The same arithmetic as numpy's `_quantile` and `_lerp`, so the same float
+    (tests/test_showthrough.py compares them)."""
+    flat = values.ravel()
+    n = flat.size
+    virtual = (n - 1) * (q / 100)
+    below = min(max(int(np.floor(virtual)), 0), n - 1)
+    above = min(below + 1, n - 1)
+    gamma = virtual - below
+    ordered = np.partition(flat, (below, above)) if above != below else np.partition(flat, below)
+    a, b = float(ordered[below]), float(ordered[above])
+    diff = b - a
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
 def _letter(glyph: Glyph) -> bool:

@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from ..config import Config
 from ..page.engines import ENGINE_TESSERACT, paddle, tesseract
@@ -24,11 +25,13 @@ from .cluster import DaskExecutor
 _ORPHAN_CHECK_SECONDS = 1.0
 
 
-def _init_worker(ingest_pid: int, engine: str) -> None:
+def _init_worker(ingest_pid: int, engine: str, detection_lock: Any = None) -> None:
     tesseract.single_threaded_env()
     if engine != ENGINE_TESSERACT:
         # One PP-OCR engine per worker, loaded before its first page (1-3 s) and kept.
         paddle.load()
+    if detection_lock is not None:
+        paddle.share_detection(detection_lock)
     threading.Thread(target=_exit_with_ingest, args=(ingest_pid, os.getppid()), daemon=True,
                      name="wenshi-orphan-watch").start()
 
@@ -91,8 +94,14 @@ def make_executor(cfg: Config) -> Executor:
     if not workers.local_pool(cfg):
         return _InlineExecutor()
     # Workers fork from a server that has imported only what pages need (pipeline/run/workers.py).
+    context = workers.context()
+    # PP-OCR's detection is a worker's memory peak: one at a time across the pool
+    # (engines/paddle.py, share_detection). A pool whose worker died is replaced, lock and all,
+    # so a lock held by the dead worker is never waited for.
+    detection_lock = context.Lock() if cfg.engine != ENGINE_TESSERACT else None
     return ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,
-                               initargs=(os.getpid(), cfg.engine), mp_context=workers.context())
+                               initargs=(os.getpid(), cfg.engine, detection_lock),
+                               mp_context=context)
 
 
 def executor_slots(executor: Executor, cfg: Config) -> int:
