@@ -43,10 +43,13 @@ USER_DICT_FILE = "userdict.txt"
 LOCK_FILE = "ingest.lock"
 SCHEMA_FILE = "schema_version"
 T = TypeVar("T")
-# Commit the index at least this often during an ingest so searches see new pages.
-COMMIT_SECONDS = 10.0
+# Commit the index at least this often during an ingest so searches see new pages. Each commit
+# is a Whoosh segment and a gram segment that later merges rewrite: at 10 s (and commits made
+# whenever ~100 documents were ready) the 1亿 set took 232 commits, ~0.4 M characters each, and
+# the writer's merges grew with the batch (benchmarks/README.md, issue 18); at 30 s a commit is
+# a budget's worth (`WriterBudget.batch_chars`) in a big text batch.
+COMMIT_SECONDS = 30.0
 COMMIT_PAGES = 2000
-COMMIT_MIN_DOCS = 100  # a commit made to relieve the index workers writes at least this many
 REINDEX_BATCH_PAGES = 5000  # pages per Whoosh commit and gram segment during `reindex`
 
 
@@ -79,6 +82,7 @@ class LibraryFolder:
             self._queue: IndexQueue | None = None
             self._pending_pages = 0
             self._pending_chars = 0
+            self._pending_sizes: dict[str, int] = {}  # characters of each queued document
             self.budget = WriterBudget(cfg.writer_memory)
             self._last_commit = time.monotonic()
             # Automatic tags on new documents (a bulk import may switch them off).
@@ -457,25 +461,32 @@ class LibraryFolder:
         self._pending.append(doc_id)
         self._pending_pages += pages
         queue = self._index_queue()
-        self._pending_chars += queue.add(doc_id)
-        # Write what the index workers have finished while they go on with the rest; when they
-        # have too much waiting, write or help them rather than queue more. So the workers
-        # segment and tag while this process writes Whoosh, and neither waits long.
+        chars = queue.add(doc_id)
+        self._pending_sizes[doc_id] = chars
+        self._pending_chars += chars
+        # When the index workers have too much waiting, write a batch they have finished (a
+        # whole one: smaller commits cost merges later) or help them rather than queue more.
+        # So the workers segment and tag while this process writes Whoosh, and neither waits
+        # long.
         while queue.behind():
             ready = queue.ready(self._pending)
-            if ready and ready >= min(len(self._pending), COMMIT_MIN_DOCS):
+            if self._ready_chars(ready) >= self.budget.batch_chars:
                 self.commit(ready)
             else:
                 queue.help()
-        if (self._pending_pages >= COMMIT_PAGES or self._pending_chars >= self.budget.batch_chars
-                or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
-            ready = queue.ready(self._pending)
-            if ready:
-                self.commit(ready)
-            elif self._pending_chars >= 2 * self.budget.batch_chars:
-                # Back-pressure: the queue holds its documents' texts and word counts; rather
-                # than let it grow past the budget, wait for the workers and write it.
-                self.commit()
+        ready = queue.ready(self._pending)
+        if ready and (self._ready_chars(ready) >= self.budget.batch_chars
+                      or self._pending_pages >= COMMIT_PAGES
+                      or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
+            self.commit(ready)
+        elif self._pending_chars >= 2 * self.budget.batch_chars:
+            # Back-pressure: the queue holds its documents' texts and word counts; rather
+            # than let it grow past the budget, wait for the workers and write it.
+            self.commit()
+
+    def _ready_chars(self, ready: int) -> int:
+        """Characters of the first `ready` queued documents."""
+        return sum(self._pending_sizes.get(d, 0) for d in self._pending[:ready])
 
     def _index_queue(self) -> IndexQueue:
         queue = self._queue
@@ -500,6 +511,8 @@ class LibraryFolder:
         self.catalog.set_indexed(written)
         done = set(written)
         self._pending = [d for d in self._pending[n:] if d not in done]
+        for doc_id in done:
+            self._pending_sizes.pop(doc_id, None)
         rest = [d for d in map(self.catalog.document, self._pending) if d]
         self._pending_pages = sum(d.page_count for d in rest)
         self._pending_chars = sum(d.char_count for d in rest)

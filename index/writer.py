@@ -83,7 +83,19 @@ class WriterBudget:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB (in an ingest: the writer's)."""
+    """This process's peak resident memory so far, in MB (in an ingest: the writer's).
+
+    VmHWM, not `ru_maxrss`: Linux keeps `ru_maxrss` across `exec`, so a writer started by a big
+    process (a benchmark that had rendered a 400-page volume: 270 MB) reported that process's
+    peak as its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux

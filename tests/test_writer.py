@@ -174,6 +174,29 @@ def test_back_pressure_bounds_the_index_queue(tmp_path, monkeypatch, small_budge
     _assert_same(_results(tmp_path / "lib", queries), _results(tmp_path / "one", queries))
 
 
+def test_issue_18_commits_with_index_workers_are_whole_batches(tmp_path, monkeypatch,
+                                                               small_budget):
+    """While the index workers lag behind, the writer commits only a whole batch of what they
+    have finished (and helps them meanwhile), not every handful of documents that is ready:
+    each commit is a Whoosh and a gram segment that later merges rewrite."""
+    monkeypatch.setattr(IndexQueue, "POOL_MIN_CHARS", 0)
+    written: list[int] = []
+    write = library_module.write_documents
+
+    def counted(ix, catalog, docs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        docs = list(docs)
+        written.append(sum(len(p.text) for d in docs for p in catalog.pages(d.doc_id)))
+        return write(ix, catalog, docs, *args, **kwargs)
+
+    monkeypatch.setattr(library_module, "write_documents", counted)
+    docs = _laws(200)
+    _build(tmp_path / "lib", docs, jobs=2)
+    assert len(written) >= 5  # the budget still splits the batch
+    assert min(written[:-1]) >= BATCH_CHARS  # only the last commit may be smaller
+    runner = CliRunner()
+    assert runner.invoke(main, ["--library", str(tmp_path / "lib"), "check"]).exit_code == 0
+
+
 def test_a_writer_killed_between_two_segments_is_repaired_by_check(tmp_path, small_budget):
     docs = _laws(120)
     library = tmp_path / "library"
@@ -244,3 +267,21 @@ def test_the_summary_shows_the_writers_peak_memory(tmp_path):
                                    "--json"])
     report = json.loads(as_json.stdout)
     assert report["ingested"] == 1 and report["skipped"] == 1 and report["writer_peak_rss_mb"] > 50
+
+
+def test_issue_18_the_writers_peak_is_its_own_not_its_parents():
+    """A writer started by a process that had 300 MB resident reports its own peak (Linux
+    keeps `ru_maxrss` across exec; VmHWM starts afresh)."""
+    script = f"""
+import subprocess, sys
+ballast = bytearray(300 * 2**20)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+child = "import sys; sys.path.insert(0, {str(ROOT)!r}); from index.writer import peak_rss_mb; "
+child += "print(peak_rss_mb())"
+print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                     check=True).stdout)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    assert 5 < float(out) < 200
