@@ -368,6 +368,33 @@ def test_detection_input_by_table_is_rapidocrs_to_the_bit():
         assert np.array_equal(got, expected)
 
 
+@pytest.mark.paddle
+def test_recognition_on_its_arena_reads_the_same_numbers(monkeypatch):
+    """Recognition allocates from ONNX Runtime's arena, shrunk after each run and emptied after
+    each page (engines/paddle.py); detection does not. The arena changes where the memory comes
+    from, not the numbers: every line's text, score and character boxes are those read without
+    it, page after page."""
+    paddle_or_skip()
+    pages = [_horizontal(["县电厂开始建设发电机组", "一九五八年春兴建第一座火力发电厂"] * 3),
+             _horizontal(["结束了县城依靠柴油机照明的历史"] * 7)]
+    engine = paddle._engine()
+    rec = engine.text_rec.session.session
+    assert isinstance(rec, paddle._LimitedSession) and rec.shrink
+    assert rec.get_session_options().enable_cpu_mem_arena
+    assert not engine.text_det.session.session.get_session_options().enable_cpu_mem_arena
+    on_arena = [paddle.read_image(page) for page in pages + pages]
+    monkeypatch.setattr(paddle, "_REC_ARENA", False)
+    paddle._engine.cache_clear()
+    try:
+        assert not paddle._engine().text_rec.session.session.shrink
+        without = [paddle.read_image(page) for page in pages]
+    finally:
+        paddle._engine.cache_clear()
+    assert len(on_arena[0].lines) == 6 and len(on_arena[1].lines) == 7
+    for ours, theirs in zip(on_arena, without + without):
+        assert ours.lines == theirs.lines
+
+
 def _read_after_waiting(lock: object, queue: object) -> None:
     paddle.share_detection(lock)
     paddle.load()
