@@ -37,6 +37,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +73,19 @@ VERTICAL_RATIO = 1.5
 _REC_ARENA = True
 # The input of the run that empties recognition's arena after a page: one blank line image.
 _FLUSH_SHAPE = (1, 3, 48, 48)
+# Detection's scale (`_ScaledDetector`). rapidocr detects on its page image (long side at most
+# 2000 px); a page whose characters come out larger there than the characters of an A4 page at
+# 300 dpi (median ink piece ~20 px high: measured on ../shared/realpages, benchmarks/README.md,
+# "Session 8") is detected at the scale that makes them that size, recognition still cropping
+# the lines from the full image. The detector's work goes with the square of the scale.
+DET_CHAR = 20.0
+# After a scaled detection, a page whose lines (their 5th percentile, short side, in the scaled
+# image) are below this many pixels holds small text as well: it is detected again unscaled.
+DET_CHECK_LINE = 18.0
+# The character size is measured on a copy of the detector's input whose long side is at most
+# this, from at least _MIN_PIECES pieces of ink.
+_MEASURE_SIDE = 1000
+_MIN_PIECES = 50
 # Blocks this large or larger come from mmap and are returned to the system when freed (glibc's
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
@@ -195,6 +209,7 @@ def _engine() -> Any:
         if loader == "_load_det_model":
             part.session.session = _GatedSession(part.session.session)
             part.get_preprocess = _det_preprocess(part)
+            setattr(engine, "text_det", _ScaledDetector(part))  # rapidocr calls it
     log.debug("[paddle] engine loaded in %.2f s", time.perf_counter() - started)
     return engine
 
@@ -226,6 +241,81 @@ def _det_preprocess(detector: Any) -> Any:
     return make
 
 
+_det_scale = threading.local()  # the scale of the detection running in this thread
+
+
+def char_height(pixels: np.ndarray) -> float | None:
+    """The page's character size in `pixels`' pixels: the median height of its pieces of ink
+    (Otsu's threshold on a copy at most _MEASURE_SIDE px long, the minority side as ink, so
+    light text on dark counts too; pieces under 3 px or over an eighth of the page left out).
+    None when fewer than _MIN_PIECES pieces are found."""
+    import cv2  # rapidocr's own dependency
+
+    grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY) if pixels.ndim == 3 else pixels
+    height, width = grey.shape[:2]
+    k = max(1, -(-max(height, width) // _MEASURE_SIDE))
+    if k > 1:
+        grey = cv2.resize(grey, (max(1, width // k), max(1, height // k)),
+                          interpolation=cv2.INTER_AREA)
+    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if ink.mean() > 0.5:
+        ink = 1 - ink
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h, w = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    pieces = h[(h >= 3) & (h <= grey.shape[0] / 8) & (w <= grey.shape[1] / 8)]
+    if len(pieces) < _MIN_PIECES:
+        return None
+    return float(np.median(pieces)) * float(k)
+
+
+def detection_scale(pixels: np.ndarray, floor: int = 0) -> float:
+    """The scale the detector reads `pixels` (its input) at: DET_CHAR over the page's
+    character size, at most 1; the short side kept at `floor` px or more."""
+    char = char_height(pixels)
+    if char is None or char <= DET_CHAR:
+        return 1.0
+    shortest = float(min(pixels.shape[:2]))
+    return float(min(1.0, max(DET_CHAR / char, floor / max(1.0, shortest))))
+
+
+class _ScaledDetector:
+    """rapidocr's text detector, run at `detection_scale`: a page of small text as before, a
+    page of large characters on a smaller image (and again unscaled when its lines show small
+    text too). The boxes come back in the input's pixels either way."""
+
+    def __init__(self, detector: Any) -> None:
+        self._detector = detector
+
+    def __call__(self, img: np.ndarray) -> Any:
+        floor = self._detector.limit_side_len if self._detector.limit_type == "min" else 0
+        scale = detection_scale(img, int(floor))
+        if scale < 1.0:
+            _det_scale.value = scale
+            try:
+                out = self._detector(img)
+            finally:
+                _det_scale.value = 1.0
+            if _small_lines(out, scale) is False:
+                return out
+            log.debug("[paddle] detected at %.2f: small lines, detecting unscaled", scale)
+        return self._detector(img)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._detector, name)
+
+
+def _small_lines(out: Any, scale: float) -> bool | None:
+    """True when a detection at `scale` found lines under DET_CHECK_LINE px (5th percentile of
+    their short sides, in the scaled image); None when it found none."""
+    boxes = getattr(out, "boxes", None)
+    if boxes is None or len(boxes) == 0:
+        return None
+    quads = np.asarray(boxes, dtype=np.float64).reshape(-1, 4, 2)
+    sides = np.minimum(np.linalg.norm(quads[:, 1] - quads[:, 0], axis=1),
+                       np.linalg.norm(quads[:, 3] - quads[:, 0], axis=1))
+    return bool(np.percentile(sides, 5) * scale < DET_CHECK_LINE)
+
+
 class _DetPreProcess:
     """rapidocr's DetPreProcess (resize to a multiple of 32, normalise, channels first, float32)
     with the normalisation looked up per byte value: rapidocr computes `(v * scale - mean) / std`
@@ -238,14 +328,21 @@ class _DetPreProcess:
 
     def __call__(self, img: np.ndarray) -> np.ndarray | None:
         inner = self._rapidocrs
+        scale = getattr(_det_scale, "value", 1.0)
         if img.dtype != np.uint8 or img.ndim != 3:
             return inner(img)  # type: ignore[no-any-return]  # rapidocr is untyped
+        import cv2  # rapidocr's own dependency
+
         resized = inner.resize(img)
         if resized is None:
             return None
+        if scale < 1.0:  # rapidocr's sizes (multiples of 32), of the image scaled
+            size = (max(32, int(round(img.shape[1] * scale / 32)) * 32),
+                    max(32, int(round(img.shape[0] * scale / 32)) * 32))
+            if size[0] < resized.shape[1] and size[1] < resized.shape[0]:
+                resized = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         table = _normalise_table(float(inner.scale), tuple(float(m) for m in inner.mean),
                                  tuple(float(s) for s in inner.std), resized.shape[2])
-        import cv2  # rapidocr's own dependency
 
         out = np.empty((1, resized.shape[2], resized.shape[0], resized.shape[1]),
                        dtype=np.float32)
