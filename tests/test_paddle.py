@@ -395,6 +395,65 @@ def test_recognition_on_its_arena_reads_the_same_numbers(monkeypatch):
         assert ours.lines == theirs.lines
 
 
+def _prose(size: int, lines: int, width: int) -> Image.Image:
+    text = "一九五八年春县人民委员会决定在城东白沙河畔兴建第一座火力发电厂由省电业管理局派技术人员"
+    font = ImageFont.truetype(FONT, size, index=SC)
+    per_line = max(1, (width - 2 * size) // size)
+    image = Image.new("RGB", (width, round(size * 2 * (lines + 2))), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    for i in range(lines):
+        row = (text * 3)[i * 3:i * 3 + per_line]
+        draw.text((size, size * (2 * i + 1)), row, font=font, fill=(20, 20, 20))
+    return image
+
+
+@pytest.mark.paddle
+def test_the_character_size_is_measured_from_the_ink():
+    import numpy as np
+
+    paddle_or_skip()
+    for size in (24, 44, 80):
+        page = np.asarray(_prose(size, 8, 1600))[:, :, ::-1]
+        measured = paddle.char_height(np.ascontiguousarray(page))
+        assert measured is not None
+        assert 0.6 * size <= measured <= 1.1 * size, (size, measured)
+        # light characters on a dark ground measure the same
+        assert paddle.char_height(np.ascontiguousarray(255 - page)) == pytest.approx(
+            measured, rel=0.15)
+    blank = np.full((800, 600, 3), 255, dtype=np.uint8)
+    assert paddle.char_height(blank) is None
+    assert paddle.detection_scale(blank) == 1.0
+
+
+@pytest.mark.paddle
+def test_large_characters_are_detected_smaller_and_read_the_same(monkeypatch):
+    """A page whose characters are larger than DET_CHAR in the detector's input is detected at
+    the scale that brings them to it; its lines read as the unscaled detection reads them. A
+    page of small print is detected unscaled."""
+    import numpy as np
+
+    paddle_or_skip()
+    large = _prose(72, 10, 1900)
+    pixels = np.ascontiguousarray(np.asarray(large)[:, :, ::-1])
+    scale = paddle.detection_scale(pixels)
+    assert 0.2 < scale < 0.5
+    small = np.ascontiguousarray(np.asarray(_prose(26, 30, 1900))[:, :, ::-1])
+    assert paddle.detection_scale(small) == 1.0
+    seen: list[tuple[int, ...]] = []
+    detector = paddle._engine().text_det
+    session = detector.session.session
+    monkeypatch.setattr(session, "run", lambda names, feed, options=None: (
+        seen.append(next(iter(feed.values())).shape),
+        type(session).run(session, names, feed, options))[1])
+    scaled = paddle.read_image(large)
+    assert len(seen) == 1 and seen[0][2] * seen[0][3] < 0.3 * large.width * large.height
+    monkeypatch.setattr(paddle, "DET_CHAR", 1000.0)  # never scaled
+    unscaled = paddle.read_image(large)
+    assert len(seen) == 2 and seen[1][2] * seen[1][3] > 0.9 * large.width * large.height
+    assert [line.text for line in scaled.lines] == [line.text for line in unscaled.lines]
+    assert len(scaled.lines) == 10
+
+
 def _read_after_waiting(lock: object, queue: object) -> None:
     paddle.share_detection(lock)
     paddle.load()

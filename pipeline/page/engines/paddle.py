@@ -74,11 +74,12 @@ _REC_ARENA = True
 # The input of the run that empties recognition's arena after a page: one blank line image.
 _FLUSH_SHAPE = (1, 3, 48, 48)
 # Detection's scale (`_ScaledDetector`). rapidocr detects on its page image (long side at most
-# 2000 px); a page whose characters come out larger there than the characters of an A4 page at
-# 300 dpi (median ink piece ~20 px high: measured on ../shared/realpages, benchmarks/README.md,
-# "Session 8") is detected at the scale that makes them that size, recognition still cropping
-# the lines from the full image. The detector's work goes with the square of the scale.
-DET_CHAR = 20.0
+# 2000 px); a page whose characters come out larger there than those of an A4 page at 300 dpi
+# (22 px: the median over the horizontal A4 pages of ../shared/realpages, 20-29 px;
+# benchmarks/README.md, "Session 8") is detected at the scale that brings them to that size,
+# recognition still cropping the lines from the full image. Detection's work goes with the
+# square of the scale.
+DET_CHAR = 22.0
 # After a scaled detection, a page whose lines (their 5th percentile, short side, in the scaled
 # image) are below this many pixels holds small text as well: it is detected again unscaled.
 DET_CHECK_LINE = 18.0
@@ -86,6 +87,11 @@ DET_CHECK_LINE = 18.0
 # this, from at least _MIN_PIECES pieces of ink.
 _MEASURE_SIDE = 1000
 _MIN_PIECES = 50
+# The character height is this quantile of the heights of the page's pieces of ink: most Han
+# characters hold a piece (a radical, a frame) of nearly their full height, while strokes, dots
+# and the parts of split characters are shorter. The median is not: it moved from 0.6 to 0.9 of
+# the font size with the resolution (rendered prose at 24-100 px); this quantile stayed at 0.9.
+_CHAR_QUANTILE = 75
 # Blocks this large or larger come from mmap and are returned to the system when freed (glibc's
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
@@ -245,10 +251,10 @@ _det_scale = threading.local()  # the scale of the detection running in this thr
 
 
 def char_height(pixels: np.ndarray) -> float | None:
-    """The page's character size in `pixels`' pixels: the median height of its pieces of ink
-    (Otsu's threshold on a copy at most _MEASURE_SIDE px long, the minority side as ink, so
-    light text on dark counts too; pieces under 3 px or over an eighth of the page left out).
-    None when fewer than _MIN_PIECES pieces are found."""
+    """The page's character height in `pixels`' pixels: the _CHAR_QUANTILE-th percentile of the
+    heights of its pieces of ink (Otsu's threshold on a copy at most _MEASURE_SIDE px long, the
+    minority side as ink, so light text on dark counts too; pieces under 3 px or over an eighth
+    of the page left out). None when fewer than _MIN_PIECES pieces are found."""
     import cv2  # rapidocr's own dependency
 
     grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY) if pixels.ndim == 3 else pixels
@@ -265,7 +271,7 @@ def char_height(pixels: np.ndarray) -> float | None:
     pieces = h[(h >= 3) & (h <= grey.shape[0] / 8) & (w <= grey.shape[1] / 8)]
     if len(pieces) < _MIN_PIECES:
         return None
-    return float(np.median(pieces)) * float(k)
+    return float(np.percentile(pieces, _CHAR_QUANTILE)) * float(k)
 
 
 def detection_scale(pixels: np.ndarray, floor: int = 0) -> float:
