@@ -7,19 +7,23 @@ fetched at run time. One engine is made per process, on first use, and kept: loa
 ~1-3 s and ~300 MB. ONNX Runtime runs one thread per worker (intra- and inter-op), as Tesseract
 does under OMP_THREAD_LIMIT=1: pages run in parallel across workers instead.
 
-Memory: ONNX Runtime allocates a page's activations with malloc (its arena is off, rapidocr's
-default) and frees them after each model run: detection of a 2000-px page takes ~450 MB for a
-second. glibc kept much of it (below its dynamic mmap threshold, which grows to 32 MB) in a
+Memory: detection's ONNX Runtime allocates a page's activations with malloc (its arena is off,
+rapidocr's default) and frees them after each model run: detection of a 2000-px page takes
+~450 MB for a second. glibc kept much of it (below its dynamic mmap threshold, which grows to 32 MB) in a
 fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
 `_return_freed_memory` makes large blocks come from mmap and go back to the system when freed
 (benchmarks/README.md, "Memory").
 
 Speed: detection's input is normalised through a table of the 256 byte values
 (`_DetPreProcess`), the same float32 numbers rapidocr computes in float64 over the whole page
-(0.27 CPU s a page). Recognition keeps rapidocr's batches of 6 lines without an arena: one line at
-a time on the arena took ~15 % less CPU but changed a few characters (pooled F1 on the real pages
-98.283 -> 98.275 %, benchmarks/README.md). Across the workers of a local pool one page is
-detected at a time (`share_detection`): detection is a page's ~450 MB peak ("Memory").
+(0.27 CPU s a page). Recognition keeps rapidocr's batches of 6 lines (one line at a time changed
+a few characters: pooled F1 on the real pages 98.283 -> 98.275 %, benchmarks/README.md) on ONNX
+Runtime's arena, shrunk after each run and emptied after each page (`_REC_ARENA`): the same
+numbers without the ~490,000 page faults of fresh mmaps a page of 15 lines cost. Detection runs
+at a scale chosen from the page's measured character size (`_ScaledDetector`, `DET_CHAR`): a
+page of large characters is detected on a smaller image, recognition still cropping the full
+one. Across the workers of a local pool one page is detected at a time (`share_detection`):
+detection is a page's ~450 MB peak ("Memory").
 
 Time limit: a page's CPU seconds in the thread that reads it, watched from another thread
 (`limits.deadline`, shared with the layout model), so it works in the main thread of a pool
