@@ -9,8 +9,8 @@ does under OMP_THREAD_LIMIT=1: pages run in parallel across workers instead.
 
 Memory: detection's ONNX Runtime allocates a page's activations with malloc (its arena is off,
 rapidocr's default) and frees them after each model run: detection of a 2000-px page takes
-~450 MB for a second. glibc kept much of it (below its dynamic mmap threshold, which grows to 32 MB) in a
-fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
+~450 MB for a second. glibc kept much of it (below its dynamic mmap threshold, which grows to
+32 MB) in a fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
 `_return_freed_memory` makes large blocks come from mmap and go back to the system when freed
 (benchmarks/README.md, "Memory").
 
