@@ -714,7 +714,8 @@ class Catalog:
                    "reasons": tuple(json.loads(r["quality_reasons"] or "[]"))}
                   for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
                   if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
-                                                 bool(r["proofread"]), r["error_rate"]),
+                                                 bool(r["proofread"]), r["error_rate"],
+                                                 tuple(json.loads(r["quality_reasons"] or "[]"))),
                                         threshold)]
         # Stable sort: worst first; pages without an estimate keep archive order at the end.
         listed.sort(key=lambda d: -1 if d["est_errors"] is None else -d["est_errors"])
@@ -836,6 +837,7 @@ class _RowPage:
     error: str
     proofread: bool
     error_rate: float | None = None
+    quality_reasons: tuple[str, ...] = ()
 
 
 def _version_row(row: sqlite3.Row) -> PageVersion:

@@ -17,6 +17,7 @@ from cli import main
 from index.quality import needs_proofreading
 from pipeline.page import quality
 from pipeline.page.alto import parse_alto
+from pipeline.page.signals import SIGNALS
 
 CLEAN = "县电厂于一九五八年扩建，新装两台发电机组，全县农村开始用电。"
 # Same length, same engine confidences: characters an engine produces from noise and handwriting.
@@ -95,6 +96,7 @@ class _Page:
     error: str = ""
     proofread: bool = False
     error_rate: float | None = None
+    quality_reasons: tuple[str, ...] = ()
 
 
 def test_the_rule_follows_the_estimate_with_the_confidence_floor() -> None:
@@ -105,6 +107,27 @@ def test_the_rule_follows_the_estimate_with_the_confidence_floor() -> None:
     assert not needs_proofreading(_Page(method="text", error_rate=0.08), 70)
     assert needs_proofreading(_Page(confidence=50.0), 70)  # stored before the estimate
     assert not needs_proofreading(_Page(confidence=90.0), 70)
+
+
+def test_a_page_whose_text_is_probably_missing_is_listed_whatever_its_estimate() -> None:
+    # More than MISSED_LIST of the page's text-like ink outside every line read: listed, with
+    # that reason, though the rest of the page reads clean.
+    low = quality.MISSED_LIST
+    assert needs_proofreading(_Page(error_rate=0.005, quality_reasons=(
+        "side_by_side=0.2", f"unread_ink={low + 0.01}")), 70)
+    assert not needs_proofreading(_Page(error_rate=0.005, quality_reasons=(
+        f"unread_ink={low - 0.01}",)), 70)
+    assert not needs_proofreading(_Page(error_rate=0.005, proofread=True, quality_reasons=(
+        f"unread_ink={low + 0.01}",)), 70)
+    signals = [0.0] * len(SIGNALS)
+    signals[SIGNALS.index("low_contrast")] = 0.57
+    clean = quality.estimate(_lines(CLEAN * 4, 98.0), signals, "paddle")
+    signals[SIGNALS.index("unread_ink")] = low + 0.005
+    missed = quality.estimate(_lines(CLEAN * 4, 98.0), signals, "paddle")
+    assert clean is not None and missed is not None
+    assert not clean.listed() and missed.listed()
+    assert quality.missed_share(missed.reasons) == pytest.approx(low + 0.005)
+    assert any(r.startswith("unread_ink=") for r in missed.reasons)
 
 
 def _run(library: Path, *args: str) -> Any:
@@ -295,6 +318,26 @@ def test_shapes_are_read_from_the_alto_boxes() -> None:
     assert gaps == pytest.approx(6 / 12)
     # the two lines are 200 px = 5 thicknesses apart on one row: every character is beside another
     assert side == 1.0
+    assert quality.shape_features(shapes)[quality.SHAPE_FEATURES.index("vertical")] == 0.0
+
+
+def test_vertical_text_is_measured_and_raises_pp_ocrs_estimate() -> None:
+    # Two columns of a vertical page, as PP-OCR's ALTO gives them (taller than wide).
+    column = [(ch, (100, 40 * i, 140, 40 * i + 40)) for i, ch in enumerate(CLEAN[:15])]
+    vertical: list[quality.Shape] = [((100, 0, 140, 600), column)]
+    row = [(ch, (40 * i, 100, 40 * i + 40, 140)) for i, ch in enumerate(CLEAN[:15])]
+    horizontal: list[quality.Shape] = [((0, 100, 600, 140), row)]
+    at = quality.SHAPE_FEATURES.index("vertical")
+    assert quality.shape_features(vertical)[at] == 1.0
+    assert quality.shape_features(horizontal)[at] == 0.0
+    tokens = [[(ch, 98.0) for ch in CLEAN[:15]]]
+    upright = quality.estimate(tokens, None, "paddle", vertical)
+    flat = quality.estimate(tokens, None, "paddle", horizontal)
+    assert upright is not None and flat is not None
+    assert upright.error_rate > flat.error_rate
+    assert any(r.startswith("vertical=") for r in upright.reasons)
+    assert "竖排" in quality.describe(
+        next(r for r in upright.reasons if r.startswith("vertical=")), chinese=True)
 
 
 def test_every_model_weighs_every_feature() -> None:
