@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -25,7 +26,7 @@ from PIL import Image
 from .figures import find_figures
 from .signals import SIGNALS
 
-__all__ = ["SIGNALS", "measure"]
+__all__ = ["SIGNALS", "PageInk", "measure", "page_ink"]
 
 Box = tuple[int, int, int, int]
 
@@ -39,11 +40,24 @@ _MARGIN = 0.3  # a line's box is widened by this many characters when it claims 
 _GOOD_CHAR = 30.0  # characters this many pixels high or more read as well as larger ones
 
 
-def measure(image: Image.Image, boxes: Sequence[Box]) -> tuple[float, ...]:
-    """The SIGNALS of a page image whose read lines have `boxes` (in `image` pixels)."""
+@dataclass(frozen=True)
+class PageInk:
+    """The page's ink at the working scale, and which of it the read lines cover."""
+
+    pixels: np.ndarray  # the grey page at the working scale
+    scale: float  # working pixels per image pixel
+    size: float  # the character size, in image pixels (median short side of the line boxes)
+    dark: np.ndarray  # where the background is dark
+    text_ink: np.ndarray  # text-like ink (not rules, dots or figures)
+    covered: np.ndarray  # inside a read line's box, widened by _MARGIN characters
+    figure_px: int  # working pixels inside figures
+
+
+def page_ink(image: Image.Image, boxes: Sequence[Box]) -> PageInk | None:
+    """The page's text-like ink and the lines' cover of it; None without a line to size it."""
     boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
     if not boxes:
-        return (0.0,) * len(SIGNALS)
+        return None
     size = float(statistics.median(min(b[2] - b[0], b[3] - b[1]) for b in boxes))
     scale = min(1.0, _WORK_CHAR / max(size, 1.0))
     grey = image.convert("L")
@@ -84,6 +98,17 @@ def measure(image: Image.Image, boxes: Sequence[Box]) -> tuple[float, ...]:
     for b in boxes:
         x0, y0, x1, y1 = (int(v * scale) for v in b)
         covered[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1] = True
+    return PageInk(px, scale, size, dark, text_ink, covered, figure_px)
+
+
+def measure(image: Image.Image, boxes: Sequence[Box]) -> tuple[float, ...]:
+    """The SIGNALS of a page image whose read lines have `boxes` (in `image` pixels)."""
+    found = page_ink(image, boxes)
+    if found is None:
+        return (0.0,) * len(SIGNALS)
+    px, text_ink, covered, dark = found.pixels, found.text_ink, found.covered, found.dark
+    h, w = px.shape
+    size, figure_px = found.size, found.figure_px
     total = int(text_ink.sum())
     unread = float((text_ink & ~covered).sum()) / total if total else 0.0
     ink_in = text_ink & covered

@@ -43,6 +43,7 @@ import ctypes.util
 import logging
 import threading
 import time
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -112,9 +113,15 @@ class PaddleEngine:
         (pipeline.page.assemble). `options.lang` is not needed: the one model reads both
         scripts and directions, and the result's `lang` says which the page is."""
         from ..assemble import assemble  # the page room's assembly; it imports no engine
+        from ..missed import STEP_MISSED_LINES, read_missed
 
         reading = read_image(image, options.timeout)
-        return assemble(reading, image, options, layout_model.regions(image, options.timeout))
+        # Lines the detector missed on the whole page, read again in strips (pipeline/page/
+        # missed.py).
+        reading, missed = read_missed(reading, image,
+                                      lambda strip: read_image(strip, options.timeout))
+        result = assemble(reading, image, options, layout_model.regions(image, options.timeout))
+        return replace(result, steps=result.steps + (STEP_MISSED_LINES,)) if missed else result
 
     def info(self, model: str) -> EngineInfo:
         """PP-OCR, rapidocr's version and the model name (`model` is not PP-OCR's)."""

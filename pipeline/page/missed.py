@@ -1,0 +1,125 @@
+"""Lines the detector missed: text-like ink that no line read, read again in a strip around it.
+
+PP-OCR's detector looks at the whole page at once (scaled to 2000 pixels); a line printed over a
+watermark or a tinted emblem can come out of it as no box at all, while the same line in a strip
+cut from the page reads right (ccu_thesis_p3: the one body line over the university emblem;
+raw rapidocr misses it too). What is left of the page's text-like ink once every line read has
+claimed its own (pipeline/page/pagelook.py, the `unread_ink` signal of the page-quality
+estimate) shows where: ink the size of characters, in a run at least `_MIN_CHARS` characters
+long and one line high. Each such run is read again in a strip of the page around it, and the
+lines read there that lie on the run, and on no line already read, join the page's lines.
+Everything after that (figures, reading order, the look-alike correction) treats them as any
+other line. A page without such a run (nearly every page) costs the ink measurement alone,
+tens of milliseconds at pagelook's working scale.
+
+Only horizontal pages: on vertical pages the unread ink measured was seals, 版心 marks and
+emphasis circles, none of them lines of the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .engines import Box, Glyph, OcrLine, Reading
+from .pagelook import page_ink
+
+# The page step recorded when lines were added this way.
+STEP_MISSED_LINES = "missed-lines"
+# A run of unread ink becomes a line to look for when it is at least this many characters long
+# (shorter runs are page numbers, stray marks, the ends of lines a box cut short)...
+_MIN_CHARS = 4.0
+# ...and between these many characters high (a line, not a paragraph or a speck).
+_MIN_HIGH, _MAX_HIGH = 0.5, 1.8
+# Characters of a line lie this close (in characters); a run is joined across such gaps.
+_JOIN = 1.0
+# The strip read around a run: this many characters above, below and to each side of it (the
+# detector needs some page around a line to find it).
+_CONTEXT = 1.5
+# A line read in the strip is taken when this share of its height lies inside the run's rows
+# and of its width inside the run's columns, and this little of it overlaps a line read before.
+_ON_RUN = 0.5
+_OVERLAP = 0.2
+# At most this many runs are read again on one page: a page with more is not a page with a line
+# or two missed but one the detector did not read (a picture, a chart), and the strips would
+# cost more than the page.
+_MOST_RUNS = 6
+
+
+def missed_runs(image: Image.Image, lines: Sequence[OcrLine]) -> list[Box]:
+    """Boxes (in `image` pixels) of line-like runs of text ink outside every line read."""
+    if not lines or sum(line.vertical for line in lines) * 2 > len(lines):
+        return []
+    ink = page_ink(image, [line.box for line in lines])
+    if ink is None:
+        return []
+    char = ink.size * ink.scale
+    unread = (ink.text_ink & ~ink.covered).astype(np.uint8)
+    if not unread.any():
+        return []
+    join = max(1, int(round(_JOIN * char)))
+    joined = cv2.morphologyEx(unread, cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (join, 1)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    runs = []
+    for x, y, w, h, area in stats[1:]:
+        if w >= _MIN_CHARS * char and _MIN_HIGH * char <= h <= _MAX_HIGH * char:
+            runs.append((int(area), (x, y, x + w, y + h)))
+    runs.sort(reverse=True)
+    return [tuple(int(round(v / ink.scale)) for v in box)  # type: ignore[misc]
+            for _, box in runs[:_MOST_RUNS]]
+
+
+def read_missed(reading: Reading, image: Image.Image,
+                read: Callable[[Image.Image], Reading]) -> tuple[Reading, int]:
+    """`reading` with the lines found by reading again, with `read`, a strip around each missed
+    run; and how many lines were added."""
+    runs = missed_runs(image, reading.lines)
+    if not runs:
+        return reading, 0
+    size = float(np.median([min(b[2] - b[0], b[3] - b[1])
+                            for b in (line.box for line in reading.lines)]))
+    pad = int(_CONTEXT * size)
+    added: list[OcrLine] = []
+    for run in runs:
+        left, top = max(0, run[0] - pad), max(0, run[1] - pad)
+        right, bottom = min(image.width, run[2] + pad), min(image.height, run[3] + pad)
+        strip = read(image.crop((left, top, right, bottom)))
+        for line in strip.lines:
+            moved = _moved(line, left, top)
+            if _on(moved.box, run) and not any(
+                    _overlap(moved.box, other.box) > _OVERLAP
+                    for other in (*reading.lines, *added)):
+                added.append(moved)
+    if not added:
+        return reading, 0
+    return replace(reading, lines=reading.lines + tuple(added)), len(added)
+
+
+def _moved(line: OcrLine, dx: int, dy: int) -> OcrLine:
+    def box(b: Box) -> Box:
+        return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
+    return replace(line, box=box(line.box),
+                   polygon=tuple((x + dx, y + dy) for x, y in line.polygon),
+                   glyphs=tuple(Glyph(g.text, box(g.box), g.confidence) for g in line.glyphs))
+
+
+def _on(box: Box, run: Box) -> bool:
+    """The line lies on the run: most of its height in the run's rows, of its width in its
+    columns."""
+    high = min(box[3], run[3]) - max(box[1], run[1])
+    wide = min(box[2], run[2]) - max(box[0], run[0])
+    return (high >= _ON_RUN * (box[3] - box[1]) and wide >= _ON_RUN * (box[2] - box[0]))
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """The share of `a`'s area that `b` covers."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / max(1, (a[2] - a[0]) * (a[3] - a[1]))
