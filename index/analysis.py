@@ -156,6 +156,13 @@ def analyze_document(title: str, texts: list[str], user_dicts: tuple[str, ...],
     return counts[1:], counts[0], tags
 
 
+def tag_document(title: str, texts: list[str], tagger: Tagger) -> DocumentAnalysis:
+    """A long document's tags alone (a worker-process task): its pages' word counts are made
+    a chunk of pages at a time when it is written (index.writer), not held all at once. The
+    tags are those `analyze_document` gives: the tagger cuts the joined text itself."""
+    return [], {}, tagger.run("\n".join(texts), title)
+
+
 def compact_search_form(text: str) -> str:
     """The normal form with all white space removed: what exact-occurrence search matches."""
     return _SPACE.sub("", to_search_form(text))

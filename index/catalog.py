@@ -573,17 +573,34 @@ class Catalog:
         """Pages stored with an error."""
         return int(self.db.execute("SELECT COUNT(*) FROM pages WHERE error != ''").fetchone()[0])
 
-    def pages(self, doc_id: str) -> list[PageRow]:
-        """A document's stored pages in page order."""
+    def pages(self, doc_id: str, numbers: tuple[int, int] | None = None) -> list[PageRow]:
+        """A document's stored pages in page order (those numbered first..last of `numbers`)."""
+        where, args = ("", ()) if numbers is None else (" AND p.number BETWEEN ? AND ?", numbers)
         rows = self.db.execute(
             "SELECT p.doc_id, p.number, p.text, p.method, p.confidence, p.lang, p.char_count,"
             " p.error, p.engine, p.model, p.steps,"
             f" {_VERSION_OF_P} AS version, {_PROOFREAD_OF_P} AS proofread,"
             " p.error_rate, p.est_errors, p.quality_reasons"
-            " FROM pages p WHERE p.doc_id = ? ORDER BY p.number", (doc_id,)).fetchall()
+            f" FROM pages p WHERE p.doc_id = ?{where} ORDER BY p.number",
+            (doc_id, *args)).fetchall()
         return [PageRow(**{**dict(r), "proofread": bool(r["proofread"]),
                            "quality_reasons": tuple(json.loads(r["quality_reasons"] or "[]"))})
                 for r in rows]
+
+    def page_chunks(self, doc_id: str, max_pages: int, max_chars: int) -> Iterator[list[PageRow]]:
+        """A document's stored pages in page order, read a run of at most `max_pages` pages and
+        `max_chars` characters of text at a time (a page bigger than that comes alone)."""
+        sizes = self.db.execute("SELECT number, length(text) FROM pages WHERE doc_id = ?"
+                                " ORDER BY number", (doc_id,)).fetchall()
+        start = chars = count = 0
+        for i, (_number, size) in enumerate(sizes):
+            if count and (count >= max_pages or chars + size > max_chars):
+                yield self.pages(doc_id, (sizes[start][0], sizes[i - 1][0]))
+                start, chars, count = i, 0, 0
+            chars += size
+            count += 1
+        if count:
+            yield self.pages(doc_id, (sizes[start][0], sizes[-1][0]))
 
     def stored_page_numbers(self, doc_id: str, include_failed: bool = False) -> set[int]:
         """Numbers of the pages already stored for a document (failed ones only if asked).

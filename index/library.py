@@ -365,12 +365,15 @@ class LibraryFolder:
         left pending by a crash is tagged by the next ingest or `check --repair`."""
         queue = self._index_queue()
         tags: Tags | None
+        pages = [] if not self.auto_tags or queue.pooled else self.catalog.pages(doc_id)
         if not self.auto_tags:
             tags = Tags()
-        elif queue.pooled:
-            tags = None  # pending: the index workers make them
+        elif queue.pooled or queue.will_pool(sum(len(p.text) for p in pages)):
+            # pending: the index workers make them (a document that starts them too: a
+            # scanned volume's whole text is not tagged in this process)
+            tags = None
+            del pages
         else:
-            pages = self.catalog.pages(doc_id)
             doc = self.catalog.document(doc_id)
             tags = self.compute_tags("\n".join(p.text for p in pages), doc.title if doc else "",
                                      doc.metadata if doc else {})

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from whoosh.index import Index
@@ -26,7 +26,8 @@ from pipeline.records import TAG_KINDS, TEXT, YEARS, Tags
 from pipeline.text import loading
 from pipeline.text.normalize import to_search_form
 
-from .analysis import DocumentAnalysis, Tagger, analyze_document, compact_search_form, word_counts
+from .analysis import (DocumentAnalysis, Tagger, analyze_document, compact_search_form,
+                       tag_document, word_counts)
 from .catalog import Catalog, DocumentRow, PageRow
 from .grams import GRAMS_DIR, GramWriter, page_key
 from .schema import NO_YEAR
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 # of the 1亿 set: 64-66 B for chunks of 0.25-4 MB; smaller chunks cost no more CPU).
 GRAM_BYTES_PER_CHAR = 96
 GRAM_MERGE_BYTES_PER_BYTE = 64
+# A document of more pages than this (or more than `WriterBudget.chunk_chars` characters) is
+# indexed a chunk of pages at a time: its pages, their word counts and Whoosh fields are not
+# all held at once (a 2,000-page volume is one document; benchmarks/README.md, issue 18).
+CHUNK_PAGES = 100
 
 Analysis = DocumentAnalysis  # word counts per page, of the title; tags if computed
 
@@ -75,6 +80,11 @@ class WriterBudget:
     def merge_bytes(self) -> int:
         """Bytes of postings a gram merge decodes at once."""
         return max(1 << 16, self.mb * 2**20 // 4 // GRAM_MERGE_BYTES_PER_BYTE)
+
+    @property
+    def chunk_chars(self) -> int:
+        """Characters of a long document's pages indexed at once (see CHUNK_PAGES)."""
+        return max(20_000, self.batch_chars // 8)
 
     @property
     def backlog_chars(self) -> int:
@@ -208,11 +218,17 @@ class AnalysisPool:
 
     def submit(self, doc_id: str, title: str, texts: list[str], tagger: Tagger | None) -> None:
         """Start segmenting (and, with a tagger, tagging) a document."""
+        self._submit(doc_id, analyze_document, title, texts, self.user_dicts, tagger)
+
+    def submit_tags(self, doc_id: str, title: str, texts: list[str], tagger: Tagger) -> None:
+        """Start tagging a long document (its word counts are made when it is written)."""
+        self._submit(doc_id, tag_document, title, texts, tagger)
+
+    def _submit(self, doc_id: str, fn: Callable[..., Analysis], *args: Any) -> None:
         if self._executor is None:
             return
         try:
-            self._futures[doc_id] = self._executor.submit(
-                analyze_document, title, texts, self.user_dicts, tagger)
+            self._futures[doc_id] = self._executor.submit(fn, *args)
         except RuntimeError:  # BrokenProcessPool is one: the pool is gone
             self._executor = None
 
@@ -284,6 +300,7 @@ class IndexQueue:
                  tagger_for: Callable[[DocumentRow], Tagger | None] = lambda doc: None,
                  budget: WriterBudget | None = None) -> None:
         self.catalog = catalog
+        self.chunk_chars = (budget or WriterBudget(256)).chunk_chars
         self.backlog_chars = min(self.BACKLOG_CHARS, budget.backlog_chars if budget
                                  else self.BACKLOG_CHARS)
         self.user_dicts = user_dicts
@@ -303,21 +320,37 @@ class IndexQueue:
         doc = self.catalog.document(doc_id)
         if doc is None:
             return 0
+        long = self.is_long(doc)
         pages = self.catalog.pages(doc_id)
-        self._pages[doc_id] = pages
+        if not long:  # a long document's pages are read again, a chunk at a time, when written
+            self._pages[doc_id] = pages
         self._taggers[doc_id] = tagger = self.tagger_for(doc)
         chars = sum(len(p.text) for p in pages)
         self._chars += chars
-        if self._pool is None and self._chars >= self.POOL_MIN_CHARS and self.workers > 1:
+        if (self._pool is None and self._chars >= self.POOL_MIN_CHARS and self.workers > 1
+                and (not long or tagger is not None)):  # (else the pool has nothing to do)
             self._pool = AnalysisPool(self.workers - 1, self.user_dicts)
             weakref.finalize(self, self._pool.close)
-        if self._pool is not None:
-            self._pool.submit(doc_id, doc.title, [p.text for p in pages], tagger)
+        if self._pool is not None and (not long or tagger is not None):
+            if long and tagger is not None:
+                self._pool.submit_tags(doc_id, doc.title, [p.text for p in pages], tagger)
+            else:
+                self._pool.submit(doc_id, doc.title, [p.text for p in pages], tagger)
             self._finished(doc_id)  # queued again: counted once
             self._waiting[doc_id] = chars
             self._waiting_chars += chars
             self._done.pop(doc_id, None)
         return chars
+
+    def will_pool(self, chars: int) -> bool:
+        """True if a document of `chars` characters queued now goes to (or starts) the workers."""
+        if self._pool is not None:
+            return True
+        return self.workers > 1 and self._chars + chars >= self.POOL_MIN_CHARS
+
+    def is_long(self, doc: DocumentRow) -> bool:
+        """True for a document indexed a chunk of pages at a time (see CHUNK_PAGES)."""
+        return doc.page_count > CHUNK_PAGES or doc.char_count > self.chunk_chars
 
     @property
     def pooled(self) -> bool:
@@ -356,12 +389,15 @@ class IndexQueue:
             self._waiting_chars = 0
             return
         for doc_id in reversed(waiting):
+            if doc_id not in self._pages:
+                continue  # a long document: tagging its whole text here would cost the writer
+                # as much memory as the document (~300 bytes a character), so a worker does it
             try:
                 result = pool.take(doc_id, wait=False)
             except _Running:
                 continue
             if result is None:  # withdrawn from the pool: do it here
-                pages = self._pages.get(doc_id) or self.catalog.pages(doc_id)
+                pages = self._pages[doc_id]
                 doc = self.catalog.document(doc_id)
                 if doc is not None:
                     result = analyze_document(doc.title, [p.text for p in pages], self.user_dicts,
@@ -413,6 +449,26 @@ class IndexQueue:
             return done
         return analyze_document(doc.title, [p.text for p in pages], self.user_dicts, tagger)
 
+    def long_tags(self, doc: DocumentRow) -> Tags | None:
+        """The tags of a long document, when due (None: its tags stay as they are): from the
+        worker that tagged it, else made here from its whole text."""
+        self._finished(doc.doc_id)
+        tagger = (self._taggers.pop(doc.doc_id, None) if doc.doc_id in self._taggers
+                  else self.tagger_for(doc))
+        done = self._done.pop(doc.doc_id, None)
+        if done is None and self._pool is not None:
+            done = self._pool.take(doc.doc_id)
+        if tagger is None:
+            return None
+        if done is not None and done[2] is not None:
+            return done[2]
+        texts = [p.text for p in self.catalog.pages(doc.doc_id)]
+        return tag_document(doc.title, texts, tagger)[2]
+
+    def page_words(self, pages: list[PageRow]) -> list[dict[str, int]]:
+        """Word counts of some pages of a long document (as `analyze_document` makes them)."""
+        return analyze_document("", [p.text for p in pages], self.user_dicts)[0]
+
     def close(self) -> None:
         """Stop the workers."""
         if self._pool is not None:
@@ -427,46 +483,72 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
     With `update`, pages a document had in the index before are replaced. The gram segment is
     published before the Whoosh commit, so a searcher never finds a page in Whoosh whose grams
     it cannot see; gram pages Whoosh does not know yet are ignored until it does.
+
+    A long document (`IndexQueue.is_long`: a scanned volume of hundreds of pages) is read from
+    the catalog a chunk of pages at a time, once for its grams and once for Whoosh, its word
+    counts made chunk by chunk; the index gets the same contents as if it were read whole.
     """
-    batch = [(doc, queue.pages_of(doc)) for doc in docs]
-    keys: list[int] = []
-    compacts: list[str] = []
-    for doc, pages in batch:
-        stored = catalog.page_compacts([(doc.doc_id, p.number) for p in pages])
-        for p in pages:
-            keys.append(page_key(doc.seq, p.number))
-            compact = stored.get((doc.doc_id, p.number))
-            compacts.append(compact if compact is not None else compact_search_form(p.text))
+    docs = list(docs)
+    batch = [(doc, queue.pages_of(doc)) for doc in docs if not queue.is_long(doc)]
     analyses = queue.analyze(batch)
     tagged = {doc.doc_id: tags for (doc, _), (_, _, tags) in zip(batch, analyses)
               if tags is not None}
+    for doc in docs:
+        if queue.is_long(doc) and (tags := queue.long_tags(doc)) is not None:
+            tagged[doc.doc_id] = tags
     if tagged:
         # Tags reach the catalog before the index: a crash between the two leaves a tagged,
         # unindexed document, which the next ingest or `check --repair` indexes.
         catalog.store_tags(tagged)
-        batch = [(replace(doc, tags=tagged[doc.doc_id].to_dict()) if doc.doc_id in tagged
-                  else doc, pages) for doc, pages in batch]
+        docs = [replace(doc, tags=tagged[doc.doc_id].to_dict()) if doc.doc_id in tagged
+                else doc for doc in docs]
+    short = {doc.doc_id: (pages, analysis) for (doc, pages), analysis in zip(batch, analyses)}
+    del batch, analyses
+
+    def chunks(doc: DocumentRow) -> Iterator[list[PageRow]]:
+        if doc.doc_id in short:
+            yield short[doc.doc_id][0]
+        else:
+            yield from catalog.page_chunks(doc.doc_id, CHUNK_PAGES, budget.chunk_chars)
+
     grams = GramWriter(grams_dir(ix), budget.merge_bytes)
-    # One segment per `batch_chars` (a batch is that big unless one document is bigger).
-    start = chars = 0
-    for i, compact in enumerate(compacts):
-        if chars and chars + len(compact) > budget.batch_chars:
-            grams.add(keys[start:i], compacts[start:i])
-            start, chars = i, 0
-        chars += len(compact)
-    grams.add(keys[start:], compacts[start:])
-    del compacts
+    # One segment per `batch_chars` (a batch is that big unless one page is bigger).
+    keys: list[int] = []
+    compacts: list[str] = []
+    chars = 0
+    for doc in docs:
+        for pages in chunks(doc):
+            stored = catalog.page_compacts([(doc.doc_id, p.number) for p in pages])
+            for p in pages:
+                compact = stored.get((doc.doc_id, p.number))
+                if compact is None:
+                    compact = compact_search_form(p.text)
+                if chars and chars + len(compact) > budget.batch_chars:
+                    grams.add(keys, compacts)
+                    keys, compacts, chars = [], [], 0
+                keys.append(page_key(doc.seq, p.number))
+                compacts.append(compact)
+                chars += len(compact)
+    grams.add(keys, compacts)
+    del keys, compacts
     # Separate files, not one compound file: Whoosh copies a compound segment into memory
     # (BytesIO) when a reader opens it, 40 ms of a cold search process at 20 million characters.
     with ix.writer(limitmb=budget.whoosh_limitmb, compound=False) as writer:
-        for (doc, pages), (words, title_words, _) in zip(batch, analyses):
+        for doc in docs:
             if update:
                 writer.delete_by_term("doc_id", doc.doc_id)
             shared = document_fields(doc)
-            for page, counts in zip(pages, words):
-                writer.add_document(**page_fields(doc, page, counts, title_words, shared))
+            if doc.doc_id in short:
+                pages, (words, title_words, _) = short.pop(doc.doc_id)
+                parts: Iterable[tuple[list[PageRow], list[dict[str, int]]]] = [(pages, words)]
+            else:
+                title_words = word_counts(doc.title)
+                parts = ((pages, queue.page_words(pages)) for pages in chunks(doc))
+            for pages, words in parts:
+                for page, counts in zip(pages, words):
+                    writer.add_document(**page_fields(doc, page, counts, title_words, shared))
     grams.maintain(lambda: live_page_keys(ix))
-    return [doc.doc_id for doc, _ in batch]
+    return [doc.doc_id for doc in docs]
 
 
 def grams_dir(ix: Index) -> Path:

@@ -368,6 +368,116 @@ def test_detection_input_by_table_is_rapidocrs_to_the_bit():
         assert np.array_equal(got, expected)
 
 
+@pytest.mark.paddle
+def test_recognition_on_its_arena_reads_the_same_numbers(monkeypatch):
+    """Recognition allocates from ONNX Runtime's arena, shrunk after each run and emptied after
+    each page (engines/paddle.py); detection does not. The arena changes where the memory comes
+    from, not the numbers: every line's text, score and character boxes are those read without
+    it, page after page."""
+    paddle_or_skip()
+    pages = [_horizontal(["县电厂开始建设发电机组", "一九五八年春兴建第一座火力发电厂"] * 3),
+             _horizontal(["结束了县城依靠柴油机照明的历史"] * 7)]
+    engine = paddle._engine()
+    rec = engine.text_rec.session.session
+    assert isinstance(rec, paddle._LimitedSession) and rec.shrink
+    assert rec.get_session_options().enable_cpu_mem_arena
+    assert not engine.text_det.session.session.get_session_options().enable_cpu_mem_arena
+    on_arena = [paddle.read_image(page) for page in pages + pages]
+    monkeypatch.setattr(paddle, "_REC_ARENA", False)
+    paddle._engine.cache_clear()
+    try:
+        assert not paddle._engine().text_rec.session.session.shrink
+        without = [paddle.read_image(page) for page in pages]
+    finally:
+        paddle._engine.cache_clear()
+    assert len(on_arena[0].lines) == 6 and len(on_arena[1].lines) == 7
+    for ours, theirs in zip(on_arena, without + without):
+        assert ours.lines == theirs.lines
+
+
+def _prose(size: int, lines: int, width: int) -> Image.Image:
+    text = "一九五八年春县人民委员会决定在城东白沙河畔兴建第一座火力发电厂由省电业管理局派技术人员"
+    font = ImageFont.truetype(FONT, size, index=SC)
+    per_line = max(1, (width - 2 * size) // size)
+    image = Image.new("RGB", (width, round(size * 2 * (lines + 2))), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    for i in range(lines):
+        row = (text * 3)[i * 3:i * 3 + per_line]
+        draw.text((size, size * (2 * i + 1)), row, font=font, fill=(20, 20, 20))
+    return image
+
+
+@pytest.mark.paddle
+def test_the_character_size_is_measured_from_the_ink():
+    import numpy as np
+
+    paddle_or_skip()
+    for size in (24, 44, 80):
+        page = np.asarray(_prose(size, 8, 1600))[:, :, ::-1]
+        measured = paddle.char_height(np.ascontiguousarray(page))
+        assert measured is not None
+        assert 0.8 * size <= measured <= 1.0 * size, (size, measured)
+        # light characters on a dark ground measure the same
+        assert paddle.char_height(np.ascontiguousarray(255 - page)) == pytest.approx(
+            measured, rel=0.15)
+    blank = np.full((800, 600, 3), 255, dtype=np.uint8)
+    assert paddle.char_height(blank) is None
+    assert paddle.detection_scale(blank) == 1.0
+
+
+@pytest.mark.paddle
+def test_large_characters_are_detected_smaller_and_read_the_same(monkeypatch):
+    """A page whose characters are larger than DET_CHAR in the detector's input is detected at
+    the scale that brings them to it; its lines read as the unscaled detection reads them. A
+    page of small print is detected unscaled."""
+    import numpy as np
+
+    paddle_or_skip()
+    large = _prose(72, 10, 1900)
+    pixels = np.ascontiguousarray(np.asarray(large)[:, :, ::-1])
+    scale = paddle.detection_scale(pixels)
+    assert 0.2 < scale < 0.5, scale
+    small = np.ascontiguousarray(np.asarray(_prose(22, 30, 1900))[:, :, ::-1])
+    assert paddle.detection_scale(small) == 1.0
+    seen: list[tuple[int, ...]] = []
+    detector = paddle._engine().text_det
+    session = detector.session.session
+    monkeypatch.setattr(session, "run", lambda names, feed, options=None: (
+        seen.append(next(iter(feed.values())).shape),
+        type(session).run(session, names, feed, options))[1])
+    scaled = paddle.read_image(large)
+    assert len(seen) == 1 and seen[0][2] * seen[0][3] < 0.3 * large.width * large.height
+    monkeypatch.setattr(paddle, "DET_CHAR", 1000.0)  # never scaled
+    unscaled = paddle.read_image(large)
+    assert len(seen) == 2 and seen[1][2] * seen[1][3] > 0.9 * large.width * large.height
+    assert [line.text for line in scaled.lines] == [line.text for line in unscaled.lines]
+    assert len(scaled.lines) == 10
+
+
+@pytest.mark.paddle
+def test_a_page_of_large_characters_with_small_notes_is_detected_again_unscaled(monkeypatch):
+    import numpy as np
+
+    paddle_or_skip()
+    page = _prose(72, 10, 1900)
+    draw = ImageDraw.Draw(page)
+    note = "注：本表数据来源于县统计局一九五九年年报，单位为千瓦，下同。" * 2
+    font = ImageFont.truetype(FONT, 18, index=SC)
+    for bottom in (100, 60):
+        draw.text((72, page.height - bottom), note, font=font, fill=(20, 20, 20))
+    assert paddle.detection_scale(np.ascontiguousarray(np.asarray(page)[:, :, ::-1])) < 0.5
+    seen: list[tuple[int, ...]] = []
+    session = paddle._engine().text_det.session.session
+    monkeypatch.setattr(session, "run", lambda names, feed, options=None: (
+        seen.append(next(iter(feed.values())).shape),
+        type(session).run(session, names, feed, options))[1])
+    reading = paddle.read_image(page)
+    assert len(seen) == 2  # scaled, then again unscaled: its lines showed small text
+    assert seen[0][2] * seen[0][3] < 0.3 * seen[1][2] * seen[1][3]
+    assert seen[1][2] >= page.height - 32 and seen[1][3] >= page.width - 32
+    assert [line.text for line in reading.lines].count(note.replace("：", ":")) == 2
+
+
 def _read_after_waiting(lock: object, queue: object) -> None:
     paddle.share_detection(lock)
     paddle.load()

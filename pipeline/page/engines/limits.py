@@ -5,6 +5,9 @@ A page's CPU seconds in the thread that reads it, watched from another thread (`
 it works in the main thread of a pool worker and in a Dask worker's task threads alike. When
 the limit passes, ONNX Runtime's run in progress is stopped (`RunOptions.terminate`) and every
 later run of the page fails at once (`LimitedSession`).
+
+A session whose memory comes from ONNX Runtime's arena gives it back after each run
+(`LimitedSession(..., shrink=True)`: the run option `memory.enable_memory_arena_shrinkage`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,21 @@ from typing import Any, Iterator
 
 # How often the watcher looks at the CPU time of the threads reading pages (seconds).
 _WATCH_INTERVAL = 0.1
+# The run option that has ONNX Runtime free the wholly unused parts of a session's CPU arena
+# when a run ends.
+_SHRINK_KEY = "memory.enable_memory_arena_shrinkage"
+_SHRINK_CPU = "cpu:0"
+
+
+def run_options(shrink: bool = False) -> Any:
+    """ONNX Runtime run options; with `shrink`, the arena's unused memory is freed after the
+    run."""
+    import onnxruntime
+
+    options = onnxruntime.RunOptions()
+    if shrink:
+        options.add_run_config_entry(_SHRINK_KEY, _SHRINK_CPU)
+    return options
 
 
 class Deadline:
@@ -26,6 +44,7 @@ class Deadline:
 
         self.timeout = timeout
         self.options = onnxruntime.RunOptions()
+        self.shrink_options = run_options(shrink=True)  # for sessions on an arena
         self.clock = time.pthread_getcpuclockid(threading.get_ident())
         self.limit = time.clock_gettime(self.clock) + timeout
         self.expired = False
@@ -40,6 +59,7 @@ class Deadline:
             if over:
                 self.expired = True
                 self.options.terminate = True
+                self.shrink_options.terminate = True
         return self.expired
 
 
@@ -85,18 +105,24 @@ def deadline(timeout: float) -> Iterator[Deadline]:
 
 class LimitedSession:
     """An ONNX Runtime session whose runs obey the time limit of the page being read in the
-    calling thread (rapidocr calls `run(output_names, inputs)`; the rest is passed on)."""
+    calling thread (rapidocr calls `run(output_names, inputs)`; the rest is passed on).
 
-    def __init__(self, session: Any) -> None:
+    `shrink`: the session allocates from ONNX Runtime's arena, which is told to free what it no
+    longer uses at the end of each run."""
+
+    def __init__(self, session: Any, shrink: bool = False) -> None:
         self._session = session
+        self.shrink = shrink
+        self._options = run_options(shrink) if shrink else None
 
     def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
         limit: Deadline | None = getattr(_local, "deadline", None)
         if limit is None:
-            return self._session.run(output_names, input_feed, run_options)
+            return self._session.run(output_names, input_feed, run_options or self._options)
         if limit.check():
             raise TimeoutError(f"the time limit of {limit.timeout:g} CPU s passed")
-        return self._session.run(output_names, input_feed, limit.options)
+        return self._session.run(output_names, input_feed,
+                                 limit.shrink_options if self.shrink else limit.options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)

@@ -7,19 +7,23 @@ fetched at run time. One engine is made per process, on first use, and kept: loa
 ~1-3 s and ~300 MB. ONNX Runtime runs one thread per worker (intra- and inter-op), as Tesseract
 does under OMP_THREAD_LIMIT=1: pages run in parallel across workers instead.
 
-Memory: ONNX Runtime allocates a page's activations with malloc (its arena is off, rapidocr's
-default) and frees them after each model run: detection of a 2000-px page takes ~450 MB for a
-second. glibc kept much of it (below its dynamic mmap threshold, which grows to 32 MB) in a
-fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
+Memory: detection's ONNX Runtime allocates a page's activations with malloc (its arena is off,
+rapidocr's default) and frees them after each model run: detection of a 2000-px page takes
+~450 MB for a second. glibc kept much of it (below its dynamic mmap threshold, which grows to
+32 MB) in a fragmented heap, so a worker sat at ~450 MB between pages and peaked at ~950;
 `_return_freed_memory` makes large blocks come from mmap and go back to the system when freed
 (benchmarks/README.md, "Memory").
 
 Speed: detection's input is normalised through a table of the 256 byte values
 (`_DetPreProcess`), the same float32 numbers rapidocr computes in float64 over the whole page
-(0.27 CPU s a page). Recognition keeps rapidocr's batches of 6 lines without an arena: one line at
-a time on the arena took ~15 % less CPU but changed a few characters (pooled F1 on the real pages
-98.283 -> 98.275 %, benchmarks/README.md). Across the workers of a local pool one page is
-detected at a time (`share_detection`): detection is a page's ~450 MB peak ("Memory").
+(0.27 CPU s a page). Recognition keeps rapidocr's batches of 6 lines (one line at a time changed
+a few characters: pooled F1 on the real pages 98.283 -> 98.275 %, benchmarks/README.md) on ONNX
+Runtime's arena, shrunk after each run and emptied after each page (`_REC_ARENA`): the same
+numbers without the ~490,000 page faults of fresh mmaps a page of 15 lines cost. Detection runs
+at a scale chosen from the page's measured character size (`_ScaledDetector`, `DET_CHAR`): a
+page of large characters is detected on a smaller image, recognition still cropping the full
+one. Across the workers of a local pool one page is detected at a time (`share_detection`):
+detection is a page's ~450 MB peak ("Memory").
 
 Time limit: a page's CPU seconds in the thread that reads it, watched from another thread
 (`limits.deadline`, shared with the layout model), so it works in the main thread of a pool
@@ -37,6 +41,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import threading
 import time
 from dataclasses import replace
 from functools import lru_cache
@@ -65,6 +70,33 @@ _USE_CLS = False
 # A detected box this much taller than wide is a vertical line (rapidocr turns such a crop on its
 # side before recognising it: utils/process_img.get_rotate_crop_image uses the same 1.5).
 VERTICAL_RATIO = 1.5
+# Recognition allocates from ONNX Runtime's arena, shrunk after each run and emptied after each
+# page (`_release_recognition_memory`): without it every batch's activations came from fresh
+# mmaps (~490,000 page faults and ~1 CPU s of the kernel's a page of 15 lines), with it the
+# same numbers in ~35 % less CPU for ~30 MB more a worker between pages (benchmarks/README.md,
+# "Session 8").
+_REC_ARENA = True
+# The input of the run that empties recognition's arena after a page: one blank line image.
+_FLUSH_SHAPE = (1, 3, 48, 48)
+# Detection's scale (`_ScaledDetector`). rapidocr detects on its page image (long side at most
+# 2000 px); a page whose characters come out larger there than those of an A4 page at 300 dpi
+# (22 px: the median over the horizontal A4 pages of ../shared/realpages, 20-29 px;
+# benchmarks/README.md, "Session 8") is detected at the scale that brings them to that size,
+# recognition still cropping the lines from the full image. Detection's work goes with the
+# square of the scale.
+DET_CHAR = 22.0
+# After a scaled detection, a page whose lines (their 5th percentile, short side, in the scaled
+# image) are below this many pixels holds small text as well: it is detected again unscaled.
+DET_CHECK_LINE = 18.0
+# The character size is measured on a copy of the detector's input whose long side is at most
+# this, from at least _MIN_PIECES pieces of ink.
+_MEASURE_SIDE = 1000
+_MIN_PIECES = 50
+# The character height is this quantile of the heights of the page's pieces of ink: most Han
+# characters hold a piece (a radical, a frame) of nearly their full height, while strokes, dots
+# and the parts of split characters are shorter. The median is not: it moved from 0.6 to 0.9 of
+# the font size with the resolution (rendered prose at 24-100 px); this quantile stayed at 0.9.
+_CHAR_QUANTILE = 75
 # Blocks this large or larger come from mmap and are returned to the system when freed (glibc's
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
@@ -182,12 +214,19 @@ def _engine() -> Any:
     # page) and let each run take the time limit of the page it belongs to.
     loaders = ("_load_det_model", "_load_cls_model", "_load_rec_model") if _USE_CLS else \
         ("_load_det_model", "_load_rec_model")
+    onnx = engine.cfg.EngineConfig.onnxruntime
     for loader in loaders:
-        part = getattr(engine, loader)()
-        part.session.session = _LimitedSession(part.session.session)
+        arena = loader == "_load_rec_model" and _REC_ARENA
+        onnx.enable_cpu_mem_arena = arena  # read when the model's session is made
+        try:
+            part = getattr(engine, loader)()
+        finally:
+            onnx.enable_cpu_mem_arena = False
+        part.session.session = _LimitedSession(part.session.session, shrink=arena)
         if loader == "_load_det_model":
             part.session.session = _GatedSession(part.session.session)
             part.get_preprocess = _det_preprocess(part)
+            setattr(engine, "text_det", _ScaledDetector(part))  # rapidocr calls it
     log.debug("[paddle] engine loaded in %.2f s", time.perf_counter() - started)
     return engine
 
@@ -219,6 +258,81 @@ def _det_preprocess(detector: Any) -> Any:
     return make
 
 
+_det_scale = threading.local()  # the scale of the detection running in this thread
+
+
+def char_height(pixels: np.ndarray) -> float | None:
+    """The page's character height in `pixels`' pixels: the _CHAR_QUANTILE-th percentile of the
+    heights of its pieces of ink (Otsu's threshold on a copy at most _MEASURE_SIDE px long, the
+    minority side as ink, so light text on dark counts too; pieces under 3 px or over an eighth
+    of the page left out). None when fewer than _MIN_PIECES pieces are found."""
+    import cv2  # rapidocr's own dependency
+
+    grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY) if pixels.ndim == 3 else pixels
+    height, width = grey.shape[:2]
+    k = max(1, -(-max(height, width) // _MEASURE_SIDE))
+    if k > 1:
+        grey = cv2.resize(grey, (max(1, width // k), max(1, height // k)),
+                          interpolation=cv2.INTER_AREA)
+    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if ink.mean() > 0.5:
+        ink = 1 - ink
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h, w = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    pieces = h[(h >= 3) & (h <= grey.shape[0] / 8) & (w <= grey.shape[1] / 8)]
+    if len(pieces) < _MIN_PIECES:
+        return None
+    return float(np.percentile(pieces, _CHAR_QUANTILE)) * float(k)
+
+
+def detection_scale(pixels: np.ndarray, floor: int = 0) -> float:
+    """The scale the detector reads `pixels` (its input) at: DET_CHAR over the page's
+    character size, at most 1; the short side kept at `floor` px or more."""
+    char = char_height(pixels)
+    if char is None or char <= DET_CHAR:
+        return 1.0
+    shortest = float(min(pixels.shape[:2]))
+    return float(min(1.0, max(DET_CHAR / char, floor / max(1.0, shortest))))
+
+
+class _ScaledDetector:
+    """rapidocr's text detector, run at `detection_scale`: a page of small text as before, a
+    page of large characters on a smaller image (and again unscaled when its lines show small
+    text too). The boxes come back in the input's pixels either way."""
+
+    def __init__(self, detector: Any) -> None:
+        self._detector = detector
+
+    def __call__(self, img: np.ndarray) -> Any:
+        floor = self._detector.limit_side_len if self._detector.limit_type == "min" else 0
+        scale = detection_scale(img, int(floor))
+        if scale < 1.0:
+            _det_scale.value = scale
+            try:
+                out = self._detector(img)
+            finally:
+                _det_scale.value = 1.0
+            if _small_lines(out, scale) is False:
+                return out
+            log.debug("[paddle] detected at %.2f: small lines, detecting unscaled", scale)
+        return self._detector(img)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._detector, name)
+
+
+def _small_lines(out: Any, scale: float) -> bool | None:
+    """True when a detection at `scale` found lines under DET_CHECK_LINE px (5th percentile of
+    their short sides, in the scaled image); None when it found none."""
+    boxes = getattr(out, "boxes", None)
+    if boxes is None or len(boxes) == 0:
+        return None
+    quads = np.asarray(boxes, dtype=np.float64).reshape(-1, 4, 2)
+    sides = np.minimum(np.linalg.norm(quads[:, 1] - quads[:, 0], axis=1),
+                       np.linalg.norm(quads[:, 3] - quads[:, 0], axis=1))
+    return bool(np.percentile(sides, 5) * scale < DET_CHECK_LINE)
+
+
 class _DetPreProcess:
     """rapidocr's DetPreProcess (resize to a multiple of 32, normalise, channels first, float32)
     with the normalisation looked up per byte value: rapidocr computes `(v * scale - mean) / std`
@@ -231,14 +345,21 @@ class _DetPreProcess:
 
     def __call__(self, img: np.ndarray) -> np.ndarray | None:
         inner = self._rapidocrs
+        scale = getattr(_det_scale, "value", 1.0)
         if img.dtype != np.uint8 or img.ndim != 3:
             return inner(img)  # type: ignore[no-any-return]  # rapidocr is untyped
+        import cv2  # rapidocr's own dependency
+
         resized = inner.resize(img)
         if resized is None:
             return None
+        if scale < 1.0:  # rapidocr's sizes (multiples of 32), of the image scaled
+            size = (max(32, int(round(img.shape[1] * scale / 32)) * 32),
+                    max(32, int(round(img.shape[0] * scale / 32)) * 32))
+            if size[0] < resized.shape[1] and size[1] < resized.shape[0]:
+                resized = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         table = _normalise_table(float(inner.scale), tuple(float(m) for m in inner.mean),
                                  tuple(float(s) for s in inner.std), resized.shape[2])
-        import cv2  # rapidocr's own dependency
 
         out = np.empty((1, resized.shape[2], resized.shape[0], resized.shape[1]),
                        dtype=np.float32)
@@ -297,19 +418,38 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
     else:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         pixels = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr wants BGR arrays
-    with _deadline(timeout) as deadline:
-        try:
-            out = engine(pixels)
-        except Exception as exc:  # ONNX Runtime and rapidocr raise their own, untyped, errors
-            if deadline.expired:
-                raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
-            # rapidocr puts a whole traceback into its message: its last line says what went
-            # wrong.
-            last = (str(exc).strip().splitlines() or [""])[-1]
-            raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {last}") from exc
+    try:
+        with _deadline(timeout) as deadline:
+            try:
+                out = engine(pixels)
+            except Exception as exc:  # ONNX Runtime and rapidocr raise their own errors
+                if deadline.expired:
+                    raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
+                # rapidocr puts a whole traceback into its message: its last line says what
+                # went wrong.
+                last = (str(exc).strip().splitlines() or [""])[-1]
+                raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {last}") from exc
+    finally:
+        _release_recognition_memory(engine)  # outside the page's time limit
     if deadline.expired:  # rapidocr logged the stopped run and returned what it had
         raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s")
     return Reading(tuple(_lines(out)), image.width, image.height, ENGINE_PADDLE, model_name())
+
+
+def _release_recognition_memory(engine: Any) -> None:
+    """Give recognition's arena back once a page's lines are read.
+
+    ONNX Runtime frees the arena's wholly unused regions at the end of a run (`shrink`), but a
+    batch's output is still held then, so the region holding it stays; a run on one blank line
+    after the page, when nothing of it is held, frees that too."""
+    rec = engine.text_rec
+    session = getattr(getattr(rec, "session", None), "session", None)
+    if not isinstance(session, _LimitedSession) or not session.shrink:
+        return
+    try:
+        session.run(None, {session.get_inputs()[0].name: np.zeros(_FLUSH_SHAPE, np.float32)})
+    except Exception as exc:  # ONNX Runtime raises its own errors; memory only, not the page
+        log.debug("[paddle] recognition's arena was not emptied: %s", exc)
 
 
 def _lines(out: Any) -> Iterator[OcrLine]:
