@@ -292,13 +292,21 @@ def test_columns_side_by_side_and_gaps_in_lines_are_measured_on_real_pages() -> 
     columns = quality.shape_features(_shapes(slide))
     assert columns[side] > 0.4
     tokens = [[(g.text, g.confidence) for g in line.glyphs] for line in slide]
-    estimate = quality.estimate(tokens, None, "paddle", _shapes(slide))
-    alone = quality.estimate(tokens, None, "paddle")
-    assert estimate is not None and alone is not None
-    assert estimate.error_rate > alone.error_rate
-    assert any(r.startswith("side_by_side=") for r in estimate.reasons)
-    assert "阅读顺序可能有误" in quality.describe(
-        next(r for r in estimate.reasons if r.startswith("side_by_side=")), chinese=True)
+    _raises_with_reason(tokens, _shapes(slide), None, "side_by_side", "阅读顺序可能有误")
+
+
+def _raises_with_reason(tokens: list[list[tuple[str, float]]], shapes: list[quality.Shape],
+                        baseline: list[quality.Shape] | None, signal: str, chinese: str) -> None:
+    """PP-OCR's estimate with `shapes` is above the one with `baseline` (None: no shapes), and
+    names `signal` among its reasons, described in Chinese with `chinese`."""
+    raised = quality.estimate(tokens, None, "paddle", shapes)
+    lower = (quality.estimate(tokens, None, "paddle", baseline) if baseline is not None
+             else quality.estimate(tokens, None, "paddle"))
+    assert raised is not None and lower is not None
+    assert raised.error_rate > lower.error_rate
+    reason = next((r for r in raised.reasons if r.startswith(f"{signal}=")), None)
+    assert reason is not None, raised.reasons
+    assert chinese in quality.describe(reason, chinese=True)
 
 
 def test_shapes_are_read_from_the_alto_boxes() -> None:
@@ -331,13 +339,7 @@ def test_vertical_text_is_measured_and_raises_pp_ocrs_estimate() -> None:
     assert quality.shape_features(vertical)[at] == 1.0
     assert quality.shape_features(horizontal)[at] == 0.0
     tokens = [[(ch, 98.0) for ch in CLEAN[:15]]]
-    upright = quality.estimate(tokens, None, "paddle", vertical)
-    flat = quality.estimate(tokens, None, "paddle", horizontal)
-    assert upright is not None and flat is not None
-    assert upright.error_rate > flat.error_rate
-    assert any(r.startswith("vertical=") for r in upright.reasons)
-    assert "竖排" in quality.describe(
-        next(r for r in upright.reasons if r.startswith("vertical=")), chinese=True)
+    _raises_with_reason(tokens, vertical, horizontal, "vertical", "竖排")
 
 
 def test_every_model_weighs_every_feature() -> None:
