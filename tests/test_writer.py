@@ -406,6 +406,37 @@ def test_issue_18_the_writers_memory_does_not_grow_with_a_long_documents_pages(
     assert peaks[1] < 1.3 * peaks[0], [p / 2**20 for p in peaks]
 
 
+def test_issue_18_the_block_posting_pool_gives_whoosh_the_same_postings(
+        tmp_path, monkeypatch, small_budget):
+    """Whoosh's posting pool spills sorted runs to disk beyond its limit (and every posting of
+    the segments a commit merges passes through it); `BlockPostingPool` writes and reads them
+    a block at a time. With a pool small enough to spill all the time and blocks of 7
+    postings, the index holds exactly what Whoosh's own pool gave it."""
+    from index import writer
+
+    docs = _laws(120)
+    monkeypatch.setattr(WriterBudget, "whoosh_limitmb", property(lambda self: 0.02))
+    monkeypatch.setattr(writer.BlockPostingPool, "block", property(lambda self: 7))
+    blocks: list[int] = []
+    real_dump = writer.pickle.dump
+
+    def dump(obj, f, protocol):  # type: ignore[no-untyped-def]
+        blocks.append(len(obj))
+        real_dump(obj, f, protocol)
+
+    monkeypatch.setattr(writer.pickle, "dump", dump)
+    _build(tmp_path / "blocks", docs)
+    monkeypatch.undo()
+    assert len(blocks) > 100 and max(blocks) == 7 and min(blocks) < 7
+    monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: BATCH_CHARS))
+    monkeypatch.setattr(library_module, "COMMIT_SECONDS", 1e9)
+    monkeypatch.setattr(WriterBudget, "whoosh_limitmb", property(lambda self: 0.02))
+    monkeypatch.setattr(writer, "index_writer",
+                        lambda ix, limitmb: ix.writer(limitmb=limitmb, compound=False))
+    _build(tmp_path / "whoosh", docs)
+    assert _index_contents(tmp_path / "blocks") == _index_contents(tmp_path / "whoosh")
+
+
 def test_issue_18_the_ingest_asks_after_a_new_file_by_its_whole_id(tmp_path):
     """`document_state` (asked for each file an ingest plans) looks the id up exactly: the
     prefix lookup the CLI uses (LIKE, which reads every row) ran for every new file and took
