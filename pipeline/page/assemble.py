@@ -3,8 +3,8 @@
 PP-OCR returns lines with boxes, not a page: `assemble` drops the characters it read in
 show-through (pipeline/page/showthrough.py), orders the lines (pipeline/page/layout.py:
 columns, vertical pages right to left, running heads and page numbers apart, the text of plots
-and photos left out: pipeline/page/figures.py), writes the text
-in that order and an ALTO document with one String per character, and finishes it as every
+and photos left out: pipeline/page/figures.py, found with the page's ink, pagelook.py), writes
+the text in that order and an ALTO document with one String per character, and finishes it as every
 engine's result is finished (`engines.finish_result`: the look-alike correction of simplified
 pages, words, confidence). The script is read off the text, the direction off the layout.
 """
@@ -23,8 +23,8 @@ from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
-from .figures import find_figures
 from .layout import FIGURE, order_reading
+from .pagelook import page_ink
 from .showthrough import drop_show_through
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,10 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     reading, dropped = drop_show_through(reading, image)
     if dropped:
         log.debug("%d characters read in show-through dropped", dropped)
-    # Lines inside a plot, photo or drawing are the figure's, not the page's text.
-    figures = find_figures(image, [line.box for line in reading.lines])
+    # Lines inside a plot, photo or drawing are the figure's, not the page's text. The page's
+    # ink, measured once (pipeline.page.pagelook), holds them.
+    ink = page_ink(image, [line.box for line in reading.lines], reading.ink)
+    figures = ink.figures if ink is not None else ()
     model_regions = [r.box for r in regions or () if r.kind == MODEL_FIGURE]
     layout = order_reading(reading, figures, model_regions)
     placed = [(p.line, p.role, p.block) for p in layout.lines if p.role != FIGURE]
@@ -60,7 +62,8 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     lang = (("chi_tra" if is_traditional(text) else "chi_sim")
             + ("_vert" if layout.vertical else ""))
     result = finish_result(text, alto, image, replace(options, lang=lang))
-    return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,))
+    return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,),
+                   ink=ink)
 
 
 def is_traditional(text: str) -> bool:
