@@ -23,7 +23,7 @@ from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
-from .layout import FIGURE, order_reading
+from .layout import FIGURE, is_vertical, order_reading
 from .pagelook import page_ink
 from .showthrough import drop_show_through
 
@@ -64,6 +64,33 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     result = finish_result(text, alto, image, replace(options, lang=lang))
     return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,),
                    ink=ink)
+
+
+def measured(reading: Reading, image: Image.Image) -> Reading:
+    """`reading` with the page's ink measured for its lines (`Reading.ink`; the measurement it
+    holds is kept when it was made with the same lines: pipeline.page.pagelook.page_ink)."""
+    return replace(reading, ink=page_ink(image, [line.box for line in reading.lines],
+                                         reading.ink))
+
+
+def needs_layout_model(reading: Reading) -> bool:
+    """False when the layout model's regions cannot change the page `reading` makes, so that it
+    need not run (`measured` readings; one without a measurement is given the model).
+
+    Wenshi takes one thing from the model: its figures, on horizontal pages, whose lines leave
+    the text (pipeline.page.layout.model_figures); reading order comes from the lines alone.
+    A figure is graphics: a plot, photo or drawing, a framed box, whose ink is not text. So the
+    model is not needed on a page without lines, on a vertical page (its figures are not used
+    there), and on a page whose ink outside its lines holds no graphics (no rule, no piece
+    larger than a character, no figure: pagelook's `graphic_px`) and no text-like piece either
+    (text the engine did not read may be a drawing's labels): there it could only take lines
+    of text for a figure."""
+    if not reading.lines or is_vertical(reading.lines):
+        return False
+    ink = reading.ink
+    if ink is None:
+        return True
+    return ink.graphic_px > 0 or bool((ink.text_ink & ~ink.covered).any())
 
 
 def is_traditional(text: str) -> bool:

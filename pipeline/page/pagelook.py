@@ -52,6 +52,9 @@ class PageInk:
     covered: np.ndarray  # inside a read line's box, widened by _MARGIN characters
     figure_px: int  # working pixels inside figures
     figures: tuple[Box, ...] = ()  # the page's figures (figures.find_figures), image pixels
+    # Working pixels of ink outside every line's box that is not text: rules and pieces larger
+    # than _TEXT_MAX characters (frames, plots, photos, drawings, scan borders).
+    graphic_px: int = 0
     boxes: tuple[Box, ...] = ()  # the line boxes measured with (those with an area), sorted
     image_size: tuple[int, int] = (0, 0)  # the size of the image measured
 
@@ -109,8 +112,11 @@ def page_ink(image: Image.Image, boxes: Sequence[Box], known: PageInk | None = N
     for b in boxes:
         x0, y0, x1, y1 = (int(v * scale) for v in b)
         covered[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1] = True
-    return PageInk(px, scale, size, dark, text_ink, covered, figure_px, figures, tuple(boxes),
-                   image.size)
+    larger = span > _TEXT_MAX * char
+    larger[0] = False
+    graphic_px = int(((rules > 0) | larger[labels])[~covered].sum()) + figure_px
+    return PageInk(px, scale, size, dark, text_ink, covered, figure_px, figures, graphic_px,
+                   tuple(boxes), image.size)
 
 
 def measure(image: Image.Image, boxes: Sequence[Box], known: PageInk | None = None
