@@ -498,10 +498,14 @@ class Catalog:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def document(self, doc_id: str) -> DocumentRow | None:
-        """One document by id (or by a unique id prefix), or None."""
+    def document(self, doc_id: str, prefix: bool = True) -> DocumentRow | None:
+        """One document by id (or, with `prefix`, by a unique id prefix), or None.
+
+        The prefix lookup reads every row of the table (LIKE with a bound pattern cannot use the
+        index): an ingest asking after each new file with it spent 7.5% of the writer's time
+        there on the 1亿 set, more the bigger the library (benchmarks/README.md, issue 18)."""
         row = self.db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        if row is None and len(doc_id) >= 6:
+        if row is None and prefix and len(doc_id) >= 6:
             rows = self.db.execute("SELECT * FROM documents WHERE doc_id LIKE ? || '%' LIMIT 2",
                                    (doc_id,)).fetchall()
             row = rows[0] if len(rows) == 1 else None

@@ -235,8 +235,8 @@ class LibraryFolder:
         """None for an unknown document, else (status, pages stored without error).
 
         A complete document with failed pages reports "partial": the ingest retries those pages."""
-        row = self.catalog.document(doc_id)
-        if row is None or row.doc_id != doc_id:
+        row = self.catalog.document(doc_id, prefix=False)
+        if row is None:
             return None
         stored = self.catalog.stored_page_numbers(doc_id)
         if row.status == "complete" and len(stored) < len(

@@ -13,11 +13,13 @@ dictionaries declare as nr (person), ns (place) or nt (organisation).
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence, overload
 
 from ..errors import UsageError
 from . import loading, segment
@@ -66,6 +68,121 @@ def tokens_from_pairs(pairs: Iterable[tuple[str, str]],
         out.append(Token(word, flag, pos, end, known.get(word, 0) > 0))
         pos = end
     return out
+
+
+class TokenTable(Sequence[Token]):
+    """A long document's tokens in compact arrays: ~6 bytes a token, where a list of `Token`
+    tuples (with their word strings and offsets) takes ~200 and the lookups `find_names` builds
+    over them as much again (~250 bytes a character of text in all, measured with tracemalloc).
+
+    Tokens must cover `norm` exactly, one after the other (as `segment.pos_tag` pairs do): a
+    token's end is the next one's start, its word the slice of `norm` between. Each token read
+    is made afresh; words are shared through a vocabulary, so that a list of them holds each
+    distinct word once. `find_names` gives the same names with it as with the list.
+    """
+
+    def __init__(self, norm: str, pairs: Iterable[tuple[str, str]],
+                 user_dicts: tuple[str, ...] = ()) -> None:
+        known = segment.known_words(user_dicts)
+        self.norm = norm
+        self._starts = array("q")
+        self._flags = bytearray()
+        self._known = bytearray()
+        self._flag_names: list[str] = []
+        self._vocab: dict[str, str] = {}
+        flag_codes: dict[str, int] = {}
+        pos = 0
+        for word, flag in pairs:
+            code = flag_codes.get(flag)
+            if code is None:
+                code = flag_codes[flag] = len(self._flag_names)
+                self._flag_names.append(flag)
+                if code > 255:
+                    raise ValueError("more than 256 part-of-speech flags")
+            self._starts.append(pos)
+            self._flags.append(code)
+            self._known.append(known.get(word, 0) > 0)
+            pos += len(word)
+        if pos != len(norm):
+            raise ValueError("the tokens do not spell the text")
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def _make(self, k: int) -> Token:
+        start = self._starts[k]
+        end = self._starts[k + 1] if k + 1 < len(self._starts) else len(self.norm)
+        word = self.norm[start:end]
+        return Token(self._vocab.setdefault(word, word), self._flag_names[self._flags[k]],
+                     start, end, bool(self._known[k]))
+
+    @overload
+    def __getitem__(self, k: int) -> Token: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> Sequence[Token]: ...
+
+    def __getitem__(self, k: int | slice) -> Token | Sequence[Token]:
+        if isinstance(k, slice):
+            return [self._make(i) for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return self._make(k)
+
+    def __iter__(self) -> Iterator[Token]:
+        for k in range(len(self._starts)):
+            yield self._make(k)
+
+    def starting_at(self, offset: int) -> Token | None:
+        """The token that starts at `offset`, if one does."""
+        k = bisect_left(self._starts, offset)
+        return self._make(k) if k < len(self._starts) and self._starts[k] == offset else None
+
+    def starts(self) -> Iterator[int]:
+        """Every token's start offset, in order."""
+        return iter(self._starts)
+
+    def is_end(self, offset: int) -> bool:
+        """True if some token ends at `offset`."""
+        if not self._starts:
+            return False
+        if offset == len(self.norm):
+            return True
+        k = bisect_left(self._starts, offset)
+        return 0 < offset and k < len(self._starts) and self._starts[k] == offset
+
+
+class _TokenIndex:
+    """Tokens by offset, for `_persons`: built from a list of tokens, or read off a TokenTable."""
+
+    def __init__(self, tokens: Sequence[Token]) -> None:
+        self.table = tokens if isinstance(tokens, TokenTable) else None
+        if self.table is None:
+            self._starts = {t.start for t in tokens}
+            self._ends = {t.end for t in tokens}
+            self._words = {(t.start, t.end): t for t in tokens}
+            self._first = {t.start: t for t in tokens}
+
+    def starts(self) -> Iterable[int]:
+        return self.table.starts() if self.table is not None else self._starts
+
+    def is_end(self, offset: int) -> bool:
+        return self.table.is_end(offset) if self.table is not None else offset in self._ends
+
+    def first(self, offset: int) -> Token | None:
+        """The token that starts at `offset`."""
+        if self.table is not None:
+            return self.table.starting_at(offset)
+        return self._first.get(offset)
+
+    def word(self, start: int, end: int) -> Token | None:
+        """The token that spans exactly `start`..`end`."""
+        if self.table is not None:
+            t = self.table.starting_at(start)
+            return t if t is not None and t.end == end else None
+        return self._words.get((start, end))
 
 
 def find_names(
@@ -229,6 +346,7 @@ _ROUTE_AFTER = re.compile(r"(铁路|公路|线|路|站|厂|矿|公司)")
 _PLACE_END = set("门关口村庄镇县市省区路街桥站屯堡寨营店集沟峪")  # no 山江海: 孙中山
 
 
+_PERSON_FLAGS = frozenset(("nr", "nrfg", "nrt"))
 _SURNAME_STARTS = frozenset(_SURNAMES + _RARE_SURNAMES + "".join(_COMPOUND_SURNAMES))
 
 
@@ -241,14 +359,10 @@ def _surname_at(norm: str, i: int) -> str:
 def _persons(norm: str, tokens: Sequence[Token], places: _Gazetteer,
              declared: Iterable[str]) -> dict[str, int]:
     """Person names: jieba's unknown or 3-character names, and surname + given name in context."""
-    starts = {t.start for t in tokens}
-    ends = {t.end for t in tokens}
-    words = {(t.start, t.end): t for t in tokens}
-    first_word = {t.start: t for t in tokens}
-    jieba_names = {k: t for k, t in words.items() if t.flag in ("nr", "nrfg", "nrt")}
+    index = _TokenIndex(tokens)
     found: dict[tuple[int, int], str] = {}
     inside: set[int] = set()  # offsets strictly inside a found name
-    candidates = sorted(i for i in starts if i < len(norm) and norm[i] in _SURNAME_STARTS)
+    candidates = sorted(i for i in index.starts() if i < len(norm) and norm[i] in _SURNAME_STARTS)
     for _ in range(2):  # the second pass adds names listed next to found ones (甲、乙)
         found_ends = {e for _, e in found}
         found_starts = {s for s, _ in found}
@@ -259,20 +373,22 @@ def _persons(norm: str, tokens: Sequence[Token], places: _Gazetteer,
             for size in (2, 1):
                 end = i + len(surname) + size
                 name = norm[i:end]
-                if end > len(norm) or end not in ends or _NOT_GIVEN & set(name[len(surname):]):
+                if end > len(norm) or not index.is_end(end) or _NOT_GIVEN & set(
+                        name[len(surname):]):
                     continue
                 if name in places and not titled:
                     break
                 common = surname in _SURNAMES or len(surname) == 2
-                word = words.get((i, end))
+                word = index.word(i, end)
                 if word is None and not (titled and common):
-                    word = first_word.get(i)  # 南迁|至, but 副局长 方志|强
+                    word = index.first(i)  # 南迁|至, but 副局长 方志|强
                 if word is not None and word.known and word.flag in _WORD_FLAGS and (
                     len(word.word) > len(surname) and word.end <= end
                 ):
                     continue  # 史料, 连夜: an ordinary word after a title
-                tok = jieba_names.get((i, end))
-                by_jieba = tok is not None and common and (not tok.known or len(name) >= 3)
+                tok = index.word(i, end)
+                by_jieba = (tok is not None and tok.flag in _PERSON_FLAGS and common
+                            and (not tok.known or len(name) >= 3))
                 cued = titled or bool(_AFTER_NAME.match(norm, end))
                 listed = (norm[i - 1:i] == "、" and i - 1 in found_ends) or (
                     norm[end:end + 1] == "、" and end + 1 in found_starts)

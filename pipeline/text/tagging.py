@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import mul
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..errors import UsageError
 from ..records import Tags
-from .names import Matcher, Token, find_names, read_table, tokenize, tokens_from_pairs
+from . import segment
+from .names import (Matcher, Token, TokenTable, find_names, read_table, tokenize,
+                    tokens_from_pairs)
 from .normalize import to_search_form
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -67,7 +69,16 @@ def tag_text(text: str, title: str = "", options: TagOptions = TagOptions(),
     full = f"{title}\n{text}" if title else text
     norm = to_search_form(full)
     mentions = _year_mentions(norm)
-    if pos_pairs is not None and "".join(w for w, _ in pos_pairs) == norm:
+    if pos_pairs is not None and "".join(w for w, _ in pos_pairs) != norm:
+        pos_pairs = None
+    tokens: Sequence[Token]
+    if len(norm) > LONG_TEXT_CHARS:
+        # A long document (a scanned volume is one): its tokens in compact arrays, cut a piece
+        # at a time; the same tags as a list of tokens gives (tests/test_tagging.py).
+        tokens = TokenTable(norm, pos_pairs if pos_pairs is not None
+                            else _pos_pairs_in_pieces(norm, options.user_dicts),
+                            options.user_dicts)
+    elif pos_pairs is not None:
         tokens = tokens_from_pairs(pos_pairs, options.user_dicts)
     else:
         tokens = tokenize(norm, options.user_dicts)
@@ -83,6 +94,36 @@ def tag_text(text: str, title: str = "", options: TagOptions = TagOptions(),
         doctype=detect_doctype(text, title),
         char_count=count_chars(text),
     )
+
+
+# Texts longer than this are tagged from a TokenTable (~6 bytes a token) instead of a list of
+# Token tuples (~250 bytes a character with the lookups over them): tagging a 2.92 M-character
+# volume took 948 MB that way (benchmarks/README.md, issue 18).
+LONG_TEXT_CHARS = 100_000
+# A long text is cut into parts of about this many characters (at line ends) for jieba.
+_CUT_PIECE_CHARS = 20_000
+
+
+def _pos_pairs_in_pieces(norm: str, user_dicts: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """`segment.pos_tag(norm)`'s pairs, cut a piece at a time (so never all held at once).
+
+    jieba never joins characters across a newline, and the pieces are cut just after one that
+    does not end a \r\n (which jieba keeps as one token), so the pairs are the same.
+    """
+    start = 0
+    while start < len(norm):
+        cut = len(norm)
+        at = start + _CUT_PIECE_CHARS
+        while at < len(norm):
+            nl = norm.find("\n", at)
+            if nl < 0:
+                break
+            if norm[nl - 1] != "\r":
+                cut = nl + 1
+                break
+            at = nl + 1
+        yield from segment.pos_tag(norm[start:cut], user_dicts)
+        start = cut
 
 
 def count_chars(text: str) -> int:
@@ -341,8 +382,15 @@ def _textrank(tokens: Sequence[Token], count: int, window: int = 5) -> tuple[str
         first.setdefault(w, i)
     index = {w: k for k, w in enumerate(first)}
     out_weight = {w: sum(edges.get(w, {}).values()) for w in first}
-    columns = [[index[v] for v in edges.get(w, {})] for w in first]
-    shares = [[c / out_weight[v] for v, c in edges.get(w, {}).items()] for w in first]
+    # Each word's neighbours leave `edges` as they are listed, so that the graph is not held
+    # twice over (a long document's graph is most of its tagging's memory).
+    columns: list[list[int]] = []
+    shares: list[list[float]] = []
+    for w in first:
+        neighbours = edges.pop(w, {})
+        columns.append([index[v] for v in neighbours])
+        shares.append([c / out_weight[v] for v, c in neighbours.items()])
+    del edges
     rank = [1.0] * len(first)
     for _ in range(20):
         get = rank.__getitem__
