@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from PIL import Image
 from pipeline.config import Config
 from pipeline.errors import OcrError
 from pipeline.page import process
-from pipeline.page.assemble import STEP_LAYOUT_MODEL
+from pipeline.page.assemble import STEP_LAYOUT_MODEL, assemble, measured, needs_layout_model
 from pipeline.page.engines import ENGINE_PADDLE, ReadOptions, layout_model, paddle
 
 REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
@@ -105,8 +106,61 @@ def test_the_diagrams_labels_leave_the_page_text_and_the_step_is_recorded():
         assert label not in text
     # Without the model's regions the same reading keeps them.
     reading = paddle.read_image(image)
-    from pipeline.page.assemble import assemble
-
+    # The model ran because the page has graphics outside its lines (the diagram's boxes).
+    found = measured(reading, image).ink
+    assert found is not None and found.graphic_px > 0
+    assert needs_layout_model(measured(reading, image))
     plain = assemble(reading, image, ReadOptions("chi_sim"))
     assert plain.steps == ()
     assert "数据持久层" in "".join(plain.text.split())
+
+
+def _real_page(name: str, box: tuple[int, int, int, int]) -> Image.Image:
+    path = REALPAGES / "pages" / f"{name}.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as page:
+        return page.convert("RGB").crop(box)
+
+
+@pytest.mark.paddle
+def test_a_page_of_plain_text_is_read_without_the_model_to_the_same_text():
+    """Its ink all lies in PP-OCR's lines: the model's figures could only take text."""
+    layout_or_skip()
+    image = _real_page("lunbian_sim_p4", (0, 300, 2480, 1300))  # prose, ~10 lines
+    reading = measured(paddle.read_image(image), image)
+    assert reading.ink is not None and reading.ink.graphic_px == 0
+    assert not needs_layout_model(reading)
+    result = paddle.PaddleEngine().read(image, ReadOptions("chi_sim"))
+    assert STEP_LAYOUT_MODEL not in result.steps
+    assert len("".join(result.text.split())) > 200
+    with_model = assemble(reading, image, ReadOptions("chi_sim"), layout_model.regions(image))
+    assert with_model.text == result.text
+    # The same page with a line left unread: text-like ink outside the lines, the model runs.
+    assert needs_layout_model(measured(replace(reading, lines=reading.lines[1:]), image))
+
+
+@pytest.mark.paddle
+def test_a_framed_example_box_beside_text_is_given_the_model():
+    """journal_cjc_p2's right column: the 示例图片 box, a frame round text, is graphics outside
+    the lines (the model's figure there takes its lines out of the page text)."""
+    layout_or_skip()
+    image = _real_page("journal_cjc_p2", (1250, 1300, 2300, 2250))
+    reading = measured(paddle.read_image(image), image)
+    assert any("示例图片" in line.text for line in reading.lines)
+    assert reading.ink is not None and reading.ink.graphic_px > 0
+    assert needs_layout_model(reading)
+
+
+@pytest.mark.paddle
+def test_a_vertical_page_is_read_without_the_model():
+    """The model's figures are not used on vertical pages (pipeline.page.layout)."""
+    layout_or_skip()
+    from .test_paddle import _vertical
+
+    image = _vertical(["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂", "全县用电由此逐年增加"])
+    reading = measured(paddle.read_image(image), image)
+    assert reading.lines and all(line.vertical for line in reading.lines)
+    assert not needs_layout_model(reading)
+    assert STEP_LAYOUT_MODEL not in paddle.PaddleEngine().read(
+        image, ReadOptions("chi_tra_vert")).steps

@@ -523,3 +523,37 @@ def test_the_workers_of_a_local_pool_share_one_detection_lock():
         assert executor.submit(paddle.detection_shared).result(timeout=120) is False
     finally:
         executor.shutdown()
+
+
+_HUGE_PAGES_PROBE = """
+import json, os
+from pathlib import Path
+from pipeline.config import Config
+from pipeline.run import pool
+executor = pool.make_executor(Config(jobs=2, engine="tesseract"))
+try:
+    server = executor.submit(os.getppid).result(timeout=120)
+    inherited = executor.submit(os.getenv, "GLIBC_TUNABLES").result(timeout=120)
+finally:
+    executor.shutdown()
+environ = Path(f"/proc/{server}/environ").read_bytes().decode().split(chr(0))
+print(json.dumps({"server": [e for e in environ if e.startswith("GLIBC_TUNABLES=")],
+                  "worker": inherited, "ingest": os.environ.get("GLIBC_TUNABLES")}))
+"""
+
+
+def test_pool_workers_malloc_on_huge_pages_and_the_programs_they_run_start_without():
+    """The forkserver starts with glibc's huge-page tunable (pipeline/run/workers.py); its
+    workers keep its malloc but not the variable (Tesseract starts as before), and the ingest's
+    own environment is as it was. In a fresh interpreter: a process has one forkserver."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    env["PYTHONPATH"] = str(root)
+    out = subprocess.run([sys.executable, "-c", _HUGE_PAGES_PROBE], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    assert json.loads(out) == {"server": ["GLIBC_TUNABLES=glibc.malloc.hugetlb=1"],
+                               "worker": None, "ingest": None}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageOps
 
-from pipeline.page import pagelook, quality
+from pipeline.config import Config
+from pipeline.page import figures, pagelook, process, quality
 from pipeline.page.engines import paddle
 
 from .test_layout import _real_crop
@@ -44,3 +45,29 @@ def test_missed_lines_raise_the_estimate_and_say_why() -> None:
     assert missed.error_rate > 2 * full.error_rate
     assert missed.reasons[0].startswith("unread_ink=")
     assert "可能漏识" in quality.describe(missed.reasons[0], chinese=True)
+
+
+@pytest.mark.paddle
+def test_a_page_pp_ocr_reads_has_its_ink_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The missed lines, the figures and the quality estimate share one measurement of the page
+    (it holds the figures: find_figures runs once), and the estimate is the one measured anew."""
+    crop = _real_crop("lunbian_sim_p4", (0, 300, 2480, 1300))
+    calls: list[int] = []
+    find_figures = figures.find_figures
+
+    def counted(image: Image.Image, boxes: list[tuple[int, int, int, int]]
+                ) -> tuple[tuple[int, int, int, int], ...]:
+        calls.append(len(boxes))
+        return find_figures(image, boxes)
+
+    monkeypatch.setattr(pagelook, "find_figures", counted)
+    recognised = process.recognise(crop, 300, Config(engine="paddle"))
+    shared = process.assess_alto(recognised.alto, crop, recognised.ink)
+    assert recognised.ink is not None and len(calls) == 1
+    assert shared == process.assess_alto(recognised.alto, crop)  # measured again
+    assert len(calls) == 2
+    # A measurement is reused for the same lines in any order, not for other lines.
+    boxes = [line.box for line in paddle.read_image(crop).lines]
+    ink = pagelook.page_ink(crop, boxes)
+    assert pagelook.page_ink(crop, boxes[::-1], ink) is ink
+    assert pagelook.page_ink(crop, boxes[1:], ink) is not ink

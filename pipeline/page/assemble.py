@@ -3,8 +3,8 @@
 PP-OCR returns lines with boxes, not a page: `assemble` drops the characters it read in
 show-through (pipeline/page/showthrough.py), orders the lines (pipeline/page/layout.py:
 columns, vertical pages right to left, running heads and page numbers apart, the text of plots
-and photos left out: pipeline/page/figures.py), writes the text
-in that order and an ALTO document with one String per character, and finishes it as every
+and photos left out: pipeline/page/figures.py, found with the page's ink, pagelook.py), writes
+the text in that order and an ALTO document with one String per character, and finishes it as every
 engine's result is finished (`engines.finish_result`: the look-alike correction of simplified
 pages, words, confidence). The script is read off the text, the direction off the layout.
 """
@@ -23,8 +23,8 @@ from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
-from .figures import find_figures
-from .layout import FIGURE, order_reading
+from .layout import FIGURE, is_vertical, order_reading
+from .pagelook import page_ink
 from .showthrough import drop_show_through
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,10 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     reading, dropped = drop_show_through(reading, image)
     if dropped:
         log.debug("%d characters read in show-through dropped", dropped)
-    # Lines inside a plot, photo or drawing are the figure's, not the page's text.
-    figures = find_figures(image, [line.box for line in reading.lines])
+    # Lines inside a plot, photo or drawing are the figure's, not the page's text. The page's
+    # ink, measured once (pipeline.page.pagelook), holds them.
+    ink = page_ink(image, [line.box for line in reading.lines], reading.ink)
+    figures = ink.figures if ink is not None else ()
     model_regions = [r.box for r in regions or () if r.kind == MODEL_FIGURE]
     layout = order_reading(reading, figures, model_regions)
     placed = [(p.line, p.role, p.block) for p in layout.lines if p.role != FIGURE]
@@ -60,7 +62,35 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     lang = (("chi_tra" if is_traditional(text) else "chi_sim")
             + ("_vert" if layout.vertical else ""))
     result = finish_result(text, alto, image, replace(options, lang=lang))
-    return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,))
+    return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,),
+                   ink=ink)
+
+
+def measured(reading: Reading, image: Image.Image) -> Reading:
+    """`reading` with the page's ink measured for its lines (`Reading.ink`; the measurement it
+    holds is kept when it was made with the same lines: pipeline.page.pagelook.page_ink)."""
+    return replace(reading, ink=page_ink(image, [line.box for line in reading.lines],
+                                         reading.ink))
+
+
+def needs_layout_model(reading: Reading) -> bool:
+    """False when the layout model's regions cannot change the page `reading` makes, so that it
+    need not run (`measured` readings; one without a measurement is given the model).
+
+    Wenshi takes one thing from the model: its figures, on horizontal pages, whose lines leave
+    the text (pipeline.page.layout.model_figures); reading order comes from the lines alone.
+    A figure is graphics: a plot, photo or drawing, a framed box, whose ink is not text. So the
+    model is not needed on a page without lines, on a vertical page (its figures are not used
+    there), and on a page whose ink outside its lines holds no graphics (no rule, no piece
+    larger than a character, no figure: pagelook's `graphic_px`) and no text-like piece either
+    (text the engine did not read may be a drawing's labels): there it could only take lines
+    of text for a figure."""
+    if not reading.lines or is_vertical(reading.lines):
+        return False
+    ink = reading.ink
+    if ink is None:
+        return True
+    return ink.graphic_px > 0 or bool((ink.text_ink & ~ink.covered).any())
 
 
 def is_traditional(text: str) -> bool:

@@ -33,7 +33,9 @@ _INK_OFFSET = 15  # grey levels below the window's mean
 
 
 def find_figures(image: Image.Image, lines: Sequence[Box]) -> tuple[Box, ...]:
-    """Boxes (in `image` pixels) of the figures on a page whose text lines are `lines`."""
+    """Boxes (in `image` pixels) of the figures on a page whose text lines are `lines` (boxes
+    without an area left out)."""
+    lines = [b for b in lines if b[2] > b[0] and b[3] > b[1]]
     if not lines:
         return ()
     size = float(statistics.median(min(b[2] - b[0], b[3] - b[1]) for b in lines))

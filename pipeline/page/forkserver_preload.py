@@ -9,6 +9,8 @@ dictionaries (pipeline/page/correct.py), so the bundled ones.
 
 from __future__ import annotations
 
+import os
+
 # numpy imports these on first use (np.percentile, np.unique, the page's first clean-up steps):
 # 0.07 CPU s in each worker's first page otherwise.
 import numpy.ma  # noqa: F401
@@ -20,3 +22,8 @@ from .engines import paddle
 segment.word_frequencies(())
 charlm.model()  # the page quality estimate's character table (0.2 CPU s, pipeline/page/quality.py)
 paddle.preload()
+
+# The server started with glibc's huge-page setting (pipeline/run/workers.py); its malloc keeps it,
+# the programs its workers run do not get it.
+if os.environ.get("GLIBC_TUNABLES") == "glibc.malloc.hugetlb=1":
+    del os.environ["GLIBC_TUNABLES"]

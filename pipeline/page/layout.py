@@ -219,7 +219,7 @@ def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[B
     a line inside one is text of the figure (role `figure`), not of the page. `model_regions`
     are the figures a layout model found; those `model_figures` accepts count the same way."""
     kept = [i for i, line in enumerate(lines) if line.text.strip()]
-    vertical = _is_vertical([lines[i] for i in kept])
+    vertical = is_vertical([lines[i] for i in kept])
     taken = () if vertical else model_figures([lines[i] for i in kept], model_regions)
     items = [_frame(i, lines[i], width, vertical) for i in kept]
     extent = float(width if vertical else height)
@@ -304,7 +304,7 @@ def _margin_role(text: str, role: str) -> str:
     return PAGE_NUMBER if _PAGE_NUMBER.match(text.strip()) else role
 
 
-def _is_vertical(lines: Sequence[LineLike]) -> bool:
+def is_vertical(lines: Sequence[LineLike]) -> bool:
     """Most characters sit in vertical lines (one-character lines have no direction)."""
     down = sum(len(line.text) for line in lines if line.vertical and len(line.text) > 1)
     across = sum(len(line.text) for line in lines if not line.vertical and len(line.text) > 1)

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from .engines import Box, Glyph, OcrLine, Reading
-from .pagelook import page_ink
+from .pagelook import PageInk, page_ink
 
 # The page step recorded when lines were added this way.
 STEP_MISSED_LINES = "missed-lines"
@@ -50,11 +50,13 @@ _OVERLAP = 0.2
 _MOST_RUNS = 6
 
 
-def missed_runs(image: Image.Image, lines: Sequence[OcrLine]) -> list[Box]:
-    """Boxes (in `image` pixels) of line-like runs of text ink outside every line read."""
+def missed_runs(image: Image.Image, lines: Sequence[OcrLine], known: PageInk | None = None
+                ) -> list[Box]:
+    """Boxes (in `image` pixels) of line-like runs of text ink outside every line read (the
+    page's ink measured with them: `known` when given, see pagelook.page_ink)."""
     if not lines or sum(line.vertical for line in lines) * 2 > len(lines):
         return []
-    ink = page_ink(image, [line.box for line in lines])
+    ink = page_ink(image, [line.box for line in lines], known)
     if ink is None:
         return []
     char = ink.size * ink.scale
@@ -77,13 +79,14 @@ def missed_runs(image: Image.Image, lines: Sequence[OcrLine]) -> list[Box]:
 def read_missed(reading: Reading, image: Image.Image,
                 read: Callable[[Image.Image], Reading]) -> tuple[Reading, int]:
     """`reading` with the lines found by reading again, with `read`, a strip around each missed
-    run; and how many lines were added."""
-    runs = missed_runs(image, reading.lines)
-    if not runs:
+    run; and how many lines were added. The page's ink measured on the way is kept in the
+    reading (`Reading.ink`, for the lines it was measured with)."""
+    ink = page_ink(image, [line.box for line in reading.lines], reading.ink)
+    reading = replace(reading, ink=ink)
+    runs = missed_runs(image, reading.lines, ink)
+    if not runs or ink is None:
         return reading, 0
-    size = float(np.median([min(b[2] - b[0], b[3] - b[1])
-                            for b in (line.box for line in reading.lines)]))
-    pad = int(_CONTEXT * size)
+    pad = int(_CONTEXT * ink.size)
     added: list[OcrLine] = []
     for run in runs:
         left, top = max(0, run[0] - pad), max(0, run[1] - pad)

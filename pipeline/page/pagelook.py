@@ -51,13 +51,27 @@ class PageInk:
     text_ink: np.ndarray  # text-like ink (not rules, dots or figures)
     covered: np.ndarray  # inside a read line's box, widened by _MARGIN characters
     figure_px: int  # working pixels inside figures
+    figures: tuple[Box, ...] = ()  # the page's figures (figures.find_figures), image pixels
+    # Working pixels of ink outside every line's box that is not text: rules and pieces larger
+    # than _TEXT_MAX characters (frames, plots, photos, drawings, scan borders).
+    graphic_px: int = 0
+    boxes: tuple[Box, ...] = ()  # the line boxes measured with (those with an area), sorted
+    image_size: tuple[int, int] = (0, 0)  # the size of the image measured
 
 
-def page_ink(image: Image.Image, boxes: Sequence[Box]) -> PageInk | None:
-    """The page's text-like ink and the lines' cover of it; None without a line to size it."""
-    boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
+def page_ink(image: Image.Image, boxes: Sequence[Box], known: PageInk | None = None
+             ) -> PageInk | None:
+    """The page's text-like ink and the lines' cover of it; None without a line to size it.
+
+    `known` is a measurement made before on the page (one engine run measures its page once:
+    the missed lines, figures and the quality estimate read it): it is returned as it is when it
+    was made on an image of this size with these line boxes (in any order), which give the same
+    measurement."""
+    boxes = sorted(b for b in boxes if b[2] > b[0] and b[3] > b[1])
     if not boxes:
         return None
+    if known is not None and known.image_size == image.size and known.boxes == tuple(boxes):
+        return known
     size = float(statistics.median(min(b[2] - b[0], b[3] - b[1]) for b in boxes))
     scale = min(1.0, _WORK_CHAR / max(size, 1.0))
     grey = image.convert("L")
@@ -98,12 +112,18 @@ def page_ink(image: Image.Image, boxes: Sequence[Box]) -> PageInk | None:
     for b in boxes:
         x0, y0, x1, y1 = (int(v * scale) for v in b)
         covered[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1] = True
-    return PageInk(px, scale, size, dark, text_ink, covered, figure_px)
+    larger = span > _TEXT_MAX * char
+    larger[0] = False
+    graphic_px = int(((rules > 0) | larger[labels])[~covered].sum()) + figure_px
+    return PageInk(px, scale, size, dark, text_ink, covered, figure_px, figures, graphic_px,
+                   tuple(boxes), image.size)
 
 
-def measure(image: Image.Image, boxes: Sequence[Box]) -> tuple[float, ...]:
-    """The SIGNALS of a page image whose read lines have `boxes` (in `image` pixels)."""
-    found = page_ink(image, boxes)
+def measure(image: Image.Image, boxes: Sequence[Box], known: PageInk | None = None
+            ) -> tuple[float, ...]:
+    """The SIGNALS of a page image whose read lines have `boxes` (in `image` pixels), from
+    `known` where it measured the same (`page_ink`)."""
+    found = page_ink(image, boxes, known)
     if found is None:
         return (0.0,) * len(SIGNALS)
     px, text_ink, covered, dark = found.pixels, found.text_ink, found.covered, found.dark

@@ -18,8 +18,9 @@ import logging
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from lxml import etree
@@ -50,6 +51,9 @@ from .preprocess import (
 from .quality import PageQuality, estimate_alto, mark_alto
 from .seals import find_seals, lift_seals
 from .script import AUTO, PROVISIONAL, LangChoice, choose_lang
+
+if TYPE_CHECKING:
+    from .pagelook import PageInk
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +138,7 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
-    alto, estimate = assess_alto(recognised.alto, image)
+    alto, estimate = assess_alto(recognised.alto, image, recognised.ink)
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=alto,
@@ -147,13 +151,15 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     )
 
 
-def assess_alto(alto: str, image: Image.Image | None = None) -> tuple[str, PageQuality | None]:
+def assess_alto(alto: str, image: Image.Image | None = None, ink: PageInk | None = None
+                ) -> tuple[str, PageQuality | None]:
     """The page's ALTO with per-character doubt (CC) marked, and its quality estimate (with the
-    page image's signals when `image`, the scan the ALTO's positions refer to, is given)."""
+    page image's signals when `image`, the scan the ALTO's positions refer to, is given; from
+    `ink`, the engine's measurement of that image, where it measured the same lines)."""
     root = parse_alto(alto)
     if root is None:
         return alto, None
-    estimate = estimate_alto(root, image)
+    estimate = estimate_alto(root, image, ink)
     mark_alto(root)
     return etree.tostring(root, encoding="unicode"), estimate
 
@@ -179,6 +185,9 @@ class Recognised:
     model: str = ""
     steps: tuple[str, ...] = ()
     corrections: tuple[Correction, ...] = ()  # misread characters replaced (pipeline.page.correct)
+    # The scan's ink as the engine measured it (pipeline.page.pagelook), for the quality
+    # estimate; None when the engine read another image (cleaned up, turned) or did not measure.
+    ink: PageInk | None = field(default=None, compare=False, repr=False)
 
 
 def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
@@ -301,7 +310,8 @@ def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
     geometry = PageGeometry.of(image.size, pre)
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
                       alto_to_source(result.alto, geometry, result.tree), lang, engine.name,
-                      engine.info(lang).model, pre.steps + result.steps, result.corrections)
+                      engine.info(lang).model, pre.steps + result.steps, result.corrections,
+                      result.ink if pre.image is image else None)
 
 
 def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config

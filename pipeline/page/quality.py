@@ -45,6 +45,8 @@ from .signals import SIGNALS
 if TYPE_CHECKING:  # opening a library must not import the image stack (tests/test_api.py)
     from PIL import Image
 
+    from .pagelook import PageInk
+
 LOW_CONFIDENCE = 60.0  # a character read below this (0-100) counts as low-confidence
 # A character is marked likely wrong (CC >= SUSPECT_CC) ...
 SUSPECT_CC = 5
@@ -409,17 +411,18 @@ def _box(element: etree._Element) -> Box | None:
     return int(x), int(y), int(x + w), int(y + h)
 
 
-def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = None
-                  ) -> PageQuality | None:
+def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = None,
+                  ink: "PageInk | None" = None) -> PageQuality | None:
     """`estimate` of the page whose parsed ALTO is `root` (positions in `image`'s pixels), its
-    image measured when given."""
+    image measured when given (from `ink`, the engine's measurement of it, where that was made
+    with the same lines: pagelook.page_ink)."""
     lines = alto_lines(root)
     if not any(t.strip() for tokens in lines for t, _ in tokens):
         return None
     signals = None
     if image is not None:
         from .pagelook import measure
-        signals = measure(image, alto_line_boxes(root))
+        signals = measure(image, alto_line_boxes(root), ink)
     return estimate(lines, signals, alto_engine(root), alto_shapes(root))
 
 

@@ -19,7 +19,7 @@ put in reading order by `pipeline.page.layout` before its text and ALTO are writ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lxml import etree
 from PIL import Image
@@ -29,6 +29,8 @@ from ...records import Word
 from ..alto import parse_alto, strings
 from ..correct import Correction, correct_page
 
+if TYPE_CHECKING:
+    from ..pagelook import PageInk
 
 ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT = ENGINE_CHOICES
 
@@ -67,6 +69,9 @@ class Reading:
     height: int
     engine: str
     model: str
+    # The page's ink measured with these lines (pipeline.page.pagelook.page_ink), once for the
+    # missed lines, the figures and the quality estimate; None when not measured.
+    ink: PageInk | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ class OcrResult:
     # reads both scripts and directions with one model); '' when the caller's model decided.
     lang: str = ""
     steps: tuple[str, ...] = ()  # what the engine did beyond reading (e.g. 'layout-model')
+    # The page's ink as the engine measured it (Reading.ink), for the quality estimate.
+    ink: PageInk | None = field(default=None, compare=False, repr=False)
 
     def lines(self) -> tuple[Line, ...]:
         """The text lines of `tree` (in its current pixels), each with its words."""
