@@ -59,6 +59,9 @@ FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 FONT_SC, FONT_TC = 2, 3  # face indexes in the collection: Noto Serif CJK SC / TC
 DPI = 300
 PAGE_W, PAGE_H = 1240, 1754  # 105 x 148 mm (A6) at 300 dpi: a 32-mo 志书 page, ~300 characters
+A6 = (PAGE_W, PAGE_H)
+A5 = (1748, 2480)  # 148 x 210 mm at 300 dpi: a 16-mo page, ~900 characters (--page a5)
+PAGES = {"a6": A6, "a5": A5}
 MARGIN = 130
 FONT_PX = 44  # 10.5 pt (五号) at 300 dpi
 LINE_PITCH = 80
@@ -147,12 +150,23 @@ def _glyph_cells(text: str) -> list[str]:
     return cells
 
 
-def render_horizontal(text: str, font_index: int = FONT_SC) -> Image.Image:
+def page_cells(size: tuple[int, int], vertical: bool) -> int:
+    """How many character cells a page of `size` pixels holds (lines times cells per line), the
+    first two cells (the paragraph's indent) taken away."""
+    width, height = size
+    if vertical:
+        return (height - 2 * MARGIN) // FONT_PX * (
+            (width - 2 * MARGIN - FONT_PX) // COLUMN_PITCH + 1) - 2
+    return (width - 2 * MARGIN) // FONT_PX * ((height - 2 * MARGIN - FONT_PX) // LINE_PITCH + 1) - 2
+
+
+def render_horizontal(text: str, font_index: int = FONT_SC, size: tuple[int, int] = A6
+                      ) -> Image.Image:
     """Typeset `text` in horizontal lines on a white 300-dpi page, grid-aligned as 志书 are."""
-    page = Image.new("L", (PAGE_W, PAGE_H), 255)
+    page = Image.new("L", size, 255)
     draw = ImageDraw.Draw(page)
     font = _font(font_index)
-    per_line = (PAGE_W - 2 * MARGIN) // FONT_PX
+    per_line = (size[0] - 2 * MARGIN) // FONT_PX
     x_cells, y = 2, MARGIN  # paragraph indent of two characters
     for cell in _glyph_cells(text):
         if x_cells >= per_line and cell not in _NO_LINE_START:
@@ -163,13 +177,14 @@ def render_horizontal(text: str, font_index: int = FONT_SC) -> Image.Image:
     return page
 
 
-def render_vertical(text: str, font_index: int = FONT_TC) -> Image.Image:
+def render_vertical(text: str, font_index: int = FONT_TC, size: tuple[int, int] = A6
+                    ) -> Image.Image:
     """Typeset `text` in vertical columns read right to left, as traditional 志书 are."""
-    page = Image.new("L", (PAGE_W, PAGE_H), 255)
+    page = Image.new("L", size, 255)
     draw = ImageDraw.Draw(page)
     font = _font(font_index)
-    per_column = (PAGE_H - 2 * MARGIN) // FONT_PX
-    x = PAGE_W - MARGIN - FONT_PX
+    per_column = (size[1] - 2 * MARGIN) // FONT_PX
+    x = size[0] - MARGIN - FONT_PX
     y_cells = 2
     for ch in text:
         if y_cells >= per_column and ch not in _NO_LINE_START:
@@ -254,10 +269,14 @@ def sample_texts(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
     The built-in texts use the rarer vocabulary of 县志 (骡, 凿, 辛亥, 光绪); the sample set made
     by samples/make_samples.py is memoir and chronicle prose. Its traditional text is joined by
-    the built-in ones so that condition (g) has enough pages.
+    the built-in ones so that condition (g) has enough pages. "all": the built-in texts, then
+    the samples' (each text once).
     """
     if source == "builtin":
         return SIMPLIFIED, TRADITIONAL
+    if source == "all":
+        theirs = sample_texts("samples")
+        return SIMPLIFIED + theirs[0], theirs[1]
     manifest = json.loads((Path(__file__).resolve().parent.parent / "samples" / "manifest.json")
                           .read_text(encoding="utf-8"))
     simplified: list[str] = []
@@ -276,17 +295,34 @@ def sample_texts(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 _PAGE_CHARS = 300  # what one benchmark page holds with room to spare
 
 
+def page_texts(texts: tuple[str, ...], size: tuple[int, int], vertical: bool
+               ) -> tuple[str, ...]:
+    """`texts` set one after another on pages of `size`: each page as many whole texts, in
+    order, as it holds (a text is never split across pages)."""
+    room = page_cells(size, vertical)
+    pages: list[str] = []
+    for text in texts:
+        if pages and len(_glyph_cells(pages[-1] + text)) <= room:
+            pages[-1] += text
+        else:
+            pages.append(text)
+    return tuple(pages)
+
+
 def make_samples(condition: str, pages: int, simplified: tuple[str, ...] = SIMPLIFIED,
-                 traditional: tuple[str, ...] = TRADITIONAL) -> list[Sample]:
-    """The degraded pages of one condition; page i always uses the same text and seed."""
+                 traditional: tuple[str, ...] = TRADITIONAL, size: tuple[int, int] = A6
+                 ) -> list[Sample]:
+    """The degraded pages of one condition; page i always uses the same text and seed. `size`:
+    the page's pixels at 300 dpi (A6, the default; A5 for texts set by `page_texts`)."""
     out = []
     for i in range(pages):
         if condition == "g":
             text = traditional[i % len(traditional)]
-            out.append(Sample(condition, i, render_vertical(text), DPI, text, "chi_tra"))
+            out.append(Sample(condition, i, render_vertical(text, size=size), DPI, text,
+                              "chi_tra"))
             continue
         text = simplified[i % len(simplified)]
-        clean = render_horizontal(text)
+        clean = render_horizontal(text, size=size)
         seed = 1000 + i
         image: Image.Image
         dpi = DPI
@@ -303,7 +339,7 @@ def make_samples(condition: str, pages: int, simplified: tuple[str, ...] = SIMPL
         elif condition == "e":
             image = aged_scan(skew(clean, 2.5 if i % 2 == 0 else -2.5), seed)
         elif condition == "f":
-            reverse = render_horizontal(simplified[(i + 1) % len(simplified)])
+            reverse = render_horizontal(simplified[(i + 1) % len(simplified)], size=size)
             image = bleed_through(clean, reverse)
         else:
             raise ValueError(f"unknown condition {condition!r}")
@@ -393,8 +429,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="Tesseract timeout per page")
     parser.add_argument("--repeat", type=int, default=2,
                         help="time each run this many times and keep the best (default 2)")
-    parser.add_argument("--texts", choices=("builtin", "samples"), default="builtin",
-                        help="page texts: built in (default) or from samples/manifest.json")
+    parser.add_argument("--texts", choices=("builtin", "samples", "all"), default="builtin",
+                        help="page texts: built in (default), from samples/manifest.json or both")
+    parser.add_argument("--page", choices=tuple(PAGES), default="a6",
+                        help="page size: a6 (default, ~300 characters, one text a page) or a5 "
+                             "(~900: as many whole texts as a page holds)")
     parser.add_argument("--off", default="",
                         help="preprocessing steps to switch off, comma-separated: deskew,denoise")
     parser.add_argument("--keep", type=Path, help="also save the generated pages in this folder")
@@ -423,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown condition {c!r}")
 
     texts = sample_texts(args.texts)
+    size = PAGES[args.page]
+    if size != A6:
+        texts = (page_texts(texts[0], size, False), page_texts(texts[1], size, True))
     steps = [name for name in args.off.split(",") if name]
     try:
         PreprocessOptions.without(*steps)
@@ -434,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, list[tuple[Measure, Measure]]] = {}
         for condition in conditions:
             results[condition] = []
-            for sample in make_samples(condition, args.pages, *texts):
+            for sample in make_samples(condition, args.pages, *texts, size=size):
                 sample.image.save(folder / f"{condition}-{sample.index}.png")
                 raw, ours = measure(sample, args.timeout, args.repeat, tuple(steps), args.engine)
                 results[condition].append((raw, ours))

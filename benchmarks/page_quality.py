@@ -149,7 +149,7 @@ def _tess_lines(data: dict[str, Any], vertical: bool) -> list[_Line]:
     for ws in groups.values():
         box = (min(w["left"] for w in ws), min(w["top"] for w in ws),
                max(w["left"] + w["width"] for w in ws), max(w["top"] + w["height"] for w in ws))
-        tokens = [(w["text"], float(w["conf"])) for w in ws]
+        tokens: list[quality.Token] = [(w["text"], float(w["conf"])) for w in ws]
         shape = (box, [(w["text"], (w["left"], w["top"], w["left"] + w["width"],
                                     w["top"] + w["height"])) for w in ws])
         out.append(_Line("".join(t for t, _ in tokens), box, vertical, tokens, shape))
@@ -215,7 +215,7 @@ def _make_cache(e: dict[str, Any], sub: str, path: Path) -> None:
     data: dict[str, Any] = {"name": e["name"], "width": image.width, "height": image.height}
     if sub == "rapidocr":
         from rapidocr import RapidOCR
-        res = RapidOCR()(np.asarray(image), return_word_box=True)
+        res: Any = RapidOCR()(np.asarray(image), return_word_box=True)
         data["lines"] = []
         for i, (box, text, score) in enumerate(zip(res.boxes, res.txts, res.scores)):
             words = [{"text": w[0], "score": float(w[1]), "box": w[2]}
@@ -245,20 +245,82 @@ def _on_scan(image: Any, dpi: int | None, alto: str) -> Any:
 
 
 def rendered_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
-    """One record per rendered page (Wenshi's Tesseract pipeline)."""
+    """One record per rendered page (Wenshi's Tesseract pipeline): the A6 pages in `folder`,
+    the A5 pages in `folder`/a5."""
     if make:
         _make_rendered(folder)
+        _make_long(folder)
     images = _rendered_images()
     rows = []
-    for path in sorted(folder.glob("*.json")):
+    paths = sorted(folder.glob("*.json")) + sorted((folder / LONG).glob("*.json"))
+    for path in paths:
         if path.name.startswith("sample_"):
             continue
         d = json.loads(path.read_text(encoding="utf-8"))
         image, dpi = images[d["name"]]
-        rows.append(_alto_row(d["name"], "tesseract", d["group"], "rendered", d["text"],
-                              d["reference"], _on_scan(image, dpi, d["alto"]), image,
-                              seconds=d["seconds"]))
+        rows.append(_alto_row(d["name"], "tesseract", text_group(d["reference"], d["group"]),
+                              "rendered", d["text"], d["reference"],
+                              _on_scan(image, dpi, d["alto"]), image, seconds=d["seconds"],
+                              page=_page_size(d["name"])))
     return rows
+
+
+LONG = "a5"  # subfolder of --rendered: the conditions on A5 pages (`ocr_accuracy.py --page a5`)
+
+
+def _page_size(name: str) -> str:
+    return "a5" if name.startswith(LONG + "_") else "a6"
+
+
+@lru_cache(maxsize=1)
+def _long_texts() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The A5 pages' texts: all of the OCR benchmark's texts (built in, then the samples'), as
+    many whole texts on a page as it holds (`ocr_accuracy.py --texts all --page a5`)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import ocr_accuracy as oa
+    simp, trad = oa.sample_texts("all")
+    return oa.page_texts(simp, oa.A5, False), oa.page_texts(trad, oa.A5, True)
+
+
+def text_group(reference: str, default: str) -> str:
+    """The leave-one-source-out group of a rendered or samples/ page: the A5 page its text is
+    set on (an A6 page, a samples/ scan and the A5 page of the same text are one source: no
+    model that estimates one was fitted on another); `default` for a text on no A5 page."""
+    head = "".join(reference.split())[:60]
+    for script, pages in zip(("sim", "tra"), _long_texts()):
+        for j, text in enumerate(pages):
+            if head and head in text:
+                return f"text:{script}:{j}"
+    return default
+
+
+def _make_long(folder: Path) -> None:
+    """The A5 pages of every condition, read as `--engine auto` reads them (in `folder`/a5/auto)
+    and by Wenshi's Tesseract pipeline (`folder`/a5)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import ocr_accuracy as oa
+
+    from pipeline.page.process import recognise_page
+    simp, trad = _long_texts()
+    samples = [s for cond in oa.CONDITIONS
+               for s in oa.make_samples(cond, len(trad if cond == "g" else simp), simp, trad,
+                                        size=oa.A5)]
+    for s in samples:
+        name = f"{LONG}_{s.condition}_{s.index}"
+        _make_auto(folder / LONG / AUTO / f"{name}.json", s.image, s.dpi, s.reference,
+                   f"a5:{s.index}", s.condition)
+    for s in samples:
+        path = folder / LONG / f"{LONG}_{s.condition}_{s.index}.json"
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        t = time.time()
+        res, _, choice = recognise_page(s.image, s.dpi, "auto")
+        path.write_text(json.dumps({
+            "name": path.stem, "condition": s.condition, "group": f"a5:{s.index}",
+            "text": clean_ocr_text(res.text), "reference": s.reference, "lang": choice.lang,
+            "seconds": time.time() - t, "alto": res.alto}, ensure_ascii=False), encoding="utf-8")
+        print(f"tesseract {path.stem}: {time.time() - t:.1f} s", flush=True)
 
 
 def _make_rendered(folder: Path) -> None:
@@ -320,7 +382,8 @@ def auto_pages(folder: Path) -> list[dict[str, Any]]:
     """One record per rendered or samples/ page read under `--engine auto` (from `folder`/auto)."""
     rows = []
     images: dict[str, Any] = {}
-    for path in sorted((folder / AUTO).glob("*.json")):
+    paths = sorted((folder / AUTO).glob("*.json")) + sorted((folder / LONG / AUTO).glob("*.json"))
+    for path in paths:
         d = json.loads(path.read_text(encoding="utf-8"))
         if not images and not d["name"].startswith("sample_"):
             images = _rendered_images()
@@ -329,9 +392,10 @@ def auto_pages(folder: Path) -> list[dict[str, Any]]:
         else:
             image = images[d["name"]][0]
         kind = "samples" if d["name"].startswith("sample_") else "rendered"
-        rows.append(_alto_row(d["name"], d["engine"], d["group"], kind + " (auto)", d["text"],
-                              d["reference"], parse_alto(d["alto"]), image,
-                              seconds=d["seconds"], cpu=d["cpu"]))
+        rows.append(_alto_row(d["name"], d["engine"], text_group(d["reference"], d["group"]),
+                              kind + " (auto)", d["text"], d["reference"],
+                              parse_alto(d["alto"]), image, seconds=d["seconds"], cpu=d["cpu"],
+                              page=_page_size(d["name"])))
     return rows
 
 
@@ -345,6 +409,11 @@ def _rendered_images() -> dict[str, Any]:
         for cond in oa.CONDITIONS:
             for s in oa.make_samples(cond, pages, simp, trad):
                 images[f"{source}_{cond}_{s.index}"] = (s.image, s.dpi)
+    simp, trad = _long_texts()
+    for cond in oa.CONDITIONS:
+        for s in oa.make_samples(cond, len(trad if cond == "g" else simp), simp, trad,
+                                 size=oa.A5):
+            images[f"{LONG}_{cond}_{s.index}"] = (s.image, s.dpi)
     return images
 
 
@@ -370,7 +439,8 @@ def sample_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
                 extra = json.loads(auto.read_text(encoding="utf-8"))
                 extra.update(entry=entry, number=number)
                 auto.write_text(json.dumps(extra, ensure_ascii=False), encoding="utf-8")
-            rows.append(_alto_row(path.stem, "tesseract", entry["path"], "samples", d["text"],
+            rows.append(_alto_row(path.stem, "tesseract", text_group(reference, entry["path"]),
+                                  "samples", d["text"],
                                   reference, _on_scan(image, dpi, d["alto"]), image,
                                   seconds=d["seconds"]))
     return rows
@@ -536,8 +606,15 @@ def _ceiling_draws(rows: Sequence[dict[str, Any]], draws: int = 200,
 
 
 ENGINES = (("paddle", "PP-OCR"), ("tesseract", "Tesseract"))
+
 SETS = (("real", "real pages"), ("rendered", "rendered"), ("rendered (auto)", "rendered, auto"),
         ("samples", "samples/ OCR pages"), ("samples (auto)", "samples/, auto"))
+
+
+def _sizes(rows: Sequence[dict[str, Any]], idx: Sequence[int]) -> list[str]:
+    """The page sizes to report a set by: each size of rendered page it holds, then all ("")."""
+    sizes = sorted({rows[i]["page"] for i in idx if rows[i].get("page")}, reverse=True)
+    return sizes + [""] if len(sizes) > 1 else [""] if idx else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -569,22 +646,29 @@ def main(argv: list[str] | None = None) -> int:
     for engine, engine_label in ENGINES:
         for kind, set_label in SETS:
             idx = [i for i, r in enumerate(rows) if r["engine"] == engine and r["set"] == kind]
-            if idx:
-                report(f"{set_label}, {engine_label}", [rows[i] for i in idx],
-                       [est[i] for i in idx], rate)
+            for size in _sizes(rows, idx):
+                sel = [i for i in idx if size in ("", rows[i].get("page"))]
+                report(f"{set_label}{size and ' ' + size.upper()}, {engine_label}",
+                       [rows[i] for i in sel], [est[i] for i in sel], rate)
     real = [i for i, r in enumerate(rows) if r["set"] == "real"]
     report("real pages, both engines", [rows[i] for i in real], [est[i] for i in real], rate)
     # `auto` keeps Tesseract's reading of a vertical page where the two engines agree: the
-    # rendered set as Wenshi stores it by default is both engines' pages.
+    # rendered set as Wenshi stores it by default is both engines' pages. A6: the OCR
+    # benchmark's pages (one text a page); A5: the same conditions on pages of ~900 characters.
     auto = [i for i, r in enumerate(rows) if r["set"] == "rendered (auto)"]
-    report("rendered, --engine auto", [rows[i] for i in auto], [est[i] for i in auto], rate)
-    print("one feature alone (Spearman with CER): real PP-OCR / real Tesseract / rendered")
+    for size in _sizes(rows, auto):
+        sel = [i for i in auto if size in ("", rows[i].get("page"))]
+        report(f"rendered{size and ' ' + size.upper()}, --engine auto", [rows[i] for i in sel],
+               [est[i] for i in sel], rate)
+    print("one feature alone (Spearman with CER): real PP-OCR / real Tesseract / rendered "
+          "Tesseract / rendered --engine auto")
     for k, name in enumerate(quality.FEATURES):
         cells = []
-        for engine, kind in (("paddle", "real"), ("tesseract", "real"), ("tesseract", "rendered")):
-            sel = [r for r in rows if r["engine"] == engine and r["set"] == kind]
-            values = [r["x"][k] for r in sel]
-            cells.append(f"{_spearman(values, [r['cer'] for r in sel]):6.2f}"
+        for engine, kind in (("paddle", "real"), ("tesseract", "real"), ("tesseract", "rendered"),
+                             ("", "rendered (auto)")):
+            chosen = [r for r in rows if engine in ("", r["engine"]) and r["set"] == kind]
+            values = [r["x"][k] for r in chosen]
+            cells.append(f"{_spearman(values, [r['cer'] for r in chosen]):6.2f}"
                          if len(set(values)) > 1 else "     -")
         print(f"  {name:<13}" + " ".join(cells))
     if args.show:

@@ -71,7 +71,7 @@ def tokens_from_pairs(pairs: Iterable[tuple[str, str]],
 
 
 class TokenTable(Sequence[Token]):
-    """A long document's tokens in compact arrays: ~6 bytes a token, where a list of `Token`
+    """A long document's tokens in compact arrays: ~10 bytes a token, where a list of `Token`
     tuples (with their word strings and offsets) takes ~200 and the lookups `find_names` builds
     over them as much again (~250 bytes a character of text in all, measured with tracemalloc).
 

@@ -96,7 +96,7 @@ def tag_text(text: str, title: str = "", options: TagOptions = TagOptions(),
     )
 
 
-# Texts longer than this are tagged from a TokenTable (~6 bytes a token) instead of a list of
+# Texts longer than this are tagged from a TokenTable (~10 bytes a token) instead of a list of
 # Token tuples (~250 bytes a character with the lookups over them): tagging a 2.92 M-character
 # volume took 948 MB that way (benchmarks/README.md, issue 18).
 LONG_TEXT_CHARS = 100_000

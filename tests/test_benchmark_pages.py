@@ -1,0 +1,62 @@
+"""The rendered pages of the OCR benchmark (benchmarks/ocr_accuracy.py) and the page-quality
+benchmark's sources (benchmarks/page_quality.py): A5 pages hold whole texts and every character
+set on them lies on the page; a text is one source however it is rendered."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import ocr_accuracy as oa  # noqa: E402
+import page_quality as pq  # noqa: E402
+
+
+@pytest.mark.parametrize("vertical", [False, True])
+@pytest.mark.parametrize("size", [oa.A6, oa.A5])
+def test_a_full_page_stays_inside_its_margins(size: tuple[int, int], vertical: bool) -> None:
+    # As many characters as page_cells says the page holds: the last one is set inside the
+    # margins (one more cell than that would run off the page).
+    text = "國" * oa.page_cells(size, vertical)
+    image = (oa.render_vertical(text, size=size) if vertical
+             else oa.render_horizontal(text, size=size))
+    ink = np.asarray(image) < 128
+    rows, cols = np.nonzero(ink)
+    assert rows.min() >= oa.MARGIN - 4 and cols.min() >= oa.MARGIN - 4
+    assert rows.max() < size[1] - oa.MARGIN + 8 and cols.max() < size[0] - oa.MARGIN + 8
+    # and the page is full: ink reaches the last line (the bottom) or column (the left)
+    if vertical:
+        assert cols.min() < oa.MARGIN + oa.COLUMN_PITCH
+    else:
+        assert rows.max() > size[1] - oa.MARGIN - oa.LINE_PITCH - oa.FONT_PX
+
+
+def test_a5_pages_hold_whole_texts_in_order() -> None:
+    simplified, traditional = oa.sample_texts("all")
+    for texts, vertical in ((simplified, False), (traditional, True)):
+        pages = oa.page_texts(texts, oa.A5, vertical)
+        assert "".join(pages) == "".join(texts)
+        assert len(pages) < len(texts)  # several texts a page: longer pages than A6's
+        for page in pages:
+            assert len(oa._glyph_cells(page)) <= oa.page_cells(oa.A5, vertical)
+            assert any(page.startswith(t) for t in texts)  # no text split across two pages
+
+
+def test_a_text_is_one_source_on_every_page_size() -> None:
+    # An A6 page, the A5 page it is set on and a samples/ scan of the same text fall in one
+    # leave-one-source-out group; different A5 pages in different groups.
+    simplified, traditional = oa.sample_texts("all")
+    long_simplified, long_traditional = pq._long_texts()
+    groups = [pq.text_group(page, "-") for page in long_simplified + long_traditional]
+    assert len(set(groups)) == len(groups) and "-" not in groups
+    for text in simplified:
+        home = next(g for g, page in zip(groups, long_simplified) if text in page)
+        assert pq.text_group(text, "-") == home
+        assert pq.text_group(" ".join(text[i:i + 20] for i in range(0, len(text), 20)),
+                             "-") == home  # a reference with line breaks, as samples/ keep
+    assert pq.text_group("这一页的文字不在任何一页上", "own") == "own"
