@@ -63,8 +63,8 @@ def main() -> None:
         if seals:
             found.append((entry, image, seals))
     costs.sort()
-    print(f"{len(entries)} images; find_seals CPU ms a page: median {statistics.median(costs):.1f}, "
-          f"max {costs[-1]:.1f}")
+    print(f"{len(entries)} images; find_seals CPU ms a page: "
+          f"median {statistics.median(costs):.1f}, max {costs[-1]:.1f}")
     print(f"seals found on {len(found)}:")
     for entry, _, seals in found:
         print(f"  {entry['name']:<22} {entry['background']:<7} {entry['layout']:<13} {seals}")
