@@ -7,8 +7,9 @@ every such page into the same canonical picture: black, full-weight strokes on w
 at about 300 dpi. Each step can be switched off through `PreprocessOptions` to see what it
 contributes.
 
-The order is fixed: grayscale -> upscale -> border -> normalize (flatten the paper) -> denoise
--> normalize (stretch the contrast) -> deskew -> binarize -> despeckle -> orientation -> smooth.
+The order is fixed: seal (red seals over the text lifted: seals.py) -> grayscale -> upscale ->
+border -> normalize (flatten the paper) -> denoise -> normalize (stretch the contrast) -> deskew
+-> binarize -> despeckle -> orientation -> smooth.
 Skew is measured on a quick ink mask, but the rotation is applied to the grey image so the final
 threshold sees smooth edges instead of rotated jaggies. Orientation (Tesseract OSD) runs on the
 clean binary page, where it is both surer and cheaper.
@@ -37,6 +38,7 @@ from .inkmask import STRONG_INK as _STRONG
 from .inkmask import (Box, Gray, Mask, binarize, blur_ink, bounding_box, despeckle, ink_page,
                       shrink)
 from .inkmask import blur as _blur
+from .seals import find_seals, lift_seals
 from .inkmask import as_gray as _gray
 
 __all__ = ["binarize", "despeckle"]  # moved to inkmask; importable from here as before
@@ -71,6 +73,7 @@ _SMOOTH_SIGMA = 1.5
 
 # Step names (pipeline.config.PREPROCESS_STEPS), in the order they run; `PreprocessResult.steps`
 # lists the ones applied.
+STEP_SEAL = "seal"
 STEP_GRAYSCALE = "grayscale"
 STEP_UPSCALE = "upscale"
 STEP_BORDER = "border"
@@ -142,6 +145,11 @@ def preprocess_image(image: Image.Image, source_dpi: int | None,
     if not options.runs(STEP_GRAYSCALE):
         return _geometry_only(image, dpi, options)
 
+    if options.runs(STEP_SEAL):
+        seals = find_seals(image)
+        if seals:
+            image = lift_seals(image, seals)
+            steps.append(STEP_SEAL)
     gray = _to_gray(image)
     steps.append(STEP_GRAYSCALE)
 

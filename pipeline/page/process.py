@@ -41,6 +41,7 @@ from .images import load_page_image
 from .preprocess import (
     DEFAULT_TARGET_DPI,
     STEP_ORIENTATION,
+    STEP_SEAL,
     PreprocessOptions,
     PreprocessResult,
     detect_rotation,
@@ -48,6 +49,7 @@ from .preprocess import (
     rotate_upright,
 )
 from .quality import PageQuality, estimate_alto, mark_alto
+from .seals import find_seals, lift_seals
 from .script import AUTO, PROVISIONAL, LangChoice, choose_lang
 
 if TYPE_CHECKING:
@@ -314,21 +316,34 @@ def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
 
 def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config
                  ) -> tuple[OcrResult, PreprocessResult]:
-    """PP-OCR's reading of the page as it is, or of the page turned 180 degrees when that reads
-    better.
+    """PP-OCR's reading of the page as it is, or of a copy with its red seals lifted, or of the
+    page turned 180 degrees, whichever reads better.
 
     PP-OCR reads the page as it is: on the rendered and real pages measured it read as well or
     better without Wenshi's clean-up (benchmarks/README.md). Its line direction classifier is
     off (engines/paddle.py), so a page scanned upside down is turned here: a page read with a
     mean character confidence under PADDLE_DOUBT (or no text at all) is read again turned, and
-    the reading with more confident characters kept."""
+    the reading with more confident characters kept. A page with a red seal stamped over its
+    text (pipeline/page/seals.py) is read again with the seals lifted, and the same way the
+    reading with more confident characters kept: the copy loses whatever red ink the seals'
+    boxes hold besides the seal."""
     options = ReadOptions("chi_sim", dpi=dpi or DEFAULT_TARGET_DPI, timeout=cfg.ocr_timeout)
+    steps = preprocess_options(cfg)
     pre = PreprocessResult(image, options.dpi, 0.0, 0, ())
     result = engine.read(image, options)
-    if not preprocess_options(cfg).runs(STEP_ORIENTATION) or not _below(result, PADDLE_DOUBT):
+    seals = find_seals(image) if steps.runs(STEP_SEAL) else ()
+    if seals:
+        # A red seal over the text: the copy with the seals lifted is read too (seals.py).
+        lifted = replace(pre, image=lift_seals(image, seals), steps=(STEP_SEAL,))
+        again = engine.read(lifted.image, options)
+        log.debug("page with %d seals read with confidence %s; lifted: %s", len(seals),
+                  result.confidence, again.confidence)
+        if _weight(again) > _weight(result):
+            result, pre = again, lifted
+    if not steps.runs(STEP_ORIENTATION) or not _below(result, PADDLE_DOUBT):
         return result, pre
-    turned = replace(pre, image=rotate_upright(image, 180), rotation=180,
-                     steps=(STEP_ORIENTATION,))
+    turned = replace(pre, image=rotate_upright(pre.image, 180), rotation=180,
+                     steps=pre.steps + (STEP_ORIENTATION,))
     again = engine.read(turned.image, options)
     log.debug("page read with confidence %s; turned 180 degrees: %s", result.confidence,
               again.confidence)
