@@ -49,14 +49,11 @@ def find_seals(image: Image.Image) -> tuple[Box, ...]:
     k = max(1, -(-max(image.size) // _WORK_SIDE))
     work = image.convert("RGB") if image.mode == "RGBA" else image
     pixels = np.asarray(work.reduce(k) if k > 1 else work)
-    red, green, blue = cv2.split(pixels)
-    others = cv2.max(green, blue)
-    short = min(red.shape)
+    red_ink, brightest = _red_ink(pixels)
+    short = min(red_ink.shape)
     close = max(3, int(_CLOSE * short))
-    red_ink = (cv2.subtract(red, others) > _RED_MARGIN).astype(np.uint8)
     ink = cv2.morphologyEx(red_ink, cv2.MORPH_CLOSE, np.ones((close, close), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    brightest = cv2.max(red, others)
     seals = []
     for n in range(1, count):
         x, y, w, h = (int(v) for v in stats[n, :4])
@@ -80,9 +77,16 @@ def lift_seals(image: Image.Image, seals: tuple[Box, ...]) -> Image.Image:
     for left, top, right, bottom in seals:
         box = pixels[top:bottom, left:right]
         red = box[..., 0].astype(np.float32)
-        seal = (box[..., 0].astype(np.int16)
-                - np.maximum(box[..., 1], box[..., 2]).astype(np.int16)) > _RED_MARGIN
+        seal = _red_ink(box)[0].astype(bool)
         level = float(np.median(red[seal])) if seal.any() else 255.0
         grey = np.clip(red * (255.0 / max(1.0, level)), 0, 255).astype(np.uint8)
         box[...] = grey[..., None]
     return Image.fromarray(pixels)
+
+
+def _red_ink(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of RGB `pixels`: where the ink is red (1: red exceeds green and blue by _RED_MARGIN), and
+    each pixel's brightest channel (black ink is dark in all three)."""
+    red, green, blue = cv2.split(np.ascontiguousarray(pixels))
+    others = cv2.max(green, blue)
+    return ((cv2.subtract(red, others) > _RED_MARGIN).astype(np.uint8), cv2.max(red, others))
