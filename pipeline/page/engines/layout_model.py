@@ -94,7 +94,7 @@ def model_name() -> str:
 
 
 def preload() -> None:
-    """Import rapid_layout (and ONNX Runtime) without loading the model: the forkserver does."""
+    """Import rapid_layout without loading the model: the forkserver does."""
     if available():
         import rapid_layout  # noqa: F401
 

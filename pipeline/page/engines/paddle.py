@@ -170,8 +170,10 @@ def check_available() -> None:
 
 
 def preload() -> None:
-    """Import rapidocr, ONNX Runtime and rapid_layout (~0.5 s) without loading a model: the
-    forkserver does, so that page workers fork with them imported."""
+    """Import rapidocr and rapid_layout (~0.5 s) without loading a model: the forkserver does,
+    so that page workers fork with them imported. Neither imports ONNX Runtime until a model is
+    loaded: each worker imports it then (0.03 CPU s; the forkserver 15 MB smaller since it no
+    longer imports it to check it is installed, benchmarks/README.md "Session 10")."""
     if available():
         import rapidocr  # noqa: F401
     layout_model.preload()
