@@ -576,8 +576,12 @@ class LibraryFolder:
             for batch in batches[:2]:  # workers segment one batch ahead of the writer
                 for doc in batch:
                     queue.add(doc.doc_id)
+            pages = sum(d.page_count for d in docs)
             for i, batch in enumerate(batches):
-                write_documents(ix, self.catalog, batch, queue, update=False, budget=self.budget)
+                # The last commit merges the small segments, as an ingest's last commit does.
+                last = merge_small_segments(pages) if i == len(batches) - 1 else None
+                write_documents(ix, self.catalog, batch, queue, update=False, budget=self.budget,
+                                mergetype=last)
                 for doc in batches[i + 2] if i + 2 < len(batches) else ():
                     queue.add(doc.doc_id)
         finally:

@@ -505,6 +505,12 @@ def test_issue_18_an_ingest_ends_with_its_small_segments_merged(tmp_path, monkey
     assert sum(map(len, expected)) > 100
     _assert_same(_results(tmp_path / "many", queries), expected)
     assert runner.invoke(main, ["--library", str(tmp_path / "many"), "check"]).exit_code == 0
+    # `reindex` writes the same batches and merges the same way at its end.
+    got = runner.invoke(main, ["--library", str(tmp_path / "many"), "reindex"])
+    assert got.exit_code == 0, got.output
+    segments = _whoosh_segments(tmp_path / "many")
+    assert len(segments) <= 2 and all(n * 8 >= 200 for n in segments)
+    _assert_same(_results(tmp_path / "many", queries), expected)
 
 
 def test_issue_18_the_last_commit_merges_no_more_than_the_ingest_wrote(
