@@ -62,8 +62,8 @@ def test_single_column_reads_top_to_bottom() -> None:
 def test_skewed_lines_whose_boxes_overlap_stay_in_order() -> None:
     # A page scanned 5° askew: each line's upright box is taller than the line pitch, so the
     # boxes of neighbouring lines overlap; the short last line starts further left.
-    lines = [_Line(f"第{n:02d}行" + "字" * 20, (150 - 7 * n, 100 + 80 * n, 1040 - 7 * n,
-                                              230 + 80 * n)) for n in range(12)]
+    lines = [_Line(f"第{n:02d}行" + "字" * 20,
+                   (150 - 7 * n, 100 + 80 * n, 1040 - 7 * n, 230 + 80 * n)) for n in range(12)]
     lines.append(_Line("末行较短", (60, 1060, 600, 1150)))
     assert _texts(lines, 1200, 1400) == [x.text for x in lines]
 
@@ -144,8 +144,8 @@ def test_running_head_page_number_and_foot_are_roles_apart() -> None:
     assert result.text(marginal=False) == "\n".join(x.text for x in body)
     # Heads and feet are set apart by a blank line, so the clean-up never joins them to the body.
     assert result.text() == "\n\n".join([f"{head.text}\n{folio.text}",
-                                          "\n".join(x.text for x in body),
-                                          f"{foot.text}\n{number.text}"])
+                                         "\n".join(x.text for x in body),
+                                         f"{foot.text}\n{number.text}"])
 
 
 def test_large_title_at_the_top_is_body_not_header() -> None:
