@@ -5,9 +5,13 @@ watermark or a tinted emblem can come out of it as no box at all, while the same
 cut from the page reads right (ccu_thesis_p3: the one body line over the university emblem;
 raw rapidocr misses it too). What is left of the page's text-like ink once every line read has
 claimed its own (pipeline/page/pagelook.py, the `unread_ink` signal of the page-quality
-estimate) shows where: ink the size of characters, in a run at least `_MIN_CHARS` characters
-long and one line high. Each such run is read again in a strip of the page around it, and the
-lines read there that lie on the run, and on no line already read, join the page's lines.
+estimate) shows where: ink the size of characters, in a run at least a digit wide and one line
+high. Each such run is read again in a strip of the page around it, and the lines read there
+that lie on the run, and on no line already read, join the page's lines. Short runs are the
+page numbers and table figures the detector drops when they stand alone (cy_gazette_p2: four
+page numbers of a table of contents, at the end of their dot leaders); the line read around
+one may be longer than the run (the leader's dots are not text ink), so a line is taken when
+it lies on the run's rows and either lies mostly in its columns or covers most of them.
 Everything after that (figures, reading order, the look-alike correction) treats them as any
 other line. A page without such a run (nearly every page) costs the ink measurement alone,
 tens of milliseconds at pagelook's working scale.
@@ -31,8 +35,8 @@ from .pagelook import PageInk, page_ink
 # The page step recorded when lines were added this way.
 STEP_MISSED_LINES = "missed-lines"
 # A run of unread ink becomes a line to look for when it is at least this many characters long
-# (shorter runs are page numbers, stray marks, the ends of lines a box cut short)...
-_MIN_CHARS = 4.0
+# (a digit is half a character wide)...
+_MIN_CHARS = 0.4
 # ...and between these many characters high (a line, not a paragraph or a speck).
 _MIN_HIGH, _MAX_HIGH = 0.5, 1.8
 # Characters of a line lie this close (in characters); a run is joined across such gaps.
@@ -112,11 +116,12 @@ def _moved(line: OcrLine, dx: int, dy: int) -> OcrLine:
 
 
 def _on(box: Box, run: Box) -> bool:
-    """The line lies on the run: most of its height in the run's rows, of its width in its
-    columns."""
+    """The line lies on the run: most of its height in the run's rows, and most of its width in
+    the run's columns or most of the run's width in its own."""
     high = min(box[3], run[3]) - max(box[1], run[1])
     wide = min(box[2], run[2]) - max(box[0], run[0])
-    return (high >= _ON_RUN * (box[3] - box[1]) and wide >= _ON_RUN * (box[2] - box[0]))
+    return (high >= _ON_RUN * (box[3] - box[1])
+            and wide >= _ON_RUN * min(box[2] - box[0], run[2] - run[0]))
 
 
 def _overlap(a: Box, b: Box) -> float:
