@@ -2,19 +2,17 @@
 
 The one rule `show`, `stats` and the manuscript exports apply; change it here only. An OCR page
 stored without error, that no editor marked 已校对 (index/proofreading.py), whose estimated
-character error rate (pipeline/page/quality.py, issue 19) is above `LIST_RATE`, or more than
-`MISSED_LIST` of whose text-like ink lies outside every line read (a reason the estimate
-stores: that much text is probably missing), or whose mean word confidence is below the
-configured threshold (`--proofread-threshold` / WENSHI_PROOFREAD_THRESHOLD, 70 by default: the
-earlier rule, kept as a floor; a page stored before the estimate existed, until `wenshi reindex`
-gives it one, is listed by it alone).
+character error rate (pipeline/page/quality.py, issue 19) is above `LIST_RATE`, or whose
+mean word confidence is below the configured threshold (`--proofread-threshold` /
+WENSHI_PROOFREAD_THRESHOLD, 70 by default: the earlier rule, kept as a floor; a page stored
+before the estimate existed, until `wenshi reindex` gives it one, is listed by it alone).
 """
 
 from __future__ import annotations
 
 from typing import Protocol, Sequence
 
-from pipeline.page.quality import LIST_RATE, MISSED_LIST, missed_share
+from pipeline.page.quality import LIST_RATE
 from pipeline.records import METHOD_OCR
 
 
@@ -42,12 +40,9 @@ class StoredPage(Protocol):
 
 def needs_proofreading(page: StoredPage, threshold: float) -> bool:
     """需校对: an OCR page, stored without error, not marked 已校对 (proofread), whose estimated
-    error rate is above LIST_RATE, whose text is probably missing in more than MISSED_LIST, or
-    whose mean word confidence is below `threshold`."""
+    error rate is above LIST_RATE, or whose mean word confidence is below `threshold`."""
     if page.proofread or page.method != METHOD_OCR or page.error:
         return False
     if page.error_rate is not None and page.error_rate > LIST_RATE:
-        return True
-    if missed_share(page.quality_reasons) > MISSED_LIST:
         return True
     return page.confidence is not None and page.confidence < threshold

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -109,25 +110,51 @@ def test_the_rule_follows_the_estimate_with_the_confidence_floor() -> None:
     assert not needs_proofreading(_Page(confidence=90.0), 70)
 
 
-def test_a_page_whose_text_is_probably_missing_is_listed_whatever_its_estimate() -> None:
-    # More than MISSED_LIST of the page's text-like ink outside every line read: listed, with
-    # that reason, though the rest of the page reads clean.
-    low = quality.MISSED_LIST
-    assert needs_proofreading(_Page(error_rate=0.005, quality_reasons=(
-        "side_by_side=0.2", f"unread_ink={low + 0.01}")), 70)
+def test_probably_missing_text_is_a_reason_and_weighs_but_does_not_list_alone() -> None:
+    # More than MISSED_SHOWN of the page's text-like ink outside every line read: the reason is
+    # given and the estimate rises, but the page is listed on its estimate alone (the floor of
+    # sessions 8-9 listed read-right pages whose 版心 the transcriptions leave out).
+    low = quality.MISSED_SHOWN
     assert not needs_proofreading(_Page(error_rate=0.005, quality_reasons=(
-        f"unread_ink={low - 0.01}",)), 70)
-    assert not needs_proofreading(_Page(error_rate=0.005, proofread=True, quality_reasons=(
-        f"unread_ink={low + 0.01}",)), 70)
+        "side_by_side=0.2", f"unread_ink={low + 0.01}")), 70)
     signals = [0.0] * len(SIGNALS)
     signals[SIGNALS.index("low_contrast")] = 0.57
     clean = quality.estimate(_lines(CLEAN * 4, 98.0), signals, "paddle")
     signals[SIGNALS.index("unread_ink")] = low + 0.005
     missed = quality.estimate(_lines(CLEAN * 4, 98.0), signals, "paddle")
     assert clean is not None and missed is not None
-    assert not clean.listed() and missed.listed()
-    assert quality.missed_share(missed.reasons) == pytest.approx(low + 0.005)
+    assert missed.error_rate > clean.error_rate
+    assert missed.listed() == (missed.error_rate > quality.LIST_RATE)
     assert any(r.startswith("unread_ink=") for r in missed.reasons)
+    assert not any(r.startswith("unread_ink=") for r in clean.reasons)
+    signals[SIGNALS.index("unread_ink")] = 0.3  # a third of the text missing: listed
+    most = quality.estimate(_lines(CLEAN * 4, 98.0), signals, "paddle")
+    assert most is not None and most.listed()
+
+
+def test_pp_ocrs_model_weighs_low_confidence_on_a_log_scale_and_vertical_by_doubt() -> None:
+    values = [0.0] * len(quality.FEATURES)
+    at = {name: quality.FEATURES.index(name) for name in ("low_conf", "conf_gap", "vertical")}
+    values[at["low_conf"]], values[at["conf_gap"]], values[at["vertical"]] = 0.009, 0.003, 1.0
+    paddle = quality.model_inputs("paddle", values)
+    assert paddle[at["low_conf"]] == pytest.approx(math.log(10.0))
+    assert paddle[at["vertical"]] == pytest.approx(math.log(4.0))
+    assert paddle[at["conf_gap"]] == 0.003
+    assert quality.model_inputs("tesseract", values) == tuple(values)
+    # A vertical page read surer is estimated better than the same page read less sure, by more
+    # than the confidence shortfall alone makes of a horizontal page.
+    column = [(ch, (100, 40 * i, 140, 40 * i + 40)) for i, ch in enumerate(CLEAN[:15])]
+    row = [(ch, (40 * i, 100, 40 * i + 40, 140)) for i, ch in enumerate(CLEAN[:15])]
+    vertical: list[quality.Shape] = [((100, 0, 140, 600), column)]
+    horizontal: list[quality.Shape] = [((0, 100, 600, 140), row)]
+
+    def rate(shapes: list[quality.Shape], conf: float) -> float:
+        q = quality.estimate([[(ch, conf) for ch in CLEAN[:15]]], None, "paddle", shapes)
+        assert q is not None
+        return q.error_rate + quality.OFFSET
+    assert rate(vertical, 99.9) < rate(vertical, 99.0)
+    assert (rate(vertical, 99.0) / rate(vertical, 99.9)
+            > rate(horizontal, 99.0) / rate(horizontal, 99.9))
 
 
 def _run(library: Path, *args: str) -> Any:
