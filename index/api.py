@@ -140,7 +140,8 @@ class Library:
                                              error=e.split(": ", 1)[1]) for e in sheet.errors)
                 summary = replace(summary, outcomes=summary.outcomes + bad_rows)
             # Corrections an editor saved while this ingest held the index (index/proofreading).
-            folder.index_unindexed()
+            # The last commit also merges the small segments the ingest's commits left.
+            folder.index_unindexed(last=True)
             if folder.kept_corrections:
                 summary = replace(summary, kept_corrections=folder.kept_corrections)
         # After the writer's last commit: its peak covers the whole ingest.

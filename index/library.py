@@ -29,7 +29,8 @@ from .grams import GRAMS_DIR, GramWriter, page_key
 from .pageimages import write_page_images
 from .realign import realign_alto
 from .schema import SCHEMA_VERSION, build_schema
-from .writer import IndexQueue, WriterBudget, write_documents
+from .writer import (IndexQueue, WriterBudget, index_writer, merge_small_segments, small_segments,
+                     write_documents)
 
 if TYPE_CHECKING:  # only a type here: importing it at run time pulls in Pillow (cold searches)
     from pipeline.run.sources import DocumentPlan
@@ -83,6 +84,7 @@ class LibraryFolder:
             self._pending_pages = 0
             self._pending_chars = 0
             self._pending_sizes: dict[str, int] = {}  # characters of each queued document
+            self._indexed_pages = 0  # pages this folder's commits wrote to the index
             self.budget = WriterBudget(cfg.writer_memory)
             self._last_commit = time.monotonic()
             # Automatic tags on new documents (a bulk import may switch them off).
@@ -500,19 +502,28 @@ class LibraryFolder:
                                              self.cfg.workers, self._tagger_for, self.budget)
         return queue
 
-    def commit(self, count: int | None = None) -> None:
+    def commit(self, count: int | None = None, *, last: bool = False) -> None:
         """Write queued documents (the first `count` of them) to the index and commit; mark them
-        indexed in the catalog."""
+        indexed in the catalog.
+
+        `last`: an ingest's last commit, which also merges the small Whoosh segments the ingest
+        left (`merge_small_segments`, reading at most as many pages as this folder indexed), so
+        that searches afterwards do not depend on where its commits fell."""
         if not self._pending:
+            if last:
+                self._merge_small_segments()
             return
         ix = self._index(create=True)
         n = len(self._pending) if count is None else count
         docs = [d for d in (self.catalog.document(i) for i in dict.fromkeys(self._pending[:n]))
                 if d is not None]
+        limit = self._indexed_pages + sum(d.page_count for d in docs)
         written = write_documents(ix, self.catalog, docs, self._index_queue(), update=True,
-                                  budget=self.budget)
+                                  budget=self.budget,
+                                  mergetype=merge_small_segments(limit) if last else None)
         self.catalog.set_indexed(written)
         done = set(written)
+        self._indexed_pages += sum(d.page_count for d in docs if d.doc_id in done)
         self._pending = [d for d in self._pending[n:] if d not in done]
         for doc_id in done:
             self._pending_sizes.pop(doc_id, None)
@@ -521,13 +532,24 @@ class LibraryFolder:
         self._pending_chars = sum(d.char_count for d in rest)
         self._last_commit = time.monotonic()
 
-    def index_unindexed(self) -> int:
-        """Index complete documents the index does not hold yet (after a crash). Returns count."""
+    def index_unindexed(self, *, last: bool = False) -> int:
+        """Index complete documents the index does not hold yet (after a crash). Returns count.
+        `last`: this is an ingest's last commit (`commit`)."""
         for doc in self.catalog.documents(indexed=False):
             self._pending.append(doc.doc_id)
         count = len(self._pending)
-        self.commit()
+        self.commit(last=last)
         return count
+
+    def _merge_small_segments(self) -> None:
+        """Merge the small Whoosh segments in a commit of their own (nothing else to write)."""
+        if not self._indexed_pages or not _index_exists(self.index_dir):
+            return
+        writer = index_writer(self._index(), self.budget.whoosh_limitmb)
+        if len(small_segments(writer.segments, 0, self._indexed_pages)) < 2:
+            writer.cancel()
+            return
+        writer.commit(mergetype=merge_small_segments(self._indexed_pages))
 
     def reindex(self) -> int:
         """Rebuild the index from the catalog, without any OCR. Returns pages indexed.
@@ -554,8 +576,12 @@ class LibraryFolder:
             for batch in batches[:2]:  # workers segment one batch ahead of the writer
                 for doc in batch:
                     queue.add(doc.doc_id)
+            pages = sum(d.page_count for d in docs)
             for i, batch in enumerate(batches):
-                write_documents(ix, self.catalog, batch, queue, update=False, budget=self.budget)
+                # The last commit merges the small segments, as an ingest's last commit does.
+                last = merge_small_segments(pages) if i == len(batches) - 1 else None
+                write_documents(ix, self.catalog, batch, queue, update=False, budget=self.budget,
+                                mergetype=last)
                 for doc in batches[i + 2] if i + 2 < len(batches) else ():
                     queue.add(doc.doc_id)
         finally:

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from whoosh.index import Index
-from whoosh.writing import PostingPool
+from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL, PostingPool
 
 from pipeline.records import TAG_KINDS, TEXT, YEARS, Tags
 from pipeline.text import loading
@@ -49,6 +50,10 @@ GRAM_MERGE_BYTES_PER_BYTE = 64
 # indexed a chunk of pages at a time: its pages, their word counts and Whoosh fields are not
 # all held at once (a 2,000-page volume is one document; benchmarks/README.md, issue 18).
 CHUNK_PAGES = 100
+# An ingest's last commit merges the Whoosh segments holding less than 1/SMALL_SEGMENT_SHARE of
+# the index's pages (`merge_small_segments`), so at most that many big ones and the merged one
+# are left, whenever the batch's commits fell (benchmarks/README.md, issue 18).
+SMALL_SEGMENT_SHARE = 8
 
 Analysis = DocumentAnalysis  # word counts per page, of the title; tags if computed
 
@@ -479,7 +484,8 @@ class IndexQueue:
 
 
 def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], queue: IndexQueue,
-                    update: bool, budget: WriterBudget) -> list[str]:
+                    update: bool, budget: WriterBudget,
+                    mergetype: Callable[[Any, list[Any]], list[Any]] | None = None) -> list[str]:
     """Index every page of `docs` (gram segment first, then Whoosh); returns the doc ids written.
 
     With `update`, pages a document had in the index before are replaced. The gram segment is
@@ -489,6 +495,7 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
     A long document (`IndexQueue.is_long`: a scanned volume of hundreds of pages) is read from
     the catalog a chunk of pages at a time, once for its grams and once for Whoosh, its word
     counts made chunk by chunk; the index gets the same contents as if it were read whole.
+    `mergetype` is the Whoosh commit's merge policy (MERGE_SMALL when None).
     """
     docs = list(docs)
     batch = [(doc, queue.pages_of(doc)) for doc in docs if not queue.is_long(doc)]
@@ -534,6 +541,8 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
     grams.add(keys, compacts)
     del keys, compacts
     with index_writer(ix, budget.whoosh_limitmb) as writer:
+        if mergetype is not None:
+            writer.mergetype = mergetype
         for doc in docs:
             if update:
                 writer.delete_by_term("doc_id", doc.doc_id)
@@ -549,6 +558,48 @@ def write_documents(ix: Index, catalog: Catalog, docs: Iterable[DocumentRow], qu
                     writer.add_document(**page_fields(doc, page, counts, title_words, shared))
     grams.maintain(lambda: live_page_keys(ix))
     return [doc.doc_id for doc in docs]
+
+
+def small_segments(segments: Sequence[Any], new_pages: int, limit: int) -> list[Any]:
+    """The Whoosh segments an ingest's last commit merges: those holding less than
+    1/SMALL_SEGMENT_SHARE of the index's pages (with `new_pages`, those the commit adds),
+    smallest first, together at most `limit` pages."""
+    total = new_pages + sum(seg.doc_count_all() for seg in segments)
+    chosen: list[Any] = []
+    pages = 0
+    for seg in sorted(segments, key=lambda seg: seg.doc_count_all()):
+        count = seg.doc_count_all()
+        if count * SMALL_SEGMENT_SHARE >= total or pages + count > limit:
+            break
+        chosen.append(seg)
+        pages += count
+    return chosen
+
+
+def merge_small_segments(limit: int) -> Callable[[Any, list[Any]], list[Any]]:
+    """The merge policy of an ingest's last commit: Whoosh's MERGE_SMALL, then the segments
+    left that `small_segments` picks merged into the new segment.
+
+    MERGE_SMALL merges the small segments only once their number outgrows a Fibonacci bound
+    of their pages (with the 1亿 set's segments of ~500 pages, once ~19 have gathered), so how
+    many an ingest leaves behind depends on where its commits fell (3 to 20 for the 1亿 set),
+    and an unquoted search pays for each. `limit` (the pages the ingest wrote) bounds the merge: it
+    reads at most as many pages as the ingest indexed, through the same bounded posting pool.
+    """
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        rest: list[Any] = MERGE_SMALL(writer, segments)
+        chosen = small_segments(rest, writer.doc_count(), limit)
+        if len(chosen) < (1 if writer.doc_count() else 2):
+            return rest
+        for seg in chosen:
+            reader = SegmentReader(writer.storage, writer.schema, seg)
+            writer.add_reader(reader)
+            reader.close()
+        merged = {id(seg) for seg in chosen}
+        return [seg for seg in rest if id(seg) not in merged]
+
+    return policy
 
 
 class BlockPostingPool(PostingPool):  # type: ignore[misc]

@@ -455,3 +455,94 @@ def test_issue_18_the_ingest_asks_after_a_new_file_by_its_whole_id(tmp_path):
         assert statements and not [s for s in statements if "LIKE" in s.upper()]
         found = lib.catalog.document("0123456789ab")  # the CLI's prefix lookup stays
         assert found is not None and found.doc_id == "0123456789abcdef"
+
+
+def _whoosh_segments(library: Path) -> list[int]:
+    """Pages (Whoosh documents, deleted ones included) of each segment of the index, sorted."""
+    from whoosh import index as whoosh_index
+
+    with whoosh_index.open_dir(str(library / "index")).reader() as reader:
+        return sorted(sub.doc_count_all() for sub, _ in reader.leaf_readers())
+
+
+def _split(docs: list[tuple[str, list[str]]], *pages: int) -> list[list[tuple[str, list[str]]]]:
+    """`docs` cut into parts of at least the given numbers of pages, and the rest."""
+    parts: list[list[tuple[str, list[str]]]] = [[]]
+    for doc in docs:
+        if len(parts) <= len(pages) and sum(len(t) for _, t in parts[-1]) >= pages[len(parts) - 1]:
+            parts.append([])
+        parts[-1].append(doc)
+    return parts
+
+
+def test_issue_18_an_ingest_ends_with_its_small_segments_merged(tmp_path, monkeypatch,
+                                                                small_budget):
+    """`wenshi ingest` of ~14 batches ends with at most two Whoosh segments, each an eighth of
+    the index or more, where the same batches written by commits alone leave seven (Whoosh's
+    MERGE_SMALL merges only once enough have gathered); searches find what an ingest in one
+    batch finds."""
+    docs = _laws(200)
+    _build(tmp_path / "commits", docs)
+    assert len(_whoosh_segments(tmp_path / "commits")) >= 6
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for doc_id, texts in docs:
+        (folder / f"{doc_id}.txt").write_text("\f".join(texts), encoding="utf-8")
+    runner = CliRunner()
+    for name in ("many", "one"):
+        if name == "one":
+            monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: 10**9))
+        got = runner.invoke(main, ["--library", str(tmp_path / name), "ingest", str(folder),
+                                   "-c", "法规", "--jobs", "1"])
+        assert got.exit_code == 0, got.output
+    assert _segments_written(tmp_path / "many") >= 12
+    segments = _whoosh_segments(tmp_path / "many")
+    assert len(segments) <= 2 and sum(segments) == 200
+    assert all(n * 8 >= 200 for n in segments)
+    assert _whoosh_segments(tmp_path / "one") == [200]
+    queries = _queries(docs)
+    expected = _results(tmp_path / "one", queries)
+    assert sum(map(len, expected)) > 100
+    _assert_same(_results(tmp_path / "many", queries), expected)
+    assert runner.invoke(main, ["--library", str(tmp_path / "many"), "check"]).exit_code == 0
+    # `reindex` writes the same batches and merges the same way at its end.
+    got = runner.invoke(main, ["--library", str(tmp_path / "many"), "reindex"])
+    assert got.exit_code == 0, got.output
+    segments = _whoosh_segments(tmp_path / "many")
+    assert len(segments) <= 2 and all(n * 8 >= 200 for n in segments)
+    _assert_same(_results(tmp_path / "many", queries), expected)
+
+
+def test_issue_18_the_last_commit_merges_no_more_than_the_ingest_wrote(
+        tmp_path, monkeypatch, small_budget):
+    """The last commit leaves big segments (an eighth of the index or more) alone and reads at
+    most as many pages as its ingest indexed: a one-page ingest into a library does not pay
+    for the small segments an earlier one left; a bigger ingest merges them."""
+    docs = _laws(300)
+    big, small, rest = _split(docs, 120, 40)
+    one_page = next(d for d in rest if len(d[1]) == 1)
+    rest = [d for d in rest if d is not one_page]
+    library = tmp_path / "lib"
+    monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: 10**9))
+    _build(library, big)
+    monkeypatch.setattr(WriterBudget, "batch_chars", property(lambda self: BATCH_CHARS))
+    _build(library, small)  # commits alone: no last-commit merge
+    before = _whoosh_segments(library)
+    assert len(before) >= 4 and before[-1] == sum(len(t) for _, t in big)
+    cfg = Config.resolve(library=library, jobs=1)
+
+    def ingest(part: list[tuple[str, list[str]]]) -> None:
+        with LibraryFolder(cfg, writable=True) as lib:
+            lib.auto_tags = False
+            _feed(lib, part)
+            lib.index_unindexed(last=True)
+
+    ingest([one_page])
+    assert _whoosh_segments(library) == sorted(before + [1])
+    ingest(rest)
+    after = _whoosh_segments(library)
+    assert sum(after) == 300 and before[-1] in after  # the big segment was left alone
+    assert all(n * 8 >= 300 for n in after)  # the small ones (and the one page) were merged
+    queries = _queries(docs)
+    _build(tmp_path / "clean", docs)
+    _assert_same(_results(library, queries), _results(tmp_path / "clean", queries))
