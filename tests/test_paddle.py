@@ -557,3 +557,73 @@ def test_pool_workers_malloc_on_huge_pages_and_the_programs_they_run_start_witho
                          capture_output=True, text=True, timeout=300, check=True).stdout
     assert json.loads(out) == {"server": ["GLIBC_TUNABLES=glibc.malloc.hugetlb=1"],
                                "worker": None, "ingest": None}
+
+
+@pytest.mark.paddle
+def test_rapidocrs_steps_without_the_full_size_page_read_what_rapidocr_reads():
+    """`read_image` runs rapidocr's steps itself so as not to hold the full-size page while it
+    detects and recognises (engines/paddle.py, `_run`): the same lines, boxes, scores and
+    character boxes as rapidocr's own call, on a grey page larger than rapidocr's 2000 px (so
+    it is scaled, and the full-size copy is let go) and on a colour one."""
+    import numpy as np
+
+    paddle_or_skip()
+    grey = _horizontal(["县电厂开始建设发电机组", "一九五八年春兴建第一座火力发电厂"] * 4)
+    grey = grey.resize((grey.width * 2, grey.height * 2))
+    assert max(grey.size) > 2000
+    colour = Image.merge("RGB", [_horizontal(["结束了县城依靠柴油机照明的历史"] * 3)] * 3)
+    engine = paddle._engine()
+    for image in (grey, colour):
+        pixels = paddle._pixels(image)
+        theirs = engine(pixels.copy())
+        ours = paddle._run(engine, pixels)
+        assert len(ours.txts) >= 3 and ours.txts == theirs.txts
+        assert np.array_equal(ours.boxes, theirs.boxes) and ours.scores == theirs.scores
+        assert ours.word_results == theirs.word_results
+
+
+@pytest.mark.paddle
+def test_a_worker_loads_the_layout_model_only_when_a_page_needs_it():
+    """Pool workers load PP-OCR before their first page, the layout model where a page first
+    needs it (engines/layout_model.py): most pages do not, and its session is ~11 MB a worker."""
+    from pipeline.page.engines import layout_model
+
+    paddle_or_skip()
+    layout_model._model.cache_clear()
+    try:
+        paddle.load()
+        reading = paddle.read_image(_horizontal(["发电机组"]))
+        assert [line.text for line in reading.lines] == ["发电机组"]
+        assert layout_model._model.cache_info().currsize == 0
+    finally:
+        layout_model._model.cache_clear()
+
+
+_CHECK_PROBE = """
+import sys
+from pipeline.config import Config
+from pipeline.page.process import check_engines
+check_engines(Config())
+print(sorted(m for m in ("onnxruntime", "rapidocr", "rapid_layout") if m in sys.modules))
+"""
+
+
+@pytest.mark.paddle
+def test_the_command_checks_its_engines_without_importing_them():
+    """`check_engines` finds rapidocr, ONNX Runtime and rapid_layout without importing them
+    (~30 MB the command would hold through an ingest, benchmarks/README.md "Session 10"); a
+    package that is not there is still found missing."""
+    import subprocess
+    import sys
+
+    from pipeline.page.engines import installed, layout_model
+
+    paddle_or_skip()
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root))
+    out = subprocess.run([sys.executable, "-c", _CHECK_PROBE], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    assert out.strip() == "[]"
+    assert layout_model.model_path().is_file()
+    assert installed("onnxruntime", "rapidocr") and not installed("rapidocr", "no_such_package")
+    assert not installed("rapidocr.no_such_module")

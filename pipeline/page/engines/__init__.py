@@ -19,6 +19,7 @@ put in reading order by `pipeline.page.layout` before its text and ALTO are writ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Protocol
 
 from lxml import etree
@@ -206,3 +207,17 @@ def _box(element: etree._Element) -> tuple[int, int, int, int]:
 
 def _mean(words: tuple[Word, ...]) -> float | None:
     return sum(w.confidence for w in words) / len(words) if words else None
+
+
+def installed(*modules: str) -> bool:
+    """True when each of `modules` (top-level packages) is installed: found, not imported. The
+    command checks its engines this way before any work; importing ONNX Runtime, rapidocr and
+    rapid_layout there (~30 MB, benchmarks/README.md, "Session 10") would only add to the
+    memory of a process that never reads a page (its pool workers import them)."""
+    for module in modules:
+        try:
+            if find_spec(module) is None:
+                return False
+        except (ImportError, ValueError):  # a parent that fails, or a broken module entry
+            return False
+    return True

