@@ -5,9 +5,18 @@ watermark or a tinted emblem can come out of it as no box at all, while the same
 cut from the page reads right (ccu_thesis_p3: the one body line over the university emblem;
 raw rapidocr misses it too). What is left of the page's text-like ink once every line read has
 claimed its own (pipeline/page/pagelook.py, the `unread_ink` signal of the page-quality
-estimate) shows where: ink the size of characters, in a run at least `_MIN_CHARS` characters
-long and one line high. Each such run is read again in a strip of the page around it, and the
-lines read there that lie on the run, and on no line already read, join the page's lines.
+estimate) shows where: ink the size of characters, in a run at least a digit wide and one line
+high. Each such run is read again in a strip of the page around it, and the lines read there
+that lie on the run, and on no line already read, join the page's lines.
+
+Runs shorter than a line (`_LINE_CHARS`) are the numbers the detector drops when they stand
+alone: page numbers at the end of a contents page's dot leaders (cy_gazette_p1, p2), figures in
+a table (ccu_thesis_p23). On the real pages the other short runs were bullets, rings and pieces
+of logos, read as O, 0, M or 中, and set larger than the text. So a short run is looked for only
+when it is no taller than the text's characters, and what is read on it is taken only when it
+is a number (its letters and digits all digits). The line read around a short run may be
+longer than the run (a leader's dots are not text ink): a line is taken when it lies on the
+run's rows and either lies mostly in its columns or covers most of them.
 Everything after that (figures, reading order, the look-alike correction) treats them as any
 other line. A page without such a run (nearly every page) costs the ink measurement alone,
 tens of milliseconds at pagelook's working scale.
@@ -31,10 +40,14 @@ from .pagelook import PageInk, page_ink
 # The page step recorded when lines were added this way.
 STEP_MISSED_LINES = "missed-lines"
 # A run of unread ink becomes a line to look for when it is at least this many characters long
-# (shorter runs are page numbers, stray marks, the ends of lines a box cut short)...
-_MIN_CHARS = 4.0
+# (a digit is half a character wide)...
+_MIN_CHARS = 0.4
 # ...and between these many characters high (a line, not a paragraph or a speck).
 _MIN_HIGH, _MAX_HIGH = 0.5, 1.8
+# A run shorter than this many characters is a short run (see the module's doc): it is looked
+# for only up to one character high, and only numbers read on it are taken.
+_LINE_CHARS = 4.0
+_SHORT_MAX_HIGH = 1.0
 # Characters of a line lie this close (in characters); a run is joined across such gaps.
 _JOIN = 1.0
 # The strip read around a run: this many characters above, below and to each side of it (the
@@ -69,7 +82,8 @@ def missed_runs(image: Image.Image, lines: Sequence[OcrLine], known: PageInk | N
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     runs = []
     for x, y, w, h, area in stats[1:]:
-        if w >= _MIN_CHARS * char and _MIN_HIGH * char <= h <= _MAX_HIGH * char:
+        highest = _MAX_HIGH if w >= _LINE_CHARS * char else _SHORT_MAX_HIGH
+        if w >= _MIN_CHARS * char and _MIN_HIGH * char <= h <= highest * char:
             runs.append((int(area), (x, y, x + w, y + h)))
     runs.sort(reverse=True)
     return [tuple(int(round(v / ink.scale)) for v in box)  # type: ignore[misc]
@@ -89,11 +103,14 @@ def read_missed(reading: Reading, image: Image.Image,
     pad = int(_CONTEXT * ink.size)
     added: list[OcrLine] = []
     for run in runs:
+        short = run[2] - run[0] < _LINE_CHARS * ink.size
         left, top = max(0, run[0] - pad), max(0, run[1] - pad)
         right, bottom = min(image.width, run[2] + pad), min(image.height, run[3] + pad)
         strip = read(image.crop((left, top, right, bottom)))
         for line in strip.lines:
             moved = _moved(line, left, top)
+            if short and not _number(line.text):
+                continue
             if _on(moved.box, run) and not any(
                     _overlap(moved.box, other.box) > _OVERLAP
                     for other in (*reading.lines, *added)):
@@ -101,6 +118,12 @@ def read_missed(reading: Reading, image: Image.Image,
     if not added:
         return reading, 0
     return replace(reading, lines=reading.lines + tuple(added)), len(added)
+
+
+def _number(text: str) -> bool:
+    """The text's letters and digits are all digits (a page number, a figure in a table)."""
+    signs = [c for c in text if c.isalnum()]
+    return bool(signs) and all(c.isdigit() for c in signs)
 
 
 def _moved(line: OcrLine, dx: int, dy: int) -> OcrLine:
@@ -112,11 +135,12 @@ def _moved(line: OcrLine, dx: int, dy: int) -> OcrLine:
 
 
 def _on(box: Box, run: Box) -> bool:
-    """The line lies on the run: most of its height in the run's rows, of its width in its
-    columns."""
+    """The line lies on the run: most of its height in the run's rows, and most of its width in
+    the run's columns or most of the run's width in its own."""
     high = min(box[3], run[3]) - max(box[1], run[1])
     wide = min(box[2], run[2]) - max(box[0], run[0])
-    return (high >= _ON_RUN * (box[3] - box[1]) and wide >= _ON_RUN * (box[2] - box[0]))
+    return (high >= _ON_RUN * (box[3] - box[1])
+            and wide >= _ON_RUN * min(box[2] - box[0], run[2] - run[0]))
 
 
 def _overlap(a: Box, b: Box) -> float:
