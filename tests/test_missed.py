@@ -11,12 +11,23 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.page.engines import ReadOptions, paddle
+from pipeline.page.engines import OcrResult, ReadOptions, paddle
 from pipeline.page.missed import STEP_MISSED_LINES, missed_runs, read_missed
 
 from .test_paddle import FONT, SC, _horizontal, _vertical, paddle_or_skip
 
 REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
+
+
+def _read_real_page(name: str) -> OcrResult:
+    """PP-OCR's reading, as the engine gives it, of a page of ../shared/realpages."""
+    path = REALPAGES / "pages" / f"{name}.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as page:
+        page.load()
+        return paddle.PaddleEngine().read(page, ReadOptions("chi_tra", dpi=300))
+
 
 LINES = ["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂", "全县用电由此逐年增加"]
 
@@ -68,12 +79,7 @@ def test_page_numbers_at_the_end_of_dot_leaders_are_read():
     page, finds no box on four of its page numbers; read in strips, each comes back once with its
     leader, and no other line is added twice."""
     paddle_or_skip()
-    path = REALPAGES / "pages" / "cy_gazette_p2.png"
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
-    with Image.open(path) as page:
-        page.load()
-        result = paddle.PaddleEngine().read(page, ReadOptions("chi_tra", dpi=300))
+    result = _read_real_page("cy_gazette_p2")
     numbers = Counter(re.findall(r"\d+", result.text))
     for missed in ("46", "78", "109", "111"):
         assert numbers[missed] == 1
@@ -96,12 +102,7 @@ def test_the_body_line_over_a_watermark_emblem_is_read():
     """ccu_thesis_p3: the detector, looking at the whole page, finds no box on the one body line
     printed over the university's emblem (rapidocr's defaults miss it too)."""
     paddle_or_skip()
-    path = REALPAGES / "pages" / "ccu_thesis_p3.png"
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
-    with Image.open(path) as page:
-        page.load()
-        result = paddle.PaddleEngine().read(page, ReadOptions("chi_tra", dpi=300))
+    result = _read_real_page("ccu_thesis_p3")
     assert "我忽然覺得我平靜如水的情感翻起滔天巨浪來" in result.text
     assert STEP_MISSED_LINES in result.steps
     assert result.text.count("滔天巨浪") == 1
