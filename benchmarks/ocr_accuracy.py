@@ -11,6 +11,9 @@ are degraded, and prints, per condition, the character error rate (CER) and seco
   (pipeline.text.clean). `--engine tesseract` is Wenshi's Tesseract path alone.
 
 `--realpages` scores real pages (../shared/realpages) instead: see benchmarks/realpages.py.
+`--realpages --degrade b2.5|c|e` first gives each real page a rendered condition's degradation
+(skew 2.5°, aged paper, both), so the same pages read as scans would: whether what Wenshi
+decides from a page's measurements still holds when the page is not born digital.
 
 CER = Levenshtein distance / reference length, whitespace removed from both sides. Timing is
 wall-clock per page with OMP_THREAD_LIMIT=1, as the ingest workers run Tesseract, best of
@@ -31,6 +34,7 @@ import os
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -250,6 +254,32 @@ def bleed_through(page: Image.Image, reverse: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
 
 
+def degrade_real(condition: str) -> Callable[[Image.Image, str], Image.Image]:
+    """A rendered condition's degradation for a real page (`--realpages --degrade`): the same
+    functions and strengths as on the rendered pages, so the real pages of ../shared/realpages,
+    born digital, look scanned as its README suggests. Each page's seed and the sense of its
+    skew follow from its name, so a run is repeatable page by page. A real page is printed to
+    its edges (slides, half-leaves), so the skewed page is enlarged to hold all of it, in its
+    own colours, where the rendered pages' margins let `skew` keep their size."""
+    def degrade(page: Image.Image, name: str) -> Image.Image:
+        seed = 1000 + zlib.crc32(name.encode()) % 1000
+        angle = 2.5 if seed % 2 == 0 else -2.5
+        white = 255 if page.mode == "L" else (255, 255, 255)
+        skewed = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True,
+                             fillcolor=white)
+        if condition == "b2.5":
+            return skewed
+        if condition == "c":
+            return aged_scan(page, seed)
+        if condition == "e":
+            return aged_scan(skewed, seed)
+        raise ValueError(f"unknown condition for real pages {condition!r}")
+    return degrade
+
+
+REAL_DEGRADATIONS = ("b2.5", "c", "e")
+
+
 # --- the conditions ----------------------------------------------------------------------------
 
 CONDITIONS: dict[str, str] = {
@@ -447,13 +477,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--names", default="", help="--realpages: only these pages (comma list)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "wenshi-rp",
                         help="--realpages: per-page outputs kept here and reused")
+    parser.add_argument("--degrade", choices=REAL_DEGRADATIONS,
+                        help="--realpages: make each page look scanned first, as this rendered "
+                             "condition is made (skew, aged paper, both)")
     args = parser.parse_args(argv)
     if args.realpages:
         runs = [r for r in args.runs.split(",") if r]
         entries = realpages.manifest([int(d) for d in args.dpi.split(",")],
                                      [n for n in args.names.split(",") if n])
+        degrade = (args.degrade, degrade_real(args.degrade)) if args.degrade else None
         outputs = realpages.run_pages(runs, entries, args.cache, args.engine, args.timeout,
-                                      log=lambda m: print(m, file=sys.stderr, flush=True))
+                                      log=lambda m: print(m, file=sys.stderr, flush=True),
+                                      degrade=degrade)
         print("\n".join(realpages.report(runs, entries, outputs)))
         return 0
     conditions = [c for c in args.conditions.split(",") if c]

@@ -170,9 +170,15 @@ def _runner(run: str, engine: str) -> Callable[[Image.Image, dict[str, Any], flo
 
 def run_pages(runs: Sequence[str], entries: Sequence[dict[str, Any]], cache: Path,
               engine: str = "auto", timeout: float = 180.0,
-              log: Callable[[str], None] = print) -> dict[str, dict[str, dict[str, Any]]]:
-    """{run: {image stem: {"text", "seconds", "cpu"}}}, from the cache or run now."""
+              log: Callable[[str], None] = print,
+              degrade: tuple[str, Callable[[Image.Image, str], Image.Image]] | None = None,
+              ) -> dict[str, dict[str, dict[str, Any]]]:
+    """{run: {image stem: {"text", "seconds", "cpu"}}}, from the cache or run now. `degrade`
+    (a name and a function of the page and its stem) makes each page look scanned before every
+    run reads it; its outputs are cached apart, under `cache`/degraded-NAME."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
+    if degrade is not None:
+        cache = cache / f"degraded-{degrade[0]}"
     for run in runs:
         folder = cache / (run if run != "wenshi" else f"wenshi-{engine}")
         folder.mkdir(parents=True, exist_ok=True)
@@ -184,8 +190,10 @@ def run_pages(runs: Sequence[str], entries: Sequence[dict[str, Any]], cache: Pat
             if path.exists():
                 out[run][stem] = json.loads(path.read_text(encoding="utf-8"))
                 continue
-            image = Image.open(REALPAGES / entry["image"])
+            image: Image.Image = Image.open(REALPAGES / entry["image"])
             image.load()
+            if degrade is not None:
+                image = degrade[1](image, stem)
             wall, cpu = time.perf_counter(), _cpu()
             text = fn(image, entry, timeout)
             result = {"text": text, "seconds": round(time.perf_counter() - wall, 2),

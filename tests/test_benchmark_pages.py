@@ -60,3 +60,23 @@ def test_a_text_is_one_source_on_every_page_size() -> None:
         assert pq.text_group(" ".join(text[i:i + 20] for i in range(0, len(text), 20)),
                              "-") == home  # a reference with line breaks, as samples/ keep
     assert pq.text_group("这一页的文字不在任何一页上", "own") == "own"
+
+
+def test_a_real_page_made_to_look_scanned_keeps_what_is_printed_at_its_edges() -> None:
+    # Real pages are printed to their edges (slides, half-leaves): skewed for --degrade, a page
+    # grows to hold its corners instead of cutting them off, and the same page always comes out
+    # the same (its seed and skew follow from its name).
+    from PIL import Image, ImageDraw
+    page = Image.new("L", (400, 300), 255)
+    draw = ImageDraw.Draw(page)
+    for x, y in ((0, 0), (380, 0), (0, 280), (380, 280)):
+        draw.rectangle((x, y, x + 19, y + 19), fill=0)
+    before = int((np.asarray(page) < 128).sum())
+    skewed = oa.degrade_real("b2.5")(page, "corner_p1")
+    assert skewed.width > page.width and skewed.height > page.height
+    assert int((np.asarray(skewed) < 128).sum()) >= 0.95 * before
+    aged = oa.degrade_real("e")(page, "corner_p1")
+    assert np.array_equal(np.asarray(aged), np.asarray(oa.degrade_real("e")(page, "corner_p1")))
+    assert aged.mode == "RGB" and aged.size == skewed.size
+    with pytest.raises(ValueError):
+        oa.degrade_real("d")(page, "corner_p1")
