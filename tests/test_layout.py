@@ -324,3 +324,29 @@ def test_a_line_belongs_to_a_layout_models_figure_when_half_of_it_lies_inside() 
                          model_regions=[(500, 1130, 1400, 1400)])
     roles = {p.line.text: p.role for p in result.lines}
     assert roles[touching.text] == BODY and roles[inside.text] == layout.FIGURE
+
+
+def test_a_seal_stamped_over_the_columns_lies_behind_the_text() -> None:
+    # shiji_col_p1 as a black-and-white scan: a seal, grey now, behind the first columns. The
+    # short columns inside its box and the long ones running on through it are all the page's.
+    long = [_vline("宋中郎外兵曹參軍裴駰集解", 1600 - 60 * k, 300) for k in range(4)]
+    short = [_vline("史記卷", 1720, 300), _vline("漢", 1660, 300), _vline("唐諸王", 1360, 300)]
+    rest = [_vline("天地玄黄宇宙洪荒日月盈昃", 1200 - 60 * k, 300) for k in range(8)]
+    seal = (1340, 280, 1780, 600)  # the stamp's ink: the long columns run on through it
+    result = order_lines(_shuffled(long + short + rest), 2400, 1400, figures=[seal])
+    assert {p.role for p in result.lines} == {BODY}
+    assert "唐諸王" in result.text() and "漢" in result.text()
+    assert layout.behind_text(seal, long + short, 40.0)
+
+
+def test_a_plot_beside_the_text_keeps_its_labels_out() -> None:
+    # Text set around a figure stops at its edge: the tick labels inside stay the figure's.
+    body = _column("正", 200, 300, rows=8, chars=30)
+    ticks = [_hline("0.5", 700, 900 + 80 * k, size=24) for k in range(4)]
+    below = _column("下", 200, 1400, rows=4, chars=30)
+    plot = (650, 860, 1300, 1250)
+    result = order_lines(_shuffled(body + ticks + below), 1600, 2400, figures=[plot])
+    roles = {p.line.text: p.role for p in result.lines}
+    assert roles["0.5"] == layout.FIGURE and "0.5" not in result.text()
+    assert all(roles[x.text] == BODY for x in body + below)
+    assert not layout.behind_text(plot, body + ticks + below, 40.0)

@@ -90,6 +90,34 @@ def test_a_vertical_column_reads_top_to_bottom():
     assert tops == sorted(tops)
 
 
+def test_a_box_s_corners_run_clockwise_from_its_top_left():
+    # rapidocr's order for a tall box tilted so its foot lies left of its head: bottom left first
+    tilted = np.array([[[1023, 3316], [1121, 1128], [1215, 1132], [1119, 3320]]], np.float32)
+    assert paddle.upright_corners(tilted).tolist() == [
+        [[1121, 1128], [1215, 1132], [1119, 3320], [1023, 3316]]]
+    # the order rapidocr already gives upright and horizontal boxes is kept
+    kept = np.array([[[100, 200], [2100, 290], [2096, 390], [96, 300]],
+                     [[10, 10], [50, 10], [50, 30], [10, 30]],
+                     [[1027, 1123], [1121, 1127], [1025, 3310], [929, 3306]]], np.float32)
+    assert paddle.upright_corners(kept).tolist() == kept.tolist()
+
+
+@pytest.mark.paddle
+@pytest.mark.parametrize("degrees", [2.5, -2.5])
+def test_long_columns_of_a_page_scanned_askew_are_read_upright(degrees):
+    # Tilted by more than its width over its length, a column came back from rapidocr with its
+    # corners out of order and was read sideways as one or two characters.
+    paddle_or_skip()
+    columns = ["周易象旨決錄七卷明熊過撰據其自序蓋因蔡清蒙引陳義而不及",
+               "象故作此書名決錄者猶言定本也其說遠溯漢學雖未必遽追梁孟"]
+    image = _vertical(columns).rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True,
+                                      fillcolor=255)
+    reading = paddle.read_image(image)
+    read = Counter("".join(line.text for line in reading.lines))
+    assert sum((read & Counter("".join(columns))).values()) >= 0.9 * sum(map(len, columns))
+    assert all(line.vertical for line in reading.lines if len(line.text) > 3)
+
+
 @pytest.mark.paddle
 def test_the_alto_spells_the_text_and_the_correction_runs_on_it():
     paddle_or_skip()

@@ -28,7 +28,10 @@ or column width on vertical pages) rather than pixels:
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
 5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
    photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
-   logo in a photo is not text of the page. So do lines at least half inside a figure a layout
+   logo in a photo is not text of the page. A figure that a line of the page runs into, two
+   characters and more, lies behind the text instead (a seal stamped over the columns, a
+   watermark, a tinted panel): it is not a figure, and the lines inside it stay the page's
+   (`behind_text`). So do lines at least half inside a figure a layout
    model found (pipeline.page.engines.layout_model: boxed diagrams, example boxes, plots with
    their labels), where `model_figures` accepts it: on a horizontal page, holding less than a
    third of the page's characters, captions (图 1 ...) kept.
@@ -75,6 +78,13 @@ _MIN_GAP = 0.01
 # A line counts as inside a figure if it sticks out of it by at most this many characters: the
 # figure is its graphics (curves, a photo), and tick labels and legends sit at their edge.
 _FIGURE_LEEWAY = 1.5
+# A figure is behind the text when a line that is not inside it overlaps it by at least this
+# many characters' area: text set around a figure stops at its edge (within the leeway above),
+# while text printed over a seal or a watermark runs on through it. Seen first on
+# ../shared/realpages made to look scanned (`ocr_accuracy.py --realpages --degrade e`): on
+# shiji_col_p1 the red seal behind the first columns, grey once the page is a black-and-white
+# scan, was a figure, and the four columns inside it were left out (benchmarks/README.md).
+_BEHIND_TEXT = 2.0
 # A layout model's figure is taken on a horizontal page when it holds less than this share of
 # the page's characters: a figure is part of a page, not its body. Measured on
 # ../shared/realpages (benchmarks/README.md, "Real pages"): on horizontal pages the CDLA
@@ -226,6 +236,7 @@ def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[B
     if not items:
         return PageLayout((), vertical, 0.0)
     size = _char_size(items)
+    figures = [f for f in figures if not behind_text(f, [lines[i] for i in kept], size)]
     heads, body, feet = _margins(items, size, extent)
     blocks = _xy_cut(body, size)
     placed: list[PlacedLine[L]] = []
@@ -249,6 +260,18 @@ def _within(box: Box, figure: Box, size: float) -> bool:
     leeway = _FIGURE_LEEWAY * size
     return (box[0] >= figure[0] - leeway and box[1] >= figure[1] - leeway
             and box[2] <= figure[2] + leeway and box[3] <= figure[3] + leeway)
+
+
+def behind_text(figure: Box, lines: Sequence[LineLike], size: float) -> bool:
+    """Some line of the page runs into the figure without lying inside it (_BEHIND_TEXT)."""
+    for line in lines:
+        box = line.box
+        across = min(box[2], figure[2]) - max(box[0], figure[0])
+        down = min(box[3], figure[3]) - max(box[1], figure[1])
+        if (across > 0 and down > 0 and across * down >= _BEHIND_TEXT * size * size
+                and not _within(box, figure, size)):
+            return True
+    return False
 
 
 def _mostly_inside(box: Box, region: Box) -> bool:

@@ -327,12 +327,44 @@ class _ScaledDetector:
             finally:
                 _det_scale.value = 1.0
             if _small_lines(out, scale) is False:
-                return out
+                return _upright(out)
             log.debug("[paddle] detected at %.2f: small lines, detecting unscaled", scale)
-        return self._detector(img)
+        return _upright(self._detector(img))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._detector, name)
+
+
+def _upright(out: Any) -> Any:
+    """The detector's output with each box's corners from its top left, clockwise
+    (`upright_corners`)."""
+    boxes = getattr(out, "boxes", None)
+    if boxes is not None and len(boxes):
+        out.boxes = upright_corners(np.asarray(boxes))
+    return out
+
+
+def upright_corners(boxes: np.ndarray) -> np.ndarray:
+    """Boxes (n x 4 x 2) with their corners in the order rapidocr crops by: top left, top right,
+    bottom right, bottom left, as a reader holding the page upright names them.
+
+    rapidocr's detector (ch_ppocr_det/utils.py, get_mini_boxes) orders a box's corners by x
+    alone. A column of a vertical page scanned askew, tilted so that its foot lies left of its
+    head (2.5° over a column 20 characters long is more than its width), comes back starting at
+    its bottom-left corner; get_rotate_crop_image then crops it turned a quarter, and the column
+    is read sideways as one or two characters (siku_mulu_p60 made to look scanned: a column of
+    43 characters read as 香; benchmarks/README.md). Upright and horizontal boxes come back in
+    the order rapidocr gave them."""
+    quads = boxes.reshape(-1, 4, 2)
+    centre = quads.mean(axis=1, keepdims=True)
+    # Clockwise on the page (y grows downwards) is the order of the corners' angles round the
+    # centre, ...
+    angle = np.arctan2(quads[..., 1] - centre[..., 1], quads[..., 0] - centre[..., 0])
+    clockwise = np.take_along_axis(quads, np.argsort(angle, axis=1)[..., None], axis=1)
+    # ... starting from the corner nearest the page's top left.
+    first = np.argmin(clockwise.sum(axis=2), axis=1)
+    turn = (first[:, None] + np.arange(4)[None, :]) % 4
+    return np.take_along_axis(clockwise, turn[..., None], axis=1).astype(boxes.dtype)
 
 
 def _small_lines(out: Any, scale: float) -> bool | None:
