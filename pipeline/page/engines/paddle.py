@@ -345,26 +345,38 @@ def _upright(out: Any) -> Any:
 
 
 def upright_corners(boxes: np.ndarray) -> np.ndarray:
-    """Boxes (n x 4 x 2) with their corners in the order rapidocr crops by: top left, top right,
-    bottom right, bottom left, as a reader holding the page upright names them.
+    """Boxes (n x 4 x 2) with the corners of those rapidocr would crop sideways put in the order
+    it crops by: top left, top right, bottom right, bottom left, as a reader holding the page
+    upright names them. Every other box comes back as it was.
 
     rapidocr's detector (ch_ppocr_det/utils.py, get_mini_boxes) orders a box's corners by x
     alone. A column of a vertical page scanned askew, tilted so that its foot lies left of its
     head (2.5° over a column 20 characters long is more than its width), comes back starting at
-    its bottom-left corner; get_rotate_crop_image then crops it turned a quarter, and the column
-    is read sideways as one or two characters (siku_mulu_p60 made to look scanned: a column of
-    43 characters read as 香; benchmarks/README.md). Upright and horizontal boxes come back in
-    the order rapidocr gave them."""
+    its bottom-left corner: its first edge is then its long side, get_rotate_crop_image crops it
+    turned a quarter (a wide crop of a tall box, not turned upright), and the column is read
+    sideways as one or two characters (siku_mulu_p60 made to look scanned: a column of 43
+    characters read as 香; benchmarks/README.md). Such a box is taller than wide on the page and
+    its first edge is its longer; an upright or horizontal box, or a tilted line of horizontal
+    text, is not, and keeps rapidocr's order."""
     quads = boxes.reshape(-1, 4, 2)
-    centre = quads.mean(axis=1, keepdims=True)
+    first_edge = np.linalg.norm(quads[:, 1] - quads[:, 0], axis=1)
+    second_edge = np.linalg.norm(quads[:, 2] - quads[:, 1], axis=1)
+    span = quads.max(axis=1) - quads.min(axis=1)
+    sideways = (span[:, 1] > span[:, 0]) & (first_edge > second_edge)
+    if not sideways.any():
+        return boxes
+    out = quads.copy()
+    tilted = quads[sideways]
+    centre = tilted.mean(axis=1, keepdims=True)
     # Clockwise on the page (y grows downwards) is the order of the corners' angles round the
     # centre, ...
-    angle = np.arctan2(quads[..., 1] - centre[..., 1], quads[..., 0] - centre[..., 0])
-    clockwise = np.take_along_axis(quads, np.argsort(angle, axis=1)[..., None], axis=1)
+    angle = np.arctan2(tilted[..., 1] - centre[..., 1], tilted[..., 0] - centre[..., 0])
+    clockwise = np.take_along_axis(tilted, np.argsort(angle, axis=1)[..., None], axis=1)
     # ... starting from the corner nearest the page's top left.
     first = np.argmin(clockwise.sum(axis=2), axis=1)
     turn = (first[:, None] + np.arange(4)[None, :]) % 4
-    return np.take_along_axis(clockwise, turn[..., None], axis=1).astype(boxes.dtype)
+    out[sideways] = np.take_along_axis(clockwise, turn[..., None], axis=1)
+    return out.reshape(boxes.shape)
 
 
 def _small_lines(out: Any, scale: float) -> bool | None:
