@@ -96,12 +96,14 @@ def test_a_box_s_corners_run_clockwise_from_its_top_left():
     assert paddle.upright_corners(tilted).tolist() == [
         [[1121, 1128], [1215, 1132], [1119, 3320], [1023, 3316]]]
     # the order rapidocr gives upright, horizontal and tilted horizontal boxes is kept, and with
-    # them any box whose first edge is its shorter (a column cropped upright)
+    # them any box whose first edge is its shorter (a column cropped upright) and lettering set
+    # at a steep angle (a thesis page's emblem: 36° off straight)
     kept = np.array([[[100, 200], [2100, 290], [2096, 390], [96, 300]],
                      [[10, 10], [50, 10], [50, 30], [10, 30]],
                      [[1027, 1123], [1121, 1127], [1025, 3310], [929, 3306]],
                      [[100, 900], [900, 100], [960, 160], [160, 960]],
-                     [[20, 20], [60, 20], [60, 400], [20, 400]]], np.float32)
+                     [[20, 20], [60, 20], [60, 400], [20, 400]],
+                     [[810, 1144], [859, 1211], [842, 1224], [793, 1156]]], np.float32)
     assert paddle.upright_corners(kept).tolist() == kept.tolist()
     both = np.concatenate([tilted, kept])
     assert paddle.upright_corners(both)[1:].tolist() == kept.tolist()

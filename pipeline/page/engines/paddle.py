@@ -335,6 +335,11 @@ class _ScaledDetector:
         return getattr(self._detector, name)
 
 
+# A page scanned askew lies at most this many degrees off straight (the range the Tesseract
+# path's deskew corrects, pipeline/page/preprocess.py).
+SKEW_MAX = 15.0
+
+
 def _upright(out: Any) -> Any:
     """The detector's output with each box's corners from its top left, clockwise
     (`upright_corners`)."""
@@ -355,14 +360,16 @@ def upright_corners(boxes: np.ndarray) -> np.ndarray:
     its bottom-left corner: its first edge is then its long side, get_rotate_crop_image crops it
     turned a quarter (a wide crop of a tall box, not turned upright), and the column is read
     sideways as one or two characters (siku_mulu_p60 made to look scanned: a column of 43
-    characters read as 香; benchmarks/README.md). Such a box is taller than wide on the page and
-    its first edge is its longer; an upright or horizontal box, or a tilted line of horizontal
-    text, is not, and keeps rapidocr's order."""
+    characters read as 香; benchmarks/README.md). Such a box's first edge is its longer and runs
+    within SKEW_MAX of straight down the page; an upright or horizontal box, a tilted line of
+    horizontal text, or text set at a steep angle (the lettering round an emblem) is not, and
+    keeps rapidocr's order."""
     quads = boxes.reshape(-1, 4, 2)
-    first_edge = np.linalg.norm(quads[:, 1] - quads[:, 0], axis=1)
+    edge = quads[:, 1] - quads[:, 0]
+    first_edge = np.linalg.norm(edge, axis=1)
     second_edge = np.linalg.norm(quads[:, 2] - quads[:, 1], axis=1)
-    span = quads.max(axis=1) - quads.min(axis=1)
-    sideways = (span[:, 1] > span[:, 0]) & (first_edge > second_edge)
+    down = np.abs(edge[:, 0]) <= np.tan(np.radians(SKEW_MAX)) * np.abs(edge[:, 1])
+    sideways = down & (first_edge > second_edge)
     if not sideways.any():
         return boxes
     out = quads.copy()
