@@ -8,6 +8,7 @@ import socket
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -636,7 +637,8 @@ def test_rapidocrs_steps_without_the_full_size_page_read_what_rapidocr_reads():
     for image in (grey, colour):
         pixels = paddle._pixels(image)
         theirs = engine(pixels.copy())
-        ours = paddle._run(engine, pixels)
+        ours, hidden = paddle._run(engine, pixels)
+        assert len(hidden) == len(ours.txts)  # one count per line returned
         assert len(ours.txts) >= 3 and ours.txts == theirs.txts
         assert np.array_equal(ours.boxes, theirs.boxes) and ours.scores == theirs.scores
         assert ours.word_results == theirs.word_results
@@ -687,3 +689,56 @@ def test_the_command_checks_its_engines_without_importing_them():
     assert layout_model.model_path().is_file()
     assert installed("onnxruntime", "rapidocr") and not installed("rapidocr", "no_such_package")
     assert not installed("rapidocr.no_such_module")
+
+
+def _softmax(frames: list[dict[int, float]], classes: int = 8) -> np.ndarray:
+    """A recogniser's output: in each frame the probabilities given, the rest on the blank."""
+    probs = np.zeros((len(frames), classes), dtype=np.float32)
+    for t, given in enumerate(frames):
+        for c, p in given.items():
+            probs[t, c] = p
+        probs[t, 0] = 1.0 - sum(given.values())
+    return probs
+
+
+def test_characters_nearly_read_between_those_read_are_counted():
+    probs = _softmax([
+        {3: 0.99},  # read: 3
+        {3: 0.6},  # 3 again: the same character
+        {5: 0.3},  # blank, but 5 nearly read between 3 and 4 ...
+        {6: 0.25},  # ... and 6 in the same stretch: one character dropped there
+        {4: 0.95},  # read: 4
+        {4: 0.3},  # blank, 4 again: the character just read, not another
+        {},
+        {7: 0.05},  # under HIDDEN
+    ])
+    assert paddle.hidden_characters(probs, len(probs)) == 1
+    assert paddle.hidden_characters(probs, 2) == 0  # the frames beyond the line's are not read
+    # before the first character read, and a character doubled (3, blank, 3: read twice)
+    probs = _softmax([{2: 0.2}, {3: 0.9}, {3: 0.25}, {3: 0.9}, {}])
+    assert paddle.hidden_characters(probs, len(probs)) == 1
+    probs = _softmax([{3: 0.9}, {3: 0.25}, {3: 0.9}, {2: 0.09}])
+    assert paddle.hidden_characters(probs, len(probs)) == 0
+
+
+@pytest.mark.paddle
+def test_the_recogniser_counts_characters_it_nearly_read_and_reads_as_rapidocr_does():
+    paddle_or_skip()
+    image = _horizontal(["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂"])
+    engine = paddle._engine()
+    assert isinstance(engine.text_rec.postprocess_op, paddle._DoubtingDecoder)
+    reading = paddle.read_image(image)
+    assert [line.text for line in reading.lines] == [
+        "县电厂开始建设发电机组", "一九五八年春兴建火力发电厂"]
+    assert [line.hidden for line in reading.lines] == [0, 0]
+    # rapidocr's own decoder reads the same lines
+    decoder = engine.text_rec.postprocess_op
+    engine.text_rec.postprocess_op = decoder._decoder
+    try:
+        plain = paddle.read_image(image)
+    finally:
+        engine.text_rec.postprocess_op = decoder
+    assert [(line.text, line.confidence) for line in plain.lines] == [
+        (line.text, line.confidence) for line in reading.lines]
+    result = paddle.PaddleEngine().read(image, ReadOptions("chi_sim"))
+    assert result.hidden == 0

@@ -375,3 +375,27 @@ def test_every_model_weighs_every_feature() -> None:
     for engine in quality.MODELS:
         assert len(quality.MODELS[engine]) == 1 + len(quality.FEATURES)
         assert len(quality.REFERENCE[engine]) == len(quality.FEATURES)
+
+
+def test_characters_pp_ocr_nearly_read_raise_its_estimate_with_their_reason() -> None:
+    # PP-OCR drops characters while its confidence in those around them stays full: the
+    # characters its recogniser nearly read between them (engines/paddle.py) are the sign.
+    tokens = _lines(CLEAN * 4, 99.0)
+    at = quality.FEATURES.index("hidden")
+    none = quality.estimate(tokens, None, "paddle", None, 0)
+    some = quality.estimate(tokens, None, "paddle", None, 4)
+    untold = quality.estimate(tokens, None, "paddle")  # not counted: a clean page's value
+    assert none is not None and some is not None and untold is not None
+    assert some.error_rate > none.error_rate
+    assert some.features[at] == pytest.approx(4 / len(CLEAN * 4), abs=1e-4)
+    assert untold.features[at] == quality.REFERENCE["paddle"][at]
+    assert any(r.startswith("hidden=") for r in some.reasons)
+    assert not any(r.startswith("hidden=") for r in none.reasons)
+    assert quality.describe("hidden=0.025") == (
+        "2.5% of characters nearly read between the characters read (characters probably "
+        "dropped)")
+    assert "漏字" in quality.describe("hidden=0.025", chinese=True)
+    # Tesseract counts none: its model does not weigh them
+    tess = [quality.estimate(tokens, None, "tesseract", None, k) for k in (0, 4)]
+    assert tess[0] is not None and tess[1] is not None
+    assert tess[0].error_rate == tess[1].error_rate

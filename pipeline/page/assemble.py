@@ -62,8 +62,10 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     lang = (("chi_tra" if is_traditional(text) else "chi_sim")
             + ("_vert" if layout.vertical else ""))
     result = finish_result(text, alto, image, replace(options, lang=lang))
+    # Characters the recogniser nearly read in the lines written (for the quality estimate).
+    hidden = sum(line.hidden for line, _, _ in placed)
     return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,),
-                   ink=ink)
+                   ink=ink, hidden=hidden)
 
 
 def measured(reading: Reading, image: Image.Image) -> Reading:

@@ -138,7 +138,7 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
-    alto, estimate = assess_alto(recognised.alto, image, recognised.ink)
+    alto, estimate = assess_alto(recognised.alto, image, recognised.ink, recognised.hidden)
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=alto,
@@ -151,15 +151,16 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     )
 
 
-def assess_alto(alto: str, image: Image.Image | None = None, ink: PageInk | None = None
-                ) -> tuple[str, PageQuality | None]:
+def assess_alto(alto: str, image: Image.Image | None = None, ink: PageInk | None = None,
+                hidden: int | None = None) -> tuple[str, PageQuality | None]:
     """The page's ALTO with per-character doubt (CC) marked, and its quality estimate (with the
     page image's signals when `image`, the scan the ALTO's positions refer to, is given; from
-    `ink`, the engine's measurement of that image, where it measured the same lines)."""
+    `ink`, the engine's measurement of that image, where it measured the same lines; with the
+    characters the recogniser nearly read, `hidden`, when the engine counted them)."""
     root = parse_alto(alto)
     if root is None:
         return alto, None
-    estimate = estimate_alto(root, image, ink)
+    estimate = estimate_alto(root, image, ink, hidden)
     mark_alto(root)
     return etree.tostring(root, encoding="unicode"), estimate
 
@@ -188,6 +189,9 @@ class Recognised:
     # The scan's ink as the engine measured it (pipeline.page.pagelook), for the quality
     # estimate; None when the engine read another image (cleaned up, turned) or did not measure.
     ink: PageInk | None = field(default=None, compare=False, repr=False)
+    # Characters the recogniser nearly read (OcrResult.hidden), for the quality estimate; None
+    # when the engine did not count them (Tesseract).
+    hidden: int | None = None
 
 
 def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
@@ -311,7 +315,7 @@ def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
                       alto_to_source(result.alto, geometry, result.tree), lang, engine.name,
                       engine.info(lang).model, pre.steps + result.steps, result.corrections,
-                      result.ink if pre.image is image else None)
+                      result.ink if pre.image is image else None, result.hidden)
 
 
 def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config

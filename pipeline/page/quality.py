@@ -20,7 +20,11 @@ Signals, per character of the recognised text:
   vertical share counts times the log of the page's confidence shortfall, `model_inputs`);
 - the page image (pipeline/page/pagelook.py): text-like ink outside every line read (text the
   engine missed: on real pages the largest errors), figure and dark-background area, contrast,
-  character size.
+  character size;
+- the recogniser's own doubt beyond its confidences, PP-OCR's (pipeline/page/engines/paddle.py,
+  given by the engine with the page, not stored in the ALTO): characters it nearly read between
+  those it read (`hidden`: characters it may have dropped, its confidence in the characters
+  around them full).
 
 `MODELS` (one per engine) combine them (as `model_inputs` gives them) linearly into
 log(page CER + 0.01);
@@ -61,7 +65,9 @@ TEXT_FEATURES = ("low_conf", "unsure", "conf_gap", "lm_surprise", "odd_pairs", "
                  "symbols", "fragments", "latin")
 # Read from the boxes of the ALTO's lines and Strings (`shape_features`).
 SHAPE_FEATURES = ("gaps", "side_by_side", "vertical")
-FEATURES = TEXT_FEATURES + SHAPE_FEATURES + SIGNALS
+# Given by the engine with the page (`estimate`'s `hidden`: PP-OCR's; Tesseract gives none).
+READ_FEATURES = ("hidden",)
+FEATURES = TEXT_FEATURES + SHAPE_FEATURES + SIGNALS + READ_FEATURES
 UNSURE = 90.0  # a character read below this is not sure (PP-OCR's wrong reads sit at 80-95)
 OFFSET = 0.01
 # Fitted by benchmarks/page_quality.py (see benchmarks/README.md, "Page quality"), one model
@@ -69,32 +75,33 @@ OFFSET = 0.01
 # intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
 # last lines ("MODELS").
 MODELS: dict[str, tuple[float, ...]] = {
-    "paddle": (-4.522, 0.150, 4.066, 13.516, 0.0, 0.0, 156.627, 0.0, 2.469, 1.206,
-               13.964, 1.164, 0.280, 3.169, 0.0, 0.968, 0.0, 0.0),
+    "paddle": (-4.551, 0.134, 3.654, 12.462, 0.0, 0.0, 159.001, 0.0, 2.558, 1.102,
+               12.304, 1.137, 0.283, 3.163, 0.0, 0.965, 0.0, 0.0, 0.055),
     "tesseract": (-5.236, 1.728, 1.225, 1.921, 0.178, 0.853, 0.0, 0.0, 0.987, 0.581,
-                  1.574, 0.833, 0.0, 0.434, 2.598, 0.380, 0.0, 0.0),
+                  1.574, 0.833, 0.0, 0.434, 2.598, 0.380, 0.0, 0.0, 0.0),
 }
-# How PP-OCR's model reads two features (`model_inputs`; benchmarks/README.md, "Page quality",
-# session 10). `low_conf` as ln(1 + low_conf / UNIT): errors grow with the share of characters
-# read under LOW_CONFIDENCE, and from one character in a thousand up that share spans two
-# orders of magnitude (clean renders 0.1%, a bleed-through page 6%). `vertical` as vertical x
-# ln(1 + conf_gap / UNIT): PP-OCR misreads vertical text more than its confidences say, but
-# not every vertical page: a vertical page read at mean confidence 99.7 (a catalogue in large
-# type) is read right, one at 99.0 has its variant forms and small notes wrong; the vertical
-# share counts by how unsure the page was read. UNIT, one character in a thousand, is the
-# smallest share a page shows (~900 characters on an A5 page), not fitted.
+# How PP-OCR's model reads three features (`model_inputs`; benchmarks/README.md, "Page
+# quality", sessions 10-11). `low_conf` as ln(1 + low_conf / UNIT): errors grow with the share
+# of characters read under LOW_CONFIDENCE, and from one character in a thousand up that share
+# spans two orders of magnitude (clean renders 0.1%, a bleed-through page 6%). `vertical` as
+# vertical x ln(1 + conf_gap / UNIT): PP-OCR misreads vertical text more than its confidences
+# say, but not every vertical page: a vertical page read at mean confidence 99.7 (a catalogue
+# in large type) is read right, one at 99.0 has its variant forms and small notes wrong; the
+# vertical share counts by how unsure the page was read. `hidden` (session 11) on the same log
+# scale as `low_conf`, for the same reason. UNIT, one character in a thousand, is the smallest
+# share a page shows (~900 characters on an A5 page), not fitted.
 UNIT = 0.001
-_LOG_INPUTS: dict[str, tuple[str, ...]] = {"paddle": ("low_conf",)}
+_LOG_INPUTS: dict[str, tuple[str, ...]] = {"paddle": ("low_conf", "hidden")}
 _VERTICAL_DOUBT: dict[str, bool] = {"paddle": True}
 # Reference values of a clean page (the medians of each engine's pages under 3% CER in the
 # fit): a reason is given for a feature whose contribution above its reference is at least
 # REASON_MIN of log CER. A page estimated without its image (re-indexed from stored ALTO)
-# counts at the reference for the image's signals.
+# counts at the reference for the image's signals, and for the recogniser's doubt.
 REFERENCE: dict[str, tuple[float, ...]] = {
     "paddle": (0.0, 0.006, 0.003, 6.491, 0.077, 0.0, 0.0, 0.0, 0.0,
-               0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.592, 0.0),
+               0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.592, 0.0, 0.0),
     "tesseract": (0.035, 0.148, 0.103, 6.406, 0.080, 0.0, 0.0, 0.0, 0.0,
-                  0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.624, 0.0),
+                  0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.624, 0.0, 0.0),
 }
 # The estimated error rate above which a page is listed 需校对: set a priori between the
 # targets' 1% (pages that should not be listed) and 3% (pages that must be), not fitted.
@@ -143,6 +150,8 @@ _REASON_TEXT: dict[str, tuple[str, str]] = {
                  "此识别引擎所读页面一般约{:.0%}的字有误"),
     "small_text": ("small characters in the scan ({:.0%} below a good size)",
                    "扫描图中字太小（比适宜大小小{:.0%}）"),
+    "hidden": ("{:.1%} of characters nearly read between the characters read (characters "
+               "probably dropped)", "字与字之间另有约{:.1%}的字几乎被识出（可能漏字）"),
 }
 
 Token = tuple[str, float | None]  # a String's text and its confidence 0-100 (None: not given)
@@ -300,8 +309,8 @@ def _beside(box: Box, other: Box, vertical: bool, thick: int) -> bool:
 
 def model_inputs(key: str, values: Sequence[float]) -> tuple[float, ...]:
     """The FEATURES' `values` as the model `key` weighs them (see UNIT): for PP-OCR, `low_conf`
-    on a log scale and `vertical` times the log of the confidence shortfall; as they are for
-    Tesseract."""
+    and `hidden` on a log scale and `vertical` times the log of the confidence shortfall; as
+    they are for Tesseract."""
     out = list(values)
     for name in _LOG_INPUTS.get(key, ()):
         k = FEATURES.index(name)
@@ -318,13 +327,14 @@ def model_of(engine: str) -> str:
 
 
 def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None = None,
-             engine: str = "tesseract", shapes: Sequence[Shape] | None = None
-             ) -> PageQuality | None:
+             engine: str = "tesseract", shapes: Sequence[Shape] | None = None,
+             hidden: int | None = None) -> PageQuality | None:
     """The quality estimate of a page given as lines of (text, confidence) tokens, read by
-    `engine`, whose image measured `signals` (pagelook.measure) and whose lines and Strings have
-    `shapes` (`alto_shapes`; None for either: not known, the clean page's values are taken);
-    None for a page with no text (nothing to estimate: a blank page, or one the engine found no
-    text on)."""
+    `engine`, whose image measured `signals` (pagelook.measure), whose lines and Strings have
+    `shapes` (`alto_shapes`) and whose recogniser nearly read `hidden` characters between
+    those it read (engines.OcrResult.hidden; None for any of the three: not known, the clean
+    page's values are taken); None for a page with no text (nothing to estimate: a blank
+    page, or one the engine found no text on)."""
     text_values, n = features(lines)
     if not n:
         return None
@@ -333,9 +343,10 @@ def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None =
     at = len(TEXT_FEATURES)
     shape = (shape_features(shapes) if shapes is not None
              else reference[at:at + len(SHAPE_FEATURES)])
-    image = (tuple(signals) if signals is not None
-             else reference[at + len(SHAPE_FEATURES):])
-    values = text_values + tuple(shape) + tuple(image)
+    at += len(SHAPE_FEATURES)
+    image = (tuple(signals) if signals is not None else reference[at:at + len(SIGNALS)])
+    read = ((hidden / n,) if hidden is not None else reference[at + len(SIGNALS):])
+    values = text_values + tuple(shape) + tuple(image) + tuple(read)
     inputs, at_reference = model_inputs(key, values), model_inputs(key, reference)
     log_rate = weights[0] + sum(w * v for w, v in zip(weights[1:], inputs))
     rate = min(1.0, max(0.0, math.exp(log_rate) - OFFSET))
@@ -427,10 +438,12 @@ def _box(element: etree._Element) -> Box | None:
 
 
 def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = None,
-                  ink: "PageInk | None" = None) -> PageQuality | None:
+                  ink: "PageInk | None" = None, hidden: int | None = None
+                  ) -> PageQuality | None:
     """`estimate` of the page whose parsed ALTO is `root` (positions in `image`'s pixels), its
     image measured when given (from `ink`, the engine's measurement of it, where that was made
-    with the same lines: pagelook.page_ink)."""
+    with the same lines: pagelook.page_ink), with the characters its recogniser nearly read
+    (`hidden`) when known."""
     lines = alto_lines(root)
     if not any(t.strip() for tokens in lines for t, _ in tokens):
         return None
@@ -438,7 +451,7 @@ def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = Non
     if image is not None:
         from .pagelook import measure
         signals = measure(image, alto_line_boxes(root), ink)
-    return estimate(lines, signals, alto_engine(root), alto_shapes(root))
+    return estimate(lines, signals, alto_engine(root), alto_shapes(root), hidden)
 
 
 def char_doubt(confidence: float | None, surprise: float, odd: bool, unknown: bool) -> int:

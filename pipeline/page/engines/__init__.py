@@ -59,6 +59,9 @@ class OcrLine:
     glyphs: tuple[Glyph, ...] = ()  # in reading order within the line; may be empty
     vertical: bool = False  # the line runs top to bottom
     block: int = -1  # the engine's own block number, -1 when it has none
+    # Characters the recogniser nearly read between those it read, ones it may have dropped
+    # (PP-OCR: engines/paddle.py, `hidden_characters`), for the page quality estimate.
+    hidden: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ class OcrResult:
     steps: tuple[str, ...] = ()  # what the engine did beyond reading (e.g. 'layout-model')
     # The page's ink as the engine measured it (Reading.ink), for the quality estimate.
     ink: PageInk | None = field(default=None, compare=False, repr=False)
+    # Characters the recogniser nearly read in the page's lines (`OcrLine.hidden` summed), for
+    # the quality estimate; None from an engine that does not count them (Tesseract).
+    hidden: int | None = None
 
     def lines(self) -> tuple[Line, ...]:
         """The text lines of `tree` (in its current pixels), each with its words."""

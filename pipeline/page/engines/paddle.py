@@ -111,6 +111,13 @@ _CHAR_QUANTILE = 75
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+# Characters the recogniser nearly read (`hidden_characters`, for the page quality estimate,
+# pipeline/page/quality.py; benchmarks/README.md, "Page quality", session 11): in a stretch of
+# frames the CTC decoder reads as blank, another character than its neighbours reaches this
+# probability. PP-OCR drops such characters while its confidence in the ones it read around
+# them stays at 1.0 (an A5 page's 〇 of 一九七〇年, dropped in every condition). Chosen among
+# 0.01, 0.03, 0.1, 0.2, 0.3 on the pages of the fit (said there).
+HIDDEN = 0.1
 
 
 class PaddleEngine:
@@ -239,6 +246,7 @@ def _engine() -> Any:
         part.session.session = _LimitedSession(part.session.session)
         if loader == "_load_rec_model":
             part.session.session = _ChunkedSession(part.session.session, arena)
+            part.postprocess_op = _DoubtingDecoder(part.postprocess_op)
         if loader == "_load_det_model":
             part.session.session = _GatedSession(part.session.session)
             part.get_preprocess = _det_preprocess(part)
@@ -427,12 +435,13 @@ class _GatedSession:
 
 
 def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
-    """The lines PP-OCR finds on `image`, in rapidocr's order, boxes in `image`'s pixels."""
+    """The lines PP-OCR finds on `image`, in rapidocr's order, boxes in `image`'s pixels, each
+    with the characters its recogniser nearly read (`OcrLine.hidden`)."""
     engine = _engine()
     try:
         with _deadline(timeout) as deadline:
             try:
-                out = _run(engine, _pixels(image))
+                out, hidden = _run(engine, _pixels(image))
             except Exception as exc:  # ONNX Runtime and rapidocr raise their own errors
                 if deadline.expired:
                     raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
@@ -444,7 +453,8 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
         _release_recognition_memory(engine)  # outside the page's time limit
     if deadline.expired:  # rapidocr logged the stopped run and returned what it had
         raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s")
-    return Reading(tuple(_lines(out)), image.width, image.height, ENGINE_PADDLE, model_name())
+    return Reading(tuple(_lines(out, hidden)), image.width, image.height, ENGINE_PADDLE,
+                   model_name())
 
 
 def _pixels(image: Image.Image) -> np.ndarray:
@@ -455,9 +465,10 @@ def _pixels(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
-def _run(engine: Any, pixels: np.ndarray) -> Any:
+def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[int]]:
     """What rapidocr's `RapidOCR.__call__` does with `pixels` (the caller keeps no reference to
-    them), without holding the full-size page while it detects and recognises.
+    them), without holding the full-size page while it detects and recognises; and the
+    characters the recogniser nearly read in each line it returns (`_hidden`).
 
     rapidocr converts the page to BGR (a grey A4 page at 300 dpi: 8 MB becomes 25 MB), scales it
     to at most 2000 px and reads the scaled copy; it keeps the full-size one to the end for its
@@ -473,8 +484,84 @@ def _run(engine: Any, pixels: np.ndarray) -> Any:
     del page  # freed here unless the page needed no scaling (then `scaled` is the page)
     det, cls, rec, crops = engine.run_ocr_steps(scaled, record)
     del scaled
-    return engine.build_final_output(np.broadcast_to(np.uint8(0), shape), det, cls, rec, crops,
-                                     record)
+    hidden = _hidden(engine, rec)  # build_final_output filters `rec` in place
+    out = engine.build_final_output(np.broadcast_to(np.uint8(0), shape), det, cls, rec, crops,
+                                    record)
+    return out, hidden
+
+
+def _hidden(engine: Any, rec: Any) -> list[int]:
+    """The characters nearly read (`hidden_characters`) in each line rapidocr will return: the
+    lines of `rec` it keeps (text not blank, score at least its text_score), in order."""
+    texts, scores = getattr(rec, "txts", None), getattr(rec, "scores", None)
+    if texts is None or scores is None:
+        return []
+    floor = float(getattr(engine, "text_score", _TEXT_SCORE))
+    words = getattr(rec, "word_results", None) or ()
+    return [int(getattr(words[i], "hidden", 0)) if i < len(words) else 0
+            for i, (text, score) in enumerate(zip(texts, scores))
+            if str(text).strip() and float(score) >= floor]
+
+
+def hidden_characters(probs: np.ndarray, frames: int) -> int:
+    """The characters the recogniser nearly read in one line, from its output `probs` (frames x
+    classes, softmax, class 0 the CTC blank), its first `frames` frames the line's: stretches
+    between the characters read (and before the first, after the last) where the decoder reads
+    blank while another class than the characters on either side reaches HIDDEN.
+
+    Only frames whose blank is under 1 - HIDDEN are looked at (elsewhere no class can reach
+    HIDDEN, and the decoder reads blank): a few per character, not the line's ~6,600 classes in
+    every frame."""
+    p = probs[:max(1, frames)]
+    at = np.flatnonzero(p[:, 0] < 1.0 - HIDDEN)
+    if not len(at):
+        return 0
+    sub = p[at]
+    best = sub.argmax(axis=1)
+    # the class read in the frame before (blank where that frame is not looked at: its blank
+    # is at least 1 - HIDDEN, more than any other class)
+    before = np.zeros_like(best)
+    follows = np.flatnonzero(at[1:] == at[:-1] + 1) + 1
+    before[follows] = best[follows - 1]
+    read = (best != 0) & (best != before)  # the CTC decoder's characters
+    classes = best[read]
+    gap = np.cumsum(read)  # characters read at or before each frame
+    blank = np.flatnonzero(best == 0)
+    if not len(blank):
+        return 0
+    g = gap[blank]
+    others = sub[blank]  # a copy: the blank frames looked at, few
+    rows = np.arange(len(blank))
+    others[:, 0] = -1.0
+    if len(classes):
+        has_before, has_after = g > 0, g < len(classes)
+        others[rows[has_before], classes[g[has_before] - 1]] = -1.0
+        others[rows[has_after], classes[g[has_after]]] = -1.0
+    strong = others.max(axis=1) > HIDDEN
+    return int(len(np.unique(g[strong])))
+
+
+class _DoubtingDecoder:
+    """rapidocr's CTC decoder, which also counts each line's characters nearly read
+    (`hidden_characters`) from the recogniser's output it decodes, on the line's word
+    information (`hidden`), where `_hidden` reads it. The decoding itself is rapidocr's."""
+
+    def __init__(self, decoder: Any) -> None:
+        self._decoder = decoder
+
+    def __call__(self, preds: np.ndarray, return_word_box: bool = False,
+                 **kwargs: Any) -> Any:
+        lines, words = self._decoder(preds, return_word_box, **kwargs)
+        ratios = kwargs.get("wh_ratio_list", (1.0,))
+        widest = float(kwargs.get("max_wh_ratio", 1.0)) or 1.0
+        for b, info in enumerate(words or ()):
+            ratio = float(ratios[b]) if b < len(ratios) else widest
+            frames = int(round(preds.shape[1] * ratio / widest))
+            setattr(info, "hidden", hidden_characters(preds[b], frames))
+        return lines, words
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._decoder, name)
 
 
 class _ChunkedSession:
@@ -540,12 +627,14 @@ def _release_recognition_memory(engine: Any) -> None:
         log.debug("[paddle] recognition's arena was not emptied: %s", exc)
 
 
-def _lines(out: Any) -> Iterator[OcrLine]:
+def _lines(out: Any, hidden: list[int]) -> Iterator[OcrLine]:
     boxes, texts, scores = getattr(out, "boxes", None), getattr(out, "txts", None), \
         getattr(out, "scores", None)
     if boxes is None or texts is None or scores is None:
         return
     words = getattr(out, "word_results", None) or ()
+    if len(hidden) != len(texts):  # not the lines measured: none rather than another's
+        hidden = [0] * len(texts)
     for i, (quad, text, score) in enumerate(zip(boxes, texts, scores)):
         text = str(text)
         if not text.strip():
@@ -555,7 +644,8 @@ def _lines(out: Any) -> Iterator[OcrLine]:
         box = (min(xs), min(ys), max(xs), max(ys))
         vertical = box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])
         glyphs = tuple(_glyphs(words[i] if i < len(words) else ()))
-        yield OcrLine(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical)
+        yield OcrLine(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical,
+                      hidden=hidden[i])
 
 
 def _glyphs(items: Any) -> Iterator[Glyph]:
