@@ -406,29 +406,89 @@ def test_detection_input_by_table_is_rapidocrs_to_the_bit():
 
 @pytest.mark.paddle
 def test_recognition_on_its_arena_reads_the_same_numbers(monkeypatch):
-    """Recognition allocates from ONNX Runtime's arena, shrunk after each run and emptied after
-    each page (engines/paddle.py); detection does not. The arena changes where the memory comes
-    from, not the numbers: every line's text, score and character boxes are those read without
-    it, page after page."""
+    """Recognition allocates from ONNX Runtime's arena, emptied after each page
+    (engines/paddle.py); detection does not. The arena changes where the memory comes from, not
+    the numbers: every line's text, score and character boxes are those read without it, page
+    after page."""
     paddle_or_skip()
     pages = [_horizontal(["县电厂开始建设发电机组", "一九五八年春兴建第一座火力发电厂"] * 3),
              _horizontal(["结束了县城依靠柴油机照明的历史"] * 7)]
     engine = paddle._engine()
     rec = engine.text_rec.session.session
-    assert isinstance(rec, paddle._LimitedSession) and rec.shrink
+    assert isinstance(rec, paddle._ChunkedSession) and rec.arena
     assert rec.get_session_options().enable_cpu_mem_arena
     assert not engine.text_det.session.session.get_session_options().enable_cpu_mem_arena
     on_arena = [paddle.read_image(page) for page in pages + pages]
     monkeypatch.setattr(paddle, "_REC_ARENA", False)
     paddle._engine.cache_clear()
     try:
-        assert not paddle._engine().text_rec.session.session.shrink
+        assert not paddle._engine().text_rec.session.session.arena
         without = [paddle.read_image(page) for page in pages]
     finally:
         paddle._engine.cache_clear()
     assert len(on_arena[0].lines) == 6 and len(on_arena[1].lines) == 7
     for ours, theirs in zip(on_arena, without + without):
         assert ours.lines == theirs.lines
+
+
+def test_a_batch_runs_in_chunks_of_two_and_never_leaves_a_line_alone():
+    assert paddle.chunks(1) == [(0, 1)]
+    assert paddle.chunks(2) == [(0, 2)]
+    assert paddle.chunks(3) == [(0, 3)]
+    assert paddle.chunks(4) == [(0, 2), (2, 4)]
+    assert paddle.chunks(5) == [(0, 2), (2, 5)]
+    assert paddle.chunks(6) == [(0, 2), (2, 4), (4, 6)]
+    assert paddle.chunks(6, 6) == [(0, 6)]
+    assert paddle.chunks(7, 6) == [(0, 7)]
+    for n in range(1, 40):
+        spans = paddle.chunks(n)
+        assert spans[0][0] == 0 and spans[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        assert all(end - start >= 2 for start, end in spans) or n == 1
+
+
+@pytest.mark.paddle
+def test_recognition_in_chunks_reads_the_numbers_of_the_whole_batch(monkeypatch):
+    """rapidocr's batches of six lines run in chunks of two or three (engines/paddle.py,
+    `_ChunkedSession`): ONNX Runtime's scores are the whole batch's to the bit, so every line's
+    text, score and character boxes are too; pages of 13 lines (batches of 6, 6 and 1) and 5."""
+    import numpy as np
+
+    paddle_or_skip()
+    rows = ["一九五八年春县人民委员会决定在城东", "白沙河畔兴建第一座火力发电厂由省电",
+            "业管理局派技术人员协助勘测设计当年", "五月破土动工全县抽调民工三千余人肩"]
+    pages = [_horizontal((rows * 4)[:13]), _horizontal(rows + rows[:1])]
+    engine = paddle._engine()
+    session = engine.text_rec.session.session
+    assert isinstance(session, paddle._ChunkedSession)
+    seen: list[tuple[int, ...]] = []
+    inner = session._session
+
+    class Watch:
+        def run(self, names, feed, options=None):
+            seen.append(next(iter(feed.values())).shape)
+            return inner.run(names, feed, options)
+
+        def __getattr__(self, name):
+            return getattr(inner, name)
+
+    monkeypatch.setattr(session, "_session", Watch())
+    chunked = [paddle.read_image(page) for page in pages]
+    assert (2, 3) == seen[0][:2] and max(shape[0] for shape in seen) == 3  # chunks, not batches
+    monkeypatch.setattr(paddle, "_REC_CHUNK", 6)
+    seen.clear()
+    whole = [paddle.read_image(page) for page in pages]
+    assert 6 in [shape[0] for shape in seen]
+    assert [len(r.lines) for r in chunked] == [13, 5]
+    for ours, theirs in zip(chunked, whole):
+        assert ours.lines == theirs.lines
+    # and the scores themselves, bit for bit, on a batch of six line-sized inputs
+    rng = np.random.default_rng(5)
+    batch = rng.random((6, 3, 48, 320), dtype=np.float32) - 0.5
+    name = session.get_inputs()[0].name
+    monkeypatch.setattr(paddle, "_REC_CHUNK", 2)
+    split = session.run(None, {name: batch})[0]
+    assert np.array_equal(split, inner.run(None, {name: batch})[0])
 
 
 def _prose(size: int, lines: int, width: int) -> Image.Image:

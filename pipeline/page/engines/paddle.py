@@ -18,8 +18,10 @@ Speed: detection's input is normalised through a table of the 256 byte values
 (`_DetPreProcess`), the same float32 numbers rapidocr computes in float64 over the whole page
 (0.27 CPU s a page). Recognition keeps rapidocr's batches of 6 lines (one line at a time changed
 a few characters: pooled F1 on the real pages 98.283 -> 98.275 %, benchmarks/README.md) on ONNX
-Runtime's arena, shrunk after each run and emptied after each page (`_REC_ARENA`): the same
-numbers without the ~490,000 page faults of fresh mmaps a page of 15 lines cost. Detection runs
+Runtime's arena, emptied after each page (`_REC_ARENA`): the same numbers without the ~490,000
+page faults of fresh mmaps a page of 15 lines cost. A batch runs in chunks of two or three lines
+(`_ChunkedSession`): the same numbers again, in less memory than the whole batch, which leaves
+the arena nothing to free between them. Detection runs
 at a scale chosen from the page's measured character size (`_ScaledDetector`, `DET_CHAR`): a
 page of large characters is detected on a smaller image, recognition still cropping the full
 one. Across the workers of a local pool one page is detected at a time (`share_detection`):
@@ -71,12 +73,19 @@ _USE_CLS = False
 # A detected box this much taller than wide is a vertical line (rapidocr turns such a crop on its
 # side before recognising it: utils/process_img.get_rotate_crop_image uses the same 1.5).
 VERTICAL_RATIO = 1.5
-# Recognition allocates from ONNX Runtime's arena, shrunk after each run and emptied after each
-# page (`_release_recognition_memory`): without it every batch's activations came from fresh
-# mmaps (~490,000 page faults and ~1 CPU s of the kernel's a page of 15 lines), with it the
-# same numbers in ~35 % less CPU for ~30 MB more a worker between pages (benchmarks/README.md,
-# "Session 8").
+# Recognition allocates from ONNX Runtime's arena, emptied after each page
+# (`_release_recognition_memory`): without it every batch's activations came from fresh mmaps
+# (~490,000 page faults and ~1 CPU s of the kernel's a page of 15 lines), with it the same
+# numbers in ~35 % less CPU for ~30 MB more a worker between pages (benchmarks/README.md,
+# "Session 8"). It is not shrunk between a page's runs: freeing it after each run and faulting
+# it in again for the next cost ~0.18 CPU s of the kernel's a page of 15 lines (session 11).
 _REC_ARENA = True
+# rapidocr's batches of 6 lines (padded to the widest of the six) run in chunks of this many
+# lines, three where two would leave one alone (`_ChunkedSession`): ONNX Runtime computes each
+# line of a batch of two or more to the same bits whatever the batch's size (a batch of one
+# takes another path: not the same bits), and a chunk's activations are a third of the batch's,
+# the 18,710-way character scores of every time step most of them.
+_REC_CHUNK = 2
 # The input of the run that empties recognition's arena after a page: one blank line image.
 _FLUSH_SHAPE = (1, 3, 48, 48)
 # Detection's scale (`_ScaledDetector`). rapidocr detects on its page image (long side at most
@@ -234,8 +243,9 @@ def _engine() -> Any:
             part = getattr(engine, loader)()
         finally:
             onnx.enable_cpu_mem_arena = False
-        part.session.session = _LimitedSession(part.session.session, shrink=arena)
+        part.session.session = _LimitedSession(part.session.session)
         if loader == "_load_rec_model":
+            part.session.session = _ChunkedSession(part.session.session, arena)
             part.postprocess_op = _DoubtingDecoder(part.postprocess_op)
         if loader == "_load_det_model":
             part.session.session = _GatedSession(part.session.session)
@@ -605,18 +615,65 @@ class _DoubtingDecoder:
         return getattr(self._decoder, name)
 
 
+class _ChunkedSession:
+    """Recognition's session (a `LimitedSession`), running each batch rapidocr hands it in
+    chunks of _REC_CHUNK lines (a last chunk of three rather than one alone) into one output
+    array: the numbers of the whole batch (see _REC_CHUNK), in a chunk's activations.
+
+    `arena`: the session allocates from ONNX Runtime's arena (`_release_recognition_memory`
+    empties it after a page)."""
+
+    def __init__(self, session: _LimitedSession, arena: bool) -> None:
+        self._session = session
+        self.arena = arena
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        (name, batch), = input_feed.items()
+        spans = chunks(len(batch))
+        if len(spans) == 1:
+            return self._session.run(output_names, input_feed, run_options)
+        out: np.ndarray | None = None
+        for start, end in spans:
+            part = self._session.run(output_names, {name: batch[start:end]}, run_options)
+            if len(part) != 1:  # rapidocr's recogniser has one output; anything else: whole
+                return self._session.run(output_names, input_feed, run_options)
+            if out is None:
+                out = np.empty((len(batch),) + part[0].shape[1:], dtype=part[0].dtype)
+            out[start:end] = part[0]
+            del part
+        return [out]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+def chunks(lines: int, size: int = 0) -> list[tuple[int, int]]:
+    """The (start, end) spans a batch of `lines` is run in: `size` (default _REC_CHUNK) lines
+    each, the last one up to `size` + 1 rather than a line alone."""
+    size = max(2, size or _REC_CHUNK)
+    spans, start = [], 0
+    while lines - start > size + 1:
+        spans.append((start, start + size))
+        start += size
+    spans.append((start, lines))
+    return spans
+
+
 def _release_recognition_memory(engine: Any) -> None:
     """Give recognition's arena back once a page's lines are read.
 
-    ONNX Runtime frees the arena's wholly unused regions at the end of a run (`shrink`), but a
+    A run told to shrink the arena frees its wholly unused regions when it ends, but the last
     batch's output is still held then, so the region holding it stays; a run on one blank line
-    after the page, when nothing of it is held, frees that too."""
+    after the page, when nothing of it is held, frees them all."""
+    from .limits import run_options
+
     rec = engine.text_rec
     session = getattr(getattr(rec, "session", None), "session", None)
-    if not isinstance(session, _LimitedSession) or not session.shrink:
+    if not isinstance(session, _ChunkedSession) or not session.arena:
         return
     try:
-        session.run(None, {session.get_inputs()[0].name: np.zeros(_FLUSH_SHAPE, np.float32)})
+        session.run(None, {session.get_inputs()[0].name: np.zeros(_FLUSH_SHAPE, np.float32)},
+                    run_options(shrink=True))
     except Exception as exc:  # ONNX Runtime raises its own errors; memory only, not the page
         log.debug("[paddle] recognition's arena was not emptied: %s", exc)
 
