@@ -31,10 +31,10 @@ or column width on vertical pages) rather than pixels:
    logo in a photo is not text of the page. A figure that a line of the page runs into, two
    characters and more, lies behind the text instead (a seal stamped over the columns, a
    watermark, a tinted panel): it is not a figure, and the lines inside it stay the page's
-   (`behind_text`). So do lines at least half inside a figure a layout
-   model found (pipeline.page.engines.layout_model: boxed diagrams, example boxes, plots with
-   their labels), where `model_figures` accepts it: on a horizontal page, holding less than a
-   third of the page's characters, captions (图 1 ...) kept.
+   (`behind_text`). Lines at least half inside a figure a layout model found
+   (pipeline.page.engines.layout_model: boxed diagrams, example boxes, plots with their labels)
+   get the role `figure` too, where `model_figures` accepts it: on a horizontal page, holding
+   less than a third of the page's characters, captions (图 1 ...) kept.
 
 Headers, footers and page numbers come first and last in the order (where a printed page puts
 them), so the page text stays complete and searchable; manuscripts drop them by role.

@@ -351,8 +351,8 @@ SKEW_MAX = 15.0
 
 
 def _upright(out: Any) -> Any:
-    """The detector's output with each box's corners from its top left, clockwise
-    (`upright_corners`)."""
+    """The detector's output with the corners of the boxes rapidocr would crop sideways put in
+    the order it crops by (`upright_corners`)."""
     boxes = getattr(out, "boxes", None)
     if boxes is not None and len(boxes):
         out.boxes = upright_corners(np.asarray(boxes))
