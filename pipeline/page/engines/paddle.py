@@ -369,7 +369,7 @@ def upright_corners(boxes: np.ndarray) -> np.ndarray:
     head (2.5° over a column 20 characters long is more than its width), comes back starting at
     its bottom-left corner: its first edge is then its long side, get_rotate_crop_image crops it
     turned a quarter (a wide crop of a tall box, not turned upright), and the column is read
-    sideways as one or two characters (siku_mulu_p60 made to look scanned: a column of 43
+    sideways as one or two characters (siku_mulu_p60 made to look scanned: a column of 20
     characters read as 香; benchmarks/README.md). Such a box's first edge is its longer and runs
     within SKEW_MAX of straight down the page; an upright or horizontal box, a tilted line of
     horizontal text, or text set at a steep angle (the lettering round an emblem) is not, and
