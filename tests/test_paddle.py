@@ -369,18 +369,37 @@ def test_the_strip_tesseract_tries_first_is_the_first_columns_cut_in_a_gap():
 def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
     paddle_or_skip()
     tesseract_or_skip()
-    image = _vertical(["縣城舊有城牆一道周長", "四里有餘設東南西北"])
-    recognised = process.recognise(image, 300, Config())
+    # Printed with punctuation: the two agree on the characters, and Tesseract's reading, which
+    # keeps the marks, is kept.
+    columns = ["縣城舊有城牆一道，周", "長四里有餘，設東、南", "、西、北四門，城外環", "繞護城河。城內街巷狹"]
+    recognised = process.recognise(_vertical(columns), 300, Config())
     assert recognised.lang == "chi_tra_vert"
-    agree = process.STEP_ENGINES_AGREE in recognised.steps
-    assert agree or process.STEP_ENGINES_DISAGREE in recognised.steps
-    assert recognised.engine == (ENGINE_TESSERACT if agree else ENGINE_PADDLE)
-    # Either reading holds the page's characters, each engine may misread one (Tesseract read
-    # 周 as 週 here): at least 17 of the 19, the right column first.
+    assert process.STEP_ENGINES_AGREE in recognised.steps
+    assert recognised.engine == ENGINE_TESSERACT
+    text = "".join(recognised.text.split())
+    assert text.startswith("縣城舊有城牆一道") and sum(map(text.count, ",，、。")) >= 6  # of 8
+    # Printed without (白文): Tesseract's reading would bring nothing but its misreadings, so
+    # PP-OCR's is kept, whether or not the two agree (here they do: Tesseract read 周 as 週 once).
+    recognised = process.recognise(_vertical(["縣城舊有城牆一道周長", "四里有餘設東南西北"]), 300,
+                                   Config())
+    assert recognised.lang == "chi_tra_vert" and recognised.engine == ENGINE_PADDLE
+    assert {process.STEP_NO_PUNCTUATION, process.STEP_ENGINES_DISAGREE} & set(recognised.steps)
     text = "".join(recognised.text.split())
     assert text.startswith("縣城舊有城牆一道")
     page = "縣城舊有城牆一道周長四里有餘設東南西北"
     assert sum((Counter(text) & Counter(page)).values()) >= 17
+
+
+def test_tesseracts_reading_is_kept_only_for_the_punctuation_it_adds():
+    paddle_text = "縣城舊有城牆一道周長四里有餘設東南西北四門城外環繞護城河"  # 28 characters
+    # a mark every 4-7 characters, as a punctuated page prints them
+    assert process.adds_punctuation(paddle_text, "縣城舊有城牆一道，周長四里有餘，設東、南、西、北四門，城外環繞護城河。")
+    # one mark in 28 characters: noise or a rule read as a mark, not a punctuated page
+    assert not process.adds_punctuation(paddle_text, paddle_text[:10] + "、" + paddle_text[10:])
+    assert not process.adds_punctuation(paddle_text, paddle_text)
+    # marks PP-OCR read too are nothing gained
+    assert not process.adds_punctuation("縣城，舊有，城牆，一道。", "縣城，舊有，城牆，一道。")
+    assert not process.adds_punctuation("", "。，、")
 
 
 @pytest.mark.paddle

@@ -73,6 +73,13 @@ _OSD_CROP = 500  # pixels at 300 dpi: ~100 characters, enough for OSD (preproces
 # (内/內, 毁/毀) that one or the other misreads. The threshold lies between the two.
 AGREE_COVER = 0.90
 AGREE_SHARE = 0.80
+# Tesseract's reading is kept for the punctuation PP-OCR drops; where it adds fewer marks than
+# this per character of PP-OCR's, the page is printed without (白文: no 句读) and Tesseract's
+# reading would bring only its misreadings. Measured (benchmarks/README.md, session 12): Wenshi's
+# rendered vertical pages 0.07-0.17 marks a character (a strip of the first columns and the whole
+# page alike); the unpunctuated 四库 pages of ../shared/realpages made to look scanned 0-0.037,
+# marks Tesseract read in noise and rules.
+PUNCTUATION_GAIN = 0.05
 # Tesseract's reading of a vertical page starts with a strip of its first columns holding this
 # share of PP-OCR's characters (_second_reading), and reads the whole page only where the two
 # agree there; no strip when it would hold more than SAMPLE_MOST of them.
@@ -86,6 +93,7 @@ PADDLE_DOUBT = 80.0
 # Steps recorded for the choice `auto` made on a vertical page.
 STEP_ENGINES_AGREE = "engines-agree"
 STEP_ENGINES_DISAGREE = "engines-disagree"
+STEP_NO_PUNCTUATION = "tesseract-adds-no-punctuation"
 
 
 def engine_for(cfg: Config, name: str = "") -> Engine:
@@ -199,8 +207,8 @@ def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
     """Image -> text with `engine`, or else the engine `name` (default: `cfg`'s) names.
 
     `auto` reads every page with PP-OCR, and a page PP-OCR finds vertical also with Tesseract's
-    vertical model: where the two agree on the characters, Tesseract's reading is kept (it
-    keeps the punctuation PP-OCR drops from vertical columns), otherwise PP-OCR's (measured in
+    vertical model: where the two agree on the characters and Tesseract's reading has the
+    punctuation PP-OCR drops from vertical columns, Tesseract's is kept, otherwise PP-OCR's (measured in
     benchmarks/README.md: bag F1 on real vertical pages 97% against 0-94%). Under `auto`, an
     engine that fails on the page (error, timeout) hands it to the other engine before the page
     counts as failed; an engine named on purpose (`--engine paddle|tesseract`) reads alone.
@@ -231,8 +239,9 @@ def _second_reading(first: Recognised, image: Image.Image, dpi: int | None,
     """A vertical page PP-OCR read, read again by Tesseract; the reading kept (see recognise).
 
     Tesseract first reads a strip: the page's first columns (its right side), holding
-    SAMPLE_SHARE of PP-OCR's characters. Where the two disagree there, PP-OCR's reading is kept
-    without reading the rest: on the real vertical pages measured they disagreed everywhere."""
+    SAMPLE_SHARE of PP-OCR's characters. Where the two disagree there, or Tesseract finds no
+    punctuation there that PP-OCR lacks, PP-OCR's reading is kept without reading the rest: on
+    the real vertical pages measured they disagreed everywhere."""
     tesseract = engine_for(cfg, ENGINE_TESSERACT)
     # PP-OCR found the page's script and direction, and read it upright: Tesseract is told them
     # (no trial of models, no orientation check), unless --lang named a model.
@@ -246,13 +255,17 @@ def _second_reading(first: Recognised, image: Image.Image, dpi: int | None,
                                told, first.lang)
             if not readings_agree(text, trial.text):
                 return replace(first, steps=first.steps + (STEP_ENGINES_DISAGREE,))
+            if not adds_punctuation(text, trial.text):
+                return replace(first, steps=first.steps + (STEP_NO_PUNCTUATION,))
         second = _read_page(tesseract, image, dpi, told, first.lang)
     except OcrError as exc:
         log.debug("Tesseract's second reading failed: %s", exc)
         return first
-    if readings_agree(first.text, second.text):
-        return replace(second, steps=second.steps + (STEP_ENGINES_AGREE,))
-    return replace(first, steps=first.steps + (STEP_ENGINES_DISAGREE,))
+    if not readings_agree(first.text, second.text):
+        return replace(first, steps=first.steps + (STEP_ENGINES_DISAGREE,))
+    if not adds_punctuation(first.text, second.text):
+        return replace(first, steps=first.steps + (STEP_NO_PUNCTUATION,))
+    return replace(second, steps=second.steps + (STEP_ENGINES_AGREE,))
 
 
 def first_columns(words: Sequence[Word], width: int) -> tuple[int, str] | None:
@@ -293,6 +306,19 @@ def readings_agree(paddle_text: str, tesseract_text: str) -> bool:
     common = sum((ours & theirs).values())
     return (common >= AGREE_COVER * sum(ours.values())
             and common >= AGREE_SHARE * sum(theirs.values()))
+
+
+def adds_punctuation(paddle_text: str, tesseract_text: str) -> bool:
+    """True when Tesseract's reading holds at least PUNCTUATION_GAIN punctuation marks more
+    than PP-OCR's per letter or digit of PP-OCR's: what keeping it is for."""
+    letters = len(_letters(paddle_text))
+    gain = _marks(tesseract_text) - _marks(paddle_text)
+    return letters > 0 and gain >= PUNCTUATION_GAIN * letters
+
+
+def _marks(text: str) -> int:
+    return sum(1 for c in unicodedata.normalize("NFKC", text)
+               if unicodedata.category(c).startswith("P"))
 
 
 def _letters(text: str) -> str:
