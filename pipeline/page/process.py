@@ -73,13 +73,16 @@ _OSD_CROP = 500  # pixels at 300 dpi: ~100 characters, enough for OSD (preproces
 # (内/內, 毁/毀) that one or the other misreads. The threshold lies between the two.
 AGREE_COVER = 0.90
 AGREE_SHARE = 0.80
-# Tesseract's reading is kept for the punctuation PP-OCR drops; where it adds fewer marks than
-# this per character of PP-OCR's, the page is printed without (白文: no 句读) and Tesseract's
-# reading would bring only its misreadings. Measured (benchmarks/README.md, session 12): Wenshi's
-# rendered vertical pages 0.07-0.17 marks a character (a strip of the first columns and the whole
-# page alike); the unpunctuated 四库 pages of ../shared/realpages made to look scanned 0-0.037,
-# marks Tesseract read in noise and rules.
-PUNCTUATION_GAIN = 0.05
+# Tesseract's reading is kept for the punctuation PP-OCR drops: the marks that end and divide
+# sentences (句读, SENTENCE_MARKS), at least PUNCTUATION_GAIN more of them than PP-OCR's reading
+# holds per character of PP-OCR's. A page printed without them (白文) gains nothing from
+# Tesseract's reading but its misreadings. Measured (benchmarks/README.md, session 12), the
+# gain on the whole page: Wenshi's rendered vertical pages 0.07-0.17; the punctuated real pages
+# of ../shared/realpages 0.03-0.13 (zupu's genealogies at the low end); the unpunctuated ones, as
+# they are and made to look scanned, 0-0.005: what Tesseract reads in their noise and rules is
+# other marks (_ / - [ 》), not these.
+SENTENCE_MARKS = frozenset("。,、;:!?")  # after NFKC: ，；：！？ are , ; : ! ?
+PUNCTUATION_GAIN = 0.02
 # Tesseract's reading of a vertical page starts with a strip of its first columns holding this
 # share of PP-OCR's characters (_second_reading), and reads the whole page only where the two
 # agree there; no strip when it would hold more than SAMPLE_MOST of them.
@@ -239,9 +242,8 @@ def _second_reading(first: Recognised, image: Image.Image, dpi: int | None,
     """A vertical page PP-OCR read, read again by Tesseract; the reading kept (see recognise).
 
     Tesseract first reads a strip: the page's first columns (its right side), holding
-    SAMPLE_SHARE of PP-OCR's characters. Where the two disagree there, or Tesseract finds no
-    punctuation there that PP-OCR lacks, PP-OCR's reading is kept without reading the rest: on
-    the real vertical pages measured they disagreed everywhere."""
+    SAMPLE_SHARE of PP-OCR's characters. Where the two disagree there, PP-OCR's reading is kept
+    without reading the rest: on the real vertical pages measured they disagreed everywhere."""
     tesseract = engine_for(cfg, ENGINE_TESSERACT)
     # PP-OCR found the page's script and direction, and read it upright: Tesseract is told them
     # (no trial of models, no orientation check), unless --lang named a model.
@@ -255,8 +257,6 @@ def _second_reading(first: Recognised, image: Image.Image, dpi: int | None,
                                told, first.lang)
             if not readings_agree(text, trial.text):
                 return replace(first, steps=first.steps + (STEP_ENGINES_DISAGREE,))
-            if not adds_punctuation(text, trial.text):
-                return replace(first, steps=first.steps + (STEP_NO_PUNCTUATION,))
         second = _read_page(tesseract, image, dpi, told, first.lang)
     except OcrError as exc:
         log.debug("Tesseract's second reading failed: %s", exc)
@@ -309,16 +309,15 @@ def readings_agree(paddle_text: str, tesseract_text: str) -> bool:
 
 
 def adds_punctuation(paddle_text: str, tesseract_text: str) -> bool:
-    """True when Tesseract's reading holds at least PUNCTUATION_GAIN punctuation marks more
-    than PP-OCR's per letter or digit of PP-OCR's: what keeping it is for."""
+    """True when Tesseract's reading holds at least PUNCTUATION_GAIN sentence marks more than
+    PP-OCR's per letter or digit of PP-OCR's: what keeping it is for."""
     letters = len(_letters(paddle_text))
     gain = _marks(tesseract_text) - _marks(paddle_text)
     return letters > 0 and gain >= PUNCTUATION_GAIN * letters
 
 
 def _marks(text: str) -> int:
-    return sum(1 for c in unicodedata.normalize("NFKC", text)
-               if unicodedata.category(c).startswith("P"))
+    return sum(1 for c in unicodedata.normalize("NFKC", text) if c in SENTENCE_MARKS)
 
 
 def _letters(text: str) -> str:
