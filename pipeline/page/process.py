@@ -77,12 +77,12 @@ AGREE_SHARE = 0.80
 # sentences (句读, SENTENCE_MARKS), at least PUNCTUATION_GAIN more of them than PP-OCR's reading
 # holds per character of PP-OCR's. A page printed without them (白文) gains nothing from
 # Tesseract's reading but its misreadings. Measured (benchmarks/README.md, session 12), the
-# gain on the whole page: Wenshi's rendered vertical pages 0.07-0.17; the punctuated real pages
-# of ../shared/realpages 0.03-0.13 (zupu's genealogies at the low end); the unpunctuated ones, as
-# they are and made to look scanned, 0-0.005: what Tesseract reads in their noise and rules is
-# other marks (_ / - [ 》), not these.
+# gain on the whole page: Wenshi's rendered vertical pages 0.072-0.153; the 8 punctuated vertical
+# images of ../shared/realpages 0.020-0.076 (Tesseract reads few of shiji16_modern_p2's marks);
+# the 14 unpunctuated ones 0-0.009, and 0-0.006 made to look scanned: what Tesseract reads in
+# their rules and noise is other marks (_ / - 》), and a stray 、 or : now and then.
 SENTENCE_MARKS = frozenset("。,、;:!?")  # after NFKC: ，；：！？ are , ; : ! ?
-PUNCTUATION_GAIN = 0.02
+PUNCTUATION_GAIN = 0.015
 # Tesseract's reading of a vertical page starts with a strip of its first columns holding this
 # share of PP-OCR's characters (_second_reading), and reads the whole page only where the two
 # agree there; no strip when it would hold more than SAMPLE_MOST of them.
