@@ -77,9 +77,9 @@ AGREE_SHARE = 0.80
 # sentences (句读, SENTENCE_MARKS), at least PUNCTUATION_GAIN more of them than PP-OCR's reading
 # holds per character of PP-OCR's. A page printed without them (白文) gains nothing from
 # Tesseract's reading but its misreadings. Measured (benchmarks/README.md, session 12), the
-# gain on the whole page: Wenshi's rendered vertical pages 0.072-0.153; the 8 punctuated vertical
+# gain on the whole page: Wenshi's rendered vertical pages 0.072-0.153; the 6 punctuated vertical
 # images of ../shared/realpages 0.020-0.076 (Tesseract reads few of shiji16_modern_p2's marks);
-# the 14 unpunctuated ones 0-0.009, and 0-0.006 made to look scanned: what Tesseract reads in
+# the 16 unpunctuated ones 0-0.009, and 0-0.006 made to look scanned: what Tesseract reads in
 # their rules and noise is other marks (_ / - 》), and a stray 、 or : now and then.
 SENTENCE_MARKS = frozenset("。,、;:!?")  # after NFKC: ，；：！？ are , ; : ! ?
 PUNCTUATION_GAIN = 0.015
