@@ -16,12 +16,15 @@ and flow diagrams are not.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from .preprocess import estimate_skew
 
 Box = tuple[int, int, int, int]
 
@@ -30,6 +33,8 @@ _MIN_FIGURE = 4.0  # a figure is at least this many characters wide and high
 _RULE = 2.0  # straight runs of ink this many characters long are rules, not graphics
 _WINDOW = 3.0  # adaptive threshold window, in characters: ink is darker than its surroundings
 _INK_OFFSET = 15  # grey levels below the window's mean
+_DRIFT = 0.5  # pixels a rule may drift off a straight kernel's row over its length
+_MAX_SKEW = 15.0  # degrees: the skew search's range (preprocess.DEFAULT_MAX_SKEW)
 
 
 def find_figures(image: Image.Image, lines: Sequence[Box]) -> tuple[Box, ...]:
@@ -51,19 +56,60 @@ def find_figures(image: Image.Image, lines: Sequence[Box]) -> tuple[Box, ...]:
     window = max(3, int(_WINDOW * char) | 1)
     ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                 window, _INK_OFFSET)
-    for left, top, right, bottom in lines:
-        ink[max(0, int(top * scale)):int(bottom * scale) + 1,
-            max(0, int(left * scale)):int(right * scale) + 1] = 0
+    boxes = [(slice(max(0, int(top * scale)), int(bottom * scale) + 1),
+              slice(max(0, int(left * scale)), int(right * scale) + 1))
+             for left, top, right, bottom in lines]
+    text_ink = np.zeros_like(ink)  # the ink of the text lines, whose skew is the page's
+    for box in boxes:
+        text_ink[box] = ink[box]
+    for box in boxes:
+        ink[box] = 0
     run = max(3, int(_RULE * char))
-    rules = cv2.bitwise_or(
+    figures = _pieces(ink, _rules(ink, run), char)
+    if figures:
+        # Rules are found along the page's skew when a one-pixel rule at that skew would leave
+        # a straight kernel's row (drift half a pixel or more along it) and break into pieces
+        # shorter than a rule: a table scanned 2.5° askew stayed one "figure". A page the skew
+        # search puts under that angle keeps the axis-aligned rules.
+        skew = estimate_skew(text_ink > 0, _MAX_SKEW, math.degrees(math.atan(_DRIFT / run)))
+        if skew:
+            figures = _pieces(ink, _rules(ink, run, skew), char)
+    return tuple((int(x / scale), int(y / scale), int((x + w) / scale), int((y + h) / scale))
+                 for x, y, w, h in figures)
+
+
+def _rules(ink: np.ndarray, run: int, skew: float = 0.0) -> np.ndarray:
+    """The straight runs of `ink` at least `run` pixels long, along the axes turned `skew`
+    degrees counter-clockwise."""
+    if not skew:
+        return _straight(ink, run)
+    height, width = ink.shape
+    # Turned straight on a canvas that holds all of the page, and the rules found there turned
+    # back; bilinear both ways, any share of ink kept, so a pixel-thick rule stays unbroken.
+    a = math.radians(skew)
+    side_w = int(math.ceil(width * abs(math.cos(a)) + height * abs(math.sin(a))))
+    side_h = int(math.ceil(width * abs(math.sin(a)) + height * abs(math.cos(a))))
+    turn = cv2.getRotationMatrix2D(((width - 1) / 2.0, (height - 1) / 2.0), -skew, 1.0)
+    turn[0, 2] += (side_w - width) / 2.0
+    turn[1, 2] += (side_h - height) / 2.0
+    straight = cv2.warpAffine(ink, turn, (side_w, side_h), flags=cv2.INTER_LINEAR)
+    rules = _straight((straight > 0).astype(np.uint8) * 255, run)
+    back = cv2.warpAffine(rules, cv2.invertAffineTransform(turn), (width, height),
+                          flags=cv2.INTER_LINEAR)
+    return (back > 0).astype(np.uint8) * 255
+
+
+def _straight(ink: np.ndarray, run: int) -> np.ndarray:
+    """The horizontal and vertical runs of `ink` at least `run` pixels long."""
+    return cv2.bitwise_or(
         cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1))),
         cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run))))
-    ink = cv2.subtract(ink, cv2.dilate(rules, np.ones((3, 3), np.uint8)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    figures = []
-    for n in range(1, count):
-        x, y, w, h = (int(v) for v in stats[n][:4])
-        if w >= _MIN_FIGURE * char and h >= _MIN_FIGURE * char:
-            figures.append((int(x / scale), int(y / scale), int((x + w) / scale),
-                            int((y + h) / scale)))
-    return tuple(figures)
+
+
+def _pieces(ink: np.ndarray, rules: np.ndarray, char: float) -> list[tuple[int, int, int, int]]:
+    """(left, top, width, height) of the pieces of `ink` left once `rules` are taken away that
+    are a figure's size."""
+    rest = cv2.subtract(ink, cv2.dilate(rules, np.ones((3, 3), np.uint8)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    return [(int(x), int(y), int(w), int(h)) for x, y, w, h in (stats[n][:4]
+            for n in range(1, count)) if w >= _MIN_FIGURE * char and h >= _MIN_FIGURE * char]
