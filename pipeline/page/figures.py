@@ -67,13 +67,19 @@ def find_figures(image: Image.Image, lines: Sequence[Box]) -> tuple[Box, ...]:
     run = max(3, int(_RULE * char))
     figures = _pieces(ink, _rules(ink, run), char)
     if figures:
-        # Rules are found along the page's skew when a one-pixel rule at that skew would leave
-        # a straight kernel's row (drift half a pixel or more along it) and break into pieces
-        # shorter than a rule: a table scanned 2.5° askew stayed one "figure". A page the skew
-        # search puts under that angle keeps the axis-aligned rules.
+        # On a page askew, a rule one pixel thick breaks into steps shorter than a rule, and a
+        # ruled table stayed one "figure" (ccu_thesis_p23 and cy_gazette_p30 scanned 2.5° askew).
+        # When the page's skew would move such a rule half a pixel or more off a straight
+        # run's row, the rules are looked for along the skew as well, and a piece of graphics
+        # stays a figure only where something of a figure's size is left of it then: a grid
+        # is all rules, a plot keeps its curves. Its box is the piece's as found, frame and
+        # axes included (the rules along the skew also take the flat tails of a plot's
+        # curves: the boxes of the pieces left would cut its legend out). A page the skew
+        # search puts under that angle is left as it was.
         skew = estimate_skew(text_ink > 0, _MAX_SKEW, math.degrees(math.atan(_DRIFT / run)))
         if skew:
-            figures = _pieces(ink, _rules(ink, run, skew), char)
+            rest = _pieces(ink, _rules(ink, run, skew), char)
+            figures = [f for f in figures if any(_holds(f, p) for p in rest)]
     return tuple((int(x / scale), int(y / scale), int((x + w) / scale), int((y + h) / scale))
                  for x, y, w, h in figures)
 
@@ -85,7 +91,8 @@ def _rules(ink: np.ndarray, run: int, skew: float = 0.0) -> np.ndarray:
         return _straight(ink, run)
     height, width = ink.shape
     # Turned straight on a canvas that holds all of the page, and the rules found there turned
-    # back; bilinear both ways, any share of ink kept, so a pixel-thick rule stays unbroken.
+    # back; bilinear both ways, any share of ink kept, so that a pixel-thick rule stays unbroken
+    # (the grey page turned and its ink taken again lost the faint hairlines of ccu_thesis_p23).
     a = math.radians(skew)
     side_w = int(math.ceil(width * abs(math.cos(a)) + height * abs(math.sin(a))))
     side_h = int(math.ceil(width * abs(math.sin(a)) + height * abs(math.cos(a))))
@@ -113,3 +120,9 @@ def _pieces(ink: np.ndarray, rules: np.ndarray, char: float) -> list[tuple[int, 
     count, _, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     return [(int(x), int(y), int(w), int(h)) for x, y, w, h in (stats[n][:4]
             for n in range(1, count)) if w >= _MIN_FIGURE * char and h >= _MIN_FIGURE * char]
+
+
+def _holds(figure: tuple[int, int, int, int], piece: tuple[int, int, int, int]) -> bool:
+    """The middle of `piece` lies inside `figure` (both left, top, width, height)."""
+    x, y = piece[0] + piece[2] / 2, piece[1] + piece[3] / 2
+    return figure[0] <= x < figure[0] + figure[2] and figure[1] <= y < figure[1] + figure[3]
