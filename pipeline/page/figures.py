@@ -11,7 +11,9 @@ milliseconds whatever the scan's resolution.
 
 Measured on ../shared/realpages (benchmarks/README.md, "Reading order"): the plots of the
 thesis pages and a logo in a slide are found; ruled tables, ruled vertical pages, boxed notes
-and flow diagrams are not.
+and flow diagrams are not. On a page scanned askew the rules are also looked for along its skew
+(measured on the ink of the text lines, preprocess.estimate_skew): benchmarks/README.md,
+"Session 12: tables scanned askew".
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .preprocess import estimate_skew
+from .preprocess import DEFAULT_MAX_SKEW, estimate_skew
 
 Box = tuple[int, int, int, int]
 
@@ -33,8 +35,7 @@ _MIN_FIGURE = 4.0  # a figure is at least this many characters wide and high
 _RULE = 2.0  # straight runs of ink this many characters long are rules, not graphics
 _WINDOW = 3.0  # adaptive threshold window, in characters: ink is darker than its surroundings
 _INK_OFFSET = 15  # grey levels below the window's mean
-_DRIFT = 0.5  # pixels a rule may drift off a straight kernel's row over its length
-_MAX_SKEW = 15.0  # degrees: the skew search's range (preprocess.DEFAULT_MAX_SKEW)
+_DRIFT = 0.5  # pixels a rule may drift off a row over a rule's length and stay one run
 
 
 def find_figures(image: Image.Image, lines: Sequence[Box]) -> tuple[Box, ...]:
@@ -67,16 +68,15 @@ def find_figures(image: Image.Image, lines: Sequence[Box]) -> tuple[Box, ...]:
     run = max(3, int(_RULE * char))
     figures = _pieces(ink, _rules(ink, run), char)
     if figures:
-        # On a page askew, a rule one pixel thick breaks into steps shorter than a rule, and a
-        # ruled table stayed one "figure" (ccu_thesis_p23 and cy_gazette_p30 scanned 2.5° askew).
-        # When the page's skew would move such a rule half a pixel or more off a straight
-        # run's row, the rules are looked for along the skew as well, and a piece of graphics
-        # stays a figure only where something of a figure's size is left of it then: a grid
-        # is all rules, a plot keeps its curves. Its box is the piece's as found, frame and
-        # axes included (the rules along the skew also take the flat tails of a plot's
-        # curves: the boxes of the pieces left would cut its legend out). A page the skew
-        # search puts under that angle is left as it was.
-        skew = estimate_skew(text_ink > 0, _MAX_SKEW, math.degrees(math.atan(_DRIFT / run)))
+        # Askew, a rule a pixel thick breaks into steps shorter than a rule and a ruled table
+        # stayed one figure (ccu_thesis_p23 turned 2.5°). When the page's skew moves such a rule
+        # _DRIFT pixels or more off a rule's row, a piece stays a figure only where a piece of a
+        # figure's size is left of it once the rules along the skew are taken away too (a grid
+        # is all rules, a plot keeps its curves), and keeps its box as found: the rules along
+        # the skew also take the flat tails of a plot's curves (ccu_thesis_p14's box lost its
+        # legend). Under that skew (the real pages as they are: 0-0.1°) nothing changes.
+        limit = math.degrees(math.atan(_DRIFT / run))
+        skew = estimate_skew(text_ink > 0, DEFAULT_MAX_SKEW, limit)
         if skew:
             rest = _pieces(ink, _rules(ink, run, skew), char)
             figures = [f for f in figures if any(_holds(f, p) for p in rest)]
