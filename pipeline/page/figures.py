@@ -12,7 +12,7 @@ milliseconds whatever the scan's resolution.
 Measured on ../shared/realpages (benchmarks/README.md, "Reading order"): the plots of the
 thesis pages and a logo in a slide are found; ruled tables, ruled vertical pages, boxed notes
 and flow diagrams are not. On a page scanned askew the rules are also looked for along its skew
-(measured on the ink of the text lines, preprocess.estimate_skew): benchmarks/README.md,
+(measured on the ink of the text lines, skew.estimate_skew): benchmarks/README.md,
 "Session 12: tables scanned askew".
 """
 
@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .preprocess import DEFAULT_MAX_SKEW, estimate_skew
+from .skew import DEFAULT_MAX_SKEW, estimate_skew
 
 Box = tuple[int, int, int, int]
 

@@ -23,7 +23,6 @@ keeps the block means (its `reduce` is faster) and the bicubic upscaling of low-
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import cv2
@@ -35,19 +34,20 @@ from ..config import PREPROCESS_STEPS
 from ..errors import UsageError
 from .engines import tesseract
 from .inkmask import STRONG_INK as _STRONG
-from .inkmask import (Box, Gray, Mask, binarize, blur_ink, bounding_box, despeckle, ink_page,
+from .inkmask import (Box, Gray, binarize, blur_ink, bounding_box, despeckle, ink_page,
                       shrink)
 from .inkmask import blur as _blur
 from .seals import find_seals, lift_seals
+from .skew import DEFAULT_MAX_SKEW, estimate_skew
 from .inkmask import as_gray as _gray
 
-__all__ = ["binarize", "despeckle"]  # moved to inkmask; importable from here as before
+# Moved to inkmask and skew; importable from here as before.
+__all__ = ["DEFAULT_MAX_SKEW", "binarize", "despeckle", "estimate_skew"]
 
 log = logging.getLogger(__name__)
 
 
 DEFAULT_TARGET_DPI = 300
-DEFAULT_MAX_SKEW = 15.0  # degrees either way; beyond that it is a rotation, not a skew
 # Tesseract's orientation confidence on a 500-px crop of our Chinese pages: 3-8 for horizontal
 # text, 2.2-3.4 for vertical text, every answer right. OCRmyPDF's default threshold (14) is
 # tuned for whole Latin pages and would turn nothing here.
@@ -64,9 +64,6 @@ _OSD_CROP = 500
 # 1.02/0.85/1.02%, aged scans 2.29/2.04/1.53% -> 1.53/1.36/1.53%), and the rotation costs
 # ~16 ms a page.
 _MIN_DESKEW = 1.0
-# Skew search: the window tried first, and how much its best angle must outscore its worst.
-_NEAR_SKEW = 2.0
-_SHARP_PEAK = 1.2
 _DENOISE_SIGMA = 0.6  # 1.0 blurred noisy pages into 8% CER, 0.3 left noise: 4%; 0.45-0.6: 2%
 _DARK = 90  # a scanner-lid band is darker than 0.35 of white
 _SMOOTH_SIGMA = 1.5
@@ -384,74 +381,6 @@ def _denoise(gray: Gray, scale: float) -> Gray:
     e at 2.9%, against 1.3% and 1.7% with a Gaussian of sigma 0.6.
     """
     return _blur(gray, _DENOISE_SIGMA * scale)
-
-
-def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees: float = 0.0,
-                  box: Box | None = None) -> float:
-    """Counter-clockwise skew of the text in degrees, from projection-profile sharpness; 0.0
-    when the coarse search puts it under `min_degrees` (the caller would not turn the page).
-
-    Text lines (or, on vertical pages, columns) project into sharp peaks only when the page is
-    straight. Both projections are scored, so the same code serves horizontal and vertical text.
-    A coarse search (0.5° steps, 4-px bins, 15,000 ink pixels; within ±2° first, the whole range
-    when that finds no clear peak) is refined in 0.1° and then 0.05° steps with 1-px bins on at
-    most 60,000 ink pixels. `box`, the (left, top, width, height) of the ink when the caller
-    has it, spares reading the page beyond it.
-    """
-    left, top, width, height = box or (0, 0, ink.shape[1], ink.shape[0])
-    # The ink pixels as flat indices, split into rows and columns only for those sampled: 2 ms
-    # a page, where np.nonzero took 13 and OpenCV's findNonZero 5 (the same pixels, same order:
-    # row by row, within the box as on the page).
-    flat = np.flatnonzero(ink[top:top + height, left:left + width])
-    if flat.size < 200:
-        return 0.0
-    rng = np.random.default_rng(0)  # fixed seed: the same page always gets the same angle
-    if flat.size > 60_000:
-        flat = flat[rng.choice(flat.size, 60_000, replace=False)]
-    ys, xs = np.divmod(flat, width)
-    ys += top
-    xs += left
-    y = ys.astype(np.float32) - np.float32(ys.mean())
-    x = xs.astype(np.float32) - np.float32(xs.mean())
-    few = slice(0, 15_000)  # already a random order: the first 15,000 are a random sample
-
-    def score(degrees: float, bin_px: float, part: slice = slice(None)) -> float:
-        a = math.radians(degrees)
-        c, s = np.float32(math.cos(a) / bin_px), np.float32(math.sin(a) / bin_px)
-        # Coordinates in a frame turned by `degrees`: a text line skewed counter-clockwise by
-        # that angle runs along constant `along_rows`.
-        total = 0.0
-        for coord in (y[part] * c + x[part] * s, x[part] * c - y[part] * s):
-            hist = np.bincount((coord - coord.min()).astype(np.int32))
-            total += float(np.dot(hist, hist))
-        return total
-
-    def best_of(angles: npt.NDArray[np.float64], bin_px: float, part: slice = slice(None)) -> float:
-        return float(angles[int(np.argmax([score(d, bin_px, part) for d in angles]))])
-
-    # Most scans are straight within a degree or two: look there first (9 angles). The wide
-    # search (61) runs only when that peak is at the window's edge or hardly stands out: on the
-    # benchmark pages the best angle within ±2° scored 1.46-1.60 times the worst, on the same
-    # page turned 5-15° 1.01-1.04 times (any angle there smears every line alike).
-    near = min(_NEAR_SKEW, max_degrees)
-    angles = np.arange(-near, near + 1e-9, 0.5)
-    scores = [score(d, 4.0, few) for d in angles]
-    peak = int(np.argmax(scores))
-    if 0 < peak < len(angles) - 1 and scores[peak] >= _SHARP_PEAK * min(scores):
-        best = float(angles[peak])
-    else:
-        best = best_of(np.arange(-max_degrees, max_degrees + 1e-9, 0.5), 4.0, few)
-    if abs(best) < min_degrees:
-        # The refinement (10 ms a page) would only tell how little: 0.5° from the coarse search
-        # is a skew of ~0.25-0.75°, which Tesseract reads as well unturned.
-        return 0.0
-    angles = np.arange(best - 0.6, best + 0.6 + 1e-9, 0.1)
-    scores = [score(d, 1.0) for d in angles]
-    peak = int(np.argmax(scores))
-    best = float(angles[peak])
-    # The middle of the last three was scored just now.
-    last = np.array([best - 0.05, best, best + 0.05])
-    return float(last[int(np.argmax([score(last[0], 1.0), scores[peak], score(last[2], 1.0)]))])
 
 
 def _upright(image: Image.Image, options: PreprocessOptions, steps: list[str],
