@@ -63,6 +63,9 @@ from pipeline.page.alto import parse_alto  # noqa: E402
 from pipeline.page.layout import order_lines  # noqa: E402
 from pipeline.text.clean import clean_ocr_text  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from realpages import levenshtein  # noqa: E402
+
 REAL = ROOT.parent / "shared" / "realpages"
 ALPHA = 0.5  # ridge strength on standardised features (see benchmarks/README.md, "Page quality")
 
@@ -78,23 +81,20 @@ def _cer(text: str, reference: str, form: Literal["NFC"] | None = "NFC") -> floa
     """CER on the texts in Unicode normal form `form` (None: the code points as they are)."""
     import unicodedata
 
-    import Levenshtein
     if form:
         text, reference = (unicodedata.normalize(form, t) for t in (text, reference))
     a, b = "".join(text.split()), "".join(reference.split())
-    return min(1.0, Levenshtein.distance(a, b) / max(len(b), 1))
+    return min(1.0, levenshtein(a, b) / max(len(b), 1))
 
 
 def _content_cer(text: str, reference: str) -> float:
     import unicodedata
 
-    import Levenshtein
-
     def content(t: str) -> str:
         return "".join(c for c in unicodedata.normalize("NFKC", t)
                        if unicodedata.category(c)[0] in "LN")
     a, b = content(text), content(reference)
-    return min(1.0, Levenshtein.distance(a, b) / max(len(b), 1))
+    return min(1.0, levenshtein(a, b) / max(len(b), 1))
 
 
 def _reading(data: dict[str, Any]) -> Any:
