@@ -393,10 +393,12 @@ def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
 def test_tesseracts_reading_is_kept_only_for_the_punctuation_it_adds():
     paddle_text = "縣城舊有城牆一道周長四里有餘設東南西北四門城外環繞護城河"  # 28 characters
     # a mark every 4-7 characters, as a punctuated page prints them
-    assert process.adds_punctuation(paddle_text, "縣城舊有城牆一道，周長四里有餘，設東、南、西、北四門，城外環繞護城河。")
+    punctuated = "縣城舊有城牆一道，周長四里有餘，設東、南、西、北四門，城外環繞護城河。"
+    assert process.adds_punctuation(paddle_text, punctuated)
     # a stray mark in 112 characters is no punctuated page; rules and noise read as other marks
     assert not process.adds_punctuation(paddle_text * 4, paddle_text * 2 + "、" + paddle_text * 2)
-    assert not process.adds_punctuation(paddle_text, "_/" + paddle_text[:10] + "-》[" + paddle_text[10:])
+    ruled = "_/" + paddle_text[:10] + "-》[" + paddle_text[10:]
+    assert not process.adds_punctuation(paddle_text, ruled)
     assert not process.adds_punctuation(paddle_text, paddle_text)
     # marks PP-OCR read too are nothing gained
     assert not process.adds_punctuation("縣城，舊有，城牆，一道。", "縣城，舊有，城牆，一道。")

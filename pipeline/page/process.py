@@ -211,10 +211,11 @@ def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
 
     `auto` reads every page with PP-OCR, and a page PP-OCR finds vertical also with Tesseract's
     vertical model: where the two agree on the characters and Tesseract's reading has the
-    punctuation PP-OCR drops from vertical columns, Tesseract's is kept, otherwise PP-OCR's (measured in
-    benchmarks/README.md: bag F1 on real vertical pages 97% against 0-94%). Under `auto`, an
-    engine that fails on the page (error, timeout) hands it to the other engine before the page
-    counts as failed; an engine named on purpose (`--engine paddle|tesseract`) reads alone.
+    punctuation PP-OCR drops from vertical columns, Tesseract's is kept, otherwise PP-OCR's
+    (measured in benchmarks/README.md: bag F1 on real vertical pages 97% against 0-94%). Under
+    `auto`, an engine that fails on the page (error, timeout) hands it to the other engine before
+    the page counts as failed; an engine named on purpose (`--engine paddle|tesseract`) reads
+    alone.
     """
     if engine is not None:
         return _read_page(engine, image, dpi, cfg, hint)
