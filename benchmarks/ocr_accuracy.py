@@ -11,8 +11,9 @@ are degraded, and prints, per condition, the character error rate (CER) and seco
   (pipeline.text.clean). `--engine tesseract` is Wenshi's Tesseract path alone.
 
 `--realpages` scores real pages (../shared/realpages) instead: see benchmarks/realpages.py.
-`--realpages --degrade b2.5|c|e` first gives each real page a rendered condition's degradation
-(skew 2.5°, aged paper, both), so the same pages read as scans would: whether what Wenshi
+`--realpages --degrade b2.5|c|d|e|f` first gives each real page a rendered condition's
+degradation (skew 2.5°, aged paper, half the dpi as a JPEG, skew and aged paper, the next page
+showing through), so the same pages read as scans would: whether what Wenshi
 decides from a page's measurements still holds when the page is not born digital.
 
 CER = Levenshtein distance / reference length, whitespace removed from both sides. Timing is
@@ -232,52 +233,89 @@ def aged_scan(page: Image.Image, seed: int) -> Image.Image:
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
 
 
-def low_resolution(page: Image.Image, dpi: int = 150, quality: int = 40) -> Image.Image:
-    """The page scanned at `dpi` and saved as a heavily compressed JPEG."""
-    scale = dpi / DPI
-    small = page.convert("L").resize((round(page.width * scale), round(page.height * scale)),
-                                     Image.Resampling.LANCZOS)
+def low_resolution(page: Image.Image, dpi: int = 150, quality: int = 40,
+                   source_dpi: int = DPI) -> Image.Image:
+    """The page (at `source_dpi`) scanned at `dpi` and saved as a heavily compressed JPEG. A
+    colour page stays in colour (a real page's red seal or coloured slide is scanned as it is);
+    the rendered pages are grey and stay grey."""
+    scale = dpi / source_dpi
+    mode = "RGB" if page.mode in ("RGB", "RGBA", "P") else "L"
+    small = page.convert(mode).resize((round(page.width * scale), round(page.height * scale)),
+                                      Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     small.save(buf, format="JPEG", quality=quality)
     buf.seek(0)
-    return Image.open(buf).convert("L")
+    return Image.open(buf).convert(mode)
 
 
 def bleed_through(page: Image.Image, reverse: Image.Image) -> Image.Image:
-    """Thin paper: the reverse page shows through, mirrored, blurred and grey."""
+    """Thin paper: the reverse page shows through, mirrored, blurred and grey. A colour page
+    keeps its colours under the show-through; a grey page comes out as before, to the bit."""
     back = np.asarray(reverse.convert("L").transpose(Image.Transpose.FLIP_LEFT_RIGHT)
                       .filter(ImageFilter.GaussianBlur(2.0)), dtype=np.float32) / 255
     back = 1.0 - 0.42 * (1.0 - back)  # the show-through reaches ~58% of white at most
-    front = np.asarray(page.convert("L"), dtype=np.float32) / 255
     paper = np.array([240, 233, 214], np.float32)
-    rgb = paper * (front * back)[..., None]
+    if page.mode in ("RGB", "RGBA", "P"):
+        front = np.asarray(page.convert("RGB"), dtype=np.float32) / 255
+        rgb = paper * (front * back[..., None])
+    else:
+        grey = np.asarray(page.convert("L"), dtype=np.float32) / 255
+        rgb = paper * (grey * back)[..., None]
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
 
 
-def degrade_real(condition: str) -> Callable[[Image.Image, str], Image.Image]:
+def reverse_page(name: str) -> Image.Image:
+    """The real page printed on the back of `name`'s leaf, for `--degrade f`: the next page of
+    the same document in ../shared/realpages (the first after the last), or the manifest's next
+    page for a document of one page; at the same dpi as `name`."""
+    entries = realpages.manifest([300, 150])
+    stems = [Path(e["image"]).stem for e in entries]
+    at = "@" + name.split("@")[1] if "@" in name else ""
+    same_dpi = [s for s in stems if s.endswith(at) and ("@" in s) == bool(at)]
+    document = name.split("@")[0].rsplit("_p", 1)[0]
+    pages = [s for s in same_dpi if s.split("@")[0].rsplit("_p", 1)[0] == document]
+    ring = pages if len(pages) > 1 else same_dpi
+    back = ring[(ring.index(name) + 1) % len(ring)]
+    image = Image.open(realpages.REALPAGES / entries[stems.index(back)]["image"])
+    image.load()
+    return image
+
+
+def degrade_real(condition: str) -> Callable[[Image.Image, str, int], tuple[Image.Image, int]]:
     """A rendered condition's degradation for a real page (`--realpages --degrade`): the same
     functions and strengths as on the rendered pages, so the real pages of ../shared/realpages,
     born digital, look scanned as its README suggests. Each page's seed and the sense of its
     skew follow from its name, so a run is repeatable page by page. A real page is printed to
     its edges (slides, half-leaves), so the skewed page is enlarged to hold all of it, in its
-    own colours, where the rendered pages' margins let `skew` keep their size."""
-    def degrade(page: Image.Image, name: str) -> Image.Image:
+    own colours, where the rendered pages' margins let `skew` keep their size. The function
+    takes the page, its name and dpi and gives the degraded page and the dpi it is read at:
+    `d` scans it at half its dpi (150 for a 300-dpi page, as the rendered condition), and the
+    reader is told so. `f` shows the document's next page through it (`reverse_page`), scaled
+    to the page's size where the two differ."""
+    def degrade(page: Image.Image, name: str, dpi: int) -> tuple[Image.Image, int]:
         seed = 1000 + zlib.crc32(name.encode()) % 1000
         angle = 2.5 if seed % 2 == 0 else -2.5
         white = 255 if page.mode == "L" else (255, 255, 255)
         skewed = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True,
                              fillcolor=white)
         if condition == "b2.5":
-            return skewed
+            return skewed, dpi
         if condition == "c":
-            return aged_scan(page, seed)
+            return aged_scan(page, seed), dpi
+        if condition == "d":
+            return low_resolution(page, dpi // 2, source_dpi=dpi), dpi // 2
         if condition == "e":
-            return aged_scan(skewed, seed)
+            return aged_scan(skewed, seed), dpi
+        if condition == "f":
+            reverse = reverse_page(name)
+            if reverse.size != page.size:
+                reverse = reverse.resize(page.size, Image.Resampling.LANCZOS)
+            return bleed_through(page, reverse), dpi
         raise ValueError(f"unknown condition for real pages {condition!r}")
     return degrade
 
 
-REAL_DEGRADATIONS = ("b2.5", "c", "e")
+REAL_DEGRADATIONS = ("b2.5", "c", "d", "e", "f")
 
 
 # --- the conditions ----------------------------------------------------------------------------
@@ -479,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="--realpages: per-page outputs kept here and reused")
     parser.add_argument("--degrade", choices=REAL_DEGRADATIONS,
                         help="--realpages: make each page look scanned first, as this rendered "
-                             "condition is made (skew, aged paper, both)")
+                             "condition is made (skew, aged paper, 150 dpi JPEG, both of b2.5 "
+                             "and c, bleed-through)")
     args = parser.parse_args(argv)
     if args.realpages:
         runs = [r for r in args.runs.split(",") if r]

@@ -171,11 +171,13 @@ def _runner(run: str, engine: str) -> Callable[[Image.Image, dict[str, Any], flo
 def run_pages(runs: Sequence[str], entries: Sequence[dict[str, Any]], cache: Path,
               engine: str = "auto", timeout: float = 180.0,
               log: Callable[[str], None] = print,
-              degrade: tuple[str, Callable[[Image.Image, str], Image.Image]] | None = None,
+              degrade: tuple[str, Callable[[Image.Image, str, int], tuple[Image.Image, int]]]
+              | None = None,
               ) -> dict[str, dict[str, dict[str, Any]]]:
     """{run: {image stem: {"text", "seconds", "cpu"}}}, from the cache or run now. `degrade`
-    (a name and a function of the page and its stem) makes each page look scanned before every
-    run reads it; its outputs are cached apart, under `cache`/degraded-NAME."""
+    (a name and a function of the page, its stem and dpi, giving the page and the dpi to read it
+    at) makes each page look scanned before every run reads it; its outputs are cached apart,
+    under `cache`/degraded-NAME."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     if degrade is not None:
         cache = cache / f"degraded-{degrade[0]}"
@@ -193,7 +195,8 @@ def run_pages(runs: Sequence[str], entries: Sequence[dict[str, Any]], cache: Pat
             image: Image.Image = Image.open(REALPAGES / entry["image"])
             image.load()
             if degrade is not None:
-                image = degrade[1](image, stem)
+                image, dpi = degrade[1](image, stem, entry["dpi"])
+                entry = {**entry, "dpi": dpi}  # a page scanned at a lower dpi is read at it
             wall, cpu = time.perf_counter(), _cpu()
             text = fn(image, entry, timeout)
             result = {"text": text, "seconds": round(time.perf_counter() - wall, 2),

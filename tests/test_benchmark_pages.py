@@ -72,11 +72,47 @@ def test_a_real_page_made_to_look_scanned_keeps_what_is_printed_at_its_edges() -
     for x, y in ((0, 0), (380, 0), (0, 280), (380, 280)):
         draw.rectangle((x, y, x + 19, y + 19), fill=0)
     before = int((np.asarray(page) < 128).sum())
-    skewed = oa.degrade_real("b2.5")(page, "corner_p1")
-    assert skewed.width > page.width and skewed.height > page.height
+    skewed, dpi = oa.degrade_real("b2.5")(page, "corner_p1", 300)
+    assert skewed.width > page.width and skewed.height > page.height and dpi == 300
     assert int((np.asarray(skewed) < 128).sum()) >= 0.95 * before
-    aged = oa.degrade_real("e")(page, "corner_p1")
-    assert np.array_equal(np.asarray(aged), np.asarray(oa.degrade_real("e")(page, "corner_p1")))
+    aged, _ = oa.degrade_real("e")(page, "corner_p1", 300)
+    again, _ = oa.degrade_real("e")(page, "corner_p1", 300)
+    assert np.array_equal(np.asarray(aged), np.asarray(again))
     assert aged.mode == "RGB" and aged.size == skewed.size
     with pytest.raises(ValueError):
-        oa.degrade_real("d")(page, "corner_p1")
+        oa.degrade_real("g")(page, "corner_p1", 300)
+
+
+def test_a_real_page_scanned_at_half_its_dpi_is_read_at_that_dpi() -> None:
+    # --degrade d: the page scanned at half its dpi as a JPEG of quality 40, as the rendered
+    # condition d; the reader is told the lower dpi, and a colour page stays in colour.
+    from PIL import Image
+    page = Image.new("RGB", (400, 300), (255, 255, 255))
+    page.paste((200, 30, 30), (100, 100, 200, 200))
+    small, dpi = oa.degrade_real("d")(page, "corner_p1", 300)
+    assert dpi == 150 and small.size == (200, 150) and small.mode == "RGB"
+    red = np.asarray(small)[75, 75].astype(int)
+    assert red[0] > 150 and red[1] < 90  # still red
+    grey, dpi = oa.degrade_real("d")(page.convert("L"), "corner_p1@150", 150)
+    assert dpi == 75 and grey.size == (200, 150) and grey.mode == "L"
+
+
+def test_a_real_page_shows_the_next_page_of_its_document_through() -> None:
+    # --degrade f: the back of the leaf is the document's next page (the first after the last),
+    # mirrored and faint under the page's own ink; a grey page comes out as the rendered
+    # condition f makes it, to the bit.
+    from PIL import Image
+    stems = [Path(e["image"]).stem for e in oa.realpages.manifest([300])]
+    if "hlm_p9" not in stems:
+        pytest.skip("../shared/realpages is not here")
+    back = np.asarray(oa.reverse_page("hlm_p9"))
+    assert np.array_equal(back, np.asarray(Image.open(oa.realpages.REALPAGES
+                                                      / "pages/hlm_p20.png")))
+    assert np.array_equal(np.asarray(oa.reverse_page("hlm_p20")),
+                          np.asarray(Image.open(oa.realpages.REALPAGES / "pages/hlm_p2.png")))
+    blank = Image.new("L", (400, 300), 255)
+    shown, dpi = oa.degrade_real("f")(blank, "hlm_p9", 300)
+    assert dpi == 300 and shown.size == blank.size
+    assert np.asarray(shown.convert("L")).min() < 200  # the back's ink shows on a blank page
+    assert np.array_equal(np.asarray(oa.bleed_through(blank, blank)),
+                          np.asarray(oa.bleed_through(blank.convert("RGB"), blank)))
