@@ -23,6 +23,7 @@ from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
+from .foldstrip import drop_cut_strip
 from .layout import FIGURE, is_vertical, order_reading
 from .pagelook import page_ink
 from .showthrough import drop_show_through
@@ -53,6 +54,11 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     # ink, measured once (pipeline.page.pagelook), holds them.
     ink = page_ink(image, [line.box for line in reading.lines], reading.ink)
     figures = ink.figures if ink is not None else ()
+    # The half-cut 版心 strip at a half-leaf's edge is garbage, not text (foldstrip.py). Left
+    # out after the ink is measured: its ink was read, and is not text the engine missed.
+    reading, cut = drop_cut_strip(reading)
+    if cut:
+        log.debug("half-cut strip at the page's edge left out: %s", [x.text for x in cut])
     model_regions = [r.box for r in regions or () if r.kind == MODEL_FIGURE]
     layout = order_reading(reading, figures, model_regions)
     placed = [(p.line, p.role, p.block) for p in layout.lines if p.role != FIGURE]

@@ -1,0 +1,67 @@
+"""The half-cut 版心 strip at the edge of a vertical half-leaf: read as garbage, left out.
+
+A classical book is printed on leaves folded at the centre, the 版心, which carries the book's
+title, the 卷 and the leaf number. A leaf scanned or cut as two half-leaves has the fold at one
+edge of each page, and what is set on the fold itself (the title: 欽定四庫全書, 石頭記) is cut
+through: half of each character is on the page. PP-OCR reads such a strip as a line of other
+characters (金定四庫全書, 次宇四庫三律; on the pages made to look scanned 金定巳店全書食日E,
+欠三日庫三書簡月目錄), which no reader would write down and which the ground truth of
+../shared/realpages leaves out (a character less than 60% on the page is not in it). The 版心
+characters set beside the fold (卷一, 史記, 聖諭) are whole, are read as they are, and stay.
+
+A line is such a strip when all of these hold (measured on the 16 vertical pages of
+../shared/realpages, as they are and made to look scanned: benchmarks/README.md, session 13):
+
+- it lies at the outer edge of the page's text: no other line lies wholly beyond it on its side
+  (the text's extent, not the image's edge: a scan has margins, and a skewed scan's fold runs
+  across the image);
+- it is narrower than NARROW of the page's column (the median width of its lines): half a
+  character. The cut strips measured 0.38-0.65 of the column; whole columns at the edge of the
+  text are as wide as the rest, and a column of small commentary at the edge (hlm_p9's 真後之甄
+  寶玉...) is as narrow as the strip, so width alone does not decide;
+- and it is read with doubt: its line confidence below LINE_DOUBT and its weakest character
+  below GLYPH_DOUBT. The cut strips measured 55.8-85.1 and 14.5-59.3 on the pages made to look
+  scanned (64.5-76.3 and 22.5-25.4 as they are); the whole lines at the edge (卷一, 史記, 聖諭,
+  the commentary) at least 89.4 and 80.0 (史記 on shiji_col_p3 aged and skewed, the lowest).
+  One confident strip stays: hlm_p9's 石頁己 as it is (95.5, weakest 92.4).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+
+from .engines import OcrLine, Reading
+from .layout import is_vertical
+
+NARROW = 0.75
+LINE_DOUBT = 88.0
+GLYPH_DOUBT = 70.0
+
+
+def drop_cut_strip(reading: Reading) -> tuple[Reading, tuple[OcrLine, ...]]:
+    """`reading` without the lines of a half-cut 版心 strip at its page's edge, and those lines.
+    Only a vertical page has one; any other reading comes back as it is."""
+    lines = [line for line in reading.lines if line.text.strip()]
+    if len(lines) < 3 or not is_vertical(lines):
+        return reading, ()
+    column = statistics.median(line.box[2] - line.box[0] for line in lines)
+    cut = tuple(line for line in lines if _cut(line, lines, column))
+    if not cut:
+        return reading, ()
+    gone = {id(line) for line in cut}
+    return replace(reading, lines=tuple(x for x in reading.lines if id(x) not in gone)), cut
+
+
+def _cut(line: OcrLine, lines: list[OcrLine], column: float) -> bool:
+    left, _, right, _ = line.box
+    if right - left >= NARROW * column:
+        return False
+    if line.confidence >= LINE_DOUBT or not line.glyphs:
+        return False
+    if min(g.confidence for g in line.glyphs) >= GLYPH_DOUBT:
+        return False
+    others = [x for x in lines if x is not line]
+    leftmost = not any(x.box[2] <= left for x in others)
+    rightmost = not any(x.box[0] >= right for x in others)
+    return leftmost or rightmost
