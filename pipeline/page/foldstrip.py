@@ -9,21 +9,25 @@ characters (金定四庫全書, 次宇四庫三律; on the pages made to look sc
 ../shared/realpages leaves out (a character less than 60% on the page is not in it). The 版心
 characters set beside the fold (卷一, 史記, 聖諭) are whole, are read as they are, and stay.
 
-A line is such a strip when all of these hold (measured on the 16 vertical pages of
-../shared/realpages, as they are and made to look scanned: benchmarks/README.md, session 13):
+A line is such a strip when all of these hold. Measured with PP-OCR's lines on the 22 vertical
+images of ../shared/realpages as they are (scratch screen, benchmarks/README.md, session 13): 12
+cut strips (欽定四庫全書 and the like, 石頭記, 五凉全誌), and 13 narrow lines at the edge of the
+text that are whole (卷一, 史記, 聖諭, small commentary, a page number); and on four of them made
+to look scanned (`ocr_accuracy.py --realpages --degrade e`), 4 strips and 5 whole lines:
 
 - it lies at the outer edge of the page's text: no other line lies wholly beyond it on its side
   (the text's extent, not the image's edge: a scan has margins, and a skewed scan's fold runs
   across the image);
-- it is narrower than NARROW of the page's column (the median width of its lines): half a
-  character. The cut strips measured 0.38-0.65 of the column; whole columns at the edge of the
-  text are as wide as the rest, and a column of small commentary at the edge (hlm_p9's 真後之甄
-  寶玉...) is as narrow as the strip, so width alone does not decide;
+- it is narrower than NARROW of the page's column (the median width of its lines): the strips
+  measured 0.38-0.67 of it. A whole column at the edge of the text is as wide as the rest, but
+  the whole narrow lines measured 0.41-0.74 too, so width alone does not decide;
 - and it is read with doubt: its line confidence below LINE_DOUBT and its weakest character
-  below GLYPH_DOUBT. The cut strips measured 55.8-85.1 and 14.5-59.3 on the pages made to look
-  scanned (64.5-76.3 and 22.5-25.4 as they are); the whole lines at the edge (卷一, 史記, 聖諭,
-  the commentary) at least 89.4 and 80.0 (史記 on shiji_col_p3 aged and skewed, the lowest).
-  One confident strip stays: hlm_p9's 石頁己 as it is (95.5, weakest 92.4).
+  below GLYPH_DOUBT. The strips: 56.3-85.1 and 14.5-59.3; the whole narrow lines: at least 89.4
+  and 80.0 (史記 on shiji_col_p3 aged and skewed; as they are at least 95.5 and 92.4). Each
+  threshold lies between the two on its own. Two strips read with confidence stay, as before:
+  hlm_p9's 石頁己 as it is (95.5, weakest 92.4) and siku_mulu_p30's 金 (99.6). A strip read
+  right but cut (shiji_bw_p4's 欽定四庫全書, 70.2) goes, as the ground truth leaves it out: it
+  is the running title every leaf repeats.
 """
 
 from __future__ import annotations
