@@ -62,6 +62,8 @@ class OcrLine:
     # Characters the recogniser nearly read between those it read, ones it may have dropped
     # (PP-OCR: engines/paddle.py, `hidden_characters`), for the page quality estimate.
     hidden: int = 0
+    # Of those, the characters put back into `text` (engines/nearly.py, `restorable`).
+    restored: int = 0
 
 
 @dataclass(frozen=True)

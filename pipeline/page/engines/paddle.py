@@ -57,6 +57,7 @@ from ...errors import EnvironmentProblemError, OcrError
 from . import (ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading,
                installed)
 from . import layout_model
+from .nearly import nearly_read, put_back, restorable
 from .limits import LimitedSession as _LimitedSession
 from .limits import deadline as _deadline
 
@@ -112,12 +113,9 @@ _CHAR_QUANTILE = 75
 MMAP_THRESHOLD = 64 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 # Characters the recogniser nearly read (`hidden_characters`, for the page quality estimate,
-# pipeline/page/quality.py; benchmarks/README.md, "Page quality", session 11): in a stretch of
-# frames the CTC decoder reads as blank, another character than its neighbours reaches this
-# probability. PP-OCR drops such characters while its confidence in the ones it read around
-# them stays at 1.0 (an A5 page's 〇 of 一九七〇年, dropped in every condition). Chosen among
-# 0.01, 0.03, 0.1, 0.2, 0.3 on the pages of the fit (said there).
-HIDDEN = 0.1
+# pipeline/page/quality.py; benchmarks/README.md, "Page quality", session 11), and those of them
+# put back into the line (`restored-hidden-characters`): engines/nearly.py.
+STEP_RESTORED = "restored-hidden-characters"
 
 
 class PaddleEngine:
@@ -144,7 +142,11 @@ class PaddleEngine:
         regions = (layout_model.regions(image, options.timeout) if needs_layout_model(reading)
                    else None)
         result = assemble(reading, image, options, regions)
-        return replace(result, steps=result.steps + (STEP_MISSED_LINES,)) if missed else result
+        # Characters nearly read put back into their lines (engines/nearly.py)
+        steps = (STEP_MISSED_LINES,) if missed else ()
+        if any(line.restored for line in reading.lines):
+            steps += (STEP_RESTORED,)
+        return replace(result, steps=result.steps + steps) if steps else result
 
     def info(self, model: str) -> EngineInfo:
         """PP-OCR, rapidocr's version and the model name (`model` is not PP-OCR's)."""
@@ -516,7 +518,7 @@ def _pixels(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
-def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[int]]:
+def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[tuple[int, int]]]:
     """What rapidocr's `RapidOCR.__call__` does with `pixels` (the caller keeps no reference to
     them), without holding the full-size page while it detects and recognises; and the
     characters the recogniser nearly read in each line it returns (`_hidden`).
@@ -541,15 +543,17 @@ def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[int]]:
     return out, hidden
 
 
-def _hidden(engine: Any, rec: Any) -> list[int]:
-    """The characters nearly read (`hidden_characters`) in each line rapidocr will return: the
-    lines of `rec` it keeps (text not blank, score at least its text_score), in order."""
+def _hidden(engine: Any, rec: Any) -> list[tuple[int, int]]:
+    """The characters nearly read (`hidden_characters`) and those of them put back
+    (`nearly.restorable`) in each line rapidocr will return: the lines of `rec` it keeps (text
+    not blank, score at least its text_score), in order."""
     texts, scores = getattr(rec, "txts", None), getattr(rec, "scores", None)
     if texts is None or scores is None:
         return []
     floor = float(getattr(engine, "text_score", _TEXT_SCORE))
     words = getattr(rec, "word_results", None) or ()
-    return [int(getattr(words[i], "hidden", 0)) if i < len(words) else 0
+    return [(int(getattr(words[i], "hidden", 0)), int(getattr(words[i], "restored", 0)))
+            if i < len(words) else (0, 0)
             for i, (text, score) in enumerate(zip(texts, scores))
             if str(text).strip() and float(score) >= floor]
 
@@ -558,44 +562,18 @@ def hidden_characters(probs: np.ndarray, frames: int) -> int:
     """The characters the recogniser nearly read in one line, from its output `probs` (frames x
     classes, softmax, class 0 the CTC blank), its first `frames` frames the line's: stretches
     between the characters read (and before the first, after the last) where the decoder reads
-    blank while another class than the characters on either side reaches HIDDEN.
-
-    Only frames whose blank is under 1 - HIDDEN are looked at (elsewhere no class can reach
-    HIDDEN, and the decoder reads blank): a few per character, not the line's ~6,600 classes in
-    every frame."""
-    p = probs[:max(1, frames)]
-    at = np.flatnonzero(p[:, 0] < 1.0 - HIDDEN)
-    if not len(at):
-        return 0
-    sub = p[at]
-    best = sub.argmax(axis=1)
-    # the class read in the frame before (blank where that frame is not looked at: its blank
-    # is at least 1 - HIDDEN, more than any other class)
-    before = np.zeros_like(best)
-    follows = np.flatnonzero(at[1:] == at[:-1] + 1) + 1
-    before[follows] = best[follows - 1]
-    read = (best != 0) & (best != before)  # the CTC decoder's characters
-    classes = best[read]
-    gap = np.cumsum(read)  # characters read at or before each frame
-    blank = np.flatnonzero(best == 0)
-    if not len(blank):
-        return 0
-    g = gap[blank]
-    others = sub[blank]  # a copy: the blank frames looked at, few
-    rows = np.arange(len(blank))
-    others[:, 0] = -1.0
-    if len(classes):
-        has_before, has_after = g > 0, g < len(classes)
-        others[rows[has_before], classes[g[has_before] - 1]] = -1.0
-        others[rows[has_after], classes[g[has_after]]] = -1.0
-    strong = others.max(axis=1) > HIDDEN
-    return int(len(np.unique(g[strong])))
+    blank while another class than the characters on either side reaches nearly.HIDDEN
+    (`nearly.nearly_read`)."""
+    return len(nearly_read(probs, frames)[1])
 
 
 class _DoubtingDecoder:
-    """rapidocr's CTC decoder, which also counts each line's characters nearly read
-    (`hidden_characters`) from the recogniser's output it decodes, on the line's word
-    information (`hidden`), where `_hidden` reads it. The decoding itself is rapidocr's."""
+    """rapidocr's CTC decoder, which also finds each line's characters nearly read
+    (`nearly.nearly_read`) in the recogniser's output it decodes: their count goes on the line's
+    word information (`hidden`), where `_hidden` reads it, and those `nearly.restorable` picks
+    are put back into the line (`restored`: how many), with frames for rapidocr's word boxes and
+    their probability as confidence. The line's score stays rapidocr's (the mean of the
+    characters it read: the lines kept are the same). The decoding itself is rapidocr's."""
 
     def __init__(self, decoder: Any) -> None:
         self._decoder = decoder
@@ -605,10 +583,22 @@ class _DoubtingDecoder:
         lines, words = self._decoder(preds, return_word_box, **kwargs)
         ratios = kwargs.get("wh_ratio_list", (1.0,))
         widest = float(kwargs.get("max_wh_ratio", 1.0)) or 1.0
+        space = len(self._decoder.character) - 1  # rapidocr adds the space as its last class
         for b, info in enumerate(words or ()):
             ratio = float(ratios[b]) if b < len(ratios) else widest
             frames = int(round(preds.shape[1] * ratio / widest))
-            setattr(info, "hidden", hidden_characters(preds[b], frames))
+            cols, found = nearly_read(preds[b], frames)
+            back = restorable(cols, found, space)
+            text, score = lines[b]
+            if back and len(text) == len(cols) == len(info.confs):
+                text, at, confs = put_back(text, cols, info.confs, back, self._decoder.character)
+                selection = np.zeros(preds.shape[1], dtype=bool)
+                selection[at] = True
+                restored = self._decoder.get_word_info(text, selection)
+                restored.line_txt_len, restored.confs = info.line_txt_len, confs
+                lines[b], words[b], info = (text, score), restored, restored
+                setattr(info, "restored", len(back))
+            setattr(info, "hidden", len(found))
         return lines, words
 
     def __getattr__(self, name: str) -> Any:
@@ -678,14 +668,14 @@ def _release_recognition_memory(engine: Any) -> None:
         log.debug("[paddle] recognition's arena was not emptied: %s", exc)
 
 
-def _lines(out: Any, hidden: list[int]) -> Iterator[OcrLine]:
+def _lines(out: Any, hidden: list[tuple[int, int]]) -> Iterator[OcrLine]:
     boxes, texts, scores = getattr(out, "boxes", None), getattr(out, "txts", None), \
         getattr(out, "scores", None)
     if boxes is None or texts is None or scores is None:
         return
     words = getattr(out, "word_results", None) or ()
     if len(hidden) != len(texts):  # not the lines measured: none rather than another's
-        hidden = [0] * len(texts)
+        hidden = [(0, 0)] * len(texts)
     for i, (quad, text, score) in enumerate(zip(boxes, texts, scores)):
         text = str(text)
         if not text.strip():
@@ -696,7 +686,7 @@ def _lines(out: Any, hidden: list[int]) -> Iterator[OcrLine]:
         vertical = box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])
         glyphs = tuple(_glyphs(words[i] if i < len(words) else ()))
         yield OcrLine(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical,
-                      hidden=hidden[i])
+                      hidden=hidden[i][0], restored=hidden[i][1])
 
 
 def _glyphs(items: Any) -> Iterator[Glyph]:
