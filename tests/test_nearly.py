@@ -36,8 +36,12 @@ def test_a_character_nearly_read_where_the_line_leaves_room_for_one_is_put_back(
     assert list(cols) == [0, 5, 10, 20, 25, 30]
     assert [(n.at, n.label, round(n.probability, 2), n.frame, n.room) for n in found] == [
         (3, 5, 0.3, 15, 10)]
-    back = nearly.restorable(cols, found, SPACE)
+    sure = [0.99] * len(cols)
+    back = nearly.restorable(cols, found, SPACE, sure)
     assert back == found
+    # not where a neighbour was read unsure: the line is misread there
+    unsure = sure[:3] + [nearly.SURE - 0.05] + sure[4:]  # 年
+    assert nearly.restorable(cols, found, SPACE, unsure) == []
     text, frames, confs = nearly.put_back("一九七年一九", cols, [1.0] * 6, back, CHARS)
     # the circle beside a numeral is the numeral 〇, with its probability as confidence
     assert text == "一九七〇年一九"
@@ -56,20 +60,22 @@ def test_a_character_nearly_read_without_room_for_it_is_counted_not_put_back():
     probs[12, 0], probs[12, 6] = 0.6, 0.4
     cols, found = nearly.nearly_read(probs, len(probs))
     assert len(found) == 1 and found[0].room == 5
-    assert nearly.restorable(cols, found, SPACE) == []
+    assert nearly.restorable(cols, found, SPACE, [0.99] * len(cols)) == []
     # nor the recogniser's space, nor a character under RESTORE, nor one at the line's end
     for label, p in ((SPACE, 0.4), (6, nearly.RESTORE * 0.9)):
         probs = _output(_line({1: .99}, {2: .99}, {3: .99}, {label: p}, {4: .99}, {1: .99}))
         cols, found = nearly.nearly_read(probs, len(probs))
         assert len(found) == (1 if p > nearly.HIDDEN else 0)
-        assert nearly.restorable(cols, found, SPACE) == []
+        assert nearly.restorable(cols, found, SPACE, [0.99] * len(cols)) == []
     probs = _output(_line({1: .99}, {2: .99}, {3: .99}, {4: .99}, {6: .4}))
     cols, found = nearly.nearly_read(probs, len(probs))
-    assert [n.room for n in found] == [0] and nearly.restorable(cols, found, SPACE) == []
+    assert [n.room for n in found] == [0]
+    assert nearly.restorable(cols, found, SPACE, [0.99] * len(cols)) == []
 
 
 def test_a_short_line_has_no_pitch_to_measure_a_gap_by():
     probs = _output(_line({1: .99}, {6: .4}, {4: .99}, {1: .99}))
     cols, found = nearly.nearly_read(probs, len(probs))
     assert len(cols) < nearly.MIN_READ and len(found) == 1
-    assert nearly.pitch(cols) is None and nearly.restorable(cols, found, SPACE) == []
+    assert nearly.pitch(cols) is None
+    assert nearly.restorable(cols, found, SPACE, [0.99] * len(cols)) == []

@@ -13,8 +13,8 @@ first, after the last), the best such character: their count is the page quality
 (engines/paddle.py, pipeline/page/quality.py). `restorable` picks those put back into the line's
 text (`restored-hidden-characters`), where the line itself shows room for a character: the
 frames between the two characters read either side span at least RESTORE_ROOM of the line's own
-character pitch (the median distance, in frames, between the characters it read), and the
-character reached RESTORE. A restored character keeps that probability as its confidence, so the
+character pitch (the median distance, in frames, between the characters it read), both were
+read sure (SURE), and the character reached RESTORE. A restored character keeps that probability as its confidence, so the
 ALTO, `wenshi show --json` and the proofreading list mark it as doubtful. Measured on the real
 pages and the rendered conditions, every candidate listed (benchmarks/README.md, "Session 13,
 characters PP-OCR nearly read").
@@ -39,6 +39,13 @@ RESTORE = 0.1
 # apart, after a punctuation mark, which the recogniser reads early or late in its cell, up to
 # 1.4 (where a bleed-through page's reverse side showed between them).
 RESTORE_ROOM = 1.7
+# ... and the recogniser read both of them at least this sure (the quality estimate's UNSURE,
+# 90, pipeline/page/quality.py). A character dropped from a line read well leaves its
+# neighbours at ~1.0 (every candidate judged right on the pages measured but two had both at
+# 0.8 or more, most at 0.98-1.0); where a neighbour is doubtful the line itself is misread there,
+# and what the recogniser nearly read between is as doubtful (a bleed-through page's mirrored
+# reverse side read as a line: neighbours at 0.15-0.7).
+SURE = 0.9
 # The pitch is measured on lines of at least this many characters read: on shorter lines the
 # gap itself is most of the distances the median is taken over.
 MIN_READ = 4
@@ -120,16 +127,18 @@ def pitch(cols: np.ndarray) -> float | None:
     return float(np.median(np.diff(cols)))
 
 
-def restorable(cols: np.ndarray, found: Sequence[Nearly], space: int) -> list[Nearly]:
-    """The characters of `found` put back into the line: between two characters read, not the
-    recogniser's space (class `space`), at RESTORE or more, with room for a character (see
-    RESTORE_ROOM)."""
+def restorable(cols: np.ndarray, found: Sequence[Nearly], space: int,
+               confs: Sequence[float]) -> list[Nearly]:
+    """The characters of `found` put back into the line: between two characters read (at
+    confidences `confs`, 0-1) at SURE or more, not the recogniser's space (class `space`), at
+    RESTORE or more, with room for a character (see RESTORE_ROOM)."""
     step = pitch(cols)
-    if step is None or step <= 0:
+    if step is None or step <= 0 or len(confs) != len(cols):
         return []
     return [n for n in found
             if n.room and n.label != space and n.probability >= RESTORE
-            and n.room >= RESTORE_ROOM * step]
+            and n.room >= RESTORE_ROOM * step
+            and min(confs[n.at - 1], confs[n.at]) >= SURE]
 
 
 def put_back(text: str, cols: np.ndarray, confs: Sequence[float], back: Sequence[Nearly],

@@ -588,9 +588,9 @@ class _DoubtingDecoder:
             ratio = float(ratios[b]) if b < len(ratios) else widest
             frames = int(round(preds.shape[1] * ratio / widest))
             cols, found = nearly_read(preds[b], frames)
-            back = restorable(cols, found, space)
+            back = restorable(cols, found, space, info.confs)
             text, score = lines[b]
-            if back and len(text) == len(cols) == len(info.confs):
+            if back and len(text) == len(cols):
                 text, at, confs = put_back(text, cols, info.confs, back, self._decoder.character)
                 selection = np.zeros(preds.shape[1], dtype=bool)
                 selection[at] = True
