@@ -370,13 +370,16 @@ def test_the_strip_tesseract_tries_first_is_the_first_columns_cut_in_a_gap():
 def test_auto_reads_a_vertical_page_with_both_engines_and_records_the_choice():
     paddle_or_skip()
     tesseract_or_skip()
-    # Printed with punctuation: the two agree on the characters, and Tesseract's reading, which
-    # keeps the marks, is kept.
+    # Printed with punctuation: the marks are kept. PP-OCR drops most marks of vertical columns;
+    # where it nearly read them all, they are put back (step restored-hidden-characters) and
+    # Tesseract's reading adds none; otherwise the two agree on the characters and Tesseract's
+    # reading, which keeps the marks, is kept.
     columns = ["縣城舊有城牆一道，周", "長四里有餘，設東、南", "、西、北四門，城外環", "繞護城河。城內街巷狹"]
     recognised = process.recognise(_vertical(columns), 300, Config())
     assert recognised.lang == "chi_tra_vert"
-    assert process.STEP_ENGINES_AGREE in recognised.steps
-    assert recognised.engine == ENGINE_TESSERACT
+    assert (process.STEP_ENGINES_AGREE in recognised.steps
+            and recognised.engine == ENGINE_TESSERACT) or (
+        paddle.STEP_RESTORED in recognised.steps and recognised.engine == ENGINE_PADDLE)
     text = "".join(recognised.text.split())
     assert text.startswith("縣城舊有城牆一道") and sum(map(text.count, ",，、。")) >= 6  # of 8
     # Printed without (白文): Tesseract's reading would bring nothing but its misreadings, so
