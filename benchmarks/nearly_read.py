@@ -57,13 +57,15 @@ def pages(which: str) -> Iterator[tuple[str, Image.Image, str]]:
             yield (Path(entry["image"]).stem, image,
                    (realpages.REALPAGES / entry["gt"]).read_text(encoding="utf-8"))
         return
-    sets = (("a6", oa.A6, "builtin", 3), ("a5", oa.A5, "builtin", 2), ("all-a5", oa.A5, "all", 5))
-    for label, size, source, count in sets:
+    # (label, page size, texts, pages a condition, vertical pages)
+    sets = (("a6", oa.A6, "builtin", 3, 3), ("a5", oa.A5, "builtin", 2, 2),
+            ("all-a5", oa.A5, "all", 5, 1))
+    for label, size, source, count, vertical in sets:
         texts = oa.sample_texts(source)
         if size != oa.A6:
             texts = (oa.page_texts(texts[0], size, False), oa.page_texts(texts[1], size, True))
         for condition in oa.CONDITIONS:
-            n = min(count, len(texts[1])) if condition == "g" and size != oa.A6 else count
+            n = vertical if condition == "g" else count
             for sample in oa.make_samples(condition, n, *texts, size=size):
                 yield f"{label}-{condition}-{sample.index}", sample.image, sample.reference
 
