@@ -20,10 +20,10 @@ to look scanned (`ocr_accuracy.py --realpages --degrade e`), 4 strips and 5 whol
   across the image);
 - it is narrower than NARROW of the page's column (the median width of its lines): the strips
   measured 0.38-0.67 of it. A whole column at the edge of the text is as wide as the rest, but
-  the whole narrow lines measured 0.41-0.74 too, so width alone does not decide;
+  the whole narrow lines measured 0.26-0.74 too, so width alone does not decide;
 - and it is read with doubt: its line confidence below LINE_DOUBT and its weakest character
   below GLYPH_DOUBT. The strips: 56.3-85.1 and 14.5-59.3; the whole narrow lines: at least 89.4
-  and 80.0 (史記 on shiji_col_p3 aged and skewed; as they are at least 95.5 and 92.4). Each
+  and 80.0 (史記 on shiji_col_p3 aged and skewed; as they are at least 96.5 and 96.4). Each
   threshold lies between the two on its own. Two strips read with confidence stay, as before:
   hlm_p9's 石頁己 as it is (95.5, weakest 92.4) and siku_mulu_p30's 金 (99.6). A strip read
   right but cut (shiji_bw_p4's 欽定四庫全書, 70.2) goes, as the ground truth leaves it out: it
