@@ -41,10 +41,10 @@ RESTORE = 0.1
 RESTORE_ROOM = 1.7
 # ... and the recogniser read both of them at least this sure (the quality estimate's UNSURE,
 # 90, pipeline/page/quality.py). A character dropped from a line read well leaves its
-# neighbours at ~1.0 (every candidate judged right on the pages measured but two had both at
-# 0.8 or more, most at 0.98-1.0); where a neighbour is doubtful the line itself is misread there,
-# and what the recogniser nearly read between is as doubtful (a bleed-through page's mirrored
-# reverse side read as a line: neighbours at 0.15-0.7).
+# neighbours at ~1.0 (of the candidates judged right on the pages measured, all but one had both
+# at 0.8 or more, all but two at 0.9, most at 0.98-1.0); where a neighbour is doubtful the line
+# itself is misread there, and what the recogniser nearly read between is as doubtful (a
+# bleed-through page's mirrored reverse side read as a line: neighbours at 0.15-0.9).
 SURE = 0.9
 # The pitch is measured on lines of at least this many characters read: on shorter lines the
 # gap itself is most of the distances the median is taken over.
