@@ -459,6 +459,28 @@ def sample_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
     return rows
 
 
+CALIBRATION = "calibration (auto)"  # the set of benchmarks/quality_calibration.py's pages
+
+
+def calibration_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
+    """One record per calibration page (benchmarks/quality_calibration.py: the rendered
+    conditions set with texts no benchmark scores), read as `--engine auto` reads them (cached in
+    `folder`/auto; made when missing with `make`)."""
+    import quality_calibration as qc
+    rows = []
+    for p in qc.pages():
+        path = folder / AUTO / f"{p.name}.json"
+        if make:
+            _make_auto(path, p.image, p.dpi, p.reference, p.group, p.condition)
+        if not path.exists():
+            continue
+        d = json.loads(path.read_text(encoding="utf-8"))
+        rows.append(_alto_row(p.name, d["engine"], p.group, CALIBRATION, d["text"], p.reference,
+                              parse_alto(d["alto"]), p.image, d.get("hidden"),
+                              seconds=d["seconds"], cpu=d["cpu"], page=p.name.split("_")[1]))
+    return rows
+
+
 def _sample_image(entry: dict[str, Any], number: int) -> tuple[Any, int | None]:
     from pipeline.config import Config
     from pipeline.page.images import load_page_image
@@ -648,7 +670,12 @@ def _shipped(rows: Sequence[dict[str, Any]], rate: float) -> None:
 ENGINES = (("paddle", "PP-OCR"), ("tesseract", "Tesseract"))
 
 SETS = (("real", "real pages"), ("rendered", "rendered"), ("rendered (auto)", "rendered, auto"),
-        ("samples", "samples/ OCR pages"), ("samples (auto)", "samples/, auto"))
+        ("samples", "samples/ OCR pages"), ("samples (auto)", "samples/, auto"),
+        (CALIBRATION, "calibration, auto"))
+# The sets `--hold-out` leaves out of every fit: the rendered conditions and samples/, the
+# benchmark's own texts (the target's pages), then judged by models fitted on the real pages
+# and the calibration pages alone.
+HELD_OUT = ("rendered", "rendered (auto)", "samples", "samples (auto)")
 
 
 def _sizes(rows: Sequence[dict[str, Any]], idx: Sequence[int]) -> list[str]:
@@ -664,25 +691,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rendered", type=Path, required=True, help="rendered pages' outputs")
     parser.add_argument("--make-cache", action="store_true", help="OCR what the caches miss")
     parser.add_argument("--show", action="store_true", help="print every page")
+    parser.add_argument("--calibration", type=Path,
+                        help="calibration pages' outputs (benchmarks/quality_calibration.py)")
+    parser.add_argument("--hold-out", action="store_true",
+                        help="fit on the real and calibration pages only: the rendered "
+                             "conditions and samples/ held out of every fit")
     args = parser.parse_args(argv)
     rows = real_pages(args.cache, args.make_cache)
     rows += rendered_pages(args.rendered, args.make_cache)
     rows += sample_pages(args.rendered, args.make_cache)
     rows += auto_pages(args.rendered)
+    if args.calibration:
+        rows += calibration_pages(args.calibration, args.make_cache)
+    held = HELD_OUT if args.hold_out else ()
     est = [0.0] * len(rows)
     models = {}
     for engine, _ in ENGINES:
         mine = [r for r in rows if r["engine"] == engine]
+        fitted = [r for r in mine if r["set"] not in held]
         for g in sorted({r["group"] for r in mine}):
-            model = fit([r for r in mine if r["group"] != g])
+            model = fit([r for r in fitted if r["group"] != g])
             for i, r in enumerate(rows):
                 if r["engine"] == engine and r["group"] == g:
                     est[i] = predict(model, r)
-        models[engine] = fit(mine)
+        models[engine] = fit(fitted)
     rate = quality.LIST_RATE
     print(f"leave-one-source-out over {len({r['group'] for r in rows})} sources, one model per "
           f"engine; listed = estimate > {rate:.0%} or mean word confidence < "
-          f"{DEFAULT_PROOFREAD_THRESHOLD:.0f}")
+          f"{DEFAULT_PROOFREAD_THRESHOLD:.0f}"
+          + (f"; held out of every fit: {', '.join(held)}" if held else ""))
     for engine, engine_label in ENGINES:
         for kind, set_label in SETS:
             idx = [i for i, r in enumerate(rows) if r["engine"] == engine and r["set"] == kind]
@@ -699,6 +736,11 @@ def main(argv: list[str] | None = None) -> int:
     for size in _sizes(rows, auto):
         sel = [i for i in auto if size in ("", rows[i].get("page"))]
         report(f"rendered{size and ' ' + size.upper()}, --engine auto", [rows[i] for i in sel],
+               [est[i] for i in sel], rate)
+    cal = [i for i, r in enumerate(rows) if r["set"] == CALIBRATION]
+    for size in _sizes(rows, cal):
+        sel = [i for i in cal if size in ("", rows[i].get("page"))]
+        report(f"calibration{size and ' ' + size.upper()}, auto", [rows[i] for i in sel],
                [est[i] for i in sel], rate)
     _shipped(rows, rate)
     print("one feature alone (Spearman with CER): real PP-OCR / real Tesseract / rendered "
@@ -723,7 +765,8 @@ def main(argv: list[str] | None = None) -> int:
     print("}  # intercept, " + ", ".join(quality.FEATURES))
     print("REFERENCE (medians of each engine's pages at CER <= 3%) = {")
     for engine, _ in ENGINES:
-        clean = np.array([r["x"] for r in rows if r["engine"] == engine and r["cer"] <= 0.03])
+        clean = np.array([r["x"] for r in rows
+                          if r["engine"] == engine and r["cer"] <= 0.03 and r["set"] not in held])
         print(f'    "{engine}": (' + ", ".join(f"{v:.3f}" for v in np.median(clean, axis=0))
               + "),")
     print("}")
