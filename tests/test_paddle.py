@@ -782,6 +782,17 @@ def test_characters_nearly_read_between_those_read_are_counted():
     assert paddle.hidden_characters(probs, len(probs)) == 0
 
 
+def _read_with_rapidocrs_decoder(image):
+    """`image` read with rapidocr's own CTC decoder in place of Wenshi's `_DoubtingDecoder`."""
+    engine = paddle._engine()
+    decoder = engine.text_rec.postprocess_op
+    engine.text_rec.postprocess_op = decoder._decoder
+    try:
+        return paddle.read_image(image)
+    finally:
+        engine.text_rec.postprocess_op = decoder
+
+
 @pytest.mark.paddle
 def test_the_recogniser_counts_characters_it_nearly_read_and_reads_as_rapidocr_does():
     paddle_or_skip()
@@ -793,12 +804,7 @@ def test_the_recogniser_counts_characters_it_nearly_read_and_reads_as_rapidocr_d
         "县电厂开始建设发电机组", "一九五八年春兴建火力发电厂"]
     assert [line.hidden for line in reading.lines] == [0, 0]
     # rapidocr's own decoder reads the same lines
-    decoder = engine.text_rec.postprocess_op
-    engine.text_rec.postprocess_op = decoder._decoder
-    try:
-        plain = paddle.read_image(image)
-    finally:
-        engine.text_rec.postprocess_op = decoder
+    plain = _read_with_rapidocrs_decoder(image)
     assert [(line.text, line.confidence) for line in plain.lines] == [
         (line.text, line.confidence) for line in reading.lines]
     result = paddle.PaddleEngine().read(image, ReadOptions("chi_sim"))
@@ -825,13 +831,7 @@ def test_a_character_the_recogniser_nearly_read_is_put_back_as_doubtful():
     assert image.crop(zero.box).getextrema()[0] < 128  # on the ink of the 〇
     assert nine.confidence > 90 and min(g.confidence for g in second.glyphs) > 90
     # rapidocr's own decoder drops it, and reads the other line the same
-    engine = paddle._engine()
-    decoder = engine.text_rec.postprocess_op
-    engine.text_rec.postprocess_op = decoder._decoder
-    try:
-        plain = paddle.read_image(image)
-    finally:
-        engine.text_rec.postprocess_op = decoder
+    plain = _read_with_rapidocrs_decoder(image)
     assert plain.lines[0].text == "九七年五月，第一台二千五百千瓦水轮发电机组"
     assert (plain.lines[1].text, plain.lines[1].glyphs) == (second.text, second.glyphs)
     assert [line.confidence for line in plain.lines] == [line.confidence for line in reading.lines]
