@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.page.engines import ReadOptions
 from pipeline.page.engines.paddle import PaddleEngine
+from pipeline.page.foldstrip import STEP_CUT_STRIP
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 FONT_TC = 3  # Noto Serif CJK TC in the collection
@@ -69,6 +70,8 @@ def test_the_half_cut_title_on_the_fold_is_left_out_and_the_columns_stay() -> No
             extra = extra.replace(column, "", 1)
         assert len(extra) <= 2 + 2, text  # 卷一 (or part of it), a misread at most
         assert "定" not in extra and "書" not in extra, text
+        if not scanned:  # blurred, the strip is not found as a line at all (measured)
+            assert STEP_CUT_STRIP in result.steps  # the page says a line was left out
 
 
 def test_a_narrow_column_read_with_confidence_at_the_edge_stays() -> None:
@@ -77,3 +80,4 @@ def test_a_narrow_column_read_with_confidence_at_the_edge_stays() -> None:
     result = PaddleEngine().read(_half_leaf(note=True), ReadOptions("chi_tra"))
     text = _letters(result.text)
     assert NOTE in text, text
+    assert STEP_CUT_STRIP not in result.steps

@@ -23,7 +23,7 @@ from .alto import ALTO_NS
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
-from .foldstrip import drop_cut_strip
+from .foldstrip import STEP_CUT_STRIP, drop_cut_strip
 from .layout import FIGURE, is_vertical, order_reading
 from .pagelook import page_ink
 from .showthrough import drop_show_through
@@ -70,8 +70,8 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     result = finish_result(text, alto, image, replace(options, lang=lang))
     # Characters the recogniser nearly read in the lines written (for the quality estimate).
     hidden = sum(line.hidden for line, _, _ in placed)
-    return replace(result, lang=lang, steps=() if regions is None else (STEP_LAYOUT_MODEL,),
-                   ink=ink, hidden=hidden)
+    steps = (() if regions is None else (STEP_LAYOUT_MODEL,)) + ((STEP_CUT_STRIP,) if cut else ())
+    return replace(result, lang=lang, steps=steps, ink=ink, hidden=hidden)
 
 
 def measured(reading: Reading, image: Image.Image) -> Reading:

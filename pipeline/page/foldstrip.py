@@ -38,6 +38,9 @@ from dataclasses import replace
 from .engines import OcrLine, Reading
 from .layout import is_vertical
 
+# The page's step where a strip was left out: an editor who sees the fold's title on the scan
+# and not in the text is told why (`wenshi show --json`).
+STEP_CUT_STRIP = "half-cut-strip-left-out"
 NARROW = 0.75
 LINE_DOUBT = 88.0
 GLYPH_DOUBT = 70.0
