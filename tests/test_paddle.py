@@ -20,6 +20,7 @@ from pipeline.page.alto import parse_alto
 from pipeline.page.assemble import assemble, is_traditional
 from pipeline.page.engines import (ENGINE_PADDLE, ENGINE_TESSERACT, ReadOptions, paddle,
                                    words_of)
+from pipeline.page.engines.nearly import nearly_read
 
 from .conftest import tesseract_or_skip
 
@@ -773,13 +774,13 @@ def test_characters_nearly_read_between_those_read_are_counted():
         {},
         {7: 0.05},  # under HIDDEN
     ])
-    assert paddle.hidden_characters(probs, len(probs)) == 1
-    assert paddle.hidden_characters(probs, 2) == 0  # the frames beyond the line's are not read
+    assert len(nearly_read(probs, len(probs))[1]) == 1
+    assert len(nearly_read(probs, 2)[1]) == 0  # the frames beyond the line's are not read
     # before the first character read, and a character doubled (3, blank, 3: read twice)
     probs = _softmax([{2: 0.2}, {3: 0.9}, {3: 0.25}, {3: 0.9}, {}])
-    assert paddle.hidden_characters(probs, len(probs)) == 1
+    assert len(nearly_read(probs, len(probs))[1]) == 1
     probs = _softmax([{3: 0.9}, {3: 0.25}, {3: 0.9}, {2: 0.09}])
-    assert paddle.hidden_characters(probs, len(probs)) == 0
+    assert len(nearly_read(probs, len(probs))[1]) == 0
 
 
 def _read_with_rapidocrs_decoder(image):

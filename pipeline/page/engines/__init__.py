@@ -60,7 +60,7 @@ class OcrLine:
     vertical: bool = False  # the line runs top to bottom
     block: int = -1  # the engine's own block number, -1 when it has none
     # Characters the recogniser nearly read between those it read, ones it may have dropped
-    # (PP-OCR: engines/paddle.py, `hidden_characters`), for the page quality estimate.
+    # (PP-OCR: engines/nearly.py, `nearly_read`), for the page quality estimate.
     hidden: int = 0
     # Of those, the characters put back into `text` (engines/nearly.py, `restorable`).
     restored: int = 0

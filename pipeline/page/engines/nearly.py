@@ -14,8 +14,9 @@ first, after the last), the best such character: their count is the page quality
 text (`restored-hidden-characters`), where the line itself shows room for a character: the
 frames between the two characters read either side span at least RESTORE_ROOM of the line's own
 character pitch (the median distance, in frames, between the characters it read), both were
-read sure (SURE), and the character reached RESTORE. A restored character keeps that probability as its confidence, so the
-ALTO, `wenshi show --json` and the proofreading list mark it as doubtful. Measured on the real
+read sure (SURE), and the character reached RESTORE. A restored character keeps that
+probability as its confidence, so the ALTO, `wenshi show --json` and the proofreading list mark
+it as doubtful. Measured on the real
 pages and the rendered conditions, every candidate listed (benchmarks/README.md, "Session 13,
 characters PP-OCR nearly read").
 """

@@ -112,7 +112,7 @@ _CHAR_QUANTILE = 75
 # M_MMAP_THRESHOLD; its default starts at 128 KiB and rises to 32 MiB as blocks are freed).
 MMAP_THRESHOLD = 64 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-# Characters the recogniser nearly read (`hidden_characters`, for the page quality estimate,
+# Characters the recogniser nearly read (`nearly.nearly_read`, for the page quality estimate,
 # pipeline/page/quality.py; benchmarks/README.md, "Page quality", session 11), and those of them
 # put back into the line (`restored-hidden-characters`): engines/nearly.py.
 STEP_RESTORED = "restored-hidden-characters"
@@ -544,7 +544,7 @@ def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[tuple[int, int]]]:
 
 
 def _hidden(engine: Any, rec: Any) -> list[tuple[int, int]]:
-    """The characters nearly read (`hidden_characters`) and those of them put back
+    """The characters nearly read (`nearly.nearly_read`) and those of them put back
     (`nearly.restorable`) in each line rapidocr will return: the lines of `rec` it keeps (text
     not blank, score at least its text_score), in order."""
     texts, scores = getattr(rec, "txts", None), getattr(rec, "scores", None)
@@ -556,15 +556,6 @@ def _hidden(engine: Any, rec: Any) -> list[tuple[int, int]]:
             if i < len(words) else (0, 0)
             for i, (text, score) in enumerate(zip(texts, scores))
             if str(text).strip() and float(score) >= floor]
-
-
-def hidden_characters(probs: np.ndarray, frames: int) -> int:
-    """The characters the recogniser nearly read in one line, from its output `probs` (frames x
-    classes, softmax, class 0 the CTC blank), its first `frames` frames the line's: stretches
-    between the characters read (and before the first, after the last) where the decoder reads
-    blank while another class than the characters on either side reaches nearly.HIDDEN
-    (`nearly.nearly_read`)."""
-    return len(nearly_read(probs, frames)[1])
 
 
 class _DoubtingDecoder:
