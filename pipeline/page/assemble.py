@@ -56,7 +56,7 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     figures = ink.figures if ink is not None else ()
     # The half-cut 版心 strip at a half-leaf's edge is garbage, not text (foldstrip.py). Left
     # out after the ink is measured: its ink was read, and is not text the engine missed.
-    reading, cut = drop_cut_strip(reading)
+    reading, cut = drop_cut_strip(reading, image)
     if cut:
         log.debug("half-cut strip at the page's edge left out: %s", [x.text for x in cut])
     model_regions = [r.box for r in regions or () if r.kind == MODEL_FIGURE]

@@ -28,8 +28,9 @@ or column width on vertical pages) rather than pixels:
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
 5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
    photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
-   logo in a photo is not text of the page. A figure that a line of the page runs into, two
-   characters and more, lies behind the text instead (a seal stamped over the columns, a
+   logo in a photo is not text of the page; a line set clearly larger than the page's text is
+   a label set on the graphics, and stays the page's. A figure that a line of the page runs
+   into, two characters and more, lies behind the text instead (a seal stamped over the columns, a
    watermark, a tinted panel): it is not a figure, and the lines inside it stay the page's
    (`behind_text`). Lines at least half inside a figure a layout model found
    (pipeline.page.engines.layout_model: boxed diagrams, example boxes, plots with their labels)
@@ -78,6 +79,17 @@ _MIN_GAP = 0.01
 # A line counts as inside a figure if it sticks out of it by at most this many characters: the
 # figure is its graphics (curves, a photo), and tick labels and legends sit at their edge.
 _FIGURE_LEEWAY = 1.5
+# ... and when it is set no larger than this many times the page's character size. The text of a
+# plot or drawing found in the page's ink (tick labels, legends, axis labels) is set no larger
+# than the text around it: on ../shared/realpages its lines measured 0.40-1.26 times the page's
+# character size (48 lines: ccu_thesis_p14 and p15, at 300 and 150 dpi; the larger ones are
+# legends with superscripts, whose boxes are looser). Text set clearly larger is a label set on
+# the graphics, which the page's text holds: the names on the coloured discs of a diagram
+# (ali_slides_p13, 1.50-1.62), whose ring the ink test takes for a figure. Dropping real text
+# costs more than keeping a figure's word, so the line stays the page's (benchmarks/README.md,
+# "Session 14, text in logos and diagrams"). The layout model's figures are not held to it: the
+# model sees a diagram with its labels.
+_FIGURE_TEXT_MAX = 1.4
 # A figure is behind the text when a line that is not inside it overlaps it by at least this
 # many characters' area: text set around a figure stops at its edge (within the leeway above),
 # while text printed over a seal or a watermark runs on through it. Seen first on
@@ -246,13 +258,19 @@ def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[B
         for it in block:
             line = lines[it.index]
             caption = bool(_CAPTION.match(it.text))
-            role = (FIGURE if any(_within(line.box, f, size) for f in figures)
+            role = (FIGURE if (any(_within(line.box, f, size) for f in figures)
+                               and _short_side(line.box) <= _FIGURE_TEXT_MAX * size)
                     or (not caption and any(_mostly_inside(line.box, f) for f in taken))
                     else CAPTION if caption else BODY)
             placed.append(PlacedLine(line, role, n))
     for it in _rows(feet):
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
     return PageLayout(tuple(placed), vertical, size)
+
+
+def _short_side(box: Box) -> int:
+    """A line's height (a vertical line's width): the size its characters are set in."""
+    return min(box[2] - box[0], box[3] - box[1])
 
 
 def _within(box: Box, figure: Box, size: float) -> bool:
