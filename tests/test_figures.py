@@ -160,3 +160,41 @@ def test_issue13_a_real_table_scanned_askew_is_read_whole() -> None:
     assert "表4-4" in text
     cells = [f"({r},{c})" for r in range(3, 6) for c in range(2, 7)]
     assert [c for c in cells if c not in text] == []
+
+
+def test_issue13_a_label_set_larger_than_the_text_on_a_figure_stays_the_page_text() -> None:
+    # A figure found in the ink is its graphics (a curve, a ring); a line counts as inside it
+    # when it sticks out by at most the leeway. Its own text is set no larger than the page's
+    # (ticks, legends); a label set half as large again, lying across the figure's edge, is a
+    # name set on the graphics (ali_slides_p13's diagram: 参数化 on a disc over a ring), and the
+    # page's text holds it.
+    body = [_Line("县城旧有城墙一道周长四里有余", (100, 100 + 60 * n, 1000, 140 + 60 * n))
+            for n in range(6)]
+    figure = (200, 600, 900, 1200)
+    tick = _Line("0.5", (150, 1210, 190, 1240))  # beside the figure, small: the figure's
+    label = _Line("参数化", (400, 1150, 600, 1214))  # across its edge, 1.6 characters high
+    inside = _Line("乙", (500, 800, 540, 840))  # inside, the page's size: the figure's
+    result = order_lines([*body, tick, label, inside], 1200, 1600, [figure])
+    roles = {p.line.text: p.role for p in result.lines}
+    assert roles["参数化"] == BODY
+    assert roles["0.5"] == FIGURE and roles["乙"] == FIGURE
+    assert "参数化" in result.text() and "0.5" not in result.text()
+
+
+@pytest.mark.paddle
+def test_issue13_the_names_on_a_real_diagram_are_the_page_text() -> None:
+    # ali_slides_p13 (../shared/realpages) read for real: the grey ring behind the diagram's
+    # five coloured discs is found as four figures, and three of the names on the discs lay
+    # within them; they are in the ground truth (the slide's text), and were left out.
+    from .test_paddle import paddle_or_skip
+
+    paddle_or_skip()
+    path = REALPAGES / "pages" / "ali_slides_p13.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as page:
+        image = page.convert("RGB").resize((page.width // 2, page.height // 2),
+                                           Image.Resampling.LANCZOS)
+    text = "".join(recognise(image, 150, Config(engine="paddle")).text.split())
+    assert [name for name in ("参数化", "产品线", "类型", "部门", "执行插件") if name not in text] == []
+    assert "配置单可以分享、收藏" in text

@@ -4,7 +4,10 @@ whole 版心 characters beside it and a narrow column of commentary at the page'
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.page.engines import ReadOptions
@@ -81,3 +84,36 @@ def test_a_narrow_column_read_with_confidence_at_the_edge_stays() -> None:
     text = _letters(result.text)
     assert NOTE in text, text
     assert STEP_CUT_STRIP not in result.steps
+
+
+REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
+
+
+def _realpage(name: str, box: tuple[int, int, int, int]) -> Image.Image:
+    path = REALPAGES / "pages" / f"{name}.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as page:
+        return page.convert("RGB").crop(box)
+
+
+def test_issue13_a_strip_the_image_edge_cuts_is_left_out_however_confidently_read() -> None:
+    # hlm_p9 (../shared/realpages) ends at the fold: the image's edge cuts 石頭記 on the 版心
+    # down its middle, and PP-OCR reads the halves as three whole characters with confidence
+    # (石頁己, 95.5). A cut character is not one of the page's; the columns stay.
+    result = PaddleEngine().read(_realpage("hlm_p9", (0, 300, 938, 4050)), ReadOptions("chi_tra"))
+    text = _letters(result.text)
+    assert "石頁己" not in text, text
+    assert STEP_CUT_STRIP in result.steps
+    assert "因曹雪芹于悼紅軒" in text and "金陵十二釵" in text, text
+
+
+def test_issue13_whole_characters_beside_the_fold_at_the_image_edge_stay() -> None:
+    # wuliang_zhi_p1's 版心 characters beside the fold (智集) are whole, narrower than a column
+    # and at the image's edge too, read with confidence: the page's text (the ground truth's
+    # first line). Their ink stops short of the edge.
+    result = PaddleEngine().read(_realpage("wuliang_zhi_p1", (0, 300, 630, 3714)),
+                                 ReadOptions("chi_tra"))
+    text = _letters(result.text)
+    assert "智集" in text, text
+    assert "篇一地里誌星野沿革" in text, text
