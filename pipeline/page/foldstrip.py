@@ -27,9 +27,8 @@ to look scanned (`ocr_accuracy.py --realpages --degrade e`), 4 strips and 5 whol
   shiji_col_p3 aged and skewed; as they are at least 96.5 and 96.4). Each threshold lies
   between the two on its own. Two strips read with confidence passed that test: hlm_p9's 石頁己
   as it is (95.5, weakest 92.4), which the image's edge cuts, and siku_mulu_p30's 金 (99.6),
-  which stays. A strip read
-  right but cut (shiji_bw_p4's 欽定四庫全書, 70.2) goes, as the ground truth leaves it out: it
-  is the running title every leaf repeats.
+  which stays. A strip read right but cut (shiji_bw_p4's 欽定四庫全書, 70.2) goes, as the
+  ground truth leaves it out: it is the running title every leaf repeats.
 
 A strip can also be read with confidence (hlm_p9's 石頁己: half of 石頭記, read as three other
 whole characters). Where the page image ends at the fold, the image's edge cuts through the
@@ -48,7 +47,6 @@ import statistics
 from dataclasses import replace
 
 import numpy as np
-import numpy.typing as npt
 from PIL import Image
 
 from .engines import OcrLine, Reading
@@ -73,16 +71,15 @@ def drop_cut_strip(reading: Reading, image: Image.Image | None = None
     if len(lines) < 3 or not is_vertical(lines):
         return reading, ()
     column = statistics.median(line.box[2] - line.box[0] for line in lines)
-    grey = None if image is None else np.asarray(image.convert("L"))
-    cut = tuple(line for line in lines if _cut(line, lines, column, grey))
+    cut = tuple(line for line in lines if _cut(line, lines, column, image))
     if not cut:
         return reading, ()
     gone = {id(line) for line in cut}
     return replace(reading, lines=tuple(x for x in reading.lines if id(x) not in gone)), cut
 
 
-def _cut(line: OcrLine, lines: list[OcrLine], column: float,
-         grey: npt.NDArray[np.uint8] | None) -> bool:
+def _cut(line: OcrLine, lines: list[OcrLine], column: float, image: Image.Image | None
+         ) -> bool:
     left, _, right, _ = line.box
     if right - left >= NARROW * column:
         return False
@@ -91,26 +88,28 @@ def _cut(line: OcrLine, lines: list[OcrLine], column: float,
     rightmost = not any(x.box[0] >= right for x in others)
     if not (leftmost or rightmost):
         return False
-    if grey is not None and _runs_off(line, grey, leftmost, rightmost):
+    if image is not None and _runs_off(line, image, leftmost, rightmost):
         return True
     if line.confidence >= LINE_DOUBT or not line.glyphs:
         return False
     return min(g.confidence for g in line.glyphs) < GLYPH_DOUBT
 
 
-def _runs_off(line: OcrLine, grey: npt.NDArray[np.uint8], leftmost: bool,
-              rightmost: bool) -> bool:
+def _runs_off(line: OcrLine, image: Image.Image, leftmost: bool, rightmost: bool) -> bool:
     """The line's box reaches the image's edge on its outer side, and its ink runs off the image
     there: ink in the edge's column of pixels over EDGE_INK of the line's length or more."""
     left, top, right, bottom = line.box
-    height, width = grey.shape
-    edge = 0 if leftmost and left <= 0 else width - 1 if rightmost and right >= width - 1 else None
+    width, height = image.size
+    at_left, at_right = leftmost and left <= 0, rightmost and right >= width - 1
     top, bottom = max(0, top), min(height, bottom)
-    if edge is None or bottom <= top:
+    if not (at_left or at_right) or bottom <= top:
         return False
-    box = grey[top:bottom, max(0, left):min(width, right)]
+    # Only the line's own pixels are looked at: its paper and ink (most of a column's box is
+    # paper; its darkest twentieth is ink).
+    right = width if at_right else min(width, right)
+    box = np.asarray(image.crop((max(0, left), top, right, bottom)).convert("L"))
     paper, ink = np.percentile(box, 50), np.percentile(box, 5)
-    if paper - ink < _CONTRAST:
+    if box.shape[1] == 0 or paper - ink < _CONTRAST:
         return False  # no ink in the box (a blank edge)
-    column = grey[top:bottom, edge]
-    return bool((column < (paper + ink) / 2).mean() >= EDGE_INK)
+    edge = box[:, 0] if at_left else box[:, -1]
+    return bool((edge < (paper + ink) / 2).mean() >= EDGE_INK)
