@@ -202,7 +202,7 @@ def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
                 rows.append(_alto_row(e["name"], quality.model_of(data["engine"]), group,
                                       "real", data["text"], gt, parse_alto(data["alto"]), image,
                                       data.get("hidden"), seconds=data["seconds"],
-                                      cpu=data["cpu"]))
+                                      cpu=data["cpu"], checked=data.get("checked")))
             elif engine == "rapidocr":
                 res = assemble(_reading(data), image, ReadOptions("chi_sim", dpi=e["dpi"]))
                 rows.append(_alto_row(e["name"], "paddle", group, "real",
@@ -386,7 +386,7 @@ def _make_auto(path: Path, image: Any, dpi: int | None, reference: str, group: s
         "text": clean_ocr_text(rec.text), "reference": reference, "engine": rec.engine,
         "steps": list(rec.steps), "lang": rec.lang, "seconds": time.time() - wall,
         "cpu": time.process_time() - cpu, "alto": rec.alto,
-        "hidden": rec.hidden}, ensure_ascii=False),
+        "hidden": rec.hidden, "checked": rec.checked}, ensure_ascii=False),
         encoding="utf-8")
     print(f"auto {path.stem}: {rec.engine} {time.time() - wall:.1f} s", flush=True)
 
@@ -408,7 +408,7 @@ def auto_pages(folder: Path) -> list[dict[str, Any]]:
         rows.append(_alto_row(d["name"], d["engine"], text_group(d["reference"], d["group"]),
                               kind + " (auto)", d["text"], d["reference"],
                               parse_alto(d["alto"]), image, d.get("hidden"), seconds=d["seconds"],
-                              cpu=d["cpu"], page=_page_size(d["name"])))
+                              cpu=d["cpu"], page=_page_size(d["name"]), checked=d.get("checked")))
     return rows
 
 
@@ -477,7 +477,8 @@ def calibration_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
         d = json.loads(path.read_text(encoding="utf-8"))
         rows.append(_alto_row(p.name, d["engine"], p.group, CALIBRATION, d["text"], p.reference,
                               parse_alto(d["alto"]), p.image, d.get("hidden"),
-                              seconds=d["seconds"], cpu=d["cpu"], page=p.name.split("_")[1]))
+                              seconds=d["seconds"], cpu=d["cpu"], page=p.name.split("_")[1],
+                              checked=d.get("checked")))
     return rows
 
 
@@ -567,9 +568,12 @@ def _fit(rows: Sequence[dict[str, Any]], keep: np.ndarray) -> np.ndarray:
 
 
 def predict(model: np.ndarray, row: dict[str, Any]) -> float:
-    """Estimated CER of the page `row` (as quality.estimate computes it)."""
+    """Estimated CER of the page `row` (as quality.estimate computes it: at most the share of
+    its characters a second engine's reading differs on, where `auto` compared one)."""
     log_rate = model[0] + float(np.dot(model[1:], _inputs(row)))
-    return min(1.0, max(0.0, float(np.exp(log_rate)) - quality.OFFSET))
+    rate = min(1.0, max(0.0, float(np.exp(log_rate)) - quality.OFFSET))
+    checked = row.get("checked")
+    return rate if checked is None else min(rate, checked)
 
 
 def _spearman(a: Sequence[float], b: Sequence[float]) -> float:

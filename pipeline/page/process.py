@@ -32,6 +32,7 @@ from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
 from .alto import parse_alto
 from .correct import Correction
+from .crosscheck import differ
 from .derivatives import page_derivatives
 from .engines import ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT, Engine, OcrResult, ReadOptions
 from .engines.paddle import PaddleEngine
@@ -149,7 +150,8 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
     except (InputFileError, OcrError) as exc:
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
-    alto, estimate = assess_alto(recognised.alto, image, recognised.ink, recognised.hidden)
+    alto, estimate = assess_alto(recognised.alto, image, recognised.ink, recognised.hidden,
+                                 recognised.checked)
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=alto,
@@ -163,15 +165,17 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
 
 
 def assess_alto(alto: str, image: Image.Image | None = None, ink: PageInk | None = None,
-                hidden: int | None = None) -> tuple[str, PageQuality | None]:
+                hidden: int | None = None, checked: float | None = None
+                ) -> tuple[str, PageQuality | None]:
     """The page's ALTO with per-character doubt (CC) marked, and its quality estimate (with the
     page image's signals when `image`, the scan the ALTO's positions refer to, is given; from
     `ink`, the engine's measurement of that image, where it measured the same lines; with the
-    characters the recogniser nearly read, `hidden`, when the engine counted them)."""
+    characters the recogniser nearly read, `hidden`, when the engine counted them; bounded by
+    `checked`, the share a second engine's reading differs on, when one was compared)."""
     root = parse_alto(alto)
     if root is None:
         return alto, None
-    estimate = estimate_alto(root, image, ink, hidden)
+    estimate = estimate_alto(root, image, ink, hidden, checked)
     mark_alto(root)
     return etree.tostring(root, encoding="unicode"), estimate
 
@@ -203,6 +207,10 @@ class Recognised:
     # Characters the recogniser nearly read (OcrResult.hidden), for the quality estimate; None
     # when the engine did not count them (Tesseract).
     hidden: int | None = None
+    # Where `auto` read the page with both engines and they agreed: the share of this reading's
+    # characters the other engine's reading differs on (crosscheck.differ), a bound the quality
+    # estimate takes; None when no second reading was compared.
+    checked: float | None = None
 
 
 def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
@@ -264,9 +272,12 @@ def _second_reading(first: Recognised, image: Image.Image, dpi: int | None,
         return first
     if not readings_agree(first.text, second.text):
         return replace(first, steps=first.steps + (STEP_ENGINES_DISAGREE,))
+    # The two agree: the reading kept is checked against the other (crosscheck.py).
     if not adds_punctuation(first.text, second.text):
-        return replace(first, steps=first.steps + (STEP_NO_PUNCTUATION,))
-    return replace(second, steps=second.steps + (STEP_ENGINES_AGREE,))
+        return replace(first, steps=first.steps + (STEP_NO_PUNCTUATION,),
+                       checked=differ(first.text, second.text))
+    return replace(second, steps=second.steps + (STEP_ENGINES_AGREE,),
+                   checked=differ(second.text, first.text))
 
 
 def first_columns(words: Sequence[Word], width: int) -> tuple[int, str] | None:

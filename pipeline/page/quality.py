@@ -328,13 +328,15 @@ def model_of(engine: str) -> str:
 
 def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None = None,
              engine: str = "tesseract", shapes: Sequence[Shape] | None = None,
-             hidden: int | None = None) -> PageQuality | None:
+             hidden: int | None = None, checked: float | None = None) -> PageQuality | None:
     """The quality estimate of a page given as lines of (text, confidence) tokens, read by
     `engine`, whose image measured `signals` (pagelook.measure), whose lines and Strings have
     `shapes` (`alto_shapes`) and whose recogniser nearly read `hidden` characters between
     those it read (engines.OcrResult.hidden; None for any of the three: not known, the clean
-    page's values are taken); None for a page with no text (nothing to estimate: a blank
-    page, or one the engine found no text on)."""
+    page's values are taken); at most `checked`, the share of its characters a second engine's
+    reading of the page differs on (crosscheck.differ; None: no second reading compared). None
+    for a page with no text (nothing to estimate: a blank page, or one the engine found no text
+    on)."""
     text_values, n = features(lines)
     if not n:
         return None
@@ -350,6 +352,10 @@ def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None =
     inputs, at_reference = model_inputs(key, values), model_inputs(key, reference)
     log_rate = weights[0] + sum(w * v for w, v in zip(weights[1:], inputs))
     rate = min(1.0, max(0.0, math.exp(log_rate) - OFFSET))
+    if checked is not None:
+        # Nearly every misreading is a place where two engines' readings differ (crosscheck.py):
+        # the model's figure is the rate of pages that look like this one; the check is this page's.
+        rate = min(rate, checked)
     excess = sorted(((w * (v - r), name, value) for w, v, r, name, value
                      in zip(weights[1:], inputs, at_reference, FEATURES, values)), reverse=True)
     reasons = tuple(reason_code(name, v) for e, name, v in excess
@@ -438,12 +444,12 @@ def _box(element: etree._Element) -> Box | None:
 
 
 def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = None,
-                  ink: "PageInk | None" = None, hidden: int | None = None
-                  ) -> PageQuality | None:
+                  ink: "PageInk | None" = None, hidden: int | None = None,
+                  checked: float | None = None) -> PageQuality | None:
     """`estimate` of the page whose parsed ALTO is `root` (positions in `image`'s pixels), its
     image measured when given (from `ink`, the engine's measurement of it, where that was made
     with the same lines: pagelook.page_ink), with the characters its recogniser nearly read
-    (`hidden`) when known."""
+    (`hidden`) and the share a second engine's reading differs on (`checked`) when known."""
     lines = alto_lines(root)
     if not any(t.strip() for tokens in lines for t, _ in tokens):
         return None
@@ -451,7 +457,7 @@ def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = Non
     if image is not None:
         from .pagelook import measure
         signals = measure(image, alto_line_boxes(root), ink)
-    return estimate(lines, signals, alto_engine(root), alto_shapes(root), hidden)
+    return estimate(lines, signals, alto_engine(root), alto_shapes(root), hidden, checked)
 
 
 def char_doubt(confidence: float | None, surprise: float, odd: bool, unknown: bool) -> int:
