@@ -31,7 +31,8 @@ log(page CER + 0.01);
 benchmarks/page_quality.py fits the coefficients (leave-one-source-out over real pages and the
 rendered conditions) and prints them; they are copied here. The estimate is the page's expected
 character error rate, times its characters: the expected number of characters an editor will
-have to fix.
+have to fix. Where `--engine auto` compared two engines' readings of the page and they agree, it
+is at most the share of characters they differ on (`checked`, pipeline/page/crosscheck.py).
 
 `mark_alto` writes a `CC` attribute (ALTO: one digit per character, 0 sure .. 9 unsure) on every
 String, so a proofreading view can highlight the characters likely wrong.
