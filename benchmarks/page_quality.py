@@ -6,7 +6,9 @@ Pages with ground truth:
   `tesseract/NAME.json`, `tesseract_psm5/NAME.json` for the vertical pages; `--make-cache` fills
   what is missing, slowly). The default engine's page is read as `wenshi ingest` reads it
   (`recognise`, `--engine auto`; cached in `auto/NAME.json`, made by `--make-cache`, with the
-  characters PP-OCR's recogniser nearly read, `hidden`, which the ALTO does not hold); a page
+  characters PP-OCR's recogniser nearly read, `hidden`, which the ALTO does not hold, and where
+  both engines read it and agree, the share they differ on, `checked`, which bounds the
+  estimate as quality.estimate does); a page
   missing there falls back to the raw PP-OCR lines of `rapidocr/` through Wenshi's assembly
   (pipeline.page.assemble). Tesseract's words (raw, psm 3/5) go through the reading order;
 - the rendered conditions of benchmarks/ocr_accuracy.py (built-in and sample texts) and the
