@@ -20,8 +20,20 @@ wrong / both / unknown, and among them letters and digits right / wrong), with a
 condition that both neighbours were read sure (`nearly.SURE`), for the real and the rendered
 pages; `--list` prints every candidate too.
 
+`--ends` reports the line's ends instead (session 14): how many characters of the known text
+each line lost just before its first or after its last character read, and the candidates
+nearly read there, with their room to the edge of the line's crop (the frames before the first
+character read, or after the last, over the line's pitch). A line end is judged where its three
+characters there stand once in the known text: `clean` when another line read starts (ends)
+with the known text's next (previous) three characters, `lost` when one character lies between
+and another line read starts (ends) after it (no line of one or two characters read holds
+it), `other` otherwise (several lost, the neighbouring
+line misread or cut elsewhere). A candidate at a `lost` end is `right` when it is that
+character (folded as above), `substitution` when it is another; at a `clean` end `wrong`.
+
     .venv/bin/python benchmarks/nearly_read.py --jsonl /tmp/nearly.jsonl        # ~1 CPU hour
     .venv/bin/python benchmarks/nearly_read.py --jsonl /tmp/nearly.jsonl --list  # read again
+    .venv/bin/python benchmarks/nearly_read.py --jsonl /tmp/nearly.jsonl --ends --list
 """
 
 from __future__ import annotations
@@ -145,6 +157,114 @@ def candidates(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+END_CONTEXT = 3  # characters of a line's end looked for in the known text
+
+
+def _alone(char: str, texts: list[str]) -> bool:
+    """`char` read in a line of its own (a page number the detector boxed apart)."""
+    return any(len(t) <= 2 and char in t for t in texts)
+
+
+def _end(known: str, texts: list[str], text: str, start: bool
+         ) -> tuple[str, tuple[int, str] | None]:
+    """How the line `text` (folded) ends at its start or end against the known text: clean,
+    lost (with the character lost and its place in `known`), other, or n/a (its end not found
+    once); `texts`: the page's lines read, folded."""
+    k = END_CONTEXT
+    ctx = text[:k] if start else text[-k:]
+    if len(ctx) < k or known.count(ctx) != 1:
+        return "n/a", None
+    i = known.find(ctx)
+    if start:
+        before = known[max(0, i - k):i]
+        if i == 0 or any(t.endswith(before) for t in texts):
+            return "clean", None
+        lost = (i - 1, known[i - 1])
+        # one character between: the line before ends just before it, and none read holds it
+        after_one = i > k and any(t.endswith(known[i - 1 - k:i - 1]) for t in texts)
+        held = any(known[i - 1:i + 1] in t for t in texts) or _alone(lost[1], texts)
+        return ("lost", lost) if after_one and not held else ("other", None)
+    e = i + k
+    if e == len(known) or any(t.startswith(known[e:e + k]) for t in texts):
+        return "clean", None
+    lost = (e, known[e])
+    before_one = e + 1 + k <= len(known) and any(
+        t.startswith(known[e + 1:e + 1 + k]) for t in texts)
+    held = any(known[e - 1:e + 1] in t for t in texts) or _alone(lost[1], texts)
+    return ("lost", lost) if before_one and not held else ("other", None)
+
+
+def ends(path: Path) -> tuple[Counter[tuple[str, str, str]], list[dict[str, Any]]]:
+    """The line ends of the pages in `path` (lines of at least nearly.MIN_READ read, at 0.5 or
+    more) counted by set, side and how they end, and every candidate nearly read at them or
+    character lost there, with its verdict."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    rows = []
+    for page in map(json.loads, path.open(encoding="utf-8")):
+        known = _fold(page["gt"])
+        lines = [line for line in page["lines"] if line["score"] >= 0.5]
+        texts = [_fold(line["text"]) for line in lines]
+        for line in lines:
+            cols, text = line["cols"], line["text"]
+            folded = _fold(text)
+            if len(cols) != len(text) or len(cols) < nearly.MIN_READ or len(folded) != len(text):
+                continue
+            step = statistics.median(b - a for a, b in zip(cols, cols[1:]))
+            at_end = {c["at"]: c for c in line["cands"] if c["char"] != " "}
+            for start in (True, False):
+                state, lost = _end(known, texts, folded, start)
+                side = "start" if start else "end"
+                counts[(page["set"], side, state)] += 1
+                cand = at_end.get(0 if start else len(cols))
+                if cand is None and state != "lost":
+                    continue
+                if cand is None:
+                    judged = "-"
+                elif lost is not None:
+                    judged = "right" if _fold(cand["char"]) == lost[1] else "substitution"
+                else:
+                    judged = "wrong" if state == "clean" else "unknown"
+                room = (cols[0] if start else line["frames"] - cols[-1]) / step
+                confs = line.get("confs") or []
+                rows.append({"page": page["page"], "set": page["set"], "side": side,
+                             "lost": lost[1] if lost else None,
+                             "at": lost[0] if lost else None,
+                             "verdict": judged, "room": room, "text": text,
+                             "char": cand["char"] if cand else "", "p": cand["p"] if cand else 0,
+                             "sure": (confs[0] if start else confs[-1]) if confs else None})
+    return counts, rows
+
+
+def report_ends(path: Path, which: list[str], listed: bool) -> None:
+    counts, rows = ends(path)
+    for s in which:
+        print(f"\n{s}: line ends (lines of >= {nearly.MIN_READ} read)")
+        for side in ("start", "end"):
+            print(f"  {side}: " + ", ".join(f"{state} {counts[(s, side, state)]}" for state in
+                                            ("clean", "lost", "other", "n/a")))
+        mine = [r for r in rows if r["set"] == s]
+        # a character lost between two lines is seen from both: counted once
+        lost: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for r in mine:
+            if r["lost"]:
+                lost.setdefault((r["page"], r["at"]), []).append(r)
+        print(f"  characters lost at a line's end: {len(lost)}, with a candidate there "
+              f"{sum(any(r['verdict'] != '-' for r in v) for v in lost.values())}, left out "
+              f"of the box (room < 1 pitch on each side seen) "
+              f"{sum(all(r['room'] < 1 for r in v) for v in lost.values())}; punctuation or "
+              f"symbols {sum(v[0]['lost'] == '·' for v in lost.values())}")
+        cands = [r for r in mine if r["verdict"] != "-"]
+        print(f"  candidates: {Counter(r['verdict'] for r in cands)}")
+        if listed:
+            for r in sorted(mine, key=lambda r: (r["verdict"] == "-", r["room"])):
+                t = r["text"]
+                shown = (f"[{r['char']}]{t[:7]}" if r["side"] == "start" else
+                         f"{t[-7:]}[{r['char']}]")
+                sure = "-" if r["sure"] is None else f"{r['sure']:.2f}"
+                print(f"  {r['page']:24} {r['side']:5} {r['verdict']:12} lost {r['lost'] or '-'} "
+                      f"p {r['p']:.2f} room {r['room']:.2f} sure {sure:>4} {shown}")
+
+
 def table(rows: list[dict[str, Any]], sure: bool) -> list[str]:
     out = ["p >= \\ room >= " + "".join(f"{r:>24}" for r in ROOMS)]
     for p in FLOORS:
@@ -166,11 +286,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="the pages' readings: written when missing, read when present")
     parser.add_argument("--sets", default="real,rendered", help="real, rendered or both")
     parser.add_argument("--list", action="store_true", help="print every candidate too")
+    parser.add_argument("--ends", action="store_true",
+                        help="the characters lost and nearly read at the lines' ends instead")
     args = parser.parse_args(argv)
     if not args.jsonl.exists():
         with args.jsonl.open("w", encoding="utf-8") as out:
             for which in args.sets.split(","):
                 collect(which, out)
+    if args.ends:
+        report_ends(args.jsonl, args.sets.split(","), args.list)
+        return 0
     rows = candidates(args.jsonl)
     for which in args.sets.split(","):
         mine = [r for r in rows if r["set"] == which]
