@@ -31,11 +31,12 @@ from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
 from .alto import parse_alto
+from .bleed import STEP_BLEED_THROUGH, read_faint_layer, shows_through, whitened
 from .correct import Correction
 from .crosscheck import differ
 from .derivatives import page_derivatives
 from .engines import ENGINE_AUTO, ENGINE_PADDLE, ENGINE_TESSERACT, Engine, OcrResult, ReadOptions
-from .engines.paddle import PaddleEngine
+from .engines.paddle import PaddleEngine, read_mirrored
 from .engines.tesseract import TesseractEngine
 from .geometry import PageGeometry, alto_to_source, words_to_source
 from .images import load_page_image
@@ -367,15 +368,21 @@ def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Confi
     the reading with more confident characters kept. A page with a red seal stamped over its
     text (pipeline/page/seals.py) is read again with the seals lifted, and the same way the
     reading with more confident characters kept: the copy loses whatever red ink the seals'
-    boxes hold besides the seal."""
+    boxes hold besides the seal. A page whose back shows through its paper (bleed.py: its
+    faint ink reads as text mirrored) is read, from the start, with its faint ink whitened."""
     options = ReadOptions("chi_sim", dpi=dpi or DEFAULT_TARGET_DPI, timeout=cfg.ocr_timeout)
     steps = preprocess_options(cfg)
     pre = PreprocessResult(image, options.dpi, 0.0, 0, ())
-    result = engine.read(image, options)
-    seals = find_seals(image) if steps.runs(STEP_SEAL) else ()
+    # The back's text seen through thin paper: the page is read with it whitened (bleed.py).
+    faint = read_faint_layer(image, lambda layer, most: read_mirrored(layer, most,
+                                                                      cfg.ocr_timeout))
+    if shows_through(faint):
+        pre = replace(pre, image=whitened(image), steps=(STEP_BLEED_THROUGH,))
+    result = engine.read(pre.image, options)
+    seals = find_seals(pre.image) if steps.runs(STEP_SEAL) else ()
     if seals:
         # A red seal over the text: the copy with the seals lifted is read too (seals.py).
-        lifted = replace(pre, image=lift_seals(image, seals), steps=(STEP_SEAL,))
+        lifted = replace(pre, image=lift_seals(pre.image, seals), steps=pre.steps + (STEP_SEAL,))
         again = engine.read(lifted.image, options)
         log.debug("page with %d seals read with confidence %s; lifted: %s", len(seals),
                   result.confidence, again.confidence)

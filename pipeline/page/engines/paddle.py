@@ -510,6 +510,57 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
                    model_name())
 
 
+def read_mirrored(image: Image.Image, most: int, timeout: float = 180.0
+                  ) -> list[tuple[int, float, float]]:
+    """For up to `most` of the longest lines PP-OCR's detector finds on `image`: how many
+    characters the recogniser reads in it, and its score (0-1) for the line as it is and for the
+    line mirrored left to right on the page (the test of pipeline/page/bleed.py). Detection runs
+    once: a mirrored line lies where the line lies."""
+    engine = _engine()
+    try:
+        with _deadline(timeout) as deadline:
+            try:
+                page = engine.load_img(_pixels(image))
+                scaled, record = engine.preprocess_img(page)
+                del page
+                try:
+                    crops, det = engine.detect_and_crop(scaled, record)
+                except Exception:  # rapidocr's "The text detection result is empty"
+                    return []
+                if det.boxes is None or not len(crops):
+                    return []
+                longest = sorted(range(len(crops)), key=lambda i: -max(crops[i].shape[:2]))
+                chosen = [crops[i] for i in longest[:most]]
+                # rapidocr turned the crop of a tall (vertical) line a quarter turn: the page's
+                # left-right mirror is then the crop's top-bottom one.
+                turned = [_is_tall(det.boxes[i]) for i in longest[:most]]
+                mirrored = [np.ascontiguousarray(c[::-1] if t else c[:, ::-1])
+                            for c, t in zip(chosen, turned)]
+                rec = engine.recognize_txt(chosen + mirrored)
+            except Exception as exc:  # ONNX Runtime and rapidocr raise their own errors
+                if deadline.expired:
+                    raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
+                last = (str(exc).strip().splitlines() or [""])[-1]
+                raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {last}") from exc
+    finally:
+        _release_recognition_memory(engine)
+    if deadline.expired:
+        raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s")
+    texts, scores = list(rec.txts or ()), [float(x) for x in rec.scores]
+    n = len(chosen)
+    if len(texts) != 2 * n or len(scores) != 2 * n:
+        return []
+    return [(len(str(texts[i]).strip()), scores[i], scores[n + i]) for i in range(n)]
+
+
+def _is_tall(quad: Any) -> bool:
+    """True when rapidocr turns this box's crop on its side (get_rotate_crop_image)."""
+    pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
+    width = max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3]))
+    height = max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2]))
+    return bool(width > 0 and height / width >= VERTICAL_RATIO)
+
+
 def _pixels(image: Image.Image) -> np.ndarray:
     """The array rapidocr reads `image` from: grey as it is, colour as BGR."""
     if image.mode == "L":

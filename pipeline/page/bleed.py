@@ -1,0 +1,146 @@
+"""Bleed-through: the next page's text seen through thin paper, found by reading it mirrored.
+
+On a page printed on thin paper the back's text shows through, mirrored, blurred and lighter
+than the front's ink. PP-OCR reads it: as lines of its own between the front's lines and in the
+margins, as mirrored characters misread as others, or joined into the front's lines by the
+detector (`ocr_accuracy.py --realpages --degrade f`: raw PP-OCR 82.2% bag F1 on the 59 real
+pages, against 96.7-97.3% under every other condition; benchmarks/README.md, session 13).
+`showthrough.py` drops faint characters within a line, which is not enough on a real page.
+
+Whitening every pixel lighter than half the page's ink before reading mends it, but on a page
+without show-through it loses light text that is the page's (a grey note), so the page has to
+say first that what is light on it is a back. The test: the page's faint layer (ink lighter
+than HALF of the page's ink, away from the strong ink) is made into an image of its own and the
+longest lines PP-OCR's detector finds on it are recognised as they are and mirrored
+(`paddle.read_mirrored`). A back's text reads far better mirrored; a grey note reads better as
+it is; a watermark, an emblem, a tinted box, noise or a dark slide's shading read as neither.
+The faint layer is looked at only when it holds a share of the page's ink (MIN_FAINT), so a
+clean page costs the ink measurement alone.
+
+Measured with PP-OCR (scratch test over ../shared/realpages; benchmarks/README.md, "Session 14,
+bleed-through on real pages"): of the 79 images as they are, 54 have a faint layer under
+MIN_FAINT and are not read; on the other 25 (watermarked thesis pages, slides, grey notes) the
+layer's lines held 0-126 characters, and where they held MIN_CHARS or more they read 11-34
+points worse mirrored (scu_slides_p1's grey text: 96.6 as it is, 71.0 mirrored); the most any
+page gained mirrored was 2 points, on one or two characters. Of the 59 images at 300 dpi with the
+document's next page showing through (`ocr_accuracy.py --realpages --degrade f`), 56 read 13-37
+points better mirrored (13-535 characters); three slides did not (their faint layer is their
+own grey and coloured text, which reads better as it is) and are read as before. Whitening
+then loses the page's own light ink with the back: a page is whitened only when its faint layer
+reads as a back.
+
+Cost: the ink measurement at the work scale, 0.01-0.15 CPU s a page; on a page whose faint
+layer is read, one detection and 2 x MOST line recognitions, 1.2-2.5 s (as they are) and 1.2-6.7
+s (show-through).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+# The page step recorded when a page was read with its show-through whitened.
+STEP_BLEED_THROUGH = "bleed-through-whitened"
+# Ink lighter than this share of the page's ink (the colour distance from the paper at its
+# 99.5th percentile) is the faint layer, and is whitened on a page with show-through.
+HALF = 0.5
+# Ink lighter than this share is paper (grain, JPEG noise): not in the faint layer.
+FLOOR = 0.08
+_STRONGEST = 99.5
+# The faint layer is looked at when its pixels (away from the strong ink) number at least this
+# share of the strong ink's.
+MIN_FAINT = 0.2
+# The test reads at most this many of the faint layer's longest lines, both ways.
+MOST = 12
+# The faint layer is a back when its lines hold at least MIN_CHARS characters and read with a
+# mean score at least MARGIN higher mirrored than as they are.
+MIN_CHARS = 10
+MARGIN = 0.08
+# The faint layer is made at about this many pixels on the long side (a 300-dpi A4 page at half
+# its resolution: the back's blurred text still reads; detection and the layer cost a quarter).
+_WORK_SIDE = 1800
+# Around the strong ink this many work pixels are not faint: a stroke's soft edge is not a back.
+_EDGE = 2
+
+MirrorReader = Callable[[Image.Image, int], "list[tuple[int, float, float]]"]
+
+
+@dataclass(frozen=True)
+class FaintLayer:
+    """What the faint layer showed: its share of the strong ink, and over the lines read, the
+    characters and their mean score (0-1, weighted by characters) as they are and mirrored."""
+
+    faint: float
+    chars: int = 0
+    plain: float = 0.0
+    mirrored: float = 0.0
+
+
+def read_faint_layer(image: Image.Image, read_mirrored: MirrorReader) -> FaintLayer:
+    """The show-through test of `image` (see the module's doc)."""
+    work = _work(image)
+    dist, _ = _distance(work)
+    ink = _ink(dist)
+    strong = (dist >= HALF * ink).astype(np.uint8)
+    side = 2 * _EDGE + 1
+    near = cv2.dilate(strong, np.ones((side, side), np.uint8)) > 0
+    faint = (dist >= FLOOR * ink) & ~near
+    share = float(faint.sum()) / max(1, int(strong.sum()))
+    if share < MIN_FAINT:
+        return FaintLayer(share)
+    layer = 255.0 - np.clip(dist.astype(np.float32) * (255.0 / (HALF * ink)), 0, 255)
+    layer[~faint] = 255
+    lines = read_mirrored(Image.fromarray(layer.astype(np.uint8), "L"), MOST)
+    chars = sum(n for n, _, _ in lines)
+    if not chars:
+        return FaintLayer(share)
+    plain = sum(n * p for n, p, _ in lines) / chars
+    mirrored = sum(n * m for n, _, m in lines) / chars
+    return FaintLayer(share, chars, plain, mirrored)
+
+
+def whitened(image: Image.Image) -> Image.Image:
+    """`image` with every pixel lighter than HALF of its ink made the paper's colour."""
+    rgb = image.mode not in ("L", "RGB")
+    page = image.convert("RGB") if rgb else image
+    dist, paper = _distance(page)
+    pixels = np.array(page)
+    pixels[dist < HALF * _ink(dist)] = paper
+    return Image.fromarray(pixels, page.mode)
+
+
+def _work(image: Image.Image) -> Image.Image:
+    page = image if image.mode in ("L", "RGB") else image.convert("RGB")
+    k = max(1, round(max(page.size) / _WORK_SIDE))
+    return page.reduce(k) if k > 1 else page
+
+
+def _distance(page: Image.Image) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """Each pixel's colour distance from the paper (the page's median colour; the largest
+    difference of a channel), and the paper's colour."""
+    pixels = np.asarray(page)
+    flat = pixels.reshape(-1, 1 if pixels.ndim == 2 else pixels.shape[2])
+    paper = np.median(flat[::7], axis=0).astype(np.uint8)  # a sample is as good as all
+    if pixels.ndim == 2:
+        grey = cv2.absdiff(pixels, np.full_like(pixels, paper[0]))
+        return np.asarray(grey, np.uint8), np.asarray(paper, np.uint8)
+    dist = cv2.absdiff(pixels, np.ascontiguousarray(np.broadcast_to(paper, pixels.shape)))
+    return np.asarray(dist.max(axis=2), np.uint8), np.asarray(paper, np.uint8)
+
+
+def _ink(dist: npt.NDArray[np.uint8]) -> float:
+    """The page's ink: its colour distance from the paper at the _STRONGEST percentile."""
+    counts = np.bincount(dist.ravel(), minlength=256)
+    at = np.searchsorted(np.cumsum(counts), counts.sum() * _STRONGEST / 100)
+    return float(max(1, at))
+
+
+def shows_through(faint: FaintLayer) -> bool:
+    """True when the page's faint layer is a back: it reads better mirrored (see the module's
+    doc)."""
+    return faint.chars >= MIN_CHARS and faint.mirrored - faint.plain >= MARGIN
