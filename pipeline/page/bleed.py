@@ -15,7 +15,8 @@ longest lines PP-OCR's detector finds on it are recognised as they are and mirro
 (`paddle.read_mirrored`). A back's text reads far better mirrored; a grey note reads better as
 it is; a watermark, an emblem, a tinted box, noise or a dark slide's shading read as neither.
 The faint layer is looked at only when it holds a share of the page's ink (MIN_FAINT), so a
-clean page costs the ink measurement alone.
+clean page costs the ink measurement alone, and only on a page whose ink is darker than its
+paper (`_light_on_dark`).
 
 Measured with PP-OCR (scratch test over ../shared/realpages; benchmarks/README.md, "Session 14,
 bleed-through on real pages"): of the 79 images as they are, 54 have a faint layer under
@@ -23,7 +24,7 @@ MIN_FAINT and are not read; on the other 25 (watermarked thesis pages, slides, g
 layer's lines held 0-126 characters, and where they held MIN_CHARS or more they read 11-34
 points worse mirrored (scu_slides_p1's grey text: 96.6 as it is, 71.0 mirrored); the most any
 page gained mirrored was 2 points, on one or two characters. Of the 59 images at 300 dpi with the
-document's next page showing through (`ocr_accuracy.py --realpages --degrade f`), 56 read 13-37
+document's next page showing through (`ocr_accuracy.py --realpages --degrade f`), 56 read 13-45
 points better mirrored (13-535 characters); three slides did not (their faint layer is their
 own grey and coloured text, which reads better as it is) and are read as before. Whitening
 then loses the page's own light ink with the back: a page is whitened only when its faint layer
@@ -91,7 +92,7 @@ def read_faint_layer(image: Image.Image, read_mirrored: MirrorReader) -> FaintLa
     near = cv2.dilate(strong, np.ones((side, side), np.uint8)) > 0
     faint = (dist >= FLOOR * ink) & ~near
     share = float(faint.sum()) / max(1, int(strong.sum()))
-    if share < MIN_FAINT:
+    if share < MIN_FAINT or _light_on_dark(work, strong):
         return FaintLayer(share)
     layer = 255.0 - np.clip(dist.astype(np.float32) * (255.0 / (HALF * ink)), 0, 255)
     layer[~faint] = 255
@@ -112,6 +113,14 @@ def whitened(image: Image.Image) -> Image.Image:
     pixels = np.array(page)
     pixels[dist < HALF * _ink(dist)] = paper
     return Image.fromarray(pixels, page.mode)
+
+
+def _light_on_dark(work: Image.Image, strong: npt.NDArray[np.uint8]) -> bool:
+    """True when the page's strong ink is lighter than its paper (a dark slide). A back shows
+    through paper as darker ink; on a dark ground the faint layer is the page's own shading,
+    and whitening it towards the ground lost ali_slides_p19's text under f (85.4 -> 72.6%)."""
+    grey = np.asarray(work.convert("L"))
+    return bool(np.median(grey[strong > 0]) > np.median(grey[::7, ::7]))
 
 
 def _work(image: Image.Image) -> Image.Image:
