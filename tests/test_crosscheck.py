@@ -46,6 +46,13 @@ def test_the_estimate_is_at_most_the_share_the_readings_differ_on():
     assert checked is not None and checked.error_rate == 0.0 and checked.errors == 0
     assert quality.estimate(lines, checked=0.5) == alone  # a looser bound changes nothing
     assert quality.estimate(lines, checked=None) == alone
+    # where the check set the figure, the page's reasons say so first, the model's after
+    bound = quality.estimate(lines, checked=0.004)
+    assert bound is not None and bound.reasons == ("checked=0.004",) + alone.reasons
+    assert quality.describe(bound.reasons[0]) == (
+        "two engines' readings differ on only 0.4% of the characters (the estimate is at most "
+        "that)")
+    assert "0.4%" in quality.describe(bound.reasons[0], chinese=True)
 
 
 @pytest.mark.paddle

@@ -12,6 +12,10 @@ from __future__ import annotations
 from lxml import etree
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v3#"
+# The ALTO tag (an OtherTag its Strings point to with TAGREFS) of the characters PP-OCR nearly
+# read and that were put back into their lines (pipeline/page/engines/nearly.py): the quality
+# estimate reads the page's confidences without them, as the recogniser read it (quality.py).
+RESTORED_TAG = "wenshi-restored"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 

@@ -19,7 +19,7 @@ from lxml import etree
 from PIL import Image
 
 from ..text.normalize import to_simplified
-from .alto import ALTO_NS
+from .alto import ALTO_NS, RESTORED_TAG
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
@@ -118,7 +118,8 @@ def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: in
     A TextBlock per run of lines sharing role and block, a TextLine per line, a String per glyph
     (the whole line where the engine gave no glyphs, or glyphs that do not spell the line), in
     the pixels the boxes are in. Roles other than body text (running heads, page numbers,
-    captions: pipeline/page/layout.py) are LayoutTags the block points to (TAGREFS)."""
+    captions: pipeline/page/layout.py) are LayoutTags the block points to (TAGREFS); a String
+    put back rather than read (engines/nearly.py) points to the OtherTag RESTORED_TAG."""
     ns = f"{{{ALTO_NS}}}"
     root = etree.Element(f"{ns}alto", nsmap={None: ALTO_NS})
     description = etree.SubElement(root, f"{ns}Description")
@@ -130,10 +131,13 @@ def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: in
     software_element = etree.SubElement(step, f"{ns}processingSoftware")
     etree.SubElement(software_element, f"{ns}softwareName").text = software
     roles = sorted({role for _, role, _ in lines if role != "body"})
-    if roles:
+    restored = any(g.restored for line, _, _ in lines for g in line.glyphs)
+    if roles or restored:
         tags = etree.SubElement(root, f"{ns}Tags")
         for role in roles:
             etree.SubElement(tags, f"{ns}LayoutTag", ID=f"role-{role}", LABEL=role)
+        if restored:  # the characters put back, marked so for the quality estimate
+            etree.SubElement(tags, f"{ns}OtherTag", ID=RESTORED_TAG, LABEL=RESTORED_TAG)
     layout = etree.SubElement(root, f"{ns}Layout")
     page = etree.SubElement(layout, f"{ns}Page", WIDTH=str(width), HEIGHT=str(height),
                             PHYSICAL_IMG_NR="0", ID="page_0")
@@ -153,20 +157,24 @@ def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: in
         boxes.append(line.box)
         text_line = etree.SubElement(block, f"{ns}TextLine", ID=f"line_{n_line}",
                                      **_box_attrs(line.box))
-        for text, box, confidence in _strings(line):
-            etree.SubElement(text_line, f"{ns}String", ID=f"string_{n_string}",
-                             **_box_attrs(box), WC=f"{confidence / 100:.2f}", CONTENT=text)
+        for text, box, confidence, put in _strings(line):
+            string = etree.SubElement(text_line, f"{ns}String", ID=f"string_{n_string}",
+                                      **_box_attrs(box), WC=f"{confidence / 100:.2f}",
+                                      CONTENT=text)
+            if put:
+                string.set("TAGREFS", RESTORED_TAG)
             n_string += 1
     if block is not None:
         block.attrib.update(_box_attrs(_union(boxes)))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).decode("utf-8")
 
 
-def _strings(line: OcrLine) -> list[tuple[str, Box, float]]:
+def _strings(line: OcrLine) -> list[tuple[str, Box, float, bool]]:
+    """The line's Strings: text, box, confidence and whether it was put back (not read)."""
     spelled = "".join(g.text for g in line.glyphs)
     if line.glyphs and "".join(spelled.split()) == "".join(line.text.split()):
-        return [(g.text, g.box, g.confidence) for g in line.glyphs if g.text.strip()]
-    return [(part, line.box, line.confidence) for part in line.text.split()]
+        return [(g.text, g.box, g.confidence, g.restored) for g in line.glyphs if g.text.strip()]
+    return [(part, line.box, line.confidence, False) for part in line.text.split()]
 
 
 def _box_attrs(box: Box) -> dict[str, str]:

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .engines import Box, Glyph, OcrLine, Reading
+from .engines import Box, OcrLine, Reading
 from .pagelook import PageInk, page_ink
 
 # The page step recorded when lines were added this way.
@@ -131,7 +131,7 @@ def _moved(line: OcrLine, dx: int, dy: int) -> OcrLine:
         return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
     return replace(line, box=box(line.box),
                    polygon=tuple((x + dx, y + dy) for x, y in line.polygon),
-                   glyphs=tuple(Glyph(g.text, box(g.box), g.confidence) for g in line.glyphs))
+                   glyphs=tuple(replace(g, box=box(g.box)) for g in line.glyphs))
 
 
 def _on(box: Box, run: Box) -> bool:

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Sequence
 from lxml import etree
 
 from ..text.charlm import CharModel, is_han, model
+from .alto import RESTORED_TAG
 from .signals import SIGNALS
 
 if TYPE_CHECKING:  # opening a library must not import the image stack (tests/test_api.py)
@@ -114,6 +115,8 @@ LIST_RATE = 0.02
 # unread ink a 版心 or logos the transcriptions leave out (benchmarks/README.md, "Page quality").
 MISSED_SHOWN = 0.03
 MISSED = "unread_ink"
+# The reason given first where a second engine's reading bounded the estimate (`checked`).
+CHECKED = "checked"
 REASON_MIN = 0.1
 # What each reason says, in English (CLI) and Chinese (reading room), with its value.
 _REASON_TEXT: dict[str, tuple[str, str]] = {
@@ -151,6 +154,8 @@ _REASON_TEXT: dict[str, tuple[str, str]] = {
                  "此识别引擎所读页面一般约{:.0%}的字有误"),
     "small_text": ("small characters in the scan ({:.0%} below a good size)",
                    "扫描图中字太小（比适宜大小小{:.0%}）"),
+    CHECKED: ("two engines' readings differ on only {:.1%} of the characters (the estimate "
+              "is at most that)", "两种识别引擎的读法仅有{:.1%}的字不同（估计至多为此）"),
     "hidden": ("{:.1%} of characters nearly read between the characters read (characters "
                "probably dropped)", "字与字之间另有约{:.1%}的字几乎被识出（可能漏字）"),
 }
@@ -353,6 +358,7 @@ def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None =
     inputs, at_reference = model_inputs(key, values), model_inputs(key, reference)
     log_rate = weights[0] + sum(w * v for w, v in zip(weights[1:], inputs))
     rate = min(1.0, max(0.0, math.exp(log_rate) - OFFSET))
+    bound = checked is not None and checked < rate
     if checked is not None:
         # Nearly every misreading is a place where two engines' readings differ (crosscheck.py):
         # the model's figure is the rate of pages that look like this one; the check is this page's.
@@ -363,6 +369,8 @@ def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None =
                     if e >= REASON_MIN or (name == MISSED and v > MISSED_SHOWN))
     if not reasons and excess[0][0] > 0:
         reasons = (reason_code(excess[0][1], excess[0][2]),)
+    if bound:  # the check set the figure: it comes first, the model's reasons after it
+        reasons = (reason_code(CHECKED, rate),) + reasons
     if not reasons and rate > LIST_RATE:
         # Nothing on the page stands out: the engine's pages are this bad as a rule (on the real
         # pages most of PP-OCR's errors are layout, which a clean-looking page may still have).
@@ -391,7 +399,14 @@ def describe(reason: str, chinese: bool = False) -> str:
 
 
 def alto_lines(root: etree._Element | None) -> list[list[Token]]:
-    """The page's lines as (text, confidence) tokens from its ALTO (String CONTENT and WC)."""
+    """The page's lines as (text, confidence) tokens from its ALTO (String CONTENT and WC).
+
+    A String put back rather than read (TAGREFS RESTORED_TAG, engines/nearly.py) has no
+    confidence here: its WC is the probability the recogniser nearly read it with, which marks
+    it for proofreaders (`mark_alto`), but the characters put back were right 106 of 106 on the
+    rendered pages and 33 of 33 on the real ones (benchmarks/README.md, "Session 14, page
+    quality"); counted as read that unsure they made a clean page look bad. The page's
+    confidences are the recogniser's reading, as before they were put back."""
     lines: list[list[Token]] = []
     if root is None:
         return lines
@@ -399,7 +414,9 @@ def alto_lines(root: etree._Element | None) -> list[list[Token]]:
         tokens: list[Token] = []
         for s in line.iter("{*}String"):
             wc = s.get("WC")
-            tokens.append((s.get("CONTENT", ""), float(wc) * 100 if wc is not None else None))
+            put = RESTORED_TAG in (s.get("TAGREFS") or "").split()
+            tokens.append((s.get("CONTENT", ""),
+                           float(wc) * 100 if wc is not None and not put else None))
         lines.append(tokens)
     return lines
 

@@ -46,6 +46,8 @@ class Glyph:
     text: str
     box: Box
     confidence: float  # 0-100
+    # Not read but put back: a character the recogniser nearly read (engines/nearly.py).
+    restored: bool = False
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,8 @@ def put_back(text: str, cols: np.ndarray, confs: Sequence[float], back: Sequence
         frames.insert(n.at, n.frame)
         scores.insert(n.at, round(n.probability, 5))
     return "".join(chars), frames, scores
+
+
+def put_at(back: Sequence[Nearly]) -> list[int]:
+    """Where the characters of `back` stand in the text `put_back` gives (offsets, in order)."""
+    return [n.at + k for k, n in enumerate(sorted(back, key=lambda n: n.at))]

@@ -48,7 +48,7 @@ import time
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -57,7 +57,7 @@ from ...errors import EnvironmentProblemError, OcrError
 from . import (ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading,
                installed)
 from . import layout_model
-from .nearly import nearly_read, put_back, restorable
+from .nearly import nearly_read, put_at, put_back, restorable
 from .limits import LimitedSession as _LimitedSession
 from .limits import deadline as _deadline
 
@@ -594,17 +594,17 @@ def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[tuple[int, int]]]:
     return out, hidden
 
 
-def _hidden(engine: Any, rec: Any) -> list[tuple[int, int]]:
-    """The characters nearly read (`nearly.nearly_read`) and those of them put back
-    (`nearly.restorable`) in each line rapidocr will return: the lines of `rec` it keeps (text
-    not blank, score at least its text_score), in order."""
+def _hidden(engine: Any, rec: Any) -> list[tuple[int, tuple[int, ...]]]:
+    """The characters nearly read (`nearly.nearly_read`) and where those of them put back
+    (`nearly.restorable`) stand in the text, in each line rapidocr will return: the lines of
+    `rec` it keeps (text not blank, score at least its text_score), in order."""
     texts, scores = getattr(rec, "txts", None), getattr(rec, "scores", None)
     if texts is None or scores is None:
         return []
     floor = float(getattr(engine, "text_score", _TEXT_SCORE))
     words = getattr(rec, "word_results", None) or ()
-    return [(int(getattr(words[i], "hidden", 0)), int(getattr(words[i], "restored", 0)))
-            if i < len(words) else (0, 0)
+    return [(int(getattr(words[i], "hidden", 0)), tuple(getattr(words[i], "restored", ())))
+            if i < len(words) else (0, ())
             for i, (text, score) in enumerate(zip(texts, scores))
             if str(text).strip() and float(score) >= floor]
 
@@ -613,8 +613,8 @@ class _DoubtingDecoder:
     """rapidocr's CTC decoder, which also finds each line's characters nearly read
     (`nearly.nearly_read`) in the recogniser's output it decodes: their count goes on the line's
     word information (`hidden`), where `_hidden` reads it, and those `nearly.restorable` picks
-    are put back into the line (`restored`: how many), with frames for rapidocr's word boxes and
-    their probability as confidence. The line's score stays rapidocr's (the mean of the
+    are put back into the line (`restored`: where they stand in its text), with frames for
+    rapidocr's word boxes and their probability as confidence. The line's score stays rapidocr's (the mean of the
     characters it read: the lines kept are the same). The decoding itself is rapidocr's."""
 
     def __init__(self, decoder: Any) -> None:
@@ -639,7 +639,7 @@ class _DoubtingDecoder:
                 restored = self._decoder.get_word_info(text, selection)
                 restored.line_txt_len, restored.confs = info.line_txt_len, confs
                 lines[b], words[b], info = (text, score), restored, restored
-                setattr(info, "restored", len(back))
+                setattr(info, "restored", put_at(back))
             setattr(info, "hidden", len(found))
         return lines, words
 
@@ -710,14 +710,14 @@ def _release_recognition_memory(engine: Any) -> None:
         log.debug("[paddle] recognition's arena was not emptied: %s", exc)
 
 
-def _lines(out: Any, hidden: list[tuple[int, int]]) -> Iterator[OcrLine]:
+def _lines(out: Any, hidden: list[tuple[int, tuple[int, ...]]]) -> Iterator[OcrLine]:
     boxes, texts, scores = getattr(out, "boxes", None), getattr(out, "txts", None), \
         getattr(out, "scores", None)
     if boxes is None or texts is None or scores is None:
         return
     words = getattr(out, "word_results", None) or ()
     if len(hidden) != len(texts):  # not the lines measured: none rather than another's
-        hidden = [(0, 0)] * len(texts)
+        hidden = [(0, ())] * len(texts)
     for i, (quad, text, score) in enumerate(zip(boxes, texts, scores)):
         text = str(text)
         if not text.strip():
@@ -726,17 +726,27 @@ def _lines(out: Any, hidden: list[tuple[int, int]]) -> Iterator[OcrLine]:
         xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
         box = (min(xs), min(ys), max(xs), max(ys))
         vertical = box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])
-        glyphs = tuple(_glyphs(words[i] if i < len(words) else ()))
+        glyphs = tuple(_glyphs(words[i] if i < len(words) else (), text, hidden[i][1]))
         yield OcrLine(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical,
-                      hidden=hidden[i][0], restored=hidden[i][1])
+                      hidden=hidden[i][0], restored=len(hidden[i][1]))
 
 
-def _glyphs(items: Any) -> Iterator[Glyph]:
+def _glyphs(items: Any, text: str = "", restored: Sequence[int] = ()) -> Iterator[Glyph]:
+    """The line's glyphs from rapidocr's word results; those spanning an offset of `restored`
+    in the line's `text` are characters put back (engines/nearly.py). A word's offset is where
+    it is found in `text` from the last word's end (the results leave out spaces)."""
+    at = 0
     for item in items or ():
-        if len(item) != 3 or item[2] is None:
+        if len(item) != 3:
             continue
         char, score, quad = item
+        found = text.find(str(char), at)
+        start = found if found >= 0 else -1
+        at = found + len(str(char)) if found >= 0 else at
+        if quad is None:
+            continue
         pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
         yield Glyph(str(char), (int(pts[:, 0].min()), int(pts[:, 1].min()),
                                 int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max()))),
-                    round(float(score) * 100, 1))
+                    round(float(score) * 100, 1),
+                    start >= 0 and any(start <= k < at for k in restored))
