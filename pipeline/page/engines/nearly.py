@@ -16,9 +16,10 @@ frames between the two characters read either side span at least RESTORE_ROOM of
 character pitch (the median distance, in frames, between the characters it read), both were
 read sure (SURE), and the character reached RESTORE. A restored character keeps that
 probability as its confidence, so the ALTO, `wenshi show --json` and the proofreading list mark
-it as doubtful. Measured on the real
-pages and the rendered conditions, every candidate listed (benchmarks/README.md, "Session 13,
-characters PP-OCR nearly read").
+it as doubtful; the ALTO tags it as put back (alto.RESTORED_TAG), and the page quality estimate
+reads the page's confidences without it. Measured on the real pages and the rendered
+conditions, every candidate listed (benchmarks/README.md, "Session 13, characters PP-OCR nearly
+read").
 """
 
 from __future__ import annotations
