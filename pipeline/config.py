@@ -30,8 +30,8 @@ DEFAULT_PROOFREAD_THRESHOLD = 70.0  # mean word confidence below this: 需校对
 DEFAULT_WRITER_MEMORY_MB = 256
 MIN_WRITER_MEMORY_MB = 32
 # The image clean-up steps before OCR (pipeline/page/preprocess.py), each of which can be skipped.
-PREPROCESS_STEPS = ("seal", "grayscale", "upscale", "border", "normalize", "denoise", "deskew",
-                    "binarize", "despeckle", "orientation", "smooth")
+PREPROCESS_STEPS = ("bleed-through", "seal", "grayscale", "upscale", "border", "normalize",
+                    "denoise", "deskew", "binarize", "despeckle", "orientation", "smooth")
 
 _ENV = {
     "library": "WENSHI_LIBRARY",

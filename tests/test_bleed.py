@@ -13,8 +13,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.config import Config
 from pipeline.page import process
-from pipeline.page.bleed import STEP_BLEED_THROUGH, read_faint_layer, shows_through
+from pipeline.page.bleed import read_faint_layer, shows_through
 from pipeline.page.engines.paddle import read_mirrored
+from pipeline.page.preprocess import STEP_BLEED_THROUGH
 
 from .test_paddle import FONT, SC, paddle_or_skip
 
@@ -63,6 +64,17 @@ def test_the_back_seen_through_the_paper_is_not_read_as_text() -> None:
     assert len(lines) == len(FRONT), result.text
     for line, truth in zip(lines, FRONT):
         assert sum(a == b for a, b in zip(line, truth)) >= len(truth) - 1, (line, truth)
+
+
+@pytest.mark.paddle
+def test_skip_step_reads_a_page_with_its_back_as_it_is() -> None:
+    # `--skip-step bleed-through` (for diagnosis, as every clean-up step): the page is read as it
+    # is, the back's mirrored lines with it (12 lines, measured), and no step is recorded.
+    paddle_or_skip()
+    page = _printed(_page(FRONT, 60), _page(BACK, 105))
+    result = process.recognise(page, 300, Config(engine="paddle", skip_steps=(STEP_BLEED_THROUGH,)))
+    assert STEP_BLEED_THROUGH not in result.steps
+    assert len(result.text.split()) > len(FRONT), result.text
 
 
 @pytest.mark.paddle

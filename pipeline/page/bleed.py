@@ -30,6 +30,10 @@ own grey and coloured text, which reads better as it is) and are read as before.
 then loses the page's own light ink with the back: a page is whitened only when its faint layer
 reads as a back.
 
+A whitened page records the step `bleed-through` (preprocess.STEP_BLEED_THROUGH), which
+`--skip-step bleed-through` and `--no-preprocess` leave out, as the seal step: a user who doubts
+a whitened page can read it as it is.
+
 Cost: the ink measurement at the work scale, 0.01-0.15 CPU s a page; on a page whose faint
 layer is read, one detection and 2 x MOST line recognitions, 1.2-2.5 s (as they are) and 1.2-6.7
 s (show-through).
@@ -45,8 +49,6 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-# The page step recorded when a page was read with its show-through whitened.
-STEP_BLEED_THROUGH = "bleed-through-whitened"
 # Ink lighter than this share of the page's ink (the colour distance from the paper at its
 # 99.5th percentile) is the faint layer, and is whitened on a page with show-through.
 HALF = 0.5

@@ -70,6 +70,7 @@ _SMOOTH_SIGMA = 1.5
 
 # Step names (pipeline.config.PREPROCESS_STEPS), in the order they run; `PreprocessResult.steps`
 # lists the ones applied.
+STEP_BLEED_THROUGH = "bleed-through"  # PP-OCR's pages only: pipeline/page/bleed.py
 STEP_SEAL = "seal"
 STEP_GRAYSCALE = "grayscale"
 STEP_UPSCALE = "upscale"

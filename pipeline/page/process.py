@@ -31,7 +31,7 @@ from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
 from .alto import parse_alto
-from .bleed import STEP_BLEED_THROUGH, read_faint_layer, shows_through, whitened
+from .bleed import read_faint_layer, shows_through, whitened
 from .correct import Correction
 from .crosscheck import differ
 from .derivatives import page_derivatives
@@ -42,6 +42,7 @@ from .geometry import PageGeometry, alto_to_source, words_to_source
 from .images import load_page_image
 from .preprocess import (
     DEFAULT_TARGET_DPI,
+    STEP_BLEED_THROUGH,
     STEP_ORIENTATION,
     STEP_SEAL,
     PreprocessOptions,
@@ -374,9 +375,8 @@ def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Confi
     steps = preprocess_options(cfg)
     pre = PreprocessResult(image, options.dpi, 0.0, 0, ())
     # The back's text seen through thin paper: the page is read with it whitened (bleed.py).
-    faint = read_faint_layer(image, lambda layer, most: read_mirrored(layer, most,
-                                                                      cfg.ocr_timeout))
-    if shows_through(faint):
+    if steps.runs(STEP_BLEED_THROUGH) and shows_through(read_faint_layer(
+            image, lambda layer, most: read_mirrored(layer, most, cfg.ocr_timeout))):
         pre = replace(pre, image=whitened(image), steps=(STEP_BLEED_THROUGH,))
     result = engine.read(pre.image, options)
     seals = find_seals(pre.image) if steps.runs(STEP_SEAL) else ()

@@ -143,7 +143,7 @@ class PaddleEngine:
                    else None)
         result = assemble(reading, image, options, regions)
         # Characters nearly read put back into their lines (engines/nearly.py)
-        steps = (STEP_MISSED_LINES,) if missed else ()
+        steps: tuple[str, ...] = (STEP_MISSED_LINES,) if missed else ()
         if any(line.restored for line in reading.lines):
             steps += (STEP_RESTORED,)
         return replace(result, steps=result.steps + steps) if steps else result
@@ -569,7 +569,7 @@ def _pixels(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
-def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[tuple[int, int]]]:
+def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[tuple[int, tuple[int, ...]]]]:
     """What rapidocr's `RapidOCR.__call__` does with `pixels` (the caller keeps no reference to
     them), without holding the full-size page while it detects and recognises; and the
     characters the recogniser nearly read in each line it returns (`_hidden`).
@@ -614,8 +614,9 @@ class _DoubtingDecoder:
     (`nearly.nearly_read`) in the recogniser's output it decodes: their count goes on the line's
     word information (`hidden`), where `_hidden` reads it, and those `nearly.restorable` picks
     are put back into the line (`restored`: where they stand in its text), with frames for
-    rapidocr's word boxes and their probability as confidence. The line's score stays rapidocr's (the mean of the
-    characters it read: the lines kept are the same). The decoding itself is rapidocr's."""
+    rapidocr's word boxes and their probability as confidence. The line's score stays
+    rapidocr's (the mean of the characters it read: the lines kept are the same). The decoding
+    itself is rapidocr's."""
 
     def __init__(self, decoder: Any) -> None:
         self._decoder = decoder
