@@ -41,6 +41,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+# One edit distance for the benchmarks and the engines' check (ocr_accuracy.py, page_quality.py
+# and reading_order.py import it from here).
+from pipeline.page.crosscheck import edit_distance as levenshtein
+
 ROOT = Path(__file__).resolve().parent.parent
 REALPAGES = ROOT.parent / "shared" / "realpages"
 RUNS = ("raw-tesseract", "raw-paddle", "wenshi", "wenshi-tesseract")
@@ -53,22 +57,6 @@ def norm(text: str) -> str:
     """NFKC, then letters and digits only (the realpages README's scoring)."""
     return "".join(c for c in unicodedata.normalize("NFKC", text)
                    if unicodedata.category(c)[0] in "LN")
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance, one row at a time in numpy."""
-    if not a or not b:
-        return len(a) or len(b)
-    bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    ramp = np.arange(len(b) + 1, dtype=np.int64)
-    prev = ramp.copy()
-    for i, ch in enumerate(a, start=1):
-        cur = np.empty_like(prev)
-        cur[0] = i
-        cur[1:] = np.minimum(prev[:-1] + (bb != ord(ch)), prev[1:] + 1)
-        cur = np.minimum.accumulate(cur - ramp) + ramp
-        prev = cur
-    return int(prev[-1])
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def differ(kept: str, other: str) -> float | None:
     a, b = _letters(kept), _letters(other)
     if not a:
         return None
-    return min(1.0, _edit_distance(a, b) / len(a))
+    return min(1.0, edit_distance(a, b) / len(a))
 
 
 def _letters(text: str) -> str:
@@ -43,8 +43,9 @@ def _letters(text: str) -> str:
                                  if unicodedata.category(c)[0] in "LN"))
 
 
-def _edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, one row at a time in numpy (a page of 900 characters: ~10 ms)."""
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, one row at a time in numpy (a page of 900 characters: ~10 ms); the
+    benchmarks score with it too (benchmarks/realpages.py)."""
     if not a or not b:
         return len(a) or len(b)
     bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)

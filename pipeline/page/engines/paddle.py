@@ -40,6 +40,7 @@ hit boxes and confidence work as they do for Tesseract's ALTO.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -487,14 +488,15 @@ class _GatedSession:
         return getattr(self._session, name)
 
 
-def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
-    """The lines PP-OCR finds on `image`, in rapidocr's order, boxes in `image`'s pixels, each
-    with the characters its recogniser nearly read (`OcrLine.hidden`)."""
-    engine = _engine()
+@contextlib.contextmanager
+def _ocr_errors(engine: Any, timeout: float) -> Iterator[None]:
+    """Runs a PP-OCR call within the page's time limit (`timeout` CPU seconds): its errors and
+    a time-out become one OcrError, and the recogniser's memory is let go afterwards, outside
+    the limit."""
     try:
         with _deadline(timeout) as deadline:
             try:
-                out, hidden = _run(engine, _pixels(image))
+                yield
             except Exception as exc:  # ONNX Runtime and rapidocr raise their own errors
                 if deadline.expired:
                     raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
@@ -506,6 +508,14 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
         _release_recognition_memory(engine)  # outside the page's time limit
     if deadline.expired:  # rapidocr logged the stopped run and returned what it had
         raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s")
+
+
+def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
+    """The lines PP-OCR finds on `image`, in rapidocr's order, boxes in `image`'s pixels, each
+    with the characters its recogniser nearly read (`OcrLine.hidden`)."""
+    engine = _engine()
+    with _ocr_errors(engine, timeout):
+        out, hidden = _run(engine, _pixels(image))
     return Reading(tuple(_lines(out, hidden)), image.width, image.height, ENGINE_PADDLE,
                    model_name())
 
@@ -517,35 +527,24 @@ def read_mirrored(image: Image.Image, most: int, timeout: float = 180.0
     line mirrored left to right on the page (the test of pipeline/page/bleed.py). Detection runs
     once: a mirrored line lies where the line lies."""
     engine = _engine()
-    try:
-        with _deadline(timeout) as deadline:
-            try:
-                page = engine.load_img(_pixels(image))
-                scaled, record = engine.preprocess_img(page)
-                del page
-                try:
-                    crops, det = engine.detect_and_crop(scaled, record)
-                except Exception:  # rapidocr's "The text detection result is empty"
-                    return []
-                if det.boxes is None or not len(crops):
-                    return []
-                longest = sorted(range(len(crops)), key=lambda i: -max(crops[i].shape[:2]))
-                chosen = [crops[i] for i in longest[:most]]
-                # rapidocr turned the crop of a tall (vertical) line a quarter turn: the page's
-                # left-right mirror is then the crop's top-bottom one.
-                turned = [_is_tall(det.boxes[i]) for i in longest[:most]]
-                mirrored = [np.ascontiguousarray(c[::-1] if t else c[:, ::-1])
-                            for c, t in zip(chosen, turned)]
-                rec = engine.recognize_txt(chosen + mirrored)
-            except Exception as exc:  # ONNX Runtime and rapidocr raise their own errors
-                if deadline.expired:
-                    raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s") from exc
-                last = (str(exc).strip().splitlines() or [""])[-1]
-                raise OcrError(f"PP-OCR failed: {type(exc).__name__}: {last}") from exc
-    finally:
-        _release_recognition_memory(engine)
-    if deadline.expired:
-        raise OcrError(f"PP-OCR timed out after {timeout:.0f} CPU s")
+    with _ocr_errors(engine, timeout):
+        page = engine.load_img(_pixels(image))
+        scaled, record = engine.preprocess_img(page)
+        del page
+        try:
+            crops, det = engine.detect_and_crop(scaled, record)
+        except Exception:  # rapidocr's "The text detection result is empty"
+            return []
+        if det.boxes is None or not len(crops):
+            return []
+        longest = sorted(range(len(crops)), key=lambda i: -max(crops[i].shape[:2]))
+        chosen = [crops[i] for i in longest[:most]]
+        # rapidocr turned the crop of a tall (vertical) line a quarter turn: the page's
+        # left-right mirror is then the crop's top-bottom one.
+        turned = [_is_tall(det.boxes[i]) for i in longest[:most]]
+        mirrored = [np.ascontiguousarray(c[::-1] if t else c[:, ::-1])
+                    for c, t in zip(chosen, turned)]
+        rec = engine.recognize_txt(chosen + mirrored)
     texts, scores = list(rec.txts or ()), [float(x) for x in rec.scores]
     n = len(chosen)
     if len(texts) != 2 * n or len(scores) != 2 * n:
