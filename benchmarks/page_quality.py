@@ -6,7 +6,8 @@ Pages with ground truth:
   `tesseract/NAME.json`, `tesseract_psm5/NAME.json` for the vertical pages; `--make-cache` fills
   what is missing, slowly). The default engine's page is read as `wenshi ingest` reads it
   (`recognise`, `--engine auto`; cached in `auto/NAME.json`, made by `--make-cache`, with the
-  characters PP-OCR's recogniser nearly read, `hidden`, which the ALTO does not hold, and where
+  characters PP-OCR's recogniser nearly read, `hidden`, and the characters it read whose other
+  forms it nearly read, `variants` (session 15), which the ALTO does not hold, and where
   both engines read it and agree, the share they differ on, `checked`, which bounds the
   estimate as quality.estimate does); a page
   missing there falls back to the raw PP-OCR lines of `rapidocr/` through Wenshi's assembly
@@ -125,14 +126,14 @@ def _reading(data: dict[str, Any]) -> Any:
 def _row(name: str, engine: str, group: str, kind: str, text: str, reference: str,
          lines: Sequence[Sequence[quality.Token]], shapes: Sequence[quality.Shape],
          signals: tuple[float, ...], cost: float, hidden: int | None = None,
-         **extra: Any) -> dict[str, Any]:
+         variants: int | None = None, **extra: Any) -> dict[str, Any]:
     t = time.process_time()
     feats, n = quality.features(lines)
     feats += quality.shape_features(shapes)
     cost += time.process_time() - t
-    # Characters PP-OCR's recogniser nearly read (stored with the page's reading), as a share;
-    # none counted (Tesseract): 0.
-    read = (hidden / max(n, 1) if hidden is not None else 0.0,)
+    # Characters PP-OCR's recogniser nearly read, and characters read whose other forms it nearly
+    # read (stored with the page's reading), as shares; none counted (Tesseract): 0.
+    read = tuple(count / max(n, 1) if count is not None else 0.0 for count in (hidden, variants))
     return {"name": name, "engine": engine, "group": group, "set": kind,
             "cer": _cer(text, reference), "ccer": _content_cer(text, reference),
             "raw_cer": _cer(text, reference, None),
@@ -142,15 +143,16 @@ def _row(name: str, engine: str, group: str, kind: str, text: str, reference: st
 
 
 def _alto_row(name: str, engine: str, group: str, kind: str, text: str, reference: str,
-              root: Any, image: Any, hidden: int | None = None,
+              root: Any, image: Any, hidden: int | None = None, variants: int | None = None,
               **extra: Any) -> dict[str, Any]:
     """A page's record from its parsed ALTO (positions in `image`'s pixels), image and, where
-    the engine counted them, the characters its recogniser nearly read."""
+    the engine counted them, the characters its recogniser nearly read and those read whose
+    other forms it nearly read."""
     t = time.process_time()
     signals = pagelook.measure(image, quality.alto_line_boxes(root))
     cost = time.process_time() - t
     return _row(name, engine, group, kind, text, reference, quality.alto_lines(root),
-                quality.alto_shapes(root), signals, cost, hidden, **extra)
+                quality.alto_shapes(root), signals, cost, hidden, variants, **extra)
 
 
 def _tess_lines(data: dict[str, Any], vertical: bool) -> list[_Line]:
@@ -203,7 +205,8 @@ def real_pages(cache: Path, make: bool) -> list[dict[str, Any]]:
                 # as `wenshi ingest` stores the page by default (`recognise`, `--engine auto`)
                 rows.append(_alto_row(e["name"], quality.model_of(data["engine"]), group,
                                       "real", data["text"], gt, parse_alto(data["alto"]), image,
-                                      data.get("hidden"), seconds=data["seconds"],
+                                      data.get("hidden"), data.get("variants"),
+                                      seconds=data["seconds"],
                                       cpu=data["cpu"], checked=data.get("checked")))
             elif engine == "rapidocr":
                 res = assemble(_reading(data), image, ReadOptions("chi_sim", dpi=e["dpi"]))
@@ -388,7 +391,8 @@ def _make_auto(path: Path, image: Any, dpi: int | None, reference: str, group: s
         "text": clean_ocr_text(rec.text), "reference": reference, "engine": rec.engine,
         "steps": list(rec.steps), "lang": rec.lang, "seconds": time.time() - wall,
         "cpu": time.process_time() - cpu, "alto": rec.alto,
-        "hidden": rec.hidden, "checked": rec.checked}, ensure_ascii=False),
+        "hidden": rec.hidden, "checked": rec.checked, "variants": rec.variants},
+        ensure_ascii=False),
         encoding="utf-8")
     print(f"auto {path.stem}: {rec.engine} {time.time() - wall:.1f} s", flush=True)
 
@@ -409,7 +413,8 @@ def auto_pages(folder: Path) -> list[dict[str, Any]]:
         kind = "samples" if d["name"].startswith("sample_") else "rendered"
         rows.append(_alto_row(d["name"], d["engine"], text_group(d["reference"], d["group"]),
                               kind + " (auto)", d["text"], d["reference"],
-                              parse_alto(d["alto"]), image, d.get("hidden"), seconds=d["seconds"],
+                              parse_alto(d["alto"]), image, d.get("hidden"), d.get("variants"),
+                              seconds=d["seconds"],
                               cpu=d["cpu"], page=_page_size(d["name"]), checked=d.get("checked")))
     return rows
 
@@ -479,7 +484,8 @@ def calibration_pages(folder: Path, make: bool) -> list[dict[str, Any]]:
         d = json.loads(path.read_text(encoding="utf-8"))
         rows.append(_alto_row(p.name, d["engine"], p.group, CALIBRATION, d["text"], p.reference,
                               parse_alto(d["alto"]), p.image, d.get("hidden"),
-                              seconds=d["seconds"], cpu=d["cpu"], page=p.name.split("_")[1],
+                              d.get("variants"), seconds=d["seconds"], cpu=d["cpu"],
+                              page=p.name.split("_")[1],
                               checked=d.get("checked")))
     return rows
 
@@ -531,7 +537,8 @@ def _word_confidence(lines: Sequence[Sequence[quality.Token]]) -> float:
 # catalogue of titles, names) rather than errors; left in, the rendered pages as `auto` stores
 # them rank at 0.735 against 0.755 (benchmarks/README.md). `hidden` (session 11): characters
 # PP-OCR's recogniser nearly read; Tesseract counts none (0 on all its pages).
-LEAVE_OUT = {"tesseract": ("vertical", "hidden"), "paddle": ("lm_surprise", "odd_pairs")}
+LEAVE_OUT = {"tesseract": ("vertical", "hidden", "variants"),
+             "paddle": ("lm_surprise", "odd_pairs")}
 
 
 def fit(rows: Sequence[dict[str, Any]]) -> np.ndarray:

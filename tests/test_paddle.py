@@ -874,6 +874,51 @@ def test_a_character_put_back_is_doubtful_for_proofreaders_but_not_in_the_pages_
 
 
 @pytest.mark.paddle
+def test_the_step_says_characters_were_put_back_only_where_the_lines_written_hold_one():
+    """A character put back in a line the page leaves out (a plot's labels, figure lines) is not
+    in its text: before, the page's steps said restored-hidden-characters all the same
+    (ccu_thesis_p15, whose ALTO had no String tagged as put back)."""
+    paddle_or_skip()
+    from pipeline.page.engines.layout_model import FIGURE, Region
+
+    # the line with the 〇 under a third of the page's characters: a figure the layout model
+    # finds around it is taken (layout.model_figures)
+    image = _horizontal(["九七〇年五月，第一台二千五百千瓦水轮发电机组", "一九五八年春兴建火力发电厂",
+                         "县电厂开始建设发电机组，全县农村开始用电", "新装两台发电机组，输电线路通往各个公社"])
+    reading = paddle.read_image(image)
+    assert [line.restored for line in reading.lines] == [1, 0, 0, 0]
+    kept = assemble(reading, image, ReadOptions("chi_sim"))
+    assert paddle.STEP_RESTORED in kept.steps and RESTORED_TAG in kept.alto
+    # the line with the 〇 inside a figure the layout model found: left out of the page
+    first = reading.lines[0].box
+    figure = Region(FIGURE, (first[0] - 10, first[1] - 10, first[2] + 10, first[3] + 10), 0.9)
+    left_out = assemble(reading, image, ReadOptions("chi_sim"), [figure])
+    assert "〇" not in left_out.text and "一九五八年" in left_out.text
+    assert paddle.STEP_RESTORED not in left_out.steps and RESTORED_TAG not in left_out.alto
+
+
+@pytest.mark.paddle
+def test_characters_read_where_the_page_prints_another_form_of_them_are_counted():
+    """shiji_bw_p2 prints 徳 隠 (its transcription keeps them); PP-OCR reads 德 隱 at full
+    confidence, its frames giving the printed forms 0.01-0.2 (engines/variants.py): counted,
+    for the page's estimate. siku_mulu_p60 prints 錄 as read: its 録 is not counted."""
+    paddle_or_skip()
+    with Image.open(REALPAGES / "pages" / "shiji_bw_p2.png") as page:
+        columns = page.convert("RGB").crop((560, 1150, 820, 3300))  # 黄故稱黄帝…, 集解…索隱…
+    reading = paddle.read_image(columns)
+    text = "".join(line.text for line in reading.lines)
+    assert "德" in text and "隱" in text and "徳" not in text and "隠" not in text
+    assert sum(line.variants for line in reading.lines) >= 2
+    result = paddle.PaddleEngine().read(columns, ReadOptions("chi_tra"))
+    assert result.variants is not None and result.variants >= 2
+    with Image.open(REALPAGES / "pages" / "siku_mulu_p60.png") as page:
+        columns = page.convert("RGB").crop((1090, 800, 1420, 3300))  # 周易象旨決錄七卷, 明熊過撰…
+    reading = paddle.read_image(columns)
+    assert "錄" in "".join(line.text for line in reading.lines)
+    assert sum(line.variants for line in reading.lines) == 0
+
+
+@pytest.mark.paddle
 def test_a_character_nearly_read_without_room_for_it_is_left_out():
     """On the benchmark's bleed-through page (condition f) the reverse side shows between
     characters read one after the other: the recogniser nearly reads it there, and the line has

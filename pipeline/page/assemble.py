@@ -23,6 +23,7 @@ from .alto import ALTO_NS, RESTORED_TAG
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
+from .engines.nearly import STEP_RESTORED
 from .foldstrip import STEP_CUT_STRIP, drop_cut_strip
 from .layout import FIGURE, is_vertical, order_reading
 from .pagelook import page_ink
@@ -70,8 +71,15 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     result = finish_result(text, alto, image, replace(options, lang=lang))
     # Characters the recogniser nearly read in the lines written (for the quality estimate).
     hidden = sum(line.hidden for line, _, _ in placed)
+    variants = sum(line.variants for line, _, _ in placed)
     steps = (() if regions is None else (STEP_LAYOUT_MODEL,)) + ((STEP_CUT_STRIP,) if cut else ())
-    return replace(result, lang=lang, steps=steps, ink=ink, hidden=hidden)
+    # Characters put back (engines/nearly.py) in the lines written; not where only lines the page
+    # leaves out hold them (a plot's labels, figure lines: ccu_thesis_p15 had the step and no
+    # character tagged as put back in its ALTO)
+    if any(g.restored for line, _, _ in placed for g in line.glyphs):
+        steps += (STEP_RESTORED,)
+    return replace(result, lang=lang, steps=steps, ink=ink, hidden=hidden,
+                   variants=variants)
 
 
 def measured(reading: Reading, image: Image.Image) -> Reading:

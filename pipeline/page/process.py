@@ -153,7 +153,7 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
         return Page(number=task.number, text="", method=METHOD_OCR,
                     error=page_error(task.number, exc))
     alto, estimate = assess_alto(recognised.alto, image, recognised.ink, recognised.hidden,
-                                 recognised.checked)
+                                 recognised.checked, recognised.variants)
     return Page(
         number=task.number, text=clean_ocr_text(recognised.text), method=METHOD_OCR,
         confidence=recognised.confidence, words=recognised.words, alto=alto,
@@ -167,17 +167,18 @@ def process_page(task: PageTask, cfg: Config, engine: Engine | None = None) -> P
 
 
 def assess_alto(alto: str, image: Image.Image | None = None, ink: PageInk | None = None,
-                hidden: int | None = None, checked: float | None = None
-                ) -> tuple[str, PageQuality | None]:
+                hidden: int | None = None, checked: float | None = None,
+                variants: int | None = None) -> tuple[str, PageQuality | None]:
     """The page's ALTO with per-character doubt (CC) marked, and its quality estimate (with the
     page image's signals when `image`, the scan the ALTO's positions refer to, is given; from
     `ink`, the engine's measurement of that image, where it measured the same lines; with the
-    characters the recogniser nearly read, `hidden`, when the engine counted them; bounded by
-    `checked`, the share a second engine's reading differs on, when one was compared)."""
+    characters the recogniser nearly read, `hidden`, and those read whose other forms it nearly
+    read, `variants`, when the engine counted them; bounded by `checked`, the share a second
+    engine's reading differs on, when one was compared)."""
     root = parse_alto(alto)
     if root is None:
         return alto, None
-    estimate = estimate_alto(root, image, ink, hidden, checked)
+    estimate = estimate_alto(root, image, ink, hidden, checked, variants)
     mark_alto(root)
     return etree.tostring(root, encoding="unicode"), estimate
 
@@ -213,6 +214,9 @@ class Recognised:
     # characters the other engine's reading differs on (crosscheck.differ), a bound the quality
     # estimate takes; None when no second reading was compared.
     checked: float | None = None
+    # Characters read where the recogniser nearly read another form of them (OcrResult.variants),
+    # for the quality estimate; None when the engine did not count them (Tesseract).
+    variants: int | None = None
 
 
 def recognise(image: Image.Image, dpi: int | None, cfg: Config, hint: str = "",
@@ -354,7 +358,8 @@ def _read_page(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config,
     return Recognised(result.text, result.confidence, words_to_source(result.words, geometry),
                       alto_to_source(result.alto, geometry, result.tree), lang, engine.name,
                       engine.info(lang).model, pre.steps + result.steps, result.corrections,
-                      result.ink if pre.image is image else None, result.hidden)
+                      result.ink if pre.image is image else None, result.hidden,
+                      variants=result.variants)
 
 
 def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Config

@@ -24,7 +24,9 @@ Signals, per character of the recognised text:
 - the recogniser's own doubt beyond its confidences, PP-OCR's (pipeline/page/engines/paddle.py,
   given by the engine with the page, not stored in the ALTO): characters it nearly read between
   those it read (`hidden`: characters it may have dropped, its confidence in the characters
-  around them full).
+  around them full), and characters read where it nearly read another form of them
+  (`variants`, pipeline/page/engines/variants.py: a page printed in variant forms the text keeps,
+  read as the standard ones at full confidence).
 
 `MODELS` (one per engine) combine them (as `model_inputs` gives them) linearly into
 log(page CER + 0.01);
@@ -67,8 +69,9 @@ TEXT_FEATURES = ("low_conf", "unsure", "conf_gap", "lm_surprise", "odd_pairs", "
                  "symbols", "fragments", "latin")
 # Read from the boxes of the ALTO's lines and Strings (`shape_features`).
 SHAPE_FEATURES = ("gaps", "side_by_side", "vertical")
-# Given by the engine with the page (`estimate`'s `hidden`: PP-OCR's; Tesseract gives none).
-READ_FEATURES = ("hidden",)
+# Given by the engine with the page (`estimate`'s `hidden` and `variants`: PP-OCR's; Tesseract
+# gives none).
+READ_FEATURES = ("hidden", "variants")
 FEATURES = TEXT_FEATURES + SHAPE_FEATURES + SIGNALS + READ_FEATURES
 UNSURE = 90.0  # a character read below this is not sure (PP-OCR's wrong reads sit at 80-95)
 OFFSET = 0.01
@@ -77,10 +80,10 @@ OFFSET = 0.01
 # intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
 # last lines ("MODELS").
 MODELS: dict[str, tuple[float, ...]] = {
-    "paddle": (-4.551, 0.134, 3.654, 12.462, 0.0, 0.0, 159.001, 0.0, 2.558, 1.102,
-               12.304, 1.137, 0.283, 3.163, 0.0, 0.965, 0.0, 0.0, 0.055),
-    "tesseract": (-5.236, 1.728, 1.225, 1.921, 0.178, 0.853, 0.0, 0.0, 0.987, 0.581,
-                  1.574, 0.833, 0.0, 0.434, 2.598, 0.380, 0.0, 0.0, 0.0),
+    "paddle": (-4.580, 0.100, 3.898, 13.282, 0.0, 0.0, 149.277, 0.0, 2.628, 1.183,
+               14.659, 1.161, 0.227, 2.612, 0.0, 1.068, 0.0, 0.0, 0.049, 50.557),
+    "tesseract": (-5.348, 1.730, 1.205, 1.921, 0.193, 0.850, 0.0, 0.0, 1.166, 0.610,
+                  1.584, 0.838, 0.0, 0.439, 2.678, 0.376, 0.0, 0.0, 0.0, 0.0),
 }
 # How PP-OCR's model reads three features (`model_inputs`; benchmarks/README.md, "Page
 # quality", sessions 10-11). `low_conf` as ln(1 + low_conf / UNIT): errors grow with the share
@@ -100,10 +103,10 @@ _VERTICAL_DOUBT: dict[str, bool] = {"paddle": True}
 # REASON_MIN of log CER. A page estimated without its image (re-indexed from stored ALTO)
 # counts at the reference for the image's signals, and for the recogniser's doubt.
 REFERENCE: dict[str, tuple[float, ...]] = {
-    "paddle": (0.0, 0.006, 0.003, 6.491, 0.077, 0.0, 0.0, 0.0, 0.0,
-               0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.592, 0.0, 0.0),
+    "paddle": (0.0, 0.005, 0.002, 6.491, 0.076, 0.0, 0.0, 0.0, 0.0,
+               0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.592, 0.0, 0.0, 0.0),
     "tesseract": (0.035, 0.148, 0.103, 6.406, 0.080, 0.0, 0.0, 0.0, 0.0,
-                  0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.624, 0.0, 0.0),
+                  0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.624, 0.0, 0.0, 0.0),
 }
 # The estimated error rate above which a page is listed 需校对: set a priori between the
 # targets' 1% (pages that should not be listed) and 3% (pages that must be), not fitted.
@@ -158,6 +161,9 @@ _REASON_TEXT: dict[str, tuple[str, str]] = {
               "is at most that)", "两种识别引擎的读法仅有{:.1%}的字不同（估计至多为此）"),
     "hidden": ("{:.1%} of characters nearly read between the characters read (characters "
                "probably dropped)", "字与字之间另有约{:.1%}的字几乎被识出（可能漏字）"),
+    "variants": ("{:.1%} of characters read where another form of them was nearly read (the "
+                 "page may print variant forms the text does not keep)",
+                 "{:.1%}的字另有异体几乎被识出（原书可能用异体字，识读未保留）"),
 }
 
 Token = tuple[str, float | None]  # a String's text and its confidence 0-100 (None: not given)
@@ -334,12 +340,14 @@ def model_of(engine: str) -> str:
 
 def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None = None,
              engine: str = "tesseract", shapes: Sequence[Shape] | None = None,
-             hidden: int | None = None, checked: float | None = None) -> PageQuality | None:
+             hidden: int | None = None, checked: float | None = None,
+             variants: int | None = None) -> PageQuality | None:
     """The quality estimate of a page given as lines of (text, confidence) tokens, read by
     `engine`, whose image measured `signals` (pagelook.measure), whose lines and Strings have
     `shapes` (`alto_shapes`) and whose recogniser nearly read `hidden` characters between
-    those it read (engines.OcrResult.hidden; None for any of the three: not known, the clean
-    page's values are taken); at most `checked`, the share of its characters a second engine's
+    those it read (engines.OcrResult.hidden) and `variants` characters read where it nearly read
+    another form of them (OcrResult.variants; None for any of these: not known, the clean page's
+    values are taken); at most `checked`, the share of its characters a second engine's
     reading of the page differs on (crosscheck.differ; None: no second reading compared). None
     for a page with no text (nothing to estimate: a blank page, or one the engine found no text
     on)."""
@@ -353,7 +361,8 @@ def estimate(lines: Sequence[Sequence[Token]], signals: Sequence[float] | None =
              else reference[at:at + len(SHAPE_FEATURES)])
     at += len(SHAPE_FEATURES)
     image = (tuple(signals) if signals is not None else reference[at:at + len(SIGNALS)])
-    read = ((hidden / n,) if hidden is not None else reference[at + len(SIGNALS):])
+    read = tuple(reference[at + len(SIGNALS) + k] if count is None else count / n
+                 for k, count in enumerate((hidden, variants)))
     values = text_values + tuple(shape) + tuple(image) + tuple(read)
     inputs, at_reference = model_inputs(key, values), model_inputs(key, reference)
     log_rate = weights[0] + sum(w * v for w, v in zip(weights[1:], inputs))
@@ -463,11 +472,13 @@ def _box(element: etree._Element) -> Box | None:
 
 def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = None,
                   ink: "PageInk | None" = None, hidden: int | None = None,
-                  checked: float | None = None) -> PageQuality | None:
+                  checked: float | None = None, variants: int | None = None
+                  ) -> PageQuality | None:
     """`estimate` of the page whose parsed ALTO is `root` (positions in `image`'s pixels), its
     image measured when given (from `ink`, the engine's measurement of it, where that was made
     with the same lines: pagelook.page_ink), with the characters its recogniser nearly read
-    (`hidden`) and the share a second engine's reading differs on (`checked`) when known."""
+    (`hidden`), those read whose other forms it nearly read (`variants`) and the share a second
+    engine's reading differs on (`checked`) when known."""
     lines = alto_lines(root)
     if not any(t.strip() for tokens in lines for t, _ in tokens):
         return None
@@ -475,7 +486,8 @@ def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = Non
     if image is not None:
         from .pagelook import measure
         signals = measure(image, alto_line_boxes(root), ink)
-    return estimate(lines, signals, alto_engine(root), alto_shapes(root), hidden, checked)
+    return estimate(lines, signals, alto_engine(root), alto_shapes(root), hidden, checked,
+                    variants)
 
 
 def char_doubt(confidence: float | None, surprise: float, odd: bool, unknown: bool) -> int:

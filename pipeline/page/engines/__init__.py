@@ -66,6 +66,9 @@ class OcrLine:
     hidden: int = 0
     # Of those, the characters put back into `text` (engines/nearly.py, `restorable`).
     restored: int = 0
+    # Characters read where the recogniser nearly read another form of them (PP-OCR:
+    # engines/variants.py, `varied`), for the page quality estimate.
+    variants: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,9 @@ class OcrResult:
     # Characters the recogniser nearly read in the page's lines (`OcrLine.hidden` summed), for
     # the quality estimate; None from an engine that does not count them (Tesseract).
     hidden: int | None = None
+    # Characters read where the recogniser nearly read another form of them (`OcrLine.variants`
+    # summed), for the quality estimate; None from an engine that does not count them.
+    variants: int | None = None
 
     def lines(self) -> tuple[Line, ...]:
         """The text lines of `tree` (in its current pixels), each with its words."""

@@ -29,6 +29,9 @@ from typing import Sequence
 
 import numpy as np
 
+# The page step recorded where the lines written hold a character put back
+# (pipeline/page/assemble.py).
+STEP_RESTORED = "restored-hidden-characters"
 # A character nearly read reaches this probability in a frame the blank wins (chosen for the
 # quality estimate in session 11 among 0.01, 0.03, 0.1, 0.2, 0.3; benchmarks/README.md, "Page
 # quality").

@@ -58,9 +58,10 @@ from ...errors import EnvironmentProblemError, OcrError
 from . import (ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading,
                installed)
 from . import layout_model
-from .nearly import nearly_read, put_at, put_back, restorable
 from .limits import LimitedSession as _LimitedSession
 from .limits import deadline as _deadline
+from .nearly import STEP_RESTORED, nearly_read, put_at, put_back, restorable
+from .variants import FormIndex, varied
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,11 @@ MMAP_THRESHOLD = 64 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 # Characters the recogniser nearly read (`nearly.nearly_read`, for the page quality estimate,
 # pipeline/page/quality.py; benchmarks/README.md, "Page quality", session 11), and those of them
-# put back into the line (`restored-hidden-characters`): engines/nearly.py.
-STEP_RESTORED = "restored-hidden-characters"
+# put back into the line (STEP_RESTORED, which assemble records where the lines written hold
+# one): engines/nearly.py.
+# Per line rapidocr returns: the characters nearly read, the offsets of those put back, and the
+# characters read whose other forms were nearly read (`_hidden`).
+_Doubt = tuple[int, tuple[int, ...], int]
 
 
 class PaddleEngine:
@@ -143,10 +147,8 @@ class PaddleEngine:
         regions = (layout_model.regions(image, options.timeout) if needs_layout_model(reading)
                    else None)
         result = assemble(reading, image, options, regions)
-        # Characters nearly read put back into their lines (engines/nearly.py)
+        # (characters nearly read put back into the lines written: assemble's STEP_RESTORED)
         steps: tuple[str, ...] = (STEP_MISSED_LINES,) if missed else ()
-        if any(line.restored for line in reading.lines):
-            steps += (STEP_RESTORED,)
         return replace(result, steps=result.steps + steps) if steps else result
 
     def info(self, model: str) -> EngineInfo:
@@ -568,7 +570,7 @@ def _pixels(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
-def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[tuple[int, tuple[int, ...]]]]:
+def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[_Doubt]]:
     """What rapidocr's `RapidOCR.__call__` does with `pixels` (the caller keeps no reference to
     them), without holding the full-size page while it detects and recognises; and the
     characters the recogniser nearly read in each line it returns (`_hidden`).
@@ -593,17 +595,19 @@ def _run(engine: Any, pixels: np.ndarray) -> tuple[Any, list[tuple[int, tuple[in
     return out, hidden
 
 
-def _hidden(engine: Any, rec: Any) -> list[tuple[int, tuple[int, ...]]]:
-    """The characters nearly read (`nearly.nearly_read`) and where those of them put back
-    (`nearly.restorable`) stand in the text, in each line rapidocr will return: the lines of
-    `rec` it keeps (text not blank, score at least its text_score), in order."""
+def _hidden(engine: Any, rec: Any) -> list[_Doubt]:
+    """The characters nearly read (`nearly.nearly_read`), where those of them put back
+    (`nearly.restorable`) stand in the text, and the characters read whose other forms were
+    nearly read (`variants.varied`), in each line rapidocr will return: the lines of `rec` it
+    keeps (text not blank, score at least its text_score), in order."""
     texts, scores = getattr(rec, "txts", None), getattr(rec, "scores", None)
     if texts is None or scores is None:
         return []
     floor = float(getattr(engine, "text_score", _TEXT_SCORE))
     words = getattr(rec, "word_results", None) or ()
-    return [(int(getattr(words[i], "hidden", 0)), tuple(getattr(words[i], "restored", ())))
-            if i < len(words) else (0, ())
+    return [(int(getattr(words[i], "hidden", 0)), tuple(getattr(words[i], "restored", ())),
+             int(getattr(words[i], "variants", 0)))
+            if i < len(words) else (0, (), 0)
             for i, (text, score) in enumerate(zip(texts, scores))
             if str(text).strip() and float(score) >= floor]
 
@@ -615,10 +619,12 @@ class _DoubtingDecoder:
     are put back into the line (`restored`: where they stand in its text), with frames for
     rapidocr's word boxes and their probability as confidence. The line's score stays
     rapidocr's (the mean of the characters it read: the lines kept are the same). The decoding
-    itself is rapidocr's."""
+    itself is rapidocr's. It also counts the characters read whose other forms the recogniser
+    nearly read (`variants.varied`: `variants` on the word information)."""
 
     def __init__(self, decoder: Any) -> None:
         self._decoder = decoder
+        self._forms = FormIndex(decoder.character)
 
     def __call__(self, preds: np.ndarray, return_word_box: bool = False,
                  **kwargs: Any) -> Any:
@@ -630,6 +636,7 @@ class _DoubtingDecoder:
             ratio = float(ratios[b]) if b < len(ratios) else widest
             frames = int(round(preds.shape[1] * ratio / widest))
             cols, found = nearly_read(preds[b], frames)
+            variants = varied(preds[b], frames, cols, self._forms)
             back = restorable(cols, found, space, info.confs)
             text, score = lines[b]
             if back and len(text) == len(cols):
@@ -641,6 +648,7 @@ class _DoubtingDecoder:
                 lines[b], words[b], info = (text, score), restored, restored
                 setattr(info, "restored", put_at(back))
             setattr(info, "hidden", len(found))
+            setattr(info, "variants", variants)
         return lines, words
 
     def __getattr__(self, name: str) -> Any:
@@ -710,14 +718,14 @@ def _release_recognition_memory(engine: Any) -> None:
         log.debug("[paddle] recognition's arena was not emptied: %s", exc)
 
 
-def _lines(out: Any, hidden: list[tuple[int, tuple[int, ...]]]) -> Iterator[OcrLine]:
+def _lines(out: Any, hidden: list[_Doubt]) -> Iterator[OcrLine]:
     boxes, texts, scores = getattr(out, "boxes", None), getattr(out, "txts", None), \
         getattr(out, "scores", None)
     if boxes is None or texts is None or scores is None:
         return
     words = getattr(out, "word_results", None) or ()
     if len(hidden) != len(texts):  # not the lines measured: none rather than another's
-        hidden = [(0, ())] * len(texts)
+        hidden = [(0, (), 0)] * len(texts)
     for i, (quad, text, score) in enumerate(zip(boxes, texts, scores)):
         text = str(text)
         if not text.strip():
@@ -728,7 +736,7 @@ def _lines(out: Any, hidden: list[tuple[int, tuple[int, ...]]]) -> Iterator[OcrL
         vertical = box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])
         glyphs = tuple(_glyphs(words[i] if i < len(words) else (), text, hidden[i][1]))
         yield OcrLine(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical,
-                      hidden=hidden[i][0], restored=len(hidden[i][1]))
+                      hidden=hidden[i][0], restored=len(hidden[i][1]), variants=hidden[i][2])
 
 
 def _glyphs(items: Any, text: str = "", restored: Sequence[int] = ()) -> Iterator[Glyph]:
