@@ -536,7 +536,8 @@ def _word_confidence(lines: Sequence[Sequence[quality.Token]]) -> float:
 # its rendered ones (0.03, 0.24), and what weight they take is the texts' own oddity (a
 # catalogue of titles, names) rather than errors; left in, the rendered pages as `auto` stores
 # them rank at 0.735 against 0.755 (benchmarks/README.md). `hidden` (session 11): characters
-# PP-OCR's recogniser nearly read; Tesseract counts none (0 on all its pages).
+# PP-OCR's recogniser nearly read; Tesseract counts none (0 on all its pages); `variants`
+# (session 15): characters PP-OCR read whose other forms it nearly read, none either.
 LEAVE_OUT = {"tesseract": ("vertical", "hidden", "variants"),
              "paddle": ("lm_surprise", "odd_pairs")}
 
