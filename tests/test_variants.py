@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.page.engines import variants
+from pipeline.text.normalize import regional_forms
 
 CHARS = ["blank", "德", "徳", "書", "书", "隱", "隠", "天", " "]
 
@@ -24,14 +25,14 @@ def _output(frames: list[dict[int, float]]) -> np.ndarray:
 def test_a_characters_other_forms_are_its_regional_forms_not_its_other_script() -> None:
     # the forms classical pages print and their transcriptions keep (OpenCC's Japanese, Taiwan
     # and Hong Kong dictionaries)
-    assert variants.forms("德") == {"徳"}
-    assert variants.forms("隱") == {"隠"}
-    assert variants.forms("錄") == {"録"}
-    assert variants.forms("為") == {"爲"}
+    assert regional_forms("德") == {"徳"}
+    assert regional_forms("隱") == {"隠"}
+    assert regional_forms("錄") == {"録"}
+    assert regional_forms("為") == {"爲"}
     # the simplified counterpart is not another form: 书 is 書 in the other script
-    assert variants.forms("書") == frozenset()
-    assert variants.forms("溫") == frozenset()  # 温: simplified, and Japanese too
-    assert variants.forms("天") == frozenset()
+    assert regional_forms("書") == frozenset()
+    assert regional_forms("溫") == frozenset()  # 温: simplified, and Japanese too
+    assert regional_forms("天") == frozenset()
 
 
 def test_characters_read_whose_other_form_the_recogniser_nearly_read_are_counted() -> None:

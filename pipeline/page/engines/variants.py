@@ -7,7 +7,7 @@ shiji_bw_p2), which no confidence signal sees; but its frames give the printed f
 a character the page prints as read (benchmarks/README.md, "Session 15, page quality").
 
 A character's other forms are the regional standard forms OpenCC's dictionaries (a Wenshi
-dependency) map it to or from: Japanese (jp2t, t2jp: the 新字體 and 舊字體 forms), Taiwan's
+dependency; pipeline/text/normalize.py, `regional_forms`) map it to or from: Japanese (jp2t, t2jp: the 新字體 and 舊字體 forms), Taiwan's
 (tw2t, t2tw) and Hong Kong's (hk2t, t2hk); not its simplified or traditional counterpart (t2s,
 s2t): a page is in one script or the other as a whole, and on traditional pages read right the
 recogniser gives the simplified form its share too (溫 温 0.07-0.39, 題 题 0.04 on siku_mulu_p30,
@@ -18,10 +18,11 @@ in the frames the recogniser read them in: the page quality's `variants`
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from ...text.normalize import regional_forms
 
 # A character's other form counts as nearly read when it reaches this probability in a frame
 # the character was read in (chosen with the quality estimate among 0.001, 0.003 and 0.01, on
@@ -30,30 +31,11 @@ import numpy as np
 # (median 0.035); of the 101 whose other form reaches 0.001 where the page prints the form read,
 # 17 (median 0.003).
 VARIANT = 0.01
-_REGIONAL = ("jp2t", "t2jp", "tw2t", "t2tw", "hk2t", "t2hk")
-_SCRIPT = ("t2s", "s2t")
-
-
-@lru_cache(maxsize=1)
-def _converters() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    import opencc  # loaded once per process, on the first page read (0.1 s)
-
-    return (tuple(opencc.OpenCC(k) for k in _REGIONAL),
-            tuple(opencc.OpenCC(k) for k in _SCRIPT))
-
-
-@lru_cache(maxsize=65536)
-def forms(char: str) -> frozenset[str]:
-    """The other regional standard forms of the single character `char` (see the module's
-    doc): 德 -> {徳}, 為 -> {爲}, 隱 -> {隠}; none for 書 (书 is its simplified form)."""
-    regional, script = _converters()
-    found = {c.convert(char) for c in regional}
-    found -= {char} | {c.convert(char) for c in script}
-    return frozenset(f for f in found if len(f) == 1)
 
 
 class FormIndex:
-    """The recogniser's classes of each class's other forms (`forms`), looked up as read."""
+    """The recogniser's classes of each class's other forms (normalize.regional_forms), looked
+    up as read."""
 
     def __init__(self, characters: Sequence[str]) -> None:
         self._characters = characters
@@ -65,7 +47,8 @@ class FormIndex:
         found = self._of.get(label)
         if found is None:
             char = self._characters[label] if 0 <= label < len(self._characters) else ""
-            found = np.array(sorted(self._index[f] for f in forms(char) if f in self._index)
+            found = np.array(sorted(self._index[f] for f in regional_forms(char)
+                                    if f in self._index)
                              if len(char) == 1 else [], dtype=np.int64)
             self._of[label] = found
         return found
