@@ -30,24 +30,42 @@ own grey and coloured text, which reads better as it is) and are read as before.
 then loses the page's own light ink with the back: a page is whitened only when its faint layer
 reads as a back.
 
+Each line of the faint layer decides for itself (session 15): the page is whitened when the
+lines that read better mirrored hold MIN_CHARS characters, and a line that reads better as it
+is, by the same margin and with as many characters, is the page's own light text and is kept
+(`whitened`'s `keep`). A page with both, a back and its own grey text, keeps the latter: a
+running head printed grey (Java 开发手册（黄山版）), a grey note, a slide's grey bullet points, which
+whitening the whole page lost (benchmarks/README.md, "Session 15, bleed-through": on the 59
+real pages under show-through 98.60 -> 98.88% bag F1, 7 pages better, none worse; ali_slides_p8
+and scu_slides_p34, whose faint layer is mostly their own text and which were not whitened at
+all, now are, but for their own lines). Shorter own lines are left to the whitening: fragments
+of a back read better as they are as often as a short grey label does.
+
 A whitened page records the step `bleed-through` (preprocess.STEP_BLEED_THROUGH), which
 `--skip-step bleed-through` and `--no-preprocess` leave out, as the seal step: a user who doubts
 a whitened page can read it as it is.
 
 Cost: the ink measurement at the work scale, 0.01-0.15 CPU s a page; on a page whose faint
 layer is read, one detection and 2 x MOST line recognitions, 1.2-2.5 s (as they are) and 1.2-6.7
-s (show-through).
+s (show-through) with the 12 longest lines. Reading up to 40 (session 15, for the own lines among
+the shorter ones: the running heads were the 22nd-33rd longest) costs the same on the pages as
+they are (their layers hold 0-8 lines; 0.58 s a page over the 79) and about half as much again
+under show-through (12 pages: 4.1 -> 6.0 s a page, at most 11.3).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
+
+if TYPE_CHECKING:
+    from .engines.paddle import MirroredLine
 
 # Ink lighter than this share of the page's ink (the colour distance from the paper at its
 # 99.5th percentile) is the faint layer, and is whitened on a page with show-through.
@@ -58,10 +76,16 @@ _STRONGEST = 99.5
 # The faint layer is looked at when its pixels (away from the strong ink) number at least this
 # share of the strong ink's.
 MIN_FAINT = 0.2
-# The test reads at most this many of the faint layer's longest lines, both ways.
-MOST = 12
-# The faint layer is a back when its lines hold at least MIN_CHARS characters and read with a
-# mean score at least MARGIN higher mirrored than as they are.
+# The test reads at most this many of the faint layer's longest lines, both ways (the page's own
+# light lines, a running head among them, were among the 40 longest on every page measured).
+MOST = 40
+# A line of the faint layer reads as the back when its score mirrored is at least MARGIN higher
+# than as it is; the page shows through when the lines that read as the back hold at least
+# MIN_CHARS characters. A line is the page's own light text, kept when the page is whitened, when
+# it passes the same test the other way on its own: MIN_CHARS characters, MARGIN higher as it
+# is. Shorter lines are not evidence enough: on pages whose back shows through, fragments of it
+# read 1-8 characters better as they are (hlm_p20's 入豆信, luatexcn_doc_p50's 文玉←封夹←文玉), and
+# keeping them put the back's characters into the text.
 MIN_CHARS = 10
 MARGIN = 0.08
 # The faint layer is made at about this many pixels on the long side (a 300-dpi A4 page at half
@@ -70,18 +94,23 @@ _WORK_SIDE = 1800
 # Around the strong ink this many work pixels are not faint: a stroke's soft edge is not a back.
 _EDGE = 2
 
-MirrorReader = Callable[[Image.Image, int], "list[tuple[int, float, float]]"]
+Box = tuple[int, int, int, int]
+MirrorReader = Callable[[Image.Image, int], "list[MirroredLine]"]
 
 
 @dataclass(frozen=True)
 class FaintLayer:
-    """What the faint layer showed: its share of the strong ink, and over the lines read, the
-    characters and their mean score (0-1, weighted by characters) as they are and mirrored."""
+    """What the faint layer showed: its share of the strong ink; over the lines read, the
+    characters and their mean score (0-1, weighted by characters) as they are and mirrored; the
+    characters of the lines that read as a back (`back`), and the boxes, in the page's pixels,
+    of the lines that read as the page's own light text (`own`)."""
 
     faint: float
     chars: int = 0
     plain: float = 0.0
     mirrored: float = 0.0
+    back: int = 0
+    own: tuple[Box, ...] = ()
 
 
 def read_faint_layer(image: Image.Image, read_mirrored: MirrorReader) -> FaintLayer:
@@ -99,21 +128,35 @@ def read_faint_layer(image: Image.Image, read_mirrored: MirrorReader) -> FaintLa
     layer = 255.0 - np.clip(dist.astype(np.float32) * (255.0 / (HALF * ink)), 0, 255)
     layer[~faint] = 255
     lines = read_mirrored(Image.fromarray(layer.astype(np.uint8), "L"), MOST)
-    chars = sum(n for n, _, _ in lines)
+    chars = sum(line.chars for line in lines)
     if not chars:
         return FaintLayer(share)
-    plain = sum(n * p for n, p, _ in lines) / chars
-    mirrored = sum(n * m for n, _, m in lines) / chars
-    return FaintLayer(share, chars, plain, mirrored)
+    plain = sum(line.chars * line.plain for line in lines) / chars
+    mirrored = sum(line.chars * line.mirrored for line in lines) / chars
+    back = sum(line.chars for line in lines if line.mirrored - line.plain >= MARGIN)
+    own = [line.box for line in lines
+           if line.chars >= MIN_CHARS and line.plain - line.mirrored >= MARGIN]
+    return FaintLayer(share, chars, plain, mirrored, back, _scaled(own, image.size, work.size))
 
 
-def whitened(image: Image.Image) -> Image.Image:
-    """`image` with every pixel lighter than HALF of its ink made the paper's colour."""
+def _scaled(boxes: list[Box], size: tuple[int, int], work: tuple[int, int]) -> tuple[Box, ...]:
+    """Boxes on the work copy as boxes on the page (outwards: a box holds all of its line)."""
+    sx, sy = size[0] / work[0], size[1] / work[1]
+    return tuple((int(x0 * sx), int(y0 * sy), int(np.ceil(x1 * sx)), int(np.ceil(y1 * sy)))
+                 for x0, y0, x1, y1 in boxes)
+
+
+def whitened(image: Image.Image, keep: tuple[Box, ...] = ()) -> Image.Image:
+    """`image` with every pixel lighter than HALF of its ink made the paper's colour, but within
+    the boxes `keep` (the page's own light lines)."""
     rgb = image.mode not in ("L", "RGB")
     page = image.convert("RGB") if rgb else image
     dist, paper = _distance(page)
     pixels = np.array(page)
-    pixels[dist < HALF * _ink(dist)] = paper
+    light = dist < HALF * _ink(dist)
+    for x0, y0, x1, y1 in keep:
+        light[y0:y1, x0:x1] = False
+    pixels[light] = paper
     return Image.fromarray(pixels, page.mode)
 
 
@@ -152,6 +195,6 @@ def _ink(dist: npt.NDArray[np.uint8]) -> float:
 
 
 def shows_through(faint: FaintLayer) -> bool:
-    """True when the page's faint layer is a back: it reads better mirrored (see the module's
-    doc)."""
-    return faint.chars >= MIN_CHARS and faint.mirrored - faint.plain >= MARGIN
+    """True when the page's back shows through: enough of its faint layer's lines read better
+    mirrored (see the module's doc)."""
+    return faint.back >= MIN_CHARS

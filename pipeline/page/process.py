@@ -380,9 +380,11 @@ def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Confi
     steps = preprocess_options(cfg)
     pre = PreprocessResult(image, options.dpi, 0.0, 0, ())
     # The back's text seen through thin paper: the page is read with it whitened (bleed.py).
-    if steps.runs(STEP_BLEED_THROUGH) and shows_through(read_faint_layer(
-            image, lambda layer, most: read_mirrored(layer, most, cfg.ocr_timeout))):
-        pre = replace(pre, image=whitened(image), steps=(STEP_BLEED_THROUGH,))
+    if steps.runs(STEP_BLEED_THROUGH):
+        faint = read_faint_layer(image, lambda layer, most: read_mirrored(layer, most,
+                                                                          cfg.ocr_timeout))
+        if shows_through(faint):
+            pre = replace(pre, image=whitened(image, faint.own), steps=(STEP_BLEED_THROUGH,))
     result = engine.read(pre.image, options)
     seals = find_seals(pre.image) if steps.runs(STEP_SEAL) else ()
     if seals:

@@ -49,7 +49,7 @@ import time
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 from PIL import Image
@@ -522,12 +522,20 @@ def read_image(image: Image.Image, timeout: float = 180.0) -> Reading:
                    model_name())
 
 
-def read_mirrored(image: Image.Image, most: int, timeout: float = 180.0
-                  ) -> list[tuple[int, float, float]]:
-    """For up to `most` of the longest lines PP-OCR's detector finds on `image`: how many
-    characters the recogniser reads in it, and its score (0-1) for the line as it is and for the
-    line mirrored left to right on the page (the test of pipeline/page/bleed.py). Detection runs
-    once: a mirrored line lies where the line lies."""
+class MirroredLine(NamedTuple):
+    """A line of `read_mirrored`: the characters the recogniser reads in it as it is, its score
+    (0-1) as it is and mirrored, and its box (left, top, right, bottom) in the image's pixels."""
+
+    chars: int
+    plain: float
+    mirrored: float
+    box: tuple[int, int, int, int]
+
+
+def read_mirrored(image: Image.Image, most: int, timeout: float = 180.0) -> list[MirroredLine]:
+    """Up to `most` of the longest lines PP-OCR's detector finds on `image`, each recognised as
+    it is and mirrored left to right on the page (the test of pipeline/page/bleed.py). Detection
+    runs once: a mirrored line lies where the line lies."""
     engine = _engine()
     with _ocr_errors(engine, timeout):
         page = engine.load_img(_pixels(image))
@@ -539,11 +547,13 @@ def read_mirrored(image: Image.Image, most: int, timeout: float = 180.0
             return []
         if det.boxes is None or not len(crops):
             return []
-        longest = sorted(range(len(crops)), key=lambda i: -max(crops[i].shape[:2]))
-        chosen = [crops[i] for i in longest[:most]]
+        longest = sorted(range(len(crops)), key=lambda i: -max(crops[i].shape[:2]))[:most]
+        chosen = [crops[i] for i in longest]
         # rapidocr turned the crop of a tall (vertical) line a quarter turn: the page's
         # left-right mirror is then the crop's top-bottom one.
-        turned = [_is_tall(det.boxes[i]) for i in longest[:most]]
+        turned = [_is_tall(det.boxes[i]) for i in longest]
+        boxes = _page_boxes(np.array([det.boxes[i] for i in longest], np.float64), record,
+                            image.size)
         mirrored = [np.ascontiguousarray(c[::-1] if t else c[:, ::-1])
                     for c, t in zip(chosen, turned)]
         rec = engine.recognize_txt(chosen + mirrored)
@@ -551,7 +561,18 @@ def read_mirrored(image: Image.Image, most: int, timeout: float = 180.0
     n = len(chosen)
     if len(texts) != 2 * n or len(scores) != 2 * n:
         return []
-    return [(len(str(texts[i]).strip()), scores[i], scores[n + i]) for i in range(n)]
+    return [MirroredLine(len(str(texts[i]).strip()), scores[i], scores[n + i], boxes[i])
+            for i in range(n)]
+
+
+def _page_boxes(quads: np.ndarray, record: dict[str, Any], size: tuple[int, int]
+                ) -> list[tuple[int, int, int, int]]:
+    """The detector's boxes (in rapidocr's scaled and padded copy) as rectangles on the image."""
+    from rapidocr.utils.process_img import map_boxes_to_original
+
+    pts = map_boxes_to_original(quads, record, size[1], size[0])
+    return [(int(q[:, 0].min()), int(q[:, 1].min()), int(np.ceil(q[:, 0].max())),
+             int(np.ceil(q[:, 1].max()))) for q in pts]
 
 
 def _is_tall(quad: Any) -> bool:
