@@ -30,16 +30,16 @@ own grey and coloured text, which reads better as it is) and are read as before.
 then loses the page's own light ink with the back: a page is whitened only when its faint layer
 reads as a back.
 
-Each line of the faint layer decides for itself (session 15): the page is whitened when the
-lines that read better mirrored hold MIN_CHARS characters, and a line that reads better as it
-is, by the same margin and with as many characters, is the page's own light text and is kept
-(`whitened`'s `keep`). A page with both, a back and its own grey text, keeps the latter: a
-running head printed grey (Java 开发手册（黄山版）), a grey note, a slide's grey bullet points, which
-whitening the whole page lost (benchmarks/README.md, "Session 15, bleed-through": on the 59
-real pages under show-through 98.60 -> 98.88% bag F1, 7 pages better, none worse; ali_slides_p8
-and scu_slides_p34, whose faint layer is mostly their own text and which were not whitened at
-all, now are, but for their own lines). Shorter own lines are left to the whitening: fragments
-of a back read better as they are as often as a short grey label does.
+The lines also decide one by one (session 15). A page is whitened too when those of its faint
+layer's longest lines that read as text mirrored, and better than as they are, hold MIN_CHARS
+characters, though the layer as a whole reads better as it is (a slide whose faint layer is
+mostly its own grey text); and a line that reads as text as it is, better than mirrored, with
+as many characters, is the page's own light text and is kept (`whitened`'s `keep`): a running
+head printed grey (Java 开发手册（黄山版）), a grey note, a slide's grey bullet points, which
+whitening the whole page lost (benchmarks/README.md, "Session 15, bleed-through": the 59 real
+pages under show-through 98.60 -> 98.88% bag F1, 7 images better, none worse; the 79 as they
+are: no image whitened, as before). Shorter own lines are left to the whitening: fragments of
+a back read better as they are as often as a short grey label does.
 
 A whitened page records the step `bleed-through` (preprocess.STEP_BLEED_THROUGH), which
 `--skip-step bleed-through` and `--no-preprocess` leave out, as the seal step: a user who doubts
@@ -76,18 +76,28 @@ _STRONGEST = 99.5
 # The faint layer is looked at when its pixels (away from the strong ink) number at least this
 # share of the strong ink's.
 MIN_FAINT = 0.2
-# The test reads at most this many of the faint layer's longest lines, both ways (the page's own
-# light lines, a running head among them, were among the 40 longest on every page measured).
+# The page is judged on the faint layer's DECIDE longest lines, read as they are and mirrored; its
+# own light lines are looked for among its MOST longest (a running head was the 22nd-33rd longest
+# line on the pages measured).
+DECIDE = 12
 MOST = 40
-# A line of the faint layer reads as the back when its score mirrored is at least MARGIN higher
-# than as it is; the page shows through when the lines that read as the back hold at least
-# MIN_CHARS characters. A line is the page's own light text, kept when the page is whitened, when
-# it passes the same test the other way on its own: MIN_CHARS characters, MARGIN higher as it
-# is. Shorter lines are not evidence enough: on pages whose back shows through, fragments of it
-# read 1-8 characters better as they are (hlm_p20's 入豆信, luatexcn_doc_p50's 文玉←封夹←文玉), and
+# The page shows through when the DECIDE lines hold at least MIN_CHARS characters and read with a
+# mean score (weighted by characters) at least MARGIN higher mirrored than as they are, or when
+# those of them that read as text mirrored (a score of TEXT at least: PP-OCR's own floor for a
+# line, engines/paddle.py) and MARGIN better than as they are hold MIN_CHARS characters: a slide
+# whose faint layer is mostly its own grey text reads better as it is on the whole, but its back's
+# lines still read as text mirrored (ali_slides_p8 under f: 34 characters; on the 79 images as
+# they are at most 2, on the rendered pages' aged paper at most 2). Lines read as neither are
+# noise: on a low-contrast page (rendered condition c) its blurred text's fragments read at
+# 0.1-0.3 both ways, some of them a little better mirrored.
+# A line is the page's own light text, kept when the page is whitened, when it passes the same
+# test the other way on its own: MIN_CHARS characters, read as text as it is and MARGIN better.
+# Shorter lines are not evidence enough: on pages whose back shows through, fragments of it read
+# 1-8 characters better as they are (hlm_p20's 入豆信, luatexcn_doc_p50's 文玉←封夹←文玉), and
 # keeping them put the back's characters into the text.
 MIN_CHARS = 10
 MARGIN = 0.08
+TEXT = 0.5
 # The faint layer is made at about this many pixels on the long side (a 300-dpi A4 page at half
 # its resolution: the back's blurred text still reads; detection and the layer cost a quarter).
 _WORK_SIDE = 1800
@@ -100,7 +110,7 @@ MirrorReader = Callable[[Image.Image, int], "list[MirroredLine]"]
 
 @dataclass(frozen=True)
 class FaintLayer:
-    """What the faint layer showed: its share of the strong ink; over the lines read, the
+    """What the faint layer showed: its share of the strong ink; over its DECIDE longest lines, the
     characters and their mean score (0-1, weighted by characters) as they are and mirrored; the
     characters of the lines that read as a back (`back`), and the boxes, in the page's pixels,
     of the lines that read as the page's own light text (`own`)."""
@@ -128,14 +138,16 @@ def read_faint_layer(image: Image.Image, read_mirrored: MirrorReader) -> FaintLa
     layer = 255.0 - np.clip(dist.astype(np.float32) * (255.0 / (HALF * ink)), 0, 255)
     layer[~faint] = 255
     lines = read_mirrored(Image.fromarray(layer.astype(np.uint8), "L"), MOST)
-    chars = sum(line.chars for line in lines)
+    judged = lines[:DECIDE]  # longest first
+    chars = sum(line.chars for line in judged)
     if not chars:
         return FaintLayer(share)
-    plain = sum(line.chars * line.plain for line in lines) / chars
-    mirrored = sum(line.chars * line.mirrored for line in lines) / chars
-    back = sum(line.chars for line in lines if line.mirrored - line.plain >= MARGIN)
-    own = [line.box for line in lines
-           if line.chars >= MIN_CHARS and line.plain - line.mirrored >= MARGIN]
+    plain = sum(line.chars * line.plain for line in judged) / chars
+    mirrored = sum(line.chars * line.mirrored for line in judged) / chars
+    back = sum(line.chars for line in judged
+               if line.mirrored >= TEXT and line.mirrored - line.plain >= MARGIN)
+    own = [line.box for line in lines if line.chars >= MIN_CHARS and line.plain >= TEXT
+           and line.plain - line.mirrored >= MARGIN]
     return FaintLayer(share, chars, plain, mirrored, back, _scaled(own, image.size, work.size))
 
 
@@ -197,4 +209,5 @@ def _ink(dist: npt.NDArray[np.uint8]) -> float:
 def shows_through(faint: FaintLayer) -> bool:
     """True when the page's back shows through: enough of its faint layer's lines read better
     mirrored (see the module's doc)."""
-    return faint.back >= MIN_CHARS
+    whole = faint.chars >= MIN_CHARS and faint.mirrored - faint.plain >= MARGIN
+    return whole or faint.back >= MIN_CHARS

@@ -375,7 +375,8 @@ def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Confi
     text (pipeline/page/seals.py) is read again with the seals lifted, and the same way the
     reading with more confident characters kept: the copy loses whatever red ink the seals'
     boxes hold besides the seal. A page whose back shows through its paper (bleed.py: its
-    faint ink reads as text mirrored) is read, from the start, with its faint ink whitened."""
+    faint ink reads as text mirrored) is read, from the start, with its faint ink whitened but for
+    the faint lines that read as the page's own."""
     options = ReadOptions("chi_sim", dpi=dpi or DEFAULT_TARGET_DPI, timeout=cfg.ocr_timeout)
     steps = preprocess_options(cfg)
     pre = PreprocessResult(image, options.dpi, 0.0, 0, ())
