@@ -299,6 +299,45 @@ def test_a_layout_models_figure_holding_a_minority_of_the_text_is_a_figure() -> 
     assert "终端显示层" not in result.text() and "图 3 分层结构" in result.text()
 
 
+def _skewed_table(drop: int = 2) -> list[_Line]:
+    """A ruled table scanned askew (luatexcn_doc_p4 turned 2.5°, as the model saw it): a column
+    of short cells, a column of wrapped running text, a narrow column; each cell sits `drop`
+    pixels lower for every 40 pixels it lies further right."""
+    def cell(text: str, left: int, top: int, width: int) -> _Line:
+        top += drop * left // 40
+        return _Line(text, (left, top, left + width, top + 40))
+
+    return [cell("宏包", 400, 700, 80), cell("用途", 700, 700, 80), cell("详", 1240, 690, 40),
+            cell("情", 1240, 740, 40),
+            cell("usepackage", 400, 800, 250), cell("(横排)", 400, 850, 140),
+            cell("按W3C排版的现代中文横排：中西间距", 700, 800, 500),
+            cell("行内挤压拉伸、行间标号与拼音、段落", 700, 850, 500),
+            cell("到任意横排文档类之上，非文档类", 700, 900, 430),
+            cell("现代横排", 1240, 800, 40)]
+
+
+def test_issue13_a_layout_models_figure_over_a_table_is_not_taken() -> None:
+    # Scanned askew, a ruled table becomes the layout model's figure: its lines are cells in a
+    # grid (columns side by side, rows lined up across them, a column of running text), the
+    # page's text. A figure's text is labels in a grid, ticks or one framed paragraph.
+    body = _column("正", 200, 1100, rows=12, chars=30)
+    region = (380, 680, 1300, 1000)
+    table = _skewed_table()
+    assert layout.model_figures(body + table, [region]) == ()
+    result = order_lines(_shuffled(body + table), 1600, 2400, model_regions=[region])
+    assert {p.role for p in result.lines} == {BODY}
+    assert "按W3C排版的现代中文横排：中西间距" in result.text()
+    # Labels set in a grid (a diagram: journal_aas_p2's) have no running text: a figure.
+    labels = [_hline(text, left, top) for top in (700, 800, 900)
+              for text, left in (("状态", 400), ("突变数据", 700), ("智能体", 1100))]
+    assert layout.model_figures(body + labels, [region]) == (region,)
+    # One framed paragraph (journal_cjc_p2's example box): no second column, a figure.
+    box = _column("框", 400, 700, rows=5, chars=20, pitch=50)
+    assert layout.model_figures(body + box, [region]) == (region,)
+    # Where the page's ink holds graphics in the region (a plot's curves) it stays a figure.
+    assert layout.model_figures(body + table, [region], [(500, 720, 1000, 950)]) == (region,)
+
+
 def test_a_layout_models_figure_holding_most_of_the_text_is_not_taken() -> None:
     # A column, a slide or an aged page the model calls a figure: it holds the page's body.
     left = _column("左", 200, 300, rows=20, chars=12)

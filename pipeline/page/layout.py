@@ -35,7 +35,8 @@ or column width on vertical pages) rather than pixels:
    (`behind_text`). Lines at least half inside a figure a layout model found
    (pipeline.page.engines.layout_model: boxed diagrams, example boxes, plots with their labels)
    get the role `figure` too, where `model_figures` accepts it: on a horizontal page, holding
-   less than a third of the page's characters, captions (图 1 ...) kept.
+   less than a third of the page's characters, captions (图 1 ...) kept, and not a table's cells
+   (`_holds_table`: a ruled table scanned askew is a figure to the model).
 
 Headers, footers and page numbers come first and last in the order (where a printed page puts
 them), so the page text stays complete and searchable; manuscripts drop them by role.
@@ -108,6 +109,15 @@ _MODEL_FIGURE_SHARE = 1 / 3
 # ... and a line belongs to it when at least this share of its box lies inside (the model's box
 # takes in the figure's labels; a caption or the body line next to it only touches it).
 _MODEL_FIGURE_INSIDE = 0.5
+# A layout model's figure whose lines are a table's cells is not taken (`_holds_table`). Seen
+# first on ../shared/realpages made to look scanned (`ocr_accuracy.py --realpages --degrade
+# b2.5`): turned 2.5°, the ruled table of luatexcn_doc_p4 became the CDLA model's figure (as it
+# is, the model finds no region there) and its cells, 70 of the page's characters, were left out
+# (benchmarks/README.md, "Session 15, real pages made to look scanned"). The model's figures on
+# the pages as they are hold labels, ticks and legends, or one framed paragraph (journal_cjc_p2's
+# example box, which the ground truth leaves out): none has a column of running text beside
+# another column. Askew, a row's cells lie a few pixels higher or lower the further right they
+# are, so a row partner need only overlap a line by _ROW_OVERLAP of its height, not _GRID_OVERLAP.
 # Where a region could be cut either way, a cut down it (between columns) must be at least this
 # wide to win: narrower gaps down a region part a heading from its run-in note, not columns.
 _GUTTER = 0.5
@@ -242,7 +252,8 @@ def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[B
     are the figures a layout model found; those `model_figures` accepts count the same way."""
     kept = [i for i, line in enumerate(lines) if line.text.strip()]
     vertical = is_vertical([lines[i] for i in kept])
-    taken = () if vertical else model_figures([lines[i] for i in kept], model_regions)
+    taken = () if vertical else model_figures([lines[i] for i in kept], model_regions,
+                                              figures)
     items = [_frame(i, lines[i], width, vertical) for i in kept]
     extent = float(width if vertical else height)
     if not items:
@@ -300,20 +311,45 @@ def _mostly_inside(box: Box, region: Box) -> bool:
     return across > 0 and down > 0 and across * down >= _MODEL_FIGURE_INSIDE * area
 
 
-def model_figures(lines: Sequence[LineLike], regions: Sequence[Box]) -> tuple[Box, ...]:
+def model_figures(lines: Sequence[LineLike], regions: Sequence[Box],
+                  figures: Sequence[Box] = ()) -> tuple[Box, ...]:
     """The figures of a layout model taken as figures on a horizontal page of `lines`: those
-    holding less than _MODEL_FIGURE_SHARE of the page's characters (captions not counted)."""
+    holding less than _MODEL_FIGURE_SHARE of the page's characters (captions not counted), and
+    not the cells of a table (`_holds_table`) unless the page's ink holds graphics there too
+    (`figures`, pipeline.page.figures: a plot's curves)."""
     def chars(line: LineLike) -> int:
         return len("".join(line.text.split()))
 
     total = sum(chars(line) for line in lines)
+    size = _char_size([_frame(i, line, 0, False) for i, line in enumerate(lines)]) if lines else 1.0
     taken = []
     for region in regions:
-        inside = sum(chars(line) for line in lines
-                     if _mostly_inside(line.box, region) and not _CAPTION.match(line.text))
-        if inside < _MODEL_FIGURE_SHARE * total:
-            taken.append(region)
+        held = [line for line in lines
+                if _mostly_inside(line.box, region) and not _CAPTION.match(line.text)]
+        if sum(chars(line) for line in held) >= _MODEL_FIGURE_SHARE * total:
+            continue
+        if _holds_table(held, size) and not any(_overlaps(region, f) for f in figures):
+            continue
+        taken.append(region)
     return tuple(taken)
+
+
+def _holds_table(lines: Sequence[LineLike], size: float) -> bool:
+    """The lines are a table's cells: they stand in two or more columns (blank bands down
+    between them), most of them on a row with a line of another column, and one column is
+    running text (wrapped lines filling it, `_is_prose`). A figure's text is labels, ticks and
+    legends, or one framed paragraph."""
+    items = [_frame(i, line, 0, False) for i, line in enumerate(lines)]
+    if len(items) < 2:
+        return False
+    columns = _split(items, _gaps([(it.left, it.right) for it in items], _MIN_GAP * size),
+                     across=False)
+    return (len(columns) > 1 and _aligned(columns, _ROW_OVERLAP)
+            and any(len(column) > 1 and _is_prose(column, size) for column in columns))
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
 def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
@@ -512,9 +548,9 @@ def _table_row(items: list[_Item], min_gap: float) -> list[_Item]:
     return stacked
 
 
-def _aligned(columns: list[list[_Item]]) -> bool:
-    """A grid: most lines have a partner on the same row (nearly the same height on the
-    page) in another column. Columns of running text set off a grid rarely do."""
+def _aligned(columns: list[list[_Item]], overlap: float = _GRID_OVERLAP) -> bool:
+    """A grid: most lines have a partner on the same row (overlapping it by `overlap` of the
+    height) in another column. Columns of running text set off a grid rarely do."""
     where = {id(it): n for n, col in enumerate(columns) for it in col}
     ordered = sorted((it for col in columns for it in col), key=lambda i: i.top)
     tops = [it.top for it in ordered]
@@ -526,7 +562,7 @@ def _aligned(columns: list[list[_Item]]) -> bool:
         stop = bisect.bisect_right(tops, it.bottom)
         if any(where[id(o)] != where[id(it)]
                and min(it.bottom, o.bottom) - max(it.top, o.top)
-               >= _GRID_OVERLAP * min(it.height, o.height) for o in ordered[start:stop]):
+               >= overlap * min(it.height, o.height) for o in ordered[start:stop]):
             partnered += 1
     return partnered >= _TABLE_ROW_SHARE * len(ordered)
 
