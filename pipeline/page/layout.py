@@ -112,7 +112,7 @@ _MODEL_FIGURE_INSIDE = 0.5
 # A layout model's figure whose lines are a table's cells is not taken (`_holds_table`). Seen
 # first on ../shared/realpages made to look scanned (`ocr_accuracy.py --realpages --degrade
 # b2.5`): turned 2.5°, the ruled table of luatexcn_doc_p4 became the CDLA model's figure (as it
-# is, the model finds no region there) and its cells, 70 of the page's characters, were left out
+# is, the model finds no region there) and its cells were left out of the page text
 # (benchmarks/README.md, "Session 15, real pages made to look scanned"). The model's figures on
 # the pages as they are hold labels, ticks and legends, or one framed paragraph (journal_cjc_p2's
 # example box, which the ground truth leaves out): none has a column of running text beside
