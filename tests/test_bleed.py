@@ -168,3 +168,26 @@ def test_a_slide_of_grey_text_with_its_back_showing_through_keeps_its_own_lines(
     faint = read_faint_layer(page, lambda layer, most: read_mirrored(layer, most))
     assert shows_through(faint), faint
     assert len(faint.own) >= 5, faint
+
+
+@pytest.mark.paddle
+def test_an_aged_page_whitened_to_nothing_is_read_as_it_is() -> None:
+    # shiji16_modern_p2 aged and skewed as `ocr_accuracy.py --realpages --degrade e` makes it:
+    # the scan's dark band at its edge sets the ink level, so the page's own text is the "faint
+    # layer", a few of its columns read better mirrored, and the page whitened read as nothing
+    # (0 of 302 characters, measured). The page as it is reads with confidence and is kept.
+    paddle_or_skip()
+    sys.path.insert(0, str(BENCHMARKS))
+    import ocr_accuracy as oa
+
+    path = REALPAGES / "pages" / "shiji16_modern_p2.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as image:
+        image.load()
+        page, _ = oa.degrade_real("e")(image, "shiji16_modern_p2", 300)
+    result = process.recognise(page, 300, Config(engine="paddle"))
+    assert STEP_BLEED_THROUGH not in result.steps
+    truth = set((REALPAGES / "gt" / "shiji16_modern_p2.txt").read_text(encoding="utf-8"))
+    read = [c for c in result.text if c in truth and c.isalnum()]
+    assert len(read) >= 200, result.text

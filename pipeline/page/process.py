@@ -31,6 +31,7 @@ from ..errors import InputFileError, OcrError
 from ..records import METHOD_OCR, Page, PageTask, Word
 from ..text.clean import clean_ocr_text
 from .alto import parse_alto
+from .bleed import MIN_CHARS as BLEED_MIN_CHARS
 from .bleed import read_faint_layer, shows_through, whitened
 from .correct import Correction
 from .crosscheck import differ
@@ -387,6 +388,15 @@ def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Confi
         if shows_through(faint):
             pre = replace(pre, image=whitened(image, faint.own), steps=(STEP_BLEED_THROUGH,))
     result = engine.read(pre.image, options)
+    if pre.steps and _characters(result) < BLEED_MIN_CHARS:
+        # Whitening left (almost) nothing to read: what read as a back was the page's own faded
+        # text (an aged scan whose dark border set the ink level: shiji16_modern_p2 under
+        # `ocr_accuracy.py --realpages --degrade e` read as nothing; benchmarks/README.md,
+        # "Session 15, real pages made to look scanned"). The page as it is is read too, and
+        # kept when it reads with confidence (a blank page's mirrored back reads doubtfully).
+        plain = engine.read(image, options)
+        if not _below(plain, PADDLE_DOUBT) and _characters(plain) > _characters(result):
+            result, pre = plain, PreprocessResult(image, options.dpi, 0.0, 0, ())
     seals = find_seals(pre.image) if steps.runs(STEP_SEAL) else ()
     if seals:
         # A red seal over the text: the copy with the seals lifted is read too (seals.py).
@@ -406,6 +416,10 @@ def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Confi
     if _weight(again) > _weight(result):
         return again, turned
     return result, pre
+
+
+def _characters(result: OcrResult) -> int:
+    return sum(len(w.text) for w in result.words)
 
 
 def _weight(result: OcrResult) -> float:
