@@ -30,16 +30,14 @@ own grey and coloured text, which reads better as it is) and are read as before.
 then loses the page's own light ink with the back: a page is whitened only when its faint layer
 reads as a back.
 
-The lines also decide one by one (session 15). A page is whitened too when those of its faint
-layer's longest lines that read as text mirrored, and better than as they are, hold MIN_CHARS
-characters, though the layer as a whole reads better as it is (a slide whose faint layer is
-mostly its own grey text); and a line that reads as text as it is, better than mirrored, with
-as many characters, is the page's own light text and is kept (`whitened`'s `keep`): a running
-head printed grey (Java 开发手册（黄山版）), a grey note, a slide's grey bullet points, which
-whitening the whole page lost (benchmarks/README.md, "Session 15, bleed-through": the 59 real
-pages under show-through 98.60 -> 98.88% bag F1, 7 images better, none worse; the 79 as they
-are: no image whitened, as before). Shorter own lines are left to the whitening: fragments of
-a back read better as they are as often as a short grey label does.
+The lines also decide one by one (session 15): on a page whitened, a faint line that reads as
+text as it is, better than mirrored, with MIN_CHARS characters, is the page's own light text and
+is kept (`whitened`'s `keep`): a running head printed grey (Java 开发手册（黄山版）), a grey note,
+which whitening the whole page lost (benchmarks/README.md, "Session 15, bleed-through"; the 79
+real pages as they are: no image whitened, as before). Shorter own lines are left to the
+whitening: fragments of a back read better as they are as often as a short grey label does. A
+page whose layer as a whole reads better as it is is not whitened, though some of its lines read
+better mirrored: on aged scans those are the page's own faded text (below, DECIDE's comment).
 
 A whitened page records the step `bleed-through` (preprocess.STEP_BLEED_THROUGH), which
 `--skip-step bleed-through` and `--no-preprocess` leave out, as the seal step: a user who doubts
@@ -82,34 +80,27 @@ MIN_FAINT = 0.2
 DECIDE = 12
 MOST = 40
 # The page shows through when the DECIDE lines hold at least MIN_CHARS characters and read with a
-# mean score (weighted by characters) at least MARGIN higher mirrored than as they are, or when
-# those of them that read as text mirrored (a score of CONFIDENT at least, below; PP-OCR's own
-# floor for a line, TEXT, until session 15) and MARGIN better than as they are hold MIN_CHARS
-# characters: a slide whose faint layer is mostly its own grey text reads better as it is on
-# the whole, but its back's lines still read as text mirrored (ali_slides_p8 under f: 34
-# characters; on the 79 images as they are at most 2, on the rendered pages' aged paper at
-# most 2). Lines read as neither are
-# noise: on a low-contrast page (rendered condition c) its blurred text's fragments read at
-# 0.1-0.3 both ways, some of them a little better mirrored.
+# mean score (weighted by characters) at least MARGIN higher mirrored than as they are, and at
+# least TEXT mirrored (PP-OCR's own floor for a line, engines/paddle.py: the layer reads as text
+# mirrored). Lines read as neither are noise: on a low-contrast page (rendered condition c) its
+# blurred text's fragments read at 0.1-0.3 both ways, some of them a little better mirrored.
+# A page whose faint layer as a whole reads better as it is is not whitened, though some of its
+# lines read better mirrored (session 15 tried whitening when such lines held MIN_CHARS: it
+# mended two slides under show-through, ali_slides_p8 and scu_slides_p34, but on the real pages
+# made to look aged (`ocr_accuracy.py --realpages --degrade c|e`) the page's own faded text is
+# the faint layer, a dark edge or specks having set the ink level, and a few of its lines read
+# better mirrored by chance, even at 0.8: cy_gazette_p1 under c fell from 98.2% to 8.7%,
+# lunbian_tra_p2 under e from 100% to 24.2%; benchmarks/README.md, "Session 15, the lead: aged
+# pages taken for show-through"). The TEXT floor keeps shiji16_modern_p2 under e (its layer read
+# 0.35 as it is, 0.47 mirrored) from being whitened to nothing.
 # A line is the page's own light text, kept when the page is whitened, when it passes the same
 # test the other way on its own: MIN_CHARS characters, read as text as it is and MARGIN better.
 # Shorter lines are not evidence enough: on pages whose back shows through, fragments of it read
 # 1-8 characters better as they are (hlm_p20's 入豆信, luatexcn_doc_p50's 文玉←封夹←文玉), and
 # keeping them put the back's characters into the text.
-# Both tests ask more than "better mirrored" (session 15, on the real pages made to look scanned,
-# `ocr_accuracy.py --realpages --degrade e`): on an aged scan whose dark edge or specks set the
-# ink level, the page's own faded text is the faint layer, and a few of its columns read a
-# little better mirrored by chance (0.50-0.57 on shiji_col_p3, lunbian_tra_p2, shiji16_modern_p2,
-# whose layers as a whole read 0.40-0.47 mirrored), and whitening took their text. So the layer
-# as a whole must read as text mirrored (TEXT), and a line counts for the back, where the layer
-# as a whole does not, only when it reads mirrored as confidently as Wenshi wants a page read
-# (CONFIDENT: the PADDLE_DOUBT of pipeline/page/process.py, under which a page is read again
-# turned). Under show-through the back's lines read 0.73-1.00 mirrored (weighted mean per page,
-# the 59 real pages), the layer 0.64-0.99: the same 57 of the 59 pages are whitened.
 MIN_CHARS = 10
 MARGIN = 0.08
 TEXT = 0.5
-CONFIDENT = 0.8
 # The faint layer is made at about this many pixels on the long side (a 300-dpi A4 page at half
 # its resolution: the back's blurred text still reads; detection and the layer cost a quarter).
 _WORK_SIDE = 1800
@@ -123,15 +114,14 @@ MirrorReader = Callable[[Image.Image, int], "list[MirroredLine]"]
 @dataclass(frozen=True)
 class FaintLayer:
     """What the faint layer showed: its share of the strong ink; over its DECIDE longest lines, the
-    characters and their mean score (0-1, weighted by characters) as they are and mirrored; the
-    characters of the lines that read as a back (`back`), and the boxes, in the page's pixels,
-    of the lines that read as the page's own light text (`own`)."""
+    characters and their mean score (0-1, weighted by characters) as they are and mirrored, and
+    the boxes, in the page's pixels, of the lines that read as the page's own light text
+    (`own`)."""
 
     faint: float
     chars: int = 0
     plain: float = 0.0
     mirrored: float = 0.0
-    back: int = 0
     own: tuple[Box, ...] = ()
 
 
@@ -156,11 +146,9 @@ def read_faint_layer(image: Image.Image, read_mirrored: MirrorReader) -> FaintLa
         return FaintLayer(share)
     plain = sum(line.chars * line.plain for line in judged) / chars
     mirrored = sum(line.chars * line.mirrored for line in judged) / chars
-    back = sum(line.chars for line in judged
-               if line.mirrored >= CONFIDENT and line.mirrored - line.plain >= MARGIN)
     own = [line.box for line in lines if line.chars >= MIN_CHARS and line.plain >= TEXT
            and line.plain - line.mirrored >= MARGIN]
-    return FaintLayer(share, chars, plain, mirrored, back, _scaled(own, image.size, work.size))
+    return FaintLayer(share, chars, plain, mirrored, _scaled(own, image.size, work.size))
 
 
 def _scaled(boxes: list[Box], size: tuple[int, int], work: tuple[int, int]) -> tuple[Box, ...]:
@@ -219,8 +207,7 @@ def _ink(dist: npt.NDArray[np.uint8]) -> float:
 
 
 def shows_through(faint: FaintLayer) -> bool:
-    """True when the page's back shows through: enough of its faint layer's lines read better
-    mirrored (see the module's doc)."""
-    whole = (faint.chars >= MIN_CHARS and faint.mirrored >= TEXT
-             and faint.mirrored - faint.plain >= MARGIN)
-    return whole or faint.back >= MIN_CHARS
+    """True when the page's back shows through: its faint layer's longest lines read as text
+    mirrored, and better than as they are (see the module's doc)."""
+    return (faint.chars >= MIN_CHARS and faint.mirrored >= TEXT
+            and faint.mirrored - faint.plain >= MARGIN)
