@@ -9,17 +9,13 @@ import numpy as np
 from pipeline.page.engines import variants
 from pipeline.text.normalize import regional_forms
 
+from .test_nearly import recogniser_output
+
 CHARS = ["blank", "德", "徳", "書", "书", "隱", "隠", "天", " "]
 
 
 def _output(frames: list[dict[int, float]]) -> np.ndarray:
-    """A recogniser's output: in each frame the probabilities given, the rest on the blank."""
-    probs = np.zeros((len(frames), len(CHARS)), dtype=np.float32)
-    for t, given in enumerate(frames):
-        for c, p in given.items():
-            probs[t, c] = p
-        probs[t, 0] = 1.0 - sum(given.values())
-    return probs
+    return recogniser_output(frames, len(CHARS))
 
 
 def test_a_characters_other_forms_are_its_regional_forms_not_its_other_script() -> None:
