@@ -116,3 +116,19 @@ def test_a_real_page_shows_the_next_page_of_its_document_through() -> None:
     assert np.asarray(shown.convert("L")).min() < 200  # the back's ink shows on a blank page
     assert np.array_equal(np.asarray(oa.bleed_through(blank, blank)),
                           np.asarray(oa.bleed_through(blank.convert("RGB"), blank)))
+
+
+def test_the_cer_without_image_text_leaves_out_only_raster_text_the_reading_adds() -> None:
+    # ali_slides_p8 as Wenshi reads it: the slide's logo (raster, not in the ground truth)
+    # before the title. The logo's characters are not counted; a wrong character is, even one
+    # the logo holds, and so is a character the reading lost.
+    reference = "Work Like Alibaba\n传统数据准备现状\n数据准备门槛高"
+    logo = "logo 云栖社区 | 云效平台 (top left)"
+    read = "云栖社区云效平台Work Like Alibaba\n传统数据准备现状\n数据准备门槛高"
+    assert pq._cer(read, reference) == pytest.approx(8 / 30)
+    assert pq._cer_without_image_text(read, reference, logo) == 0.0
+    misread = read.replace("现状", "现区")  # 区 stands in the logo, but it replaces 状
+    assert pq._cer_without_image_text(misread, reference, logo) == pytest.approx(1 / 30)
+    lost = read.replace("门槛", "门")
+    assert pq._cer_without_image_text(lost, reference, logo) == pytest.approx(1 / 30)
+    assert pq._cer_without_image_text(read, reference, "") == pq._cer(read, reference)
