@@ -198,6 +198,36 @@ def test_vertical_columns_right_to_left_with_double_row_note() -> None:
     assert [p.line.text for p in result.lines] == [x.text for x in lines]
 
 
+def test_a_double_row_note_wider_than_the_text_it_interrupts_reads_where_it_stands() -> None:
+    # shiji_bw_p4's second column (boxes as PP-OCR found them, in pixels of the page): a note
+    # run on from the column before (two rows, right first), the main text, a new note. Its
+    # rows are set at 0.7 of the main text's size, so the two together are wider than the
+    # main column, and neither row alone lies within it.
+    def v(text: str, box: tuple[int, int, int, int]) -> _Line:
+        return _Line(text, box, vertical=True)
+
+    before = [v("姓公孫名曰軒轅", (1258, 841, 1396, 1662)),
+              v("索隱按皇甫謐云黄帝生於壽丘長", (1332, 1659, 1439, 3278)),
+              v("於姬水因以為姓居軒轅之丘因以", (1214, 1662, 1323, 3278))]
+    column = [v("為名又以為號是本姓公", (1111, 842, 1232, 2016)),
+              v("孫長居姬水因改姓姬", (1002, 846, 1109, 1881)),
+              v("生而神靈弱而能言", (1032, 1994, 1194, 2952)),
+              v("索隱弱", (1120, 2941, 1223, 3278)),
+              v("謂幼弱", (1002, 2932, 1120, 3282))]
+    after = [v("时也盖未合能言之时而黄帝即言所以为神异也潘", (908, 846, 1013, 3278))]
+    lines = before + column + after
+    assert _texts(lines, 2358, 3714) == [x.text for x in lines]
+
+
+def test_lines_one_above_the_other_beside_a_taller_line_of_the_same_size_stay_rows() -> None:
+    # A line of body text beside a two-line cell set the same size is no note: each of the
+    # two lines is a row of its own, the first with the line beside it.
+    name = _hline("姓名", 200, 330)
+    upper = _hline("第一行文字第一行文字", 500, 300)
+    lower = _hline("第二行文字第二行文字", 500, 350)
+    assert _texts([name, upper, lower], 1600, 800) == ["姓名", upper.text, lower.text]
+
+
 def test_decisions_do_not_depend_on_the_scale() -> None:
     title = _hline("标题跨两栏的一行", 500, 200, size=60)
     left = _column("左", 200, 450, rows=12)
@@ -282,6 +312,19 @@ def test_pp_ocr_vertical_columns_read_right_to_left() -> None:
     centres = [(p.line.box[0] + p.line.box[2]) / 2 for p in result.lines]
     assert centres == sorted(centres, reverse=True) and len(centres) >= 5
     assert result.text().startswith("以黄帝為五帝之首")
+
+
+@pytest.mark.paddle
+def test_pp_ocr_a_double_row_note_is_read_row_by_row_where_it_stands() -> None:
+    # Four columns of shiji_bw_p4 (史記 五帝本紀, black and white): main text interrupted by
+    # double-row notes, set at 0.6-0.8 of its size, right row first (the transcription's order).
+    image = _real_crop("shiji_bw_p4", (880, 800, 1460, 3320))
+    result = layout.order_reading(paddle.read_image(image))
+    assert result.vertical
+    text = result.text().replace("\n", "")
+    at = [text.find(part) for part in ("姓公孫名曰軒轅", "是本姓公", "孫長居姬水", "生而神靈",
+                                        "謂幼弱", "时也盖未合")]
+    assert -1 not in at and at == sorted(at), text
 
 
 def test_a_layout_models_figure_holding_a_minority_of_the_text_is_a_figure() -> None:

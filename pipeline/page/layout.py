@@ -135,6 +135,15 @@ _TABLE_ROW_SHARE = 0.6
 _GRID_OVERLAP = 0.8
 # Two lines are on one row when they overlap by this share of the shorter one's height.
 _ROW_OVERLAP = 0.5
+# A double-row note (夹注, 双行小注: commentary set in two half-width rows inside a column of a
+# classical page, right row first): two lines one above the other in the reading frame (they
+# overlap across by at most _STACKED of the lower one's height) that together span a line of
+# the row set no smaller than either, to _COVER of its height each side. shiji_bw_p4 and
+# shiji_col_p3 in ../shared/realpages: their notes are 0.6-0.8 of the main text's size, so
+# no size ratio tells a note from the text; one note row alone does not reach across the main
+# line, the two together do.
+_STACKED = 0.25
+_COVER = 0.1
 
 _PAGE_NUMBER = re.compile(
     r"^[\s\-–—·.(（\[]*"
@@ -605,7 +614,9 @@ def _is_prose(column: list[_Item], size: float) -> bool:
 
 
 def _rows(items: Sequence[_Item]) -> list[_Item]:
-    """Items in rows of overlapping lines, top to bottom, each row left to right."""
+    """Items in rows of overlapping lines, top to bottom, each row left to right; the two rows
+    of a double-row note (`_double_row`) stay in its row, read one after the other where the
+    note stands."""
     rows: list[list[_Item]] = []
     for it in sorted(items, key=lambda i: (i.top + i.bottom) / 2):
         if rows:
@@ -616,10 +627,54 @@ def _rows(items: Sequence[_Item]) -> list[_Item]:
             row = rows[-1]
             seed = row[0]
             overlap = min(seed.bottom, it.bottom) - max(seed.top, it.top)
-            beside = all(min(r.right, it.right) - max(r.left, it.left)
-                         < _ROW_OVERLAP * min(r.width, it.width) for r in row)
+            beside = all(_apart(r, it) for r in row)
             if beside and overlap >= _ROW_OVERLAP * min(it.height, seed.height):
                 row.append(it)
                 continue
+            # The second row of a note whose first row is on this row, beside the text the
+            # note interrupts: it overlaps only the note's first row across.
+            upper = [r for r in row if _stacked(r, it)]
+            if (upper and all(_apart(r, it) or r in upper for r in row)
+                    and any(_double_row(u, it, t) for u in upper for t in row if _apart(t, it))):
+                row.append(it)
+                continue
         rows.append([it])
-    return [it for row in rows for it in sorted(row, key=lambda i: i.left)]
+    return [it for row in rows for it in _along(row)]
+
+
+def _apart(a: _Item, b: _Item) -> bool:
+    """Side by side: the two overlap across by less than _ROW_OVERLAP of the narrower."""
+    return min(a.right, b.right) - max(a.left, b.left) < _ROW_OVERLAP * min(a.width, b.width)
+
+
+def _stacked(upper: _Item, lower: _Item) -> bool:
+    """One above the other: overlapping across, hardly at all down."""
+    return (not _apart(upper, lower) and min(upper.bottom, lower.bottom)
+            - max(upper.top, lower.top) <= _STACKED * min(upper.height, lower.height))
+
+
+def _double_row(upper: _Item, lower: _Item, beside: _Item) -> bool:
+    """`upper` and `lower`, one above the other, are the two rows of a note set in the line of
+    `beside`: together they span it, each reaches into it, and it is set no smaller than they
+    are (a line of the next column beside a note's row is not: it lies past the note)."""
+    if beside.height < max(upper.height, lower.height):
+        return False
+    slack = _COVER * beside.height
+    return (beside.top >= min(upper.top, lower.top) - slack
+            and beside.bottom <= max(upper.bottom, lower.bottom) + slack
+            and min(beside.bottom, upper.bottom) > max(beside.top, upper.top)
+            and min(beside.bottom, lower.bottom) > max(beside.top, lower.top))
+
+
+def _along(row: list[_Item]) -> list[_Item]:
+    """A row's lines left to right; lines one above the other in it (a double-row note's two
+    rows) top first, where they stand. A row without a note: its lines by their left edge."""
+    out: list[_Item] = []
+    stack: list[_Item] = []
+    for it in sorted(row, key=lambda i: i.left):
+        if stack and not all(_apart(it, s) for s in stack):
+            stack.append(it)
+            continue
+        out += sorted(stack, key=lambda i: i.top)
+        stack = [it]
+    return out + sorted(stack, key=lambda i: i.top)
