@@ -24,7 +24,9 @@ or column width on vertical pages) rather than pixels:
    spanning both columns (no gutter crosses it) is cut off first. A region whose columns are
    not running text (narrow, ragged lines) and whose rows line up across them is a table: it
    is cut into rows first, so it is read row by row, each cell top to bottom. A region with
-   no gap left is read in rows of overlapping lines, left to right.
+   no gap left is read in rows of overlapping lines, left to right; the two rows of a
+   double-row note (夹注) in a classical page's column are read one after the other where the
+   note stands (`_double_row`).
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
 5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
    photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
@@ -137,13 +139,15 @@ _GRID_OVERLAP = 0.8
 _ROW_OVERLAP = 0.5
 # A double-row note (夹注, 双行小注: commentary set in two half-width rows inside a column of a
 # classical page, right row first): two lines one above the other in the reading frame (they
-# overlap across by at most _STACKED of the lower one's height) that together span a line of
-# the row set no smaller than either, to _COVER of its height each side. shiji_bw_p4 and
-# shiji_col_p3 in ../shared/realpages: their notes are 0.6-0.8 of the main text's size, so
-# no size ratio tells a note from the text; one note row alone does not reach across the main
-# line, the two together do.
+# overlap across by at most _STACKED of the smaller one's height) that together span a line of
+# the row set larger than they are, to _COVER of its height each side. The notes of shiji_bw_p4
+# and shiji_col_p3 in ../shared/realpages are set at 0.71-0.79 of the main text's size, not
+# half: one row alone does not lie within the main line, the two together reach across it.
+# Their rows are at most _NOTE_SIZE of the line beside them; lines one above the other beside a
+# line of their own size (zupu_p1 and p2's genealogy tables) measure 0.94-1.0.
 _STACKED = 0.25
 _COVER = 0.1
+_NOTE_SIZE = 0.9
 
 _PAGE_NUMBER = re.compile(
     r"^[\s\-–—·.(（\[]*"
@@ -270,7 +274,9 @@ def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[B
     size = _char_size(items)
     figures = [f for f in figures if not behind_text(f, [lines[i] for i in kept], size)]
     heads, body, feet = _margins(items, size, extent)
-    blocks = _xy_cut(body, size)
+    # Double-row notes are a vertical page's: a horizontal page's notes are footnotes, and its
+    # lines one above the other beside a taller one are a slide's or a form's (scu_slides_p28).
+    blocks = _xy_cut(body, size, notes=vertical)
     placed: list[PlacedLine[L]] = []
     for it in _rows(heads):
         placed.append(PlacedLine(lines[it.index], _margin_role(it.text, HEADER), -1))
@@ -498,22 +504,23 @@ def _leading(items: Sequence[_Item]) -> float:
     return float(statistics.median(gaps)) if gaps else 0.0
 
 
-def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
-    """Recursive XY-cut: the blocks of the region in reading order, each in rows."""
+def _xy_cut(items: list[_Item], size: float, notes: bool = False) -> list[list[_Item]]:
+    """Recursive XY-cut: the blocks of the region in reading order, each in rows (`notes`:
+    double-row notes kept together, `_rows`)."""
     if len(items) <= 1:
         return [items] if items else []
     min_gap = _MIN_GAP * size
     down = _gaps([(it.top, it.bottom) for it in items], min_gap)
     across = _gaps([(it.left, it.right) for it in items], min_gap)
     if not down and not across:
-        return [_rows(items)]
+        return [_rows(items, notes)]
     table = False
     if down and across:
         columns = _split(items, across, across=False)
         gutters = _page_columns(columns, across, size)
         if gutters:
             pieces = _split(items, gutters, across=False)
-            return [block for piece in pieces for block in _xy_cut(piece, size)]
+            return [block for piece in pieces for block in _xy_cut(piece, size, notes)]
         table = _is_table(columns, size)
         by_rows = (table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
                    or not _columns_run_down(columns, items))
@@ -526,8 +533,8 @@ def _xy_cut(items: list[_Item], size: float) -> list[list[_Item]]:
     cut = gaps if table else [g for g in gaps if g[1] - g[0] >= _widest(gaps) - min_gap]
     pieces = _split(items, cut, across=by_rows)
     if table:
-        return [_table_row(piece, min_gap) for piece in pieces]
-    return [block for piece in pieces for block in _xy_cut(piece, size)]
+        return [_table_row(piece, min_gap, notes) for piece in pieces]
+    return [block for piece in pieces for block in _xy_cut(piece, size, notes)]
 
 
 def _columns_run_down(columns: list[list[_Item]], items: list[_Item]) -> bool:
@@ -542,7 +549,7 @@ def _widest(gaps: Sequence[tuple[float, float]]) -> float:
     return max(g[1] - g[0] for g in gaps)
 
 
-def _table_row(items: list[_Item], min_gap: float) -> list[_Item]:
+def _table_row(items: list[_Item], min_gap: float, notes: bool = False) -> list[_Item]:
     """One row band of a table: cell by cell when every cell is a stack of wrapped lines; in
     rows of overlapping lines when a cell spans others (a heading over sub-columns, a value
     centred over two rows)."""
@@ -552,7 +559,7 @@ def _table_row(items: list[_Item], min_gap: float) -> list[_Item]:
         lines = sorted(cell, key=lambda i: i.top)
         if not all(min(a.right, b.right) - max(a.left, b.left) >= _ROW_OVERLAP * min(
                 a.width, b.width) for a, b in zip(lines, lines[1:])):
-            return _rows(items)
+            return _rows(items, notes)
         stacked += lines
     return stacked
 
@@ -613,10 +620,10 @@ def _is_prose(column: list[_Item], size: float) -> bool:
     return span >= _PROSE_MIN_WIDTH * size and fill >= _PROSE_MIN_FILL
 
 
-def _rows(items: Sequence[_Item]) -> list[_Item]:
-    """Items in rows of overlapping lines, top to bottom, each row left to right; the two rows
-    of a double-row note (`_double_row`) stay in its row, read one after the other where the
-    note stands."""
+def _rows(items: Sequence[_Item], notes: bool = False) -> list[_Item]:
+    """Items in rows of overlapping lines, top to bottom, each row left to right; with `notes`
+    (a vertical page), the two rows of a double-row note (`_double_row`) stay in its row, read
+    one after the other where the note stands."""
     rows: list[list[_Item]] = []
     for it in sorted(items, key=lambda i: (i.top + i.bottom) / 2):
         if rows:
@@ -633,7 +640,7 @@ def _rows(items: Sequence[_Item]) -> list[_Item]:
                 continue
             # The second row of a note whose first row is on this row, beside the text the
             # note interrupts: it overlaps only the note's first row across.
-            upper = [r for r in row if _stacked(r, it)]
+            upper = [r for r in row if _stacked(r, it)] if notes else []
             if (upper and all(_apart(r, it) or r in upper for r in row)
                     and any(_double_row(u, it, t) for u in upper for t in row if _apart(t, it))):
                 row.append(it)
@@ -655,9 +662,10 @@ def _stacked(upper: _Item, lower: _Item) -> bool:
 
 def _double_row(upper: _Item, lower: _Item, beside: _Item) -> bool:
     """`upper` and `lower`, one above the other, are the two rows of a note set in the line of
-    `beside`: together they span it, each reaches into it, and it is set no smaller than they
-    are (a line of the next column beside a note's row is not: it lies past the note)."""
-    if beside.height < max(upper.height, lower.height):
+    `beside`: together they span it, each reaches into it, and it is set larger than they are
+    (a line of the next column beside a note's row is not: it lies past the note; nor are lines
+    of one size in a table)."""
+    if max(upper.height, lower.height) > _NOTE_SIZE * beside.height:
         return False
     slack = _COVER * beside.height
     return (beside.top >= min(upper.top, lower.top) - slack
