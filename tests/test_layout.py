@@ -219,13 +219,27 @@ def test_a_double_row_note_wider_than_the_text_it_interrupts_reads_where_it_stan
     assert _texts(lines, 2358, 3714) == [x.text for x in lines]
 
 
-def test_lines_one_above_the_other_beside_a_taller_line_of_the_same_size_stay_rows() -> None:
-    # A line of body text beside a two-line cell set the same size is no note: each of the
-    # two lines is a row of its own, the first with the line beside it.
-    name = _hline("姓名", 200, 330)
-    upper = _hline("第一行文字第一行文字", 500, 300)
-    lower = _hline("第二行文字第二行文字", 500, 350)
-    assert _texts([name, upper, lower], 1600, 800) == ["姓名", upper.text, lower.text]
+def test_lines_of_one_size_in_a_vertical_table_are_no_double_row_note() -> None:
+    # A genealogy table (zupu_p1, p2), one band of a vertical page: a name, then a cell wrapped
+    # into two columns of the name's type size, the first running on into the next cell. Each
+    # column of the cell is a row of its own: the second is read after the row of the first.
+    def v(text: str, box: tuple[int, int, int, int]) -> _Line:
+        return _Line(text, box, vertical=True)
+
+    name = v("伯龍", (1210, 200, 1270, 345))
+    first = v("立伯熹公長子", (1240, 340, 1300, 700))
+    second = v("思勤為嗣", (1180, 340, 1240, 580))
+    more = v("生于民", (1240, 690, 1300, 870))
+    result = order_lines(_shuffled([name, first, second, more]), 1600, 1400)
+    assert result.vertical
+    assert [p.line.text for p in result.lines] == [x.text for x in (name, first, more, second)]
+    # Set at 0.7 of the name's size, the two columns are a double-row note: read one after the
+    # other where they stand, then the text after them.
+    first = v("立伯熹公長子", (1240, 340, 1282, 592))
+    second = v("思勤為嗣", (1198, 340, 1240, 508))
+    more = v("生于民", (1210, 585, 1270, 765))
+    result = order_lines(_shuffled([name, first, second, more]), 1600, 1400)
+    assert [p.line.text for p in result.lines] == [x.text for x in (name, first, second, more)]
 
 
 def test_decisions_do_not_depend_on_the_scale() -> None:
