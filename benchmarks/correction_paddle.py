@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ocr_accuracy as bench  # noqa: E402
 import realpages  # noqa: E402
 
-from pipeline.page import correct, engines  # noqa: E402
+from pipeline.page import assemble, correct, engines  # noqa: E402
 from pipeline.page.alto import RESTORED_TAG, parse_alto, strings  # noqa: E402
 
 HORIZONTAL = ("a", "b2.5", "b5", "c", "d", "e", "f")
@@ -279,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _engine_kwargs(call: dict[str, Any]) -> dict[str, Any]:
-    return {}
+    """What the engine that read the page hands the correction besides the page (as
+    `engines.finish_result` is called by pipeline/page/assemble.py for PP-OCR)."""
+    return {"sure": assemble.SURE} if call["engine"] == "paddle" else {}
 
 
 def report(changes: list[dict[str, Any]], rates: dict[str, Counter[tuple[int, bool]]]) -> None:
@@ -291,8 +293,9 @@ def report(changes: list[dict[str, Any]], rates: dict[str, Counter[tuple[int, bo
               f"wrong {counter['wrong']}, other {counter['other']}")
     for c in changes:
         wc = "-" if c["wc"] is None else f"{c['wc']:.2f}"
-        print(f"  {c['verdict']:5} WC {wc:>4} gain {c['gain']:5.2f}{' put back' if c['restored'] else ''}"
-              f"  {c['change']} ({c['word']})  {c['page']}  [{c['context']}]")
+        put = " put back" if c["restored"] else ""
+        print(f"  {c['verdict']:5} WC {wc:>4} gain {c['gain']:5.2f}{put}  {c['change']} "
+              f"({c['word']})  {c['page']}  [{c['context']}]")
     labels = [f">={b:.2f}" for b in BINS]
     for key, counter in sorted(rates.items()):
         cells = []

@@ -281,6 +281,22 @@ def test_a_letter_spaced_line_of_a_real_page_reads_whole():
 
 
 @pytest.mark.paddle
+def test_a_character_ppocr_read_with_full_confidence_is_not_corrected():
+    """PP-OCR reads 问 here at confidence 1.00; the look-alike correction made it 同 (同门 is a
+    word, 问门 is not, and the glyph check let it through). PP-OCR's characters read that sure
+    are kept (assemble.SURE, benchmarks/README.md session 16)."""
+    paddle_or_skip()
+    path = REALPAGES / "pages" / "scu_slides_p17.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as page:
+        image = page.crop((0, 400, page.width, 840))  # the slide's algorithm, lines 1-4
+    result = paddle.PaddleEngine().read(image, ReadOptions("chi_sim"))
+    assert any(line.startswith("1：问门主") for line in result.text.splitlines()), result.text
+    assert result.corrections == ()
+
+
+@pytest.mark.paddle
 def test_a_page_upside_down_is_turned_and_its_boxes_land_on_the_scan():
     paddle_or_skip()
     lines = ["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂", "清光绪末年地方士绅集股"]

@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 # The page step recorded when the layout model's regions were looked at.
 STEP_LAYOUT_MODEL = "layout-model"
 
+# The look-alike correction (pipeline/page/correct.py) leaves the characters PP-OCR read at this
+# confidence or more as they are. Measured with benchmarks/correction_paddle.py on the simplified
+# real pages, the rendered conditions and the samples (benchmarks/README.md, session 16): PP-OCR's
+# characters read at 0.95 or more were wrong 0 times in ~25,000 (below: a few in 100, as
+# Tesseract's are), and every change the correction made there was wrong (10 of 11 changes on
+# PP-OCR's pages, none right; the 11th at 0.90).
+SURE = 0.95
+
 # A page whose Han characters change under traditional-to-simplified conversion at least this
 # often is traditional. Measured on the ground truth of ../shared/realpages (300 dpi): 0.0% on
 # all 26 simplified pages, 4.3-46.9% on the 33 traditional ones (the lowest: short pages of
@@ -68,7 +76,7 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
                       f"{reading.engine} {reading.model}")
     lang = (("chi_tra" if is_traditional(text) else "chi_sim")
             + ("_vert" if layout.vertical else ""))
-    result = finish_result(text, alto, image, replace(options, lang=lang))
+    result = finish_result(text, alto, image, replace(options, lang=lang), sure=SURE)
     # Characters the recogniser nearly read in the lines written (for the quality estimate).
     hidden = sum(line.hidden for line, _, _ in placed)
     variants = sum(line.variants for line, _, _ in placed)

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Container, Mapping
 from xml.sax.saxutils import escape, unescape
 
 from lxml import etree
@@ -90,12 +90,15 @@ Check = Callable[[int, str, str, float], bool]
 
 def correct_text(text: str, lookalikes: Lookalikes | None = None,
                  user_dicts: tuple[str, ...] | None = None,
-                 check: Check | None = None) -> tuple[str, tuple[Correction, ...]]:
+                 check: Check | None = None, kept: Container[int] = frozenset()
+                 ) -> tuple[str, tuple[Correction, ...]]:
     """`text` with misread characters replaced, and the replacements made.
 
     Whitespace and line breaks are looked through (Tesseract breaks lines inside words), anything
     else that is not a Chinese character ends the context. `check`, when given, has the last word
-    on each replacement the dictionary proposes (the page image: `correct_page`).
+    on each replacement the dictionary proposes (the page image: `correct_page`). The characters
+    at the offsets `kept` (those the engine was sure of) are never replaced, only read as
+    context.
     """
     table = confusables() if lookalikes is None else lookalikes
     freq, total = segment.word_frequencies(user_dicts)
@@ -107,7 +110,7 @@ def correct_text(text: str, lookalikes: Lookalikes | None = None,
         covered = scorer.covered("".join(han))
         for i, ch in enumerate(han):
             similar = table.get(ch)
-            if not similar or covered[i]:
+            if not similar or covered[i] or run[i] in kept:
                 continue
             for replacement, word, gain, distance in scorer.replacements(han, i, similar):
                 if check is None or check(run[i], ch, replacement, distance):
@@ -207,9 +210,13 @@ _ALTO_CONTENT = re.compile(r'(<String\b[^>]*?\bCONTENT=")([^"]*)(")')
 
 
 def correct_page(text: str, alto: str, image: Image.Image | None = None, vertical: bool = False,
-                 user_dicts: tuple[str, ...] | None = None, tree: etree._Element | None = None
-                 ) -> tuple[str, str, tuple[Correction, ...]]:
-    """Tesseract's text and ALTO of one page, both corrected alike, and the corrections.
+                 user_dicts: tuple[str, ...] | None = None, tree: etree._Element | None = None,
+                 sure: float | None = None) -> tuple[str, str, tuple[Correction, ...]]:
+    """An engine's text and ALTO of one page, both corrected alike, and the corrections.
+
+    `sure`: the engine's confidence (a String's WC, 0-1) at or above which a character it read
+    stays as read (PP-OCR's: `assemble.SURE`); None, every character may be replaced
+    (Tesseract's, whose WC is a whole word's).
 
     Tesseract writes the same characters to both, in the same order, apart from whitespace; a
     correction at the n-th non-space character of the text goes to the n-th one of the ALTO
@@ -234,7 +241,8 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
     check = None
     if image is not None:
         check = _image_check(image, elements, contents, nonspace, vertical)
-    corrected, corrections = correct_text(text, user_dicts=user_dicts, check=check)
+    kept = frozenset() if sure is None else _sure_offsets(elements, contents, nonspace, sure)
+    corrected, corrections = correct_text(text, user_dicts=user_dicts, check=check, kept=kept)
     if not corrections:
         return text, alto, ()
     replace = {nonspace[c.index]: c.replacement for c in corrections}
@@ -253,6 +261,24 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
             pieces += [alto[end:match.start(2)], escape(new, _ATTR_ENTITIES_OUT)]
             end = match.end(2)
     return corrected, "".join(pieces) + alto[end:], corrections
+
+
+def _sure_offsets(elements: list[etree._Element], contents: list[str], nonspace: dict[int, int],
+                  sure: float) -> frozenset[int]:
+    """Offsets in the text of the characters whose String has a confidence (WC) of `sure` or
+    more."""
+    confident: set[int] = set()  # among the non-space characters
+    count = 0
+    for element, content in zip(elements, contents):
+        n = len("".join(content.split()))
+        try:
+            wc = float(element.get("WC", ""))
+        except ValueError:
+            wc = None  # no confidence given: the character may be replaced
+        if wc is not None and wc >= sure:
+            confident.update(range(count, count + n))
+        count += n
+    return frozenset(k for k, n in nonspace.items() if n in confident)
 
 
 def _unescape(value: str) -> str:

@@ -179,14 +179,18 @@ class Engine(Protocol):
         `lang` ('a+b') is missing."""
 
 
-def finish_result(text: str, alto: str, image: Image.Image, options: ReadOptions) -> OcrResult:
+def finish_result(text: str, alto: str, image: Image.Image, options: ReadOptions,
+                  sure: float | None = None) -> OcrResult:
     """An engine's text and ALTO for `image` -> the result: corrected where `options.correct`
-    and the model is simplified Chinese, with its words and mean confidence."""
+    and the model is simplified Chinese, with its words and mean confidence. `sure`: the
+    confidence (WC, 0-1) at or above which the engine's characters are not corrected (None: all
+    may be; pipeline.page.correct.correct_page)."""
     # Parsed once: the correction, the words and (pipeline.page.geometry) the box mapping read it.
     tree = parse_alto(alto)
     corrections: tuple[Correction, ...] = ()
     if options.correct and simplified(options.lang):
-        text, alto, corrections = correct_page(text, alto, image, options.vertical, tree=tree)
+        text, alto, corrections = correct_page(text, alto, image, options.vertical, tree=tree,
+                                               sure=sure)
     words = words_of(tree)
     confidence = sum(w.confidence for w in words) / len(words) if words else None
     return OcrResult(text=text, words=words, alto=alto, confidence=confidence,
