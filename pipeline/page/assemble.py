@@ -35,12 +35,15 @@ log = logging.getLogger(__name__)
 STEP_LAYOUT_MODEL = "layout-model"
 
 # The look-alike correction (pipeline/page/correct.py) leaves the characters PP-OCR read at this
-# confidence or more as they are. Measured with benchmarks/correction_paddle.py on the simplified
-# real pages, the rendered conditions and the samples (benchmarks/README.md, session 16): PP-OCR's
-# characters read at 0.95 or more were wrong 0 times in ~25,000 (below: a few in 100, as
-# Tesseract's are), and every change the correction made there was wrong (10 of 11 changes on
-# PP-OCR's pages, none right; the 11th at 0.90).
-SURE = 0.95
+# confidence or more as they are: the line the quality estimate and engines/nearly.py already draw
+# between sure and unsure characters (quality.UNSURE, nearly.SURE). Measured with
+# benchmarks/correction_paddle.py on the simplified real pages as they are and made to look
+# scanned (--degrade e), the rendered conditions and the samples (benchmarks/README.md, session
+# 16): the correction's right changes on PP-OCR's pages were of characters read at 0.54 and
+# 0.83, its wrong ones (18: 问门主 -> 同门主, 字体为小 -> 字体大小) at 0.90-1.00. PP-OCR's
+# characters read at 0.9 or more were wrong 3 times in 25,556 on the clean pages, 35 in 11,776
+# on the scanned-looking ones; below 0.9, 5 in 299 and 194 in 734.
+SURE = 0.9
 
 # A page whose Han characters change under traditional-to-simplified conversion at least this
 # often is traditional. Measured on the ground truth of ../shared/realpages (300 dpi): 0.0% on

@@ -15,6 +15,15 @@ A character is replaced only on that evidence, and the page's:
   (pipeline/page/glyphs.py, `SIMILARITY_PER_DISTANCE`). The dictionary alone would "correct" correct
   text: 由区住房 reads better to it as 山区住房.
 
+The correction was made for Tesseract's misreadings. PP-OCR (`--engine auto` on horizontal pages)
+misreads far less, and says when: a character it read at confidence 0.9 or more (its String's
+WC; `sure`, pipeline/page/assemble.py) is kept as read. On the simplified real pages every change
+the correction made to such a character was wrong (问门主 -> 同门主: 同门 is a word, 问门 is
+not), its right ones were of characters PP-OCR doubted (0.54, 0.83), and PP-OCR's characters read
+that sure were wrong 3 times in 25,556 (35 in 11,776 on real pages made to look scanned;
+benchmarks/correction_paddle.py, benchmarks/README.md session 16). Tesseract's WC is a whole
+word's and its misreadings of this serif face are confident: its characters are all looked at.
+
 Tesseract's own per-character alternatives (`lstm_choice_mode=2`) would have been the natural
 source of candidates, but with this model they held the right character for 3 of 25 misreadings
 measured (benchmarks/README.md). Only simplified text is corrected: the dictionary is simplified
