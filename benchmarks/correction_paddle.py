@@ -17,7 +17,9 @@ A change is judged on the engine's text aligned with the reference (difflib, let
 after NFKC, as realpages scores): *right* where the reference has the replacement, *wrong* where
 it has the character replaced, *other* where it has neither or the place does not align. For the
 same pages, the engine's characters by confidence: how often a character read at that confidence
-is wrong at all (what the correction could find there).
+is wrong at all (what the correction could find there). For the real pages, the pooled bag F1
+and edit distance (realpages' scoring, after the text clean-up) with the correction as it is and
+with every character open to it, as before the engine's confidence was read.
 
     .venv/bin/python benchmarks/correction_paddle.py --realpages --rendered 6 --samples \\
         --capture /tmp/cap      # inputs kept: a second run with the same folder reads no page
@@ -48,6 +50,7 @@ import realpages  # noqa: E402
 
 from pipeline.page import assemble, correct, engines  # noqa: E402
 from pipeline.page.alto import RESTORED_TAG, parse_alto, strings  # noqa: E402
+from pipeline.text.clean import clean_ocr_text  # noqa: E402
 
 HORIZONTAL = ("a", "b2.5", "b5", "c", "d", "e", "f")
 BINS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0)
@@ -252,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     changes: list[dict[str, Any]] = []
     rates: dict[str, Counter[tuple[int, bool]]] = {}
+    scores: dict[str, list[int]] = {}  # real pages: tp, OCR and GT lengths, edits
     for name, image, dpi, reference in pages(args):
         source = name.split(":")[0]
         path = args.capture / f"{args.engine}-{name.replace(':', '_')}.pickle" \
@@ -265,14 +269,25 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_bytes(pickle.dumps(call))
         if call is None:
             continue
-        # Corrected again with the code as it is now (the capture may be older code's).
-        _, _, made = correct.correct_page(call["text"], call["alto"], call["image"],
-                                          call["vertical"], **_engine_kwargs(call))
+        # Corrected again with the code as it is now (the capture may be older code's), and as
+        # the correction did before the engine's confidence was read (all characters open).
+        text, _, made = correct.correct_page(call["text"], call["alto"], call["image"],
+                                             call["vertical"], **_engine_kwargs(call))
+        if source == "real":
+            before = correct.correct_page(call["text"], call["alto"], call["image"],
+                                          call["vertical"])[0]
+            for key, ours in (("all open", before), ("now", text)):
+                s = realpages.score(clean_ocr_text(ours), reference)
+                scores[key] = [a + b for a, b in zip(scores.get(key, [0, 0, 0, 0]),
+                                                     (s.tp, s.n_ocr, s.n_gt, s.edits))]
         for change in judge(call, reference, made):
             changes.append({"page": name, "engine": call["engine"], **change})
         character_rates(call, reference, rates.setdefault(f"{source} {call['engine']}",
                                                           Counter()))
     report(changes, rates)
+    for key, (tp, n_ocr, n_gt, edits) in scores.items():
+        print(f"real pages, correction {key}: bag F1 {realpages._f1(tp, n_ocr, n_gt):.2%}, "
+              f"edit distance {edits} (pooled)")
     if args.json:
         args.json.write_text(json.dumps(changes, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
