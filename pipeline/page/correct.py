@@ -22,7 +22,7 @@ the correction made to such a character was wrong (问门主 -> 同门主: 同�
 not), its right ones were of characters PP-OCR doubted (0.54, 0.83), and PP-OCR's characters read
 that sure were wrong 3 times in 25,556 (35 in 11,776 on real pages made to look scanned;
 benchmarks/correction_paddle.py, benchmarks/README.md session 16). Tesseract's WC is a whole
-word's and its misreadings of this serif face are confident: its characters are all looked at.
+word's, not the character's: its characters are all looked at, as before.
 
 Tesseract's own per-character alternatives (`lstm_choice_mode=2`) would have been the natural
 source of candidates, but with this model they held the right character for 3 of 25 misreadings
