@@ -40,7 +40,7 @@ STEP_LAYOUT_MODEL = "layout-model"
 # benchmarks/correction_paddle.py on the simplified real pages as they are and made to look
 # scanned (--degrade e), the rendered conditions and the samples (benchmarks/README.md, session
 # 16): the correction's right changes on PP-OCR's pages were of characters read at 0.54 and
-# 0.83, its wrong ones (18: 问门主 -> 同门主, 字体为小 -> 字体大小) at 0.90-1.00. PP-OCR's
+# 0.83, its wrong ones (20: 问门主 -> 同门主, 字体为小 -> 字体大小) at 0.90-1.00. PP-OCR's
 # characters read at 0.9 or more were wrong 3 times in 25,556 on the clean pages, 35 in 11,776
 # on the scanned-looking ones; below 0.9, 5 in 299 and 194 in 734.
 SURE = 0.9
