@@ -34,6 +34,9 @@ class PageGeometry:
     read_size: tuple[int, int]  # width, height of the image Tesseract read
     skew_degrees: float = 0.0  # counter-clockwise skew found on the source, undone before OCR
     rotation: int = 0  # clockwise quarter turn (0/90/180/270) applied after the deskew
+    # Pixels of paper added on every side of the source before the deskew (a page PP-OCR lays
+    # out straightened, pipeline/page/straighten.py, whose text the turn would carry off it).
+    margin: int = 0
 
     @classmethod
     def of(cls, source_size: tuple[int, int], pre: PreprocessResult) -> "PageGeometry":
@@ -45,7 +48,7 @@ class PageGeometry:
     def identity(self) -> bool:
         """True when the two images share their pixels (no scale, skew or turn)."""
         return (self.source_size == self.read_size and self.rotation % 360 == 0
-                and abs(self.skew_degrees) < 0.005)
+                and abs(self.skew_degrees) < 0.005 and not self.margin)
 
     def _deskewed_size(self) -> tuple[int, int]:
         w, h = self.read_size
@@ -71,7 +74,8 @@ class PageGeometry:
             x = cx + dx * math.cos(a) + dy * math.sin(a)
             y = cy - dx * math.sin(a) + dy * math.cos(a)
         sw, sh = self.source_size
-        return x * sw / w, y * sh / h
+        m = self.margin
+        return (x - m) * sw / (w - 2 * m), (y - m) * sh / (h - 2 * m)
 
     def box_to_source(self, left: float, top: float, width: float, height: float) -> Box:
         """The upright box around a read-image box's corners, in source pixels, on the page."""
@@ -119,7 +123,7 @@ def alto_to_source(alto: str, geometry: PageGeometry, tree: etree._Element | Non
         return alto
     root = tree if tree is not None else parse_alto(alto)
     assert root is not None
-    sx = geometry.source_size[0] / geometry._deskewed_size()[0]
+    sx = geometry.source_size[0] / (geometry._deskewed_size()[0] - 2 * geometry.margin)
     # Read every position first and map them all at once: mapped one element at a time, the
     # arithmetic took more than the parse and the rest together (~15 ms of ~20 ms a page).
     boxes: list[etree._Element] = []

@@ -44,6 +44,7 @@ from .images import load_page_image
 from .preprocess import (
     DEFAULT_TARGET_DPI,
     STEP_BLEED_THROUGH,
+    STEP_DESKEW,
     STEP_ORIENTATION,
     STEP_SEAL,
     PreprocessOptions,
@@ -378,8 +379,9 @@ def _read_paddle(engine: Engine, image: Image.Image, dpi: int | None, cfg: Confi
     boxes hold besides the seal. A page whose back shows through its paper (bleed.py: its
     faint ink reads as text mirrored) is read, from the start, with its faint ink whitened but for
     the faint lines that read as the page's own."""
-    options = ReadOptions("chi_sim", dpi=dpi or DEFAULT_TARGET_DPI, timeout=cfg.ocr_timeout)
     steps = preprocess_options(cfg)
+    options = ReadOptions("chi_sim", dpi=dpi or DEFAULT_TARGET_DPI, timeout=cfg.ocr_timeout,
+                          deskew=steps.runs(STEP_DESKEW))
     pre = PreprocessResult(image, options.dpi, 0.0, 0, ())
     # The back's text seen through thin paper: the page is read with it whitened (bleed.py).
     if steps.runs(STEP_BLEED_THROUGH):

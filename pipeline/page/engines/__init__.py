@@ -96,6 +96,9 @@ class ReadOptions:
     dpi: int = 300
     timeout: float = DEFAULT_OCR_TIMEOUT  # seconds; a stuck page must not stall a batch
     correct: bool = True  # look-alike correction (simplified-Chinese models only)
+    # A page found askew is laid out in a straightened frame (PP-OCR: pipeline/page/straighten.py;
+    # Tesseract's page is deskewed before it is read, by preprocess.py, and ignores this).
+    deskew: bool = True
 
     @property
     def vertical(self) -> bool:

@@ -141,12 +141,19 @@ class PaddleEngine:
         # missed.py).
         reading, missed = read_missed(reading, image,
                                       lambda strip: read_image(strip, options.timeout))
+        # A page found askew is laid out in a frame turned straight, and its boxes mapped back
+        # onto `image` afterwards (pipeline/page/straighten.py).
+        straight = _straightened(reading, image) if options.deskew else None
+        if straight is not None:
+            reading, image = straight.reading, straight.image
         # The page's ink, measured once for its lines (pipeline/page/pagelook.py), says whether
         # the layout model can change the page (~0.25 CPU s a page when it runs).
         reading = measured(reading, image)
         regions = (layout_model.regions(image, options.timeout) if needs_layout_model(reading)
                    else None)
         result = assemble(reading, image, options, regions)
+        if straight is not None:
+            result = straight.back(result)
         # (characters nearly read put back into the lines written: assemble's STEP_RESTORED)
         steps: tuple[str, ...] = (STEP_MISSED_LINES,) if missed else ()
         return replace(result, steps=result.steps + steps) if steps else result
@@ -159,6 +166,18 @@ class PaddleEngine:
         """Fail when rapidocr, ONNX Runtime or the layout model is missing (`lang` needs no
         model of its own)."""
         check_available()
+
+
+def _straightened(reading: Reading, image: Image.Image) -> Any:
+    """The page in a straightened frame (straighten.Straightened) when its skew matters to its
+    reading order, else None."""
+    from ..straighten import line_skew, matters, straightened
+
+    degrees = line_skew(reading.lines)
+    if not matters(reading.lines, degrees):
+        return None
+    log.debug("[paddle] page askew by %.2f degrees: laid out straightened", degrees)
+    return straightened(reading, image, degrees)
 
 
 def available() -> bool:
