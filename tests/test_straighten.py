@@ -15,6 +15,7 @@ from PIL import Image
 from pipeline.page.engines import OcrLine, ReadOptions, Reading
 from pipeline.page.engines.paddle import PaddleEngine
 from pipeline.page.geometry import PageGeometry
+from pipeline.page.skew import estimate_skew
 from pipeline.page.straighten import (STEP_STRAIGHTENED, line_skew, matters, straightened)
 
 from .test_paddle import paddle_or_skip
@@ -188,3 +189,14 @@ def test_issue13_boxes_of_a_page_askew_land_on_its_characters() -> None:
     for content, x, y, w, h in strings(askew):
         if content in words and content == "研":
             assert words[content] == (int(x), int(y), int(w), int(h))
+
+
+def test_a_skew_from_polygons_is_refined_on_the_ink_near_it_and_kept_without_a_peak() -> None:
+    page = _askew(_realpage(*CONTENTS), 2.5)
+    ink = np.asarray(page.convert("L")) < 128
+    # From the short lines' polygons, which measured 1.84° on the whole page turned 2.5°.
+    assert estimate_skew(ink, around=1.8) == pytest.approx(2.5, abs=0.15)
+    assert estimate_skew(ink, around=3.2) == pytest.approx(2.5, abs=0.15)
+    # Nowhere near the text's own skew the projection has no peak: the angle given stands.
+    assert estimate_skew(ink, around=6.0) == 6.0
+    assert estimate_skew(np.zeros((50, 50), dtype=bool), around=1.5) == 1.5

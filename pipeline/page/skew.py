@@ -17,10 +17,15 @@ DEFAULT_MAX_SKEW = 15.0  # degrees either way; beyond that it is a rotation, not
 # Skew search: the window tried first, and how much its best angle must outscore its worst.
 _NEAR_SKEW = 2.0
 _SHARP_PEAK = 1.2
+# A skew measured otherwise is refined within this many degrees of it (`around`): the polygons of
+# short lines (a contents page's titles, 2-4 characters) measured up to 0.7° short of the skew of
+# pages turned 2.5° (benchmarks/README.md, "Session 16, pages scanned askew").
+_AROUND = 1.0
+_PEAK_STEPS = 2
 
 
 def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees: float = 0.0,
-                  box: Box | None = None) -> float:
+                  box: Box | None = None, around: float | None = None) -> float:
     """Counter-clockwise skew of the text in degrees, from projection-profile sharpness; 0.0
     when the coarse search puts it under `min_degrees` (the caller would not turn the page).
 
@@ -30,6 +35,11 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees:
     when that finds no clear peak) is refined in 0.1° and then 0.05° steps with 1-px bins on at
     most 60,000 ink pixels. `box`, the (left, top, width, height) of the ink when the caller
     has it, spares reading the page beyond it.
+
+    `around`: a skew the caller measured otherwise (PP-OCR's line polygons, straighten.py). No
+    coarse search then: the projection's peak within _AROUND of it, in 0.1° and 0.05° steps;
+    `around` itself when the projection has no peak there (its best lies at the window's edge:
+    a coloured panel or a frame's ink, not the text lines, set its sharpness).
     """
     left, top, width, height = box or (0, 0, ink.shape[1], ink.shape[0])
     # The ink pixels as flat indices, split into rows and columns only for those sampled: 2 ms
@@ -37,7 +47,7 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees:
     # row by row, within the box as on the page).
     flat = np.flatnonzero(ink[top:top + height, left:left + width])
     if flat.size < 200:
-        return 0.0
+        return 0.0 if around is None else around
     rng = np.random.default_rng(0)  # fixed seed: the same page always gets the same angle
     if flat.size > 60_000:
         flat = flat[rng.choice(flat.size, 60_000, replace=False)]
@@ -62,6 +72,19 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees:
     def best_of(angles: npt.NDArray[np.float64], bin_px: float, part: slice = slice(None)) -> float:
         return float(angles[int(np.argmax([score(d, bin_px, part) for d in angles]))])
 
+    if around is not None:
+        angles = np.arange(around - _AROUND, around + _AROUND + 1e-9, 0.1)
+        scores = [score(d, 1.0) for d in angles]
+        peak = int(np.argmax(scores))
+        # A peak has the scores fall on both sides of it: a best angle at the window's edge, or
+        # a step in from it (a slope's bump: ali_slides_p1 turned 2.5° peaked at 0.6° and gave
+        # 1.51° here from its polygons' 2.46°), is no peak of the text's own.
+        if not _PEAK_STEPS <= peak < len(angles) - _PEAK_STEPS:
+            return around
+        best = float(angles[peak])
+        last = np.array([best - 0.05, best, best + 0.05])
+        return float(last[int(np.argmax([score(last[0], 1.0), scores[peak],
+                                         score(last[2], 1.0)]))])
     # Most scans are straight within a degree or two: look there first (9 angles). The wide
     # search (61) runs only when that peak is at the window's edge or hardly stands out: on the
     # benchmark pages the best angle within ±2° scored 1.46-1.60 times the worst, on the same

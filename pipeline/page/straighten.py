@@ -22,12 +22,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from .engines import Box, OcrLine, OcrResult, Reading
 from .geometry import PageGeometry, alto_to_source, words_to_source
 from .preprocess import STEP_DESKEW
+from .skew import estimate_skew
 
 # The step recorded on a page laid out straightened: the name of the Tesseract path's deskew,
 # so that `--skip-step deskew` switches both off.
@@ -51,6 +53,10 @@ _AGREE = 0.5
 # page's page number, a table's last column) then lies half a line off its first. Straight pages
 # as they are measure under a tenth of a line (benchmarks/README.md).
 _RISE = 0.5
+# The ink the polygons' skew is refined on (`refine`): figures.py's working scale and threshold.
+_WORK_CHAR = 16.0
+_WINDOW = 3.0
+_INK_OFFSET = 15
 
 
 def line_skew(lines: Sequence[OcrLine]) -> float:
@@ -93,6 +99,33 @@ def _angle(polygon: Sequence[tuple[int, int]]) -> tuple[float, float] | None:
     else:  # a column down: its foot moves right as the page turns anticlockwise
         degrees = math.degrees(math.atan2(dx, dy) if dy > 0 else math.atan2(-dx, -dy))
     return (degrees, length) if abs(degrees) <= MAX_SKEW else None
+
+
+def refine(image: Image.Image, lines: Sequence[OcrLine], degrees: float) -> float:
+    """`degrees`, the skew of the lines' polygons, refined on the ink of the lines' boxes
+    (skew.estimate_skew's projection search within a degree of it, at the working scale of
+    figures.py: a character 16 px high). The polygons of short lines lie up to 0.7° short of the
+    page's skew (a contents page's titles of 2-4 characters); the projection of their ink,
+    where it peaks near the polygons' angle, measured within 0.25° on the pages turned 2.5°."""
+    boxes = [line.box for line in lines if line.box[2] > line.box[0] and line.box[3] > line.box[1]]
+    if not boxes:
+        return degrees
+    size = float(np.median([min(b[2] - b[0], b[3] - b[1]) for b in boxes]))
+    scale = min(1.0, _WORK_CHAR / max(size, 1.0))
+    grey = image.convert("L")
+    if scale < 1.0:
+        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
+                           Image.Resampling.BOX)
+    px = np.asarray(grey)
+    window = max(3, int(_WINDOW * size * scale) | 1)
+    ink = cv2.adaptiveThreshold(px, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                window, _INK_OFFSET)
+    text = np.zeros(ink.shape, dtype=bool)
+    for left, top, right, bottom in boxes:
+        held = (slice(max(0, int(top * scale)), int(bottom * scale) + 1),
+                slice(max(0, int(left * scale)), int(right * scale) + 1))
+        text[held] = ink[held] > 0
+    return estimate_skew(text, around=degrees)
 
 
 def matters(lines: Sequence[OcrLine], degrees: float) -> bool:

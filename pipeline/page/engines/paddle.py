@@ -171,9 +171,12 @@ class PaddleEngine:
 def _straightened(reading: Reading, image: Image.Image) -> Any:
     """The page in a straightened frame (straighten.Straightened) when its skew matters to its
     reading order, else None."""
-    from ..straighten import line_skew, matters, straightened
+    from ..straighten import line_skew, matters, refine, straightened
 
     degrees = line_skew(reading.lines)
+    if not matters(reading.lines, degrees):
+        return None
+    degrees = refine(image, reading.lines, degrees)
     if not matters(reading.lines, degrees):
         return None
     log.debug("[paddle] page askew by %.2f degrees: laid out straightened", degrees)
