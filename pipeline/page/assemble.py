@@ -53,11 +53,13 @@ _TRADITIONAL_SHARE = 0.02
 
 
 def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
-             regions: Sequence[Region] | None = None) -> OcrResult:
+             regions: Sequence[Region] | None = None,
+             cut: tuple[OcrLine, ...] | None = None) -> OcrResult:
     """The page `reading` makes (`image`: the image the engine read, for the correction's
     glyph check); its `lang` names the script and direction found. `regions` are what the
     layout model found on `image` (None: it did not run; its figures count as figures where
-    pipeline.page.layout.model_figures takes them)."""
+    pipeline.page.layout.model_figures takes them). `cut`: the lines of a half-cut 版心 strip
+    the caller already left out of `reading` (None: they are looked for here)."""
     # Characters of the page's back, seen through the paper, are not the page's text.
     reading, dropped = drop_show_through(reading, image)
     if dropped:
@@ -68,7 +70,8 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     figures = ink.figures if ink is not None else ()
     # The half-cut 版心 strip at a half-leaf's edge is garbage, not text (foldstrip.py). Left
     # out after the ink is measured: its ink was read, and is not text the engine missed.
-    reading, cut = drop_cut_strip(reading, image)
+    if cut is None:
+        reading, cut = drop_cut_strip(reading, image)
     if cut:
         log.debug("half-cut strip at the page's edge left out: %s", [x.text for x in cut])
     model_regions = [r.box for r in regions or () if r.kind == MODEL_FIGURE]

@@ -59,6 +59,16 @@ _WINDOW = 3.0
 _INK_OFFSET = 15
 
 
+def askew(reading: Reading, image: Image.Image) -> float:
+    """The page's counter-clockwise skew in degrees when it matters to its reading order (the
+    lines' polygons, `line_skew`, refined on their ink, `refine`; `matters`), else 0.0."""
+    degrees = line_skew(reading.lines)
+    if not matters(reading.lines, degrees):
+        return 0.0
+    degrees = refine(image, reading.lines, degrees)
+    return degrees if matters(reading.lines, degrees) else 0.0
+
+
 def line_skew(lines: Sequence[OcrLine]) -> float:
     """The counter-clockwise skew of the page's lines in degrees (as preprocess.py and
     geometry.py count it), from the long sides of their polygons: the length-weighted median of

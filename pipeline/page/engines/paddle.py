@@ -134,6 +134,8 @@ class PaddleEngine:
         scripts and directions, and the result's `lang` says which the page is."""
         # the page room's assembly; it imports no engine
         from ..assemble import assemble, measured, needs_layout_model
+        from ..foldstrip import drop_cut_strip
+        from ..straighten import askew, straightened
         from ..missed import STEP_MISSED_LINES, read_missed
 
         reading = read_image(image, options.timeout)
@@ -143,15 +145,23 @@ class PaddleEngine:
                                       lambda strip: read_image(strip, options.timeout))
         # A page found askew is laid out in a frame turned straight, and its boxes mapped back
         # onto `image` afterwards (pipeline/page/straighten.py).
-        straight = _straightened(reading, image) if options.deskew else None
-        if straight is not None:
+        degrees = askew(reading, image) if options.deskew else 0.0
+        cut: tuple[OcrLine, ...] | None = None
+        straight = None
+        if degrees:
+            # The half-cut 版心 strip is found as the page lies, where its tests were measured
+            # (foldstrip.py) and where the image's edge clips its box: turned straight on a
+            # canvas larger than the leaf, the box ran past the cut into the paper beyond and
+            # was no narrower than the columns (shiji_bw_p4 turned 2.5°: 0.86 of a column).
+            reading, cut = drop_cut_strip(reading, image)
+            straight = straightened(reading, image, degrees)
             reading, image = straight.reading, straight.image
         # The page's ink, measured once for its lines (pipeline/page/pagelook.py), says whether
         # the layout model can change the page (~0.25 CPU s a page when it runs).
         reading = measured(reading, image)
         regions = (layout_model.regions(image, options.timeout) if needs_layout_model(reading)
                    else None)
-        result = assemble(reading, image, options, regions)
+        result = assemble(reading, image, options, regions, cut)
         if straight is not None:
             result = straight.back(result)
         # (characters nearly read put back into the lines written: assemble's STEP_RESTORED)
@@ -166,21 +176,6 @@ class PaddleEngine:
         """Fail when rapidocr, ONNX Runtime or the layout model is missing (`lang` needs no
         model of its own)."""
         check_available()
-
-
-def _straightened(reading: Reading, image: Image.Image) -> Any:
-    """The page in a straightened frame (straighten.Straightened) when its skew matters to its
-    reading order, else None."""
-    from ..straighten import line_skew, matters, refine, straightened
-
-    degrees = line_skew(reading.lines)
-    if not matters(reading.lines, degrees):
-        return None
-    degrees = refine(image, reading.lines, degrees)
-    if not matters(reading.lines, degrees):
-        return None
-    log.debug("[paddle] page askew by %.2f degrees: laid out straightened", degrees)
-    return straightened(reading, image, degrees)
 
 
 def available() -> bool:
