@@ -5,6 +5,7 @@ mapped back onto the image the engine was given. Real PP-OCR reads a real page t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,11 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from pipeline.page.engines import OcrLine, ReadOptions, Reading
+from pipeline.config import Config
+from pipeline.page.engines import OcrLine, OcrResult, ReadOptions, Reading
 from pipeline.page.engines.paddle import PaddleEngine
 from pipeline.page.geometry import PageGeometry
+from pipeline.page.process import recognise
 from pipeline.page.skew import estimate_skew
 from pipeline.page.straighten import (STEP_STRAIGHTENED, line_skew, matters, straightened)
 
@@ -114,7 +117,7 @@ def test_lines_turned_straight_map_back_exactly(degrees: float, corner: bool) ->
     margin = straight.geometry.margin
     assert (margin > 0) == corner
     assert straight.image.size == (800 + 2 * margin, 600 + 2 * margin)
-    assert straight.reading.width, straight.reading.height == straight.image.size
+    assert (straight.reading.width, straight.reading.height) == straight.image.size
     for before, after in zip(lines, straight.reading.lines):
         xs, ys = np.array(after.polygon, dtype=np.float64).T
         assert xs.min() >= 0 and ys.min() >= 0
@@ -127,8 +130,8 @@ def test_lines_turned_straight_map_back_exactly(degrees: float, corner: bool) ->
                                              margin=margin)
 
 
-def _read(image: Image.Image, deskew: bool = True):  # type: ignore[no-untyped-def]
-    return PaddleEngine().read(image, ReadOptions("chi_tra", deskew=deskew))
+def _read(image: Image.Image) -> OcrResult:
+    return PaddleEngine().read(image, ReadOptions("chi_tra"))
 
 
 def _rows(text: str) -> list[str]:
@@ -141,8 +144,10 @@ def test_issue13_a_contents_page_askew_reads_in_the_order_of_the_page_straight()
     straight = _read(page)
     assert STEP_STRAIGHTENED not in straight.steps
     assert _rows(straight.text)[:4] == ["第一章 緒論", "1", "1.1", "中文測試"]
-    for degrees in (2.5, -2.5):
-        askew = _read(_askew(page, degrees))
+    # The engine, and the page loop as `wenshi ocr` runs it (its steps and boxes).
+    cfg = Config(engine="paddle")
+    for degrees, askew in ((2.5, _read(_askew(page, 2.5))),
+                           (-2.5, recognise(_askew(page, -2.5), 300, cfg))):
         assert STEP_STRAIGHTENED in askew.steps
         # Each page number right after its title, as on the page straight (askew and laid out
         # as it lies, the page numbers came after all the titles, a column of their own). A
@@ -150,8 +155,9 @@ def test_issue13_a_contents_page_askew_reads_in_the_order_of_the_page_straight()
         rows, expected = _rows(askew.text), iter(_rows(straight.text))
         assert all(row in expected for row in rows)  # in the same order
         assert len(rows) >= len(_rows(straight.text)) - 1
-        # Switched off (--skip-step deskew), the page is laid out as it lies.
-        assert STEP_STRAIGHTENED not in _read(_askew(page, degrees), deskew=False).steps
+    # Switched off (--skip-step deskew), the page is laid out as it lies.
+    off = recognise(_askew(page, -2.5), 300, replace(cfg, skip_steps=(STEP_STRAIGHTENED,)))
+    assert STEP_STRAIGHTENED not in off.steps
 
 
 def test_issue13_boxes_of_a_page_askew_land_on_its_characters() -> None:
@@ -161,7 +167,7 @@ def test_issue13_boxes_of_a_page_askew_land_on_its_characters() -> None:
     askew_image = _askew(page, degrees)
     straight, askew = _read(page), _read(askew_image)
 
-    def strings(result):  # type: ignore[no-untyped-def]
+    def strings(result: OcrResult) -> list[tuple[str | None, float, float, float, float]]:
         root = etree.fromstring(result.alto.encode("utf-8"))
         return [(s.get("CONTENT"), *(float(s.get(k)) for k in ("HPOS", "VPOS", "WIDTH",
                                                               "HEIGHT")))
