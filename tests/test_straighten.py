@@ -183,9 +183,10 @@ def test_issue13_boxes_of_a_page_askew_land_on_its_characters() -> None:
         found = [s for s in strings(askew) if s[0] == char]
         assert len(found) == 1
         _, ax, ay, aw, ah = found[0]
-        # The character's centre on the page askew lies in its box ...
+        # The character's centre on the page askew is its box's centre (laid out straight and
+        # not mapped back, the boxes lay up to 19 px off, a third of a character) ...
         cx, cy = _onto_askew(page, degrees, x + w / 2, y + h / 2)
-        assert ax <= cx <= ax + aw and ay <= cy <= ay + ah
+        assert abs(ax + aw / 2 - cx) <= 0.15 * h and abs(ay + ah / 2 - cy) <= 0.15 * h
         # ... which is about the character's size (the upright box round it turned 2.5°) ...
         assert aw <= w * 1.3 + 4 and ah <= h * 1.3 + 4
         # ... and holds its ink.
