@@ -6,13 +6,15 @@ lines' upright boxes (pipeline/page/layout.py), and askew those no longer line u
 grows by its rise, rows of a table or a contents page drift apart across the page (the page
 numbers at the right of a contents page became a column of their own), and the gaps between
 lines and columns that the layout cuts at close. So the page's skew is measured from the lines
-PP-OCR found (`line_skew`), and where it moves a line's far end out of its row (`matters`), the
-page is laid out in a frame turned straight (`straightened`): the image turned about its centre
-as preprocess.py turns a page for Tesseract (canvas kept, widened only where text would leave
-it), the lines' polygons and character boxes turned with it, their text and confidences kept
-(no second recognition). The page's ink, figures, the layout model and the assembly work there;
-the result's boxes are then mapped back onto the image the engine was given (`Straightened.back`,
-with geometry.py's PageGeometry), so the engine's boxes stay in that image's pixels.
+PP-OCR found (`line_skew`, refined on their ink: `refine`), and where it moves a line's far end
+out of its row (`matters`), the page is laid out in a frame turned straight (`straightened`): the
+image turned about its centre as preprocess.py turns a page for Tesseract (canvas kept, widened
+only where text would leave it), the lines' polygons and character boxes turned with it, their
+text and confidences kept (no second recognition). The page's ink, figures, the layout model and
+the assembly work there; the result's boxes are then mapped back onto the image the engine was
+given (`Straightened.back`, with geometry.py's PageGeometry), so the engine's boxes stay in that
+image's pixels. (The half-cut 版心 strip is looked for before, on the page as it lies:
+engines/paddle.py.)
 benchmarks/README.md, "Session 16, pages scanned askew: order in a straightened frame".
 """
 
@@ -38,7 +40,9 @@ STEP_STRAIGHTENED = STEP_DESKEW
 # a line steeper than that is set at an angle (lettering round an emblem), not askew.
 MAX_SKEW = 15.0
 # Lines whose angle counts: at least this many times as long as they are thick. A box of one or
-# two characters is nearly square, and the rectangle round it may lie at any angle.
+# two characters is nearly square, and the rectangle round it may lie at any angle; a contents
+# page's titles of three or four characters (ccu_thesis_p6: 3.5 times) must count, or a page of
+# them has too few lines to measure.
 _LONG = 2.5
 # The skew is measured when at least this many such lines are found, and at least half their
 # length lies within _AGREE degrees of their (length-weighted) median angle: a page of lines at
@@ -50,8 +54,8 @@ _AGREE = 0.5
 # The skew matters to reading order when it lifts a line's far end, over the width of the page's
 # text, by at least this share of a line's height: layout.py puts two lines on one row when they
 # overlap by half the shorter one's height (its _ROW_OVERLAP), and a row's last cell (a contents
-# page's page number, a table's last column) then lies half a line off its first. Straight pages
-# as they are measure under a tenth of a line (benchmarks/README.md).
+# page's page number, a table's last column) then lies half a line off its first. The real pages
+# as they are measure 0.18 of a line at most (benchmarks/README.md).
 _RISE = 0.5
 # The ink the polygons' skew is refined on (`refine`): figures.py's working scale and threshold.
 _WORK_CHAR = 16.0
