@@ -136,19 +136,18 @@ def check_ocr_pages(pages: int) -> None:
           f"max {seconds[-1]:.3f} (dictionary already loaded)")
 
 
-def check_sample_scans() -> None:
+def sample_scans() -> list[tuple[str, Image.Image, int | None, str]]:
+    """The pages of samples/ that are read by OCR (no text layer), with what the manifest says
+    they hold: name, image, dpi (None where the file does not say), reference text."""
     from pipeline.config import Config
     from pipeline.page.images import load_page_image
-    from pipeline.page.process import recognise_page
     from pipeline.records import PageTask
     from pipeline.run.sources import identify, plan_document
-    from pipeline.text.clean import clean_ocr_text
 
     root = Path(__file__).resolve().parent.parent / "samples"
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     cfg = Config()
-    raw_errors = plain_errors = errors = length = 0
-    made_all = []
+    out = []
     for entry in manifest["files"]:
         ocr_pages = [n for n, how in enumerate(entry["page_sources"], start=1) if how == "ocr"]
         if not ocr_pages:
@@ -157,18 +156,29 @@ def check_sample_scans() -> None:
         for task in plan.pages:
             if not isinstance(task, PageTask) or task.number not in ocr_pages:
                 continue  # a page with a text layer: nothing was read
-            reference = entry["texts"][task.number - 1]
             image, dpi = load_page_image(task, cfg)
-            raw = ocr_image(image, "chi_sim", psm=3, dpi=dpi or 300, correct=False)
-            result, _, _ = recognise_page(image, dpi, "auto")
-            chars = list(result.text)
-            for c in result.corrections:
-                chars[c.index] = c.original
-            raw_errors += bench._distance(reference, raw.text)[0]
-            plain_errors += bench._distance(reference, clean_ocr_text("".join(chars)))[0]
-            errors += bench._distance(reference, clean_ocr_text(result.text))[0]
-            length += bench._distance(reference, "")[1]
-            made_all += [f"{c.original}>{c.replacement}({c.word})" for c in result.corrections]
+            out.append((f"sample:{Path(entry['path']).stem}:{task.number}", image, dpi,
+                        entry["texts"][task.number - 1]))
+    return out
+
+
+def check_sample_scans() -> None:
+    from pipeline.page.process import recognise_page
+    from pipeline.text.clean import clean_ocr_text
+
+    raw_errors = plain_errors = errors = length = 0
+    made_all = []
+    for _, image, dpi, reference in sample_scans():
+        raw = ocr_image(image, "chi_sim", psm=3, dpi=dpi or 300, correct=False)
+        result, _, _ = recognise_page(image, dpi, "auto")
+        chars = list(result.text)
+        for c in result.corrections:
+            chars[c.index] = c.original
+        raw_errors += bench._distance(reference, raw.text)[0]
+        plain_errors += bench._distance(reference, clean_ocr_text("".join(chars)))[0]
+        errors += bench._distance(reference, clean_ocr_text(result.text))[0]
+        length += bench._distance(reference, "")[1]
+        made_all += [f"{c.original}>{c.replacement}({c.word})" for c in result.corrections]
     print(f"sample scans: {length:,} reference characters; CER raw Tesseract "
           f"{raw_errors / length:.2%}, Wenshi without correction {plain_errors / length:.2%}, "
           f"Wenshi {errors / length:.2%}")

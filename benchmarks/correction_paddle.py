@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ocr_accuracy as bench  # noqa: E402
 import realpages  # noqa: E402
+from correction_check import sample_scans  # noqa: E402
 
 from pipeline.page import assemble, correct, engines  # noqa: E402
 from pipeline.page.alto import RESTORED_TAG, parse_alto, strings  # noqa: E402
@@ -119,30 +120,9 @@ def pages(args: argparse.Namespace) -> list[tuple[str, Image.Image, int, str]]:
                 out.append((f"rendered:{condition}:{sample.index}", sample.image, sample.dpi,
                             sample.reference))
     if args.samples:
-        out += sample_scans()
-    return out
-
-
-def sample_scans() -> list[tuple[str, Image.Image, int, str]]:
-    from pipeline.config import Config
-    from pipeline.page.images import load_page_image
-    from pipeline.records import PageTask
-    from pipeline.run.sources import identify, plan_document
-
-    root = Path(__file__).resolve().parent.parent / "samples"
-    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    cfg = Config()
-    out = []
-    for entry in manifest["files"]:
-        ocr_pages = [n for n, how in enumerate(entry["page_sources"], start=1) if how == "ocr"]
-        if not ocr_pages:
-            continue
-        plan = plan_document(identify(root / entry["path"]), cfg)
-        for task in plan.pages:
-            if isinstance(task, PageTask) and task.number in ocr_pages:
-                image, dpi = load_page_image(task, cfg)
-                out.append((f"sample:{Path(entry['path']).stem}:{task.number}", image,
-                            dpi or 300, entry["texts"][task.number - 1]))
+        # the OCR pages of samples/ (correction_check.py lists them)
+        out += [(name, image, dpi or 300, reference)
+                for name, image, dpi, reference in sample_scans()]
     return out
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,20 +20,12 @@ from pipeline.page.process import recognise
 from pipeline.page.skew import estimate_skew
 from pipeline.page.straighten import (STEP_STRAIGHTENED, line_skew, matters, straightened)
 
+from .test_foldstrip import _realpage
 from .test_paddle import paddle_or_skip
 
-REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
 # Rows 第一章 to 第三章 of a thesis's table of contents: titles at the left, dot leaders, page
 # numbers at the right (ccu_thesis_p6, 300 dpi).
 CONTENTS = ("ccu_thesis_p6", (300, 1310, 2200, 2350))
-
-
-def _realpage(name: str, box: tuple[int, int, int, int]) -> Image.Image:
-    path = REALPAGES / "pages" / f"{name}.png"
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
-    with Image.open(path) as page:
-        return page.convert("RGB").crop(box)
 
 
 def _askew(image: Image.Image, degrees: float) -> Image.Image:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 from .figures import find_figures
@@ -59,6 +61,28 @@ class PageInk:
     image_size: tuple[int, int] = (0, 0)  # the size of the image measured
 
 
+def working_grey(image: Image.Image, boxes: Sequence[Box]
+                 ) -> tuple[npt.NDArray[Any], float, float]:
+    """The page in grey at the working scale (a character `_WORK_CHAR` pixels high, never
+    enlarged), the character size in the page's pixels (the median short side of `boxes`, the
+    lines' boxes, each with an area) and the scale."""
+    size = float(statistics.median(min(b[2] - b[0], b[3] - b[1]) for b in boxes))
+    scale = min(1.0, _WORK_CHAR / max(size, 1.0))
+    grey = image.convert("L")
+    if scale < 1.0:
+        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
+                           Image.Resampling.BOX)
+    return np.asarray(grey), size, scale
+
+
+def dark_ink(px: npt.NDArray[Any], char: float) -> npt.NDArray[Any]:
+    """Ink darker than its surroundings (255) on a working copy whose characters are `char`
+    pixels high: _INK_OFFSET grey levels under the mean of a window _WINDOW characters wide."""
+    window = max(3, int(_WINDOW * char) | 1)
+    return cv2.adaptiveThreshold(px, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                 window, _INK_OFFSET)
+
+
 def page_ink(image: Image.Image, boxes: Sequence[Box], known: PageInk | None = None
              ) -> PageInk | None:
     """The page's text-like ink and the lines' cover of it; None without a line to size it.
@@ -72,21 +96,14 @@ def page_ink(image: Image.Image, boxes: Sequence[Box], known: PageInk | None = N
         return None
     if known is not None and known.image_size == image.size and known.boxes == tuple(boxes):
         return known
-    size = float(statistics.median(min(b[2] - b[0], b[3] - b[1]) for b in boxes))
-    scale = min(1.0, _WORK_CHAR / max(size, 1.0))
-    grey = image.convert("L")
-    if scale < 1.0:
-        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
-                           Image.Resampling.BOX)
-    px = np.asarray(grey)
+    px, size, scale = working_grey(image, boxes)
     h, w = px.shape
     char = size * scale
     k = max(2, int(2 * char))
     means = cv2.blur(px, (k, k))
     dark = means < _DARK
     window = max(3, int(_WINDOW * char) | 1)
-    ink = cv2.adaptiveThreshold(px, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                window, _INK_OFFSET)
+    ink = dark_ink(px, char)
     if dark.any():
         light = cv2.adaptiveThreshold(px, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
                                       window, -_INK_OFFSET)

@@ -24,12 +24,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from .engines import Box, OcrLine, OcrResult, Reading
 from .geometry import PageGeometry, alto_to_source, words_to_source
+from .pagelook import dark_ink, working_grey
 from .preprocess import STEP_DESKEW
 from .skew import estimate_skew
 
@@ -57,10 +57,6 @@ _AGREE = 0.5
 # page's page number, a table's last column) then lies half a line off its first. The real pages
 # as they are measure 0.18 of a line at most (benchmarks/README.md).
 _RISE = 0.5
-# The ink the polygons' skew is refined on (`refine`): figures.py's working scale and threshold.
-_WORK_CHAR = 16.0
-_WINDOW = 3.0
-_INK_OFFSET = 15
 
 
 def askew(reading: Reading, image: Image.Image) -> float:
@@ -117,23 +113,15 @@ def _angle(polygon: Sequence[tuple[int, int]]) -> tuple[float, float] | None:
 
 def refine(image: Image.Image, lines: Sequence[OcrLine], degrees: float) -> float:
     """`degrees`, the skew of the lines' polygons, refined on the ink of the lines' boxes
-    (skew.estimate_skew's projection search within a degree of it, at the working scale of
-    figures.py: a character 16 px high). The polygons of short lines lie up to 0.7° short of the
+    (skew.estimate_skew's projection search within a degree of it, on pagelook's working copy
+    and its ink: a character 16 px high). The polygons of short lines lie up to 0.7° short of the
     page's skew (a contents page's titles of 2-4 characters); the projection of their ink,
     where it peaks near the polygons' angle, measured within 0.25° on the pages turned 2.5°."""
     boxes = [line.box for line in lines if line.box[2] > line.box[0] and line.box[3] > line.box[1]]
     if not boxes:
         return degrees
-    size = float(np.median([min(b[2] - b[0], b[3] - b[1]) for b in boxes]))
-    scale = min(1.0, _WORK_CHAR / max(size, 1.0))
-    grey = image.convert("L")
-    if scale < 1.0:
-        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
-                           Image.Resampling.BOX)
-    px = np.asarray(grey)
-    window = max(3, int(_WINDOW * size * scale) | 1)
-    ink = cv2.adaptiveThreshold(px, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                window, _INK_OFFSET)
+    px, size, scale = working_grey(image, boxes)
+    ink = dark_ink(px, size * scale)
     text = np.zeros(ink.shape, dtype=bool)
     for left, top, right, bottom in boxes:
         held = (slice(max(0, int(top * scale)), int(bottom * scale) + 1),
