@@ -95,15 +95,12 @@ def _angle(polygon: Sequence[tuple[int, int]]) -> tuple[float, float] | None:
     """(counter-clockwise angle in degrees, length) of a long line's long side; None for a line
     too short to tell or steeper than MAX_SKEW. Corner order does not matter: rapidocr orders
     them by x alone, which a tall column askew does not follow (paddle.upright_corners)."""
-    if len(polygon) != 4:
+    sides = _long_side(polygon)
+    if sides is None:
         return None
-    p = np.asarray(polygon, dtype=np.float64)
-    first, second = p[1] - p[0], p[2] - p[1]
-    long, short = (first, second) if np.hypot(*first) >= np.hypot(*second) else (second, first)
-    length, thick = float(np.hypot(*long)), float(np.hypot(*short))
+    (dx, dy), length, thick = sides
     if thick <= 0 or length < _LONG * thick:
         return None
-    dx, dy = float(long[0]), float(long[1])
     if abs(dx) >= abs(dy):  # a line across: its right end rises as the page turns anticlockwise
         degrees = math.degrees(math.atan2(-dy, dx) if dx > 0 else math.atan2(dy, -dx))
     else:  # a column down: its foot moves right as the page turns anticlockwise
@@ -151,12 +148,23 @@ def matters(lines: Sequence[OcrLine], degrees: float) -> bool:
 
 def _sides(polygon: Sequence[tuple[int, int]]) -> tuple[float, float, bool]:
     """(long side, short side, whether the long side runs down) of a line's polygon."""
+    sides = _long_side(polygon)
+    if sides is None:
+        return 0.0, 0.0, False
+    (dx, dy), length, thick = sides
+    return length, thick, abs(dy) > abs(dx)
+
+
+def _long_side(polygon: Sequence[tuple[int, int]]
+               ) -> tuple[tuple[float, float], float, float] | None:
+    """The long side of a line's four-cornered polygon as a vector (x, y), its length and the
+    short side's; None for a polygon of another number of corners."""
     p = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
     if len(p) != 4:
-        return 0.0, 0.0, False
+        return None
     first, second = p[1] - p[0], p[2] - p[1]
     long, short = (first, second) if np.hypot(*first) >= np.hypot(*second) else (second, first)
-    return float(np.hypot(*long)), float(np.hypot(*short)), abs(long[1]) > abs(long[0])
+    return (float(long[0]), float(long[1])), float(np.hypot(*long)), float(np.hypot(*short))
 
 
 @dataclass(frozen=True)
