@@ -23,7 +23,7 @@ from .alto import ALTO_NS, RESTORED_TAG
 from .engines import Box, OcrLine, OcrResult, ReadOptions, Reading, finish_result
 from .engines.layout_model import FIGURE as MODEL_FIGURE
 from .engines.layout_model import Region
-from .engines.nearly import STEP_RESTORED
+from .engines.nearly import STEP_RESTORED, SURE
 from .foldstrip import STEP_CUT_STRIP, drop_cut_strip
 from .layout import FIGURE, is_vertical, order_reading
 from .pagelook import page_ink
@@ -42,8 +42,7 @@ STEP_LAYOUT_MODEL = "layout-model"
 # 16): the correction's right changes on PP-OCR's pages were of characters read at 0.54 and
 # 0.83, its wrong ones (20: 问门主 -> 同门主, 字体为小 -> 字体大小) at 0.90-1.00. PP-OCR's
 # characters read at 0.9 or more were wrong 3 times in 25,556 on the clean pages, 35 in 11,776
-# on the scanned-looking ones; below 0.9, 5 in 299 and 194 in 734.
-SURE = 0.9
+# on the scanned-looking ones; below 0.9, 5 in 299 and 194 in 734. (nearly.SURE, imported.)
 
 # A page whose Han characters change under traditional-to-simplified conversion at least this
 # often is traditional. Measured on the ground truth of ../shared/realpages (300 dpi): 0.0% on
