@@ -59,6 +59,10 @@ def realign_alto(ocr_alto: bytes, text: str, version: int) -> bytes:
                 _remove_string(string)
                 tagged_lines.add(line)
             continue
+        if content != string.get("CONTENT", ""):
+            # The engine's alternatives (ALTERNATIVE) were for what it read, not what replaced it.
+            for other in [c for c in string if c.tag == f"{_NS}ALTERNATIVE"]:
+                string.remove(other)
         string.set("CONTENT", content)
         if i in corrected:
             _tag(string)

@@ -297,6 +297,24 @@ def test_a_character_ppocr_read_with_full_confidence_is_not_corrected():
 
 
 @pytest.mark.paddle
+def test_a_doubted_character_is_corrected_to_the_engines_alternative():
+    """PP-OCR reads 呜呼 here as 鸣呼, 鸣 at 0.56 with 呜 its runner-up. 呜 is 鸣's nearest
+    look-alike and 呜呼 a word, but the glyph check, drawn in other faces, refused it (0.508
+    against 0.483). The recogniser saw 呜 in the glyph itself: its alternatives (ALTO's
+    ALTERNATIVE, engines/alternatives.py) need only the dictionary."""
+    paddle_or_skip()
+    path = REALPAGES / "pages" / "lunbian_sim_p4.png"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read ../shared/realpages beside the repository")
+    with Image.open(path) as page:
+        image = page.crop((200, 400, 2400, 560))  # two lines of the essay's third paragraph
+    recognised = process.recognise(image, 300, Config(engine="auto"))
+    assert "同党。呜呼，党同伐" in recognised.text, recognised.text
+    alto = recognised.alto if isinstance(recognised.alto, str) else recognised.alto.decode()
+    assert 'CONTENT="呜"><ALTERNATIVE>鸣</ALTERNATIVE>' in alto
+
+
+@pytest.mark.paddle
 def test_a_page_upside_down_is_turned_and_its_boxes_land_on_the_scan():
     paddle_or_skip()
     lines = ["县电厂开始建设发电机组", "一九五八年春兴建火力发电厂", "清光绪末年地方士绅集股"]

@@ -482,6 +482,23 @@ def test_realign_alto_unit() -> None:
     assert b'ID="l"' in deleted and f'TAGREFS="{CORRECTED_TAG}"'.encode() in deleted
 
 
+def test_an_edited_character_loses_the_engines_alternatives() -> None:
+    """ALTERNATIVE holds what the engine nearly read instead of what it read; once an editor
+    has written another character there, they are not its alternatives."""
+    from index.realign import realign_alto
+
+    ns = "http://www.loc.gov/standards/alto/ns-v3#"
+    strings = "".join(
+        f'<String ID="s{i}" HPOS="{i * 10}" VPOS="0" WIDTH="10" HEIGHT="10" CONTENT="{c}">'
+        f'<ALTERNATIVE>{a}</ALTERNATIVE></String>' for i, (c, a) in enumerate(["鸣吗", "呼乎"]))
+    alto = (f'<alto xmlns="{ns}"><Description><OCRProcessing ID="o"/></Description><Layout>'
+            f'<Page><PrintSpace><TextBlock><TextLine ID="l">{strings}</TextLine></TextBlock>'
+            '</PrintSpace></Page></Layout></alto>').encode()
+    edited = realign_alto(alto, "呜呼", 1)
+    assert list(iter_strings(edited)) == ["呜", "呼"]
+    assert "吗".encode() not in edited and "<ALTERNATIVE>乎</ALTERNATIVE>".encode() in edited
+
+
 def test_a_save_during_an_ingest_is_indexed_when_it_ends(library: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """While another writer holds the ingest lock, a save is stored (the catalog is the truth)

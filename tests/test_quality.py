@@ -90,6 +90,19 @@ def test_alto_gets_character_doubt_and_the_doubtful_lines_are_found() -> None:
     assert estimate is not None and estimate.characters == 9
 
 
+def test_a_doubtful_line_lists_what_the_engine_nearly_read_instead() -> None:
+    root = parse_alto(_ALTO.replace(
+        '<String CONTENT="丨亍" WC="0.31"/>',
+        '<String CONTENT="丨" WC="0.31"><ALTERNATIVE>十</ALTERNATIVE>'
+        '<ALTERNATIVE>卜</ALTERNATIVE></String><String CONTENT="亍" WC="0.31"/>'))
+    quality.mark_alto(root)
+    suspects = quality.suspect_lines(root)
+    assert suspects[0]["text"] == "丨亍巛乂" and suspects[0]["alternatives"] == {"0": ["十", "卜"]}
+    plain = parse_alto(_ALTO)
+    quality.mark_alto(plain)
+    assert "alternatives" not in quality.suspect_lines(plain)[0]
+
+
 @dataclass(frozen=True)
 class _Page:
     method: str = "ocr"

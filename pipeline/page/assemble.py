@@ -140,7 +140,9 @@ def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: in
     (the whole line where the engine gave no glyphs, or glyphs that do not spell the line), in
     the pixels the boxes are in. Roles other than body text (running heads, page numbers,
     captions: pipeline/page/layout.py) are LayoutTags the block points to (TAGREFS); a String
-    put back rather than read (engines/nearly.py) points to the OtherTag RESTORED_TAG."""
+    put back rather than read (engines/nearly.py) points to the OtherTag RESTORED_TAG; the other
+    characters the engine saw where it doubted one (engines/alternatives.py) are the String's
+    ALTERNATIVEs."""
     ns = f"{{{ALTO_NS}}}"
     root = etree.Element(f"{ns}alto", nsmap={None: ALTO_NS})
     description = etree.SubElement(root, f"{ns}Description")
@@ -178,24 +180,28 @@ def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: in
         boxes.append(line.box)
         text_line = etree.SubElement(block, f"{ns}TextLine", ID=f"line_{n_line}",
                                      **_box_attrs(line.box))
-        for text, box, confidence, put in _strings(line):
+        for text, box, confidence, put, others in _strings(line):
             string = etree.SubElement(text_line, f"{ns}String", ID=f"string_{n_string}",
                                       **_box_attrs(box), WC=f"{confidence / 100:.2f}",
                                       CONTENT=text)
             if put:
                 string.set("TAGREFS", RESTORED_TAG)
+            for other in others:  # what the engine saw where it doubted (engines/alternatives)
+                etree.SubElement(string, f"{ns}ALTERNATIVE").text = other
             n_string += 1
     if block is not None:
         block.attrib.update(_box_attrs(_union(boxes)))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).decode("utf-8")
 
 
-def _strings(line: OcrLine) -> list[tuple[str, Box, float, bool]]:
-    """The line's Strings: text, box, confidence and whether it was put back (not read)."""
+def _strings(line: OcrLine) -> list[tuple[str, Box, float, bool, tuple[str, ...]]]:
+    """The line's Strings: text, box, confidence, whether it was put back (not read) and the
+    engine's alternatives."""
     spelled = "".join(g.text for g in line.glyphs)
     if line.glyphs and "".join(spelled.split()) == "".join(line.text.split()):
-        return [(g.text, g.box, g.confidence, g.restored) for g in line.glyphs if g.text.strip()]
-    return [(part, line.box, line.confidence, False) for part in line.text.split()]
+        return [(g.text, g.box, g.confidence, g.restored, g.alternatives)
+                for g in line.glyphs if g.text.strip()]
+    return [(part, line.box, line.confidence, False, ()) for part in line.text.split()]
 
 
 def _box_attrs(box: Box) -> dict[str, str]:

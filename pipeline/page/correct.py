@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Container, Mapping
+from typing import Callable, Container, Mapping, Sequence
 from xml.sax.saxutils import escape, unescape
 
 from lxml import etree
@@ -64,6 +64,10 @@ GAIN_PER_DISTANCE = 5.0
 # false corrections of correct text by 0.03-0.13 x distance.
 SIMILARITY_PER_DISTANCE = 0.2
 EM_PER_INK = 1.05  # a character's em square over its ink extent, in the faces compared
+# The glyph distance given an engine's alternative the look-alike table does not list: the
+# table's own horizon (scripts/make_confusables.py lists look-alikes up to 0.4), so the dictionary
+# must bring the gain the least alike listed pair needs.
+SEEN_DISTANCE = 0.4
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff](?:\s*[\u4e00-\u9fff])*")
 
@@ -99,7 +103,8 @@ Check = Callable[[int, str, str, float], bool]
 
 def correct_text(text: str, lookalikes: Lookalikes | None = None,
                  user_dicts: tuple[str, ...] | None = None,
-                 check: Check | None = None, kept: Container[int] = frozenset()
+                 check: Check | None = None, kept: Container[int] = frozenset(),
+                 seen: Mapping[int, Sequence[str]] | None = None
                  ) -> tuple[str, tuple[Correction, ...]]:
     """`text` with misread characters replaced, and the replacements made.
 
@@ -107,7 +112,9 @@ def correct_text(text: str, lookalikes: Lookalikes | None = None,
     else that is not a Chinese character ends the context. `check`, when given, has the last word
     on each replacement the dictionary proposes (the page image: `correct_page`). The characters
     at the offsets `kept` (those the engine was sure of) are never replaced, only read as
-    context.
+    context. `seen`: the engine's own alternatives by offset (ALTO's ALTERNATIVE: what PP-OCR's
+    recogniser saw where it doubted a character, pipeline/page/engines/alternatives.py), weighed
+    beside the look-alikes; the engine has looked at the glyph, so `check` is not asked again.
     """
     table = confusables() if lookalikes is None else lookalikes
     freq, total = segment.word_frequencies(user_dicts)
@@ -118,11 +125,14 @@ def correct_text(text: str, lookalikes: Lookalikes | None = None,
         han = [chars[k] for k in run]
         covered = scorer.covered("".join(han))
         for i, ch in enumerate(han):
-            similar = table.get(ch)
-            if not similar or covered[i] or run[i] in kept:
+            if covered[i] or run[i] in kept:
                 continue
-            for replacement, word, gain, distance in scorer.replacements(han, i, similar):
-                if check is None or check(run[i], ch, replacement, distance):
+            similar = table.get(ch, ())
+            engine = _seen_candidates(ch, seen.get(run[i], ()) if seen else (), similar)
+            for replacement, word, gain, distance in scorer.replacements(
+                    han, i, similar + tuple(c for c in engine if c not in similar)):
+                if check is None or (replacement, distance) in engine or check(
+                        run[i], ch, replacement, distance):
                     han[i] = replacement
                     chars[run[i]] = replacement
                     made.append(Correction(run[i], ch, replacement, word, round(gain, 2)))
@@ -130,6 +140,15 @@ def correct_text(text: str, lookalikes: Lookalikes | None = None,
                     covered = scorer.covered("".join(han))
                     break
     return "".join(chars), tuple(made)
+
+
+def _seen_candidates(ch: str, seen: Sequence[str], similar: tuple[tuple[str, float], ...]
+                     ) -> tuple[tuple[str, float], ...]:
+    """The engine's alternatives to `ch` that are Chinese characters, each with its glyph
+    distance from the look-alike table (`similar`, ch's entries) or SEEN_DISTANCE."""
+    listed = dict(similar)
+    return tuple((c, listed.get(c, SEEN_DISTANCE)) for c in seen
+                 if c != ch and len(c) == 1 and "\u4e00" <= c <= "\u9fff")
 
 
 def _han_runs(text: str) -> list[list[int]]:
@@ -251,7 +270,8 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
     if image is not None:
         check = _image_check(image, elements, contents, nonspace, vertical)
     kept = frozenset() if sure is None else _sure_offsets(elements, contents, nonspace, sure)
-    corrected, corrections = correct_text(text, user_dicts=user_dicts, check=check, kept=kept)
+    corrected, corrections = correct_text(text, user_dicts=user_dicts, check=check, kept=kept,
+                                          seen=_alternatives(elements, contents, nonspace))
     if not corrections:
         return text, alto, ()
     replace = {nonspace[c.index]: c.replacement for c in corrections}
@@ -260,15 +280,28 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
     before = [_unescape(m.group(2)) for m in matches]
     if "".join("".join(before).split()) != "".join("".join(contents).split()):
         return text, alto, ()  # an ALTO the expression does not read as lxml does: leave it
+    # A String's ALTERNATIVEs stay the other readings: the replacement's place goes to what
+    # the engine read.
     for element, old, new in zip(elements, contents, _replaced(contents, replace)):
         if new != old:
             element.set("CONTENT", new)
+            for other in element:
+                if isinstance(other.tag, str) and other.tag.endswith("ALTERNATIVE") \
+                        and other.text == new.strip():
+                    other.text = old.strip()
     pieces = []
     end = 0
     for match, old, new in zip(matches, before, _replaced(before, replace)):
         if new != old:
             pieces += [alto[end:match.start(2)], escape(new, _ATTR_ENTITIES_OUT)]
             end = match.end(2)
+            opened, close = alto.find(">", end), alto.find("</String>", end)
+            if 0 <= opened < close and alto[opened - 1] != "/":  # a String with children
+                inner = alto[end:close]
+                swapped = inner.replace(f"<ALTERNATIVE>{escape(new.strip())}</ALTERNATIVE>",
+                                        f"<ALTERNATIVE>{escape(old.strip())}</ALTERNATIVE>")
+                pieces.append(swapped)
+                end = close
     return corrected, "".join(pieces) + alto[end:], corrections
 
 
@@ -288,6 +321,24 @@ def _sure_offsets(elements: list[etree._Element], contents: list[str], nonspace:
             confident.update(range(count, count + n))
         count += n
     return frozenset(k for k, n in nonspace.items() if n in confident)
+
+
+def _alternatives(elements: list[etree._Element], contents: list[str],
+                  nonspace: dict[int, int]) -> dict[int, tuple[str, ...]]:
+    """Offsets in the text of the characters whose String (of that one character) holds the
+    engine's ALTERNATIVEs, and those alternatives."""
+    at = {n: k for k, n in nonspace.items()}
+    found: dict[int, tuple[str, ...]] = {}
+    count = 0
+    for element, content in zip(elements, contents):
+        n = len("".join(content.split()))
+        if n == 1:
+            others = tuple((a.text or "").strip() for a in element
+                           if isinstance(a.tag, str) and a.tag.endswith("ALTERNATIVE"))
+            if any(others) and count in at:
+                found[at[count]] = tuple(a for a in others if a)
+        count += n
+    return found
 
 
 def _unescape(value: str) -> str:

@@ -530,21 +530,31 @@ def mark_alto(root: etree._Element | None) -> int:
 
 
 def suspect_lines(root: etree._Element | None) -> list[dict[str, object]]:
-    """Lines holding characters marked likely wrong in `root`'s CC attributes: each line's text
-    and the offsets (in that text) of its doubtful characters."""
+    """Lines holding characters marked likely wrong in `root`'s CC attributes: each line's text,
+    the offsets (in that text) of its doubtful characters and, where the engine nearly read
+    something else there (ALTO's ALTERNATIVE, PP-OCR's: pipeline/page/engines/alternatives.py),
+    those characters by offset."""
     found: list[dict[str, object]] = []
     if root is None:
         return found
     for number, line in enumerate(root.iter("{*}TextLine")):
         text = ""
         offsets: list[int] = []
+        others: dict[str, list[str]] = {}
         for s in line.iter("{*}String"):
             content = s.get("CONTENT", "")
             digits = (s.get("CC") or "").split()
             for i, d in enumerate(digits[:len(content)]):
                 if d.isdigit() and int(d) >= SUSPECT_CC:
                     offsets.append(len(text) + i)
+            seen = [a.text for a in s if isinstance(a.tag, str)
+                    and a.tag.endswith("ALTERNATIVE") and a.text]
+            if seen and len(content) == 1:
+                others[str(len(text))] = seen
             text += content
         if offsets:
-            found.append({"line": number + 1, "text": text, "suspect": offsets})
+            entry: dict[str, object] = {"line": number + 1, "text": text, "suspect": offsets}
+            if others:
+                entry["alternatives"] = others
+            found.append(entry)
     return found

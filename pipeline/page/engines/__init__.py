@@ -48,6 +48,9 @@ class Glyph:
     confidence: float  # 0-100
     # Not read but put back: a character the recogniser nearly read (engines/nearly.py).
     restored: bool = False
+    # Other characters the recogniser saw where it doubted this one, likeliest first
+    # (engines/alternatives.py; PP-OCR's, ALTO's ALTERNATIVE).
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from . import (ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions
 from . import layout_model
 from .limits import LimitedSession as _LimitedSession
 from .limits import deadline as _deadline
+from .alternatives import alternatives
 from .nearly import STEP_RESTORED, nearly_read, put_at, put_back, restorable
 from .variants import FormIndex, varied
 
@@ -118,9 +119,10 @@ _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 # pipeline/page/quality.py; benchmarks/README.md, "Page quality", session 11), and those of them
 # put back into the line (STEP_RESTORED, which assemble records where the lines written hold
 # one): engines/nearly.py.
-# Per line rapidocr returns: the characters nearly read, the offsets of those put back, and the
-# characters read whose other forms were nearly read (`_hidden`).
-_Doubt = tuple[int, tuple[int, ...], int]
+# Per line rapidocr returns: the characters nearly read, the offsets of those put back, the
+# characters read whose other forms were nearly read, and each character's alternatives
+# (engines/alternatives.py) by its offset in the line's text (`_hidden`).
+_Doubt = tuple[int, tuple[int, ...], int, tuple[tuple[str, ...], ...]]
 
 
 class PaddleEngine:
@@ -644,8 +646,9 @@ def _hidden(engine: Any, rec: Any) -> list[_Doubt]:
     floor = float(getattr(engine, "text_score", _TEXT_SCORE))
     words = getattr(rec, "word_results", None) or ()
     return [(int(getattr(words[i], "hidden", 0)), tuple(getattr(words[i], "restored", ())),
-             int(getattr(words[i], "variants", 0)))
-            if i < len(words) else (0, (), 0)
+             int(getattr(words[i], "variants", 0)),
+             tuple(getattr(words[i], "alternatives", ())))
+            if i < len(words) else (0, (), 0, ())
             for i, (text, score) in enumerate(zip(texts, scores))
             if str(text).strip() and float(score) >= floor]
 
@@ -658,7 +661,9 @@ class _DoubtingDecoder:
     rapidocr's word boxes and their probability as confidence. The line's score stays
     rapidocr's (the mean of the characters it read: the lines kept are the same). The decoding
     itself is rapidocr's. It also counts the characters read whose other forms the recogniser
-    nearly read (`variants.varied`: `variants` on the word information)."""
+    nearly read (`variants.varied`: `variants` on the word information), and the characters the
+    recogniser saw where it read one it doubted (`alternatives.alternatives`: `alternatives`, one
+    tuple per character of the line's text, none for a character put back)."""
 
     def __init__(self, decoder: Any) -> None:
         self._decoder = decoder
@@ -677,6 +682,8 @@ class _DoubtingDecoder:
             variants = varied(preds[b], frames, cols, self._forms)
             back = restorable(cols, found, space, info.confs)
             text, score = lines[b]
+            others = (alternatives(preds[b], frames, cols, info.confs, self._decoder.character)
+                      if len(text) == len(cols) else [])
             if back and len(text) == len(cols):
                 text, at, confs = put_back(text, cols, info.confs, back, self._decoder.character)
                 selection = np.zeros(preds.shape[1], dtype=bool)
@@ -685,8 +692,11 @@ class _DoubtingDecoder:
                 restored.line_txt_len, restored.confs = info.line_txt_len, confs
                 lines[b], words[b], info = (text, score), restored, restored
                 setattr(info, "restored", put_at(back))
+                for k in put_at(back):
+                    others.insert(k, ())
             setattr(info, "hidden", len(found))
             setattr(info, "variants", variants)
+            setattr(info, "alternatives", others)
         return lines, words
 
     def __getattr__(self, name: str) -> Any:
@@ -763,7 +773,7 @@ def _lines(out: Any, hidden: list[_Doubt]) -> Iterator[OcrLine]:
         return
     words = getattr(out, "word_results", None) or ()
     if len(hidden) != len(texts):  # not the lines measured: none rather than another's
-        hidden = [(0, (), 0)] * len(texts)
+        hidden = [(0, (), 0, ())] * len(texts)
     for i, (quad, text, score) in enumerate(zip(boxes, texts, scores)):
         text = str(text)
         if not text.strip():
@@ -772,15 +782,19 @@ def _lines(out: Any, hidden: list[_Doubt]) -> Iterator[OcrLine]:
         xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
         box = (min(xs), min(ys), max(xs), max(ys))
         vertical = box[3] - box[1] >= VERTICAL_RATIO * (box[2] - box[0])
-        glyphs = tuple(_glyphs(words[i] if i < len(words) else (), text, hidden[i][1]))
+        glyphs = tuple(_glyphs(words[i] if i < len(words) else (), text, hidden[i][1],
+                               hidden[i][3]))
         yield OcrLine(text, box, polygon, round(float(score) * 100, 1), glyphs, vertical,
                       hidden=hidden[i][0], restored=len(hidden[i][1]), variants=hidden[i][2])
 
 
-def _glyphs(items: Any, text: str = "", restored: Sequence[int] = ()) -> Iterator[Glyph]:
+def _glyphs(items: Any, text: str = "", restored: Sequence[int] = (),
+            others: Sequence[tuple[str, ...]] = ()) -> Iterator[Glyph]:
     """The line's glyphs from rapidocr's word results; those spanning an offset of `restored`
     in the line's `text` are characters put back (engines/nearly.py). A word's offset is where
-    it is found in `text` from the last word's end (the results leave out spaces)."""
+    it is found in `text` from the last word's end (the results leave out spaces). A glyph of one
+    character gets the alternatives `others` holds at its offset (one tuple per character of
+    `text`; none where `others` does not cover the text)."""
     at = 0
     for item in items or ():
         if len(item) != 3:
@@ -792,7 +806,9 @@ def _glyphs(items: Any, text: str = "", restored: Sequence[int] = ()) -> Iterato
         if quad is None:
             continue
         pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
+        seen = (others[start] if len(others) == len(text) and 0 <= start and len(str(char)) == 1
+                else ())
         yield Glyph(str(char), (int(pts[:, 0].min()), int(pts[:, 1].min()),
                                 int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max()))),
                     round(float(score) * 100, 1),
-                    start >= 0 and any(start <= k < at for k in restored))
+                    start >= 0 and any(start <= k < at for k in restored), seen)
