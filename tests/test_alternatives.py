@@ -8,17 +8,13 @@ import numpy as np
 from pipeline.page import correct
 from pipeline.page.engines.alternatives import alternatives
 
+from .test_paddle import _softmax
+
 CLASSES = ["blank", "鸣", "呜", "呼", "吗", " "]
 
 
 def _frames(rows: list[dict[int, float]]) -> np.ndarray:
-    """Softmax frames: each row's given classes, the rest of its mass on the blank."""
-    probs = np.zeros((len(rows), len(CLASSES)), dtype=np.float32)
-    for f, row in enumerate(rows):
-        for c, p in row.items():
-            probs[f, c] = p
-        probs[f, 0] = 1.0 - sum(row.values())
-    return probs
+    return _softmax(rows, len(CLASSES))
 
 
 def test_a_doubted_character_gets_what_else_its_frames_held():
