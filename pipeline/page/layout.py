@@ -162,6 +162,9 @@ _PAGE_NUMBER = re.compile(
 # A page number or amount in a table-of-contents column: digits, maybe with leader dots.
 _NUMBER = re.compile(r"^[\s.…·‧,，:：-]*[0-9０-９]+[\s.…·‧]*$")
 _NUMBER_SHARE = 0.7
+# A list's label: an item number ([1], (2), 3., 4、, ①) or a bullet; a page number beside a
+# contents entry (_NUMBER) is one too.
+_LABEL = re.compile(r"^\s*(?:[\[(（]?[0-9０-９]{1,3}[\])）.．、]?|[①-⑳]|[•·■□◆◇▪●○◦▶►*])\s*$")
 _CAPTION = re.compile(
     r"^\s*(?:[图圖表]|附[图圖表]|插[图圖]|照片|Fig\.?|Figure|Table|Photo)\s*"
     r"[0-9０-９一二三四五六七八九十]+(?:\s*[-–.．]\s*[0-9０-９]+)*"
@@ -514,9 +517,11 @@ def _xy_cut(items: list[_Item], size: float, notes: bool = False) -> list[list[_
     across = _gaps([(it.left, it.right) for it in items], min_gap)
     if not down and not across:
         return [_rows(items, notes)]
+    columns = _split(items, across, across=False)
+    if across and _labelled(columns):
+        return [_rows(items, notes)]
     table = False
     if down and across:
-        columns = _split(items, across, across=False)
         gutters = _page_columns(columns, across, size)
         if gutters:
             pieces = _split(items, gutters, across=False)
@@ -543,6 +548,23 @@ def _columns_run_down(columns: list[list[_Item]], items: list[_Item]) -> bool:
     height = max(it.bottom for it in items) - min(it.top for it in items)
     return all(max(it.bottom for it in c) - min(it.top for it in c) >= _COLUMN_RUN * height
                for c in columns)
+
+
+def _labelled(columns: list[list[_Item]]) -> bool:
+    """One column of text with labels beside its lines: every other column holds only labels
+    (item numbers, bullets, page numbers: `_LABEL`, `_NUMBER`), each on a row with a line of
+    another column. A hanging list's numbers, or a contents column's page numbers, read with
+    the line they stand beside, not as a column of their own."""
+    where = {id(it): n for n, col in enumerate(columns) for it in col}
+    everything = [it for col in columns for it in col]
+
+    def partnered(it: _Item) -> bool:
+        return any(where[id(o)] != where[id(it)] and min(it.bottom, o.bottom) - max(it.top, o.top)
+                   >= _GRID_OVERLAP * min(it.height, o.height) for o in everything)
+
+    labels = [all((_LABEL.match(it.text) or _NUMBER.match(it.text)) and partnered(it)
+                  for it in col) for col in columns]
+    return len(columns) - sum(labels) == 1
 
 
 def _widest(gaps: Sequence[tuple[float, float]]) -> float:
