@@ -576,6 +576,8 @@ def _table_row(items: list[_Item], min_gap: float, notes: bool = False) -> list[
     rows of overlapping lines when a cell spans others (a heading over sub-columns, a value
     centred over two rows)."""
     cells = _split(items, _gaps([(it.left, it.right) for it in items], min_gap), across=False)
+    if _sub_rows(cells):
+        return _rows(items, notes)
     stacked = []
     for cell in cells:
         lines = sorted(cell, key=lambda i: i.top)
@@ -584,6 +586,19 @@ def _table_row(items: list[_Item], min_gap: float, notes: bool = False) -> list[
             return _rows(items, notes)
         stacked += lines
     return stacked
+
+
+def _sub_rows(cells: list[list[_Item]]) -> bool:
+    """The band holds rows of the table, not cells of wrapped lines: its cells of two lines and
+    more (two such cells at least) hold as many lines each, and their first lines lie on one
+    row, their second lines on another, and so on. Such rows share a band when a cell centred
+    over them (a p-value over two rows) or boxes touching leave no gap across the table."""
+    stacks = [sorted(cell, key=lambda i: i.top) for cell in cells if len(cell) > 1]
+    if len(stacks) < 2 or len({len(stack) for stack in stacks}) > 1:
+        return False
+    return all(min(a.bottom, b.bottom) - max(a.top, b.top) >= _ROW_OVERLAP * max(a.height,
+                                                                                 b.height)
+               for row in zip(*stacks) for a, b in zip(row, row[1:]))
 
 
 def _aligned(columns: list[list[_Item]], overlap: float = _GRID_OVERLAP) -> bool:
