@@ -135,6 +135,8 @@ _EVEN_COLUMNS = 0.85
 # lines has a partner in another column overlapping it by this share of the height.
 _TABLE_ROW_SHARE = 0.6
 _GRID_OVERLAP = 0.8
+# A table has a row of headings and rows under it: this many bands of cells side by side.
+_TABLE_ROWS = 3
 # Two lines are on one row when they overlap by this share of the shorter one's height.
 _ROW_OVERLAP = 0.5
 # A double-row note (夹注, 双行小注: commentary set in two half-width rows inside a column of a
@@ -526,7 +528,7 @@ def _xy_cut(items: list[_Item], size: float, notes: bool = False) -> list[list[_
         if gutters:
             pieces = _split(items, gutters, across=False)
             return [block for piece in pieces for block in _xy_cut(piece, size, notes)]
-        table = _is_table(columns, size)
+        table = _is_table(columns, down, size)
         by_rows = (table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
                    or not _columns_run_down(columns, items))
     else:
@@ -575,17 +577,22 @@ def _table_row(items: list[_Item], min_gap: float, notes: bool = False) -> list[
     """One row band of a table: cell by cell when every cell is a stack of wrapped lines; in
     rows of overlapping lines when a cell spans others (a heading over sub-columns, a value
     centred over two rows)."""
-    cells = _split(items, _gaps([(it.left, it.right) for it in items], min_gap), across=False)
-    if _sub_rows(cells):
+    cells = _cells(items, min_gap)
+    if _sub_rows(cells) or not all(_stack(cell) for cell in cells):
         return _rows(items, notes)
-    stacked = []
-    for cell in cells:
-        lines = sorted(cell, key=lambda i: i.top)
-        if not all(min(a.right, b.right) - max(a.left, b.left) >= _ROW_OVERLAP * min(
-                a.width, b.width) for a, b in zip(lines, lines[1:])):
-            return _rows(items, notes)
-        stacked += lines
-    return stacked
+    return [it for cell in cells for it in sorted(cell, key=lambda i: i.top)]
+
+
+def _cells(band: list[_Item], min_gap: float) -> list[list[_Item]]:
+    """A row band's cells: its pieces between the blank bands down it, left to right."""
+    return _split(band, _gaps([(it.left, it.right) for it in band], min_gap), across=False)
+
+
+def _stack(cell: list[_Item]) -> bool:
+    """A cell's lines lie one under the other (wrapped lines), none beside another."""
+    lines = sorted(cell, key=lambda i: i.top)
+    return all(min(a.right, b.right) - max(a.left, b.left) >= _ROW_OVERLAP * min(a.width, b.width)
+               for a, b in zip(lines, lines[1:]))
 
 
 def _sub_rows(cells: list[list[_Item]]) -> bool:
@@ -620,11 +627,22 @@ def _aligned(columns: list[list[_Item]], overlap: float = _GRID_OVERLAP) -> bool
     return partnered >= _TABLE_ROW_SHARE * len(ordered)
 
 
-def _is_table(columns: list[list[_Item]], size: float) -> bool:
-    """Rows line up across the columns, and the columns are not running text."""
+def _is_table(columns: list[list[_Item]], down: list[tuple[float, float]], size: float) -> bool:
+    """Rows line up across the columns, the columns are not running text, and the table has
+    rows: _TABLE_ROWS of the bands between the gaps across it hold lines of two columns or
+    more, or its bands of cells side by side hold cells of one line or of wrapped lines only.
+    Columns under a row of headings, each a block of its own with lines beside lines (a slide's
+    three columns: a logo, a list with its bullets), line up now and then, but are read one
+    after another."""
     if not _aligned(columns):
         return False
-    return not all(_is_prose(col, size) for col in columns if len(col) > 1)
+    if all(_is_prose(col, size) for col in columns if len(col) > 1):
+        return False
+    where = {id(it): n for n, col in enumerate(columns) for it in col}
+    bands = [band for band in _split([it for col in columns for it in col], down, across=True)
+             if len({where[id(it)] for it in band}) > 1]
+    return len(bands) >= _TABLE_ROWS or all(
+        _stack(cell) for band in bands for cell in _cells(band, _MIN_GAP * size))
 
 
 def _page_columns(columns: list[list[_Item]], across: list[tuple[float, float]],
