@@ -126,6 +126,78 @@ def test_table_of_names_and_figures_reads_row_by_row() -> None:
     assert _texts(cells, 1800, 1200) == [c.text for c in cells]
 
 
+def test_a_lists_numbers_read_with_the_line_they_stand_beside() -> None:
+    # A reference list set with hanging numbers: the numbers stand in a narrow column of their
+    # own, the lines are set close (4 px apart), and the gap beside the numbers is wider than the
+    # gaps between the lines. Each number reads before the first line of its item.
+    lines = []
+    top = 300
+    for n, rows in enumerate((3, 2, 4, 3, 2), start=1):
+        lines.append(_hline(f"[{n}]", 200, top))
+        for row in range(rows):
+            lines.append(_hline(f"文献{n}第{row}行" + "字" * 14, 400, top))
+            top += 44
+    assert _texts(lines, 1600, 1200) == [x.text for x in lines]
+
+
+def test_page_numbers_of_a_contents_column_with_headings_read_with_their_entries() -> None:
+    # A contents column of headings and entries; only the entries have page numbers, far to
+    # the right. Few lines have a partner on their row, so it is no table, but the numbers are
+    # read with their entries, not as a column of their own after the headings.
+    lines = []
+    top = 300
+    for n, entries in enumerate((1, 1, 2)):
+        lines.append(_hline(f"第{n}编选举", 200, top))
+        lines.append(_hline(f"县市{n}", 240, top + 70))
+        top += 140
+        for k in range(entries):
+            lines += [_hline(f"候选人{n}{k}", 280, top), _hline(str(90 + 3 * n + k), 1000, top)]
+            top += 70
+    assert _texts(lines, 1600, 1600) == [x.text for x in lines]
+
+
+def test_rows_a_value_centred_over_them_joins_into_one_band_read_as_rows() -> None:
+    # A statistics table: the p-value is centred over the rows of 男性 and 女性, so no blank
+    # band parts those two rows across the table; they are still rows, not cells of two lines.
+    head = [_hline("性别", 200, 300), _hline("N", 600, 300), _hline("%", 800, 300),
+            _hline("p值", 1100, 300)]
+    men = [_hline("男性", 200, 400), _hline("13", 600, 400), _hline("72.75", 800, 400)]
+    women = [_hline("女性", 200, 450), _hline("53", 600, 450), _hline("27.25", 800, 450)]
+    p_value = _hline("0.637", 1100, 425)
+    age = [_hline("年龄", 200, 560), _hline("66", 600, 560), _hline("18.2", 800, 560),
+           _hline("0.623", 1100, 560)]
+    lines = head + men + [p_value] + women + age
+    assert _texts(lines, 1600, 1000) == [x.text for x in lines]
+
+
+def test_a_head_row_whose_boxes_touch_the_first_row_reads_as_rows() -> None:
+    # The detector's boxes of a table's head row reach down to the first row's: no blank band
+    # parts them, yet each is a row of the table.
+    rows = [["λ", "A↑", "B↓"], ["1", "0.5648", "0.0426"], ["0.7", "0.6841", "0.0341"],
+            ["0.5", "0.4845", "0.0369"]]
+    tops = (300, 340, 400, 460)
+    lines = [_hline(text, 400 + 300 * k, top) for cells, top in zip(rows, tops)
+             for k, text in enumerate(cells)]
+    assert _texts(lines, 1600, 1000) == [x.text for x in lines]
+
+
+def test_a_slides_columns_under_their_headings_read_one_after_another() -> None:
+    # A slide in three columns, each under its heading: a logo's lettering beside its
+    # emblem's letter, a list with its bullets, a motto. Their lines fall on one pitch now and
+    # then, but only the head row parts them across the slide: no table, three columns.
+    one = [_hline("这里是栏一", 100, 300, size=50), _hline("大", 140, 380, size=30),
+           _hline("四川大学", 220, 370, size=80), _hline("校徽及校名", 120, 470, size=50),
+           _hline("飞扬俱乐部", 120, 700, size=50)]
+    two = [_hline("这里是栏二", 800, 300, size=50), _hline("■", 840, 370, size=40),
+           _hline("无序列表示例", 900, 365, size=50), _hline("1", 940, 430, size=40),
+           _hline("有序列表示例", 1000, 425, size=50), _hline("■", 840, 500, size=40),
+           _hline("无序列表示例", 900, 495, size=50), _hline("■", 840, 570, size=40),
+           _hline("无序列表示例", 900, 565, size=50)]
+    three = [_hline("这里是栏三", 1600, 300, size=50), _hline("四川大学校训", 1600, 370, size=50),
+             _hline("海纳百川", 1600, 440, size=50), _hline("有容乃大", 1600, 500, size=50)]
+    assert _texts(one + two + three, 2000, 1100) == [x.text for x in one + two + three]
+
+
 def test_running_head_page_number_and_foot_are_roles_apart() -> None:
     head = _hline("自动化学报第四十卷", 200, 60, size=30)
     folio = _hline("123", 1300, 62, size=30)
@@ -446,3 +518,25 @@ def test_a_plot_beside_the_text_keeps_its_labels_out() -> None:
     assert roles["0.5"] == layout.FIGURE and "0.5" not in result.text()
     assert all(roles[x.text] == BODY for x in body + below)
     assert not layout.behind_text(plot, body + ticks + below, 40.0)
+
+
+@pytest.mark.paddle
+def test_pp_ocr_a_reference_lists_numbers_stay_with_their_references() -> None:
+    # The reference list of a two-column journal page (journal_cjc_p3, left column): hanging
+    # numbers [2]-[11] beside references of one to three lines set close together.
+    image = _real_crop("journal_cjc_p3", (190, 980, 1220, 2220))
+    text = layout.order_reading(paddle.read_image(image)).text().replace("\n", "")
+    at = [text.find(part) for part in ("[2]中文的参考文献", "[3]Zhou", "[4]期刊", "[5]作者",
+                                        "[6]作者", "[7]作者")]
+    assert -1 not in at and at == sorted(at), text
+
+
+@pytest.mark.paddle
+def test_pp_ocr_a_slides_three_columns_read_one_after_another() -> None:
+    # A Beamer slide in three columns under their headings (scu_slides_p28): a university's
+    # logo and a club's, a bulleted and numbered list, a motto.
+    image = _real_crop("scu_slides_p28", (0, 250, 1890, 850))
+    text = layout.order_reading(paddle.read_image(image)).text().replace("\n", "")
+    at = [text.find(part) for part in ("这里是栏一", "四川大学校徽及校名", "四川大学飞扬",
+                                        "这里是栏二", "无序列表环境示例", "这里是栏三", "有容乃大")]
+    assert -1 not in at and at == sorted(at), text
