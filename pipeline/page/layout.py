@@ -23,10 +23,14 @@ or column width on vertical pages) rather than pixels:
    character sizes, so a two-column page is cut at its gutter before its lines, and a title
    spanning both columns (no gutter crosses it) is cut off first. A region whose columns are
    not running text (narrow, ragged lines) and whose rows line up across them is a table: it
-   is cut into rows first, so it is read row by row, each cell top to bottom. A region with
-   no gap left is read in rows of overlapping lines, left to right; the two rows of a
-   double-row note (夹注) in a classical page's column are read one after the other where the
-   note stands (`_double_row`).
+   is cut into rows first, so it is read row by row, each cell top to bottom. A table has rows
+   (`_is_table`): columns under one row of headings, each a block of its own, are a slide's
+   columns and read one after another. Rows of a table that share a band (a value centred
+   over them, boxes touching) are read as rows (`_sub_rows`). A list's numbers or bullets, or
+   a contents column's page numbers, beside one column of text are read with the line they
+   stand beside (`_labelled`). A region with no gap left is read in rows of overlapping
+   lines, left to right; the two rows of a double-row note (夹注) in a classical page's column
+   are read one after the other where the note stands (`_double_row`).
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
 5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
    photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
