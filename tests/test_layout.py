@@ -181,21 +181,32 @@ def test_a_head_row_whose_boxes_touch_the_first_row_reads_as_rows() -> None:
     assert _texts(lines, 1600, 1000) == [x.text for x in lines]
 
 
+# The body of a Beamer slide in three columns under their headings (scu_slides_p28 at 150 dpi)
+# as PP-OCR found it: a university's logo and a club's, a bulleted and numbered list, a motto.
+_SLIDE = [
+    ("这里是栏一", (10, 137, 130, 166)), ("这里是栏二", (335, 137, 455, 166)),
+    ("这里是栏三", (705, 137, 825, 166)), ("大", (89, 188, 101, 201)),
+    ("四川大學", (132, 186, 293, 237)), ("■", (359, 190, 375, 206)),
+    ("无序列表环境示例", (382, 181, 569, 208)), ("四川大学校训", (705, 176, 849, 207)),
+    ("1", (397, 215, 421, 243)), ("有序列表环境示例", (426, 211, 598, 237)),
+    ("SICHUAN UNIVERSITY", (132, 238, 294, 252)), ("有序列表环境示例", (427, 237, 599, 263)),
+    ("海纳百川", (705, 228, 802, 258)), ("四川大学校徽及校名", (66, 266, 272, 292)),
+    ("有序列表环境示例", (426, 261, 598, 287)), ("有容乃大", (705, 264, 803, 293)),
+    ("无序列表环境示例", (381, 294, 569, 322)), ("无序列表环境示例", (382, 330, 568, 356)),
+    ("FV", (163, 345, 209, 378)), ("四川大学飞扬俱乐部", (66, 384, 274, 410)),
+]
+
+
 def test_a_slides_columns_under_their_headings_read_one_after_another() -> None:
-    # A slide in three columns, each under its heading: a logo's lettering beside its
-    # emblem's letter, a list with its bullets, a motto. Their lines fall on one pitch now and
-    # then, but only the head row parts them across the slide: no table, three columns.
-    one = [_hline("这里是栏一", 100, 300, size=50), _hline("大", 140, 380, size=30),
-           _hline("四川大学", 220, 370, size=80), _hline("校徽及校名", 120, 470, size=50),
-           _hline("飞扬俱乐部", 120, 700, size=50)]
-    two = [_hline("这里是栏二", 800, 300, size=50), _hline("■", 840, 370, size=40),
-           _hline("无序列表示例", 900, 365, size=50), _hline("1", 940, 430, size=40),
-           _hline("有序列表示例", 1000, 425, size=50), _hline("■", 840, 500, size=40),
-           _hline("无序列表示例", 900, 495, size=50), _hline("■", 840, 570, size=40),
-           _hline("无序列表示例", 900, 565, size=50)]
-    three = [_hline("这里是栏三", 1600, 300, size=50), _hline("四川大学校训", 1600, 370, size=50),
-             _hline("海纳百川", 1600, 440, size=50), _hline("有容乃大", 1600, 500, size=50)]
-    assert _texts(one + two + three, 2000, 1100) == [x.text for x in one + two + three]
+    # Their lines fall on one pitch now and then, but only the head row parts them across the
+    # slide: no table. The club logo's letters (FV) reach into the last item's band without
+    # standing on its row: that band is no row of a table either.
+    lines = [_Line(text, box) for text, box in _SLIDE]
+    lines.append(_Line("2 3", (395, 231, 423, 291), vertical=True))
+    placed = order_lines(_shuffled(lines), 945, 532).lines
+    column = [sum(1 for edge in (320, 680) if p.line.box[0] >= edge) for p in placed]
+    assert column == sorted(column), [p.line.text for p in placed]
+    assert [p.line.text for p in placed][:2] == ["这里是栏一", "大"]
 
 
 def test_running_head_page_number_and_foot_are_roles_apart() -> None:

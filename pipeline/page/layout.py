@@ -51,6 +51,7 @@ them), so the page text stays complete and searchable; manuscripts drop them by 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -139,7 +140,8 @@ _EVEN_COLUMNS = 0.85
 # lines has a partner in another column overlapping it by this share of the height.
 _TABLE_ROW_SHARE = 0.6
 _GRID_OVERLAP = 0.8
-# A table has a row of headings and rows under it: this many bands of cells side by side.
+# A table has a row of headings and rows under it: this many bands between its row gaps in
+# which lines of two columns stand on one row (`_is_table`).
 _TABLE_ROWS = 3
 # Two lines are on one row when they overlap by this share of the shorter one's height.
 _ROW_OVERLAP = 0.5
@@ -169,8 +171,9 @@ _PAGE_NUMBER = re.compile(
 _NUMBER = re.compile(r"^[\s.…·‧,，:：-]*[0-9０-９]+[\s.…·‧]*$")
 _NUMBER_SHARE = 0.7
 # A list's label: an item number ([1], (2), 3., 4、, ①) or a bullet; a page number beside a
-# contents entry (_NUMBER) is one too.
-_LABEL = re.compile(r"^\s*(?:[\[(（]?[0-9０-９]{1,3}[\])）.．、]?|[①-⑳]|[•·■□◆◇▪●○◦▶►*])\s*$")
+# contents entry (_NUMBER) is one too. Not ○: a classical page's section mark and emphasis
+# circles, and a misread 〇.
+_LABEL = re.compile(r"^\s*(?:[\[(（]?[0-9０-９]{1,3}[\])）.．、]?|[①-⑳]|[•·■□◆◇▪●▶►*])\s*$")
 _CAPTION = re.compile(
     r"^\s*(?:[图圖表]|附[图圖表]|插[图圖]|照片|Fig\.?|Figure|Table|Photo)\s*"
     r"[0-9０-９一二三四五六七八九十]+(?:\s*[-–.．]\s*[0-9０-９]+)*"
@@ -565,8 +568,7 @@ def _labelled(columns: list[list[_Item]]) -> bool:
     everything = [it for col in columns for it in col]
 
     def partnered(it: _Item) -> bool:
-        return any(where[id(o)] != where[id(it)] and min(it.bottom, o.bottom) - max(it.top, o.top)
-                   >= _GRID_OVERLAP * min(it.height, o.height) for o in everything)
+        return any(where[id(o)] != where[id(it)] and _on_a_row(it, o) for o in everything)
 
     labels = [all((_LABEL.match(it.text) or _NUMBER.match(it.text)) and partnered(it)
                   for it in col) for col in columns]
@@ -624,9 +626,8 @@ def _aligned(columns: list[list[_Item]], overlap: float = _GRID_OVERLAP) -> bool
         # Only lines whose top lies within one line height of this one's can overlap it enough.
         start = bisect.bisect_left(tops, it.top - tallest)
         stop = bisect.bisect_right(tops, it.bottom)
-        if any(where[id(o)] != where[id(it)]
-               and min(it.bottom, o.bottom) - max(it.top, o.top)
-               >= overlap * min(it.height, o.height) for o in ordered[start:stop]):
+        if any(where[id(o)] != where[id(it)] and _on_a_row(it, o, overlap)
+               for o in ordered[start:stop]):
             partnered += 1
     return partnered >= _TABLE_ROW_SHARE * len(ordered)
 
@@ -643,10 +644,17 @@ def _is_table(columns: list[list[_Item]], down: list[tuple[float, float]], size:
     if all(_is_prose(col, size) for col in columns if len(col) > 1):
         return False
     where = {id(it): n for n, col in enumerate(columns) for it in col}
-    bands = [band for band in _split([it for col in columns for it in col], down, across=True)
-             if len({where[id(it)] for it in band}) > 1]
-    return len(bands) >= _TABLE_ROWS or all(
-        _stack(cell) for band in bands for cell in _cells(band, _MIN_GAP * size))
+    # A row: a band in which lines of two columns stand side by side on one row.
+    rows = [band for band in _split([it for col in columns for it in col], down, across=True)
+            if any(where[id(a)] != where[id(b)] and _on_a_row(a, b)
+                   for a, b in itertools.combinations(band, 2))]
+    return len(rows) >= _TABLE_ROWS or all(
+        _stack(cell) for band in rows for cell in _cells(band, _MIN_GAP * size))
+
+
+def _on_a_row(a: _Item, b: _Item, overlap: float = _GRID_OVERLAP) -> bool:
+    """The two lines overlap down by `overlap` of the shorter one's height."""
+    return min(a.bottom, b.bottom) - max(a.top, b.top) >= overlap * min(a.height, b.height)
 
 
 def _page_columns(columns: list[list[_Item]], across: list[tuple[float, float]],
