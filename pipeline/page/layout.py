@@ -581,8 +581,8 @@ def _widest(gaps: Sequence[tuple[float, float]]) -> float:
 
 def _table_row(items: list[_Item], min_gap: float, notes: bool = False) -> list[_Item]:
     """One row band of a table: cell by cell when every cell is a stack of wrapped lines; in
-    rows of overlapping lines when a cell spans others (a heading over sub-columns, a value
-    centred over two rows)."""
+    rows of overlapping lines when a cell spans others (a heading over sub-columns) or the band
+    holds rows of the table (`_sub_rows`: a value centred over two rows)."""
     cells = _cells(items, min_gap)
     if _sub_rows(cells) or not all(_stack(cell) for cell in cells):
         return _rows(items, notes)
@@ -609,8 +609,9 @@ def _sub_rows(cells: list[list[_Item]]) -> bool:
     stacks = [sorted(cell, key=lambda i: i.top) for cell in cells if len(cell) > 1]
     if len(stacks) < 2 or len({len(stack) for stack in stacks}) > 1:
         return False
-    return all(min(a.bottom, b.bottom) - max(a.top, b.top) >= _ROW_OVERLAP * max(a.height,
-                                                                                 b.height)
+    # Half the taller line's height: one tall line (a cell centred over rows) is on no row.
+    return all(min(a.bottom, b.bottom) - max(a.top, b.top)
+               >= _ROW_OVERLAP * max(a.height, b.height)
                for row in zip(*stacks) for a, b in zip(row, row[1:]))
 
 
@@ -634,8 +635,8 @@ def _aligned(columns: list[list[_Item]], overlap: float = _GRID_OVERLAP) -> bool
 
 def _is_table(columns: list[list[_Item]], down: list[tuple[float, float]], size: float) -> bool:
     """Rows line up across the columns, the columns are not running text, and the table has
-    rows: _TABLE_ROWS of the bands between the gaps across it hold lines of two columns or
-    more, or its bands of cells side by side hold cells of one line or of wrapped lines only.
+    rows: _TABLE_ROWS of the bands between the gaps across it have lines of two columns on one
+    row, or, with fewer, those bands hold cells of one line or of wrapped lines only.
     Columns under a row of headings, each a block of its own with lines beside lines (a slide's
     three columns: a logo, a list with its bullets), line up now and then, but are read one
     after another."""
