@@ -181,34 +181,6 @@ def test_a_head_row_whose_boxes_touch_the_first_row_reads_as_rows() -> None:
     assert _texts(lines, 1600, 1000) == [x.text for x in lines]
 
 
-# The body of a Beamer slide in three columns under their headings (scu_slides_p28 at 150 dpi)
-# as PP-OCR found it: a university's logo and a club's, a bulleted and numbered list, a motto.
-_SLIDE = [
-    ("这里是栏一", (10, 137, 130, 166)), ("这里是栏二", (335, 137, 455, 166)),
-    ("这里是栏三", (705, 137, 825, 166)), ("大", (89, 188, 101, 201)),
-    ("四川大學", (132, 186, 293, 237)), ("■", (359, 190, 375, 206)),
-    ("无序列表环境示例", (382, 181, 569, 208)), ("四川大学校训", (705, 176, 849, 207)),
-    ("1", (397, 215, 421, 243)), ("有序列表环境示例", (426, 211, 598, 237)),
-    ("SICHUAN UNIVERSITY", (132, 238, 294, 252)), ("有序列表环境示例", (427, 237, 599, 263)),
-    ("海纳百川", (705, 228, 802, 258)), ("四川大学校徽及校名", (66, 266, 272, 292)),
-    ("有序列表环境示例", (426, 261, 598, 287)), ("有容乃大", (705, 264, 803, 293)),
-    ("无序列表环境示例", (381, 294, 569, 322)), ("无序列表环境示例", (382, 330, 568, 356)),
-    ("FV", (163, 345, 209, 378)), ("四川大学飞扬俱乐部", (66, 384, 274, 410)),
-]
-
-
-def test_a_slides_columns_under_their_headings_read_one_after_another() -> None:
-    # Their lines fall on one pitch now and then, but only the head row parts them across the
-    # slide: no table. The club logo's letters (FV) reach into the last item's band without
-    # standing on its row: that band is no row of a table either.
-    lines = [_Line(text, box) for text, box in _SLIDE]
-    lines.append(_Line("2 3", (395, 231, 423, 291), vertical=True))
-    placed = order_lines(_shuffled(lines), 945, 532).lines
-    column = [sum(1 for edge in (320, 680) if p.line.box[0] >= edge) for p in placed]
-    assert column == sorted(column), [p.line.text for p in placed]
-    assert [p.line.text for p in placed][:2] == ["这里是栏一", "大"]
-
-
 def test_running_head_page_number_and_foot_are_roles_apart() -> None:
     head = _hline("自动化学报第四十卷", 200, 60, size=30)
     folio = _hline("123", 1300, 62, size=30)
@@ -539,15 +511,4 @@ def test_pp_ocr_a_reference_lists_numbers_stay_with_their_references() -> None:
     text = layout.order_reading(paddle.read_image(image)).text().replace("\n", "")
     at = [text.find(part) for part in ("[2]中文的参考文献", "[3]Zhou", "[4]期刊", "[5]作者",
                                         "[6]作者", "[7]作者")]
-    assert -1 not in at and at == sorted(at), text
-
-
-@pytest.mark.paddle
-def test_pp_ocr_a_slides_three_columns_read_one_after_another() -> None:
-    # A Beamer slide in three columns under their headings (scu_slides_p28): a university's
-    # logo and a club's, a bulleted and numbered list, a motto.
-    image = _real_crop("scu_slides_p28", (0, 250, 1890, 850))
-    text = layout.order_reading(paddle.read_image(image)).text().replace("\n", "")
-    at = [text.find(part) for part in ("这里是栏一", "四川大学校徽及校名", "四川大学飞扬",
-                                        "这里是栏二", "无序列表环境示例", "这里是栏三", "有容乃大")]
     assert -1 not in at and at == sorted(at), text

@@ -23,13 +23,11 @@ or column width on vertical pages) rather than pixels:
    character sizes, so a two-column page is cut at its gutter before its lines, and a title
    spanning both columns (no gutter crosses it) is cut off first. A region whose columns are
    not running text (narrow, ragged lines) and whose rows line up across them is a table: it
-   is cut into rows first, so it is read row by row, each cell top to bottom. A table has rows
-   (`_is_table`): columns under one row of headings, each a block of its own, are a slide's
-   columns and read one after another. Rows of a table that share a band (a value centred
-   over them, boxes touching) are read as rows (`_sub_rows`). A list's numbers or bullets, or
-   a contents column's page numbers, beside one column of text are read with the line they
-   stand beside (`_labelled`). A region with no gap left is read in rows of overlapping
-   lines, left to right; the two rows of a double-row note (夹注) in a classical page's column
+   is cut into rows first, so it is read row by row, each cell top to bottom. Rows of a table
+   that share a band (a value centred over them, boxes touching) are read as rows
+   (`_sub_rows`). A list's numbers or bullets, or a contents column's page numbers, beside one
+   column of text are read with the line they stand beside (`_labelled`). A region with no gap
+   left is read in rows of overlapping lines, left to right; the two rows of a double-row note (夹注) in a classical page's column
    are read one after the other where the note stands (`_double_row`).
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
 5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
@@ -51,7 +49,6 @@ them), so the page text stays complete and searchable; manuscripts drop them by 
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -140,9 +137,6 @@ _EVEN_COLUMNS = 0.85
 # lines has a partner in another column overlapping it by this share of the height.
 _TABLE_ROW_SHARE = 0.6
 _GRID_OVERLAP = 0.8
-# A table has a row of headings and rows under it: this many bands between its row gaps in
-# which lines of two columns stand on one row (`_is_table`).
-_TABLE_ROWS = 3
 # Two lines are on one row when they overlap by this share of the shorter one's height.
 _ROW_OVERLAP = 0.5
 # A double-row note (夹注, 双行小注: commentary set in two half-width rows inside a column of a
@@ -535,7 +529,7 @@ def _xy_cut(items: list[_Item], size: float, notes: bool = False) -> list[list[_
         if gutters:
             pieces = _split(items, gutters, across=False)
             return [block for piece in pieces for block in _xy_cut(piece, size, notes)]
-        table = _is_table(columns, down, size)
+        table = _is_table(columns, size)
         by_rows = (table or _widest(down) >= _widest(across) or _widest(across) < _GUTTER * size
                    or not _columns_run_down(columns, items))
     else:
@@ -633,24 +627,11 @@ def _aligned(columns: list[list[_Item]], overlap: float = _GRID_OVERLAP) -> bool
     return partnered >= _TABLE_ROW_SHARE * len(ordered)
 
 
-def _is_table(columns: list[list[_Item]], down: list[tuple[float, float]], size: float) -> bool:
-    """Rows line up across the columns, the columns are not running text, and the table has
-    rows: _TABLE_ROWS of the bands between the gaps across it have lines of two columns on one
-    row, or, with fewer, those bands hold cells of one line or of wrapped lines only.
-    Columns under a row of headings, each a block of its own with lines beside lines (a slide's
-    three columns: a logo, a list with its bullets), line up now and then, but are read one
-    after another."""
+def _is_table(columns: list[list[_Item]], size: float) -> bool:
+    """Rows line up across the columns, and the columns are not running text."""
     if not _aligned(columns):
         return False
-    if all(_is_prose(col, size) for col in columns if len(col) > 1):
-        return False
-    where = {id(it): n for n, col in enumerate(columns) for it in col}
-    # A row: a band in which lines of two columns stand side by side on one row.
-    rows = [band for band in _split([it for col in columns for it in col], down, across=True)
-            if any(where[id(a)] != where[id(b)] and _on_a_row(a, b)
-                   for a, b in itertools.combinations(band, 2))]
-    return len(rows) >= _TABLE_ROWS or all(
-        _stack(cell) for band in rows for cell in _cells(band, _MIN_GAP * size))
+    return not all(_is_prose(col, size) for col in columns if len(col) > 1)
 
 
 def _on_a_row(a: _Item, b: _Item, overlap: float = _GRID_OVERLAP) -> bool:
