@@ -576,9 +576,10 @@ def _widest(gaps: Sequence[tuple[float, float]]) -> float:
 def _table_row(items: list[_Item], min_gap: float, notes: bool = False) -> list[_Item]:
     """One row band of a table: cell by cell when every cell is a stack of wrapped lines; in
     rows of overlapping lines when a cell spans others (a heading over sub-columns) or the band
-    holds rows of the table (`_sub_rows`: a value centred over two rows)."""
+    holds rows of the table (`_sub_rows`: a value centred over two rows; `_touching_rows`: a
+    stack of numbers)."""
     cells = _cells(items, min_gap)
-    if _sub_rows(cells) or not all(_stack(cell) for cell in cells):
+    if _sub_rows(cells) or _touching_rows(cells) or not all(_stack(cell) for cell in cells):
         return _rows(items, notes)
     return [it for cell in cells for it in sorted(cell, key=lambda i: i.top)]
 
@@ -607,6 +608,15 @@ def _sub_rows(cells: list[list[_Item]]) -> bool:
     return all(min(a.bottom, b.bottom) - max(a.top, b.top)
                >= _ROW_OVERLAP * max(a.height, b.height)
                for row in zip(*stacks) for a, b in zip(row, row[1:]))
+
+
+def _touching_rows(cells: list[list[_Item]]) -> bool:
+    """The band's cells are rows whose boxes touch, not stacks of wrapped lines: one of them is
+    a stack of two or more numbers (a contents page's page numbers, whose dot leaders the engine
+    dropped, _NUMBER), and a number is not wrapped onto a second line. A wrapped title beside
+    its one page number is a stack."""
+    return len(cells) > 1 and any(
+        len(cell) > 1 and all(_NUMBER.match(it.text) for it in cell) for cell in cells)
 
 
 def _aligned(columns: list[list[_Item]], overlap: float = _GRID_OVERLAP) -> bool:
