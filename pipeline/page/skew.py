@@ -76,7 +76,9 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees:
         return float(angles[int(np.argmax([score(d, bin_px, part) for d in angles]))])
 
     if around is not None:
-        return _near(score, around, max_degrees)
+        found, outward = _near(score, around)
+        if found is not None or not outward:
+            return around if found is None else found
     # Most scans are straight within a degree or two: look there first (9 angles). The wide
     # search (61) runs only when that peak is at the window's edge or hardly stands out: on the
     # benchmark pages the best angle within ±2° scored 1.46-1.60 times the worst, on the same
@@ -99,31 +101,31 @@ def estimate_skew(ink: Mask, max_degrees: float = DEFAULT_MAX_SKEW, min_degrees:
     best = float(angles[peak])
     # The middle of the last three was scored just now.
     last = np.array([best - 0.05, best, best + 0.05])
-    return float(last[int(np.argmax([score(last[0], 1.0), scores[peak], score(last[2], 1.0)]))])
+    best = float(last[int(np.argmax([score(last[0], 1.0), scores[peak], score(last[2], 1.0)]))])
+    if around is not None and best * around <= around * around:
+        return around  # the whole range's peak lies no further from straight than `around`
+    return best
 
 
-def _near(score: Callable[[float, float], float], around: float, max_degrees: float) -> float:
-    """The projection's peak near `around` (`score`: its sharpness at an angle, in bins of so
-    many pixels), in 0.1° and 0.05° steps; `around` itself when it has none there.
+def _near(score: Callable[[float, float], float], around: float) -> tuple[float | None, bool]:
+    """The projection's peak within _AROUND of `around` (`score`: its sharpness at an angle, in
+    bins of so many pixels), in 0.1° and 0.05° steps; None when it has none there, and whether
+    its best then lies at the window's outer edge (further from straight than `around`).
 
-    The window reaches _AROUND either side of `around`. A best angle at its edge, or a step in
-    from it, is no peak of the text's own (a slope's bump: ali_slides_p1 turned 2.5° peaked at
-    0.6° and gave 1.51° from its polygons' 2.46°) unless the edge is the one further from
-    straight: the polygons of short lines lie short of the page's skew, not past it (_AROUND),
-    so there the window moves on by _AROUND, as far as `max_degrees`, until the scores fall on
-    both sides of their best."""
-    centre = around
-    outward = 1.0 if around > 0 else -1.0
-    while True:
-        angles = np.arange(centre - _AROUND, centre + _AROUND + 1e-9, 0.1)
-        scores = [score(d, 1.0) for d in angles]
-        peak = int(np.argmax(scores))
-        if _PEAK_STEPS <= peak < len(angles) - _PEAK_STEPS:
-            break
-        further = peak >= len(angles) - _PEAK_STEPS if outward > 0 else peak < _PEAK_STEPS
-        if not around or not further or abs(centre) + 2 * _AROUND > max_degrees:
-            return around
-        centre += outward * _AROUND
+    A best angle at the window's edge, or a step in from it, is no peak of the text's own (a
+    slope's bump: ali_slides_p1 turned 2.5° peaked at 0.6° and gave 1.51° from its polygons'
+    2.46°). At the outer edge, though, it can be the text's: the polygons of short lines lie
+    short of the page's skew, not past it (_AROUND). The caller then takes the peak of the
+    whole range where it lies further out than `around`, and `around` where it does not (a
+    contents page turned 2.5° and given 6°: a bump at 7.2° from its dot leaders is no peak of
+    the whole range)."""
+    angles = np.arange(around - _AROUND, around + _AROUND + 1e-9, 0.1)
+    scores = [score(d, 1.0) for d in angles]
+    peak = int(np.argmax(scores))
+    if not _PEAK_STEPS <= peak < len(angles) - _PEAK_STEPS:
+        outer = peak >= len(angles) - _PEAK_STEPS if around > 0 else peak < _PEAK_STEPS
+        return None, bool(around) and outer
     best = float(angles[peak])
     last = np.array([best - 0.05, best, best + 0.05])
-    return float(last[int(np.argmax([score(last[0], 1.0), scores[peak], score(last[2], 1.0)]))])
+    return float(last[int(np.argmax([score(last[0], 1.0), scores[peak],
+                                     score(last[2], 1.0)]))]), False
