@@ -117,6 +117,26 @@ def test_two_column_contents_page_reads_each_column_down() -> None:
     assert _texts(lines, 2480, 1800) == [x.text for x in lines]
 
 
+def test_contents_rows_whose_boxes_touch_read_row_by_row() -> None:
+    # A blurred, noisy scan of a table of contents (cy_gazette_p2 made to look scanned,
+    # `ocr_accuracy.py --realpages --degrade e`): the dot leaders are lost in the noise, so each
+    # title and its page number are lines apart, and the detector's boxes, grown with the blur,
+    # touch from row to row, leaving a gap only now and then. A band of several rows is then
+    # no cell of wrapped lines: a stack of page numbers is rows (a number does not wrap).
+    lines = []
+    top = 300
+    for row in range(12):
+        name = "甲乙丙丁戊"[: 2 + row % 4] + f"黨{row:02d}"
+        lines += [_hline(name, 200, top, 70), _hline(str(38 + 2 * row), 900, top + 6, 56)]
+        top += 70 if row % 3 else 76  # every third row a few pixels apart
+    assert _texts(lines, 1400, 1500) == [x.text for x in lines]
+    # A wrapped title beside its one page number is still a stack: the title first.
+    wrapped = [_hline("第一章緒論與研究", 200, 300, 70), _hline("動機及目的", 200, 370, 70),
+               _hline("12", 900, 376, 56), _hline("第二章文獻", 200, 460, 70),
+               _hline("15", 900, 466, 56)]
+    assert _texts(wrapped, 1400, 900) == [x.text for x in wrapped]
+
+
 def test_table_of_names_and_figures_reads_row_by_row() -> None:
     cells = []
     for row in range(8):

@@ -5,7 +5,9 @@ mapped back onto the image the engine was given. Real PP-OCR reads a real page t
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +25,7 @@ from pipeline.page.straighten import (STEP_STRAIGHTENED, line_skew, matters, str
 from .test_foldstrip import _realpage
 from .test_paddle import paddle_or_skip
 
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 # Rows 第一章 to 第三章 of a thesis's table of contents: titles at the left, dot leaders, page
 # numbers at the right (ccu_thesis_p6, 300 dpi).
 CONTENTS = ("ccu_thesis_p6", (300, 1310, 2200, 2350))
@@ -198,3 +201,37 @@ def test_a_skew_from_polygons_is_refined_on_the_ink_near_it_and_kept_without_a_p
     # Nowhere near the text's own skew the projection has no peak: the angle given stands.
     assert estimate_skew(ink, around=6.0) == 6.0
     assert estimate_skew(np.zeros((50, 50), dtype=bool), around=1.5) == 1.5
+
+
+def test_a_skew_the_polygons_put_far_short_is_followed_outward_not_inward() -> None:
+    page = _askew(_realpage(*CONTENTS), 2.5)
+    ink = np.asarray(page.convert("L")) < 128
+    # The polygons of short lines on a noisy, blurred scan lie further short of the skew than
+    # the window reaches (cy_gazette_p2 turned 2.5° and made to look scanned: 1.36°): the
+    # projection's best then lies at the window's outer edge, and the search moves outward.
+    assert estimate_skew(ink, around=1.3) == pytest.approx(2.5, abs=0.15)
+    assert estimate_skew(ink, around=-1.3) == -1.3  # no peak that way: the angle given stands
+    # Beyond the skew the projection's best lies at the inner edge: never followed inward
+    # (a slide's panel peaked nearer straight than its text).
+    assert estimate_skew(ink, around=6.0) == 6.0
+
+
+@pytest.mark.paddle
+def test_issue13_a_contents_page_made_to_look_scanned_reads_each_number_after_its_title() -> None:
+    # The left column of a two-column table of contents, turned 2.5° on aged, noisy paper as
+    # `ocr_accuracy.py --realpages --degrade e` makes it: the dot leaders are lost in the
+    # noise, the short titles' polygons measure the skew 1.1° short, and the boxes, grown with
+    # the blur, touch from row to row. Each page number is read right after its title, as on
+    # the page clean (the titles of several rows came first, then their numbers).
+    paddle_or_skip()
+    sys.path.insert(0, str(BENCHMARKS))
+    import ocr_accuracy as oa
+
+    crop = _realpage("cy_gazette_p2", (250, 100, 2450, 1100))
+    page, _ = oa.degrade_real("e")(crop, "cy_gazette_p2", 300)
+    result = PaddleEngine().read(page, ReadOptions("chi_tra"))
+    assert STEP_STRAIGHTENED in result.steps
+    text = "".join(result.text.split())
+    order = ["世界勞工黨", "40", "台灣人權聯盟", "42", "台灣主義黨", "44", "台灣民主共和黨", "46"]
+    at = [text.find(part) for part in order]
+    assert -1 not in at and at == sorted(at), text
