@@ -27,8 +27,9 @@ or column width on vertical pages) rather than pixels:
    that share a band (a value centred over them, boxes touching) are read as rows
    (`_sub_rows`). A list's numbers or bullets, or a contents column's page numbers, beside one
    column of text are read with the line they stand beside (`_labelled`). A region with no gap
-   left is read in rows of overlapping lines, left to right; the two rows of a double-row note (夹注) in a classical page's column
-   are read one after the other where the note stands (`_double_row`).
+   left is read in rows of overlapping lines, left to right; the two rows of a double-row note
+   (夹注) in a classical page's column are read one after the other where the note stands
+   (`_double_row`).
 4. Captions (图 1, 表 2-3, Figure 4, ...) keep their place in the body with their own role.
 5. Lines inside a figure the caller found on the page image (pipeline.page.figures: plots,
    photos, drawings) get the role `figure` and stay out of the page text: an axis tick or a
