@@ -16,7 +16,7 @@ import time
 
 from lxml import etree
 
-from pipeline.page.alto import ALTO_NS
+from pipeline.page.alto import ALTO_NS, alternatives
 
 CORRECTED_TAG = "wenshi-corrected"
 VERSION_SETTING = "wenshi-text-version="
@@ -61,7 +61,7 @@ def realign_alto(ocr_alto: bytes, text: str, version: int) -> bytes:
             continue
         if content != string.get("CONTENT", ""):
             # The engine's alternatives (ALTERNATIVE) were for what it read, not what replaced it.
-            for other in [c for c in string if c.tag == f"{_NS}ALTERNATIVE"]:
+            for other in alternatives(string):
                 string.remove(other)
         string.set("CONTENT", content)
         if i in corrected:

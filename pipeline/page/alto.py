@@ -29,3 +29,10 @@ def parse_alto(alto: str) -> etree._Element | None:
 def strings(root: etree._Element | None) -> list[etree._Element]:
     """The String elements, in document (reading) order, in whatever namespace (or none)."""
     return [] if root is None else list(root.iter("{*}String"))
+
+
+def alternatives(string: etree._Element) -> list[etree._Element]:
+    """A String's ALTERNATIVE elements: what the engine nearly read instead of its CONTENT
+    (PP-OCR's: pipeline/page/engines/alternatives.py)."""
+    return [child for child in string
+            if isinstance(child.tag, str) and etree.QName(child).localname == "ALTERNATIVE"]

@@ -45,6 +45,7 @@ from lxml import etree
 from PIL import Image
 
 from ..text import segment
+from .alto import alternatives as alto_alternatives
 from .alto import parse_alto
 from .alto import strings as alto_strings
 from .glyphs import Box, glyph_similarity
@@ -285,9 +286,8 @@ def correct_page(text: str, alto: str, image: Image.Image | None = None, vertica
     for element, old, new in zip(elements, contents, _replaced(contents, replace)):
         if new != old:
             element.set("CONTENT", new)
-            for other in element:
-                if isinstance(other.tag, str) and other.tag.endswith("ALTERNATIVE") \
-                        and other.text == new.strip():
+            for other in alto_alternatives(element):
+                if other.text == new.strip():
                     other.text = old.strip()
     pieces = []
     end = 0
@@ -333,10 +333,10 @@ def _alternatives(elements: list[etree._Element], contents: list[str],
     for element, content in zip(elements, contents):
         n = len("".join(content.split()))
         if n == 1:
-            others = tuple((a.text or "").strip() for a in element
-                           if isinstance(a.tag, str) and a.tag.endswith("ALTERNATIVE"))
-            if any(others) and count in at:
-                found[at[count]] = tuple(a for a in others if a)
+            others = tuple(a.text.strip() for a in alto_alternatives(element)
+                           if a.text and a.text.strip())
+            if others and count in at:
+                found[at[count]] = others
         count += n
     return found
 

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Sequence
 from lxml import etree
 
 from ..text.charlm import CharModel, is_han, model
-from .alto import RESTORED_TAG
+from .alto import RESTORED_TAG, alternatives
 from .signals import SIGNALS
 
 if TYPE_CHECKING:  # opening a library must not import the image stack (tests/test_api.py)
@@ -547,8 +547,7 @@ def suspect_lines(root: etree._Element | None) -> list[dict[str, object]]:
             for i, d in enumerate(digits[:len(content)]):
                 if d.isdigit() and int(d) >= SUSPECT_CC:
                     offsets.append(len(text) + i)
-            seen = [a.text for a in s if isinstance(a.tag, str)
-                    and a.tag.endswith("ALTERNATIVE") and a.text]
+            seen = [a.text for a in alternatives(s) if a.text]
             if seen and len(content) == 1:
                 others[str(len(text))] = seen
             text += content

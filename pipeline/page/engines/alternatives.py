@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .nearly import SURE
+from .nearly import SURE, read_frames
 
 # A class is an alternative where it reaches this share in a frame the character was read in.
 ALTERNATIVE = 0.05
@@ -40,11 +40,7 @@ def alternatives(probs: np.ndarray, frames: int, cols: np.ndarray, confs: Sequen
             out.append(())
             continue
         label = int(p[col].argmax())
-        end = int(cols[k + 1]) if k + 1 < len(cols) else len(p)
-        span = p[col:max(col + 1, end)]
-        run = span.argmax(axis=1) == label
-        length = int(np.argmin(run)) if not run.all() else len(run)
-        best = span[:max(1, length)].max(axis=0)
+        best = read_frames(p, cols, k).max(axis=0)
         top = np.argsort(best)[::-1][:MOST + 1]
         out.append(tuple(characters[int(c)] for c in top
                          if c != 0 and c != label and best[c] >= floor

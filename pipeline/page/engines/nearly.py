@@ -124,6 +124,19 @@ def nearly_read(probs: np.ndarray, frames: int, floor: float = HIDDEN
     return cols, found
 
 
+def read_frames(probs: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
+    """The frames the line's character `k` was read in (first frames `cols`, as `nearly_read`
+    gives them): the run from its first frame while its class stays the best, at least one
+    (`variants.varied`, `alternatives.alternatives` look there for what else the recogniser
+    saw)."""
+    col = int(cols[k])
+    label = int(probs[col].argmax())
+    end = int(cols[k + 1]) if k + 1 < len(cols) else len(probs)
+    span = probs[col:max(col + 1, end)]
+    run = span.argmax(axis=1) == label
+    return span[:max(1, int(np.argmin(run)) if not run.all() else len(run))]
+
+
 def pitch(cols: np.ndarray) -> float | None:
     """The line's character pitch in frames: the median distance between the characters read,
     None on a line of fewer than MIN_READ."""

@@ -58,9 +58,9 @@ from ...errors import EnvironmentProblemError, OcrError
 from . import (ENGINE_PADDLE, EngineInfo, Glyph, OcrLine, OcrResult, ReadOptions, Reading,
                installed)
 from . import layout_model
+from .alternatives import alternatives
 from .limits import LimitedSession as _LimitedSession
 from .limits import deadline as _deadline
-from .alternatives import alternatives
 from .nearly import STEP_RESTORED, nearly_read, put_at, put_back, restorable
 from .variants import FormIndex, varied
 

@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from ...text.normalize import regional_forms
+from .nearly import read_frames
 
 # A character's other form counts as nearly read when it reaches this probability in a frame
 # the character was read in (chosen with the quality estimate among 0.001, 0.003 and 0.01, on
@@ -63,14 +64,7 @@ def varied(probs: np.ndarray, frames: int, cols: np.ndarray, index: FormIndex,
     p = probs[:max(1, frames)]
     count = 0
     for k, col in enumerate(cols):
-        label = int(p[col].argmax())
-        others = index.of(label)
-        if not len(others):
-            continue
-        end = int(cols[k + 1]) if k + 1 < len(cols) else len(p)
-        span = p[col:max(col + 1, end)]
-        run = span.argmax(axis=1) == label
-        length = int(np.argmin(run)) if not run.all() else len(run)
-        if float(span[:max(1, length)][:, others].max()) >= floor:
+        others = index.of(int(p[col].argmax()))
+        if len(others) and float(read_frames(p, cols, k)[:, others].max()) >= floor:
             count += 1
     return count
