@@ -3,7 +3,8 @@
 PP-OCR returns lines with boxes, not a page: `assemble` drops the characters it read in
 show-through (pipeline/page/showthrough.py), orders the lines (pipeline/page/layout.py:
 columns, vertical pages right to left, running heads and page numbers apart, the text of plots
-and photos left out: pipeline/page/figures.py, found with the page's ink, pagelook.py), writes
+and photos left out: pipeline/page/figures.py, found with the page's ink, pagelook.py; and of
+pictures pasted on the page, pipeline/page/pictured.py), writes
 the text in that order and an ALTO document with one String per character, and finishes it as every
 engine's result is finished (`engines.finish_result`: the look-alike correction of simplified
 pages, words, confidence). The script is read off the text, the direction off the layout.
@@ -27,12 +28,16 @@ from .engines.nearly import STEP_RESTORED, SURE
 from .foldstrip import STEP_CUT_STRIP, drop_cut_strip
 from .layout import FIGURE, is_vertical, order_reading
 from .pagelook import page_ink
+from .pictured import pictured_lines
 from .showthrough import drop_show_through
 
 log = logging.getLogger(__name__)
 
 # The page step recorded when the layout model's regions were looked at.
 STEP_LAYOUT_MODEL = "layout-model"
+# The page step recorded when lines set in a picture placed on the page were left out of its
+# text (pipeline/page/pictured.py).
+STEP_PICTURE_TEXT = "picture-text-left-out"
 
 # The look-alike correction (pipeline/page/correct.py) leaves the characters PP-OCR read at this
 # confidence or more as they are: the line the quality estimate and engines/nearly.py already draw
@@ -74,7 +79,13 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     if cut:
         log.debug("half-cut strip at the page's edge left out: %s", [x.text for x in cut])
     model_regions = [r.box for r in regions or () if r.kind == MODEL_FIGURE]
-    layout = order_reading(reading, figures, model_regions)
+    # Lines set in a picture pasted on the page (a logo, a diagram's image) are the picture's.
+    in_picture = pictured_lines(image, [line.box for line in reading.lines])
+    pictured = {i for i, flag in enumerate(in_picture) if flag}
+    if pictured:
+        log.debug("text set in pictures left out: %s",
+                  [reading.lines[i].text for i in sorted(pictured)])
+    layout = order_reading(reading, figures, model_regions, pictured)
     placed = [(p.line, p.role, p.block) for p in layout.lines if p.role != FIGURE]
     text = layout.text()
     alto = build_alto(placed, reading.width, reading.height,
@@ -85,7 +96,8 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     # Characters the recogniser nearly read in the lines written (for the quality estimate).
     hidden = sum(line.hidden for line, _, _ in placed)
     variants = sum(line.variants for line, _, _ in placed)
-    steps = (() if regions is None else (STEP_LAYOUT_MODEL,)) + ((STEP_CUT_STRIP,) if cut else ())
+    steps = ((() if regions is None else (STEP_LAYOUT_MODEL,)) + ((STEP_CUT_STRIP,) if cut else ())
+             + ((STEP_PICTURE_TEXT,) if pictured else ()))
     # Characters put back (engines/nearly.py) in the lines written; not where only lines the page
     # leaves out hold them (a plot's labels, figure lines: ccu_thesis_p15 had the step and no
     # character tagged as put back in its ALTO)

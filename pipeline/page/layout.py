@@ -41,7 +41,9 @@ or column width on vertical pages) rather than pixels:
    (pipeline.page.engines.layout_model: boxed diagrams, example boxes, plots with their labels)
    get the role `figure` too, where `model_figures` accepts it: on a horizontal page, holding
    less than a third of the page's characters, captions (图 1 ...) kept, and not a table's cells
-   (`_holds_table`: a ruled table scanned askew is a figure to the model).
+   (`_holds_table`: a ruled table scanned askew is a figure to the model). Lines the caller
+   found set in a picture placed on the page (pipeline.page.pictured: a logo, a diagram pasted
+   in as an image) get the role `figure` wherever they stand, margins included.
 
 Headers, footers and page numbers come first and last in the order (where a printed page puts
 them), so the page text stays complete and searchable; manuscripts drop them by role.
@@ -52,7 +54,7 @@ from __future__ import annotations
 import bisect
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -264,12 +266,15 @@ class _Item:
 
 
 def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[Box] = (),
-                model_regions: Sequence[Box] = ()) -> PageLayout[L]:
+                model_regions: Sequence[Box] = (),
+                pictured: Collection[int] = ()) -> PageLayout[L]:
     """Put one page's engine lines into reading order and give each a role (see module doc).
 
     `figures` are the boxes of the page's plots, photos and drawings (pipeline.page.figures):
     a line inside one is text of the figure (role `figure`), not of the page. `model_regions`
-    are the figures a layout model found; those `model_figures` accepts count the same way."""
+    are the figures a layout model found; those `model_figures` accepts count the same way.
+    `pictured`: the indexes in `lines` of lines set in a picture (pipeline.page.pictured), text
+    of the picture wherever they stand."""
     kept = [i for i, line in enumerate(lines) if line.text.strip()]
     vertical = is_vertical([lines[i] for i in kept])
     taken = () if vertical else model_figures([lines[i] for i in kept], model_regions,
@@ -286,18 +291,21 @@ def order_lines(lines: Sequence[L], width: int, height: int, figures: Sequence[B
     blocks = _xy_cut(body, size, notes=vertical)
     placed: list[PlacedLine[L]] = []
     for it in _rows(heads):
-        placed.append(PlacedLine(lines[it.index], _margin_role(it.text, HEADER), -1))
+        placed.append(PlacedLine(lines[it.index], FIGURE if it.index in pictured
+                                 else _margin_role(it.text, HEADER), -1))
     for n, block in enumerate(blocks):
         for it in block:
             line = lines[it.index]
             caption = bool(_CAPTION.match(it.text))
             role = (FIGURE if (any(_within(line.box, f, size) for f in figures)
                                and _short_side(line.box) <= _FIGURE_TEXT_MAX * size)
+                    or it.index in pictured
                     or (not caption and any(_mostly_inside(line.box, f) for f in taken))
                     else CAPTION if caption else BODY)
             placed.append(PlacedLine(line, role, n))
     for it in _rows(feet):
-        placed.append(PlacedLine(lines[it.index], _margin_role(it.text, FOOTER), -1))
+        placed.append(PlacedLine(lines[it.index], FIGURE if it.index in pictured
+                                 else _margin_role(it.text, FOOTER), -1))
     return PageLayout(tuple(placed), vertical, size)
 
 
@@ -393,9 +401,11 @@ def marginal_texts(alto: etree._Element | None) -> tuple[str, ...]:
 
 
 def order_reading(reading: ReadingLike[L], figures: Sequence[Box] = (),
-                  model_regions: Sequence[Box] = ()) -> PageLayout[L]:
+                  model_regions: Sequence[Box] = (),
+                  pictured: Collection[int] = ()) -> PageLayout[L]:
     """`order_lines` on what an engine returned for one page."""
-    return order_lines(reading.lines, reading.width, reading.height, figures, model_regions)
+    return order_lines(reading.lines, reading.width, reading.height, figures, model_regions,
+                       pictured)
 
 
 def _margin_role(text: str, role: str) -> str:

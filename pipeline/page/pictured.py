@@ -1,0 +1,137 @@
+"""Text set in a picture placed on the page: a logo, a diagram or a title pasted in as an image.
+
+An engine reads the words in a picture as it reads the page's own lines, but they are the
+picture's, not the page's text (a slide's logo on every slide, a diagram's labels). What tells
+them apart is how their ink was put on the page: the page's type is drawn at the page's
+resolution, while a picture was made at its own and scaled to fit, which softens its edges.
+Measured across each line, the width over which the grey rises from ink to paper (the rise of a
+run of steps in one direction over its steepest step: 1 for a step one pixel wide) is the same
+for every line of type on a page, and wider for a picture's text.
+
+Measured on the lines PP-OCR reads on ../shared/realpages (benchmarks/README.md, "Session 18,
+text set in pictures"): the median width of a line's edges, over the page's (the median of its
+lines, weighed by their edges), was at most 1.15 on every line of type of the 79 images (digits
+and the small notes of a classical page the widest), and 1.23-3.49 on the text of pictures at
+300 dpi (the logos of a slide deck, a layered diagram, a raster title, plot labels). At 150 dpi
+a picture is scaled less, and its text measured 1.16-2.32. A page scanned, blurred or noisy
+widens every edge alike, but its grain and a JPEG's ringing make single lines' edges measure
+anywhere from 1 to 1.8 times the page's: the rule holds only where the paper between the
+characters is flat, as on a page made digitally (what it was measured on), and a scanned page's
+lines are all the page's, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+Box = tuple[int, int, int, int]
+
+# A line whose edges are this much wider than the page's is a picture's: 1.15 is the widest
+# measured on the page's own type, 1.23 the narrowest on a picture's text at 300 dpi.
+PICTURE_EDGES = 1.2
+# The paper around the type is flat when at least this share of its neighbouring pixels differ by
+# at most a grey level: 0.86-0.99 on the 79 real images as they are, 0.12-0.15 made to look
+# scanned (noise, blur, yellowed paper: --degrade c), 0.30-0.80 at 150 dpi as JPEG q40 (d).
+FLAT_GROUND = 0.83
+# Pixels within this share of the contrast from the paper's grey are paper.
+_PAPER = 0.15
+# Edges a line needs for its width to be judged (one character has 40-100): a line of one or two
+# small characters is too few to tell (a plot's tick labels are found by pipeline.page.figures).
+_MIN_EDGES = 100
+# A step of grey counts when it is at least this share of the line's contrast, and a run of steps
+# is an edge when it rises by at least half of it (smaller runs are texture, halftone, noise).
+_STEP = 0.08
+_EDGE_RISE = 0.5
+# Lines whose ink and paper differ by less than this many grey levels are not measured: the
+# edge's steps drown in the paper's grain.
+_MIN_CONTRAST = 40
+
+
+def pictured_lines(image: Image.Image, boxes: Sequence[Box]) -> tuple[bool, ...]:
+    """For each line box on `image`, whether its text is set in a picture (module doc)."""
+    return tuple(r is not None and r >= PICTURE_EDGES for r in edge_ratios(image, boxes))
+
+
+def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None, ...]:
+    """For each line box on `image`, the median width of its edges over the page's (None: not
+    measured; all None when the paper around the type is not flat, FLAT_GROUND)."""
+    grey = np.asarray(image.convert("L"), dtype=np.float32)
+    crops = [grey[max(0, top):max(0, bottom), max(0, left):max(0, right)]
+             for left, top, right, bottom in boxes]
+    if _flat_ground(crops) < FLAT_GROUND:
+        return tuple(None for _ in boxes)
+    measured = [_line_edges(crop) for crop in crops]
+    page = _weighted_median([m for m in measured if m is not None])
+    if page is None:
+        return tuple(None for _ in boxes)
+    return tuple(None if m is None else m[0] / page for m in measured)
+
+
+def _flat_ground(crops: Sequence[np.ndarray]) -> float:
+    """The share of neighbouring pixel pairs of paper in the lines' crops that differ by at
+    most one grey level (0 when there is no paper to look at)."""
+    flat = pairs = 0
+    for crop in crops:
+        if crop.shape[0] == 0 or crop.shape[1] < 2:
+            continue
+        low, high = np.percentile(crop, (3, 97))
+        if high - low < _MIN_CONTRAST:
+            continue
+        # The paper is the side of the grey most pixels are on: light text on dark too.
+        paper = high if np.median(crop) > (low + high) / 2 else low
+        near = np.abs(crop - paper) <= _PAPER * (high - low)
+        both = near[:, 1:] & near[:, :-1]
+        steps = np.abs(np.diff(crop, axis=1))[both]
+        flat += int((steps <= 1).sum())
+        pairs += steps.size
+    return flat / pairs if pairs else 0.0
+
+
+def _line_edges(crop: np.ndarray) -> tuple[float, int] | None:
+    """The median width of the edges in a line's crop and how many there are (None: too few,
+    or too little contrast to measure)."""
+    if crop.size == 0:
+        return None
+    low, high = np.percentile(crop, (3, 97))
+    contrast = float(high - low)
+    if contrast < _MIN_CONTRAST:
+        return None
+    widths = np.concatenate((_edge_widths(crop, contrast), _edge_widths(crop.T, contrast)))
+    if len(widths) < _MIN_EDGES:
+        return None
+    return float(np.median(widths)), len(widths)
+
+
+def _edge_widths(grey: np.ndarray, contrast: float) -> np.ndarray:
+    """The widths of the edges met along the rows of `grey`: each run of steps in one direction
+    rising by at least _EDGE_RISE of the contrast, as its rise over its steepest step."""
+    steps = np.diff(grey, axis=1)
+    if steps.shape[1] == 0:
+        return np.zeros(0)
+    # A zero column after each row keeps a run from reaching into the next row.
+    steps = np.hstack((steps, np.zeros((steps.shape[0], 1), dtype=steps.dtype))).ravel()
+    sense = np.where(steps > _STEP * contrast, 1, np.where(steps < -_STEP * contrast, -1, 0))
+    starts = np.flatnonzero(np.diff(sense, prepend=0) != 0)
+    size = np.abs(steps)
+    rise = np.add.reduceat(size, starts)
+    steepest = np.maximum.reduceat(size, starts)
+    edge = (sense[starts] != 0) & (rise >= _EDGE_RISE * contrast)
+    widths: np.ndarray = rise[edge] / steepest[edge]
+    return widths
+
+
+def _weighted_median(values: Sequence[tuple[float, int]]) -> float | None:
+    """The median of the values, each counted as often as its weight."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    total = sum(n for _, n in ordered)
+    seen = 0
+    for value, n in ordered:
+        seen += n
+        if 2 * seen >= total:
+            return value
+    return ordered[-1][0]
