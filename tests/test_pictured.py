@@ -88,6 +88,15 @@ def test_a_scanned_page_is_left_as_it_is() -> None:
     assert pictured_lines(page, boxes) == (False, False, False, False)
 
 
+def test_a_blurred_page_on_white_paper_is_left_as_it_is() -> None:
+    # A scan levelled to white paper: the paper is flat, but blur widens the type's edges, a bold
+    # heading's more than thin strokes', and nothing tells a picture from the type any more.
+    page, boxes = _page()
+    blurred = np.asarray(page.filter(ImageFilter.GaussianBlur(1.0)), np.float32)
+    levelled = np.clip((blurred - 30) * 255 / (225 - 30), 0, 255).astype(np.uint8)
+    assert pictured_lines(Image.fromarray(levelled), boxes) == (False, False, False, False)
+
+
 def test_real_pp_ocr_leaves_a_slide_s_logo_out_of_its_text() -> None:
     # The top of a real slide (ali_slides_p8): the deck's logo, a raster image in the slide, on
     # a dark band; the slide's heading and first points below it, set as type.

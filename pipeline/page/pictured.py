@@ -10,14 +10,15 @@ for every line of type on a page, and wider for a picture's text.
 
 Measured on the lines PP-OCR reads on ../shared/realpages (benchmarks/README.md, "Session 18,
 text set in pictures"): the median width of a line's edges, over the page's (the median of its
-lines, weighed by their edges), was at most 1.15 on every line of type of the 79 images (digits
-and the small notes of a classical page the widest), and 1.23-3.49 on the text of pictures at
-300 dpi (the logos of a slide deck, a layered diagram, a raster title, plot labels). At 150 dpi
-a picture is scaled less, and its text measured 1.16-2.32. A page scanned, blurred or noisy
-widens every edge alike, but its grain and a JPEG's ringing make single lines' edges measure
-anywhere from 1 to 1.8 times the page's: the rule holds only where the paper between the
-characters is flat, as on a page made digitally (what it was measured on), and a scanned page's
-lines are all the page's, as before.
+lines, weighed by their edges), was at most 1.14 on every line of type of the 79 images (digits,
+the small notes of a classical page), and 1.23-3.57 on the text of pictures at 300 dpi (a slide
+deck's logos, a layered diagram, a raster title, plot labels). At 150 dpi a picture is scaled
+less, and its text measured 1.14-2.4. Blur widens a bold stroke's edges more than a thin one's,
+whose ink never reaches full black; only edges rising over most of the line's contrast are
+measured, so that a bold heading on a blurred page measures as its body. Grain and a JPEG's
+ringing make single lines' edges measure anywhere up to 1.8 times the page's: the rule holds only
+where the type is sharp and the paper between the characters flat, as on a page made digitally
+(what it was measured on); on a scanned page every line stays the page's, as before.
 """
 
 from __future__ import annotations
@@ -29,22 +30,27 @@ from PIL import Image
 
 Box = tuple[int, int, int, int]
 
-# A line whose edges are this much wider than the page's is a picture's: 1.15 is the widest
+# A line whose edges are this much wider than the page's is a picture's: 1.14 is the widest
 # measured on the page's own type, 1.23 the narrowest on a picture's text at 300 dpi.
 PICTURE_EDGES = 1.2
 # The paper around the type is flat when at least this share of its neighbouring pixels differ by
 # at most a grey level: 0.86-0.99 on the 79 real images as they are, 0.12-0.15 made to look
 # scanned (noise, blur, yellowed paper: --degrade c), 0.30-0.80 at 150 dpi as JPEG q40 (d).
 FLAT_GROUND = 0.83
+# The page's type is drawn sharp when its edges' median width is at most this: 1.34-1.52 on the
+# 79 real images as they are; blurred by 0.5 pixel (Gaussian sigma) 1.53-1.77, by 0.7 1.75-2.03.
+SHARP_TYPE = 1.6
 # Pixels within this share of the contrast from the paper's grey are paper.
 _PAPER = 0.15
 # Edges a line needs for its width to be judged (one character has 40-100): a line of one or two
 # small characters is too few to tell (a plot's tick labels are found by pipeline.page.figures).
 _MIN_EDGES = 100
 # A step of grey counts when it is at least this share of the line's contrast, and a run of steps
-# is an edge when it rises by at least half of it (smaller runs are texture, halftone, noise).
+# is an edge when it rises by at least _EDGE_RISE of it: smaller runs are texture, halftone, noise
+# and the sides of strokes too thin to reach full ink (with half of it, blurred bold headings
+# measured as pictures: luatexcn_doc_p50 at 150 dpi, blurred by 0.7 pixel).
 _STEP = 0.08
-_EDGE_RISE = 0.5
+_EDGE_RISE = 0.7
 # Lines whose ink and paper differ by less than this many grey levels are not measured: the
 # edge's steps drown in the paper's grain.
 _MIN_CONTRAST = 40
@@ -57,7 +63,8 @@ def pictured_lines(image: Image.Image, boxes: Sequence[Box]) -> tuple[bool, ...]
 
 def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None, ...]:
     """For each line box on `image`, the median width of its edges over the page's (None: not
-    measured; all None when the paper around the type is not flat, FLAT_GROUND)."""
+    measured; all None where the paper around the type is not flat, FLAT_GROUND, or the type is
+    not sharp, SHARP_TYPE)."""
     grey = np.asarray(image.convert("L"), dtype=np.float32)
     crops = [grey[max(0, top):max(0, bottom), max(0, left):max(0, right)]
              for left, top, right, bottom in boxes]
@@ -65,7 +72,7 @@ def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None,
         return tuple(None for _ in boxes)
     measured = [_line_edges(crop) for crop in crops]
     page = _weighted_median([m for m in measured if m is not None])
-    if page is None:
+    if page is None or page > SHARP_TYPE:
         return tuple(None for _ in boxes)
     return tuple(None if m is None else m[0] / page for m in measured)
 
