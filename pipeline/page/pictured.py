@@ -65,8 +65,8 @@ def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None,
     """For each line box on `image`, the median width of its edges over the page's (None: not
     measured; all None where the paper around the type is not flat, FLAT_GROUND, or the type is
     not sharp, SHARP_TYPE)."""
-    grey = np.asarray(image.convert("L"), dtype=np.float32)
-    crops = [grey[max(0, top):max(0, bottom), max(0, left):max(0, right)]
+    grey = np.asarray(image.convert("L"))
+    crops = [_Crop(grey[max(0, top):max(0, bottom), max(0, left):max(0, right)])
              for left, top, right, bottom in boxes]
     if _flat_ground(crops) < FLAT_GROUND:
         return tuple(None for _ in boxes)
@@ -77,36 +77,47 @@ def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None,
     return tuple(None if m is None else m[0] / page for m in measured)
 
 
-def _flat_ground(crops: Sequence[np.ndarray]) -> float:
+class _Crop:
+    """A line's pixels (grey, as floats) and its grey levels: ink (the 3rd percentile), the
+    median and paper (the 97th; for light text on a dark ground the two are the other way
+    round)."""
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        self.pixels = pixels.astype(np.float32)
+        low, middle, high = (np.percentile(self.pixels, (3, 50, 97)) if pixels.size
+                             else (0.0, 0.0, 0.0))
+        self.low, self.middle, self.high = float(low), float(middle), float(high)
+
+    @property
+    def contrast(self) -> float:
+        return self.high - self.low
+
+
+def _flat_ground(crops: Sequence[_Crop]) -> float:
     """The share of neighbouring pixel pairs of paper in the lines' crops that differ by at
     most one grey level (0 when there is no paper to look at)."""
     flat = pairs = 0
     for crop in crops:
-        if crop.shape[0] == 0 or crop.shape[1] < 2:
-            continue
-        low, high = np.percentile(crop, (3, 97))
-        if high - low < _MIN_CONTRAST:
+        pixels = crop.pixels
+        if pixels.shape[0] == 0 or pixels.shape[1] < 2 or crop.contrast < _MIN_CONTRAST:
             continue
         # The paper is the side of the grey most pixels are on: light text on dark too.
-        paper = high if np.median(crop) > (low + high) / 2 else low
-        near = np.abs(crop - paper) <= _PAPER * (high - low)
+        paper = crop.high if crop.middle > (crop.low + crop.high) / 2 else crop.low
+        near = np.abs(pixels - paper) <= _PAPER * crop.contrast
         both = near[:, 1:] & near[:, :-1]
-        steps = np.abs(np.diff(crop, axis=1))[both]
+        steps = np.abs(np.diff(pixels, axis=1))[both]
         flat += int((steps <= 1).sum())
         pairs += steps.size
     return flat / pairs if pairs else 0.0
 
 
-def _line_edges(crop: np.ndarray) -> tuple[float, int] | None:
+def _line_edges(crop: _Crop) -> tuple[float, int] | None:
     """The median width of the edges in a line's crop and how many there are (None: too few,
     or too little contrast to measure)."""
-    if crop.size == 0:
+    if crop.pixels.size == 0 or crop.contrast < _MIN_CONTRAST:
         return None
-    low, high = np.percentile(crop, (3, 97))
-    contrast = float(high - low)
-    if contrast < _MIN_CONTRAST:
-        return None
-    widths = np.concatenate((_edge_widths(crop, contrast), _edge_widths(crop.T, contrast)))
+    widths = np.concatenate((_edge_widths(crop.pixels, crop.contrast),
+                             _edge_widths(crop.pixels.T, crop.contrast)))
     if len(widths) < _MIN_EDGES:
         return None
     return float(np.median(widths)), len(widths)
