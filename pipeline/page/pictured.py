@@ -40,6 +40,11 @@ FLAT_GROUND = 0.83
 # The page's type is drawn sharp when its edges' median width is at most this: 1.34-1.52 on the
 # 79 real images as they are; blurred by 0.5 pixel (Gaussian sigma) 1.53-1.77, by 0.7 1.75-2.03.
 SHARP_TYPE = 1.6
+# Type whose edges are narrower than this is drawn in single steps of grey, without the shading of
+# an anti-aliased edge: a page made black and white, or whitened around its ink (show-through taken
+# off, pipeline/page/bleed.py: 1.0, where the grey lines kept beside it measured 1.4). Nothing on
+# such a page measures how its pictures were scaled.
+STEPPED_TYPE = 1.2
 # Pixels within this share of the contrast from the paper's grey are paper.
 _PAPER = 0.15
 # Edges a line needs for its width to be judged (one character has 40-100): a line of one or two
@@ -64,7 +69,7 @@ def pictured_lines(image: Image.Image, boxes: Sequence[Box]) -> tuple[bool, ...]
 def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None, ...]:
     """For each line box on `image`, the median width of its edges over the page's (None: not
     measured; all None where the paper around the type is not flat, FLAT_GROUND, or the type is
-    not sharp, SHARP_TYPE)."""
+    not sharp, SHARP_TYPE, or drawn in steps, STEPPED_TYPE)."""
     grey = np.asarray(image.convert("L"))
     crops = [_Crop(grey[max(0, top):max(0, bottom), max(0, left):max(0, right)])
              for left, top, right, bottom in boxes]
@@ -72,7 +77,7 @@ def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None,
         return tuple(None for _ in boxes)
     measured = [_line_edges(crop) for crop in crops]
     page = _weighted_median([m for m in measured if m is not None])
-    if page is None or page > SHARP_TYPE:
+    if page is None or not STEPPED_TYPE <= page <= SHARP_TYPE:
         return tuple(None for _ in boxes)
     return tuple(None if m is None else m[0] / page for m in measured)
 
