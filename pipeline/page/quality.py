@@ -24,9 +24,9 @@ Signals, per character of the recognised text:
 - the recogniser's own doubt beyond its confidences, PP-OCR's (pipeline/page/engines/paddle.py,
   given by the engine with the page, not stored in the ALTO): characters it nearly read between
   those it read (`hidden`: characters it may have dropped, its confidence in the characters
-  around them full), and characters read where it nearly read another form of them
-  (`variants`, pipeline/page/engines/variants.py: a page printed in variant forms the text keeps,
-  read as the standard ones at full confidence).
+  around them full; not the spaces it nearly read between words), and characters read where
+  it nearly read another form of them (`variants`, pipeline/page/engines/variants.py: a page
+  printed in variant forms the text keeps, read as the standard ones at full confidence).
 
 `MODELS` (one per engine) combine them (as `model_inputs` gives them) linearly into
 log(page CER + 0.01);

@@ -9,7 +9,8 @@ the frames between its neighbours: another character than theirs reaches a proba
 blank's own frames never give it.
 
 `nearly_read` finds, in each stretch of frames between two characters read (and before the
-first, after the last), the best such character: their count is the page quality's `hidden`
+first, after the last), the best such character: their count, less the spaces (a space nearly
+read between two words is no character dropped), is the page quality's `hidden`
 (engines/paddle.py, pipeline/page/quality.py). `restorable` picks those put back into the line's
 text (`restored-hidden-characters`), where the line itself shows room for a character: the
 frames between the two characters read either side span at least RESTORE_ROOM of the line's own
