@@ -8,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lxml import etree
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.page.assemble import STEP_PICTURE_TEXT
 from pipeline.page.engines import ReadOptions
 from pipeline.page.engines.paddle import PaddleEngine
+from pipeline.page.pagelook import SIGNALS, measure
 from pipeline.page.pictured import edge_ratios, pictured_lines
+from pipeline.page.quality import alto_figure_boxes, alto_line_boxes
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 REALPAGES = Path(__file__).resolve().parents[2] / "shared" / "realpages" / "pages"
@@ -108,6 +111,14 @@ def test_real_pp_ocr_leaves_a_slide_s_logo_out_of_its_text() -> None:
     assert "传统数据准备现状" in text
     assert STEP_PICTURE_TEXT in result.steps
     assert "云栖" not in result.alto  # nor a String of the ALTO: the picture's text
+    # The logo's lines were read: their boxes stay in the ALTO as Illustrations, and the quality
+    # estimate does not take the logo's ink for text the engine missed.
+    root = etree.fromstring(result.alto.encode())
+    figures = alto_figure_boxes(root)
+    assert len(figures) == 3 and all(box[2] < 750 and box[3] < 110 for box in figures), figures
+    unread = SIGNALS.index("unread_ink")
+    lines = alto_line_boxes(root)
+    assert measure(top, lines + figures)[unread] < measure(top, lines)[unread] - 0.05
 
 
 def test_real_pp_ocr_keeps_every_line_of_a_slide_without_pictures() -> None:

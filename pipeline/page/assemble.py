@@ -88,8 +88,11 @@ def assemble(reading: Reading, image: Image.Image, options: ReadOptions,
     layout = order_reading(reading, figures, model_regions, pictured)
     placed = [(p.line, p.role, p.block) for p in layout.lines if p.role != FIGURE]
     text = layout.text()
+    # The figures' lines leave the text, but were read: their boxes stay in the ALTO as
+    # Illustrations, so the quality estimate does not take their ink for text missed.
     alto = build_alto(placed, reading.width, reading.height,
-                      f"{reading.engine} {reading.model}")
+                      f"{reading.engine} {reading.model}",
+                      [p.line.box for p in layout.lines if p.role == FIGURE])
     lang = (("chi_tra" if is_traditional(text) else "chi_sim")
             + ("_vert" if layout.vertical else ""))
     result = finish_result(text, alto, image, replace(options, lang=lang), sure=SURE)
@@ -145,7 +148,7 @@ def is_traditional(text: str) -> bool:
 
 
 def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: int,
-               software: str) -> str:
+               software: str, figures: Sequence[Box] = ()) -> str:
     """ALTO v3 for the lines an engine read, given in reading order as (line, role, block).
 
     A TextBlock per run of lines sharing role and block, a TextLine per line, a String per glyph
@@ -154,7 +157,8 @@ def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: in
     captions: pipeline/page/layout.py) are LayoutTags the block points to (TAGREFS); a String
     put back rather than read (engines/nearly.py) points to the OtherTag RESTORED_TAG; the other
     characters the engine saw where it doubted one (engines/alternatives.py) are the String's
-    ALTERNATIVEs."""
+    ALTERNATIVEs. `figures`: boxes of lines read and left out as a figure's text (a plot's
+    labels, a logo), each an Illustration without text."""
     ns = f"{{{ALTO_NS}}}"
     root = etree.Element(f"{ns}alto", nsmap={None: ALTO_NS})
     description = etree.SubElement(root, f"{ns}Description")
@@ -203,6 +207,8 @@ def build_alto(lines: Sequence[tuple[OcrLine, str, int]], width: int, height: in
             n_string += 1
     if block is not None:
         block.attrib.update(_box_attrs(_union(boxes)))
+    for n, box in enumerate(figures):
+        etree.SubElement(space, f"{ns}Illustration", ID=f"figure_text_{n}", **_box_attrs(box))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).decode("utf-8")
 
 

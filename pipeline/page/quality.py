@@ -446,6 +446,14 @@ def alto_line_boxes(root: etree._Element | None) -> list[tuple[int, int, int, in
     return [box for line in root.iter("{*}TextLine") if (box := _box(line)) is not None]
 
 
+def alto_figure_boxes(root: etree._Element | None) -> list[tuple[int, int, int, int]]:
+    """The boxes of the ALTO's Illustrations (lines read and left out as a figure's text:
+    pipeline/page/assemble.py)."""
+    if root is None:
+        return []
+    return [box for element in root.iter("{*}Illustration") if (box := _box(element)) is not None]
+
+
 def alto_shapes(root: etree._Element | None) -> list[Shape]:
     """The boxes of the ALTO's TextLines, each with its Strings' text and boxes (a String
     without a box is left out; a line without one, too)."""
@@ -485,7 +493,8 @@ def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = Non
     signals = None
     if image is not None:
         from .pagelook import measure
-        signals = measure(image, alto_line_boxes(root), ink)
+        # Lines read and left out as a figure's are Illustrations: read, not missed.
+        signals = measure(image, alto_line_boxes(root) + alto_figure_boxes(root), ink)
     return estimate(lines, signals, alto_engine(root), alto_shapes(root), hidden, checked,
                     variants)
 
