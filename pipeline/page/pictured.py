@@ -13,7 +13,7 @@ text set in pictures"): the median width of a line's edges, over the page's (the
 lines, weighed by their edges), was at most 1.14 on every line of type of the 79 images (digits,
 the small notes of a classical page), and 1.23-3.57 on the text of pictures at 300 dpi (a slide
 deck's logos, a layered diagram, a raster title, plot labels). At 150 dpi a picture is scaled
-less, and its text measured 1.14-2.4. Blur widens a bold stroke's edges more than a thin one's,
+less, and its text measured 1.14-2.23. Blur widens a bold stroke's edges more than a thin one's,
 whose ink never reaches full black; only edges rising over most of the line's contrast are
 measured, so that a bold heading on a blurred page measures as its body. Grain and a JPEG's
 ringing make single lines' edges measure anywhere up to 1.8 times the page's: the rule holds only
