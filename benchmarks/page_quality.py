@@ -182,7 +182,7 @@ def _alto_row(name: str, engine: str, group: str, kind: str, text: str, referenc
     the engine counted them, the characters its recogniser nearly read and those read whose
     other forms it nearly read."""
     t = time.process_time()
-    signals = pagelook.measure(image, quality.alto_line_boxes(root))
+    signals = quality.alto_signals(root, image)  # as quality.estimate_alto measures them
     cost = time.process_time() - t
     return _row(name, engine, group, kind, text, reference, quality.alto_lines(root),
                 quality.alto_shapes(root), signals, cost, hidden, variants, **extra)

@@ -490,13 +490,18 @@ def estimate_alto(root: etree._Element | None, image: "Image.Image | None" = Non
     lines = alto_lines(root)
     if not any(t.strip() for tokens in lines for t, _ in tokens):
         return None
-    signals = None
-    if image is not None:
-        from .pagelook import measure
-        # Lines read and left out as a figure's are Illustrations: read, not missed.
-        signals = measure(image, alto_line_boxes(root) + alto_figure_boxes(root), ink)
+    signals = alto_signals(root, image, ink) if image is not None else None
     return estimate(lines, signals, alto_engine(root), alto_shapes(root), hidden, checked,
                     variants)
+
+
+def alto_signals(root: etree._Element | None, image: "Image.Image",
+                 ink: "PageInk | None" = None) -> tuple[float, ...]:
+    """The image's SIGNALS (pagelook.measure) for the page whose parsed ALTO is `root`, from
+    `ink` where it measured the same lines. Lines read and left out as a figure's text (the
+    ALTO's Illustrations: a logo, a plot's labels) count as read, not as text missed."""
+    from .pagelook import measure
+    return measure(image, alto_line_boxes(root) + alto_figure_boxes(root), ink)
 
 
 def char_doubt(confidence: float | None, surprise: float, odd: bool, unknown: bool) -> int:
