@@ -4,6 +4,7 @@ set on them lies on the page; a text is one source however it is rendered."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -173,3 +174,11 @@ def test_the_benchmark_measures_a_page_as_the_estimate_does() -> None:
     assert estimate is not None
     assert signals == estimate.features[at:at + len(SIGNALS)]
     assert signals[SIGNALS.index("unread_ink")] < 0.01  # every line's ink read or a figure's
+
+
+def test_the_ceiling_against_the_measured_cer_counts_the_pages_tied_at_zero() -> None:
+    # Three of five pages read without an error: an estimate that orders all five perfectly but
+    # ties none of them ranks at most sqrt(1 - (3^3 - 3) / (5^3 - 5)) with their CER.
+    rows = [{"cer": c} for c in (0.0, 0.02, 0.0, 0.05, 0.0)]
+    assert pq._untied_measured(rows) == pytest.approx(math.sqrt(0.8))
+    assert pq._untied_measured([{"cer": c} for c in (0.0, 0.01, 0.02)]) == pytest.approx(1.0)
