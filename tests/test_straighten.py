@@ -18,6 +18,7 @@ from pipeline.config import Config
 from pipeline.page.engines import OcrLine, OcrResult, ReadOptions, Reading
 from pipeline.page.engines.paddle import PaddleEngine
 from pipeline.page.geometry import PageGeometry
+from pipeline.page.pagelook import weighted_median
 from pipeline.page.process import recognise
 from pipeline.page.skew import estimate_skew
 from pipeline.page.straighten import (STEP_STRAIGHTENED, line_skew, matters, straightened)
@@ -78,6 +79,18 @@ def test_the_skew_of_lines_and_of_columns_is_measured_from_their_polygons(degree
     assert line_skew(lines) == pytest.approx(degrees, abs=0.1)
     columns = [_column(100 + 60 * i, 100, 1500, 40, degrees) for i in range(8)]
     assert line_skew(columns) == pytest.approx(degrees, abs=0.1)
+
+
+def test_the_weighted_median_counts_each_value_by_its_weight() -> None:
+    """The median straighten.py takes of its lines' angles and pictured.py of its lines' edge
+    widths (pagelook.weighted_median): a long line, or one with many edges, counts for more; of
+    two halves equally weighted, the lower value."""
+    assert weighted_median([], []) is None
+    assert weighted_median([3.0, 1.0, 2.0], [1, 1, 1]) == 2.0
+    assert weighted_median([1.0, 2.0, 3.0], [1, 1, 5]) == 3.0
+    assert weighted_median([1.0, 2.0, 3.0], [5.0, 1.0, 1.0]) == 1.0
+    assert weighted_median([2.0, 1.0], [1, 1]) == 1.0
+    assert weighted_median([0.5, -0.5, 0.4], [400.0, 900.0, 1200.0]) == 0.4
 
 
 def test_no_skew_without_enough_long_lines_that_agree() -> None:

@@ -83,6 +83,20 @@ def dark_ink(px: npt.NDArray[Any], char: float) -> npt.NDArray[Any]:
                                  window, _INK_OFFSET)
 
 
+
+def weighted_median(values: Sequence[float], weights: Sequence[float]) -> float | None:
+    """The median of `values`, each counted as often as its weight: the lowest value at which
+    the weights of it and the values under it reach half of all (None for no values). The
+    page's skew from its lines' angles (straighten.py) and its edge width from its lines'
+    (pictured.py) are such medians: a long line, or one with many edges, counts for more."""
+    if not len(values):
+        return None
+    order = np.argsort(np.asarray(values, dtype=np.float64), kind="stable")
+    ordered = np.asarray(values, dtype=np.float64)[order]
+    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
+    return float(ordered[np.searchsorted(cumulative, cumulative[-1] / 2.0)])
+
+
 def page_ink(image: Image.Image, boxes: Sequence[Box], known: PageInk | None = None
              ) -> PageInk | None:
     """The page's text-like ink and the lines' cover of it; None without a line to size it.

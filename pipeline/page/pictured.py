@@ -28,6 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from .pagelook import weighted_median
+
 Box = tuple[int, int, int, int]
 
 # A line whose edges are this much wider than the page's is a picture's: 1.14 is the widest
@@ -82,7 +84,8 @@ def edge_ratios(image: Image.Image, boxes: Sequence[Box]) -> tuple[float | None,
         return tuple(None for _ in boxes)
     crops = [_Crop(p) for p in pixels]
     measured = [_line_edges(crop) for crop in crops]
-    page = _weighted_median([m for m in measured if m is not None])
+    lines = [m for m in measured if m is not None]
+    page = weighted_median([r for r, _ in lines], [n for _, n in lines])
     if page is None or not STEPPED_TYPE <= page <= SHARP_TYPE:
         return tuple(None for _ in boxes)
     return tuple(None if m is None else m[0] / page for m in measured)
@@ -151,16 +154,3 @@ def _edge_widths(grey: np.ndarray, contrast: float) -> np.ndarray:
     widths: np.ndarray = rise[edge] / steepest[edge]
     return widths
 
-
-def _weighted_median(values: Sequence[tuple[float, int]]) -> float | None:
-    """The median of the values, each counted as often as its weight."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    total = sum(n for _, n in ordered)
-    seen = 0
-    for value, n in ordered:
-        seen += n
-        if 2 * seen >= total:
-            return value
-    return ordered[-1][0]

@@ -29,7 +29,7 @@ from PIL import Image
 
 from .engines import Box, OcrLine, OcrResult, Reading
 from .geometry import PageGeometry, alto_to_source, words_to_source
-from .pagelook import dark_ink, working_grey
+from .pagelook import dark_ink, weighted_median, working_grey
 from .preprocess import STEP_DESKEW
 from .skew import estimate_skew
 
@@ -82,11 +82,9 @@ def line_skew(lines: Sequence[OcrLine]) -> float:
             weights.append(found[1])
     if len(angles) < _MIN_LINES:
         return 0.0
+    median = weighted_median(angles, weights)
     a, w = np.array(angles), np.array(weights)
-    order = np.argsort(a)
-    a, w = a[order], w[order]
-    median = float(a[np.searchsorted(np.cumsum(w), w.sum() / 2.0)])
-    if w[np.abs(a - median) <= _AGREE].sum() < w.sum() / 2.0:
+    if median is None or w[np.abs(a - median) <= _AGREE].sum() < w.sum() / 2.0:
         return 0.0
     return median
 
