@@ -83,7 +83,6 @@ def dark_ink(px: npt.NDArray[Any], char: float) -> npt.NDArray[Any]:
                                  window, _INK_OFFSET)
 
 
-
 def weighted_median(values: Sequence[float], weights: Sequence[float]) -> float | None:
     """The median of `values`, each counted as often as its weight: the lowest value at which
     the weights of it and the values under it reach half of all (None for no values). The
