@@ -10,6 +10,11 @@ are degraded, and prints, per condition, the character error rate (CER) and seco
   the correction of misread characters (pipeline.page.correct) and the text clean-up
   (pipeline.text.clean). `--engine tesseract` is Wenshi's Tesseract path alone.
 
+Condition h (session 20) is graded: page i is a worn copy (`worn_copy`) of level i mod 4, from
+a good photocopy at 200 dpi to a copy of copies at 100 dpi, so its pages' error rates spread from
+none to tens of percent (for the page-quality estimate, benchmarks/page_quality.py, which needs
+pages whose errors can be ranked). No target covers it: its CER is reported, not judged.
+
 `--realpages` scores real pages (../shared/realpages) instead: see benchmarks/realpages.py.
 `--realpages --degrade b2.5|c|d|e|f` first gives each real page a rendered condition's
 degradation (skew 2.5°, aged paper, half the dpi as a JPEG, skew and aged paper, the next page
@@ -281,6 +286,46 @@ def reverse_page(name: str) -> Image.Image:
     return image
 
 
+# A worn copy's generations (condition h): the copy's dpi, how far the toner spread (Gaussian blur
+# at 300 dpi, pixels), how much of the ink the copier lost where it lost most (0 to 1), the grey
+# of the paper and of the darkest ink (0-255), toner specks per megapixel and the JPEG quality it
+# was saved at. Level 0 is a good photocopy; each next level is a copy of a worse copy.
+WORN = (
+    (200, 0.6, 0.15, 236, 45, 120, 50),
+    (150, 0.8, 0.25, 230, 55, 250, 40),
+    (120, 1.0, 0.35, 224, 65, 400, 30),
+    (100, 1.2, 0.45, 218, 75, 600, 25),
+)
+
+
+def worn_copy(page: Image.Image, level: int, seed: int) -> tuple[Image.Image, int]:
+    """A page as photocopies and faxes of an archive leave it, worn `level` generations (0-3,
+    `WORN`): toner spread (blur), ink lost unevenly across the page (broad patches where the
+    strokes fade and break), low contrast on grey paper, toner specks, then scanned at the
+    level's dpi as a JPEG. Returns the page and its dpi."""
+    dpi, blur, lost, paper, darkest, specks, quality = WORN[level]
+    rng = np.random.default_rng(seed)
+    grey = page.convert("L").filter(ImageFilter.GaussianBlur(blur))
+    ink = 1.0 - np.asarray(grey, dtype=np.float32) / 255
+    h, w = ink.shape
+    # How much toner reached the paper: a smooth field over the page (cells of ~2 cm at 300
+    # dpi), so a patch of text fades while the lines around it stay dark.
+    cells = rng.uniform(0, 1, (h // 240 + 2, w // 240 + 2)).astype(np.float32)
+    field = np.asarray(Image.fromarray(cells, "F").resize((w, h), Image.Resampling.BICUBIC))
+    ink *= 1.0 - lost * np.clip(field, 0, 1)
+    # The copier's contrast: what is under half the ink is dropped, what is over it darkened, so
+    # faint strokes break instead of turning grey.
+    ink = np.clip((ink - 0.25) / 0.4, 0, 1)
+    value = paper - (paper - darkest) * ink
+    value += rng.normal(0, 6 + 2 * level, ink.shape)
+    n = int(specks * h * w / 1e6)
+    ys, xs = rng.integers(0, h - 3, n), rng.integers(0, w - 3, n)
+    for y, x, s in zip(ys, xs, rng.integers(1, 4, n)):
+        value[y:y + s, x:x + s] = darkest
+    copy = Image.fromarray(np.clip(value, 0, 255).astype(np.uint8), "L")
+    return low_resolution(copy, dpi, quality), dpi
+
+
 def degrade_real(condition: str) -> Callable[[Image.Image, str, int], tuple[Image.Image, int]]:
     """A rendered condition's degradation for a real page (`--realpages --degrade`): the same
     functions and strengths as on the rendered pages, so the real pages of ../shared/realpages,
@@ -329,7 +374,12 @@ CONDITIONS: dict[str, str] = {
     "e": "skew 2.5° + c",
     "f": "bleed-through",
     "g": "traditional, vertical",
+    "h": "worn copy, graded (no target)",
 }
+# Condition h's pages are worn more page by page: page i is `worn_copy` level i mod 4, from a
+# good photocopy at 200 dpi to a copy of copies at 100 dpi (session 20: pages whose errors can
+# be ranked, for the page-quality estimate). No target of issue 6 or 13 covers it.
+GRADED = "h"
 
 
 def sample_texts(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -409,6 +459,8 @@ def make_samples(condition: str, pages: int, simplified: tuple[str, ...] = SIMPL
         elif condition == "f":
             reverse = render_horizontal(simplified[(i + 1) % len(simplified)], size=size)
             image = bleed_through(clean, reverse)
+        elif condition == GRADED:
+            image, dpi = worn_copy(clean, i % len(WORN), seed)
         else:
             raise ValueError(f"unknown condition {condition!r}")
         out.append(Sample(condition, i, image, dpi, text, "chi_sim"))

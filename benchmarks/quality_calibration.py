@@ -39,7 +39,8 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "laws-zh.jsonl.gz"
 # Passage lengths in characters, as the benchmark's own texts of each kind run (A6: one text a
 # page, 271-314 simplified, 157-169 traditional; A5: 759-906, the vertical one 787).
 LENGTH = {("a6", False): 300, ("a6", True): 165, ("a5", False): 850, ("a5", True): 790}
-HORIZONTAL = ("a", "b2.5", "b5", "c", "d", "e", "f")
+# h last: the passages are drawn in this order, so the other conditions' pages keep their texts.
+HORIZONTAL = ("a", "b2.5", "b5", "c", "d", "e", "f", "h")
 SEED = 5000  # the degradations' seeds (the benchmark's pages use 1000 + i)
 
 
@@ -197,4 +198,8 @@ def degrade(condition: str, clean: Any, i: int, reverse: str, size: tuple[int, i
         return oa.aged_scan(oa.skew(clean, 2.5 * sign), seed), oa.DPI
     if condition == "f":
         return oa.bleed_through(clean, oa.render_horizontal(reverse, size=size)), oa.DPI
+    if condition == oa.GRADED:
+        # the worn copy's level as the benchmark's page i has it (i mod 4): on A6 pages the
+        # four passages come out at levels 0-3, on A5 (two passages) at 2 and 3
+        return oa.worn_copy(clean, i % len(oa.WORN), seed)
     raise ValueError(f"unknown condition {condition!r}")

@@ -182,3 +182,92 @@ def test_the_ceiling_against_the_measured_cer_counts_the_pages_tied_at_zero() ->
     rows = [{"cer": c} for c in (0.0, 0.02, 0.0, 0.05, 0.0)]
     assert pq._untied_measured(rows) == pytest.approx(math.sqrt(0.8))
     assert pq._untied_measured([{"cer": c} for c in (0.0, 0.01, 0.02)]) == pytest.approx(1.0)
+
+
+# sha256 (first 16 hex digits) of each condition's first page, A6 and A5, as main f2edc96 makes
+# them, before condition h (session 20) was added. The page-quality benchmark's caches hold
+# readings of these pages by name: a page that changes makes them stale. A new Pillow, numpy or
+# font may change them too; rewrite the hashes then, and make the caches again.
+_PAGES_BEFORE_H = {
+    "a": ("5f96ae62c1b6df41", "64c144e91de435d0"),
+    "b2.5": ("43046b7bfde50207", "e7afdee5e45fca8e"),
+    "b5": ("d0d529a45fae1184", "ffcf19340cc7afa6"),
+    "c": ("ee27edffc1e81134", "5ba1d9b680b5df70"),
+    "d": ("75ad04314a981b31", "e393f46cda142229"),
+    "e": ("8d7f50c460ae3cee", "a2dd3d75a1cfd8d8"),
+    "f": ("dffc3a829281a101", "22cf9862834cf268"),
+    "g": ("da2393d742de236c", "222ca95a0d985d79"),
+}
+
+
+@pytest.mark.parametrize("condition", sorted(_PAGES_BEFORE_H))
+def test_the_worn_copies_leave_the_other_conditions_pages_as_they_were(condition: str) -> None:
+    import hashlib
+    for size, pinned in zip((oa.A6, oa.A5), _PAGES_BEFORE_H[condition]):
+        page = oa.make_samples(condition, 1, size=size)[0]
+        assert hashlib.sha256(page.image.tobytes()).hexdigest()[:16] == pinned
+
+
+def _ink_kept(copy: object, clean: object) -> float:
+    """The share of the clean page's ink still dark on the copy, brought back to 300 dpi."""
+    from PIL import Image
+    assert isinstance(copy, Image.Image) and isinstance(clean, Image.Image)
+    big = np.asarray(copy.convert("L").resize(clean.size, Image.Resampling.BILINEAR), dtype=float)
+    ink = np.asarray(clean.convert("L")) < 128
+    # dark: nearer the copy's own darkest ink than its paper
+    paper, dark = np.percentile(big, 90), np.percentile(big, 0.5)
+    return float((big[ink] < (paper + dark) / 2).mean())
+
+
+def test_the_worn_copies_wear_more_page_by_page() -> None:
+    # Condition h: page i is worn_copy level i mod 4, each level a lower dpi and less of the
+    # text's ink kept (the same page copied at each level loses more at each), repeatable.
+    pages = oa.make_samples(oa.GRADED, 5)
+    assert [p.dpi for p in pages] == [200, 150, 120, 100, 200]
+    assert [p.image.size[0] for p in pages[:4]] == [round(oa.PAGE_W * d / 300)
+                                                   for d in (200, 150, 120, 100)]
+    assert [p.reference for p in pages] == [oa.SIMPLIFIED[i % 4] for i in range(5)]
+    clean = oa.render_horizontal(oa.SIMPLIFIED[0])
+    kept = [_ink_kept(oa.worn_copy(clean, level, 1000)[0], clean) for level in range(4)]
+    assert all(a > b + 0.03 for a, b in zip(kept, kept[1:])), kept
+    assert kept[0] > 0.8 and kept[-1] < 0.7, kept
+    again = oa.make_samples(oa.GRADED, 2)[1]
+    assert np.array_equal(np.asarray(again.image), np.asarray(pages[1].image))
+
+
+def test_the_calibration_pages_of_the_other_conditions_keep_their_texts_and_images() -> None:
+    # quality_calibration draws its passages condition by condition in HORIZONTAL's order: h,
+    # added last, takes new passages and leaves every other page's text and image as it was.
+    import quality_calibration as qc
+    if not qc.CORPUS.exists():
+        pytest.skip("../shared/corpus is not here")
+    now = {p.name: p for p in qc.pages(a6_texts=2, a5_texts=1, vertical_a6=0)
+           if p.condition != "g"}
+    before_h = qc.HORIZONTAL[:-1]
+    assert qc.HORIZONTAL[-1] == oa.GRADED and oa.GRADED not in before_h
+    try:
+        qc.HORIZONTAL = before_h
+        before = {p.name: p for p in qc.pages(a6_texts=2, a5_texts=1, vertical_a6=0)
+                  if p.condition != "g"}
+    finally:
+        qc.HORIZONTAL = before_h + (oa.GRADED,)
+    assert set(now) - set(before) == {"cal_a6_h_0", "cal_a6_h_1", "cal_a5_h_0"}
+    for name, page in before.items():
+        assert now[name].reference == page.reference and now[name].group == page.group
+        assert np.array_equal(np.asarray(now[name].image), np.asarray(page.image))
+    worn = [now[n].reference for n in ("cal_a6_h_0", "cal_a6_h_1", "cal_a5_h_0")]
+    assert not set(worn) & {p.reference for p in before.values()}
+
+
+def test_the_rendered_pages_are_told_apart_by_condition() -> None:
+    # page_quality.py --without h leaves the worn copies out of every set: a page's condition
+    # is read from its name, whichever set it is in.
+    def row(name: str, kind: str) -> dict[str, str]:
+        return {"name": name, "set": kind}
+    assert pq.condition_of(row("builtin_h_3", "rendered (auto)")) == "h"
+    assert pq.condition_of(row("a5_b2.5_0", "rendered")) == "b2.5"
+    assert pq.condition_of(row("samples_c_1", "rendered (auto)")) == "c"
+    assert pq.condition_of(row("cal_a5_h_1", pq.CALIBRATION)) == "h"
+    assert pq.condition_of(row("cal_a6_g_3_0", pq.CALIBRATION)) == "g"
+    assert pq.condition_of(row("sample_scan_1", "samples (auto)")) is None
+    assert pq.condition_of(row("ali_slides_p1", "real")) is None
