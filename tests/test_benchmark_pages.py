@@ -223,14 +223,14 @@ def test_the_worn_copies_wear_more_page_by_page() -> None:
     # Condition h: page i is worn_copy level i mod 4, each level a lower dpi and less of the
     # text's ink kept (the same page copied at each level loses more at each), repeatable.
     pages = oa.make_samples(oa.GRADED, 5)
-    assert [p.dpi for p in pages] == [200, 150, 120, 100, 200]
+    assert [p.dpi for p in pages] == [150, 115, 105, 100, 150]
     assert [p.image.size[0] for p in pages[:4]] == [round(oa.PAGE_W * d / 300)
-                                                   for d in (200, 150, 120, 100)]
+                                                   for d in (150, 115, 105, 100)]
     assert [p.reference for p in pages] == [oa.SIMPLIFIED[i % 4] for i in range(5)]
     clean = oa.render_horizontal(oa.SIMPLIFIED[0])
     kept = [_ink_kept(oa.worn_copy(clean, level, 1000)[0], clean) for level in range(4)]
     assert all(a > b + 0.03 for a, b in zip(kept, kept[1:])), kept
-    assert kept[0] > 0.8 and kept[-1] < 0.7, kept
+    assert kept[0] > 0.75 and kept[-1] < 0.65, kept
     again = oa.make_samples(oa.GRADED, 2)[1]
     assert np.array_equal(np.asarray(again.image), np.asarray(pages[1].image))
 
