@@ -692,9 +692,9 @@ def _untied_measured(rows: Sequence[dict[str, Any]]) -> float:
     """The Spearman of a perfect estimate that ties no pages, against the CER as measured (no
     errors drawn again): the most any estimate read from the pages can reach on them. Where k of
     n pages share one CER (error-free pages), sqrt(1 - (k^3 - k) / (n^3 - n)): with 73 of 92
-    rendered pages at 0, 0.71 (session 19);
-    with condition h's 12 worn copies, 73 of 104, 0.81 (session 20). How the estimate orders the tied pages does not
-    matter (their ranks in the CER are one)."""
+    rendered pages at 0, 0.71 (session 19); with condition h's 12 worn copies, 73 of 104, 0.81
+    (session 20). How the estimate orders the tied pages does not matter (their ranks in the
+    CER are one)."""
     cer = np.array([r["cer"] for r in rows])
     order = np.empty(len(cer))
     order[np.argsort(cer, kind="mergesort")] = np.arange(len(cer))
