@@ -14,7 +14,7 @@ from pipeline.records import Page, Tags
 
 from .faults import out_of_space
 
-from .quality import needs_proofreading
+from .quality import candidates_sql, needs_proofreading
 
 CATALOG_VERSION = 1
 # What the tags column holds for a complete document whose tags the index workers have still to
@@ -702,25 +702,29 @@ class Catalog:
 
     def proofreading_pages(self, threshold: float,
                            collection: str | None = None) -> list[dict[str, Any]]:
-        """Pages that need proofreading (需校对, the rule of `index/quality.py`): most estimated
-        wrong characters first (pages without an estimate after them, in archive order)."""
+        """Pages that need proofreading (需校对, the rule of `index/quality.py`) of complete
+        documents (those `collections` counts and the reading room shows): most estimated wrong
+        characters first (pages without an estimate after them, in archive order)."""
         sql = ("SELECT p.doc_id, d.title, d.path, d.collection, p.number, p.confidence, p.method,"
                " p.error, p.error_rate, p.est_errors, p.quality_reasons,"
-               f" {_PROOFREAD_OF_P} AS proofread FROM pages p JOIN documents d USING (doc_id)")
-        args: list[Any] = []
+               f" {_PROOFREAD_OF_P} AS proofread FROM pages p JOIN documents d USING (doc_id)"
+               " WHERE d.status = 'complete'")
+        narrow, args_of_rule = candidates_sql(threshold)
+        sql += " AND " + narrow
+        args: list[Any] = list(args_of_rule)
         if collection is not None:
-            sql += " WHERE d.collection = ?"
+            sql += " AND d.collection = ?"
             args.append(collection)
-        listed = [{"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
-                   "collection": r["collection"], "number": r["number"],
-                   "confidence": r["confidence"], "error_rate": r["error_rate"],
-                   "est_errors": r["est_errors"],
-                   "reasons": tuple(json.loads(r["quality_reasons"] or "[]"))}
-                  for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)
-                  if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
-                                                 bool(r["proofread"]), r["error_rate"],
-                                                 tuple(json.loads(r["quality_reasons"] or "[]"))),
-                                        threshold)]
+        listed = []
+        for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args):
+            reasons = tuple(json.loads(r["quality_reasons"] or "[]"))
+            if needs_proofreading(_RowPage(r["method"], r["confidence"], r["error"],
+                                           bool(r["proofread"]), r["error_rate"], reasons),
+                                  threshold):
+                listed.append({"doc_id": r["doc_id"], "title": r["title"], "path": r["path"],
+                               "collection": r["collection"], "number": r["number"],
+                               "confidence": r["confidence"], "error_rate": r["error_rate"],
+                               "est_errors": r["est_errors"], "reasons": reasons})
         # Stable sort: worst first; pages without an estimate keep archive order at the end.
         listed.sort(key=lambda d: -1 if d["est_errors"] is None else -d["est_errors"])
         listed.sort(key=lambda d: d["est_errors"] is None)

@@ -20,7 +20,7 @@ from pipeline.errors import NotFoundError
 
 from .catalog import ImageSize
 from .hitboxes import Box, PageBoxes, Span
-from .records import CollectionRecord, DocumentRecord, PageRecord
+from .records import CollectionRecord, DocumentRecord, PageRecord, ProofreadPage
 from .results import SearchRequest, SearchResults
 from .snippets import find_matches
 
@@ -105,6 +105,31 @@ class PageView:
         return out
 
 
+@dataclass(frozen=True)
+class CollectionNeed:
+    """How much proofreading a collection needs: its 需校对 pages and their estimated errors."""
+
+    name: str
+    pages: int
+    errors: int  # estimated wrong characters on those pages
+    unestimated: int  # pages listed by their engine confidence alone (stored before estimates)
+
+
+@dataclass(frozen=True)
+class ProofreadingList:
+    """The 需校对 list as the reading room shows it (`/proofread`): pages most estimated errors
+    first, as `stats` lists them, and each collection's share, most errors first."""
+
+    pages: tuple[ProofreadPage, ...]
+    collections: tuple[CollectionNeed, ...]
+    collection: str | None  # the one collection listed, or None for the whole library
+
+    @property
+    def errors(self) -> int:
+        """Estimated wrong characters on all the listed pages."""
+        return sum(c.errors for c in self.collections)
+
+
 class ReadingRoom:
     """A library opened for reading by the web app."""
 
@@ -158,6 +183,19 @@ class ReadingRoom:
     def collections(self) -> list[CollectionRecord]:
         """Each collection with documents, pages and 字数."""
         return self._lib().collections()
+
+    def proofreading(self, collection: str | None = None) -> ProofreadingList:
+        """The pages that need proofreading (需校对), of one collection or all: NotFoundError
+        for a collection the library does not have."""
+        stats = self._lib().stats(collection)
+        needs: dict[str, list[ProofreadPage]] = {}
+        for page in stats.proofreading:
+            needs.setdefault(page.collection, []).append(page)
+        totals = [CollectionNeed(name, len(pages), sum(p.est_errors or 0 for p in pages),
+                                 sum(p.est_errors is None for p in pages))
+                  for name, pages in needs.items()]
+        totals.sort(key=lambda c: (-c.errors, -c.pages, c.name))
+        return ProofreadingList(stats.proofreading, tuple(totals), collection)
 
     # -- documents and pages -----------------------------------------------------------------
 

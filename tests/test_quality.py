@@ -308,6 +308,43 @@ def test_the_reading_room_gives_the_estimate_and_its_reasons_in_chinese(
     assert browser_page.console_errors == []
 
 
+@pytest.mark.paddle
+def test_the_reading_room_lists_the_pages_to_proofread_worst_first(
+        real_library: dict[str, Any], wenshi_server: Any, browser_page: Any) -> None:
+    library, docs = real_library["library"], real_library["docs"]
+    stats = _run(library, "stats", "--json")
+    listed = stats["proofreading"]
+    assert len(listed) == len(BAD_PAGES)
+    server = wenshi_server(library)
+    browser_page.goto(f"{server.url}/")
+    browser_page.locator("[data-nav-proofread]").click()  # 需校对 in the header
+    browser_page.wait_for_url(f"{server.url}/proofread")
+    items = browser_page.locator("[data-proofread]")
+    assert [items.nth(i).get_attribute("data-proofread") for i in range(items.count())] == [
+        f"{p['doc_id']}:{p['number']}" for p in listed]
+    assert docs[CLEAN_PAGE.replace("@", "_")] not in browser_page.content()
+    for i, p in enumerate(listed):
+        q = _run(library, "show", p["doc_id"], "--json")["pages"][0]["quality"]
+        estimate = items.nth(i).locator("[data-estimate]").inner_text()
+        assert estimate.startswith(f"估计约 {p['est_errors']} 字有误")
+        reasons = items.nth(i).locator(".reasons").inner_text()
+        assert q["reasons_zh"] and all(r in reasons for r in q["reasons_zh"])
+        assert not any(c.isascii() and c.isalpha() for c in estimate + reasons)
+    row = browser_page.locator('[data-needs] tr[data-collection="实测"]')
+    total = stats["proofreading_errors"]["实测"]
+    assert row.get_attribute("data-errors") == str(total) and f"约 {total} 字" in row.inner_text()
+    summary = browser_page.locator("[data-summary]").inner_text()
+    assert f"共 {len(listed)} 页需校对，估计约 {total} 字有误" in summary
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        browser_page.screenshot(path=str(SCREENSHOTS / "proofread-list.png"), full_page=True)
+    items.first.locator("a.hit-title").click()  # the worst page, with its estimate
+    browser_page.wait_for_url(f"{server.url}/doc/{listed[0]['doc_id']}/{listed[0]['number']}")
+    assert browser_page.locator("[data-quality]").inner_text().startswith(
+        f"需校对：估计本页约 {listed[0]['est_errors']} 字有误")
+    assert browser_page.console_errors == []
+
+
 def _shapes(lines: Any) -> list[quality.Shape]:
     """PP-OCR's lines as `alto_shapes` gives them: each line's box and its characters' boxes."""
     return [(line.box, [(g.text, g.box) for g in line.glyphs]) for line in lines]

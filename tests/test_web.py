@@ -194,3 +194,57 @@ def test_an_image_file_linked_out_of_the_library_is_not_served(tmp_path, web_lib
     with Library.open(library) as opened, TestClient(build_app(opened)) as client:
         url = f"/iiif/image/{web_library['scan']}-1/full/{width},{height}/0/default.jpg"
         assert client.get(url).status_code == 404
+
+
+def _listed(html: str) -> list[tuple[str, int]]:
+    return [(d, int(p)) for d, p in re.findall(r'data-proofread="([0-9a-f]{16}):(\d+)"', html)]
+
+
+def test_the_proofreading_list_is_stats_order_with_each_collections_errors(
+        tmp_path, web_library, monkeypatch):
+    import shutil
+    import sqlite3
+
+    from index.web import views
+
+    library = tmp_path / "library"
+    shutil.copytree(web_library["library"], library)
+    scan = web_library["scan"]
+    with Library.open(library, proofread_threshold=101) as lib:  # every OCR page is listed
+        lib.tag(scan, {"title": "<b>岚江</b><script>window.__x=1</script>"})
+        stats = lib.stats()
+        expected = [(p.doc_id, p.number) for p in stats.proofreading]
+        assert sorted(expected) == [(scan, 1), (scan, 2)]
+        errors = stats.proofreading_errors()["交通史"]
+        monkeypatch.setattr(views, "PER_PROOFREAD", 1)  # one listed page to a list page
+        with TestClient(build_app(lib)) as client:
+            assert 'href="/proofread"' in client.get("/").text  # in the header, read-only too
+            first = client.get("/proofread")
+            assert first.status_code == 200
+            assert _listed(first.text) == expected[:1]
+            assert "共 <strong>2</strong> 页需校对" in first.text and "第 1 / 2 页" in first.text
+            row = re.search(r'<tr data-collection="交通史" data-errors="(\d+)">(.*?)</tr>',
+                            first.text, re.S)
+            assert row and int(row.group(1)) == errors
+            assert re.search(r"<td>2</td>", row.group(2))  # pages to proofread
+            # the title is shown as text, never markup
+            assert "&lt;script&gt;window.__x=1&lt;/script&gt;" in first.text
+            assert "<script>window.__x" not in first.text and "<b>岚江" not in first.text
+            second = client.get("/proofread", params={"page": "2"})
+            assert _listed(second.text) == expected[1:]
+            # past the end: the last list page, not an empty one
+            assert _listed(client.get("/proofread", params={"page": "99"}).text) == expected[1:]
+            one = client.get("/proofread", params={"collection": "交通史"})
+            assert _listed(one.text) == expected[:1] and "需校对：交通史" in one.text
+            assert client.get("/proofread", params={"collection": "无此汇集"}).status_code == 404
+            link = re.search(r'href="(/doc/[0-9a-f]{16}/\d+)"', first.text.split("<ol", 1)[1])
+            assert link and client.get(link.group(1)).status_code == 200
+    # A document whose ingest did not complete is neither counted nor listed.
+    with sqlite3.connect(library / "catalog.sqlite") as db:
+        db.execute("UPDATE documents SET status = 'partial' WHERE doc_id = ?", (scan,))
+    with Library.open(library, proofread_threshold=101) as lib:
+        assert lib.stats().proofreading == ()
+        with TestClient(build_app(lib)) as client:
+            empty = client.get("/proofread")
+            assert empty.status_code == 200 and _listed(empty.text) == []
+            assert "没有需校对的页" in empty.text

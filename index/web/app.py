@@ -47,6 +47,7 @@ def build_app(library: Library, edit: bool = False) -> Starlette:
     routes = [
         Route("/", views.SearchView, name="home"),
         Route("/search", views.SearchView, name="search"),
+        Route("/proofread", views.ProofreadList, name="proofread"),
         Route("/doc/{doc_id}", views.DocumentPage, name="document"),
         Route("/doc/{doc_id}/{page}", views.PageView, name="page"),
         Route("/iiif/image/{ident}", views.ImageBase, name="image_base"),

@@ -5,6 +5,7 @@ it (a IIIF canvas id is the page's own URL; an image service id is the image's b
     /search?q=...&collection=...&page=2  results, facets as parameters
     /doc/DOC_ID                         document view: record, tags, pages as thumbnails
     /doc/DOC_ID/PAGE?q=...              page view: scan with hits outlined, text with hits marked
+    /proofread?collection=...&page=2    the 需校对 list: most estimated errors first, per collection
     /iiif/image/DOC_ID-PAGE/info.json   IIIF Image API 3, level 0 (sizes kept at ingest)
     /iiif/image/DOC_ID-PAGE/full/W,H/0/default.jpg   (also full/max/0/default.jpg)
     /iiif/DOC_ID/manifest.json          IIIF Presentation 3 manifest
@@ -32,6 +33,14 @@ def search_url(query: str = "", filters: Mapping[str, str] | None = None, page: 
     if page > 1:
         params.append(("page", str(page)))
     return "/search?" + urlencode(params) if params else "/"
+
+
+def proofread_url(collection: str | None = None, page: int = 1) -> str:
+    """The 需校对 list, of one collection or of the whole library."""
+    params = [("collection", collection)] if collection else []
+    if page > 1:
+        params.append(("page", str(page)))
+    return "/proofread" + (f"?{urlencode(params)}" if params else "")
 
 
 def document_url(doc_id: str) -> str:

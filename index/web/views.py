@@ -20,6 +20,7 @@ from . import iiif, urls
 from .format import FACET_LABELS, citation, filters_query, record_fields, snippet_parts, tag_fields
 
 PER_PAGE = 20
+PER_PROOFREAD = 50  # pages of the 需校对 list to a list page
 MAX_RESULT_PAGE = 500  # /search?page=N beyond this is refused (offset stays bounded)
 IIIF_HEADERS = {"Access-Control-Allow-Origin": "*"}  # other archives' viewers load them
 JSON_LD = "application/ld+json"
@@ -109,6 +110,24 @@ def _facet_links(query: str, filters: dict[str, str],
         if values:
             out.append((name, FACET_LABELS[name], values))
     return out
+
+
+class ProofreadList(HTTPEndpoint):
+    """`/proofread?collection=...&page=N`: the 需校对 list, most estimated errors first, with
+    each collection's estimated errors (how much proofreading it needs), as `wenshi stats`
+    gives them."""
+
+    async def get(self, request: Request) -> Response:
+        params = request.query_params
+        collection = params.get("collection", "").strip() or None
+        listing = _room(request).proofreading(collection)
+        pages = max(1, math.ceil(len(listing.pages) / PER_PROOFREAD))
+        raw = params.get("page", "1")
+        page = min(max(1, int(raw) if raw.isdigit() and len(raw) < 7 else 1), pages)
+        shown = listing.pages[(page - 1) * PER_PROOFREAD:page * PER_PROOFREAD]
+        context = {"listing": listing, "shown": shown, "page": page, "pages": pages,
+                   "first": (page - 1) * PER_PROOFREAD + 1, "urls": urls}
+        return _templates(request).TemplateResponse(request, "proofread.html", context)
 
 
 class DocumentPage(HTTPEndpoint):
