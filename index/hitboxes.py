@@ -48,6 +48,7 @@ class _Cell:
     y: float
     w: float
     h: float
+    doubt: int = -1  # the character's ALTO CC digit (0 sure .. 9 unsure), -1 when not given
 
 
 class PageBoxes:
@@ -64,11 +65,14 @@ class PageBoxes:
         text_compact, self._text_offsets = compact_map(text)
         # compact index in the text -> index of its ALTO cell
         self._cell_of: dict[int, int] = {}
+        self._same: set[int] = set()  # compact indices whose character is the ALTO's own
         matcher = difflib.SequenceMatcher(None, text_compact, alto_compact, autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
                 for k in range(i2 - i1):
                     self._cell_of[i1 + k] = alto_offsets[j1 + k]
+                    if tag == "equal":
+                        self._same.add(i1 + k)
 
     @classmethod
     def from_file(cls, text: str, alto_file: Path) -> "PageBoxes":
@@ -115,6 +119,13 @@ class PageBoxes:
                         Box(int(x0), int(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))))
         return sorted(out, key=lambda item: item[0])
 
+    def doubtful(self, threshold: int) -> list[int]:
+        """Offsets in the text of the characters the engine was unsure of (their ALTO CC digit
+        `threshold` or more, pipeline/page/quality.py), in text order. A character an editor
+        changed is not the engine's reading any more and is not among them."""
+        return sorted(self._text_offsets[i] for i in self._same
+                      if self.cells[self._cell_of[i]].doubt >= threshold)
+
     def all_boxes(self, spans: Sequence[Span]) -> list[list[Box]]:
         """`boxes` of each span."""
         return [self.boxes(s) for s in spans]
@@ -128,14 +139,17 @@ def _add_string(string: etree._Element, line_no: int, chars: list[str],
         w, h = float(string.get("WIDTH", "")), float(string.get("HEIGHT", ""))
     except ValueError:
         return
-    letters = [c for c in content if not c.isspace()]
+    # CC: one digit per character of CONTENT, space-separated (pipeline/page/quality.mark_alto)
+    digits = (string.get("CC") or "").split()
+    letters = [(c, int(digits[i]) if i < len(digits) and digits[i].isdigit() else -1)
+               for i, c in enumerate(content) if not c.isspace()]
     if not letters:
         return
     n = len(letters)
     vertical = n > 1 and h > w  # a String taller than wide holds a column of characters
-    for k, letter in enumerate(letters):
+    for k, (letter, doubt) in enumerate(letters):
         chars.append(letter)
         if vertical:
-            cells.append(_Cell(line_no, x, y + h * k / n, w, h / n))
+            cells.append(_Cell(line_no, x, y + h * k / n, w, h / n, doubt))
         else:
-            cells.append(_Cell(line_no, x + w * k / n, y, w / n, h))
+            cells.append(_Cell(line_no, x + w * k / n, y, w / n, h, doubt))

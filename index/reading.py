@@ -76,6 +76,10 @@ class PageView:
     lang: str
     matches: tuple[Span, ...]  # [start, end) offsets into `text`
     boxes: tuple[tuple[Box, ...], ...]  # for each match, its boxes on the scan (one per line)
+    # Offsets into `text` of the characters the engine was unsure of (ALTO CC, issue 19), for
+    # the proofreader's eye; none on pages without a scan or whose ALTO has no CC.
+    doubts: tuple[int, ...] = ()
+    doubt_boxes: tuple[Box | None, ...] = ()  # for each of `doubts`, its cell on the scan
 
     @property
     def previous(self) -> int | None:
@@ -91,17 +95,31 @@ class PageView:
         i = numbers.index(self.page.number)
         return numbers[i + 1] if i + 1 < len(numbers) else None
 
-    def segments(self) -> list[tuple[str, int | None]]:
-        """The text cut at the matches: (text, match number or None), for marking it up."""
-        out: list[tuple[str, int | None]] = []
+    def segments(self) -> list[tuple[str, int | None, list[tuple[str, int | None]]]]:
+        """The text cut at the matches: (text, match number or None, its pieces), each piece
+        (text, the number of the doubt it is, or None: a character the engine was unsure of
+        stands alone), for marking it up."""
+        out: list[tuple[str, int | None, list[tuple[str, int | None]]]] = []
+        doubts = {offset: n for n, offset in enumerate(self.doubts)}
+
+        def add(start: int, end: int, match: int | None) -> None:
+            pieces: list[tuple[str, int | None]] = []
+            for i in range(start, end):
+                doubt = doubts.get(i)
+                if pieces and doubt is None and pieces[-1][1] is None:
+                    pieces[-1] = (pieces[-1][0] + self.text[i], None)
+                else:
+                    pieces.append((self.text[i], doubt))
+            out.append((self.text[start:end], match, pieces))
+
         pos = 0
         for i, (start, end) in enumerate(self.matches):
             if start > pos:
-                out.append((self.text[pos:start], None))
-            out.append((self.text[start:end], i))
+                add(pos, start, None)
+            add(start, end, i)
             pos = end
         if pos < len(self.text):
-            out.append((self.text[pos:], None))
+            add(pos, len(self.text), None)
         return out
 
 
@@ -221,11 +239,17 @@ class ReadingRoom:
 
             matches = find_matches(text, query_needles(query))
         boxes: list[tuple[Box, ...]] = [() for _ in matches]
-        if matches and summary.alto is not None:
+        doubts: list[int] = []
+        if summary.alto is not None:
+            from pipeline.page.quality import SUSPECT_CC
+
             located = PageBoxes.from_file(text, summary.alto)
             boxes = [tuple(b) for b in located.all_boxes(matches)]
+            doubts = located.doubtful(SUSPECT_CC)
+        doubt_boxes = [next(iter(located.boxes((o, o + 1))), None) for o in doubts]
         lang = next(p.lang for p in document.doc.pages if p.number == number)
-        return PageView(document, summary, text, lang, tuple(matches), tuple(boxes))
+        return PageView(document, summary, text, lang, tuple(matches), tuple(boxes),
+                        tuple(doubts), tuple(doubt_boxes))
 
     def document_hits(self, doc_id: str, query: str) -> list[tuple[PageSummary, str, Span,
                                                                    tuple[Box, ...]]]:

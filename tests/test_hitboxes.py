@@ -54,3 +54,19 @@ def test_vertical_strings_are_split_down_the_column():
 
 def test_no_alto_means_no_boxes():
     assert PageBoxes(TEXT, "").boxes(_span(TEXT, "通车")) == []
+
+
+def test_characters_the_engine_doubted_are_found_in_the_text_until_an_editor_changes_them():
+    # CC, one digit per character of CONTENT (pipeline/page/quality.mark_alto): the engine was
+    # unsure of 江, of 未 (which the text has corrected to 末) and of 字.
+    marked = (ALTO.replace('CONTENT="江大桥"', 'CONTENT="江大桥" CC="7 0 1"')
+              .replace('CONTENT="光绪未年"', 'CONTENT="光绪未年" CC="0 0 9 2"')
+              .replace('CONTENT="竖排文字"', 'CONTENT="竖排文字" CC="0 0 0 5"'))
+    boxes = PageBoxes(TEXT, marked)
+    assert boxes.doubtful(5) == [TEXT.index("江"), TEXT.index("字")]
+    assert boxes.doubtful(8) == []
+    assert boxes.boxes((TEXT.index("字"), TEXT.index("字") + 1)) == [Box(600, 170, 40, 40)]
+    assert PageBoxes(TEXT, ALTO).doubtful(0) == []  # no CC: nothing to show
+    uncorrected = TEXT.replace("末", "未")
+    assert PageBoxes(uncorrected, marked).doubtful(5) == [
+        uncorrected.index("江"), uncorrected.index("未"), uncorrected.index("字")]

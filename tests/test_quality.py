@@ -345,6 +345,37 @@ def test_the_reading_room_lists_the_pages_to_proofread_worst_first(
     assert browser_page.console_errors == []
 
 
+@pytest.mark.paddle
+def test_the_page_view_marks_the_characters_the_engine_doubted_in_the_text_and_on_the_scan(
+        real_library: dict[str, Any], wenshi_server: Any, browser_page: Any) -> None:
+    from collections import Counter
+
+    library = real_library["library"]
+    doc = real_library["docs"][BAD_PAGES[1].replace("@", "_")]  # the vertical page
+    lines = _run(library, "show", doc, "--json")["pages"][0]["quality"]["suspect_lines"]
+    suspect = [line["text"][o] for line in lines for o in line["suspect"]]
+    assert len(suspect) >= 5
+    server = wenshi_server(library)
+    browser_page.goto(f"{server.url}/doc/{doc}/1")
+    browser_page.wait_for_selector("#viewer[data-loaded]")
+    marked = browser_page.locator(".page-text [data-doubt]").all_inner_texts()
+    # The stored text is the engine's, cleaned up: every doubted character the clean-up kept.
+    assert not Counter(marked) - Counter(suspect) and len(marked) >= 0.8 * len(suspect)
+    note = browser_page.locator("[data-doubts]")
+    assert note.get_attribute("data-doubts") == str(len(marked))
+    assert f"标出的 {len(marked)} 个字识别存疑" in note.inner_text()
+    # Each has its red line on the scan (an OpenSeadragon overlay inside the viewer).
+    assert browser_page.locator("#viewer .doubt-box").count() == len(marked)
+    before = browser_page.evaluate("window.wenshiViewer.viewport.getZoom(true)")
+    browser_page.locator(".page-text [data-doubt]").first.click()
+    browser_page.wait_for_timeout(1500)  # the viewer's zoom animation
+    assert browser_page.evaluate("window.wenshiViewer.viewport.getZoom(true)") > 1.5 * before
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        browser_page.screenshot(path=str(SCREENSHOTS / "quality-doubts.png"))
+    assert browser_page.console_errors == []
+
+
 def _shapes(lines: Any) -> list[quality.Shape]:
     """PP-OCR's lines as `alto_shapes` gives them: each line's box and its characters' boxes."""
     return [(line.box, [(g.text, g.box) for g in line.glyphs]) for line in lines]

@@ -8,12 +8,14 @@
   if (!form || !toggle) { return; }
   var area = form.querySelector("textarea[name=text]");
   var shown = document.querySelector(".page-text");
+  var doubtNote = document.querySelector("[data-doubts]");  // speaks of the marks in `shown`
   var original = area.value;
   var submitting = false;
 
   function open() {
     form.hidden = false;
     if (shown) { shown.hidden = true; }
+    if (doubtNote) { doubtNote.hidden = true; }
     toggle.textContent = "结束校对";
     toggle.setAttribute("aria-expanded", "true");
     area.focus();
@@ -22,6 +24,7 @@
   function close() {
     form.hidden = true;
     if (shown) { shown.hidden = false; }
+    if (doubtNote) { doubtNote.hidden = false; }
     toggle.textContent = "校对此页";
     toggle.setAttribute("aria-expanded", "false");
   }

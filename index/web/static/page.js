@@ -1,5 +1,6 @@
 // The page view: the scan in OpenSeadragon (IIIF level 0 sizes), each [data-hit-box] placed
-// over the matched characters (boxes in the scan's pixels), marks in the text linked to them.
+// over the matched characters (boxes in the scan's pixels), marks in the text linked to them;
+// the same for the characters the engine was unsure of ([data-doubt-box], [data-doubt]).
 (function () {
   "use strict";
   var copy = document.querySelector("[data-copy]");
@@ -34,6 +35,21 @@
     var boxes = document.querySelectorAll("[data-hit-box]");
     boxes.forEach(function (box) {
       viewer.addOverlay({ element: box, location: rectOf(box) });
+    });
+    // Characters the engine was unsure of: a red line under each on the scan; a click on one
+    // in the text shows it there.
+    document.querySelectorAll("[data-doubt-box]").forEach(function (box) {
+      viewer.addOverlay({ element: box, location: rectOf(box) });
+    });
+    document.querySelectorAll("[data-doubt]").forEach(function (mark) {
+      mark.addEventListener("click", function (event) {
+        var box = document.querySelector('[data-doubt-box="' + mark.dataset.doubt + '"]');
+        if (!box) { return; }
+        event.stopPropagation();
+        var r = rectOf(box);
+        viewer.viewport.fitBoundsWithConstraints(
+          new OpenSeadragon.Rect(r.x - 4 * r.width, r.y - 4 * r.height, r.width * 9, r.height * 9));
+      });
     });
     document.querySelectorAll("mark[data-hit]").forEach(function (mark) {
       mark.addEventListener("click", function () {
