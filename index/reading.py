@@ -240,15 +240,17 @@ class ReadingRoom:
             matches = find_matches(text, query_needles(query))
         boxes: list[tuple[Box, ...]] = [() for _ in matches]
         doubts: list[int] = []
+        doubt_boxes: list[Box | None] = []
+        record = next(p for p in document.doc.pages if p.number == number)
         if summary.alto is not None:
             from pipeline.page.quality import SUSPECT_CC
 
             located = PageBoxes.from_file(text, summary.alto)
             boxes = [tuple(b) for b in located.all_boxes(matches)]
-            doubts = located.doubtful(SUSPECT_CC)
-        doubt_boxes = [next(iter(located.boxes((o, o + 1))), None) for o in doubts]
-        lang = next(p.lang for p in document.doc.pages if p.number == number)
-        return PageView(document, summary, text, lang, tuple(matches), tuple(boxes),
+            # 已校对: an editor has read every character against the scan, doubted ones too.
+            doubts = [] if record.proofread else located.doubtful(SUSPECT_CC)
+            doubt_boxes = [next(iter(located.boxes((o, o + 1))), None) for o in doubts]
+        return PageView(document, summary, text, record.lang, tuple(matches), tuple(boxes),
                         tuple(doubts), tuple(doubt_boxes))
 
     def document_hits(self, doc_id: str, query: str) -> list[tuple[PageSummary, str, Span,

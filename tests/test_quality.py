@@ -347,7 +347,8 @@ def test_the_reading_room_lists_the_pages_to_proofread_worst_first(
 
 @pytest.mark.paddle
 def test_the_page_view_marks_the_characters_the_engine_doubted_in_the_text_and_on_the_scan(
-        real_library: dict[str, Any], wenshi_server: Any, browser_page: Any) -> None:
+        real_library: dict[str, Any], wenshi_server: Any, browser_page: Any,
+        tmp_path: Path) -> None:
     from collections import Counter
 
     library = real_library["library"]
@@ -374,6 +375,23 @@ def test_the_page_view_marks_the_characters_the_engine_doubted_in_the_text_and_o
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         browser_page.screenshot(path=str(SCREENSHOTS / "quality-doubts.png"))
     assert browser_page.console_errors == []
+    # Once an editor marks the page 已校对, nothing on it is shown as doubted any more.
+    from starlette.testclient import TestClient
+
+    from index import Library
+    from index.web import build_app
+
+    copy = tmp_path / "library"
+    shutil.copytree(library, copy)
+    with Library.open(copy) as lib:
+        lib.add_editor("王编辑", "校对用的口令123")
+        text = lib.page_text(doc, 1).text
+        with TestClient(build_app(lib)) as client:
+            assert client.get(f"/doc/{doc}/1").text.count("data-doubt=") == len(marked)
+        lib.save_page(doc, 1, text, editor="王编辑", base_version=0, proofread=True)
+        with TestClient(build_app(lib)) as client:
+            shown = client.get(f"/doc/{doc}/1").text
+            assert "data-doubt=" not in shown and "data-doubts" not in shown
 
 
 def _shapes(lines: Any) -> list[quality.Shape]:
