@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -247,3 +248,55 @@ def test_the_rendered_pages_are_told_apart_by_condition() -> None:
     assert pq.condition_of(row("cal_a6_g_3_0", pq.CALIBRATION)) == "g"
     assert pq.condition_of(row("sample_scan_1", "samples (auto)")) is None
     assert pq.condition_of(row("ali_slides_p1", "real")) is None
+
+
+def _synthetic_rows(seed: int = 0, third: float = -1.5) -> list[dict[str, Any]]:
+    """Pages of two sets whose log error rises with the first two features and changes by
+    `third` with the third (Tesseract's model weighs the features as they are)."""
+    from pipeline.page import quality
+
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, Any]] = []
+    for kind, n in (("real", 30), ("rendered", 50)):
+        for _ in range(n):
+            x = np.zeros(len(quality.FEATURES))
+            x[:3] = rng.uniform(0, 1, 3)
+            log_rate = -3.0 + 2.0 * x[0] + 1.0 * x[1] + third * x[2] + rng.normal(0, 0.3)
+            rows.append({"engine": "tesseract", "set": kind, "x": tuple(x),
+                         "cer": max(0.0, math.exp(log_rate) - quality.OFFSET)})
+    return rows
+
+
+def test_the_fit_keeps_every_weight_at_zero_or_above() -> None:
+    # Each reason reads one way (more of it, more errors): a feature that lowers the error gets
+    # weight 0, with the ranking term or without; the features the engine's model leaves out, 0.
+    from pipeline.page import quality
+
+    rows = _synthetic_rows()
+    out = [quality.FEATURES.index(f) for f in pq.LEAVE_OUT["tesseract"]]
+    for gamma in (0.0, pq.GAMMA):
+        model = pq.fit(rows, gamma)
+        assert (model[1:] >= 0).all()
+        assert model[1] > 0 and model[2] > 0 and model[3] == 0
+        assert all(model[1 + k] == 0 for k in out)
+
+
+def test_the_fit_without_its_ranking_term_is_ridge_least_squares() -> None:
+    # gamma 0: the set-weighted ridge least squares of sessions 8-20 (here no weight would come
+    # out negative), solved in closed form on the same standardised features.
+    rows = _synthetic_rows(1, third=0.5)  # every feature raises the error: no bound reached
+    x = np.array([r["x"] for r in rows])[:, :3]
+    y = np.log(np.array([r["cer"] for r in rows], dtype=float) + pq.quality.OFFSET)
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    a = np.hstack([np.ones((len(x), 1)), (x - mu) / sd])
+    sets = [r["set"] for r in rows]
+    w = np.array([1.0 / sets.count(s) for s in sets]) / 2
+    reg = pq.ALPHA * np.eye(4)
+    reg[0, 0] = 0.0
+    beta = np.linalg.solve(a.T @ (a * w[:, None]) + reg, a.T @ (w * y))
+    assert (beta[1:] > 0).all()
+    coef = beta[1:] / sd
+    model = pq.fit(rows, 0.0)
+    assert model[1:4] == pytest.approx(coef, abs=1e-4)
+    assert model[0] == pytest.approx(beta[0] - coef @ mu, abs=1e-4)
+    assert not model[4:].any()

@@ -140,11 +140,15 @@ def test_probably_missing_text_is_a_reason_and_weighs_but_does_not_list_alone() 
     assert missed.listed() == (missed.error_rate > quality.LIST_RATE)
     assert any(r.startswith("unread_ink=") for r in missed.reasons)
     assert not any(r.startswith("unread_ink=") for r in clean.reasons)
-    # over a third of the text missing: listed (session 15's refit weighs it 2.61, was 3.16:
-    # a third alone then came to 1.9%)
+    # over a third of the text missing: estimated higher still, with its reason. It no longer
+    # lists such a page by itself (session 21): session 15's refit weighed `unread_ink` 2.61 (a
+    # third alone came to 2.3%, listed), but refitted on session 20's pages it weighs 1.05 by
+    # least squares (0.7%) and 0.75 fitted for ranks (0.3%): on the real pages the ink left
+    # unread tells little of the errors (Spearman 0.22 alone; benchmarks/README.md, session 21).
     signals[SIGNALS.index("unread_ink")] = 0.35
     most = quality.estimate(_lines(CLEAN * 4, 98.0), signals, "paddle")
-    assert most is not None and most.listed()
+    assert most is not None and most.error_rate > missed.error_rate
+    assert any(r.startswith("unread_ink=") for r in most.reasons)
 
 
 def test_pp_ocrs_model_weighs_low_confidence_on_a_log_scale_and_vertical_by_doubt() -> None:

@@ -78,12 +78,13 @@ OFFSET = 0.01
 # Fitted by benchmarks/page_quality.py (see benchmarks/README.md, "Page quality"), one model
 # per engine (their confidences mean different things: PP-OCR scores its misreadings 0.9+):
 # intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
-# last lines ("MODELS").
+# last lines ("MODELS"). Since session 21 fitted for ranks as well as for the error rate (least
+# squares plus a pairwise ranking loss, `page_quality.fit`).
 MODELS: dict[str, tuple[float, ...]] = {
-    "paddle": (-4.580, 0.100, 3.898, 13.282, 0.0, 0.0, 149.277, 0.0, 2.628, 1.183,
-               14.659, 1.161, 0.227, 2.612, 0.0, 1.068, 0.0, 0.0, 0.049, 50.557),
-    "tesseract": (-5.348, 1.730, 1.205, 1.921, 0.193, 0.850, 0.0, 0.0, 1.166, 0.610,
-                  1.584, 0.838, 0.0, 0.439, 2.678, 0.376, 0.0, 0.0, 0.0, 0.0),
+    "paddle": (-4.980, 0.171, 2.397, 5.031, 0.0, 0.0, 22.725, 0.0, 3.300, 1.354,
+               15.360, 1.513, 0.134, 0.752, 0.0, 0.0, 0.507, 0.137, 0.198, 47.168),
+    "tesseract": (-6.232, 1.513, 1.083, 1.632, 0.328, 1.350, 0.0, 0.0, 0.0, 0.378,
+                  2.081, 1.028, 0.0, 0.498, 3.488, 0.520, 0.0, 0.0, 0.0, 0.0),
 }
 # How PP-OCR's model reads three features (`model_inputs`; benchmarks/README.md, "Page
 # quality", sessions 10-11). `low_conf` as ln(1 + low_conf / UNIT): errors grow with the share
