@@ -284,9 +284,11 @@ def test_the_fit_keeps_every_weight_at_zero_or_above() -> None:
 def test_the_fit_without_its_ranking_term_is_ridge_least_squares() -> None:
     # gamma 0: the set-weighted ridge least squares of sessions 8-20 (here no weight would come
     # out negative), solved in closed form on the same standardised features.
+    from pipeline.page import quality
+
     rows = _synthetic_rows(1, third=0.5)  # every feature raises the error: no bound reached
     x = np.array([r["x"] for r in rows])[:, :3]
-    y = np.log(np.array([r["cer"] for r in rows], dtype=float) + pq.quality.OFFSET)
+    y = np.log(np.array([r["cer"] for r in rows], dtype=float) + quality.OFFSET)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     a = np.hstack([np.ones((len(x), 1)), (x - mu) / sd])
     sets = [r["set"] for r in rows]
