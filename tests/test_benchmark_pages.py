@@ -301,4 +301,27 @@ def test_the_fit_without_its_ranking_term_is_ridge_least_squares() -> None:
     model = pq.fit(rows, 0.0)
     assert model[1:4] == pytest.approx(coef, abs=1e-4)
     assert model[0] == pytest.approx(beta[0] - coef @ mu, abs=1e-4)
-    assert not model[4:].any()
+    # the rest are 0 on these pages, but for the weights held at their least (MIN_WEIGHT)
+    least = {1 + quality.FEATURES.index(f): v for f, v in pq.MIN_WEIGHT.items()}
+    assert [model[k] for k in range(4, len(model))] == pytest.approx(
+        [least.get(k, 0.0) for k in range(4, len(model))])
+
+
+def test_unread_ink_weighs_at_least_enough_to_double_the_estimate_of_a_half_unread_page() -> None:
+    # Text the engine left unread is text missing from its reading: however little the pages
+    # fitted on say so, half the text-like ink unread at least doubles exp(log estimate).
+    from pipeline.page import quality
+
+    rows = _synthetic_rows(2)
+    unread = quality.FEATURES.index("unread_ink")
+    rng = np.random.default_rng(3)
+    for r in rows:  # unread ink that tells nothing of the error
+        x = list(r["x"])
+        x[unread] = float(rng.uniform(0, 0.6))
+        r["x"] = tuple(x)
+    for gamma in (0.0, pq.GAMMA):
+        model = pq.fit(rows, gamma)
+        assert model[1 + unread] == pytest.approx(pq.MIN_WEIGHT["unread_ink"])
+        assert math.exp(0.5 * model[1 + unread]) == pytest.approx(2.0)
+    assert quality.MODELS["paddle"][1 + unread] >= pq.MIN_WEIGHT["unread_ink"] - 0.001
+    assert quality.MODELS["tesseract"][1 + unread] >= pq.MIN_WEIGHT["unread_ink"] - 0.001

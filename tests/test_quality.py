@@ -142,9 +142,10 @@ def test_probably_missing_text_is_a_reason_and_weighs_but_does_not_list_alone() 
     assert not any(r.startswith("unread_ink=") for r in clean.reasons)
     # over a third of the text missing: estimated higher still, with its reason. It no longer
     # lists such a page by itself (session 21): session 15's refit weighed `unread_ink` 2.61 (a
-    # third alone came to 2.3%, listed), but refitted on session 20's pages it weighs 1.05 by
-    # least squares (0.7%) and 0.75 fitted for ranks (0.3%): on the real pages the ink left
-    # unread tells little of the errors (Spearman 0.22 alone; benchmarks/README.md, session 21).
+    # third alone came to 2.3%, listed); refitted on session 20's pages it would weigh 1.05 by
+    # least squares and 0.75 fitted for ranks (on the real pages the ink left unread tells little
+    # of the errors: Spearman 0.22 alone), and it is held at 2 ln 2 (page_quality.MIN_WEIGHT:
+    # half the text unread at least doubles the estimate; tests/test_pagelook.py).
     signals[SIGNALS.index("unread_ink")] = 0.35
     most = quality.estimate(_lines(CLEAN * 4, 98.0), signals, "paddle")
     assert most is not None and most.error_rate > missed.error_rate

@@ -79,12 +79,13 @@ OFFSET = 0.01
 # per engine (their confidences mean different things: PP-OCR scores its misreadings 0.9+):
 # intercept, then one coefficient per FEATURE, for log(CER + OFFSET). Copied from the script's
 # last lines ("MODELS"). Since session 21 fitted for ranks as well as for the error rate (least
-# squares plus a pairwise ranking loss, `page_quality.fit`).
+# squares plus a pairwise ranking loss, `page_quality.fit`), with `unread_ink` weighing at least
+# 2 ln 2 (text left unread is text missing: `page_quality.MIN_WEIGHT`).
 MODELS: dict[str, tuple[float, ...]] = {
-    "paddle": (-4.980, 0.171, 2.397, 5.031, 0.0, 0.0, 22.725, 0.0, 3.300, 1.354,
-               15.360, 1.513, 0.134, 0.752, 0.0, 0.0, 0.507, 0.137, 0.198, 47.168),
-    "tesseract": (-6.232, 1.513, 1.083, 1.632, 0.328, 1.350, 0.0, 0.0, 0.0, 0.378,
-                  2.081, 1.028, 0.0, 0.498, 3.488, 0.520, 0.0, 0.0, 0.0, 0.0),
+    "paddle": (-5.004, 0.175, 2.393, 5.037, 0.0, 0.0, 22.579, 0.0, 3.272, 1.262,
+               15.324, 1.498, 0.135, 1.386, 0.0, 0.0, 0.539, 0.123, 0.196, 46.720),
+    "tesseract": (-6.256, 1.497, 1.099, 1.592, 0.333, 1.270, 0.0, 0.0, 0.0, 0.238,
+                  1.975, 1.010, 0.0, 1.386, 2.795, 0.354, 0.0, 0.0, 0.0, 0.0),
 }
 # How PP-OCR's model reads three features (`model_inputs`; benchmarks/README.md, "Page
 # quality", sessions 10-11). `low_conf` as ln(1 + low_conf / UNIT): errors grow with the share
