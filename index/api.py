@@ -355,6 +355,12 @@ class Library:
                 return record
         raise NotFoundError(f"no collection {name!r}; see `wenshi collections`")
 
+    def catalog_version(self) -> int:
+        """A number that changes when another process or connection commits to this library's
+        catalog (an ingest, an editor's save): what a reader that never writes through this
+        Library may key a cache on."""
+        return self._folder.catalog.data_version()
+
     def stats(self, collection: str | None = None) -> LibraryStats:
         """Totals per collection (all, or one), ingest failures, failed pages and pages that
         need proofreading."""

@@ -700,6 +700,11 @@ class Catalog:
             args.append(collection)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY d.seq, p.number", args)]
 
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version`: changes when another connection commits to the
+        catalog (an ingest, an editor's save), not when this one does."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     def proofreading_pages(self, threshold: float,
                            collection: str | None = None) -> list[dict[str, Any]]:
         """Pages that need proofreading (需校对, the rule of `index/quality.py`) of complete

@@ -248,3 +248,35 @@ def test_the_proofreading_list_is_stats_order_with_each_collections_errors(
             empty = client.get("/proofread")
             assert empty.status_code == 200 and _listed(empty.text) == []
             assert "没有需校对的页" in empty.text
+
+
+def test_the_proofreading_list_is_kept_until_the_catalog_changes(tmp_path, web_library,
+                                                                 monkeypatch):
+    import shutil
+
+    from index.catalog import Catalog
+
+    library = tmp_path / "library"
+    shutil.copytree(web_library["library"], library)
+    scan = web_library["scan"]
+    reads: list[float] = []
+    listing = Catalog.proofreading_pages
+
+    def counted(self, threshold, collection=None):
+        reads.append(threshold)
+        return listing(self, threshold, collection)
+
+    monkeypatch.setattr(Catalog, "proofreading_pages", counted)
+    with Library.open(library, proofread_threshold=101) as lib:  # every OCR page is listed
+        lib.add_editor("王编辑", "校对用的口令123")
+        with TestClient(build_app(lib)) as client:
+            assert sorted(_listed(client.get("/proofread").text)) == [(scan, 1), (scan, 2)]
+            client.get("/proofread", params={"page": "1"})
+            assert len(reads) == 1  # the second request read nothing
+            # An editor marks page 1 已校对 through another connection (serve --edit's editor,
+            # the CLI): the next request reads the list again.
+            with Library.open(library, proofread_threshold=101) as other:
+                text = other.page_text(scan, 1).text
+                other.save_page(scan, 1, text, editor="王编辑", base_version=0, proofread=True)
+            assert _listed(client.get("/proofread").text) == [(scan, 2)]
+            assert len(reads) == 2
