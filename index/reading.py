@@ -227,7 +227,8 @@ class ReadingRoom:
         needs: dict[str, list[ProofreadPage]] = {}
         for page in stats.proofreading:
             needs.setdefault(page.collection, []).append(page)
-        totals = [CollectionNeed(name, len(pages), sum(p.est_errors or 0 for p in pages),
+        errors = stats.proofreading_errors()  # the totals `wenshi stats` prints
+        totals = [CollectionNeed(name, len(pages), errors[name],
                                  sum(p.est_errors is None for p in pages))
                   for name, pages in needs.items()]
         totals.sort(key=lambda c: (-c.errors, -c.pages, c.name))
